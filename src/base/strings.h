@@ -1,0 +1,27 @@
+// Small string helpers shared by the core and the drivers' normalizers.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cutover {
+
+std::string ToLower(std::string_view s);
+std::string ToUpper(std::string_view s);
+std::string_view Trim(std::string_view s);
+bool StartsWith(std::string_view s, std::string_view prefix);
+bool EndsWith(std::string_view s, std::string_view suffix);
+// Case-insensitive ASCII comparison.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+std::vector<std::string_view> Split(std::string_view s, char sep);
+std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+// Replaces every run of whitespace outside quotes ('...', "...", `...`) with
+// one space and trims the ends. For comparing SQL text written differently.
+std::string CollapseSqlWhitespace(std::string_view sql);
+// Replaces every occurrence of `from` with `to`.
+std::string ReplaceAll(std::string_view s, std::string_view from, std::string_view to);
+// True when s is valid UTF-8.
+bool IsValidUtf8(std::string_view s);
+
+}  // namespace cutover

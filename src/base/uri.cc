@@ -1,0 +1,321 @@
+#include "base/uri.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "base/strings.h"
+
+namespace cutover {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string FoldScheme(const std::string& scheme) {
+  if (scheme == "postgresql" || scheme == "postgres") return "postgresql";
+  if (scheme == "mysql" || scheme == "mariadb") return "mysql";
+  if (scheme == "sqlite") return "sqlite";
+  return scheme;
+}
+
+// Message used when the text cannot be shown because it may hold a password.
+std::string Describe(std::string_view text) {
+  // Show only the scheme: anything after it may be a secret.
+  auto pos = text.find(':');
+  if (pos == std::string_view::npos) return "'" + std::string(text.substr(0, 40)) + "'";
+  return "a '" + std::string(text.substr(0, pos)) + ":' URI";
+}
+
+}  // namespace
+
+Result<std::string> PercentDecode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size()) return Status::InvalidInput("truncated percent-escape");
+    int hi = HexValue(in[i + 1]);
+    int lo = HexValue(in[i + 2]);
+    if (hi < 0 || lo < 0) return Status::InvalidInput("invalid percent-escape");
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+std::string PercentEncode(std::string_view in) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : in) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+bool IsSecretParam(std::string_view key) {
+  std::string k = ToLower(key);
+  return k.find("password") != std::string::npos || k.find("passwd") != std::string::npos ||
+         k == "pwd" || k.find("secret") != std::string::npos || k == "sslkey";
+}
+
+std::string ScrubSecrets(std::string_view text) {
+  std::string out(text);
+  // key=value forms: password=..., passwd=...
+  for (const char* key : {"password=", "passwd=", "pwd="}) {
+    size_t pos = 0;
+    while ((pos = ToLower(out).find(key, pos)) != std::string::npos) {
+      size_t start = pos + std::char_traits<char>::length(key);
+      size_t end = start;
+      if (end < out.size() && out[end] == '\'') {
+        end = out.find('\'', end + 1);
+        end = end == std::string::npos ? out.size() : end + 1;
+      } else {
+        while (end < out.size() && !std::isspace(static_cast<unsigned char>(out[end])) &&
+               out[end] != '&' && out[end] != '"')
+          ++end;
+      }
+      out.replace(start, end - start, "***");
+      pos = start + 3;
+    }
+  }
+  // scheme://user:secret@host forms.
+  size_t pos = 0;
+  while ((pos = out.find("://", pos)) != std::string::npos) {
+    size_t auth_start = pos + 3;
+    size_t auth_end = out.find_first_of("/?# \t\n'\"", auth_start);
+    if (auth_end == std::string::npos) auth_end = out.size();
+    size_t at = out.rfind('@', auth_end);
+    if (at != std::string::npos && at > auth_start) {
+      size_t colon = out.find(':', auth_start);
+      if (colon != std::string::npos && colon < at) {
+        out.replace(colon + 1, at - colon - 1, "***");
+      }
+    }
+    pos = auth_start;
+  }
+  return out;
+}
+
+Result<ConnectionUri> ConnectionUri::Parse(std::string_view text) {
+  ConnectionUri uri;
+  text = Trim(text);
+  if (text.empty()) return Status::InvalidInput("empty connection URI");
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return Status::InvalidInput(Describe(text) +
+                                " is not a connection URI: expected postgresql://, mysql://, "
+                                "mariadb://, sqlite:///path or sqlite:path");
+  }
+  uri.scheme_ = ToLower(text.substr(0, colon));
+  uri.driver_scheme_ = FoldScheme(uri.scheme_);
+  std::string_view rest = text.substr(colon + 1);
+
+  if (uri.driver_scheme_ == "sqlite") {
+    // sqlite:///abs/path or sqlite:rel/path (also sqlite://path is rejected:
+    // a host part is meaningless for a file).
+    std::string_view path;
+    if (StartsWith(rest, "///")) {
+      path = rest.substr(2);  // keep the leading '/'
+    } else if (StartsWith(rest, "//")) {
+      return Status::InvalidInput(
+          "sqlite URI has a host part; use sqlite:///absolute/path.db or sqlite:relative.db");
+    } else {
+      path = rest;
+      uri.sqlite_relative_ = true;
+    }
+    auto q = path.find('?');
+    if (q != std::string_view::npos) {
+      std::string_view query = path.substr(q + 1);
+      path = path.substr(0, q);
+      for (std::string_view part : Split(query, '&')) {
+        if (part.empty()) continue;
+        auto eq = part.find('=');
+        auto key = PercentDecode(part.substr(0, eq));
+        auto val = PercentDecode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
+        if (!key.ok() || !val.ok()) return Status::InvalidInput("sqlite URI query has a bad %-escape");
+        uri.params_.emplace_back(*key, *val);
+      }
+    }
+    auto decoded = PercentDecode(path);
+    if (!decoded.ok()) return Status::InvalidInput("sqlite URI path has a bad %-escape");
+    if (decoded->empty()) return Status::InvalidInput("sqlite URI has no file path");
+    uri.database_ = *decoded;
+    uri.text_ = std::string(text);
+    return uri;
+  }
+
+  if (uri.driver_scheme_ != "postgresql" && uri.driver_scheme_ != "mysql") {
+    return Status::InvalidInput("unknown URI scheme '" + uri.scheme_ +
+                                "': expected postgresql, postgres, mysql, mariadb or sqlite");
+  }
+  if (!StartsWith(rest, "//")) {
+    return Status::InvalidInput(Describe(text) + " must start with " + uri.scheme_ + "://");
+  }
+  rest.remove_prefix(2);
+  // Split authority / path / query.
+  auto auth_end = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, auth_end);
+  std::string_view after = auth_end == std::string_view::npos ? "" : rest.substr(auth_end);
+
+  auto at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    std::string_view userinfo = authority.substr(0, at);
+    authority = authority.substr(at + 1);
+    auto pw = userinfo.find(':');
+    auto user = PercentDecode(userinfo.substr(0, pw));
+    if (!user.ok()) return Status::InvalidInput(Describe(text) + " has a bad %-escape in the user name");
+    uri.user_ = *user;
+    if (pw != std::string_view::npos) {
+      auto pass = PercentDecode(userinfo.substr(pw + 1));
+      if (!pass.ok()) return Status::InvalidInput(Describe(text) + " has a bad %-escape in the password");
+      uri.password_ = *pass;
+    }
+  }
+  // host[:port], with [v6] hosts.
+  std::string_view hostport = authority;
+  std::string_view port_text;
+  if (StartsWith(hostport, "[")) {
+    auto close = hostport.find(']');
+    if (close == std::string_view::npos) return Status::InvalidInput(Describe(text) + " has an unclosed '[' in the host");
+    uri.host_ = std::string(hostport.substr(1, close - 1));
+    std::string_view tail = hostport.substr(close + 1);
+    if (!tail.empty()) {
+      if (tail[0] != ':') return Status::InvalidInput(Describe(text) + " has text after the IPv6 host");
+      port_text = tail.substr(1);
+    }
+  } else {
+    auto pc = hostport.rfind(':');
+    if (pc != std::string_view::npos) {
+      port_text = hostport.substr(pc + 1);
+      hostport = hostport.substr(0, pc);
+    }
+    auto host = PercentDecode(hostport);
+    if (!host.ok()) return Status::InvalidInput(Describe(text) + " has a bad %-escape in the host");
+    uri.host_ = *host;
+  }
+  if (!port_text.empty()) {
+    int port = 0;
+    auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || p != port_text.data() + port_text.size() || port <= 0 || port > 65535) {
+      return Status::InvalidInput(Describe(text) + " has an invalid port '" + std::string(port_text) +
+                                  "': expected a number from 1 to 65535");
+    }
+    uri.port_ = port;
+  }
+  // /database
+  std::string_view query;
+  if (StartsWith(after, "/")) {
+    auto q = after.find('?');
+    std::string_view path = after.substr(1, q == std::string_view::npos ? std::string_view::npos : q - 1);
+    auto db = PercentDecode(path);
+    if (!db.ok()) return Status::InvalidInput(Describe(text) + " has a bad %-escape in the database name");
+    uri.database_ = *db;
+    if (q != std::string_view::npos) query = after.substr(q + 1);
+  } else if (StartsWith(after, "?")) {
+    query = after.substr(1);
+  }
+  for (std::string_view part : Split(query, '&')) {
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    auto key = PercentDecode(part.substr(0, eq));
+    auto val = PercentDecode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
+    if (!key.ok() || !val.ok()) return Status::InvalidInput(Describe(text) + " has a bad %-escape in its query");
+    uri.params_.emplace_back(*key, *val);
+  }
+  uri.text_ = std::string(text);
+  return uri;
+}
+
+std::optional<std::string> ConnectionUri::param(std::string_view key) const {
+  for (const auto& [k, v] : params_) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
+
+std::string ConnectionUri::Redacted() const {
+  if (driver_scheme_ == "sqlite") {
+    std::string out = "sqlite:" + std::string(sqlite_relative_ ? "" : "//") + database_;
+    if (!params_.empty()) {
+      out += '?';
+      bool first = true;
+      for (const auto& [k, v] : params_) {
+        if (!first) out += '&';
+        first = false;
+        out += k + "=" + (IsSecretParam(k) ? "***" : v);
+      }
+    }
+    return out;
+  }
+  std::string out = scheme_ + "://";
+  if (!user_.empty() || password_) {
+    out += PercentEncode(user_);
+    if (password_) out += ":***";
+    out += '@';
+  }
+  out += host_.find(':') != std::string::npos ? "[" + host_ + "]" : PercentEncode(host_);
+  if (port_) out += ":" + std::to_string(*port_);
+  if (!database_.empty()) out += "/" + PercentEncode(database_);
+  bool first = true;
+  for (const auto& [k, v] : params_) {
+    out += first ? '?' : '&';
+    first = false;
+    out += PercentEncode(k) + "=" + (IsSecretParam(k) ? "***" : PercentEncode(v));
+  }
+  return out;
+}
+
+void ConnectionUri::Rebuild() {
+  if (driver_scheme_ == "sqlite") {
+    text_ = "sqlite:" + std::string(sqlite_relative_ ? "" : "//") + database_;
+    bool first = true;
+    for (const auto& [k, v] : params_) {
+      text_ += first ? '?' : '&';
+      first = false;
+      text_ += PercentEncode(k) + "=" + PercentEncode(v);
+    }
+    return;
+  }
+  std::string out = scheme_ + "://";
+  if (!user_.empty() || password_) {
+    out += PercentEncode(user_);
+    if (password_) out += ":" + PercentEncode(*password_);
+    out += '@';
+  }
+  out += host_.find(':') != std::string::npos ? "[" + host_ + "]" : PercentEncode(host_);
+  if (port_) out += ":" + std::to_string(*port_);
+  out += "/" + PercentEncode(database_);
+  bool first = true;
+  for (const auto& [k, v] : params_) {
+    out += first ? '?' : '&';
+    first = false;
+    out += PercentEncode(k) + "=" + PercentEncode(v);
+  }
+  text_ = out;
+}
+
+ConnectionUri ConnectionUri::WithDatabase(std::string_view database) const {
+  ConnectionUri copy = *this;
+  copy.database_ = std::string(database);
+  if (driver_scheme_ == "sqlite") copy.sqlite_relative_ = !StartsWith(database, "/");
+  // A dbname= parameter would override the path for libpq: drop it.
+  std::erase_if(copy.params_, [](const auto& kv) { return kv.first == "dbname"; });
+  copy.Rebuild();
+  return copy;
+}
+
+}  // namespace cutover

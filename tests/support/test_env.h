@@ -1,0 +1,72 @@
+// Test support: the servers, drivers and scratch databases tests use.
+//
+// Server URIs come from the environment that scripts/test-servers.sh exports
+// (CUTOVER_TEST_PG_URI, CUTOVER_TEST_MYSQL_URI). A test that needs a server it
+// cannot reach FAILS: ServerUri() reports a fatal gtest failure when the
+// variable is unset. Never skip.
+//
+// Drivers load from the build tree's drivers/ directory (compiled in as
+// CUTOVER_TEST_DRIVER_DIR) through the real DriverLoader, exactly as the CLI
+// loads them.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/uri.h"
+#include "driver/driver.h"
+#include "driver/loader.h"
+
+namespace cutover::testing {
+
+// Engines under test: "postgresql", "mysql", "sqlite".
+const std::vector<std::string>& AllEngines();
+
+// The shared loader (build tree's drivers/ directory first).
+DriverLoader& TestLoader();
+
+// The server URI for an engine: for "sqlite", a fresh temporary directory
+// (the SQLite "server" is a directory). Adds a fatal failure when a server
+// engine's variable is unset; check with ASSERT_NO_FATAL_FAILURE.
+ConnectionUri ServerUri(const std::string& engine);
+
+// The driver for an engine; fatal failure when it cannot be loaded.
+Driver* TestDriver(const std::string& engine);
+
+// A scratch database created on construction and dropped on destruction.
+// Names are cutover_scratch_test_<random>. Failures to create are fatal.
+class ScratchDatabase {
+ public:
+  explicit ScratchDatabase(const std::string& engine);
+  ~ScratchDatabase();
+  ScratchDatabase(const ScratchDatabase&) = delete;
+  ScratchDatabase& operator=(const ScratchDatabase&) = delete;
+
+  const ConnectionUri& uri() const { return uri_; }
+  const std::string& name() const { return name_; }
+  const std::string& engine() const { return engine_; }
+  // A new connection to the scratch database (fatal failure on error).
+  std::unique_ptr<Connection> Connect() const;
+  // Runs a script; fatal failure with the driver's message on error.
+  void Exec(const std::string& script) const;
+
+ private:
+  std::string engine_;
+  std::string name_;
+  ConnectionUri server_;
+  ConnectionUri uri_;
+};
+
+// A unique name with the given prefix: prefix + 12 random hex digits.
+std::string UniqueName(const std::string& prefix);
+
+// Reads a whole file (fatal failure when unreadable).
+std::string ReadFileOrDie(const std::string& path);
+
+// The source tree root (compiled in), for fixtures/ and tests/ data.
+std::string SourceDir();
+
+}  // namespace cutover::testing
