@@ -1,1 +1,199 @@
-// placeholder: being written
+#include "driver/loader.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <system_error>
+
+#include "base/strings.h"
+
+#ifndef CUTOVER_INSTALL_DRIVER_DIR
+#define CUTOVER_INSTALL_DRIVER_DIR "/usr/local/lib/cutover/drivers"
+#endif
+
+namespace cutover {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kFilePrefix = "cutover_driver_";
+constexpr std::string_view kFileSuffix = ".so";
+
+std::string PluginFileName(const std::string& name) {
+  return std::string(kFilePrefix) + name + std::string(kFileSuffix);
+}
+
+std::string ExecutableDir() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  return exe.parent_path().string();
+}
+
+void AppendPathList(const std::string& list, std::vector<std::string>* out) {
+  for (std::string_view part : Split(list, ':')) {
+    if (!part.empty()) out->emplace_back(part);
+  }
+}
+
+// Why dlerror() text is safe to show: it names files and symbols only.
+std::string DlError() {
+  const char* err = dlerror();
+  return err ? err : "unknown dlopen error";
+}
+
+}  // namespace
+
+struct DriverLoader::Plugin {
+  std::string path;
+  void* handle = nullptr;
+  std::unique_ptr<Driver> driver;
+
+  ~Plugin() {
+    // The Driver's code lives in the module: destroy it first. The module is
+    // deliberately not dlclose()d: client libraries (libpq, Connector/C++)
+    // register atexit handlers and thread-locals that must outlive us.
+    driver.reset();
+  }
+};
+
+std::string DriverNameForScheme(const std::string& scheme) {
+  std::string s = ToLower(scheme);
+  if (s == "postgresql" || s == "postgres") return "postgresql";
+  if (s == "mysql" || s == "mariadb") return "mysql";
+  if (s == "sqlite") return "sqlite";
+  return {};
+}
+
+DriverLoader::DriverLoader(std::vector<std::string> extra_paths) {
+  for (const auto& p : extra_paths) AppendPathList(p, &search_path_);
+  if (const char* env = std::getenv("CUTOVER_DRIVER_PATH")) AppendPathList(env, &search_path_);
+  std::string exe_dir = ExecutableDir();
+  if (!exe_dir.empty()) search_path_.push_back(exe_dir + "/drivers");
+  search_path_.emplace_back(CUTOVER_INSTALL_DRIVER_DIR);
+}
+
+DriverLoader::~DriverLoader() = default;
+
+Result<DriverLoader::Plugin*> DriverLoader::LoadFile(const std::string& path, const std::string& expected_name) {
+  dlerror();
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) return Status::NotFound("cannot load: " + DlError());
+  auto entry_fn = reinterpret_cast<CutoverDriverEntryFn>(dlsym(handle, CUTOVER_DRIVER_ENTRY_SYMBOL));
+  if (entry_fn == nullptr) {
+    dlclose(handle);
+    return Status::NotFound(std::string("not a cutover driver: it has no entry symbol '") +
+                            CUTOVER_DRIVER_ENTRY_SYMBOL + "'");
+  }
+  const CutoverDriverEntry* entry = entry_fn();
+  if (entry == nullptr) {
+    dlclose(handle);
+    return Status::NotFound("its entry point returned no driver description");
+  }
+  if (entry->api_version != kDriverApiVersion) {
+    dlclose(handle);
+    return Status::NotFound("driver interface version " + std::to_string(entry->api_version) +
+                            ", but this cutover needs version " + std::to_string(kDriverApiVersion) +
+                            ": rebuild the plugin against this cutover's driver.h");
+  }
+  std::string name = entry->name ? entry->name : "";
+  if (!expected_name.empty() && name != expected_name) {
+    dlclose(handle);
+    return Status::NotFound("the file is named for driver '" + expected_name + "' but the plugin says it is '" +
+                            name + "'");
+  }
+  if (entry->create_driver == nullptr) {
+    dlclose(handle);
+    return Status::NotFound("its entry point has no create_driver function");
+  }
+  std::unique_ptr<Driver> driver(entry->create_driver());
+  if (!driver) {
+    dlclose(handle);
+    return Status::Internal("the plugin failed to create its driver");
+  }
+  auto plugin = std::make_unique<Plugin>();
+  plugin->path = path;
+  plugin->handle = handle;
+  plugin->driver = std::move(driver);
+  Plugin* raw = plugin.get();
+  plugins_[name] = std::move(plugin);
+  return raw;
+}
+
+Result<std::string> DriverLoader::ProbeFile(const std::string& path, const std::string& expected_name) {
+  DriverLoader loader(std::vector<std::string>{});
+  auto plugin = loader.LoadFile(path, expected_name);
+  if (!plugin.ok()) return plugin.status();
+  return (*plugin)->driver->info().name;
+}
+
+Result<Driver*> DriverLoader::Get(const std::string& name) {
+  if (auto it = plugins_.find(name); it != plugins_.end()) return it->second->driver.get();
+  const std::string file = PluginFileName(name);
+  std::string report;
+  for (const auto& dir : search_path_) {
+    const std::string path = dir + "/" + file;
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+      report += "\n  " + path + ": no such file";
+      continue;
+    }
+    auto plugin = LoadFile(path, name);
+    if (plugin.ok()) return (*plugin)->driver.get();
+    report += "\n  " + path + ": " + plugin.status().message();
+  }
+  return Status::NotFound("no usable driver plugin '" + file + "' for '" + name + "'. Searched:" + report +
+                          "\nBuild the drivers, or point --driver-path or CUTOVER_DRIVER_PATH at the directory "
+                          "that holds them.");
+}
+
+Result<Driver*> DriverLoader::ForUri(const ConnectionUri& uri) {
+  std::string name = DriverNameForScheme(uri.scheme());
+  if (name.empty()) return Status::InvalidInput("no driver serves URI scheme '" + uri.scheme() + "'");
+  return Get(name);
+}
+
+Result<std::unique_ptr<Connection>> DriverLoader::Connect(const std::string& uri_text) {
+  auto uri = ConnectionUri::Parse(uri_text);
+  if (!uri.ok()) return uri.status();
+  auto driver = ForUri(*uri);
+  if (!driver.ok()) return driver.status();
+  return (*driver)->Connect(*uri);
+}
+
+void DriverLoader::LoadAll(std::vector<LoadedDriverInfo>* loaded, std::vector<DriverLoadFailure>* failed) {
+  std::set<std::string> seen_names;
+  for (const auto& dir : search_path_) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    std::vector<std::string> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      std::string fname = entry.path().filename().string();
+      if (StartsWith(fname, kFilePrefix) && EndsWith(fname, kFileSuffix)) files.push_back(entry.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& path : files) {
+      std::string fname = fs::path(path).filename().string();
+      std::string name = fname.substr(kFilePrefix.size(), fname.size() - kFilePrefix.size() - kFileSuffix.size());
+      if (seen_names.count(name)) continue;  // an earlier directory wins
+      if (auto it = plugins_.find(name); it != plugins_.end()) {
+        seen_names.insert(name);
+        loaded->push_back({it->second->driver->info(), it->second->path});
+        continue;
+      }
+      auto plugin = LoadFile(path, name);
+      if (!plugin.ok()) {
+        failed->push_back({path, plugin.status().message()});
+        continue;
+      }
+      seen_names.insert(name);
+      loaded->push_back({(*plugin)->driver->info(), path});
+    }
+  }
+}
+
+}  // namespace cutover

@@ -1,1 +1,146 @@
-// placeholder: being written
+#include "schema/schema_json.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "base/strings.h"
+#include "schema/fingerprint.h"
+
+namespace cutover {
+using nlohmann::ordered_json;
+
+std::string SchemaToJson(const SchemaModel& model) {
+  SchemaModel sorted = model;
+  sorted.Sort();
+  ordered_json doc;
+  doc["format"] = "cutover.schema";
+  doc["version"] = kSchemaJsonVersion;
+  doc["engine"] = sorted.engine;
+  doc["server_version"] = sorted.server_version;
+  doc["fingerprint"] = Fingerprint(sorted);
+  ordered_json objects = ordered_json::array();
+  for (const auto& obj : sorted.objects) {
+    ordered_json o;
+    o["kind"] = ObjectKindName(obj.kind);
+    o["schema"] = obj.schema;
+    o["table"] = obj.table;
+    o["name"] = obj.name;
+    ordered_json attrs = ordered_json::object();
+    for (const auto& [k, v] : obj.attributes) attrs[k] = v;
+    o["attributes"] = std::move(attrs);
+    objects.push_back(std::move(o));
+  }
+  doc["objects"] = std::move(objects);
+  // Invalid UTF-8 in a name (possible in SQLite) is replaced rather than
+  // making the whole document unwritable.
+  return doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+}
+
+namespace {
+
+Result<std::string> RequireString(const ordered_json& obj, const char* key, const std::string& where) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return Status::InvalidInput(where + ": missing field '" + key + "'");
+  if (!it->is_string()) return Status::InvalidInput(where + ": field '" + key + "' must be a string");
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+Result<SchemaModel> SchemaFromJson(std::string_view text, const std::string& source) {
+  ordered_json doc;
+  try {
+    doc = ordered_json::parse(text);
+  } catch (const ordered_json::parse_error& e) {
+    // e.byte is the 1-based offset of the error: turn it into a line number.
+    size_t line = 1;
+    for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) line += text[i] == '\n';
+    return Status::InvalidInput(source + ":" + std::to_string(line) + ": not valid JSON (" + e.what() +
+                                "); expected the output of 'cutover schema --json'");
+  }
+  if (!doc.is_object()) return Status::InvalidInput(source + ": expected a JSON object from 'cutover schema --json'");
+  auto format = RequireString(doc, "format", source);
+  if (!format.ok()) return format.status();
+  if (*format != "cutover.schema") {
+    return Status::InvalidInput(source + ": format is '" + *format + "', expected 'cutover.schema'");
+  }
+  auto version = doc.find("version");
+  if (version == doc.end() || !version->is_number_integer()) {
+    return Status::InvalidInput(source + ": missing integer field 'version'");
+  }
+  if (version->get<int>() != kSchemaJsonVersion) {
+    return Status::InvalidInput(source + ": schema format version " + std::to_string(version->get<int>()) +
+                                " is not supported (this cutover reads version " +
+                                std::to_string(kSchemaJsonVersion) + ")");
+  }
+  SchemaModel model;
+  auto engine = RequireString(doc, "engine", source);
+  if (!engine.ok()) return engine.status();
+  if (*engine != "postgresql" && *engine != "mysql" && *engine != "sqlite") {
+    return Status::InvalidInput(source + ": unknown engine '" + *engine + "'");
+  }
+  model.engine = *engine;
+  if (auto sv = doc.find("server_version"); sv != doc.end() && sv->is_string()) model.server_version = *sv;
+  auto objects = doc.find("objects");
+  if (objects == doc.end() || !objects->is_array()) {
+    return Status::InvalidInput(source + ": missing array field 'objects'");
+  }
+  for (size_t i = 0; i < objects->size(); ++i) {
+    const auto& o = (*objects)[i];
+    std::string where = source + ": objects[" + std::to_string(i) + "]";
+    if (!o.is_object()) return Status::InvalidInput(where + ": expected an object");
+    auto kind_name = RequireString(o, "kind", where);
+    if (!kind_name.ok()) return kind_name.status();
+    auto kind = ObjectKindFromName(*kind_name);
+    if (!kind) return Status::InvalidInput(where + ": unknown kind '" + *kind_name + "'");
+    auto schema = RequireString(o, "schema", where);
+    auto table = RequireString(o, "table", where);
+    auto name = RequireString(o, "name", where);
+    for (const auto* r : {&schema, &table, &name}) {
+      if (!r->ok()) return r->status();
+    }
+    if (name->empty()) return Status::InvalidInput(where + ": empty name");
+    SchemaObject& obj = model.Add(*kind, *schema, *table, *name);
+    auto attrs = o.find("attributes");
+    if (attrs == o.end()) continue;
+    if (!attrs->is_object()) return Status::InvalidInput(where + " (" + obj.Path() + "): 'attributes' must be an object");
+    for (const auto& [k, v] : attrs->items()) {
+      if (!v.is_string()) {
+        return Status::InvalidInput(where + " (" + obj.Path() + "): attribute '" + k + "' must be a string");
+      }
+      obj.attributes[k] = v.get<std::string>();
+    }
+  }
+  model.Sort();
+  for (size_t i = 1; i < model.objects.size(); ++i) {
+    if (model.objects[i].Key() == model.objects[i - 1].Key()) {
+      return Status::InvalidInput(source + ": " + ObjectKindName(model.objects[i].kind) + " " +
+                                  model.objects[i].Path() + " is listed twice");
+    }
+  }
+  if (auto fp = doc.find("fingerprint"); fp != doc.end()) {
+    if (!fp->is_string()) return Status::InvalidInput(source + ": field 'fingerprint' must be a string");
+    std::string actual = Fingerprint(model);
+    if (fp->get<std::string>() != actual) {
+      return Status::InvalidInput(source + ": recorded fingerprint " + fp->get<std::string>() +
+                                  " does not match the content (" + actual +
+                                  "): the file was edited or damaged; regenerate it with 'cutover schema --json'");
+    }
+  } else {
+    return Status::InvalidInput(source + ": missing field 'fingerprint'");
+  }
+  return model;
+}
+
+Result<SchemaModel> LoadSchemaJsonFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + ": cannot open the schema file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Status::Io(path + ": read error");
+  return SchemaFromJson(ss.str(), path);
+}
+
+}  // namespace cutover

@@ -1,1 +1,131 @@
-// placeholder: being written
+#include "support/test_env.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace cutover::testing {
+namespace fs = std::filesystem;
+
+const std::vector<std::string>& AllEngines() {
+  static const std::vector<std::string> engines = {"postgresql", "mysql", "sqlite"};
+  return engines;
+}
+
+DriverLoader& TestLoader() {
+  static DriverLoader loader(std::vector<std::string>{CUTOVER_TEST_DRIVER_DIR});
+  return loader;
+}
+
+std::string UniqueName(const std::string& prefix) {
+  static std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = prefix;
+  auto bits = rng();
+  for (int i = 0; i < 12; ++i) {
+    out += kHex[bits & 15];
+    bits >>= 4;
+  }
+  return out;
+}
+
+ConnectionUri ServerUri(const std::string& engine) {
+  if (engine == "sqlite") {
+    fs::path dir = fs::temp_directory_path() / UniqueName("cutover-test-sqlite-");
+    fs::create_directories(dir);
+    ::chmod(dir.c_str(), 0700);
+    auto uri = ConnectionUri::Parse("sqlite://" + dir.string());
+    if (!uri.ok()) ADD_FAILURE() << uri.status().ToString();
+    return *uri;
+  }
+  const char* var = engine == "postgresql" ? "CUTOVER_TEST_PG_URI" : "CUTOVER_TEST_MYSQL_URI";
+  const char* value = std::getenv(var);
+  if (value == nullptr || *value == '\0') {
+    ADD_FAILURE() << var << " is not set: the " << engine
+                  << " tests need the test servers. Run them through scripts/test.sh, or start the servers with "
+                     "scripts/test-servers.sh start and source the env file it prints.";
+    return *ConnectionUri::Parse("sqlite:///nonexistent");
+  }
+  auto uri = ConnectionUri::Parse(value);
+  if (!uri.ok()) {
+    ADD_FAILURE() << var << " is not a valid URI: " << uri.status().ToString();
+    return *ConnectionUri::Parse("sqlite:///nonexistent");
+  }
+  return *uri;
+}
+
+Driver* TestDriver(const std::string& engine) {
+  auto driver = TestLoader().Get(engine);
+  if (!driver.ok()) {
+    ADD_FAILURE() << "cannot load the " << engine << " driver: " << driver.status().ToString();
+    return nullptr;
+  }
+  return *driver;
+}
+
+ScratchDatabase::ScratchDatabase(const std::string& engine)
+    : engine_(engine), name_(UniqueName("cutover_scratch_test_")), server_(ServerUri(engine)), uri_(server_) {
+  Driver* driver = TestDriver(engine);
+  if (driver == nullptr) {
+    name_.clear();
+    return;
+  }
+  auto created = driver->CreateDatabase(server_, name_);
+  if (!created.ok()) {
+    ADD_FAILURE() << "cannot create scratch database " << name_ << " on " << server_.Redacted() << ": "
+                  << created.status().ToString();
+    name_.clear();
+    return;
+  }
+  uri_ = *created;
+}
+
+ScratchDatabase::~ScratchDatabase() {
+  if (name_.empty()) return;
+  Driver* driver = TestDriver(engine_);
+  if (driver == nullptr) return;
+  Status st = driver->DropDatabase(server_, name_);
+  if (!st.ok()) ADD_FAILURE() << "cannot drop scratch database " << name_ << ": " << st.ToString();
+  if (engine_ == "sqlite") {
+    std::error_code ec;
+    fs::remove_all(server_.database(), ec);
+  }
+}
+
+std::unique_ptr<Connection> ScratchDatabase::Connect() const {
+  Driver* driver = TestDriver(engine_);
+  if (driver == nullptr) return nullptr;
+  auto conn = driver->Connect(uri_);
+  if (!conn.ok()) {
+    ADD_FAILURE() << "cannot connect to scratch database " << uri_.Redacted() << ": " << conn.status().ToString();
+    return nullptr;
+  }
+  return std::move(*conn);
+}
+
+void ScratchDatabase::Exec(const std::string& script) const {
+  auto conn = Connect();
+  if (!conn) return;
+  Status st = conn->ExecuteScript(script);
+  if (!st.ok()) ADD_FAILURE() << "script failed on " << engine_ << ": " << st.ToString();
+}
+
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ADD_FAILURE() << "cannot read " << path;
+    return {};
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string SourceDir() { return CUTOVER_SOURCE_DIR; }
+
+}  // namespace cutover::testing

@@ -2,8 +2,10 @@
 //
 // Server URIs come from the environment that scripts/test-servers.sh exports
 // (CUTOVER_TEST_PG_URI, CUTOVER_TEST_MYSQL_URI). A test that needs a server it
-// cannot reach FAILS: ServerUri() reports a fatal gtest failure when the
-// variable is unset. Never skip.
+// cannot reach FAILS: ServerUri() records a gtest failure when the variable is
+// unset. Never skip. Helpers here record failures with ADD_FAILURE (they return
+// values, so they cannot ASSERT); callers stop early with
+// ASSERT_FALSE(HasFailure()) or by checking for nullptr.
 //
 // Drivers load from the build tree's drivers/ directory (compiled in as
 // CUTOVER_TEST_DRIVER_DIR) through the real DriverLoader, exactly as the CLI
@@ -30,14 +32,16 @@ DriverLoader& TestLoader();
 
 // The server URI for an engine: for "sqlite", a fresh temporary directory
 // (the SQLite "server" is a directory). Adds a fatal failure when a server
-// engine's variable is unset; check with ASSERT_NO_FATAL_FAILURE.
+// engine's variable is unset.
 ConnectionUri ServerUri(const std::string& engine);
 
-// The driver for an engine; fatal failure when it cannot be loaded.
+// The driver for an engine; records a failure and returns nullptr when it
+// cannot be loaded.
 Driver* TestDriver(const std::string& engine);
 
 // A scratch database created on construction and dropped on destruction.
-// Names are cutover_scratch_test_<random>. Failures to create are fatal.
+// Names are cutover_scratch_test_<random>. A failure to create is recorded
+// and leaves name() empty.
 class ScratchDatabase {
  public:
   explicit ScratchDatabase(const std::string& engine);
@@ -48,9 +52,9 @@ class ScratchDatabase {
   const ConnectionUri& uri() const { return uri_; }
   const std::string& name() const { return name_; }
   const std::string& engine() const { return engine_; }
-  // A new connection to the scratch database (fatal failure on error).
+  // A new connection to the scratch database (nullptr and a failure on error).
   std::unique_ptr<Connection> Connect() const;
-  // Runs a script; fatal failure with the driver's message on error.
+  // Runs a script; records a failure with the driver's message on error.
   void Exec(const std::string& script) const;
 
  private:
@@ -63,7 +67,7 @@ class ScratchDatabase {
 // A unique name with the given prefix: prefix + 12 random hex digits.
 std::string UniqueName(const std::string& prefix);
 
-// Reads a whole file (fatal failure when unreadable).
+// Reads a whole file (records a failure when unreadable).
 std::string ReadFileOrDie(const std::string& path);
 
 // The source tree root (compiled in), for fixtures/ and tests/ data.

@@ -1,0 +1,25 @@
+// The versioned schema JSON format (docs/schema-json.md): what
+// `cutover schema --json` writes and `cutover drift --against FILE` reads.
+//
+// Reading validates everything: format name and version, engine, every
+// object's kind and fields, and the recorded fingerprint (recomputed; a
+// mismatch means the file was edited by hand and is refused). Errors are
+// kInvalidInput and name the file and the object index.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "driver/schema_model.h"
+
+namespace cutover {
+
+inline constexpr int kSchemaJsonVersion = 1;
+
+std::string SchemaToJson(const SchemaModel& model);
+// `source` names the input in error messages (a file path).
+Result<SchemaModel> SchemaFromJson(std::string_view text, const std::string& source);
+Result<SchemaModel> LoadSchemaJsonFile(const std::string& path);
+
+}  // namespace cutover
