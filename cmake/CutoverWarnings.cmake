@@ -2,7 +2,7 @@
 # CUTOVER_WARNINGS_AS_ERRORS is on (CI).
 function(cutover_set_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
-    -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wformat=2
+    -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wformat=2
     -Wimplicit-fallthrough)
   if(CUTOVER_WARNINGS_AS_ERRORS)
     target_compile_options(${target} PRIVATE -Werror)

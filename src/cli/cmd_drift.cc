@@ -1,1 +1,145 @@
-// placeholder: being written
+// cutover drift TARGET --against X: the live schema compared with an expected one.
+//
+// X is resolved in this order: "history" and "snapshot:..." (not yet
+// available), a connection URI or config target name, a file: a saved
+// `schema --json` document when it starts with '{', else a DDL script applied
+// to a scratch database.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "base/strings.h"
+#include "cli/commands.h"
+#include "schema/drift.h"
+#include "schema/schema_json.h"
+#include "schema/scratch_schema.h"
+
+namespace cutover::cli {
+namespace fs = std::filesystem;
+namespace {
+
+struct ExpectedSchema {
+  SchemaModel model;
+  std::string source;  // redacted URI or path
+};
+
+// A private temporary directory removed on destruction: the default SQLite
+// scratch "server".
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "cutover-scratch-XXXXXX").string();
+    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+Result<std::string> ReadTextFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + ": cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Status::Io(path + ": read error");
+  std::string text = ss.str();
+  if (!IsValidUtf8(text)) return Status::InvalidInput(path + ": not UTF-8 text");
+  return text;
+}
+
+Result<ExpectedSchema> LoadExpected(CommandContext& ctx, const DriftArgs& args, const ConnectionUri& target_uri) {
+  const std::string& x = args.against;
+  if (x == "history") {
+    return Status::Unsupported("--against history needs the migration history, which this version of cutover "
+                               "does not have yet; compare against a URI, a schema JSON file or a DDL file");
+  }
+  if (StartsWith(x, "snapshot:")) {
+    return Status::Unsupported("--against snapshot:... needs the snapshot repository, which this version of "
+                               "cutover does not have yet; compare against a URI, a schema JSON file or a DDL file");
+  }
+  std::error_code ec;
+  const bool is_file = fs::is_regular_file(x, ec);
+  if (!is_file && (ctx.config().targets.count(x) || x.find("://") != std::string::npos || StartsWith(x, "sqlite:"))) {
+    auto conn = ctx.ConnectTarget(x);
+    if (!conn.ok()) return conn.status().WithContext("--against");
+    auto model = (*conn)->ReadSchema();
+    if (!model.ok()) return model.status().WithContext("reading the schema of " + (*conn)->display_uri());
+    return ExpectedSchema{std::move(*model), (*conn)->display_uri()};
+  }
+  if (!is_file) {
+    return Status::NotFound("--against '" + x +
+                            "': no such file, and not a URI or a target in the config. Give a connection URI, a "
+                            "file written by 'cutover schema --json', or a .sql DDL file");
+  }
+  auto text = ReadTextFile(x);
+  if (!text.ok()) return text.status();
+  if (StartsWith(Trim(*text), "{")) {
+    auto model = SchemaFromJson(*text, x);
+    if (!model.ok()) return model.status();
+    return ExpectedSchema{std::move(*model), x};
+  }
+  // A DDL file: the server normalizes it in a scratch database.
+  auto driver = ctx.loader().ForUri(target_uri);
+  if (!driver.ok()) return driver.status();
+  auto scratch_text = ResolveScratch(ctx.config(), args.target, args.scratch);
+  TempDir sqlite_scratch;
+  if (!scratch_text && target_uri.driver_scheme() == "sqlite") {
+    if (sqlite_scratch.path().empty()) return Status::Io("cannot create a temporary scratch directory");
+    scratch_text = "sqlite://" + sqlite_scratch.path();
+  }
+  if (!scratch_text) {
+    return Status::InvalidInput("--against " + x +
+                                " is a DDL file: it is applied to a scratch database, so give --scratch URI (a "
+                                "server where cutover may create databases) or set [scratch] uri in the config");
+  }
+  auto scratch = ConnectionUri::Parse(*scratch_text);
+  if (!scratch.ok()) return scratch.status().WithContext("--scratch");
+  if (scratch->driver_scheme() != target_uri.driver_scheme()) {
+    return Status::InvalidInput("the scratch server " + scratch->Redacted() + " is not the same engine as the target " +
+                                target_uri.Redacted());
+  }
+  spdlog::info("applying {} to a scratch database on {}", x, scratch->Redacted());
+  auto model = SchemaFromDdl(**driver, *scratch, *text, x);
+  if (!model.ok()) return model.status();
+  return ExpectedSchema{std::move(*model), x};
+}
+
+}  // namespace
+
+int RunDrift(CommandContext& ctx, const DriftArgs& args) {
+  auto target_text = ResolveTargetUri(ctx.config(), args.target);
+  if (!target_text.ok()) return ctx.Fail(target_text.status());
+  auto target_uri = ConnectionUri::Parse(*target_text);
+  if (!target_uri.ok()) return ctx.Fail(target_uri.status());
+
+  auto conn = ctx.ConnectTarget(args.target);
+  if (!conn.ok()) return ctx.Fail(conn.status());
+  auto actual = (*conn)->ReadSchema();
+  if (!actual.ok()) return ctx.Fail(actual.status().WithContext("reading the schema of " + (*conn)->display_uri()));
+
+  auto expected = LoadExpected(ctx, args, *target_uri);
+  if (!expected.ok()) return ctx.Fail(expected.status());
+
+  DriftOptions options;
+  options.ignore_globs = ctx.config().drift_ignore;
+  options.ignore_globs.insert(options.ignore_globs.end(), args.ignore.begin(), args.ignore.end());
+  options.ignore_column_order = args.ignore_column_order || ctx.config().drift_ignore_column_order;
+  auto report = ComputeDrift(expected->model, *actual, options);
+  if (!report.ok()) return ctx.Fail(report.status());
+  report->expected_source = expected->source;
+  report->actual_source = (*conn)->display_uri();
+  std::cout << (ctx.json() ? DriftReportJson(*report) : DriftReportText(*report));
+  return report->HasDrift() ? 1 : 0;
+}
+
+}  // namespace cutover::cli

@@ -1,1 +1,71 @@
-// placeholder: being written
+#include "cli/context.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "base/uri.h"
+
+namespace cutover::cli {
+
+void SetUpLogging(const GlobalOptions& options) {
+  auto logger = spdlog::stderr_color_mt("cutover");
+  logger->set_pattern("cutover: %^%l%$: %v");
+  if (options.quiet) {
+    logger->set_level(spdlog::level::err);
+  } else if (options.verbose >= 2) {
+    logger->set_level(spdlog::level::trace);
+  } else if (options.verbose == 1) {
+    logger->set_level(spdlog::level::debug);
+  } else {
+    logger->set_level(spdlog::level::warn);
+  }
+  spdlog::set_default_logger(logger);
+}
+
+CommandContext::CommandContext(GlobalOptions options) : options_(std::move(options)) {}
+
+Status CommandContext::Init() {
+  auto config = LoadConfigOrDefault(options_.config_path);
+  if (!config.ok()) return config.status();
+  config_ = std::move(*config);
+  if (options_.repo) config_.repository = options_.repo;
+  std::vector<std::string> paths = options_.driver_path;
+  paths.insert(paths.end(), config_.driver_path.begin(), config_.driver_path.end());
+  loader_ = std::make_unique<DriverLoader>(paths);
+  if (!config_.source.empty()) spdlog::debug("config: {}", config_.source);
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Connection>> CommandContext::ConnectTarget(const std::string& target) {
+  auto uri_text = ResolveTargetUri(config_, target);
+  if (!uri_text.ok()) return uri_text.status();
+  auto uri = ConnectionUri::Parse(*uri_text);
+  if (!uri.ok()) return uri.status();
+  auto driver = loader_->ForUri(*uri);
+  if (!driver.ok()) return driver.status();
+  spdlog::debug("connecting to {}", uri->Redacted());
+  return (*driver)->Connect(*uri);
+}
+
+int CommandContext::Fail(const Status& status) const {
+  // Messages are built from redacted URIs; scrubbing again is the last line
+  // of defence against a client library quoting a secret.
+  const std::string message = ScrubSecrets(status.message());
+  std::cerr << "cutover: error: " << message << "\n";
+  if (options_.json) {
+    nlohmann::ordered_json doc;
+    doc["format"] = "cutover.error";
+    doc["version"] = 1;
+    doc["error"] = StatusCodeName(status.code());
+    doc["exit_code"] = ExitCodeFor(status);
+    doc["message"] = message;
+    if (!status.sqlstate().empty()) doc["sqlstate"] = status.sqlstate();
+    std::cout << doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+  }
+  return ExitCodeFor(status);
+}
+
+}  // namespace cutover::cli

@@ -94,9 +94,12 @@ Result<DriverLoader::Plugin*> DriverLoader::LoadFile(const std::string& path, co
     dlclose(handle);
     return Status::NotFound("its entry point returned no driver description");
   }
-  if (entry->api_version != kDriverApiVersion) {
+  // Copy what the messages need: `entry` points into the module, which is
+  // unmapped by dlclose().
+  const std::uint32_t api_version = entry->api_version;
+  if (api_version != kDriverApiVersion) {
     dlclose(handle);
-    return Status::NotFound("driver interface version " + std::to_string(entry->api_version) +
+    return Status::NotFound("driver interface version " + std::to_string(api_version) +
                             ", but this cutover needs version " + std::to_string(kDriverApiVersion) +
                             ": rebuild the plugin against this cutover's driver.h");
   }

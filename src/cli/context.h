@@ -1,0 +1,57 @@
+// CommandContext: what every command needs (config, driver loader, output
+// mode) and the one place errors become messages and exit codes.
+//
+// Output contract: results go to stdout (human text, or JSON with --json);
+// logs, progress and errors go to stderr. With --json an error is also
+// written to stdout as {"format":"cutover.error",...} so a pipeline that
+// parses stdout always gets a document.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "config/config.h"
+#include "driver/loader.h"
+
+namespace cutover::cli {
+
+struct GlobalOptions {
+  std::optional<std::string> config_path;
+  std::optional<std::string> repo;
+  std::vector<std::string> driver_path;
+  bool json = false;
+  int verbose = 0;
+  bool quiet = false;
+  bool no_progress = false;
+};
+
+class CommandContext {
+ public:
+  explicit CommandContext(GlobalOptions options);
+
+  // Loads the config (once). Must succeed before config() is used.
+  Status Init();
+
+  const GlobalOptions& options() const { return options_; }
+  const Config& config() const { return config_; }
+  DriverLoader& loader() { return *loader_; }
+  bool json() const { return options_.json; }
+
+  // Resolves TARGET (URI or config name), loads its driver and connects.
+  Result<std::unique_ptr<Connection>> ConnectTarget(const std::string& target);
+
+  // Prints the error (stderr, and stdout in --json mode); returns its exit code.
+  int Fail(const Status& status) const;
+
+ private:
+  GlobalOptions options_;
+  Config config_;
+  std::unique_ptr<DriverLoader> loader_;
+};
+
+void SetUpLogging(const GlobalOptions& options);
+
+}  // namespace cutover::cli

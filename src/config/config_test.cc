@@ -1,0 +1,93 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace cutover {
+namespace {
+
+std::string WriteTemp(const std::string& name, const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TEST(Config, LoadsEverySection) {
+  auto path = WriteTemp("cutover-config-ok.toml", R"(
+[targets.prod]
+uri = "postgresql://app:pw@db/shop"
+scratch = "postgresql://cutover@scratch/postgres"
+
+[targets.local]
+uri = "sqlite:shop.db"
+
+[scratch]
+uri = "postgresql://cutover@default-scratch/postgres"
+
+[repository]
+path = "/var/lib/cutover"
+
+[drift]
+ignore = ["public.audit_*", "*.tmp_*"]
+ignore_column_order = true
+
+[policy]
+max_lock_ms = 2000
+)");
+  auto c = LoadConfig(path);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->targets.size(), 2u);
+  EXPECT_EQ(*ResolveTargetUri(*c, "prod"), "postgresql://app:pw@db/shop");
+  EXPECT_EQ(*ResolveTargetUri(*c, "sqlite:other.db"), "sqlite:other.db");
+  EXPECT_EQ(*ResolveScratch(*c, "prod", std::nullopt), "postgresql://cutover@scratch/postgres");
+  EXPECT_EQ(*ResolveScratch(*c, "local", std::nullopt), "postgresql://cutover@default-scratch/postgres");
+  EXPECT_EQ(*ResolveScratch(*c, "prod", std::string("sqlite:///x")), "sqlite:///x");
+  EXPECT_EQ(*c->repository, "/var/lib/cutover");
+  EXPECT_EQ(c->drift_ignore.size(), 2u);
+  EXPECT_TRUE(c->drift_ignore_column_order);
+}
+
+TEST(Config, ErrorsNameFileAndLine) {
+  struct Case {
+    const char* text;
+    const char* needle;
+  } cases[] = {
+      {"[targets.prod]\nuri = \"postgresql://a@b/c\"\nurl = \"x\"\n", ":3: unknown key 'url' in [targets.prod]"},
+      {"[drift]\nignore = \"public.*\"\n", ":2: [drift] ignore must be an array"},
+      {"[drift]\nignore_column_order = \"yes\"\n", ":2: [drift] ignore_column_order must be true or false"},
+      {"[targets.prod]\nuri = \"oracle://x\"\n", ":2: [targets.prod] uri: unknown URI scheme 'oracle'"},
+      {"[targets.prod]\nscratch = \"sqlite:x\"\n", "[targets.prod] has no uri"},
+      {"[tragets.prod]\n", ":1: unknown key 'tragets'"},
+      {"[scratch\nuri = 1\n", ":1:"},
+  };
+  int i = 0;
+  for (const auto& c : cases) {
+    auto path = WriteTemp("cutover-config-bad-" + std::to_string(i++) + ".toml", c.text);
+    auto r = LoadConfig(path);
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidInput);
+    EXPECT_NE(r.status().message().find(path), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find(c.needle), std::string::npos) << r.status().message();
+  }
+  EXPECT_EQ(LoadConfig("/nonexistent/cutover.toml").status().code(), StatusCode::kNotFound);
+}
+
+TEST(Config, UnknownTargetNameIsInvalidInput) {
+  Config c;
+  c.targets["prod"] = {"sqlite:x.db", std::nullopt};
+  auto r = ResolveTargetUri(c, "staging");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("targets: prod"), std::string::npos) << r.status().message();
+}
+
+TEST(Config, PasswordsInTargetUrisNeverAppearInErrors) {
+  auto path = WriteTemp("cutover-config-secret.toml", "[targets.p]\nuri = \"postgresql://u:hunter2@h:99999/db\"\n");
+  auto r = LoadConfig(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().find("hunter2"), std::string::npos) << r.status().message();
+}
+
+}  // namespace
+}  // namespace cutover

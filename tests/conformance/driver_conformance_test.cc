@@ -1,0 +1,414 @@
+// The driver conformance suite: one set of tests, run against every driver
+// (PostgreSQL and MariaDB servers started by scripts/test-servers.sh, SQLite
+// files). A driver is done when this passes; engine-specific behaviour is
+// tested in drivers/<engine>/<engine>_test.cc.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "support/test_env.h"
+
+namespace cutover {
+namespace {
+
+using testing::ScratchDatabase;
+
+// The little SQL that differs per engine.
+struct EngineSql {
+  std::string int_type;
+  std::string text_type;
+  std::string long_rows;      // ~1M rows of ~200 bytes: SELECT n, payload
+  std::string slow_query;     // runs for seconds
+  std::string kill_session;   // printf-style with one %s: the session id
+  size_t max_identifier = 0;  // bytes
+};
+
+const EngineSql& Sql(const std::string& engine) {
+  static const std::map<std::string, EngineSql> sql = {
+      {"postgresql",
+       {"integer", "text",
+        "SELECT n, repeat('x', 200) || n::text AS payload FROM generate_series(1, 1000000) AS n",
+        "SELECT pg_sleep(10)", "SELECT pg_terminate_backend(%s)", 63}},
+      {"mysql",
+       {"int", "text",
+        "SELECT seq AS n, CONCAT(REPEAT('x', 200), seq) AS payload FROM seq_1_to_1000000",
+        "SELECT SLEEP(10)", "KILL %s", 64}},
+      {"sqlite",
+       {"INTEGER", "TEXT",
+        "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1000000) "
+        "SELECT n, printf('%.200c', 'x') || n AS payload FROM g",
+        "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 4000000000) SELECT count(*) FROM g",
+        "", 200}},
+  };
+  return sql.at(engine);
+}
+
+long PeakRssKb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+// Reads one scalar as text.
+std::string Scalar(Connection& conn, const std::string& sql) {
+  std::string value = "<no row>";
+  Status st = conn.Query(sql, [&](RowView row) {
+    value = row.empty() || row[0].is_null() ? "<null>" : std::string(row[0].data);
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << sql << ": " << st.ToString();
+  return value;
+}
+
+class DriverConformance : public ::testing::TestWithParam<std::string> {
+ protected:
+  const std::string& engine() const { return GetParam(); }
+};
+
+TEST_P(DriverConformance, ConnectsAndReportsServerAndClientVersions) {
+  ScratchDatabase db(engine());
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  const ServerInfo& info = conn->server_info();
+  EXPECT_GT(info.version_number, 0);
+  EXPECT_FALSE(info.version.empty());
+  if (engine() == "postgresql") {
+    EXPECT_EQ(info.product, "PostgreSQL");
+  }
+  if (engine() == "mysql") {
+    EXPECT_EQ(info.product, "MariaDB");  // the test server is MariaDB 10.11
+  }
+  if (engine() == "sqlite") {
+    EXPECT_EQ(info.product, "SQLite");
+  }
+  Driver* driver = testing::TestDriver(engine());
+  ASSERT_NE(driver, nullptr);
+  EXPECT_EQ(driver->info().name, engine());
+  EXPECT_FALSE(driver->info().client_library.empty());
+  // The display URI is redacted.
+  if (db.uri().password()) {
+    EXPECT_EQ(conn->display_uri().find(*db.uri().password()), std::string::npos);
+  }
+}
+
+TEST_P(DriverConformance, HostileIdentifiersAndLiteralsRoundTrip) {
+  ScratchDatabase db(engine());
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  const auto& sql = Sql(engine());
+  const std::vector<std::string> names = {
+      "select",           "Mixed Case",        "with space",       "dq\"uote",    "sq'uote",
+      "back`tick",        "semi;colon--x",     "\xc3\xa4\xc3\xb6\xc3\xbc_\xe2\x82\xac", "back\\slash",
+      std::string(sql.max_identifier, 'n')};
+  const std::vector<std::string> values = {"it's", "back\\slash", "\"dq\"", "--comment", "\xf0\x9f\x98\x80 emoji",
+                                           "line\nbreak", "", "%_wild", "\\'; DROP TABLE x; --"};
+  for (const auto& table : names) {
+    SCOPED_TRACE("table name: " + table);
+    const std::string qt = conn->QuoteIdentifier(table);
+    const std::string qk = conn->QuoteIdentifier("id");
+    auto created = conn->Execute("CREATE TABLE " + qt + " (" + qk + " " + sql.int_type + " PRIMARY KEY, " +
+                                 conn->QuoteIdentifier("v") + " " + sql.text_type + ")");
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    for (size_t i = 0; i < values.size(); ++i) {
+      auto ins = conn->Execute("INSERT INTO " + qt + " VALUES (" + std::to_string(i) + ", " +
+                               conn->QuoteLiteral(values[i]) + ")");
+      ASSERT_TRUE(ins.ok()) << ins.status().ToString();
+      EXPECT_EQ(*ins, 1);
+    }
+    std::vector<std::string> back;
+    Status st = conn->Query("SELECT " + conn->QuoteIdentifier("v") + " FROM " + qt + " ORDER BY " + qk,
+                            [&](RowView row) {
+                              back.emplace_back(row[0].data);
+                              return Status::Ok();
+                            });
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_EQ(back, values);
+  }
+  auto model = conn->ReadSchema();
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  for (const auto& table : names) {
+    std::string expected = table;
+    // Case-insensitive engines store names lower-cased in the model.
+    if (engine() == "sqlite") {
+      for (char& c : expected) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    const std::string schema = engine() == "postgresql" ? "public" : "";
+    EXPECT_NE(model->Find(ObjectKind::kTable, schema, "", expected), nullptr) << "table " << expected;
+    EXPECT_NE(model->Find(ObjectKind::kColumn, schema, expected, "v"), nullptr) << "column v of " << expected;
+  }
+}
+
+TEST_P(DriverConformance, ScratchDatabasesCreateListDrop) {
+  Driver* driver = testing::TestDriver(engine());
+  ASSERT_NE(driver, nullptr);
+  ConnectionUri server = testing::ServerUri(engine());
+  const std::string prefix = testing::UniqueName("cutover_scratch_conf_");
+  const std::string name = prefix + "_a";
+  auto created = driver->CreateDatabase(server, name);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  auto again = driver->CreateDatabase(server, name);
+  EXPECT_FALSE(again.ok()) << "creating an existing database must fail";
+  auto listed = driver->ListDatabases(server, prefix);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_EQ(*listed, std::vector<std::string>{name});
+  {
+    auto conn = driver->Connect(*created);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    auto model = (*conn)->ReadSchema();
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    size_t tables = 0;
+    for (const auto& o : model->objects) tables += o.kind == ObjectKind::kTable;
+    EXPECT_EQ(tables, 0u) << "a new scratch database must be empty";
+  }
+  EXPECT_TRUE(driver->DropDatabase(server, name).ok());
+  EXPECT_TRUE(driver->DropDatabase(server, name).ok()) << "dropping a missing database succeeds";
+  listed = driver->ListDatabases(server, prefix);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+  EXPECT_FALSE(driver->Connect(*created).ok()) << "the dropped database is gone";
+}
+
+TEST_P(DriverConformance, StreamsALargeResultWithBoundedMemory) {
+  ScratchDatabase db(engine());
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  const long before = PeakRssKb();
+  long rows = 0;
+  long long bytes = 0;
+  std::int64_t last = 0;
+  bool ordered = true;
+  Status st = conn->Query(Sql(engine()).long_rows, [&](RowView row) {
+    ++rows;
+    bytes += static_cast<long long>(row[1].data.size());
+    std::int64_t n = std::stoll(std::string(row[0].data));
+    ordered = ordered && n == last + 1;
+    last = n;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(rows, 1000000);
+  EXPECT_TRUE(ordered);
+  EXPECT_GT(bytes, 200LL * 1000000);
+  const long growth_kb = PeakRssKb() - before;
+  // A buffered result would need > 200 MB; streaming needs a few MB.
+  EXPECT_LT(growth_kb, 64 * 1024) << "peak RSS grew by " << growth_kb << " kB while streaming " << bytes << " bytes";
+}
+
+TEST_P(DriverConformance, CallbackErrorStopsTheQueryAndConnectionStaysUsable) {
+  ScratchDatabase db(engine());
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  int seen = 0;
+  Status st = conn->Query(Sql(engine()).long_rows, [&](RowView) {
+    return ++seen == 10 ? Status::CheckFailed("stop here") : Status::Ok();
+  });
+  EXPECT_EQ(st.code(), StatusCode::kCheckFailed);
+  EXPECT_EQ(seen, 10);
+  EXPECT_EQ(Scalar(*conn, "SELECT 1"), "1");
+}
+
+TEST_P(DriverConformance, ServerErrorsAreValuesAndTheConnectionSurvives) {
+  ScratchDatabase db(engine());
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  auto bad = conn->Execute("SELEC nonsense");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kQuery);
+  EXPECT_FALSE(bad.status().message().empty());
+  auto missing = conn->Execute("SELECT * FROM " + conn->QuoteIdentifier("no_such_table"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("no_such_table"), std::string::npos) << missing.status().message();
+  EXPECT_EQ(Scalar(*conn, "SELECT 2"), "2");
+  // A script stops at the first failing statement and names it.
+  Status script = conn->ExecuteScript("CREATE TABLE ok1 (id int);\nCREATE TABLE ok1 (id int);\nCREATE TABLE never (id int);");
+  ASSERT_FALSE(script.ok());
+  EXPECT_NE(script.message().find("ok1"), std::string::npos) << script.message();
+  auto model = conn->ReadSchema();
+  ASSERT_TRUE(model.ok());
+  const std::string schema = engine() == "postgresql" ? "public" : "";
+  EXPECT_EQ(model->Find(ObjectKind::kTable, schema, "", "never"), nullptr);
+}
+
+TEST_P(DriverConformance, TransactionsCommitAndRollBack) {
+  ScratchDatabase db(engine());
+  db.Exec("CREATE TABLE t (id int PRIMARY KEY)");
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  ASSERT_TRUE(conn->Begin().ok());
+  ASSERT_TRUE(conn->Execute("INSERT INTO t VALUES (1)").ok());
+  ASSERT_TRUE(conn->Rollback().ok());
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM t"), "0");
+  ASSERT_TRUE(conn->Begin().ok());
+  ASSERT_TRUE(conn->Execute("INSERT INTO t VALUES (2)").ok());
+  ASSERT_TRUE(conn->Commit().ok());
+  auto other = db.Connect();
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(Scalar(*other, "SELECT count(*) FROM t"), "1");
+  auto updated = conn->Execute("UPDATE t SET id = id + 10");
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(*updated, 1);
+}
+
+TEST_P(DriverConformance, LockTimeoutExpiresAndLockWaitsAreVisible) {
+  ScratchDatabase db(engine());
+  db.Exec("CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0);");
+  auto holder = db.Connect();
+  auto waiter = db.Connect();
+  auto observer = db.Connect();
+  ASSERT_TRUE(holder && waiter && observer);
+  ASSERT_TRUE(holder->Begin().ok());
+  ASSERT_TRUE(holder->Execute("UPDATE t SET v = v + 1 WHERE id = 1").ok());
+
+  ExecOptions short_wait;
+  short_wait.lock_timeout = std::chrono::milliseconds(300);
+  auto start = std::chrono::steady_clock::now();
+  auto blocked = waiter->Execute("UPDATE t SET v = v + 1 WHERE id = 1", short_wait);
+  auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_EQ(blocked.status().code(), StatusCode::kLockTimeout) << blocked.status().ToString();
+  EXPECT_LT(waited, std::chrono::seconds(5)) << "the lock timeout was not applied";
+  EXPECT_EQ(Scalar(*waiter, "SELECT 3"), "3") << "the waiter is usable after its timeout";
+
+  if (engine() == "sqlite") {
+    EXPECT_EQ(observer->LockWaits().status().code(), StatusCode::kUnsupported);
+  } else {
+    // Now wait for real in a thread and watch it from the observer.
+    const std::string waiter_id = waiter->SessionId();
+    std::atomic<bool> done{false};
+    ExecOptions long_wait;
+    long_wait.lock_timeout = std::chrono::milliseconds(10000);
+    std::thread t([&] {
+      auto r = waiter->Execute("UPDATE t SET v = v + 1 WHERE id = 1", long_wait);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      done = true;
+    });
+    bool seen = false;
+    for (int i = 0; i < 100 && !seen; ++i) {
+      auto waits = observer->LockWaits();
+      ASSERT_TRUE(waits.ok()) << waits.status().ToString();
+      for (const auto& w : *waits) seen = seen || w.waiting_session == waiter_id;
+      if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(seen) << "LockWaits() never showed session " << waiter_id;
+    ASSERT_TRUE(holder->Commit().ok());
+    t.join();
+    EXPECT_TRUE(done);
+    return;
+  }
+  ASSERT_TRUE(holder->Commit().ok());
+}
+
+TEST_P(DriverConformance, StatementTimeoutExpires) {
+  ScratchDatabase db(engine());
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  ExecOptions opts;
+  opts.statement_timeout = std::chrono::milliseconds(300);
+  auto start = std::chrono::steady_clock::now();
+  Status st = conn->Query(Sql(engine()).slow_query, [](RowView) { return Status::Ok(); }, opts);
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), StatusCode::kLockTimeout) << st.ToString();
+  EXPECT_LT(took, std::chrono::seconds(5));
+  // The limit applied to that statement only.
+  EXPECT_EQ(Scalar(*conn, "SELECT 4"), "4");
+}
+
+// Server engines only: SQLite has no sessions to kill or servers to reach.
+class ServerDriverConformance : public DriverConformance {};
+
+TEST_P(ServerDriverConformance, KilledSessionGivesAConnectionErrorNotACrash) {
+  ScratchDatabase db(engine());
+  auto victim = db.Connect();
+  auto killer = db.Connect();
+  ASSERT_TRUE(victim && killer);
+  std::string sql = Sql(engine()).kill_session;
+  sql.replace(sql.find("%s"), 2, victim->SessionId());
+  ASSERT_TRUE(killer->Execute(sql).ok()) << sql;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto r = victim->Execute("SELECT 1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kConnection) << r.status().ToString();
+  auto model = victim->ReadSchema();
+  EXPECT_FALSE(model.ok());
+}
+
+TEST_P(ServerDriverConformance, ConnectFailuresAreClearAndNeverShowThePassword) {
+  Driver* driver = testing::TestDriver(engine());
+  ASSERT_NE(driver, nullptr);
+  ConnectionUri server = testing::ServerUri(engine());
+  const std::string scheme = engine() == "postgresql" ? "postgresql" : "mysql";
+  const std::string port = std::to_string(*server.port());
+  struct Case {
+    std::string uri;
+    StatusCode code;
+  } cases[] = {
+      {scheme + "://cutover:Wr0ng-Secret-pw@127.0.0.1:" + port + "/" + server.database(), StatusCode::kConnection},
+      {scheme + "://cutover:Wr0ng-Secret-pw@127.0.0.1:1/x", StatusCode::kConnection},
+  };
+  for (const auto& c : cases) {
+    auto conn = driver->Connect(*ConnectionUri::Parse(c.uri));
+    ASSERT_FALSE(conn.ok()) << c.uri;
+    EXPECT_EQ(conn.status().code(), c.code) << conn.status().ToString();
+    EXPECT_EQ(conn.status().message().find("Wr0ng-Secret-pw"), std::string::npos) << conn.status().message();
+  }
+  auto no_db = driver->Connect(server.WithDatabase("cutover_no_such_database_x"));
+  ASSERT_FALSE(no_db.ok());
+  if (server.password()) {
+    EXPECT_EQ(no_db.status().message().find(*server.password()), std::string::npos);
+  }
+}
+
+TEST_P(DriverConformance, MissingDatabaseIsNamedInTheError) {
+  Driver* driver = testing::TestDriver(engine());
+  ASSERT_NE(driver, nullptr);
+  ConnectionUri target = engine() == "sqlite" ? *ConnectionUri::Parse("sqlite:///nonexistent/dir/cutover_no_such_db.db")
+                                              : testing::ServerUri(engine()).WithDatabase("cutover_no_such_db");
+  auto conn = driver->Connect(target);
+  ASSERT_FALSE(conn.ok());
+  EXPECT_NE(conn.status().message().find("cutover_no_such_db"), std::string::npos) << conn.status().message();
+  if (engine() == "sqlite") {
+    EXPECT_EQ(conn.status().code(), StatusCode::kNotFound);
+  }
+}
+
+TEST_P(DriverConformance, ReadSchemaIsDeterministic) {
+  ScratchDatabase db(engine());
+  std::string fixture = testing::ReadFileOrDie(testing::SourceDir() + "/fixtures/" + engine() + "/shop.sql");
+  ASSERT_FALSE(fixture.empty());
+  db.Exec(fixture);
+  ASSERT_FALSE(HasFailure());
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  auto a = conn->ReadSchema();
+  auto b = conn->ReadSchema();
+  ASSERT_TRUE(a.ok() && b.ok()) << a.status().ToString();
+  ASSERT_EQ(a->objects.size(), b->objects.size());
+  for (size_t i = 0; i < a->objects.size(); ++i) {
+    EXPECT_EQ(a->objects[i].Key(), b->objects[i].Key());
+    EXPECT_EQ(a->objects[i].attributes, b->objects[i].attributes) << a->objects[i].Path();
+  }
+  EXPECT_EQ(a->engine, engine());
+  // The shop fixture has the object kinds the demo relies on.
+  std::map<ObjectKind, int> kinds;
+  for (const auto& o : a->objects) ++kinds[o.kind];
+  for (ObjectKind k : {ObjectKind::kTable, ObjectKind::kColumn, ObjectKind::kPrimaryKey, ObjectKind::kForeignKey,
+                       ObjectKind::kIndex, ObjectKind::kView, ObjectKind::kTrigger}) {
+    EXPECT_GT(kinds[k], 0) << "fixture has no " << ObjectKindName(k);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllDrivers, DriverConformance, ::testing::ValuesIn(testing::AllEngines()),
+                         [](const auto& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(ServerDrivers, ServerDriverConformance,
+                         ::testing::Values(std::string("postgresql"), std::string("mysql")),
+                         [](const auto& p) { return p.param; });
+
+}  // namespace
+}  // namespace cutover
