@@ -23,5 +23,9 @@ std::string CollapseSqlWhitespace(std::string_view sql);
 std::string ReplaceAll(std::string_view s, std::string_view from, std::string_view to);
 // True when s is valid UTF-8.
 bool IsValidUtf8(std::string_view s);
+// Appends s as a JSON string literal (quotes included): escapes quotes,
+// backslashes and control characters; a byte that is not part of valid UTF-8
+// becomes U+FFFD so the output is always valid JSON.
+void AppendJsonString(std::string& out, std::string_view s);
 
 }  // namespace cutover

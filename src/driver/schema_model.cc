@@ -1,7 +1,10 @@
 #include "driver/schema_model.h"
 
+#include "base/strings.h"
+
 #include <algorithm>
 #include <array>
+#include <tuple>
 #include <utility>
 
 namespace cutover {
@@ -27,30 +30,13 @@ constexpr std::array<std::pair<ObjectKind, const char*>, 17> kKindNames = {{
     {ObjectKind::kExtension, "extension"},
 }};
 
-void AppendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[(c >> 4) & 15];
-          out += kHex[c & 15];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
 }  // namespace
+
+bool KeyLess(const SchemaObject& a, const SchemaObject& b) {
+  // Same order as comparing Key() strings, without building them: the sort of
+  // a 50,000-object model would otherwise build millions of strings.
+  return std::tie(a.kind, a.schema, a.table, a.name) < std::tie(b.kind, b.schema, b.table, b.name);
+}
 
 const char* ObjectKindName(ObjectKind kind) {
   for (const auto& [k, name] : kKindNames) {
@@ -95,7 +81,7 @@ SchemaObject& SchemaModel::Add(ObjectKind kind, std::string schema, std::string 
 
 void SchemaModel::Sort() {
   std::sort(objects.begin(), objects.end(),
-            [](const SchemaObject& a, const SchemaObject& b) { return a.Key() < b.Key(); });
+            [](const SchemaObject& a, const SchemaObject& b) { return KeyLess(a, b); });
 }
 
 const SchemaObject* SchemaModel::Find(ObjectKind kind, std::string_view schema, std::string_view table,

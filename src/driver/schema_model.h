@@ -70,6 +70,9 @@ struct SchemaObject {
   std::string Key() const;
 };
 
+// Orders objects as their Key()s compare (the canonical order).
+bool KeyLess(const SchemaObject& a, const SchemaObject& b);
+
 struct SchemaModel {
   std::string engine;          // "postgresql", "mysql", "sqlite"
   std::string server_version;  // informational; not part of the fingerprint

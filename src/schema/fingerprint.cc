@@ -2,18 +2,29 @@
 
 #include "base/sha256.h"
 
+#include <algorithm>
+
 namespace cutover {
 namespace {
 constexpr char kUnit = '\x1f';
 constexpr char kRecord = '\x1e';
 }  // namespace
 
+std::vector<const SchemaObject*> SortedObjects(const SchemaModel& model) {
+  std::vector<const SchemaObject*> out;
+  out.reserve(model.objects.size());
+  for (const auto& obj : model.objects) out.push_back(&obj);
+  if (!std::is_sorted(out.begin(), out.end(), [](auto* a, auto* b) { return KeyLess(*a, *b); })) {
+    std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return KeyLess(*a, *b); });
+  }
+  return out;
+}
+
 std::string CanonicalForm(const SchemaModel& model) {
-  SchemaModel sorted = model;
-  sorted.Sort();
-  std::string out = sorted.engine;
+  std::string out = model.engine;
   out += kRecord;
-  for (const auto& obj : sorted.objects) {
+  for (const SchemaObject* object : SortedObjects(model)) {
+    const SchemaObject& obj = *object;
     for (const std::string& field : {std::string(ObjectKindName(obj.kind)), obj.schema, obj.table, obj.name}) {
       out += field;
       out += kUnit;

@@ -8,11 +8,14 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "driver/schema_model.h"
 
 namespace cutover {
 
+// The model's objects in canonical order, without copying them.
+std::vector<const SchemaObject*> SortedObjects(const SchemaModel& model);
 // The canonical text the fingerprint hashes.
 std::string CanonicalForm(const SchemaModel& model);
 // "sha256:" + hex digest of CanonicalForm(model).

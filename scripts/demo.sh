@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# README command 1: set up, build, and walk through cutover's safety checks on
+# the embedded SQLite default (no server needed). Today that is the first
+# check, schema drift:
+#   1. create the online-shop sample database from fixtures/sqlite/shop.sql
+#   2. list the driver plugins
+#   3. print its normalized schema and save it as JSON (with its fingerprint)
+#   4. change a copy the way a hurried hot-fix would, and show the drift report
+#   5. show that the original has no drift against its own DDL file
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/build.sh cutover cutover_driver_sqlite cutover_driver_postgresql cutover_driver_mysql
+
+CUTOVER=./build/cutover
+DEMO=build/demo
+rm -rf "$DEMO"
+mkdir -p "$DEMO"
+chmod 700 "$DEMO"
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+step "1. Create the sample shop database ($DEMO/shop.db)"
+sqlite3 "$DEMO/shop.db" < fixtures/sqlite/shop.sql
+echo "created: $(sqlite3 "$DEMO/shop.db" "SELECT count(*) FROM sqlite_schema WHERE type='table'") tables"
+
+step "2. Driver plugins"
+$CUTOVER drivers
+
+step "3. The normalized schema (cutover schema sqlite:$DEMO/shop.db)"
+$CUTOVER schema "sqlite:$DEMO/shop.db"
+$CUTOVER schema "sqlite:$DEMO/shop.db" --json > "$DEMO/shop.schema.json"
+echo "saved $DEMO/shop.schema.json ($(grep -m1 fingerprint "$DEMO/shop.schema.json" | tr -d ' ,'))"
+
+step "4. A hot-fix changed production by hand: drift against the saved schema"
+cp "$DEMO/shop.db" "$DEMO/shop-hotfixed.db"
+sqlite3 "$DEMO/shop-hotfixed.db" <<'SQL'
+ALTER TABLE customers ADD COLUMN loyalty_points INTEGER NOT NULL DEFAULT 0;
+DROP INDEX orders_open;
+CREATE INDEX orders_tmp_debug ON orders (status);
+SQL
+set +e
+$CUTOVER drift "sqlite:$DEMO/shop-hotfixed.db" --against "$DEMO/shop.schema.json"
+rc=$?
+set -e
+echo "exit code: $rc (1 = drift found; a pipeline stops here)"
+[ "$rc" = 1 ] || { echo "demo: expected drift (exit 1), got $rc" >&2; exit 1; }
+
+step "5. The original database against its DDL file (applied to a scratch database)"
+$CUTOVER drift "sqlite:$DEMO/shop.db" --against fixtures/sqlite/shop.sql
+echo "exit code: 0 (no drift)"
+
+printf '\nDemo complete. Next checks (snapshots, migrations, rehearsal, gate) arrive with their issues.\n'

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# README command 2: set up, build, start throwaway PostgreSQL and MariaDB
+# servers, run the full test suite (ctest), stop the servers (also on failure).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/build.sh
+bash scripts/test-servers.sh run \
+  ctest --test-dir build --output-on-failure --no-tests=error -j 2 --timeout 900
