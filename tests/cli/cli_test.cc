@@ -1,0 +1,268 @@
+// End-to-end tests of the cutover binary: arguments, exit codes
+// (docs/exit-codes.md), output formats, redaction of secrets, and scratch
+// database clean-up, against real SQLite files and the test servers.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/test_env.h"
+
+namespace cutover {
+namespace {
+namespace fs = std::filesystem;
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / testing::UniqueName("cutover-cli-");
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  RunResult Run(const std::vector<std::string>& args, const std::string& cwd = "") {
+    std::string cmd = cwd.empty() ? "" : "cd " + ShellQuote(cwd) + " && ";
+    cmd += ShellQuote(CUTOVER_BINARY);
+    for (const auto& a : args) cmd += " " + ShellQuote(a);
+    const std::string out = (dir_ / "stdout").string(), err = (dir_ / "stderr").string();
+    cmd += " > " + ShellQuote(out) + " 2> " + ShellQuote(err) + " < /dev/null";
+    int status = std::system(cmd.c_str());
+    RunResult r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = testing::ReadFileOrDie(out);
+    r.err = testing::ReadFileOrDie(err);
+    return r;
+  }
+
+  // A SQLite shop database built from the fixture through the driver.
+  std::string ShopDb(const std::string& name, const std::string& extra_sql = "") {
+    const std::string path = (dir_ / name).string();
+    { std::ofstream(path, std::ios::app); }
+    auto conn = testing::TestLoader().Connect("sqlite://" + path);
+    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+    if (!conn.ok()) return {};
+    Status st = (*conn)->ExecuteScript(testing::ReadFileOrDie(testing::SourceDir() + "/fixtures/sqlite/shop.sql") +
+                                       extra_sql);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return "sqlite://" + path;
+  }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    const std::string path = (dir_ / name).string();
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(Run({"--help"}).exit_code, 0);
+  EXPECT_EQ(Run({}).exit_code, 2);
+  EXPECT_EQ(Run({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(Run({"schema"}).exit_code, 2);
+  EXPECT_EQ(Run({"drift", "sqlite:x.db"}).exit_code, 2);  // --against is required
+  auto version = Run({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_NE(version.out.find("cutover"), std::string::npos);
+}
+
+TEST_F(CliTest, DriversListsAllThreeAndTheSearchPath) {
+  auto r = Run({"drivers", "--driver-path", CUTOVER_TEST_DRIVER_DIR});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* name : {"postgresql", "mysql", "sqlite", "Search path", CUTOVER_TEST_DRIVER_DIR}) {
+    EXPECT_NE(r.out.find(name), std::string::npos) << name << "\n" << r.out;
+  }
+  auto j = Run({"drivers", "--json"});
+  ASSERT_EQ(j.exit_code, 0);
+  auto doc = nlohmann::json::parse(j.out);
+  EXPECT_EQ(doc["drivers"].size(), 3u);
+  EXPECT_EQ(doc["interface_version"], kDriverApiVersion);
+}
+
+TEST_F(CliTest, DriversReportsABrokenPluginAndFails) {
+  fs::create_directories(dir_ / "plugins");
+  std::ofstream(dir_ / "plugins" / "cutover_driver_bogus.so") << "not an ELF file";
+  auto r = Run({"drivers", "--driver-path", (dir_ / "plugins").string()});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.out.find("FAILED " + (dir_ / "plugins" / "cutover_driver_bogus.so").string()), std::string::npos)
+      << r.out;
+}
+
+TEST_F(CliTest, SchemaPrintsSummaryAndJson) {
+  std::string db = ShopDb("shop.db");
+  auto r = Run({"schema", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("table orders"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fingerprint sha256:"), std::string::npos);
+  auto j = Run({"schema", db, "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto doc = nlohmann::json::parse(j.out);
+  EXPECT_EQ(doc["format"], "cutover.schema");
+  EXPECT_EQ(doc["engine"], "sqlite");
+  EXPECT_GT(doc["objects"].size(), 20u);
+}
+
+TEST_F(CliTest, BadTargetsGetClearErrors) {
+  auto missing = Run({"schema", "sqlite://" + (dir_ / "nope.db").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("nope.db"), std::string::npos) << missing.err;
+  auto bad_uri = Run({"schema", "oracle://u:pw@h/db"});
+  EXPECT_EQ(bad_uri.exit_code, 2);
+  auto unknown_name = Run({"schema", "production"});
+  EXPECT_EQ(unknown_name.exit_code, 2);
+  EXPECT_NE(unknown_name.err.find("neither a connection URI nor a target"), std::string::npos) << unknown_name.err;
+  auto garbage = Write("garbage.db", std::string(8192, '\x5a'));
+  auto not_db = Run({"schema", "sqlite://" + garbage});
+  EXPECT_EQ(not_db.exit_code, 2) << not_db.err;
+  EXPECT_NE(not_db.err.find("garbage.db"), std::string::npos) << not_db.err;
+  // --json errors are documents on stdout too.
+  auto json_err = Run({"schema", "sqlite://" + (dir_ / "nope.db").string(), "--json"});
+  EXPECT_EQ(json_err.exit_code, 2);
+  auto doc = nlohmann::json::parse(json_err.out);
+  EXPECT_EQ(doc["format"], "cutover.error");
+  EXPECT_EQ(doc["exit_code"], 2);
+}
+
+TEST_F(CliTest, DriftExitCodesAndReports) {
+  std::string base = ShopDb("base.db");
+  std::string same = ShopDb("same.db");
+  std::string changed = ShopDb("changed.db",
+                               "ALTER TABLE customers ADD COLUMN loyalty INTEGER;\n"
+                               "DROP INDEX orders_open;\n");
+  auto none = Run({"drift", same, "--against", base});
+  EXPECT_EQ(none.exit_code, 0) << none.out << none.err;
+  EXPECT_NE(none.out.find("No drift"), std::string::npos);
+
+  auto drift = Run({"drift", changed, "--against", base});
+  EXPECT_EQ(drift.exit_code, 1) << drift.err;
+  EXPECT_NE(drift.out.find("unexpected  column customers.loyalty"), std::string::npos) << drift.out;
+  EXPECT_NE(drift.out.find("missing     index orders.orders_open"), std::string::npos) << drift.out;
+
+  auto json = Run({"drift", changed, "--against", base, "--json"});
+  EXPECT_EQ(json.exit_code, 1);
+  auto doc = nlohmann::json::parse(json.out);
+  EXPECT_EQ(doc["drift"], true);
+  EXPECT_EQ(doc["summary"]["missing"], 1);
+  EXPECT_EQ(doc["summary"]["unexpected"], 1);
+
+  auto ignored = Run({"drift", changed, "--against", base, "--ignore", "customers.loyalty", "--ignore", "orders.*"});
+  EXPECT_EQ(ignored.exit_code, 0) << ignored.out;
+
+  // Saved schema and DDL file as the expected side.
+  auto saved = Run({"schema", base, "--json"});
+  ASSERT_EQ(saved.exit_code, 0);
+  std::string saved_path = Write("base.schema.json", saved.out);
+  EXPECT_EQ(Run({"drift", same, "--against", saved_path}).exit_code, 0);
+  EXPECT_EQ(Run({"drift", changed, "--against", saved_path}).exit_code, 1);
+  std::string ddl = testing::SourceDir() + "/fixtures/sqlite/shop.sql";
+  auto from_ddl = Run({"drift", same, "--against", ddl});
+  EXPECT_EQ(from_ddl.exit_code, 0) << from_ddl.out << from_ddl.err;
+}
+
+TEST_F(CliTest, DriftRefusesBadExpectedInputAndChangesNothing) {
+  std::string db = ShopDb("shop.db");
+  auto saved = Run({"schema", db, "--json"});
+  std::string tampered = saved.out;
+  tampered.replace(tampered.find("\"INTEGER\""), 9, "\"BIGINT\"");
+  for (const auto& [against, needle] : std::vector<std::pair<std::string, std::string>>{
+           {Write("tampered.json", tampered), "does not match the content"},
+           {Write("truncated.json", saved.out.substr(0, saved.out.size() / 2)), "not valid JSON"},
+           {Write("bad.sql", "CREATE TABLE ok (id int);\nCREATE TABLE broken (;\n"), "bad.sql"},
+           {Write("latin1.sql", "CREATE TABLE caf\xe9 (id int);"), "not UTF-8"},
+           {(dir_ / "absent.sql").string(), "no such file"},
+           {"history", "migration history"},
+           {"snapshot:latest", "snapshot"}}) {
+    auto r = Run({"drift", db, "--against", against});
+    EXPECT_EQ(r.exit_code, 2) << against << "\n" << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << against << "\n" << r.err;
+  }
+  // Nothing was written to the target.
+  auto after = Run({"schema", db, "--json"});
+  EXPECT_EQ(after.out, saved.out);
+}
+
+TEST_F(CliTest, ConfigTargetsIgnoresAndErrors) {
+  std::string a = ShopDb("a.db");
+  std::string b = ShopDb("b.db", "CREATE TABLE audit_tmp (id INTEGER);");
+  std::string config = Write("cutover.toml", "[targets.live]\nuri = \"" + b + "\"\n[targets.ref]\nuri = \"" + a +
+                                                 "\"\n[drift]\nignore = [\"audit_*\"]\n");
+  EXPECT_EQ(Run({"--config", config, "drift", "live", "--against", "ref"}).exit_code, 0);
+  // Without the config's ignore, the extra table is drift; ./cutover.toml is
+  // found in the working directory.
+  Write("plain.toml", "[targets.live]\nuri = \"" + b + "\"\n");
+  EXPECT_EQ(Run({"--config", (dir_ / "plain.toml").string(), "drift", "live", "--against", a}).exit_code, 1);
+  EXPECT_EQ(Run({"drift", "live", "--against", "ref"}, dir_.string()).exit_code, 0);
+  std::string bad = Write("bad.toml", "[targets.live]\nuri = \"" + b + "\"\nurl = \"typo\"\n");
+  auto r = Run({"--config", bad, "schema", "live"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(bad + ":3: unknown key 'url'"), std::string::npos) << r.err;
+  EXPECT_EQ(Run({"--config", (dir_ / "missing.toml").string(), "drivers"}).exit_code, 2);
+}
+
+TEST_F(CliTest, ServerPasswordsNeverAppearInAnyOutput) {
+  for (const std::string engine : {"postgresql", "mysql"}) {
+    testing::ScratchDatabase db(engine);
+    const ConnectionUri& server = db.uri();
+    ASSERT_TRUE(server.password().has_value());
+    const std::string password = *server.password();
+    auto ok = Run({"schema", server.Text(), "-v"});
+    EXPECT_EQ(ok.exit_code, 0) << ok.err;
+    EXPECT_EQ((ok.out + ok.err).find(password), std::string::npos) << engine;
+    EXPECT_NE(ok.out.find(":***@"), std::string::npos) << ok.out.substr(0, 200);
+    // Wrong password: connection error (3), and neither password is shown.
+    std::string wrong = server.Text();
+    wrong.replace(wrong.find(password), password.size(), "Wr0ngPassw0rd");
+    auto bad = Run({"schema", wrong, "-v", "--json"});
+    EXPECT_EQ(bad.exit_code, 3) << bad.err;
+    EXPECT_EQ((bad.out + bad.err).find("Wr0ngPassw0rd"), std::string::npos) << bad.err;
+  }
+}
+
+TEST_F(CliTest, DdlDriftOnServersUsesAndDropsAScratchDatabase) {
+  for (const std::string engine : {"postgresql", "mysql"}) {
+    SCOPED_TRACE(engine);
+    testing::ScratchDatabase live(engine);
+    std::string fixture = testing::ReadFileOrDie(testing::SourceDir() + "/fixtures/" + engine + "/shop.sql");
+    live.Exec(fixture);
+    ASSERT_FALSE(HasFailure());
+    ConnectionUri server = testing::ServerUri(engine);
+    Driver* driver = testing::TestDriver(engine);
+    ASSERT_NE(driver, nullptr);
+    auto before = driver->ListDatabases(server, "cutover_scratch_2");
+    ASSERT_TRUE(before.ok());
+
+    std::string ddl = testing::SourceDir() + "/fixtures/" + engine + "/shop.sql";
+    auto no_scratch = Run({"drift", live.uri().Text(), "--against", ddl});
+    EXPECT_EQ(no_scratch.exit_code, 2);
+    EXPECT_NE(no_scratch.err.find("--scratch"), std::string::npos) << no_scratch.err;
+
+    auto same = Run({"drift", live.uri().Text(), "--against", ddl, "--scratch", server.Text()});
+    EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+
+    std::string broken = Write("broken-" + engine + ".sql", fixture + "\nCREATE TABLE broken (;\n");
+    auto failed = Run({"drift", live.uri().Text(), "--against", broken, "--scratch", server.Text()});
+    EXPECT_EQ(failed.exit_code, 2) << failed.err;
+
+    auto after = driver->ListDatabases(server, "cutover_scratch_2");
+    ASSERT_TRUE(after.ok());
+    EXPECT_EQ(*after, *before) << "a scratch database was left behind";
+  }
+}
+
+}  // namespace
+}  // namespace cutover
