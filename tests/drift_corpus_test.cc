@@ -53,9 +53,14 @@ CorpusCase ParseCase(const std::string& engine, const std::string& path) {
       if (e == "none") {
         c.expect_none = true;
       } else {
-        auto parts = Split(e, ' ');
-        if (parts.size() != 3 || (parts[0] != "missing" && parts[0] != "unexpected" && parts[0] != "changed" &&
-                                  parts[0] != "column_order")) {
+        // "<type> <kind> <path>": the path is the rest of the line and may
+        // itself contain spaces.
+        const size_t first = e.find(' ');
+        const size_t second = first == std::string::npos ? first : e.find(' ', first + 1);
+        const std::string type = e.substr(0, first);
+        const std::string kind = first == std::string::npos ? "" : e.substr(first + 1, second - first - 1);
+        if (second == std::string::npos || !ObjectKindFromName(kind) ||
+            (type != "missing" && type != "unexpected" && type != "changed" && type != "column_order")) {
           c.parse_error = path + ":" + std::to_string(line_no) + ": bad expect line '" + e + "'";
         }
         c.expected.insert(e);
