@@ -1,0 +1,1552 @@
+// MySQL/MariaDB driver tests.
+//
+// 1. Unit tests without a server: the script splitter, the normalizers, and
+//    the schema model built from catalog rows, including MySQL 8 rows (no
+//    MySQL server is available here, so its catalog output is fed in).
+// 2. The plugin through the real loader against the MariaDB test server:
+//    connections and their failures, scratch databases, quoting, typed and
+//    streaming results (bounded memory), timeouts, lock waits, scripts,
+//    schema reading and normalization, the shop fixture and the drift corpus
+//    of tests/drift_corpus/mysql.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/strings.h"
+#include "mysql_internal.h"
+#include "schema/drift.h"
+#include "support/test_env.h"
+
+namespace cutover {
+namespace {
+
+namespace fs = std::filesystem;
+using mysql_driver::Flavor;
+using testing::ScratchDatabase;
+using testing::ServerUri;
+using testing::TestDriver;
+using namespace std::chrono_literals;
+
+// ===========================================================================
+// Helpers
+// ===========================================================================
+
+Driver* Mysql() {
+  return TestDriver("mysql");
+}
+
+std::vector<std::string> Texts(const std::vector<mysql_driver::ScriptStatement>& statements) {
+  std::vector<std::string> out;
+  for (const auto& s : statements) out.push_back(s.text);
+  return out;
+}
+
+std::vector<std::string> Split(std::string_view script, bool backslash_escapes = true) {
+  auto r = mysql_driver::SplitScript(script, backslash_escapes);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? Texts(*r) : std::vector<std::string>{"<error>"};
+}
+
+// First cell of the first row, "<null>" for NULL, "<no row>" / "<error: ...>".
+std::string Scalar(Connection& conn, const std::string& sql) {
+  std::optional<std::string> value;
+  bool null = false;
+  Status st = conn.Query(sql, [&](RowView row) {
+    if (!value && !null) {
+      if (row[0].is_null()) {
+        null = true;
+      } else {
+        value = std::string(row[0].data);
+      }
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return "<error: " + st.ToString() + ">";
+  if (null) return "<null>";
+  return value.value_or("<no row>");
+}
+
+SchemaModel ReadModel(Connection& conn) {
+  auto model = conn.ReadSchema();
+  EXPECT_TRUE(model.ok()) << model.status().ToString();
+  return model.ok() ? *model : SchemaModel{};
+}
+
+SchemaModel ModelOf(const std::string& script) {
+  ScratchDatabase db("mysql");
+  auto conn = db.Connect();
+  if (!conn) return {};
+  Status st = conn->ExecuteScript(script);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return ReadModel(*conn);
+}
+
+std::string Attr(const SchemaModel& model, ObjectKind kind, const std::string& table, const std::string& name,
+                 const std::string& attribute) {
+  const SchemaObject* obj = model.Find(kind, "", table, name);
+  if (obj == nullptr) return "<no " + std::string(ObjectKindName(kind)) + " " + table + "." + name + ">";
+  auto it = obj->attributes.find(attribute);
+  return it == obj->attributes.end() ? "<absent>" : it->second;
+}
+
+std::string Dump(const SchemaModel& model) {
+  std::string out;
+  for (const auto& obj : model.objects) {
+    out += std::string(ObjectKindName(obj.kind)) + " " + obj.Path() + " {";
+    for (const auto& [k, v] : obj.attributes) out += " " + k + "=" + v;
+    out += " }\n";
+  }
+  return out;
+}
+
+std::set<std::string> DriftLines(const SchemaModel& expected, const SchemaModel& actual) {
+  auto report = ComputeDrift(expected, actual, DriftOptions{});
+  EXPECT_TRUE(report.ok()) << report.status().ToString();
+  std::set<std::string> lines;
+  if (!report.ok()) return lines;
+  for (const auto& d : report->differences) {
+    lines.insert(std::string(DiffKindName(d.kind)) + " " + ObjectKindName(d.object_kind) + " " + d.path);
+  }
+  return lines;
+}
+
+std::string JoinLines(const std::set<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += "  " + l + "\n";
+  return out.empty() ? "  (none)\n" : out;
+}
+
+// A TCP port on 127.0.0.1 where nothing listens.
+int UnusedPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  int port = 1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+ConnectionUri Parse(const std::string& text) {
+  auto uri = ConnectionUri::Parse(text);
+  EXPECT_TRUE(uri.ok()) << uri.status().ToString();
+  return uri.ok() ? *uri : *ConnectionUri::Parse("mysql://invalid/");
+}
+
+// "mysql://user:pw@host:port/" + suffix, built from the test server URI.
+std::string ServerText(const std::string& user, const std::optional<std::string>& password, int port,
+                       const std::string& db) {
+  ConnectionUri server = ServerUri("mysql");
+  std::string out = "mysql://" + PercentEncode(user);
+  if (password) out += ":" + PercentEncode(*password);
+  return out + "@" + server.host() + ":" + std::to_string(port) + "/" + db;
+}
+
+long StatusKb(const std::string& field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (StartsWith(line, field + ":")) return std::stol(line.substr(field.size() + 1));
+  }
+  return -1;
+}
+
+// ===========================================================================
+// Script splitting (unit)
+// ===========================================================================
+
+TEST(MysqlScript, SplitsOnSemicolonsOutsideQuotesIdentifiersAndComments) {
+  EXPECT_EQ(Split("SELECT 1; SELECT 2;\n  SELECT 3"),
+            (std::vector<std::string>{"SELECT 1", "SELECT 2", "SELECT 3"}));
+  EXPECT_EQ(Split("INSERT INTO t VALUES ('a;b', \"c;d\", 'it\\'s;', 'x'';y');SELECT `we;ird``;`"),
+            (std::vector<std::string>{"INSERT INTO t VALUES ('a;b', \"c;d\", 'it\\'s;', 'x'';y')",
+                                      "SELECT `we;ird``;`"}));
+  EXPECT_EQ(Split(";;  ;\n;"), std::vector<std::string>{});
+  EXPECT_EQ(Split("SELECT 1 -- trailing; comment\n, 2; SELECT 3 # hash; comment\n;"),
+            (std::vector<std::string>{"SELECT 1 -- trailing; comment\n, 2", "SELECT 3 # hash; comment"}));
+  // "--" without a following space is the minus operator twice, not a comment.
+  EXPECT_EQ(Split("SELECT 5--1; SELECT 2"), (std::vector<std::string>{"SELECT 5--1", "SELECT 2"}));
+  EXPECT_EQ(Split("SELECT 1 /* a; b */ + 1; SELECT 2"),
+            (std::vector<std::string>{"SELECT 1 /* a; b */ + 1", "SELECT 2"}));
+  EXPECT_EQ(Split("SELECT 1;\r\nSELECT 2;\r\n"), (std::vector<std::string>{"SELECT 1", "SELECT 2"}));
+}
+
+TEST(MysqlScript, LeadingCommentsAreDroppedVersionedCommentsAreKept) {
+  EXPECT_EQ(Split("-- header; comment\n# another;\n/* block; */ CREATE TABLE t (a int);"),
+            std::vector<std::string>{"CREATE TABLE t (a int)"});
+  EXPECT_EQ(
+      Split("/*!40101 SET NAMES utf8mb4 */;\n/*M!100100 SET @x = 1 */;/*!50003 CREATE*/ /*!50017 DEFINER=x*/ "
+            "TABLE t (a int);"),
+      (std::vector<std::string>{"/*!40101 SET NAMES utf8mb4 */", "/*M!100100 SET @x = 1 */",
+                                "/*!50003 CREATE*/ /*!50017 DEFINER=x*/ TABLE t (a int)"}));
+  EXPECT_EQ(Split("SELECT /*+ MAX_EXECUTION_TIME(1) */ 1;"),
+            std::vector<std::string>{"SELECT /*+ MAX_EXECUTION_TIME(1) */ 1"});
+}
+
+TEST(MysqlScript, DelimiterCommand) {
+  const std::string script =
+      "CREATE TABLE t (a int);\n"
+      "DELIMITER //\n"
+      "CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW\n"
+      "BEGIN\n"
+      "  SET NEW.a = 1; -- inner; statement\n"
+      "END//\n"
+      "delimiter $$   \n"
+      "CREATE PROCEDURE p() BEGIN SELECT ';'; SELECT 2; END $$\n"
+      "DELIMITER ;\n"
+      "SELECT 3;\n";
+  auto r = mysql_driver::SplitScript(script);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 4u);
+  EXPECT_EQ((*r)[0].text, "CREATE TABLE t (a int)");
+  EXPECT_EQ(
+      (*r)[1].text,
+      "CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW\nBEGIN\n  SET NEW.a = 1; -- inner; statement\nEND");
+  EXPECT_EQ((*r)[2].text, "CREATE PROCEDURE p() BEGIN SELECT ';'; SELECT 2; END");
+  EXPECT_EQ((*r)[3].text, "SELECT 3");
+  EXPECT_EQ((*r)[0].line, 1);
+  EXPECT_EQ((*r)[1].line, 3);
+  EXPECT_EQ((*r)[2].line, 8);
+  EXPECT_EQ((*r)[3].line, 10);
+  // The delimiter in force after each statement, to resume splitting.
+  EXPECT_EQ((*r)[1].delimiter_after, "//");
+  EXPECT_EQ((*r)[3].delimiter_after, ";");
+  // A quoted delimiter value; a multi-character one.
+  EXPECT_EQ(Split("DELIMITER ';;'\nSELECT 1;;SELECT 2;;"),
+            (std::vector<std::string>{"SELECT 1", "SELECT 2"}));
+  // The word only counts at the start of a statement.
+  EXPECT_EQ(Split("SELECT 1 AS delimiter;"), std::vector<std::string>{"SELECT 1 AS delimiter"});
+}
+
+TEST(MysqlScript, LineNumbersCountCommentsAndStrings) {
+  auto r = mysql_driver::SplitScript("\n\n-- c\nSELECT 'a\nb';\n/* x\ny */\n\n  SELECT 2;");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].line, 4);
+  EXPECT_EQ((*r)[1].line, 9);
+}
+
+TEST(MysqlScript, UnterminatedAndBadDelimiterAreErrorsNamingTheLine) {
+  struct Bad {
+    const char* script;
+    const char* needle;
+  };
+  for (const Bad& b :
+       {Bad{"SELECT 1;\nSELECT 'abc;\n", "line 2"}, Bad{"SELECT \"x", "line 1"},
+        Bad{"\n\nSELECT `x", "line 3"}, Bad{"SELECT 1; /* never closed", "line 1"},
+        Bad{"SELECT 1;\nDELIMITER\nSELECT 2", "line 2"}, Bad{"DELIMITER \\\\\n", "backslash"}}) {
+    auto r = mysql_driver::SplitScript(b.script);
+    ASSERT_FALSE(r.ok()) << b.script;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidInput);
+    EXPECT_NE(r.status().message().find(b.needle), std::string::npos) << r.status().message();
+  }
+}
+
+TEST(MysqlScript, NoBackslashEscapesMode) {
+  // With NO_BACKSLASH_ESCAPES, 'a\' is a complete string.
+  EXPECT_EQ(Split("SELECT 'a\\'; SELECT 2", false), (std::vector<std::string>{"SELECT 'a\\'", "SELECT 2"}));
+  EXPECT_EQ(Split("SELECT 'a\\'; SELECT 2';", true), std::vector<std::string>{"SELECT 'a\\'; SELECT 2'"});
+}
+
+TEST(MysqlScript, FirstLineIsShortAndValidUtf8) {
+  EXPECT_EQ(mysql_driver::FirstLine("  SELECT 1\nFROM t"), "SELECT 1 ...");
+  EXPECT_EQ(mysql_driver::FirstLine("SELECT 1"), "SELECT 1");
+  std::string cut = mysql_driver::FirstLine("SELECT 'ééééé'", 10);
+  EXPECT_TRUE(IsValidUtf8(cut)) << cut;
+  EXPECT_TRUE(EndsWith(cut, " ...")) << cut;
+}
+
+// ===========================================================================
+// Normalization (unit)
+// ===========================================================================
+
+TEST(MysqlNormalize, ColumnTypes) {
+  using mysql_driver::NormalizeColumnType;
+  EXPECT_EQ(NormalizeColumnType("int(11)"), "int");
+  EXPECT_EQ(NormalizeColumnType("INT(10) UNSIGNED"), "int unsigned");
+  EXPECT_EQ(NormalizeColumnType("bigint(20) unsigned"), "bigint unsigned");
+  EXPECT_EQ(NormalizeColumnType("tinyint(4)"), "tinyint");
+  EXPECT_EQ(NormalizeColumnType("tinyint(1)"), "tinyint(1)");
+  EXPECT_EQ(NormalizeColumnType("tinyint(1) unsigned"), "tinyint(1) unsigned");
+  EXPECT_EQ(NormalizeColumnType("int(10) unsigned zerofill"), "int(10) unsigned zerofill");
+  EXPECT_EQ(NormalizeColumnType("year(4)"), "year");
+  EXPECT_EQ(NormalizeColumnType("decimal(10,2)"), "decimal(10,2)");
+  EXPECT_EQ(NormalizeColumnType("VARCHAR(20)"), "varchar(20)");
+  EXPECT_EQ(NormalizeColumnType("enum('A','b''C')"), "enum('A','b''C')");
+  EXPECT_EQ(NormalizeColumnType("SET('X','y')"), "set('X','y')");
+  EXPECT_TRUE(mysql_driver::IsNumericType("int unsigned"));
+  EXPECT_TRUE(mysql_driver::IsNumericType("bit(3)"));
+  EXPECT_FALSE(mysql_driver::IsNumericType("interval"));
+  EXPECT_FALSE(mysql_driver::IsNumericType("varchar(3)"));
+}
+
+TEST(MysqlNormalize, DefaultsOfMariaDbAndMySqlAgree) {
+  using mysql_driver::NormalizeDefault;
+  struct Case {
+    std::optional<std::string> mariadb;
+    std::optional<std::string> mysql;
+    std::string type;
+    std::string mysql_extra;
+    std::optional<std::string> expected;
+  };
+  const std::vector<Case> cases = {
+      {"'new'", "new", "varchar(10)", "", "'new'"},
+      {"'it''s \\\\ x'", "it's \\ x", "varchar(10)", "", "'it''s \\\\ x'"},
+      {"0", "0", "int", "", "0"},
+      {"1.50", "1.50", "decimal(10,2)", "", "1.50"},
+      {"b'101'", "b'101'", "bit(3)", "", "b'101'"},
+      {"'2020-01-01'", "2020-01-01", "date", "", "'2020-01-01'"},
+      {"current_timestamp()", "CURRENT_TIMESTAMP", "timestamp", "DEFAULT_GENERATED", "current_timestamp()"},
+      {"current_timestamp(3)", "CURRENT_TIMESTAMP(3)", "datetime(3)",
+       "DEFAULT_GENERATED on update CURRENT_TIMESTAMP(3)", "current_timestamp(3)"},
+      {"uuid()", "uuid()", "varchar(36)", "DEFAULT_GENERATED", "uuid()"},
+      {"(1 + 2)", "(1 + 2)", "int", "DEFAULT_GENERATED", "1 + 2"},
+      {"NULL", std::nullopt, "int", "", std::nullopt},
+      {std::nullopt, std::nullopt, "int", "", std::nullopt},
+      {"'NULL'", "NULL", "varchar(4)", "", "'NULL'"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.mariadb.value_or("<null>"));
+    EXPECT_EQ(NormalizeDefault(c.mariadb, c.type, "", Flavor::kMariaDb), c.expected);
+    EXPECT_EQ(NormalizeDefault(c.mysql, c.type, c.mysql_extra, Flavor::kMySql), c.expected);
+  }
+  EXPECT_EQ(mysql_driver::OnUpdateFromExtra("on update current_timestamp()"), "current_timestamp()");
+  EXPECT_EQ(mysql_driver::OnUpdateFromExtra("DEFAULT_GENERATED on update CURRENT_TIMESTAMP"),
+            "current_timestamp()");
+  EXPECT_EQ(mysql_driver::OnUpdateFromExtra("on update CURRENT_TIMESTAMP(3)"), "current_timestamp(3)");
+  EXPECT_EQ(mysql_driver::OnUpdateFromExtra("auto_increment"), std::nullopt);
+}
+
+TEST(MysqlNormalize, Expressions) {
+  using mysql_driver::NormalizeExpression;
+  EXPECT_EQ(NormalizeExpression("`price` > 0", Flavor::kMariaDb), "price > 0");
+  EXPECT_EQ(NormalizeExpression("(`price` > 0)", Flavor::kMySql), "price > 0");
+  EXPECT_EQ(NormalizeExpression("`a` + `b`", Flavor::kMariaDb),
+            NormalizeExpression("(`a` + `b`)", Flavor::kMySql));
+  // MySQL's escaped quotes and charset introducers.
+  EXPECT_EQ(NormalizeExpression("concat(`Note`,_utf8mb4\\' x\\')", Flavor::kMySql), "concat(note,' x')");
+  EXPECT_EQ(NormalizeExpression("concat(`note`,' x')", Flavor::kMariaDb), "concat(note,' x')");
+  EXPECT_EQ(NormalizeExpression("(`c` in (_utf8mb4\\'a\\',_utf8mb4\\'b\\'))", Flavor::kMySql),
+            "c in ('a','b')");
+  // Literals keep their case and spacing; identifiers that need quotes keep them.
+  EXPECT_EQ(NormalizeExpression("`Status` = 'Paid  X'", Flavor::kMariaDb), "status = 'Paid  X'");
+  EXPECT_EQ(NormalizeExpression("`two words` + `x``y` > 0", Flavor::kMariaDb), "`two words` + `x``y` > 0");
+  EXPECT_EQ(NormalizeExpression("(a) + (b)", Flavor::kMariaDb), "(a) + (b)");
+  EXPECT_EQ(NormalizeExpression("((a + b))", Flavor::kMariaDb), "a + b");
+  EXPECT_EQ(NormalizeExpression("x'0A' = b'1'", Flavor::kMariaDb), "x'0A' = b'1'");
+  EXPECT_EQ(NormalizeExpression("year(`dt`)", Flavor::kMariaDb), "year(dt)");
+}
+
+TEST(MysqlNormalize, ViewDefinitionDropsOnlyTheCurrentDatabase) {
+  EXPECT_EQ(
+      mysql_driver::NormalizeViewDefinition(
+          "select `shop`.`t`.`id` AS `id`,`other`.`u`.`x` AS `x`,'`shop`.' AS `s` from (`shop`.`t` join "
+          "`other`.`u`)",
+          "shop"),
+      "select `t`.`id` AS `id`,`other`.`u`.`x` AS `x`,'`shop`.' AS `s` from (`t` join `other`.`u`)");
+  EXPECT_EQ(
+      mysql_driver::NormalizeViewDefinition("select `we``ird`.`t`.`a` AS `a` from `we``ird`.`t`", "we`ird"),
+      "select `t`.`a` AS `a` from `t`");
+  EXPECT_EQ(mysql_driver::NormalizeViewDefinition("select\n  1   AS `a`", "db"), "select 1 AS `a`");
+  // Column names are case-insensitive, table names and aliases keep their case.
+  EXPECT_EQ(mysql_driver::NormalizeViewDefinition(
+                "select `db`.`Items`.`ID` AS `ID` from (`db`.`Items` `I` join `U`) "
+                "where `I`.`Name` = 'Ab'",
+                "db"),
+            "select `Items`.`id` AS `id` from (`Items` `I` join `U`) where `I`.`name` = 'Ab'");
+}
+
+TEST(MysqlNormalize, QuotingAndCollations) {
+  EXPECT_EQ(mysql_driver::QuoteIdent("a`b"), "`a``b`");
+  EXPECT_EQ(mysql_driver::QuoteIdent("plain"), "`plain`");
+  EXPECT_EQ(mysql_driver::QuoteString("it's \\ x", true), "'it''s \\\\ x'");
+  EXPECT_EQ(mysql_driver::QuoteString("it's \\ x", false), "'it''s \\ x'");
+  EXPECT_EQ(mysql_driver::QuoteString(std::string_view("a\0b", 3), true), "'a\\0b'");
+  EXPECT_EQ(mysql_driver::NormalizeCollation("utf8_general_ci"), "utf8mb3_general_ci");
+  EXPECT_EQ(mysql_driver::NormalizeCollation("utf8mb4_bin"), "utf8mb4_bin");
+}
+
+// ===========================================================================
+// Schema model from catalog rows (unit): MariaDB and MySQL 8 forms agree
+// ===========================================================================
+
+using FakeRow = std::vector<std::optional<std::string>>;
+using FakeTables = std::map<std::string, std::vector<FakeRow>>;
+
+// Answers catalog queries by the first information_schema table they read.
+mysql_driver::CatalogQuery FakeCatalog(const FakeTables& tables, std::vector<std::string>* seen = nullptr,
+                                       std::string fail_on = "") {
+  return [&tables, seen, fail_on](const std::string& sql, const RowCallback& on_row) -> Status {
+    std::smatch m;
+    static const std::regex from_re(R"(FROM information_schema\.([A-Z_]+))");
+    std::string table = std::regex_search(sql, m, from_re) ? m[1].str() : "SEQUENCES";
+    if (seen) seen->push_back(table);
+    if (table == fail_on) return Status::Query("simulated failure reading " + table, "1205");
+    auto it = tables.find(table);
+    if (it == tables.end()) return Status::Ok();
+    for (const FakeRow& r : it->second) {
+      std::vector<Cell> cells;
+      for (const auto& v : r) cells.push_back(v ? Cell{CellType::kText, *v} : Cell{});
+      CUTOVER_RETURN_IF_ERROR(on_row(RowView(cells.data(), cells.size())));
+    }
+    return Status::Ok();
+  };
+}
+
+const std::optional<std::string> N = std::nullopt;
+
+FakeTables MariaDbRows() {
+  FakeTables t;
+  t["TABLES"] = {{"t", "BASE TABLE", "InnoDB", "utf8mb4_0900_ai_ci", "row_format=DYNAMIC", "tbl"},
+                 {"p", "BASE TABLE", "InnoDB", "utf8mb4_0900_ai_ci", "", ""},
+                 {"v", "VIEW", N, N, N, "VIEW"}};
+  // TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_DEFAULT, IS_NULLABLE, COLUMN_TYPE, COLLATION_NAME,
+  // EXTRA, COLUMN_COMMENT, GENERATION_EXPRESSION
+  t["COLUMNS"] = {
+      {"t", "ID", "1", N, "NO", "int(11)", N, "auto_increment", "", N},
+      {"t", "qty", "2", "0", "YES", "int(11)", N, "", "", N},
+      {"t", "price", "3", "1.50", "YES", "decimal(10,2)", N, "", "", N},
+      {"t", "note", "4", "'it''s \\\\ x'", "YES", "varchar(20)", "utf8mb4_0900_ai_ci", "", "a note", N},
+      {"t", "created", "5", "current_timestamp()", "YES", "timestamp", N, "", "", N},
+      {"t", "updated", "6", "current_timestamp(3)", "YES", "datetime(3)", N, "on update current_timestamp(3)",
+       "", N},
+      {"t", "u", "7", "uuid()", "YES", "varchar(36)", "utf8mb4_bin", "", "", N},
+      {"t", "e", "8", "(1 + 2)", "YES", "int(11)", N, "", "", N},
+      {"t", "d", "9", "'2020-01-01'", "YES", "date", N, "", "", N},
+      {"t", "status", "10", "'a'", "YES", "enum('a','B')", "utf8mb4_0900_ai_ci", "", "", N},
+      {"t", "doc", "11", N, "YES", "longtext", "utf8mb4_bin", "", "", N},
+      {"t", "total", "12", N, "YES", "decimal(20,2)", N, "STORED GENERATED", "", "`qty` * `price`"},
+      {"t", "label", "13", N, "YES", "varchar(30)", "utf8mb4_0900_ai_ci", "VIRTUAL GENERATED", "",
+       "concat(`note`,'x')"},
+      {"t", "flag", "14", "1", "NO", "tinyint(1)", N, "", "", N},
+      {"t", "big", "15", N, "YES", "bigint(20) unsigned", N, "", "", N},
+      {"t", "z", "16", N, "YES", "int(5) unsigned zerofill", N, "", "", N},
+      {"t", "nul", "17", "NULL", "YES", "int(11)", N, "", "", N},
+      {"t", "inv", "18", N, "YES", "int(11)", N, "INVISIBLE", "", N},
+      {"t", "pid", "19", N, "YES", "int(11)", N, "", "", N},
+      {"p", "id", "1", N, "NO", "int(11)", N, "", "", N},
+      {"v", "id", "1", N, "NO", "int(11)", N, "", "", N},
+  };
+  // TABLE_NAME, CONSTRAINT_NAME, LEVEL, CHECK_CLAUSE, ENFORCED
+  t["CHECK_CONSTRAINTS"] = {{"t", "qty", "Column", "`qty` >= 0", "YES"},
+                            {"t", "CONSTRAINT_1", "Table", "`price` > 0", "YES"},
+                            {"t", "ck_named", "Table", "`qty` < 1000", "YES"},
+                            {"t", "doc", "Column", "json_valid(`doc`)", "YES"}};
+  // TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, SUB_PART, COLLATION, INDEX_TYPE,
+  // INDEX_COMMENT, invisible, EXPRESSION
+  t["STATISTICS"] = {{"t", "PRIMARY", "0", "1", "ID", N, "A", "BTREE", "", "NO", N},
+                     {"t", "Ix_Note", "1", "2", "note", "5", "A", "BTREE", "", "NO", N},
+                     {"t", "Ix_Note", "1", "1", "qty", N, "D", "BTREE", "idx comment", "YES", N},
+                     {"t", "pid", "1", "1", "pid", N, "A", "BTREE", "", "NO", N},
+                     {"p", "PRIMARY", "0", "1", "id", N, "A", "BTREE", "", "NO", N}};
+  t["KEY_COLUMN_USAGE"] = {{"t", "t_ibfk_1", "pid", "1", "shop", "p", "id"}};
+  t["REFERENTIAL_CONSTRAINTS"] = {{"t", "t_ibfk_1", "NONE", "RESTRICT", "CASCADE"}};
+  t["VIEWS"] = {{"v", "select `shop`.`p`.`id` AS `id` from `shop`.`p`", "NONE", "DEFINER"}};
+  // EVENT_OBJECT_TABLE, TRIGGER_NAME, EVENT_MANIPULATION, ACTION_TIMING, ACTION_ORIENTATION,
+  // ACTION_STATEMENT, ACTION_ORDER
+  t["TRIGGERS"] = {{"t", "Trg_A", "INSERT", "BEFORE", "ROW", "SET NEW.qty = 1", "1"},
+                   {"t", "trg_b", "INSERT", "BEFORE", "ROW", "SET NEW.qty = 2", "2"},
+                   {"t", "trg_c", "UPDATE", "AFTER", "ROW", "BEGIN\n  DO 1;\nEND", "1"}};
+  // ROUTINE_NAME, ROUTINE_TYPE, DTD_IDENTIFIER, ROUTINE_BODY, ROUTINE_DEFINITION, IS_DETERMINISTIC,
+  // SQL_DATA_ACCESS, SECURITY_TYPE, ROUTINE_COMMENT
+  t["ROUTINES"] = {
+      {"Fn", "FUNCTION", "int(11)", "SQL", "return x + 1", "YES", "NO SQL", "DEFINER", ""},
+      {"pr", "PROCEDURE", N, "SQL", "BEGIN\n  SELECT a;\nEND", "NO", "READS SQL DATA", "INVOKER", "c"}};
+  // SPECIFIC_NAME, ROUTINE_TYPE, ORDINAL_POSITION, PARAMETER_MODE, PARAMETER_NAME, DTD_IDENTIFIER
+  t["PARAMETERS"] = {{"Fn", "FUNCTION", "1", "IN", "X", "int(11)"},
+                     {"pr", "PROCEDURE", "2", "OUT", "b", "varchar(10)"},
+                     {"pr", "PROCEDURE", "1", "IN", "a", "bigint(20)"}};
+  return t;
+}
+
+// The same schema as MySQL 8.0 reports it.
+FakeTables MySqlRows() {
+  FakeTables t = MariaDbRows();
+  t["COLUMNS"] = {
+      {"t", "ID", "1", N, "NO", "int", N, "auto_increment", "", ""},
+      {"t", "qty", "2", "0", "YES", "int", N, "", "", ""},
+      {"t", "price", "3", "1.50", "YES", "decimal(10,2)", N, "", "", ""},
+      {"t", "note", "4", "it's \\ x", "YES", "varchar(20)", "utf8mb4_0900_ai_ci", "", "a note", ""},
+      {"t", "created", "5", "CURRENT_TIMESTAMP", "YES", "timestamp", N, "DEFAULT_GENERATED", "", ""},
+      {"t", "updated", "6", "CURRENT_TIMESTAMP(3)", "YES", "datetime(3)", N,
+       "DEFAULT_GENERATED on update CURRENT_TIMESTAMP(3)", "", ""},
+      {"t", "u", "7", "uuid()", "YES", "varchar(36)", "utf8mb4_bin", "DEFAULT_GENERATED", "", ""},
+      {"t", "e", "8", "(1 + 2)", "YES", "int", N, "DEFAULT_GENERATED", "", ""},
+      {"t", "d", "9", "2020-01-01", "YES", "date", N, "", "", ""},
+      {"t", "status", "10", "a", "YES", "enum('a','B')", "utf8mb4_0900_ai_ci", "", "", ""},
+      {"t", "doc", "11", N, "YES", "json", N, "", "", ""},
+      {"t", "total", "12", N, "YES", "decimal(20,2)", N, "STORED GENERATED", "", "(`qty` * `price`)"},
+      {"t", "label", "13", N, "YES", "varchar(30)", "utf8mb4_0900_ai_ci", "VIRTUAL GENERATED", "",
+       "concat(`note`,_utf8mb4\\'x\\')"},
+      {"t", "flag", "14", "1", "NO", "tinyint(1)", N, "", "", ""},
+      {"t", "big", "15", N, "YES", "bigint unsigned", N, "", "", ""},
+      {"t", "z", "16", N, "YES", "int(5) unsigned zerofill", N, "", "", ""},
+      {"t", "nul", "17", N, "YES", "int", N, "", "", ""},
+      {"t", "inv", "18", N, "YES", "int", N, "INVISIBLE", "", ""},
+      {"t", "pid", "19", N, "YES", "int", N, "", "", ""},
+      {"p", "id", "1", N, "NO", "int", N, "", "", ""},
+      {"v", "id", "1", N, "NO", "int", N, "", "", ""},
+  };
+  t["CHECK_CONSTRAINTS"] = {{"t", "t_chk_1", "Table", "(`qty` >= 0)", "YES"},
+                            {"t", "t_chk_2", "Table", "(`price` > 0)", "YES"},
+                            {"t", "ck_named", "Table", "(`qty` < 1000)", "YES"}};
+  t["REFERENTIAL_CONSTRAINTS"] = {{"t", "t_ibfk_1", "NONE", "NO ACTION", "CASCADE"}};
+  t["ROUTINES"] = {
+      {"Fn", "FUNCTION", "int", "SQL", "return x + 1", "YES", "NO SQL", "DEFINER", ""},
+      {"pr", "PROCEDURE", N, "SQL", "BEGIN\n  SELECT a;\nEND", "NO", "READS SQL DATA", "INVOKER", "c"}};
+  t["PARAMETERS"] = {{"Fn", "FUNCTION", "1", N, "X", "int"},
+                     {"pr", "PROCEDURE", "2", "OUT", "b", "varchar(10)"},
+                     {"pr", "PROCEDURE", "1", "IN", "a", "bigint"}};
+  return t;
+}
+
+mysql_driver::SchemaContext Context(Flavor flavor) {
+  mysql_driver::SchemaContext ctx;
+  ctx.database = "shop";
+  ctx.flavor = flavor;
+  ctx.version_number = flavor == Flavor::kMariaDb ? 101119 : 80036;
+  ctx.server_version = flavor == Flavor::kMariaDb ? "10.11.19-MariaDB" : "8.0.36";
+  return ctx;
+}
+
+TEST(MysqlSchemaRows, MySql8CatalogGivesTheSameModelAsMariaDb) {
+  FakeTables maria_rows = MariaDbRows();
+  FakeTables mysql_rows = MySqlRows();
+  auto maria = mysql_driver::ReadSchemaWith(FakeCatalog(maria_rows), Context(Flavor::kMariaDb));
+  auto mysql = mysql_driver::ReadSchemaWith(FakeCatalog(mysql_rows), Context(Flavor::kMySql));
+  ASSERT_TRUE(maria.ok()) << maria.status().ToString();
+  ASSERT_TRUE(mysql.ok()) << mysql.status().ToString();
+  EXPECT_EQ(Dump(*maria), Dump(*mysql));
+  EXPECT_EQ(DriftLines(*maria, *mysql), std::set<std::string>{});
+
+  const SchemaModel& m = *maria;
+  EXPECT_EQ(m.engine, "mysql");
+  EXPECT_EQ(Attr(m, ObjectKind::kTable, "", "t", "mysql.row_format"), "DYNAMIC");
+  EXPECT_EQ(Attr(m, ObjectKind::kTable, "", "t", "comment"), "tbl");
+  EXPECT_EQ(Attr(m, ObjectKind::kTable, "", "t", "mysql.collation"), "utf8mb4_0900_ai_ci");
+  EXPECT_EQ(Attr(m, ObjectKind::kTable, "", "p", "mysql.row_format"), "<absent>");
+  EXPECT_EQ(m.Find(ObjectKind::kTable, "", "", "v"), nullptr) << "a view is not a table";
+  EXPECT_EQ(m.Find(ObjectKind::kColumn, "", "v", "id"), nullptr) << "view columns are not listed";
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "id", "identity"), "auto_increment");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "id", "type"), "int");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "note", "default"), "'it''s \\\\ x'");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "note", "collation"), "<absent>") << "same as the table's";
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "note", "comment"), "a note");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "u", "collation"), "utf8mb4_bin");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "created", "default"), "current_timestamp()");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "updated", "mysql.on_update"), "current_timestamp(3)");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "e", "default"), "1 + 2");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "d", "default"), "'2020-01-01'");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "status", "default"), "'a'");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "doc", "type"), "json");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "doc", "collation"), "<absent>");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "total", "generated"), "qty * price");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "total", "generated_kind"), "stored");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "total", "default"), "<absent>");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "label", "generated"), "concat(note,'x')");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "label", "generated_kind"), "virtual");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "big", "type"), "bigint unsigned");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "z", "type"), "int(5) unsigned zerofill");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "nul", "default"), "<absent>");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "t", "inv", "mysql.invisible"), "true");
+  EXPECT_EQ(Attr(m, ObjectKind::kPrimaryKey, "t", "primary", "columns"), "[\"id\"]");
+  EXPECT_EQ(Attr(m, ObjectKind::kIndex, "t", "ix_note", "keys"), "[\"qty DESC\",\"note(5)\"]");
+  EXPECT_EQ(Attr(m, ObjectKind::kIndex, "t", "ix_note", "comment"), "idx comment");
+  EXPECT_EQ(Attr(m, ObjectKind::kIndex, "t", "ix_note", "mysql.invisible"), "true");
+  EXPECT_EQ(Attr(m, ObjectKind::kIndex, "t", "pid", "unique"), "false");
+  EXPECT_EQ(Attr(m, ObjectKind::kForeignKey, "t", "t_ibfk_1", "on_update"), "RESTRICT");
+  EXPECT_EQ(Attr(m, ObjectKind::kForeignKey, "t", "t_ibfk_1", "on_delete"), "CASCADE");
+  EXPECT_EQ(Attr(m, ObjectKind::kForeignKey, "t", "t_ibfk_1", "match"), "SIMPLE");
+  EXPECT_EQ(Attr(m, ObjectKind::kForeignKey, "t", "t_ibfk_1", "references"), "p");
+  EXPECT_EQ(Attr(m, ObjectKind::kCheckConstraint, "t", "check(qty >= 0)", "expression"), "qty >= 0");
+  EXPECT_EQ(Attr(m, ObjectKind::kCheckConstraint, "t", "check(price > 0)", "expression"), "price > 0");
+  EXPECT_EQ(Attr(m, ObjectKind::kCheckConstraint, "t", "ck_named", "expression"), "qty < 1000");
+  EXPECT_EQ(m.Find(ObjectKind::kCheckConstraint, "", "t", "doc"), nullptr)
+      << "json_valid is part of the json type";
+  EXPECT_EQ(Attr(m, ObjectKind::kView, "", "v", "definition"), "select `p`.`id` AS `id` from `p`");
+  EXPECT_EQ(Attr(m, ObjectKind::kView, "", "v", "check_option"), "<absent>");
+  EXPECT_EQ(Attr(m, ObjectKind::kTrigger, "t", "trg_a", "mysql.action_order"), "1");
+  EXPECT_EQ(Attr(m, ObjectKind::kTrigger, "t", "trg_b", "mysql.action_order"), "2");
+  EXPECT_EQ(Attr(m, ObjectKind::kTrigger, "t", "trg_c", "mysql.action_order"), "<absent>");
+  EXPECT_EQ(Attr(m, ObjectKind::kTrigger, "t", "trg_c", "definition"), "BEGIN DO 1; END");
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "fn", "arguments"), "x int");
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "fn", "returns"), "int");
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "fn", "deterministic"), "true");
+  EXPECT_EQ(Attr(m, ObjectKind::kProcedure, "", "pr", "arguments"), "IN a bigint, OUT b varchar(10)");
+  EXPECT_EQ(Attr(m, ObjectKind::kProcedure, "", "pr", "security"), "INVOKER");
+  EXPECT_EQ(Attr(m, ObjectKind::kProcedure, "", "pr", "definition"), "BEGIN SELECT a; END");
+  EXPECT_EQ(Attr(m, ObjectKind::kProcedure, "", "pr", "comment"), "c");
+}
+
+TEST(MysqlSchemaRows, MySqlFunctionalIndexAndNotEnforcedCheck) {
+  FakeTables rows = MySqlRows();
+  rows["STATISTICS"].push_back({"t", "ix_expr", "1", "1", N, N, "A", "BTREE", "", "NO", "(`qty` + 1)"});
+  rows["CHECK_CONSTRAINTS"].push_back({"t", "ck_soft", "Table", "(`qty` <> 5)", "NO"});
+  auto m = mysql_driver::ReadSchemaWith(FakeCatalog(rows), Context(Flavor::kMySql));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(Attr(*m, ObjectKind::kIndex, "t", "ix_expr", "keys"), "[\"(qty + 1)\"]");
+  EXPECT_EQ(Attr(*m, ObjectKind::kCheckConstraint, "t", "ck_soft", "mysql.enforced"), "false");
+}
+
+TEST(MysqlSchemaRows, LowerCaseTableNamesFoldsTableNames) {
+  FakeTables rows;
+  rows["TABLES"] = {{"Orders", "BASE TABLE", "InnoDB", "utf8mb4_general_ci", "", ""},
+                    {"Customers", "BASE TABLE", "InnoDB", "utf8mb4_general_ci", "", ""}};
+  rows["COLUMNS"] = {{"Orders", "Customer_ID", "1", N, "YES", "int(11)", N, "", "", N},
+                     {"Customers", "ID", "1", N, "NO", "int(11)", N, "", "", N}};
+  rows["KEY_COLUMN_USAGE"] = {{"Orders", "FK_1", "Customer_ID", "1", "shop", "Customers", "ID"}};
+  rows["REFERENTIAL_CONSTRAINTS"] = {{"Orders", "FK_1", "NONE", "RESTRICT", "RESTRICT"}};
+  for (int lctn : {0, 2}) {
+    auto ctx = Context(Flavor::kMariaDb);
+    ctx.lower_case_table_names = lctn;
+    auto m = mysql_driver::ReadSchemaWith(FakeCatalog(rows), ctx);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    const std::string orders = lctn == 0 ? "Orders" : "orders";
+    EXPECT_NE(m->Find(ObjectKind::kTable, "", "", orders), nullptr) << Dump(*m);
+    EXPECT_NE(m->Find(ObjectKind::kColumn, "", orders, "customer_id"), nullptr) << Dump(*m);
+    EXPECT_EQ(Attr(*m, ObjectKind::kForeignKey, orders, "fk_1", "references"),
+              lctn == 0 ? "Customers" : "customers");
+    EXPECT_EQ(Attr(*m, ObjectKind::kForeignKey, orders, "fk_1", "references_columns"), "[\"id\"]");
+  }
+}
+
+TEST(MysqlSchemaRows, BoundedQueriesAndErrorsAreNeverPartialResults) {
+  FakeTables rows = MariaDbRows();
+  std::vector<std::string> seen;
+  auto ok = mysql_driver::ReadSchemaWith(FakeCatalog(rows, &seen), Context(Flavor::kMariaDb));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_LE(seen.size(), 12u);
+  std::set<std::string> distinct(seen.begin(), seen.end());
+  EXPECT_EQ(distinct.size(), seen.size()) << "each catalog table is read once";
+  for (const char* table : {"TABLES", "COLUMNS", "STATISTICS", "KEY_COLUMN_USAGE", "CHECK_CONSTRAINTS",
+                            "VIEWS", "TRIGGERS", "ROUTINES", "PARAMETERS"}) {
+    EXPECT_TRUE(distinct.count(table)) << table;
+    auto failed = mysql_driver::ReadSchemaWith(FakeCatalog(rows, nullptr, std::string(table)),
+                                               Context(Flavor::kMariaDb));
+    ASSERT_FALSE(failed.ok()) << "a failed catalog query on " << table << " must fail ReadSchema";
+    EXPECT_EQ(failed.status().code(), StatusCode::kQuery);
+    EXPECT_NE(failed.status().message().find("shop"), std::string::npos) << failed.status().message();
+  }
+}
+
+// ===========================================================================
+// The plugin against the MariaDB test server
+// ===========================================================================
+
+TEST(MysqlDriver, InfoAndServerVersion) {
+  Driver* d = Mysql();
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->info().name, "mysql");
+  EXPECT_EQ(d->info().schemes, (std::vector<std::string>{"mysql", "mariadb"}));
+  EXPECT_TRUE(StartsWith(d->info().client_library, "MySQL Connector/C++ 1.1")) << d->info().client_library;
+  ScratchDatabase db("mysql");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  EXPECT_EQ(conn->server_info().product, "MariaDB");
+  EXPECT_GE(conn->server_info().version_number, 101100);
+  EXPECT_TRUE(StartsWith(conn->server_info().version, "10.")) << conn->server_info().version;
+  EXPECT_EQ(conn->display_uri(), db.uri().Redacted());
+  EXPECT_EQ(conn->display_uri().find("c0ver"), std::string::npos);
+  EXPECT_EQ(conn->SessionId(), Scalar(*conn, "SELECT CONNECTION_ID()"));
+}
+
+TEST(MysqlDriver, WrongPasswordIsConnectionErrorWithoutThePassword) {
+  ConnectionUri server = ServerUri("mysql");
+  ASSERT_TRUE(server.port());
+  const std::string secret = "Wr0ng-Secret-xyz";
+  auto conn = Mysql()->Connect(Parse(ServerText(server.user(), secret, *server.port(), "")));
+  ASSERT_FALSE(conn.ok());
+  EXPECT_EQ(conn.status().code(), StatusCode::kConnection);
+  EXPECT_EQ(conn.status().message().find(secret), std::string::npos) << conn.status().message();
+  EXPECT_NE(conn.status().message().find("***"), std::string::npos) << conn.status().message();
+  EXPECT_NE(conn.status().message().find("password"), std::string::npos) << conn.status().message();
+  // Also for the scratch-database entry points.
+  auto created = Mysql()->CreateDatabase(Parse(ServerText(server.user(), secret, *server.port(), "")),
+                                         "cutover_scratch_never_created");
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), StatusCode::kConnection);
+  EXPECT_EQ(created.status().message().find(secret), std::string::npos);
+}
+
+TEST(MysqlDriver, UnreachablePortIsConnectionError) {
+  ConnectionUri server = ServerUri("mysql");
+  auto start = std::chrono::steady_clock::now();
+  auto conn = Mysql()->Connect(Parse(ServerText(server.user(), "pw", UnusedPort(), "")));
+  ASSERT_FALSE(conn.ok());
+  EXPECT_EQ(conn.status().code(), StatusCode::kConnection);
+  EXPECT_NE(conn.status().message().find("server is running"), std::string::npos) << conn.status().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  auto list = Mysql()->ListDatabases(Parse(ServerText(server.user(), "pw", UnusedPort(), "")), "x");
+  EXPECT_EQ(list.status().code(), StatusCode::kConnection);
+}
+
+TEST(MysqlDriver, MissingDatabaseIsNotFound) {
+  ConnectionUri server = ServerUri("mysql");
+  auto conn = Mysql()->Connect(server.WithDatabase("cutover_scratch_does_not_exist_x1"));
+  ASSERT_FALSE(conn.ok());
+  EXPECT_EQ(conn.status().code(), StatusCode::kNotFound) << conn.status().ToString();
+  EXPECT_NE(conn.status().message().find("cutover_scratch_does_not_exist_x1"), std::string::npos);
+  EXPECT_EQ(conn.status().message().find("c0ver"), std::string::npos);
+}
+
+TEST(MysqlDriver, BadUriParametersAreInvalidInput) {
+  ConnectionUri server = ServerUri("mysql");
+  const std::string base = server.Text();
+  for (const char* suffix : {"?sslmode=require", "?connect_timeout=abc", "?connect_timeout=0", "?socket="}) {
+    auto conn = Mysql()->Connect(Parse(base + std::string(suffix)));
+    ASSERT_FALSE(conn.ok()) << suffix;
+    EXPECT_EQ(conn.status().code(), StatusCode::kInvalidInput) << suffix << ": " << conn.status().ToString();
+    EXPECT_EQ(conn.status().message().find("c0ver"), std::string::npos);
+  }
+  auto ok = Mysql()->Connect(Parse(base + "?connect_timeout=5"));
+  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
+  // Without a database: no schema to read, no lock waits to watch.
+  ASSERT_TRUE(ok.ok());
+  auto model = (*ok)->ReadSchema();
+  EXPECT_EQ(model.status().code(), StatusCode::kInvalidInput);
+  EXPECT_EQ((*ok)->LockWaits().status().code(), StatusCode::kInvalidInput);
+}
+
+TEST(MysqlDriver, PasswordFromMysqlPwdWhenTheUriHasNone) {
+  ConnectionUri server = ServerUri("mysql");
+  ASSERT_TRUE(server.password());
+  auto without = Parse(ServerText(server.user(), std::nullopt, *server.port(), ""));
+  const char* old = std::getenv("MYSQL_PWD");
+  std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;
+  ::setenv("MYSQL_PWD", server.password()->c_str(), 1);
+  auto conn = Mysql()->Connect(without);
+  ::setenv("MYSQL_PWD", "not-the-password", 1);
+  auto wrong = Mysql()->Connect(without);
+  if (saved) {
+    ::setenv("MYSQL_PWD", saved->c_str(), 1);
+  } else {
+    ::unsetenv("MYSQL_PWD");
+  }
+  EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), StatusCode::kConnection);
+  EXPECT_EQ(wrong.status().message().find("not-the-password"), std::string::npos);
+}
+
+TEST(MysqlDriver, UnixSocketAndMariadbScheme) {
+  const char* socket = std::getenv("CUTOVER_TEST_MYSQL_SOCKET");
+  ASSERT_NE(socket, nullptr) << "CUTOVER_TEST_MYSQL_SOCKET is not set";
+  ConnectionUri server = ServerUri("mysql");
+  ScratchDatabase db("mysql");
+  std::string text = "mariadb://" + PercentEncode(server.user()) + ":" + PercentEncode(*server.password()) +
+                     "@localhost/" + db.name() + "?socket=" + PercentEncode(socket);
+  auto conn = Mysql()->Connect(Parse(text));
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  EXPECT_EQ(Scalar(**conn, "SELECT DATABASE()"), db.name());
+  EXPECT_EQ(Scalar(**conn, "SELECT @@hostname IS NOT NULL"), "1");
+  // A host other than localhost together with socket= is ambiguous.
+  auto ambiguous = Mysql()->Connect(Parse("mysql://u@db.example.com/x?socket=/tmp/s"));
+  EXPECT_EQ(ambiguous.status().code(), StatusCode::kInvalidInput);
+}
+
+TEST(MysqlDriver, ConnectionsFromSeveralThreads) {
+  ScratchDatabase db("mysql");
+  db.Exec("CREATE TABLE t (id int PRIMARY KEY);");
+  std::atomic<int> failures{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 6; ++w) {
+    workers.emplace_back([&, w] {
+      for (int round = 0; round < 5; ++round) {
+        auto conn = Mysql()->Connect(db.uri());
+        if (!conn.ok()) {
+          ++failures;
+          continue;
+        }
+        auto r = (*conn)->Execute("INSERT INTO t VALUES (" + std::to_string(w * 100 + round) + ")");
+        std::string seen;
+        Status st = (*conn)->Query("SELECT COUNT(*) FROM t", [&](RowView row) {
+          seen = std::string(row[0].data);
+          return Status::Ok();
+        });
+        if (!r.ok() || !st.ok() || seen.empty()) ++failures;
+      }
+    });
+  }
+  for (auto& t : workers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  EXPECT_EQ(Scalar(*conn, "SELECT COUNT(*) FROM t"), "30");
+}
+
+TEST(MysqlDriver, KilledConnectionIsConnectionErrorAndStaysBroken) {
+  ScratchDatabase db("mysql");
+  auto victim = db.Connect();
+  auto killer = db.Connect();
+  ASSERT_TRUE(victim && killer);
+  ASSERT_TRUE(killer->Execute("KILL " + victim->SessionId()).ok());
+  auto r = victim->Execute("SELECT 1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kConnection) << r.status().ToString();
+  EXPECT_EQ(r.status().message().find("c0ver"), std::string::npos);
+  // Every later call fails the same way, without touching the dead handle.
+  EXPECT_EQ(victim->Query("SELECT 1", [](RowView) { return Status::Ok(); }).code(), StatusCode::kConnection);
+  EXPECT_EQ(victim->ExecuteScript("SELECT 1; SELECT 2").code(), StatusCode::kConnection);
+  EXPECT_EQ(victim->Begin().code(), StatusCode::kConnection);
+  EXPECT_EQ(victim->ReadSchema().status().code(), StatusCode::kConnection);
+  EXPECT_EQ(victim->LockWaits().status().code(), StatusCode::kConnection);
+  EXPECT_EQ(killer->Execute("SELECT 1").status().ToString(), "ok");
+}
+
+TEST(MysqlDriver, ScratchDatabasesCreateListDrop) {
+  Driver* d = Mysql();
+  ConnectionUri server = ServerUri("mysql");
+  const std::string name = testing::UniqueName("cutover_scratch_mysqltest_");
+  auto created = d->CreateDatabase(server, name);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->database(), name);
+  EXPECT_EQ(created->Text(), server.WithDatabase(name).Text());
+  auto again = d->CreateDatabase(server, name);
+  ASSERT_FALSE(again.ok());
+  EXPECT_TRUE(again.status().code() == StatusCode::kQuery ||
+              again.status().code() == StatusCode::kInvalidInput);
+  EXPECT_NE(again.status().message().find("exists"), std::string::npos) << again.status().message();
+  auto listed = d->ListDatabases(server, "cutover_scratch_mysqltest_");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_NE(std::find(listed->begin(), listed->end(), name), listed->end());
+  for (const auto& n : *listed) EXPECT_TRUE(StartsWith(n, "cutover_scratch_mysqltest_")) << n;
+  auto conn = d->Connect(*created);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  EXPECT_EQ(Scalar(**conn, "SELECT @@character_set_database"), "utf8mb4");
+  conn->reset();
+  EXPECT_TRUE(d->DropDatabase(server, name).ok());
+  EXPECT_TRUE(d->DropDatabase(server, name).ok()) << "dropping a missing database succeeds";
+  listed = d->ListDatabases(server, name);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+  // A server URI that names a database works too; bad names are refused.
+  EXPECT_TRUE(d->DropDatabase(server.WithDatabase("mysql"), name + "_x").ok());
+  auto too_long = d->CreateDatabase(server, "cutover_scratch_" + std::string(60, 'x'));
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.status().code(), StatusCode::kInvalidInput) << too_long.status().ToString();
+  EXPECT_EQ(d->CreateDatabase(server, "").status().code(), StatusCode::kInvalidInput);
+}
+
+TEST(MysqlDriver, QueryCellTypesAndRawBytes) {
+  ScratchDatabase db("mysql");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  std::vector<Cell> types;
+  std::vector<std::string> values;
+  Status st = conn->Query(
+      "SELECT 42, CAST(18446744073709551615 AS UNSIGNED), 1.5, 2.5e0, 'héllo', NULL, x'00ff00', "
+      "CAST('2020-01-02' AS DATE), b'101' + 0, CAST(x'61' AS BINARY), JSON_OBJECT('a', 1)",
+      [&](RowView row) {
+        for (const Cell& c : row) {
+          types.push_back(Cell{c.type, {}});
+          values.emplace_back(c.data);
+        }
+        return Status::Ok();
+      });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(types.size(), 11u);
+  std::vector<CellType> expected = {CellType::kInteger, CellType::kInteger, CellType::kReal, CellType::kReal,
+                                    CellType::kText,    CellType::kNull,    CellType::kBlob, CellType::kText,
+                                    CellType::kInteger, CellType::kBlob,    CellType::kText};
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(types[i].type, expected[i]) << "column " << i;
+  EXPECT_EQ(values[0], "42");
+  EXPECT_EQ(values[1], "18446744073709551615");
+  EXPECT_EQ(values[2], "1.5");
+  EXPECT_EQ(values[4], "héllo");
+  EXPECT_EQ(values[6], std::string("\0\xff\0", 3));
+  EXPECT_EQ(values[7], "2020-01-02");
+  EXPECT_EQ(values[8], "5");
+  // A statement without a result set streams no rows and succeeds.
+  int rows = 0;
+  EXPECT_TRUE(conn->Query("DO 1", [&](RowView) { return ++rows, Status::Ok(); }).ok());
+  EXPECT_EQ(rows, 0);
+}
+
+TEST(MysqlDriver, QuoteLiteralAndIdentifierRoundTrip) {
+  ScratchDatabase db("mysql");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  const std::vector<std::string> values = {"plain",          "it's",   "back\\slash",
+                                           "both \\' mixed", "\"dq\"", std::string("nul\0byte", 8),
+                                           "ünïcødé ✓",      "100%_",  "\n\t\r\x1a"};
+  const std::string table = "t `q` \"x\" 'y'";
+  ASSERT_TRUE(conn->Execute("CREATE TABLE " + conn->QuoteIdentifier(table) + " (" +
+                            conn->QuoteIdentifier("select") + " int PRIMARY KEY, v varbinary(100))")
+                  .ok());
+  for (bool no_backslash : {false, true}) {
+    SCOPED_TRACE(no_backslash ? "NO_BACKSLASH_ESCAPES" : "default sql_mode");
+    if (no_backslash) {
+      ASSERT_TRUE(conn->Execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')").ok());
+    }
+    ASSERT_TRUE(conn->Execute("DELETE FROM " + conn->QuoteIdentifier(table)).ok());
+    for (size_t i = 0; i < values.size(); ++i) {
+      auto r = conn->Execute("INSERT INTO " + conn->QuoteIdentifier(table) + " VALUES (" + std::to_string(i) +
+                             ", " + conn->QuoteLiteral(values[i]) + ")");
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_EQ(*r, 1);
+    }
+    std::vector<std::string> back;
+    Status st = conn->Query(
+        "SELECT v FROM " + conn->QuoteIdentifier(table) + " ORDER BY " + conn->QuoteIdentifier("select"),
+        [&](RowView row) {
+          back.emplace_back(row[0].data);
+          return Status::Ok();
+        });
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_EQ(back, values);
+    // A literal compares equal on the server too.
+    EXPECT_EQ(Scalar(*conn, "SELECT " + conn->QuoteLiteral("a\\b'c") +
+                                " = CONCAT('a', CHAR(92), 'b', CHAR(39), 'c')"),
+              "1");
+  }
+}
+
+TEST(MysqlDriver, ExecuteReturnsAffectedRowsAndDrainsResults) {
+  ScratchDatabase db("mysql");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  Status setup = conn->ExecuteScript(
+      "CREATE TABLE t (id int PRIMARY KEY, v int);\n"
+      "INSERT INTO t VALUES (1, 0), (2, 0), (3, 0);\n"
+      "DELIMITER //\nCREATE PROCEDURE two_results() BEGIN SELECT 1; SELECT 2, 3; END//\n");
+  ASSERT_TRUE(setup.ok()) << setup.ToString();
+  auto updated = conn->Execute("UPDATE t SET v = 1 WHERE id >= 2");
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(*updated, 2);
+  auto selected = conn->Execute("SELECT * FROM t");
+  ASSERT_TRUE(selected.ok()) << selected.status().ToString();
+  auto called = conn->Execute("CALL two_results()");
+  ASSERT_TRUE(called.ok()) << called.status().ToString();
+  // The connection is still in sync after multi-result statements.
+  EXPECT_EQ(Scalar(*conn, "SELECT COUNT(*) FROM t"), "3");
+  int rows = 0;
+  EXPECT_TRUE(conn->Query("CALL two_results()", [&](RowView) { return ++rows, Status::Ok(); }).ok());
+  EXPECT_EQ(rows, 1) << "the first result set is streamed, the others drained";
+  EXPECT_EQ(Scalar(*conn, "SELECT 7"), "7");
+  // Server errors carry the MySQL error number.
+  auto bad = conn->Execute("INSERT INTO t VALUES (1, 1)");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kQuery);
+  EXPECT_EQ(bad.status().sqlstate(), "1062");
+  EXPECT_NE(bad.status().message().find("INSERT INTO t VALUES (1, 1)"), std::string::npos);
+  // An earlier error does not make a later table-less SELECT look failed.
+  auto after = conn->Execute("SELECT 1");
+  EXPECT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(Scalar(*conn, "SELECT 1"), "1");
+}
+
+TEST(MysqlDriver, ExecuteScriptDelimitersCommentsAndErrorLine) {
+  ScratchDatabase db("mysql");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  const std::string script =
+      "-- header comment; with a semicolon\n"
+      "CREATE TABLE t (id int PRIMARY KEY, v varchar(20) DEFAULT 'a;b');\n"
+      "/*!40101 SET @cutover_versioned = 5 */;\n"
+      "/*M!100000 SET @cutover_mariadb = 6 */;\n"
+      "DELIMITER //\n"
+      "CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW\n"
+      "BEGIN\n"
+      "  SET NEW.v = CONCAT(NEW.v, ';x');\n"
+      "END//\n"
+      "DELIMITER ;\n"
+      "INSERT INTO t (id) VALUES (1);\n";
+  Status st = conn->ExecuteScript(script);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Scalar(*conn, "SELECT @cutover_versioned"), "5") << "versioned comments are sent to the server";
+  EXPECT_EQ(Scalar(*conn, "SELECT @cutover_mariadb"), "6");
+  EXPECT_EQ(Scalar(*conn, "SELECT v FROM t"), "a;b;x");
+  // The failing statement is named by its line; later statements do not run.
+  st = conn->ExecuteScript(
+      "INSERT INTO t (id) VALUES (2);\n\n-- comment\nINSERT INTO nowhere\n  VALUES (1);\n"
+      "INSERT INTO t (id) VALUES (3);\n");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), StatusCode::kQuery);
+  EXPECT_EQ(st.sqlstate(), "1146");
+  EXPECT_NE(st.message().find("line 4"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("INSERT INTO nowhere"), std::string::npos) << st.message();
+  EXPECT_EQ(Scalar(*conn, "SELECT COUNT(*) FROM t"), "2");
+  // A syntax problem in the script itself.
+  st = conn->ExecuteScript("SELECT 1;\nSELECT 'unterminated;\n");
+  EXPECT_EQ(st.code(), StatusCode::kInvalidInput);
+  EXPECT_NE(st.message().find("line 2"), std::string::npos) << st.message();
+  // NO_BACKSLASH_ESCAPES set inside the script changes how the rest splits.
+  st = conn->ExecuteScript(
+      "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES');\n"
+      "INSERT INTO t (id, v) VALUES (10, 'back\\');\n"
+      "SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '');\n"
+      "INSERT INTO t (id, v) VALUES (11, 'it\\'s');\n");
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Scalar(*conn, "SELECT v FROM t WHERE id = 10"), "back\\;x");
+  EXPECT_EQ(Scalar(*conn, "SELECT v FROM t WHERE id = 11"), "it's;x");
+}
+
+TEST(MysqlDriver, TransactionsCommitAndRollback) {
+  ScratchDatabase db("mysql");
+  db.Exec("CREATE TABLE t (id int PRIMARY KEY) ENGINE=InnoDB;");
+  auto conn = db.Connect();
+  auto other = db.Connect();
+  ASSERT_TRUE(conn && other);
+  ASSERT_TRUE(conn->Begin().ok());
+  ASSERT_TRUE(conn->Execute("INSERT INTO t VALUES (1)").ok());
+  EXPECT_EQ(Scalar(*other, "SELECT COUNT(*) FROM t"), "0");
+  ASSERT_TRUE(conn->Rollback().ok());
+  EXPECT_EQ(Scalar(*conn, "SELECT COUNT(*) FROM t"), "0");
+  ASSERT_TRUE(conn->Begin().ok());
+  ASSERT_TRUE(conn->Execute("INSERT INTO t VALUES (2)").ok());
+  ASSERT_TRUE(conn->Commit().ok());
+  EXPECT_EQ(Scalar(*other, "SELECT COUNT(*) FROM t"), "1");
+}
+
+TEST(MysqlDriver, StatementTimeoutExpiresAndIsRestored) {
+  ScratchDatabase db("mysql");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  const std::string before = Scalar(*conn, "SELECT @@SESSION.max_statement_time");
+  ExecOptions limit;
+  limit.statement_timeout = 300ms;
+  auto start = std::chrono::steady_clock::now();
+  auto r = conn->Execute("SELECT SLEEP(5)", limit);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kLockTimeout) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("statement_timeout"), std::string::npos) << r.status().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  EXPECT_EQ(Scalar(*conn, "SELECT @@SESSION.max_statement_time"), before);
+  // While rows are streaming: the stream ends with the error, not silently.
+  std::uint64_t rows = 0;
+  Status st = conn->Query(
+      "SELECT seq, SLEEP(0.001) FROM seq_1_to_100000", [&](RowView) { return ++rows, Status::Ok(); }, limit);
+  ASSERT_FALSE(st.ok()) << "after " << rows << " rows";
+  EXPECT_EQ(st.code(), StatusCode::kLockTimeout) << st.ToString();
+  EXPECT_LT(rows, 100000u);
+  EXPECT_EQ(Scalar(*conn, "SELECT @@SESSION.max_statement_time"), before);
+  // A statement within its limit is unaffected.
+  auto fast = conn->Execute("SELECT 1", limit);
+  EXPECT_TRUE(fast.ok()) << fast.status().ToString();
+}
+
+TEST(MysqlDriver, LockTimeoutExpiresAndIsRestored) {
+  ScratchDatabase db("mysql");
+  db.Exec("CREATE TABLE t (id int PRIMARY KEY, v int) ENGINE=InnoDB; INSERT INTO t VALUES (1, 0);");
+  auto holder = db.Connect();
+  auto waiter = db.Connect();
+  ASSERT_TRUE(holder && waiter);
+  const std::string before = Scalar(*waiter,
+                                    "SELECT CONCAT(@@SESSION.lock_wait_timeout, '/', "
+                                    "@@SESSION.innodb_lock_wait_timeout)");
+  ASSERT_TRUE(holder->Begin().ok());
+  ASSERT_TRUE(holder->Execute("UPDATE t SET v = 1 WHERE id = 1").ok());
+  ExecOptions limit;
+  limit.lock_timeout = 1000ms;
+  // A row lock.
+  auto start = std::chrono::steady_clock::now();
+  auto r = waiter->Execute("UPDATE t SET v = 2 WHERE id = 1", limit);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kLockTimeout) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("lock_timeout"), std::string::npos) << r.status().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  // A metadata lock (ALTER TABLE behind an open transaction).
+  r = waiter->Execute("ALTER TABLE t ADD COLUMN w int", limit);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kLockTimeout) << r.status().ToString();
+  EXPECT_EQ(
+      Scalar(*waiter, "SELECT CONCAT(@@SESSION.lock_wait_timeout, '/', @@SESSION.innodb_lock_wait_timeout)"),
+      before);
+  ASSERT_TRUE(holder->Rollback().ok());
+  EXPECT_TRUE(waiter->Execute("UPDATE t SET v = 3 WHERE id = 1", limit).ok());
+}
+
+TEST(MysqlDriver, LockWaitsSeesRowAndMetadataLockWaits) {
+  ScratchDatabase db("mysql");
+  db.Exec("CREATE TABLE t (id int PRIMARY KEY, v int) ENGINE=InnoDB; INSERT INTO t VALUES (1, 0);");
+  auto holder = db.Connect();
+  auto waiter = db.Connect();
+  auto watcher = db.Connect();
+  ASSERT_TRUE(holder && waiter && watcher);
+  auto no_waits = watcher->LockWaits();
+  ASSERT_TRUE(no_waits.ok()) << no_waits.status().ToString();
+  EXPECT_TRUE(no_waits->empty());
+
+  auto wait_for = [&](const std::string& session) -> std::optional<LockWait> {
+    for (int i = 0; i < 200; ++i) {
+      auto waits = watcher->LockWaits();
+      EXPECT_TRUE(waits.ok()) << waits.status().ToString();
+      if (!waits.ok()) return std::nullopt;
+      for (const LockWait& w : *waits) {
+        if (w.waiting_session == session) return w;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return std::nullopt;
+  };
+  ExecOptions patient;
+  patient.lock_timeout = 30000ms;
+
+  // Row lock: the blocker is known.
+  ASSERT_TRUE(holder->Begin().ok());
+  ASSERT_TRUE(holder->Execute("UPDATE t SET v = 1 WHERE id = 1").ok());
+  Status waiter_status = Status::Internal("not run");
+  std::thread row_waiter(
+      [&] { waiter_status = waiter->Execute("UPDATE t SET v = 2 WHERE id = 1", patient).status(); });
+  auto w = wait_for(waiter->SessionId());
+  ASSERT_TRUE(holder->Rollback().ok());
+  row_waiter.join();
+  ASSERT_TRUE(w.has_value()) << "LockWaits never showed session " << waiter->SessionId();
+  EXPECT_EQ(w->blocking_session, holder->SessionId());
+  EXPECT_NE(w->lock.find("row lock"), std::string::npos) << w->lock;
+  EXPECT_EQ(w->object, "t");
+  EXPECT_NE(w->query.find("UPDATE t SET v = 2"), std::string::npos) << w->query;
+  EXPECT_GE(w->waited.count(), 0);
+  EXPECT_TRUE(waiter_status.ok()) << waiter_status.ToString();
+
+  // Metadata lock: ALTER TABLE waits behind a transaction that read the table.
+  ASSERT_TRUE(holder->Begin().ok());
+  EXPECT_EQ(Scalar(*holder, "SELECT COUNT(*) FROM t"), "1");
+  std::thread mdl_waiter(
+      [&] { waiter_status = waiter->Execute("ALTER TABLE t ADD COLUMN w int", patient).status(); });
+  w = wait_for(waiter->SessionId());
+  ASSERT_TRUE(holder->Commit().ok());
+  mdl_waiter.join();
+  ASSERT_TRUE(w.has_value()) << "LockWaits never showed the ALTER TABLE waiting";
+  EXPECT_NE(w->lock.find("metadata lock"), std::string::npos) << w->lock;
+  EXPECT_NE(w->query.find("ALTER TABLE"), std::string::npos) << w->query;
+  EXPECT_TRUE(waiter_status.ok()) << waiter_status.ToString();
+  auto after = watcher->LockWaits();
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->empty());
+}
+
+TEST(MysqlDriver, QueryStreamsTwoMillionRowsWithBoundedMemory) {
+  ScratchDatabase db("mysql");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  // Reset the peak RSS counter so VmHWM measures this query only.
+  {
+    std::ofstream clear("/proc/self/clear_refs");
+    clear << "5";
+    clear.flush();
+    ASSERT_TRUE(clear.good()) << "cannot reset the peak RSS through /proc/self/clear_refs";
+  }
+  const long rss_before = StatusKb("VmRSS");
+  ASSERT_GT(rss_before, 0);
+  ASSERT_LE(StatusKb("VmHWM"), rss_before + 1024) << "peak RSS was not reset";
+  std::uint64_t rows = 0, sum = 0, bytes = 0;
+  // About 2,000,000 x 200 bytes = 400 MB if the result were buffered.
+  Status st = conn->Query("SELECT seq, REPEAT('x', 200) FROM seq_1_to_2000000", [&](RowView row) {
+    ++rows;
+    sum += std::stoull(std::string(row[0].data));
+    bytes += row[1].data.size();
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  const long peak = StatusKb("VmHWM");
+  EXPECT_EQ(rows, 2000000u);
+  EXPECT_EQ(sum, 2000000ull * 2000001ull / 2);
+  EXPECT_EQ(bytes, 2000000ull * 200);
+  RecordProperty("peak_rss_growth_kb", std::to_string(peak - rss_before));
+  std::cout << "[ info     ] peak RSS growth while streaming 2,000,000 rows: " << (peak - rss_before)
+            << " kB\n";
+  EXPECT_LT(peak - rss_before, 32 * 1024)
+      << "peak RSS grew by " << (peak - rss_before) << " kB while streaming";
+}
+
+TEST(MysqlDriver, ErrorsWhileStreamingAreNeverSilent) {
+  ScratchDatabase db("mysql");
+  auto conn = db.Connect();
+  auto other = db.Connect();
+  ASSERT_TRUE(conn && other);
+  // KILL QUERY from another session in the middle of the stream.
+  std::uint64_t rows = 0;
+  Status st = conn->Query("SELECT seq, SLEEP(0.001) FROM seq_1_to_20000", [&](RowView) {
+    if (++rows == 100) {
+      EXPECT_TRUE(other->Execute("KILL QUERY " + conn->SessionId()).ok());
+    }
+    return Status::Ok();
+  });
+  ASSERT_FALSE(st.ok()) << "the stream was interrupted after " << rows << " rows but Query reported success";
+  EXPECT_EQ(st.code(), StatusCode::kQuery) << st.ToString();
+  EXPECT_EQ(st.sqlstate(), "1317") << st.ToString();
+  EXPECT_LT(rows, 20000u);
+  EXPECT_EQ(Scalar(*conn, "SELECT 1"), "1") << "the session survives KILL QUERY";
+  // The callback's own error stops the query and is returned as is.
+  rows = 0;
+  st = conn->Query("SELECT seq FROM seq_1_to_100000",
+                   [&](RowView) { return ++rows == 10 ? Status::CheckFailed("enough") : Status::Ok(); });
+  EXPECT_EQ(st.code(), StatusCode::kCheckFailed);
+  EXPECT_EQ(rows, 10u);
+  EXPECT_EQ(Scalar(*conn, "SELECT 2"), "2");
+  // The whole connection killed in the middle of the stream.
+  rows = 0;
+  st = conn->Query("SELECT seq, SLEEP(0.001) FROM seq_1_to_20000", [&](RowView) {
+    if (++rows == 100) {
+      EXPECT_TRUE(other->Execute("KILL " + conn->SessionId()).ok());
+    }
+    return Status::Ok();
+  });
+  ASSERT_FALSE(st.ok()) << "the connection was killed after " << rows << " rows but Query reported success";
+  EXPECT_EQ(st.code(), StatusCode::kConnection) << st.ToString();
+  EXPECT_EQ(conn->Execute("SELECT 1").status().code(), StatusCode::kConnection);
+}
+
+// ===========================================================================
+// Schema reading against the server
+// ===========================================================================
+
+TEST(MysqlSchema, ReadsEveryObjectKind) {
+  ScratchDatabase db("mysql");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  Status st = conn->ExecuteScript(R"sql(
+CREATE TABLE customers (
+  id int NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  email varchar(200) NOT NULL COMMENT 'login',
+  name varchar(100) COLLATE utf8mb4_bin,
+  created_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+  prefs json,
+  UNIQUE KEY uq_email (email),
+  KEY ix_name (name(10) DESC)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci ROW_FORMAT=DYNAMIC COMMENT='people' AUTO_INCREMENT=500;
+CREATE TABLE orders (
+  id bigint unsigned NOT NULL PRIMARY KEY,
+  customer_id int,
+  status enum('new','paid') NOT NULL DEFAULT 'new',
+  qty int CHECK (qty > 0),
+  net decimal(10,2), gross decimal(10,2) AS (net * 1.2) VIRTUAL,
+  CONSTRAINT fk_customer FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE ON UPDATE SET NULL,
+  CONSTRAINT ck_net CHECK (net >= 0)
+);
+CREATE VIEW paid AS SELECT id, customer_id FROM orders WHERE status = 'paid' WITH LOCAL CHECK OPTION;
+CREATE TRIGGER trg_orders BEFORE INSERT ON orders FOR EACH ROW SET NEW.qty = COALESCE(NEW.qty, 1);
+CREATE FUNCTION twice(x int) RETURNS int DETERMINISTIC RETURN x * 2;
+CREATE PROCEDURE touch(IN p_id int) MODIFIES SQL DATA UPDATE orders SET qty = qty WHERE id = p_id;
+CREATE TABLE logs (id int NOT NULL, d date NOT NULL, PRIMARY KEY (id, d))
+  PARTITION BY RANGE (YEAR(d)) (PARTITION p1 VALUES LESS THAN (2020), PARTITION p2 VALUES LESS THAN MAXVALUE);
+CREATE SEQUENCE seq_orders START WITH 100 INCREMENT BY 10;
+INSERT INTO customers (email) VALUES ('a@example.com');
+)sql");
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  SchemaModel m = ReadModel(*conn);
+  SCOPED_TRACE(Dump(m));
+  EXPECT_EQ(m.engine, "mysql");
+  EXPECT_EQ(m.server_version, conn->server_info().version);
+  EXPECT_EQ(Attr(m, ObjectKind::kTable, "", "customers", "mysql.engine"), "InnoDB");
+  EXPECT_EQ(Attr(m, ObjectKind::kTable, "", "customers", "mysql.collation"), "utf8mb4_general_ci");
+  EXPECT_EQ(Attr(m, ObjectKind::kTable, "", "customers", "mysql.row_format"), "DYNAMIC");
+  EXPECT_EQ(Attr(m, ObjectKind::kTable, "", "customers", "comment"), "people");
+  EXPECT_EQ(Attr(m, ObjectKind::kTable, "", "orders", "mysql.row_format"), "<absent>");
+  for (const auto& obj : m.objects) {
+    for (const auto& [k, v] : obj.attributes) {
+      EXPECT_EQ(ToLower(k).find("auto_increment"), std::string::npos) << obj.Path() << " " << k;
+      EXPECT_EQ(v.find("500"), std::string::npos)
+          << "AUTO_INCREMENT counter leaked into " << obj.Path() << " " << k;
+      EXPECT_FALSE(v.empty()) << obj.Path() << " " << k << " is empty: absent attributes are omitted";
+    }
+  }
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "customers", "id", "identity"), "auto_increment");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "customers", "id", "position"), "1");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "customers", "email", "comment"), "login");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "customers", "email", "nullable"), "false");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "customers", "name", "collation"), "utf8mb4_bin");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "customers", "email", "collation"), "<absent>");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "customers", "created_at", "default"), "current_timestamp()");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "customers", "created_at", "mysql.on_update"),
+            "current_timestamp()");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "customers", "prefs", "type"), "json");
+  EXPECT_EQ(Attr(m, ObjectKind::kPrimaryKey, "customers", "primary", "columns"), "[\"id\"]");
+  EXPECT_EQ(Attr(m, ObjectKind::kIndex, "customers", "uq_email", "unique"), "true");
+  EXPECT_EQ(Attr(m, ObjectKind::kIndex, "customers", "uq_email", "method"), "btree");
+  EXPECT_EQ(Attr(m, ObjectKind::kIndex, "customers", "ix_name", "keys"), "[\"name(10) DESC\"]");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "orders", "id", "type"), "bigint unsigned");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "orders", "status", "type"), "enum('new','paid')");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "orders", "status", "default"), "'new'");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "orders", "gross", "generated"), "net * 1.2");
+  EXPECT_EQ(Attr(m, ObjectKind::kColumn, "orders", "gross", "generated_kind"), "virtual");
+  EXPECT_EQ(Attr(m, ObjectKind::kForeignKey, "orders", "fk_customer", "columns"), "[\"customer_id\"]");
+  EXPECT_EQ(Attr(m, ObjectKind::kForeignKey, "orders", "fk_customer", "references"), "customers");
+  EXPECT_EQ(Attr(m, ObjectKind::kForeignKey, "orders", "fk_customer", "references_columns"), "[\"id\"]");
+  EXPECT_EQ(Attr(m, ObjectKind::kForeignKey, "orders", "fk_customer", "on_delete"), "CASCADE");
+  EXPECT_EQ(Attr(m, ObjectKind::kForeignKey, "orders", "fk_customer", "on_update"), "SET NULL");
+  EXPECT_EQ(Attr(m, ObjectKind::kIndex, "orders", "fk_customer", "keys"), "[\"customer_id\"]")
+      << "the index InnoDB created for the foreign key is a normal index";
+  EXPECT_EQ(Attr(m, ObjectKind::kCheckConstraint, "orders", "check(qty > 0)", "expression"), "qty > 0");
+  EXPECT_EQ(Attr(m, ObjectKind::kCheckConstraint, "orders", "ck_net", "expression"), "net >= 0");
+  EXPECT_EQ(Attr(m, ObjectKind::kView, "", "paid", "definition"),
+            "select `orders`.`id` AS `id`,`orders`.`customer_id` AS `customer_id` from `orders` where "
+            "`orders`.`status` = 'paid'");
+  EXPECT_EQ(Attr(m, ObjectKind::kView, "", "paid", "check_option"), "LOCAL");
+  EXPECT_EQ(Attr(m, ObjectKind::kView, "", "paid", "mysql.security"), "DEFINER");
+  EXPECT_EQ(Attr(m, ObjectKind::kTrigger, "orders", "trg_orders", "timing"), "BEFORE");
+  EXPECT_EQ(Attr(m, ObjectKind::kTrigger, "orders", "trg_orders", "events"), "[\"INSERT\"]");
+  EXPECT_EQ(Attr(m, ObjectKind::kTrigger, "orders", "trg_orders", "level"), "ROW");
+  EXPECT_EQ(Attr(m, ObjectKind::kTrigger, "orders", "trg_orders", "definition"),
+            "SET NEW.qty = COALESCE(NEW.qty, 1)");
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "twice", "arguments"), "x int");
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "twice", "returns"), "int");
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "twice", "definition"), "RETURN x * 2");
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "twice", "language"), "SQL");
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "twice", "security"), "DEFINER");
+  EXPECT_EQ(Attr(m, ObjectKind::kProcedure, "", "touch", "arguments"), "IN p_id int");
+  EXPECT_EQ(Attr(m, ObjectKind::kProcedure, "", "touch", "mysql.sql_data_access"), "MODIFIES SQL DATA");
+  EXPECT_EQ(Attr(m, ObjectKind::kTable, "", "logs", "partition_by"), "RANGE (year(d))");
+  EXPECT_EQ(Attr(m, ObjectKind::kTable, "", "logs", "mysql.partitions"),
+            "[\"p1 VALUES LESS THAN (2020)\",\"p2 VALUES LESS THAN (MAXVALUE)\"]");
+  EXPECT_EQ(Attr(m, ObjectKind::kSequence, "", "seq_orders", "start"), "100");
+  EXPECT_EQ(Attr(m, ObjectKind::kSequence, "", "seq_orders", "increment"), "10");
+  EXPECT_EQ(m.Find(ObjectKind::kTable, "", "", "seq_orders"), nullptr);
+  EXPECT_EQ(m.Find(ObjectKind::kTable, "", "", "paid"), nullptr);
+  // Reading twice gives the same model; reading does not change anything.
+  EXPECT_EQ(Dump(ReadModel(*conn)), Dump(m));
+}
+
+TEST(MysqlSchema, HostileIdentifiersInEveryObjectKind) {
+  ScratchDatabase db("mysql");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  auto q = [&](const std::string& name) { return conn->QuoteIdentifier(name); };
+  const std::string table = "Tab \"x\" `y` 'z' ü";
+  const std::string col = "Sel\"ect `c` 'q'";
+  const std::string long_table(64, 'T');
+  const std::string long_col = std::string(63, 'c') + "\xc3\xa9";  // 64 characters, the maximum
+  const std::string reserved = "from";
+  std::vector<std::string> script = {
+      "CREATE TABLE " + q(table) + " (" + q(col) + " int PRIMARY KEY, " + q(reserved) + " int, " +
+          q(long_col) + " int, INDEX " + q("Idx `1` ü") + " (" + q(reserved) + "), CONSTRAINT " +
+          q("Ck 'a'") + " CHECK (" + q(reserved) + " > 0))",
+      "CREATE TABLE " + q(long_table) + " (id int PRIMARY KEY, ref int, CONSTRAINT " + q("Fk \"1\"") +
+          " FOREIGN KEY (ref) REFERENCES " + q(table) + " (" + q(col) + "))",
+      "CREATE VIEW " + q("v `w` \"x\"") + " AS SELECT " + q(col) + " FROM " + q(table),
+      "CREATE TRIGGER " + q("Trg `x` ü") + " BEFORE INSERT ON " + q(table) + " FOR EACH ROW SET NEW." +
+          q(reserved) + " = 1",
+      "CREATE FUNCTION " + q("F `x` ü") + "(" + q("a b") + " int) RETURNS int DETERMINISTIC RETURN " +
+          q("a b"),
+      "CREATE PROCEDURE " + q("P \"y\"") + "() SELECT 1",
+      "INSERT INTO " + q(table) + " VALUES (1, 2, 3)",
+  };
+  for (const std::string& s : script) {
+    auto r = conn->Execute(s);
+    ASSERT_TRUE(r.ok()) << s << ": " << r.status().ToString();
+  }
+  SchemaModel m = ReadModel(*conn);
+  SCOPED_TRACE(Dump(m));
+  EXPECT_NE(m.Find(ObjectKind::kTable, "", "", table), nullptr) << "table names keep their case (lctn=0)";
+  EXPECT_NE(m.Find(ObjectKind::kTable, "", "", long_table), nullptr);
+  EXPECT_NE(m.Find(ObjectKind::kColumn, "", table, ToLower(col)), nullptr);
+  EXPECT_NE(m.Find(ObjectKind::kColumn, "", table, reserved), nullptr);
+  EXPECT_NE(m.Find(ObjectKind::kColumn, "", table, long_col), nullptr);
+  EXPECT_EQ(Attr(m, ObjectKind::kPrimaryKey, table, "primary", "columns"), ListValue({ToLower(col)}));
+  EXPECT_EQ(Attr(m, ObjectKind::kIndex, table, "idx `1` ü", "keys"), ListValue({reserved}));
+  EXPECT_EQ(Attr(m, ObjectKind::kCheckConstraint, table, "ck 'a'", "expression"), "from > 0");
+  EXPECT_EQ(Attr(m, ObjectKind::kForeignKey, long_table, "fk \"1\"", "references"), table);
+  EXPECT_EQ(Attr(m, ObjectKind::kForeignKey, long_table, "fk \"1\"", "references_columns"),
+            ListValue({ToLower(col)}));
+  EXPECT_NE(m.Find(ObjectKind::kView, "", "", "v `w` \"x\""), nullptr);
+  EXPECT_NE(m.Find(ObjectKind::kTrigger, "", table, "trg `x` ü"), nullptr);
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "f `x` ü", "arguments"), "a b int");
+  EXPECT_NE(m.Find(ObjectKind::kProcedure, "", "", "p \"y\""), nullptr);
+  EXPECT_EQ(Scalar(*conn, "SELECT " + q(reserved) + " FROM " + q(table)), "1") << "the trigger ran";
+  // A database name that needs quoting in view definitions too.
+  const std::string odd_db = testing::UniqueName("cutover_scratch_q`x y_");
+  auto created = Mysql()->CreateDatabase(ServerUri("mysql"), odd_db);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  {
+    auto c2 = Mysql()->Connect(*created);
+    ASSERT_TRUE(c2.ok()) << c2.status().ToString();
+    ASSERT_TRUE((*c2)->ExecuteScript("CREATE TABLE t (a int); CREATE VIEW v AS SELECT a FROM t;").ok());
+    SchemaModel m2 = ReadModel(**c2);
+    EXPECT_EQ(Attr(m2, ObjectKind::kView, "", "v", "definition"), "select `t`.`a` AS `a` from `t`");
+  }
+  EXPECT_TRUE(Mysql()->DropDatabase(ServerUri("mysql"), odd_db).ok());
+}
+
+TEST(MysqlSchema, EquivalentSpellingsReadIdentically) {
+  SchemaModel a = ModelOf(R"sql(
+create table Items (ID int(11) not null auto_increment, Name varchar(20) default 'x', Price numeric(10,2) default 0,
+  Flag boolean default false, Made timestamp null default now(), primary key (id), unique key (name),
+  check (PRICE >= 0), constraint FK_Self foreign key (ID) references Items (Id) on delete no action);
+create view V as select `ID` , `Name`   from `Items`;
+)sql");
+  SchemaModel b = ModelOf(R"sql(
+CREATE TABLE Items (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20) DEFAULT 'x' UNIQUE,
+  price DECIMAL(10,2) DEFAULT '0.00' CHECK (price >= 0), flag TINYINT(1) DEFAULT 0,
+  made TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP);
+ALTER TABLE Items ADD CONSTRAINT fk_self FOREIGN KEY (id) REFERENCES Items (id);
+CREATE VIEW V AS SELECT id, name FROM Items;
+)sql");
+  EXPECT_EQ(DriftLines(a, b), std::set<std::string>{}) << "A:\n" << Dump(a) << "B:\n" << Dump(b);
+  EXPECT_EQ(Dump(a), Dump(b));
+}
+
+TEST(MysqlSchema, BoundedNumberOfCatalogQueries) {
+  auto catalog_queries = [](int tables) {
+    ScratchDatabase db("mysql");
+    auto conn = db.Connect();
+    EXPECT_TRUE(conn);
+    if (!conn) return -1;
+    std::string script = "CREATE FUNCTION f() RETURNS int RETURN 1;\n";
+    for (int i = 0; i < tables; ++i) {
+      std::string t = "t" + std::to_string(i);
+      script += "CREATE TABLE " + t +
+                " (id int PRIMARY KEY, v int CHECK (v > 0), KEY ix (v)) PARTITION BY HASH (id) "
+                "PARTITIONS 2;\nCREATE VIEW v" +
+                std::to_string(i) + " AS SELECT id FROM " + t + ";\n" + "CREATE TRIGGER tr" +
+                std::to_string(i) + " BEFORE INSERT ON " + t +
+                " FOR EACH ROW SET NEW.v = 1;\nCREATE SEQUENCE s" + std::to_string(i) + ";\n";
+    }
+    EXPECT_TRUE(conn->ExecuteScript(script).ok());
+    auto count = [&] {
+      return std::stoi(Scalar(*conn,
+                              "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS "
+                              "WHERE VARIABLE_NAME = 'COM_SELECT'"));
+    };
+    int before = count();
+    auto model = conn->ReadSchema();
+    EXPECT_TRUE(model.ok()) << model.status().ToString();
+    int after = count();
+    return after - before - 1;  // minus the counting query itself
+  };
+  int small = catalog_queries(2);
+  int large = catalog_queries(30);
+  EXPECT_EQ(small, large) << "the number of catalog queries must not depend on the number of tables";
+  EXPECT_LE(large, 12);
+  EXPECT_GE(large, 9);
+}
+
+TEST(MysqlSchema, FixtureShopLoadsAndReads) {
+  ScratchDatabase db("mysql");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  const std::string script = testing::ReadFileOrDie(testing::SourceDir() + "/fixtures/mysql/shop.sql");
+  ASSERT_FALSE(script.empty());
+  Status st = conn->ExecuteScript(script);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  SchemaModel m = ReadModel(*conn);
+  SCOPED_TRACE(Dump(m));
+  for (const char* t : {"customers", "products", "orders", "order_items", "payments"}) {
+    EXPECT_NE(m.Find(ObjectKind::kTable, "", "", t), nullptr) << t;
+  }
+  EXPECT_EQ(Attr(m, ObjectKind::kPrimaryKey, "order_items", "primary", "columns"),
+            "[\"order_id\",\"product_id\"]");
+  EXPECT_EQ(Attr(m, ObjectKind::kForeignKey, "order_items", "fk_order_items_order", "on_delete"), "CASCADE");
+  EXPECT_EQ(Attr(m, ObjectKind::kForeignKey, "payments", "fk_payments_order", "on_delete"), "RESTRICT");
+  EXPECT_TRUE(StartsWith(Attr(m, ObjectKind::kColumn, "orders", "status", "type"), "enum("));
+  EXPECT_NE(m.Find(ObjectKind::kView, "", "", "order_totals"), nullptr);
+  EXPECT_NE(m.Find(ObjectKind::kTrigger, "", "order_items", "trg_order_items_price"), nullptr);
+  EXPECT_EQ(Attr(m, ObjectKind::kTable, "", "orders", "comment"), "one row per checkout");
+  EXPECT_EQ(Attr(m, ObjectKind::kIndex, "customers", "ix_customers_email_prefix", "keys"), "[\"email(16)\"]");
+  bool has_check = false;
+  for (const auto& obj : m.objects) has_check |= obj.kind == ObjectKind::kCheckConstraint;
+  EXPECT_TRUE(has_check);
+  EXPECT_NE(Scalar(*conn, "SELECT COUNT(*) FROM order_items"), "0");
+  // The fixture loads the same way twice.
+  ScratchDatabase db2("mysql");
+  auto conn2 = db2.Connect();
+  ASSERT_TRUE(conn2);
+  ASSERT_TRUE(conn2->ExecuteScript(script).ok());
+  EXPECT_EQ(DriftLines(m, ReadModel(*conn2)), std::set<std::string>{});
+}
+
+// ===========================================================================
+// Drift corpus (tests/drift_corpus/mysql): a self-check with the real drift
+// engine, so the cases are known to hold before the corpus runner runs them.
+// ===========================================================================
+
+struct CorpusCase {
+  std::string file;
+  std::string description;
+  std::set<std::string> expect;
+  bool expect_none = false;
+  std::string current;
+  std::string desired;
+};
+
+CorpusCase ParseCase(const std::string& path) {
+  CorpusCase c;
+  c.file = fs::path(path).filename().string();
+  std::istringstream in(testing::ReadFileOrDie(path));
+  std::string line;
+  std::string* section = nullptr;
+  while (std::getline(in, line)) {
+    if (StartsWith(line, "==== current")) {
+      section = &c.current;
+    } else if (StartsWith(line, "==== desired")) {
+      section = &c.desired;
+    } else if (section == nullptr && StartsWith(line, "-- description:")) {
+      c.description = std::string(Trim(line.substr(15)));
+    } else if (section == nullptr && StartsWith(line, "-- expect:")) {
+      std::string e(Trim(line.substr(10)));
+      if (e == "none") {
+        c.expect_none = true;
+      } else {
+        c.expect.insert(e);
+      }
+    } else if (section != nullptr) {
+      *section += line + "\n";
+    }
+  }
+  return c;
+}
+
+TEST(MysqlDriftCorpus, CasesHoldWithTheDriftEngine) {
+  const fs::path dir = fs::path(testing::SourceDir()) / "tests/drift_corpus/mysql";
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() == ".case") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  ASSERT_GE(files.size(), 45u);
+  const std::regex name_re(R"(^(\d{3})_[a-z0-9_]+\.case$)");
+  std::set<std::string> kinds_covered;
+  for (size_t i = 0; i < files.size(); ++i) {
+    CorpusCase c = ParseCase(files[i]);
+    SCOPED_TRACE(c.file + ": " + c.description);
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(c.file, m, name_re)) << "bad file name";
+    EXPECT_EQ(std::stoi(m[1].str()), static_cast<int>(i + 1)) << "numbering must be 001..NNN without gaps";
+    EXPECT_FALSE(c.description.empty());
+    EXPECT_NE(c.expect_none, !c.expect.empty()) << "either '-- expect: none' or expect lines";
+    ASSERT_FALSE(c.current.empty());
+    ASSERT_FALSE(c.desired.empty());
+    SchemaModel current = ModelOf(c.current);
+    SchemaModel desired = ModelOf(c.desired);
+    std::set<std::string> got = DriftLines(desired, current);
+    EXPECT_EQ(got, c.expect) << "expected:\n"
+                             << JoinLines(c.expect) << "got:\n"
+                             << JoinLines(got) << "desired model:\n"
+                             << Dump(desired) << "current model:\n"
+                             << Dump(current);
+    for (const auto& e : c.expect)
+      kinds_covered.insert(e.substr(e.find(' ') + 1, e.find(' ', e.find(' ') + 1) - e.find(' ') - 1));
+    // Every case compared with itself: no drift, deterministic reading.
+    EXPECT_EQ(DriftLines(desired, ModelOf(c.desired)), std::set<std::string>{});
+    EXPECT_EQ(DriftLines(current, ModelOf(c.current)), std::set<std::string>{});
+  }
+  for (const char* kind : {"table", "column", "primary_key", "foreign_key", "check", "index", "view",
+                           "trigger", "function", "procedure", "sequence"}) {
+    EXPECT_TRUE(kinds_covered.count(kind)) << "no corpus case expects a difference of kind " << kind;
+  }
+}
+
+}  // namespace
+}  // namespace cutover
