@@ -153,6 +153,18 @@ INSTANTIATE_TEST_SUITE_P(Corpus, DriftCorpus, ::testing::ValuesIn(AllCaseFiles()
   return name;
 });
 
+TEST(DriftCorpusSize, FilesAreNumberedWithoutGapsAndDescribed) {
+  std::map<std::string, int> next;
+  for (const auto& [engine, path] : AllCaseFiles()) {
+    const std::string file = fs::path(path).filename().string();
+    const int expected = ++next[engine];
+    char prefix[16];
+    std::snprintf(prefix, sizeof prefix, "%03d_", expected);
+    EXPECT_TRUE(StartsWith(file, prefix)) << path << ": expected number " << prefix;
+    EXPECT_FALSE(ParseCase(engine, path).description.empty()) << path << ": no '-- description:'";
+  }
+}
+
 TEST(DriftCorpusSize, EnoughCasesPerEngine) {
   std::map<std::string, int> counts;
   for (const auto& [engine, path] : AllCaseFiles()) ++counts[engine];

@@ -126,12 +126,6 @@ std::set<std::string> DriftLines(const SchemaModel& expected, const SchemaModel&
   return lines;
 }
 
-std::string JoinLines(const std::set<std::string>& lines) {
-  std::string out;
-  for (const auto& l : lines) out += "  " + l + "\n";
-  return out.empty() ? "  (none)\n" : out;
-}
-
 // A TCP port on 127.0.0.1 where nothing listens.
 int UnusedPort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -1465,87 +1459,6 @@ TEST(MysqlSchema, FixtureShopLoadsAndReads) {
   ASSERT_TRUE(conn2);
   ASSERT_TRUE(conn2->ExecuteScript(script).ok());
   EXPECT_EQ(DriftLines(m, ReadModel(*conn2)), std::set<std::string>{});
-}
-
-// ===========================================================================
-// Drift corpus (tests/drift_corpus/mysql): a self-check with the real drift
-// engine, so the cases are known to hold before the corpus runner runs them.
-// ===========================================================================
-
-struct CorpusCase {
-  std::string file;
-  std::string description;
-  std::set<std::string> expect;
-  bool expect_none = false;
-  std::string current;
-  std::string desired;
-};
-
-CorpusCase ParseCase(const std::string& path) {
-  CorpusCase c;
-  c.file = fs::path(path).filename().string();
-  std::istringstream in(testing::ReadFileOrDie(path));
-  std::string line;
-  std::string* section = nullptr;
-  while (std::getline(in, line)) {
-    if (StartsWith(line, "==== current")) {
-      section = &c.current;
-    } else if (StartsWith(line, "==== desired")) {
-      section = &c.desired;
-    } else if (section == nullptr && StartsWith(line, "-- description:")) {
-      c.description = std::string(Trim(line.substr(15)));
-    } else if (section == nullptr && StartsWith(line, "-- expect:")) {
-      std::string e(Trim(line.substr(10)));
-      if (e == "none") {
-        c.expect_none = true;
-      } else {
-        c.expect.insert(e);
-      }
-    } else if (section != nullptr) {
-      *section += line + "\n";
-    }
-  }
-  return c;
-}
-
-TEST(MysqlDriftCorpus, CasesHoldWithTheDriftEngine) {
-  const fs::path dir = fs::path(testing::SourceDir()) / "tests/drift_corpus/mysql";
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().extension() == ".case") files.push_back(entry.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  ASSERT_GE(files.size(), 45u);
-  const std::regex name_re(R"(^(\d{3})_[a-z0-9_]+\.case$)");
-  std::set<std::string> kinds_covered;
-  for (size_t i = 0; i < files.size(); ++i) {
-    CorpusCase c = ParseCase(files[i]);
-    SCOPED_TRACE(c.file + ": " + c.description);
-    std::smatch m;
-    ASSERT_TRUE(std::regex_match(c.file, m, name_re)) << "bad file name";
-    EXPECT_EQ(std::stoi(m[1].str()), static_cast<int>(i + 1)) << "numbering must be 001..NNN without gaps";
-    EXPECT_FALSE(c.description.empty());
-    EXPECT_NE(c.expect_none, !c.expect.empty()) << "either '-- expect: none' or expect lines";
-    ASSERT_FALSE(c.current.empty());
-    ASSERT_FALSE(c.desired.empty());
-    SchemaModel current = ModelOf(c.current);
-    SchemaModel desired = ModelOf(c.desired);
-    std::set<std::string> got = DriftLines(desired, current);
-    EXPECT_EQ(got, c.expect) << "expected:\n"
-                             << JoinLines(c.expect) << "got:\n"
-                             << JoinLines(got) << "desired model:\n"
-                             << Dump(desired) << "current model:\n"
-                             << Dump(current);
-    for (const auto& e : c.expect)
-      kinds_covered.insert(e.substr(e.find(' ') + 1, e.find(' ', e.find(' ') + 1) - e.find(' ') - 1));
-    // Every case compared with itself: no drift, deterministic reading.
-    EXPECT_EQ(DriftLines(desired, ModelOf(c.desired)), std::set<std::string>{});
-    EXPECT_EQ(DriftLines(current, ModelOf(c.current)), std::set<std::string>{});
-  }
-  for (const char* kind : {"table", "column", "primary_key", "foreign_key", "check", "index", "view",
-                           "trigger", "function", "procedure", "sequence"}) {
-    EXPECT_TRUE(kinds_covered.count(kind)) << "no corpus case expects a difference of kind " << kind;
-  }
 }
 
 }  // namespace

@@ -448,12 +448,6 @@ std::set<std::string> DriftLines(const SchemaModel& expected, const SchemaModel&
   return lines;
 }
 
-std::string Join(const std::set<std::string>& lines) {
-  std::string out;
-  for (const auto& l : lines) out += "  " + l + "\n";
-  return out.empty() ? "  (none)\n" : out;
-}
-
 // ---------------------------------------------------------------------------
 // Driver info and connections
 
@@ -1366,75 +1360,6 @@ TEST(SqliteSchema, MalformedSchemaIsAClearErrorNotAPartialModel) {
   EXPECT_NE(fresh.status().message().find(db.uri().database()), std::string::npos)
       << fresh.status().message();
   EXPECT_NE(fresh.status().message().find("malformed"), std::string::npos) << fresh.status().message();
-}
-
-// ---------------------------------------------------------------------------
-// Drift corpus (tests/drift_corpus/sqlite): a self-check with the real drift
-// engine, so the cases are known to hold before the corpus runner runs them.
-
-struct CorpusCase {
-  std::string file;
-  std::string description;
-  std::set<std::string> expect;
-  std::string current;
-  std::string desired;
-};
-
-CorpusCase ParseCase(const std::string& path) {
-  CorpusCase c;
-  c.file = fs::path(path).filename().string();
-  std::istringstream in(testing::ReadFileOrDie(path));
-  std::string line;
-  std::string* section = nullptr;
-  while (std::getline(in, line)) {
-    if (StartsWith(line, "==== current")) {
-      section = &c.current;
-    } else if (StartsWith(line, "==== desired")) {
-      section = &c.desired;
-    } else if (section == nullptr && StartsWith(line, "-- description:")) {
-      c.description = std::string(Trim(line.substr(15)));
-    } else if (section == nullptr && StartsWith(line, "-- expect:")) {
-      std::string e(Trim(line.substr(10)));
-      if (e != "none") c.expect.insert(e);
-    } else if (section != nullptr) {
-      *section += line + "\n";
-    }
-  }
-  return c;
-}
-
-TEST(SqliteDriftCorpus, CasesHoldWithTheDriftEngine) {
-  const fs::path dir = fs::path(testing::SourceDir()) / "tests/drift_corpus/sqlite";
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().extension() == ".case") files.push_back(entry.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  ASSERT_GE(files.size(), 25u);
-  const std::regex name_re(R"(^(\d{3})_[a-z0-9_]+\.case$)");
-  for (size_t i = 0; i < files.size(); ++i) {
-    CorpusCase c = ParseCase(files[i]);
-    SCOPED_TRACE(c.file + ": " + c.description);
-    std::smatch m;
-    ASSERT_TRUE(std::regex_match(c.file, m, name_re)) << "bad file name";
-    EXPECT_EQ(std::stoi(m[1].str()), static_cast<int>(i + 1)) << "numbering must be 001..NNN without gaps";
-    EXPECT_FALSE(c.description.empty());
-    ASSERT_FALSE(c.current.empty());
-    ASSERT_FALSE(c.desired.empty());
-    SchemaModel current = ModelOf(c.current);
-    SchemaModel desired = ModelOf(c.desired);
-    std::set<std::string> got = DriftLines(desired, current);
-    EXPECT_EQ(got, c.expect) << "expected:\n"
-                             << Join(c.expect) << "got:\n"
-                             << Join(got) << "desired model:\n"
-                             << Dump(desired) << "current model:\n"
-                             << Dump(current);
-    // Every case compared with itself: no drift, deterministic reading.
-    SchemaModel desired_again = ModelOf(c.desired);
-    EXPECT_EQ(DriftLines(desired, desired_again), std::set<std::string>{});
-    SchemaModel current_again = ModelOf(c.current);
-    EXPECT_EQ(DriftLines(current, current_again), std::set<std::string>{});
-  }
 }
 
 }  // namespace
