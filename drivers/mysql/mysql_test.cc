@@ -36,6 +36,10 @@
 namespace cutover {
 namespace {
 
+using testing::DriftLines;
+using testing::Dump;
+using testing::StatusKb;
+
 namespace fs = std::filesystem;
 using mysql_driver::Flavor;
 using testing::ScratchDatabase;
@@ -105,27 +109,6 @@ std::string Attr(const SchemaModel& model, ObjectKind kind, const std::string& t
   return it == obj->attributes.end() ? "<absent>" : it->second;
 }
 
-std::string Dump(const SchemaModel& model) {
-  std::string out;
-  for (const auto& obj : model.objects) {
-    out += std::string(ObjectKindName(obj.kind)) + " " + obj.Path() + " {";
-    for (const auto& [k, v] : obj.attributes) out += " " + k + "=" + v;
-    out += " }\n";
-  }
-  return out;
-}
-
-std::set<std::string> DriftLines(const SchemaModel& expected, const SchemaModel& actual) {
-  auto report = ComputeDrift(expected, actual, DriftOptions{});
-  EXPECT_TRUE(report.ok()) << report.status().ToString();
-  std::set<std::string> lines;
-  if (!report.ok()) return lines;
-  for (const auto& d : report->differences) {
-    lines.insert(std::string(DiffKindName(d.kind)) + " " + ObjectKindName(d.object_kind) + " " + d.path);
-  }
-  return lines;
-}
-
 // A TCP port on 127.0.0.1 where nothing listens.
 int UnusedPort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -156,15 +139,6 @@ std::string ServerText(const std::string& user, const std::optional<std::string>
   std::string out = "mysql://" + PercentEncode(user);
   if (password) out += ":" + PercentEncode(*password);
   return out + "@" + server.host() + ":" + std::to_string(port) + "/" + db;
-}
-
-long StatusKb(const std::string& field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (StartsWith(line, field + ":")) return std::stol(line.substr(field.size() + 1));
-  }
-  return -1;
 }
 
 // ===========================================================================

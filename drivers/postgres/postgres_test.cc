@@ -30,6 +30,10 @@
 namespace cutover {
 namespace {
 
+using testing::DriftLines;
+using testing::Dump;
+using testing::StatusKb;
+
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using testing::ScratchDatabase;
@@ -113,16 +117,6 @@ SchemaModel ModelOf(const std::string& script) {
   return ReadModel(*conn);
 }
 
-std::string Dump(const SchemaModel& model) {
-  std::string out;
-  for (const auto& obj : model.objects) {
-    out += std::string(ObjectKindName(obj.kind)) + " " + obj.Path() + " {";
-    for (const auto& [k, v] : obj.attributes) out += " " + k + "=" + v;
-    out += " }\n";
-  }
-  return out;
-}
-
 const SchemaObject* Find(const SchemaModel& m, ObjectKind kind, const std::string& schema,
                          const std::string& table, const std::string& name) {
   return m.Find(kind, schema, table, name);
@@ -141,30 +135,10 @@ std::string Attr(const SchemaModel& m, ObjectKind kind, const std::string& schem
   return it == obj->attributes.end() ? "<absent>" : it->second;
 }
 
-std::set<std::string> DriftLines(const SchemaModel& expected, const SchemaModel& actual) {
-  auto report = ComputeDrift(expected, actual, DriftOptions{});
-  EXPECT_TRUE(report.ok()) << report.status().ToString();
-  std::set<std::string> lines;
-  if (!report.ok()) return lines;
-  for (const auto& d : report->differences) {
-    lines.insert(std::string(DiffKindName(d.kind)) + " " + ObjectKindName(d.object_kind) + " " + d.path);
-  }
-  return lines;
-}
-
 std::string JoinLines(const std::set<std::string>& lines) {
   std::string out;
   for (const auto& l : lines) out += "  " + l + "\n";
   return out.empty() ? "  (none)\n" : out;
-}
-
-long StatusKb(const std::string& field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (StartsWith(line, field + ":")) return std::stol(line.substr(field.size() + 1));
-  }
-  return -1;
 }
 
 // Waits until `pid` has left pg_stat_activity (seen from `observer`).

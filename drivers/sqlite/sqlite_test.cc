@@ -26,6 +26,10 @@
 namespace cutover {
 namespace {
 
+using testing::DriftLines;
+using testing::Dump;
+using testing::StatusKb;
+
 namespace fs = std::filesystem;
 using sqlite::ConstraintKind;
 using sqlite::TokenKind;
@@ -425,27 +429,6 @@ std::string Attr(const SchemaModel& model, ObjectKind kind, const std::string& t
   }
   auto it = obj->attributes.find(attribute);
   return it == obj->attributes.end() ? "<absent>" : it->second;
-}
-
-std::string Dump(const SchemaModel& model) {
-  std::string out;
-  for (const auto& obj : model.objects) {
-    out += std::string(ObjectKindName(obj.kind)) + " " + obj.Path() + " {";
-    for (const auto& [k, v] : obj.attributes) out += " " + k + "=" + v;
-    out += " }\n";
-  }
-  return out;
-}
-
-std::set<std::string> DriftLines(const SchemaModel& expected, const SchemaModel& actual) {
-  auto report = ComputeDrift(expected, actual, DriftOptions{});
-  EXPECT_TRUE(report.ok()) << report.status().ToString();
-  std::set<std::string> lines;
-  if (!report.ok()) return lines;
-  for (const auto& d : report->differences) {
-    lines.insert(std::string(DiffKindName(d.kind)) + " " + ObjectKindName(d.object_kind) + " " + d.path);
-  }
-  return lines;
 }
 
 // ---------------------------------------------------------------------------
@@ -967,16 +950,6 @@ TEST(SqliteDriver, StatementTimeoutInterruptsAndIsRestored) {
 
 // ---------------------------------------------------------------------------
 // Streaming
-
-long StatusKb(const std::string& field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (StartsWith(line, field + ":")) return std::stol(line.substr(field.size() + 1));
-  }
-  ADD_FAILURE() << field << " not in /proc/self/status";
-  return -1;
-}
 
 TEST(SqliteDriver, QueryStreamsTwoMillionRowsInBoundedMemory) {
   ScratchDatabase db("sqlite");

@@ -46,15 +46,6 @@ const EngineSql& Sql(const std::string& engine) {
   return sql.at(engine);
 }
 
-long PeakRssKb() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
 // Reads one scalar as text.
 std::string Scalar(Connection& conn, const std::string& sql) {
   std::string value = "<no row>";
@@ -178,7 +169,7 @@ TEST_P(DriverConformance, StreamsALargeResultWithBoundedMemory) {
   ScratchDatabase db(engine());
   auto conn = db.Connect();
   ASSERT_NE(conn, nullptr);
-  const long before = PeakRssKb();
+  const long before = testing::StatusKb("VmHWM");
   long rows = 0;
   long long bytes = 0;
   std::int64_t last = 0;
@@ -195,7 +186,7 @@ TEST_P(DriverConformance, StreamsALargeResultWithBoundedMemory) {
   EXPECT_EQ(rows, 1000000);
   EXPECT_TRUE(ordered);
   EXPECT_GT(bytes, 200LL * 1000000);
-  const long growth_kb = PeakRssKb() - before;
+  const long growth_kb = testing::StatusKb("VmHWM") - before;
   // A buffered result would need > 200 MB; streaming needs a few MB.
   EXPECT_LT(growth_kb, 64 * 1024) << "peak RSS grew by " << growth_kb << " kB while streaming " << bytes << " bytes";
 }

@@ -1,5 +1,8 @@
 #include "support/test_env.h"
 
+#include "base/strings.h"
+#include "schema/drift.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -127,5 +130,38 @@ std::string ReadFileOrDie(const std::string& path) {
 }
 
 std::string SourceDir() { return CUTOVER_SOURCE_DIR; }
+
+std::string Dump(const SchemaModel& model) {
+  std::string out;
+  for (const auto& obj : model.objects) {
+    out += std::string(ObjectKindName(obj.kind)) + " " + obj.Path() + " {";
+    for (const auto& [k, v] : obj.attributes) out += " " + k + "=" + v;
+    out += " }\n";
+  }
+  return out;
+}
+
+std::set<std::string> DriftLines(const SchemaModel& expected, const SchemaModel& actual) {
+  auto report = ComputeDrift(expected, actual, DriftOptions{});
+  std::set<std::string> lines;
+  if (!report.ok()) {
+    ADD_FAILURE() << report.status().ToString();
+    return lines;
+  }
+  for (const auto& d : report->differences) {
+    lines.insert(std::string(DiffKindName(d.kind)) + " " + ObjectKindName(d.object_kind) + " " + d.path);
+  }
+  return lines;
+}
+
+long StatusKb(const std::string& field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (StartsWith(line, field + ":")) return std::stol(line.substr(field.size() + 1));
+  }
+  ADD_FAILURE() << field << " not in /proc/self/status";
+  return -1;
+}
 
 }  // namespace cutover::testing

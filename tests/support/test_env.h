@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -72,5 +73,17 @@ std::string ReadFileOrDie(const std::string& path);
 
 // The source tree root (compiled in), for fixtures/ and tests/ data.
 std::string SourceDir();
+
+// Every object of a model with its attributes, one per line: for failure
+// messages.
+std::string Dump(const SchemaModel& model);
+
+// Drift between two models as "<type> <kind> <path>" lines (the drift
+// corpus's expect-line form); records a failure if drift cannot be computed.
+std::set<std::string> DriftLines(const SchemaModel& expected, const SchemaModel& actual);
+
+// A "<field>: N kB" value of /proc/self/status (VmRSS, VmHWM); records a
+// failure and returns -1 when absent. For bounded-memory tests.
+long StatusKb(const std::string& field);
 
 }  // namespace cutover::testing
