@@ -71,7 +71,8 @@ CorpusCase ParseCase(const std::string& engine, const std::string& path) {
       c.parse_error = path + ":" + std::to_string(line_no) + ": text before '==== current'";
     }
   }
-  if (c.current.empty() && c.desired.empty()) c.parse_error = path + ": no '==== current' / '==== desired' sections";
+  if (c.current.empty() && c.desired.empty())
+    c.parse_error = path + ": no '==== current' / '==== desired' sections";
   if (c.expect_none == !c.expected.empty() && c.parse_error.empty()) {
     c.parse_error = path + ": give either '-- expect: none' or one or more '-- expect: ...' lines";
   }
@@ -98,7 +99,8 @@ std::string DiffLine(const Difference& d) {
   return std::string(DiffKindName(d.kind)) + " " + ObjectKindName(d.object_kind) + " " + d.path;
 }
 
-SchemaModel ReadModel(const testing::ScratchDatabase& db, const std::string& script, const std::string& what) {
+SchemaModel ReadModel(const testing::ScratchDatabase& db, const std::string& script,
+                      const std::string& what) {
   db.Exec(script);
   auto conn = db.Connect();
   if (!conn) return {};

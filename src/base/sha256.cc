@@ -16,7 +16,9 @@ Sha256::Sha256() : state_(std::make_unique<State>()) {
   if (state_->ctx == nullptr || EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr) != 1) std::abort();
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(state_->ctx); }
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(state_->ctx);
+}
 
 void Sha256::Update(std::string_view data) {
   if (state_->finished) std::abort();

@@ -20,15 +20,15 @@ namespace cutover {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidInput,    // bad URI, config, file, argument: the user must fix the input (exit 2)
-  kNotFound,        // a named file, object, driver or database does not exist (exit 2)
-  kUnsupported,     // valid request this engine or version cannot do (exit 2)
-  kCheckFailed,     // a verification ran and found a problem (exit 1)
-  kConnection,      // could not reach or lost the server (exit 3)
-  kQuery,           // the server rejected a statement (exit 3)
-  kLockTimeout,     // a lock or statement timeout expired (exit 3, may be retried)
-  kIo,              // file system failure (exit 3)
-  kInternal,        // a bug in cutover or a plugin (exit 3)
+  kInvalidInput,  // bad URI, config, file, argument: the user must fix the input (exit 2)
+  kNotFound,      // a named file, object, driver or database does not exist (exit 2)
+  kUnsupported,   // valid request this engine or version cannot do (exit 2)
+  kCheckFailed,   // a verification ran and found a problem (exit 1)
+  kConnection,    // could not reach or lost the server (exit 3)
+  kQuery,         // the server rejected a statement (exit 3)
+  kLockTimeout,   // a lock or statement timeout expired (exit 3, may be retried)
+  kIo,            // file system failure (exit 3)
+  kInternal,      // a bug in cutover or a plugin (exit 3)
 };
 
 class [[nodiscard]] Status {
@@ -86,7 +86,7 @@ const char* StatusCodeName(StatusCode code);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : state_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : state_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(state_).ok() && "a Result built from a Status must carry an error");
   }

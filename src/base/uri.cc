@@ -68,8 +68,8 @@ std::string PercentEncode(std::string_view in) {
 
 bool IsSecretParam(std::string_view key) {
   std::string k = ToLower(key);
-  return k.find("password") != std::string::npos || k.find("passwd") != std::string::npos ||
-         k == "pwd" || k.find("secret") != std::string::npos || k == "sslkey";
+  return k.find("password") != std::string::npos || k.find("passwd") != std::string::npos || k == "pwd" ||
+         k.find("secret") != std::string::npos || k == "sslkey";
 }
 
 std::string ScrubSecrets(std::string_view text) {
@@ -84,8 +84,8 @@ std::string ScrubSecrets(std::string_view text) {
         end = out.find('\'', end + 1);
         end = end == std::string::npos ? out.size() : end + 1;
       } else {
-        while (end < out.size() && !std::isspace(static_cast<unsigned char>(out[end])) &&
-               out[end] != '&' && out[end] != '"')
+        while (end < out.size() && !std::isspace(static_cast<unsigned char>(out[end])) && out[end] != '&' &&
+               out[end] != '"')
           ++end;
       }
       out.replace(start, end - start, "***");
@@ -190,7 +190,8 @@ Result<ConnectionUri> ConnectionUri::Parse(std::string_view text) {
   std::string_view port_text;
   if (StartsWith(hostport, "[")) {
     auto close = hostport.find(']');
-    if (close == std::string_view::npos) return Status::InvalidInput(Describe(text) + " has an unclosed '[' in the host");
+    if (close == std::string_view::npos)
+      return Status::InvalidInput(Describe(text) + " has an unclosed '[' in the host");
     uri.host_ = std::string(hostport.substr(1, close - 1));
     std::string_view tail = hostport.substr(close + 1);
     if (!tail.empty()) {
@@ -233,7 +234,8 @@ Result<ConnectionUri> ConnectionUri::Parse(std::string_view text) {
     auto eq = part.find('=');
     auto key = PercentDecode(part.substr(0, eq));
     auto val = PercentDecode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
-    if (!key.ok() || !val.ok()) return Status::InvalidInput(Describe(text) + " has a bad %-escape in its query");
+    if (!key.ok() || !val.ok())
+      return Status::InvalidInput(Describe(text) + " has a bad %-escape in its query");
     uri.params_.emplace_back(*key, *val);
   }
   uri.text_ = std::string(text);

@@ -9,7 +9,8 @@ namespace cutover {
 namespace {
 
 TEST(ConnectionUri, ParsesPostgresUriWithEverything) {
-  auto uri = ConnectionUri::Parse("postgresql://app%40corp:p%40ss@db.example.com:6543/shop%20db?sslmode=require");
+  auto uri =
+      ConnectionUri::Parse("postgresql://app%40corp:p%40ss@db.example.com:6543/shop%20db?sslmode=require");
   ASSERT_TRUE(uri.ok()) << uri.status().ToString();
   EXPECT_EQ(uri->driver_scheme(), "postgresql");
   EXPECT_EQ(uri->user(), "app@corp");
@@ -66,7 +67,8 @@ TEST(ConnectionUri, RejectsBadInputWithoutLeakingThePassword) {
 }
 
 TEST(ConnectionUri, RedactsPasswordsEverywhere) {
-  auto uri = ConnectionUri::Parse("postgresql://app:hunter2@db:5432/shop?password=hunter3&sslpassword=hunter4&x=1");
+  auto uri =
+      ConnectionUri::Parse("postgresql://app:hunter2@db:5432/shop?password=hunter3&sslpassword=hunter4&x=1");
   ASSERT_TRUE(uri.ok());
   std::string shown = uri->Redacted();
   EXPECT_EQ(shown.find("hunter"), std::string::npos) << shown;

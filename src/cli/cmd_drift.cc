@@ -57,19 +57,23 @@ Result<std::string> ReadTextFile(const std::string& path) {
   return text;
 }
 
-Result<ExpectedSchema> LoadExpected(CommandContext& ctx, const DriftArgs& args, const ConnectionUri& target_uri) {
+Result<ExpectedSchema> LoadExpected(CommandContext& ctx, const DriftArgs& args,
+                                    const ConnectionUri& target_uri) {
   const std::string& x = args.against;
   if (x == "history") {
-    return Status::Unsupported("--against history needs the migration history, which this version of cutover "
-                               "does not have yet; compare against a URI, a schema JSON file or a DDL file");
+    return Status::Unsupported(
+        "--against history needs the migration history, which this version of cutover "
+        "does not have yet; compare against a URI, a schema JSON file or a DDL file");
   }
   if (StartsWith(x, "snapshot:")) {
-    return Status::Unsupported("--against snapshot:... needs the snapshot repository, which this version of "
-                               "cutover does not have yet; compare against a URI, a schema JSON file or a DDL file");
+    return Status::Unsupported(
+        "--against snapshot:... needs the snapshot repository, which this version of "
+        "cutover does not have yet; compare against a URI, a schema JSON file or a DDL file");
   }
   std::error_code ec;
   const bool is_file = fs::is_regular_file(x, ec);
-  if (!is_file && (ctx.config().targets.count(x) || x.find("://") != std::string::npos || StartsWith(x, "sqlite:"))) {
+  if (!is_file &&
+      (ctx.config().targets.count(x) || x.find("://") != std::string::npos || StartsWith(x, "sqlite:"))) {
     auto conn = ctx.ConnectTarget(x);
     if (!conn.ok()) return conn.status().WithContext("--against");
     auto model = (*conn)->ReadSchema();
@@ -77,9 +81,10 @@ Result<ExpectedSchema> LoadExpected(CommandContext& ctx, const DriftArgs& args, 
     return ExpectedSchema{std::move(*model), (*conn)->display_uri()};
   }
   if (!is_file) {
-    return Status::NotFound("--against '" + x +
-                            "': no such file, and not a URI or a target in the config. Give a connection URI, a "
-                            "file written by 'cutover schema --json', or a .sql DDL file");
+    return Status::NotFound(
+        "--against '" + x +
+        "': no such file, and not a URI or a target in the config. Give a connection URI, a "
+        "file written by 'cutover schema --json', or a .sql DDL file");
   }
   auto text = ReadTextFile(x);
   if (!text.ok()) return text.status();
@@ -98,15 +103,16 @@ Result<ExpectedSchema> LoadExpected(CommandContext& ctx, const DriftArgs& args, 
     scratch_text = "sqlite://" + sqlite_scratch.path();
   }
   if (!scratch_text) {
-    return Status::InvalidInput("--against " + x +
-                                " is a DDL file: it is applied to a scratch database, so give --scratch URI (a "
-                                "server where cutover may create databases) or set [scratch] uri in the config");
+    return Status::InvalidInput(
+        "--against " + x +
+        " is a DDL file: it is applied to a scratch database, so give --scratch URI (a "
+        "server where cutover may create databases) or set [scratch] uri in the config");
   }
   auto scratch = ConnectionUri::Parse(*scratch_text);
   if (!scratch.ok()) return scratch.status().WithContext("--scratch");
   if (scratch->driver_scheme() != target_uri.driver_scheme()) {
-    return Status::InvalidInput("the scratch server " + scratch->Redacted() + " is not the same engine as the target " +
-                                target_uri.Redacted());
+    return Status::InvalidInput("the scratch server " + scratch->Redacted() +
+                                " is not the same engine as the target " + target_uri.Redacted());
   }
   spdlog::info("applying {} to a scratch database on {}", x, scratch->Redacted());
   auto model = SchemaFromDdl(**driver, *scratch, *text, x);
@@ -125,7 +131,8 @@ int RunDrift(CommandContext& ctx, const DriftArgs& args) {
   auto conn = ctx.ConnectTarget(args.target);
   if (!conn.ok()) return ctx.Fail(conn.status());
   auto actual = (*conn)->ReadSchema();
-  if (!actual.ok()) return ctx.Fail(actual.status().WithContext("reading the schema of " + (*conn)->display_uri()));
+  if (!actual.ok())
+    return ctx.Fail(actual.status().WithContext("reading the schema of " + (*conn)->display_uri()));
 
   auto expected = LoadExpected(ctx, args, *target_uri);
   if (!expected.ok()) return ctx.Fail(expected.status());

@@ -21,10 +21,12 @@ int RunSchema(CommandContext& ctx, const SchemaArgs& args) {
   spdlog::debug("connected in {} ms", ms(start));
   start = Clock::now();
   auto model = (*conn)->ReadSchema();
-  if (!model.ok()) return ctx.Fail(model.status().WithContext("reading the schema of " + (*conn)->display_uri()));
+  if (!model.ok())
+    return ctx.Fail(model.status().WithContext("reading the schema of " + (*conn)->display_uri()));
   spdlog::debug("read {} objects in {} ms", model->objects.size(), ms(start));
   start = Clock::now();
-  const std::string out = ctx.json() ? SchemaToJson(*model) : SchemaSummaryText(*model, (*conn)->display_uri());
+  const std::string out =
+      ctx.json() ? SchemaToJson(*model) : SchemaSummaryText(*model, (*conn)->display_uri());
   spdlog::debug("rendered {} bytes in {} ms", out.size(), ms(start));
   std::cout << out;
   return 0;

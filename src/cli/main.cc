@@ -8,8 +8,9 @@
 
 int main(int argc, char** argv) {
   using namespace cutover::cli;
-  CLI::App app{"cutover: make database changes safe to ship (snapshots, drift, rehearsed migrations, GO/NO-GO)",
-               "cutover"};
+  CLI::App app{
+      "cutover: make database changes safe to ship (snapshots, drift, rehearsed migrations, GO/NO-GO)",
+      "cutover"};
   app.set_version_flag("--version", std::string("cutover ") + CUTOVER_VERSION);
   app.require_subcommand(1);
   app.fallthrough();  // global options are accepted after the command too
@@ -17,7 +18,8 @@ int main(int argc, char** argv) {
   GlobalOptions global;
   app.add_option("--config", global.config_path, "Config file (default: ./cutover.toml when present)");
   app.add_option("--repo", global.repo, "Snapshot repository directory");
-  app.add_option("--driver-path", global.driver_path, "Directory searched first for driver plugins (repeatable)");
+  app.add_option("--driver-path", global.driver_path,
+                 "Directory searched first for driver plugins (repeatable)");
   app.add_flag("--json", global.json, "Machine-readable JSON on stdout");
   app.add_flag("-v,--verbose", global.verbose, "More log output on stderr (repeat for more)");
   app.add_flag("-q,--quiet", global.quiet, "Only errors on stderr");
@@ -27,13 +29,16 @@ int main(int argc, char** argv) {
 
   SchemaArgs schema_args;
   auto* schema = app.add_subcommand("schema", "Print the normalized schema model of a live database");
-  schema->add_option("TARGET", schema_args.target, "Connection URI or target name from the config")->required();
+  schema->add_option("TARGET", schema_args.target, "Connection URI or target name from the config")
+      ->required();
 
   DriftArgs drift_args;
   auto* drift = app.add_subcommand("drift", "Compare the live schema with an expected one (exit 1 on drift)");
-  drift->add_option("TARGET", drift_args.target, "Connection URI or target name (the live database)")->required();
-  drift->add_option("--against", drift_args.against,
-                    "Expected schema: a URI or target name, a 'cutover schema --json' file, or a DDL file")
+  drift->add_option("TARGET", drift_args.target, "Connection URI or target name (the live database)")
+      ->required();
+  drift
+      ->add_option("--against", drift_args.against,
+                   "Expected schema: a URI or target name, a 'cutover schema --json' file, or a DDL file")
       ->required();
   drift->add_option("--scratch", drift_args.scratch,
                     "Server URI where a scratch database may be created (for a DDL file)");

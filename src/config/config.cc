@@ -1,8 +1,9 @@
 #include "config/config.h"
 
+#include <toml++/toml.h>
+
 #include <filesystem>
 #include <set>
-#include <toml++/toml.h>
 
 #include "base/uri.h"
 
@@ -42,10 +43,12 @@ Result<std::string> GetUri(const std::string& path, const toml::node& node, cons
 Result<std::vector<std::string>> GetStringList(const std::string& path, const toml::node& node,
                                                const std::string& name) {
   const toml::array* arr = node.as_array();
-  if (arr == nullptr) return Status::InvalidInput(Where(path, node) + ": " + name + " must be an array of strings");
+  if (arr == nullptr)
+    return Status::InvalidInput(Where(path, node) + ": " + name + " must be an array of strings");
   std::vector<std::string> out;
   for (const auto& item : *arr) {
-    if (!item.is_string()) return Status::InvalidInput(Where(path, item) + ": " + name + " must contain strings only");
+    if (!item.is_string())
+      return Status::InvalidInput(Where(path, item) + ": " + name + " must contain strings only");
     out.emplace_back(*item.value<std::string>());
   }
   return out;
@@ -65,8 +68,8 @@ Result<Config> LoadConfig(const std::string& path) {
   }
   Config config;
   config.source = path;
-  CUTOVER_RETURN_IF_ERROR(
-      UnknownKeys(path, root, {"targets", "scratch", "repository", "drift", "drivers", "policy"}, "the top level"));
+  CUTOVER_RETURN_IF_ERROR(UnknownKeys(
+      path, root, {"targets", "scratch", "repository", "drift", "drivers", "policy"}, "the top level"));
 
   if (const toml::node* targets = root.get("targets")) {
     const toml::table* t = targets->as_table();
@@ -74,7 +77,8 @@ Result<Config> LoadConfig(const std::string& path) {
     for (const auto& [name, node] : *t) {
       const toml::table* target = node.as_table();
       const std::string section = "[targets." + std::string(name.str()) + "]";
-      if (target == nullptr) return Status::InvalidInput(Where(path, node) + ": " + section + " must be a table");
+      if (target == nullptr)
+        return Status::InvalidInput(Where(path, node) + ": " + section + " must be a table");
       CUTOVER_RETURN_IF_ERROR(UnknownKeys(path, *target, {"uri", "scratch"}, section));
       TargetConfig tc;
       const toml::node* uri = target->get("uri");
@@ -121,7 +125,8 @@ Result<Config> LoadConfig(const std::string& path) {
     }
     if (const toml::node* order = t->get("ignore_column_order")) {
       if (!order->is_boolean()) {
-        return Status::InvalidInput(Where(path, *order) + ": [drift] ignore_column_order must be true or false");
+        return Status::InvalidInput(Where(path, *order) +
+                                    ": [drift] ignore_column_order must be true or false");
       }
       config.drift_ignore_column_order = *order->value<bool>();
     }
@@ -160,10 +165,10 @@ Result<std::string> ResolveTargetUri(const Config& config, const std::string& ta
   }
   std::string known;
   for (const auto& [name, t] : config.targets) known += (known.empty() ? "" : ", ") + name;
-  return Status::InvalidInput("'" + target + "' is neither a connection URI nor a target in " +
-                              (config.source.empty() ? std::string("the config (no cutover.toml found)")
-                                                     : config.source) +
-                              (known.empty() ? "" : " (targets: " + known + ")"));
+  return Status::InvalidInput(
+      "'" + target + "' is neither a connection URI nor a target in " +
+      (config.source.empty() ? std::string("the config (no cutover.toml found)") : config.source) +
+      (known.empty() ? "" : " (targets: " + known + ")"));
 }
 
 std::optional<std::string> ResolveScratch(const Config& config, const std::string& target,

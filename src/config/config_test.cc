@@ -54,7 +54,8 @@ TEST(Config, ErrorsNameFileAndLine) {
     const char* text;
     const char* needle;
   } cases[] = {
-      {"[targets.prod]\nuri = \"postgresql://a@b/c\"\nurl = \"x\"\n", ":3: unknown key 'url' in [targets.prod]"},
+      {"[targets.prod]\nuri = \"postgresql://a@b/c\"\nurl = \"x\"\n",
+       ":3: unknown key 'url' in [targets.prod]"},
       {"[drift]\nignore = \"public.*\"\n", ":2: [drift] ignore must be an array"},
       {"[drift]\nignore_column_order = \"yes\"\n", ":2: [drift] ignore_column_order must be true or false"},
       {"[targets.prod]\nuri = \"oracle://x\"\n", ":2: [targets.prod] uri: unknown URI scheme 'oracle'"},
@@ -83,7 +84,8 @@ TEST(Config, UnknownTargetNameIsInvalidInput) {
 }
 
 TEST(Config, PasswordsInTargetUrisNeverAppearInErrors) {
-  auto path = WriteTemp("cutover-config-secret.toml", "[targets.p]\nuri = \"postgresql://u:hunter2@h:99999/db\"\n");
+  auto path =
+      WriteTemp("cutover-config-secret.toml", "[targets.p]\nuri = \"postgresql://u:hunter2@h:99999/db\"\n");
   auto r = LoadConfig(path);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message().find("hunter2"), std::string::npos) << r.status().message();

@@ -47,8 +47,8 @@ struct DriverInfo {
 };
 
 struct ServerInfo {
-  std::string product;  // "PostgreSQL", "MariaDB", "MySQL", "SQLite"
-  std::string version;  // "15.18", "10.11.19-MariaDB", "3.40.1"
+  std::string product;     // "PostgreSQL", "MariaDB", "MySQL", "SQLite"
+  std::string version;     // "15.18", "10.11.19-MariaDB", "3.40.1"
   int version_number = 0;  // 150018, 101119, 3040001: comparable
 };
 
@@ -82,7 +82,7 @@ struct LockWait {
   std::string lock;              // lock mode or wait event, e.g. "AccessExclusiveLock"
   std::string object;            // relation or metadata object waited on
   std::chrono::milliseconds waited{0};
-  std::string query;             // the waiting statement, truncated
+  std::string query;  // the waiting statement, truncated
 };
 
 class Connection {
@@ -146,7 +146,8 @@ class Driver {
   virtual Status DropDatabase(const ConnectionUri& server, std::string_view name) = 0;
   // Databases on the server whose name starts with `prefix`, for cleaning up
   // scratch databases left behind by a killed run.
-  virtual Result<std::vector<std::string>> ListDatabases(const ConnectionUri& server, std::string_view prefix) = 0;
+  virtual Result<std::vector<std::string>> ListDatabases(const ConnectionUri& server,
+                                                         std::string_view prefix) = 0;
 };
 
 }  // namespace cutover
@@ -174,9 +175,8 @@ typedef const CutoverDriverEntry* (*CutoverDriverEntryFn)();
 #define CUTOVER_DRIVER_ENTRY_SYMBOL "cutover_driver_entry_v1"
 
 // Use once in a plugin: CUTOVER_DEFINE_DRIVER_ENTRY("sqlite", &MakeSqliteDriver)
-#define CUTOVER_DEFINE_DRIVER_ENTRY(driver_name, factory)                                 \
-  extern "C" __attribute__((visibility("default"))) const CutoverDriverEntry*             \
-  cutover_driver_entry_v1() {                                                             \
-    static const CutoverDriverEntry entry{::cutover::kDriverApiVersion, driver_name, factory}; \
-    return &entry;                                                                        \
+#define CUTOVER_DEFINE_DRIVER_ENTRY(driver_name, factory)                                                 \
+  extern "C" __attribute__((visibility("default"))) const CutoverDriverEntry* cutover_driver_entry_v1() { \
+    static const CutoverDriverEntry entry{::cutover::kDriverApiVersion, driver_name, factory};            \
+    return &entry;                                                                                        \
   }

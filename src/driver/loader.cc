@@ -79,7 +79,8 @@ DriverLoader::DriverLoader(std::vector<std::string> extra_paths) {
 
 DriverLoader::~DriverLoader() = default;
 
-Result<DriverLoader::Plugin*> DriverLoader::LoadFile(const std::string& path, const std::string& expected_name) {
+Result<DriverLoader::Plugin*> DriverLoader::LoadFile(const std::string& path,
+                                                     const std::string& expected_name) {
   dlerror();
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) return Status::NotFound("cannot load: " + DlError());
@@ -106,8 +107,8 @@ Result<DriverLoader::Plugin*> DriverLoader::LoadFile(const std::string& path, co
   std::string name = entry->name ? entry->name : "";
   if (!expected_name.empty() && name != expected_name) {
     dlclose(handle);
-    return Status::NotFound("the file is named for driver '" + expected_name + "' but the plugin says it is '" +
-                            name + "'");
+    return Status::NotFound("the file is named for driver '" + expected_name +
+                            "' but the plugin says it is '" + name + "'");
   }
   if (entry->create_driver == nullptr) {
     dlclose(handle);
@@ -149,9 +150,10 @@ Result<Driver*> DriverLoader::Get(const std::string& name) {
     if (plugin.ok()) return (*plugin)->driver.get();
     report += "\n  " + path + ": " + plugin.status().message();
   }
-  return Status::NotFound("no usable driver plugin '" + file + "' for '" + name + "'. Searched:" + report +
-                          "\nBuild the drivers, or point --driver-path or CUTOVER_DRIVER_PATH at the directory "
-                          "that holds them.");
+  return Status::NotFound(
+      "no usable driver plugin '" + file + "' for '" + name + "'. Searched:" + report +
+      "\nBuild the drivers, or point --driver-path or CUTOVER_DRIVER_PATH at the directory "
+      "that holds them.");
 }
 
 Result<Driver*> DriverLoader::ForUri(const ConnectionUri& uri) {
@@ -176,12 +178,14 @@ void DriverLoader::LoadAll(std::vector<LoadedDriverInfo>* loaded, std::vector<Dr
     std::vector<std::string> files;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
       std::string fname = entry.path().filename().string();
-      if (StartsWith(fname, kFilePrefix) && EndsWith(fname, kFileSuffix)) files.push_back(entry.path().string());
+      if (StartsWith(fname, kFilePrefix) && EndsWith(fname, kFileSuffix))
+        files.push_back(entry.path().string());
     }
     std::sort(files.begin(), files.end());
     for (const auto& path : files) {
       std::string fname = fs::path(path).filename().string();
-      std::string name = fname.substr(kFilePrefix.size(), fname.size() - kFilePrefix.size() - kFileSuffix.size());
+      std::string name =
+          fname.substr(kFilePrefix.size(), fname.size() - kFilePrefix.size() - kFileSuffix.size());
       if (seen_names.count(name)) continue;  // an earlier directory wins
       if (auto it = plugins_.find(name); it != plugins_.end()) {
         seen_names.insert(name);

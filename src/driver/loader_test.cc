@@ -51,7 +51,8 @@ TEST(DriverLoader, WrongInterfaceVersionIsRefusedWithBothVersions) {
   auto driver = loader.Get("wrongversion");
   ASSERT_FALSE(driver.ok());
   const std::string msg = driver.status().message();
-  EXPECT_NE(msg.find("cutover_driver_wrongversion.so: driver interface version 999"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("cutover_driver_wrongversion.so: driver interface version 999"), std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("needs version " + std::to_string(kDriverApiVersion)), std::string::npos) << msg;
 }
 

@@ -1,11 +1,11 @@
 #include "driver/schema_model.h"
 
-#include "base/strings.h"
-
 #include <algorithm>
 #include <array>
 #include <tuple>
 #include <utility>
+
+#include "base/strings.h"
 
 namespace cutover {
 namespace {

@@ -55,7 +55,8 @@ long Position(const SchemaObject& column) {
 }
 
 // Column names of one table in position order, restricted to `common`.
-std::vector<std::string> ColumnOrder(std::vector<const SchemaObject*> columns, const std::set<std::string>& common) {
+std::vector<std::string> ColumnOrder(std::vector<const SchemaObject*> columns,
+                                     const std::set<std::string>& common) {
   std::stable_sort(columns.begin(), columns.end(),
                    [](const SchemaObject* a, const SchemaObject* b) { return Position(*a) < Position(*b); });
   std::vector<std::string> names;
@@ -87,8 +88,8 @@ const char* DiffKindName(DiffKind kind) {
 }
 
 size_t DriftReport::Count(DiffKind kind) const {
-  return static_cast<size_t>(
-      std::count_if(differences.begin(), differences.end(), [kind](const Difference& d) { return d.kind == kind; }));
+  return static_cast<size_t>(std::count_if(differences.begin(), differences.end(),
+                                           [kind](const Difference& d) { return d.kind == kind; }));
 }
 
 bool DriftReport::HasDrift() const {
@@ -97,7 +98,8 @@ bool DriftReport::HasDrift() const {
   });
 }
 
-Result<DriftReport> ComputeDrift(const SchemaModel& expected, const SchemaModel& actual, const DriftOptions& options) {
+Result<DriftReport> ComputeDrift(const SchemaModel& expected, const SchemaModel& actual,
+                                 const DriftOptions& options) {
   if (expected.engine != actual.engine) {
     return Status::InvalidInput("cannot compare a " + expected.engine + " schema with a " + actual.engine +
                                 " schema: drift compares schemas of the same engine");
@@ -119,7 +121,9 @@ Result<DriftReport> ComputeDrift(const SchemaModel& expected, const SchemaModel&
   for (const auto& [key, obj] : act) {
     if (OwnsChildren(obj->kind) && !exp.count(key)) lone_owners.insert(OwnerKey(*obj));
   }
-  auto hidden = [&](const SchemaObject& obj) { return !obj.table.empty() && lone_owners.count(OwnerKey(obj)); };
+  auto hidden = [&](const SchemaObject& obj) {
+    return !obj.table.empty() && lone_owners.count(OwnerKey(obj));
+  };
 
   // Columns per owner, for the column-order check.
   std::map<std::string, std::vector<const SchemaObject*>> exp_columns;
@@ -178,19 +182,22 @@ Result<DriftReport> ComputeDrift(const SchemaModel& expected, const SchemaModel&
     report.differences.push_back(std::move(d));
   }
 
-  std::stable_sort(report.differences.begin(), report.differences.end(), [](const Difference& x, const Difference& y) {
-    if (x.owner != y.owner) return x.owner < y.owner;
-    bool x_owner = x.path == x.owner, y_owner = y.path == y.owner;
-    if (x_owner != y_owner) return x_owner;  // the owner's own line first
-    if (x.object_kind != y.object_kind) return x.object_kind < y.object_kind;
-    return x.path < y.path;
-  });
+  std::stable_sort(report.differences.begin(), report.differences.end(),
+                   [](const Difference& x, const Difference& y) {
+                     if (x.owner != y.owner) return x.owner < y.owner;
+                     bool x_owner = x.path == x.owner, y_owner = y.path == y.owner;
+                     if (x_owner != y_owner) return x_owner;  // the owner's own line first
+                     if (x.object_kind != y.object_kind) return x.object_kind < y.object_kind;
+                     return x.path < y.path;
+                   });
   return report;
 }
 
 namespace {
 
-std::string ShowValue(const std::optional<std::string>& v) { return v ? *v : "(none)"; }
+std::string ShowValue(const std::optional<std::string>& v) {
+  return v ? *v : "(none)";
+}
 
 std::string JoinNames(const std::vector<std::string>& names) {
   std::string out = "(";
@@ -206,8 +213,9 @@ std::string DriftReportText(const DriftReport& report) {
     out += "No drift: the live schema matches the expected schema.\n";
   } else {
     out += "Drift: " + std::to_string(report.differences.size()) + " difference" +
-           (report.differences.size() == 1 ? "" : "s") + " (" + std::to_string(report.Count(DiffKind::kMissing)) +
-           " missing, " + std::to_string(report.Count(DiffKind::kUnexpected)) + " unexpected, " +
+           (report.differences.size() == 1 ? "" : "s") + " (" +
+           std::to_string(report.Count(DiffKind::kMissing)) + " missing, " +
+           std::to_string(report.Count(DiffKind::kUnexpected)) + " unexpected, " +
            std::to_string(report.Count(DiffKind::kChanged)) + " changed, " +
            std::to_string(report.Count(DiffKind::kColumnOrder)) + " column order" +
            (report.ignore_column_order ? ", ignored" : "") + ")\n";
@@ -222,8 +230,12 @@ std::string DriftReportText(const DriftReport& report) {
     }
     const std::string what = std::string(ObjectKindName(d.object_kind)) + " " + d.path;
     switch (d.kind) {
-      case DiffKind::kMissing: out += "  missing     " + what + "  (expected, absent from the live database)\n"; break;
-      case DiffKind::kUnexpected: out += "  unexpected  " + what + "  (in the live database, not expected)\n"; break;
+      case DiffKind::kMissing:
+        out += "  missing     " + what + "  (expected, absent from the live database)\n";
+        break;
+      case DiffKind::kUnexpected:
+        out += "  unexpected  " + what + "  (in the live database, not expected)\n";
+        break;
       case DiffKind::kChanged:
         out += "  changed     " + what + "\n";
         for (const auto& c : d.changes) {
@@ -232,8 +244,8 @@ std::string DriftReportText(const DriftReport& report) {
         }
         break;
       case DiffKind::kColumnOrder:
-        out += "  column order" + std::string(report.ignore_column_order ? " (ignored)" : "") + ": expected " +
-               JoinNames(d.expected_order) + ", actual " + JoinNames(d.actual_order) + "\n";
+        out += "  column order" + std::string(report.ignore_column_order ? " (ignored)" : "") +
+               ": expected " + JoinNames(d.expected_order) + ", actual " + JoinNames(d.actual_order) + "\n";
         break;
     }
   }

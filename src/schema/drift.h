@@ -34,9 +34,9 @@ struct AttributeChange {
 struct Difference {
   DiffKind kind = DiffKind::kChanged;
   ObjectKind object_kind = ObjectKind::kTable;
-  std::string path;   // the object's display path
-  std::string owner;  // the owning table's path for child objects, else path
-  std::vector<AttributeChange> changes;  // kChanged: per attribute
+  std::string path;                         // the object's display path
+  std::string owner;                        // the owning table's path for child objects, else path
+  std::vector<AttributeChange> changes;     // kChanged: per attribute
   std::vector<std::string> expected_order;  // kColumnOrder: column names
   std::vector<std::string> actual_order;
 };

@@ -21,7 +21,8 @@ SchemaModel Shop() {
     col.attributes["nullable"] = "false";
   }
   m.Add(ObjectKind::kPrimaryKey, "public", "orders", "orders_pkey").attributes["columns"] = ListValue({"id"});
-  m.Add(ObjectKind::kIndex, "public", "orders", "orders_customer_idx").attributes["keys"] = ListValue({"customer_id"});
+  m.Add(ObjectKind::kIndex, "public", "orders", "orders_customer_idx").attributes["keys"] =
+      ListValue({"customer_id"});
   m.Add(ObjectKind::kTable, "public", "", "audit_log");
   m.Add(ObjectKind::kColumn, "public", "audit_log", "id").attributes["position"] = "1";
   return m;
@@ -198,10 +199,12 @@ TEST(SchemaJson, RejectsBadDocumentsWithLocation) {
       {"{\"format\":\"other\"}", "format is 'other'"},
       {"{\"format\":\"cutover.schema\",\"version\":99}", "version 99 is not supported"},
       {"{\"format\":\"cutover.schema\",\"version\":1,\"engine\":\"oracle\"}", "unknown engine"},
-      {"{\"format\":\"cutover.schema\",\"version\":1,\"engine\":\"sqlite\",\"fingerprint\":\"x\",\"objects\":[{\"kind\":"
+      {"{\"format\":\"cutover.schema\",\"version\":1,\"engine\":\"sqlite\",\"fingerprint\":\"x\",\"objects\":"
+       "[{\"kind\":"
        "\"tabel\",\"schema\":\"\",\"table\":\"\",\"name\":\"t\"}]}",
        "objects[0]: unknown kind 'tabel'"},
-      {"{\"format\":\"cutover.schema\",\"version\":1,\"engine\":\"sqlite\",\"objects\":[]}", "missing field 'fingerprint'"},
+      {"{\"format\":\"cutover.schema\",\"version\":1,\"engine\":\"sqlite\",\"objects\":[]}",
+       "missing field 'fingerprint'"},
   };
   for (const auto& c : cases) {
     auto r = SchemaFromJson(c.text, "bad.json");

@@ -1,8 +1,8 @@
 #include "schema/fingerprint.h"
 
-#include "base/sha256.h"
-
 #include <algorithm>
+
+#include "base/sha256.h"
 
 namespace cutover {
 namespace {
@@ -25,7 +25,8 @@ std::string CanonicalForm(const SchemaModel& model) {
   out += kRecord;
   for (const SchemaObject* object : SortedObjects(model)) {
     const SchemaObject& obj = *object;
-    for (const std::string& field : {std::string(ObjectKindName(obj.kind)), obj.schema, obj.table, obj.name}) {
+    for (const std::string& field :
+         {std::string(ObjectKindName(obj.kind)), obj.schema, obj.table, obj.name}) {
       out += field;
       out += kUnit;
     }
@@ -40,6 +41,8 @@ std::string CanonicalForm(const SchemaModel& model) {
   return out;
 }
 
-std::string Fingerprint(const SchemaModel& model) { return "sha256:" + Sha256Hex(CanonicalForm(model)); }
+std::string Fingerprint(const SchemaModel& model) {
+  return "sha256:" + Sha256Hex(CanonicalForm(model));
+}
 
 }  // namespace cutover

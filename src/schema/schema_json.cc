@@ -1,8 +1,7 @@
 #include "schema/schema_json.h"
 
-#include <nlohmann/json.hpp>
-
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "base/strings.h"
@@ -75,7 +74,8 @@ Result<SchemaModel> SchemaFromJson(std::string_view text, const std::string& sou
     return Status::InvalidInput(source + ":" + std::to_string(line) + ": not valid JSON (" + e.what() +
                                 "); expected the output of 'cutover schema --json'");
   }
-  if (!doc.is_object()) return Status::InvalidInput(source + ": expected a JSON object from 'cutover schema --json'");
+  if (!doc.is_object())
+    return Status::InvalidInput(source + ": expected a JSON object from 'cutover schema --json'");
   auto format = RequireString(doc, "format", source);
   if (!format.ok()) return format.status();
   if (*format != "cutover.schema") {
@@ -120,7 +120,8 @@ Result<SchemaModel> SchemaFromJson(std::string_view text, const std::string& sou
     SchemaObject& obj = model.Add(*kind, *schema, *table, *name);
     auto attrs = o.find("attributes");
     if (attrs == o.end()) continue;
-    if (!attrs->is_object()) return Status::InvalidInput(where + " (" + obj.Path() + "): 'attributes' must be an object");
+    if (!attrs->is_object())
+      return Status::InvalidInput(where + " (" + obj.Path() + "): 'attributes' must be an object");
     for (const auto& [k, v] : attrs->items()) {
       if (!v.is_string()) {
         return Status::InvalidInput(where + " (" + obj.Path() + "): attribute '" + k + "' must be a string");
@@ -139,9 +140,9 @@ Result<SchemaModel> SchemaFromJson(std::string_view text, const std::string& sou
     if (!fp->is_string()) return Status::InvalidInput(source + ": field 'fingerprint' must be a string");
     std::string actual = Fingerprint(model);
     if (fp->get<std::string>() != actual) {
-      return Status::InvalidInput(source + ": recorded fingerprint " + fp->get<std::string>() +
-                                  " does not match the content (" + actual +
-                                  "): the file was edited or damaged; regenerate it with 'cutover schema --json'");
+      return Status::InvalidInput(
+          source + ": recorded fingerprint " + fp->get<std::string>() + " does not match the content (" +
+          actual + "): the file was edited or damaged; regenerate it with 'cutover schema --json'");
     }
   } else {
     return Status::InvalidInput(source + ": missing field 'fingerprint'");

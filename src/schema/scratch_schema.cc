@@ -50,7 +50,8 @@ Result<SchemaModel> SchemaFromDdl(Driver& driver, const ConnectionUri& scratch_s
   const std::string name = NewScratchName();
   auto created = driver.CreateDatabase(scratch_server, name);
   if (!created.ok()) {
-    return created.status().WithContext("creating scratch database " + name + " on " + scratch_server.Redacted());
+    return created.status().WithContext("creating scratch database " + name + " on " +
+                                        scratch_server.Redacted());
   }
   Result<SchemaModel> model = Status::Internal("not read");
   {

@@ -26,7 +26,8 @@ std::string ColumnLine(const SchemaObject& c) {
   std::string line = c.name + " " + Attr(c, "type");
   if (Attr(c, "nullable") == "false") line += " not null";
   if (auto d = Attr(c, "default"); !d.empty()) line += " default " + d;
-  if (auto g = Attr(c, "generated"); !g.empty()) line += " generated (" + g + ") " + Attr(c, "generated_kind");
+  if (auto g = Attr(c, "generated"); !g.empty())
+    line += " generated (" + g + ") " + Attr(c, "generated_kind");
   if (auto i = Attr(c, "identity"); !i.empty()) line += " identity " + i;
   if (auto col = Attr(c, "collation"); !col.empty()) line += " collate " + col;
   return line;
@@ -82,7 +83,8 @@ std::string SchemaSummaryText(const SchemaModel& model, const std::string& sourc
   for (auto& [owner, list] : children) {
     std::stable_sort(list.begin(), list.end(), [](const SchemaObject* a, const SchemaObject* b) {
       if (a->kind != b->kind) return a->kind < b->kind;
-      if (a->kind == ObjectKind::kColumn) return std::stol("0" + Attr(*a, "position")) < std::stol("0" + Attr(*b, "position"));
+      if (a->kind == ObjectKind::kColumn)
+        return std::stol("0" + Attr(*a, "position")) < std::stol("0" + Attr(*b, "position"));
       return a->name < b->name;
     });
   }

@@ -13,7 +13,9 @@ extern "C" __attribute__((visibility("default"))) const CutoverDriverEntry* cuto
   return &entry;
 }
 #elif defined(BROKEN_NO_ENTRY)
-extern "C" __attribute__((visibility("default"))) int cutover_driver_entry_v0() { return 0; }
+extern "C" __attribute__((visibility("default"))) int cutover_driver_entry_v0() {
+  return 0;
+}
 #elif defined(BROKEN_UNRESOLVED)
 extern "C" int cutover_symbol_that_does_not_exist(int);
 extern "C" __attribute__((visibility("default"))) const CutoverDriverEntry* cutover_driver_entry_v1() {

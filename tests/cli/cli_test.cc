@@ -55,8 +55,8 @@ class CliTest : public ::testing::Test {
     auto conn = testing::TestLoader().Connect("sqlite://" + path);
     EXPECT_TRUE(conn.ok()) << conn.status().ToString();
     if (!conn.ok()) return {};
-    Status st = (*conn)->ExecuteScript(testing::ReadFileOrDie(testing::SourceDir() + "/fixtures/sqlite/shop.sql") +
-                                       extra_sql);
+    Status st = (*conn)->ExecuteScript(
+        testing::ReadFileOrDie(testing::SourceDir() + "/fixtures/sqlite/shop.sql") + extra_sql);
     EXPECT_TRUE(st.ok()) << st.ToString();
     return "sqlite://" + path;
   }
@@ -99,7 +99,8 @@ TEST_F(CliTest, DriversReportsABrokenPluginAndFails) {
   std::ofstream(dir_ / "plugins" / "cutover_driver_bogus.so") << "not an ELF file";
   auto r = Run({"drivers", "--driver-path", (dir_ / "plugins").string()});
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_NE(r.out.find("FAILED " + (dir_ / "plugins" / "cutover_driver_bogus.so").string()), std::string::npos)
+  EXPECT_NE(r.out.find("FAILED " + (dir_ / "plugins" / "cutover_driver_bogus.so").string()),
+            std::string::npos)
       << r.out;
 }
 
@@ -125,7 +126,8 @@ TEST_F(CliTest, BadTargetsGetClearErrors) {
   EXPECT_EQ(bad_uri.exit_code, 2);
   auto unknown_name = Run({"schema", "production"});
   EXPECT_EQ(unknown_name.exit_code, 2);
-  EXPECT_NE(unknown_name.err.find("neither a connection URI nor a target"), std::string::npos) << unknown_name.err;
+  EXPECT_NE(unknown_name.err.find("neither a connection URI nor a target"), std::string::npos)
+      << unknown_name.err;
   auto garbage = Write("garbage.db", std::string(8192, '\x5a'));
   auto not_db = Run({"schema", "sqlite://" + garbage});
   EXPECT_EQ(not_db.exit_code, 2) << not_db.err;
@@ -160,7 +162,8 @@ TEST_F(CliTest, DriftExitCodesAndReports) {
   EXPECT_EQ(doc["summary"]["missing"], 1);
   EXPECT_EQ(doc["summary"]["unexpected"], 1);
 
-  auto ignored = Run({"drift", changed, "--against", base, "--ignore", "customers.loyalty", "--ignore", "orders.*"});
+  auto ignored =
+      Run({"drift", changed, "--against", base, "--ignore", "customers.loyalty", "--ignore", "orders.*"});
   EXPECT_EQ(ignored.exit_code, 0) << ignored.out;
 
   // Saved schema and DDL file as the expected side.
@@ -199,8 +202,8 @@ TEST_F(CliTest, DriftRefusesBadExpectedInputAndChangesNothing) {
 TEST_F(CliTest, ConfigTargetsIgnoresAndErrors) {
   std::string a = ShopDb("a.db");
   std::string b = ShopDb("b.db", "CREATE TABLE audit_tmp (id INTEGER);");
-  std::string config = Write("cutover.toml", "[targets.live]\nuri = \"" + b + "\"\n[targets.ref]\nuri = \"" + a +
-                                                 "\"\n[drift]\nignore = [\"audit_*\"]\n");
+  std::string config = Write("cutover.toml", "[targets.live]\nuri = \"" + b + "\"\n[targets.ref]\nuri = \"" +
+                                                 a + "\"\n[drift]\nignore = [\"audit_*\"]\n");
   EXPECT_EQ(Run({"--config", config, "drift", "live", "--against", "ref"}).exit_code, 0);
   // Without the config's ignore, the extra table is drift; ./cutover.toml is
   // found in the working directory.

@@ -33,14 +33,14 @@ const EngineSql& Sql(const std::string& engine) {
         "SELECT n, repeat('x', 200) || n::text AS payload FROM generate_series(1, 1000000) AS n",
         "SELECT pg_sleep(10)", "SELECT pg_terminate_backend(%s)", 63}},
       {"mysql",
-       {"int", "text",
-        "SELECT seq AS n, CONCAT(REPEAT('x', 200), seq) AS payload FROM seq_1_to_1000000",
+       {"int", "text", "SELECT seq AS n, CONCAT(REPEAT('x', 200), seq) AS payload FROM seq_1_to_1000000",
         "SELECT SLEEP(10)", "KILL %s", 64}},
       {"sqlite",
        {"INTEGER", "TEXT",
         "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1000000) "
         "SELECT n, printf('%.200c', 'x') || n AS payload FROM g",
-        "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 4000000000) SELECT count(*) FROM g",
+        "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 4000000000) SELECT "
+        "count(*) FROM g",
         "", 200}},
   };
   return sql.at(engine);
@@ -93,12 +93,14 @@ TEST_P(DriverConformance, HostileIdentifiersAndLiteralsRoundTrip) {
   auto conn = db.Connect();
   ASSERT_NE(conn, nullptr);
   const auto& sql = Sql(engine());
-  const std::vector<std::string> names = {
-      "select",           "Mixed Case",        "with space",       "dq\"uote",    "sq'uote",
-      "back`tick",        "semi;colon--x",     "\xc3\xa4\xc3\xb6\xc3\xbc_\xe2\x82\xac", "back\\slash",
-      std::string(sql.max_identifier, 'n')};
-  const std::vector<std::string> values = {"it's", "back\\slash", "\"dq\"", "--comment", "\xf0\x9f\x98\x80 emoji",
-                                           "line\nbreak", "", "%_wild", "\\'; DROP TABLE x; --"};
+  const std::vector<std::string> names = {"select",        "Mixed Case",
+                                          "with space",    "dq\"uote",
+                                          "sq'uote",       "back`tick",
+                                          "semi;colon--x", "\xc3\xa4\xc3\xb6\xc3\xbc_\xe2\x82\xac",
+                                          "back\\slash",   std::string(sql.max_identifier, 'n')};
+  const std::vector<std::string> values = {
+      "it's",   "back\\slash",          "\"dq\"", "--comment", "\xf0\x9f\x98\x80 emoji", "line\nbreak", "",
+      "%_wild", "\\'; DROP TABLE x; --"};
   for (const auto& table : names) {
     SCOPED_TRACE("table name: " + table);
     const std::string qt = conn->QuoteIdentifier(table);
@@ -188,7 +190,8 @@ TEST_P(DriverConformance, StreamsALargeResultWithBoundedMemory) {
   EXPECT_GT(bytes, 200LL * 1000000);
   const long growth_kb = testing::StatusKb("VmHWM") - before;
   // A buffered result would need > 200 MB; streaming needs a few MB.
-  EXPECT_LT(growth_kb, 64 * 1024) << "peak RSS grew by " << growth_kb << " kB while streaming " << bytes << " bytes";
+  EXPECT_LT(growth_kb, 64 * 1024) << "peak RSS grew by " << growth_kb << " kB while streaming " << bytes
+                                  << " bytes";
 }
 
 TEST_P(DriverConformance, CallbackErrorStopsTheQueryAndConnectionStaysUsable) {
@@ -214,10 +217,12 @@ TEST_P(DriverConformance, ServerErrorsAreValuesAndTheConnectionSurvives) {
   EXPECT_FALSE(bad.status().message().empty());
   auto missing = conn->Execute("SELECT * FROM " + conn->QuoteIdentifier("no_such_table"));
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("no_such_table"), std::string::npos) << missing.status().message();
+  EXPECT_NE(missing.status().message().find("no_such_table"), std::string::npos)
+      << missing.status().message();
   EXPECT_EQ(Scalar(*conn, "SELECT 2"), "2");
   // A script stops at the first failing statement and names it.
-  Status script = conn->ExecuteScript("CREATE TABLE ok1 (id int);\nCREATE TABLE ok1 (id int);\nCREATE TABLE never (id int);");
+  Status script = conn->ExecuteScript(
+      "CREATE TABLE ok1 (id int);\nCREATE TABLE ok1 (id int);\nCREATE TABLE never (id int);");
   ASSERT_FALSE(script.ok());
   EXPECT_NE(script.message().find("ok1"), std::string::npos) << script.message();
   auto model = conn->ReadSchema();
@@ -302,7 +307,8 @@ TEST_P(DriverConformance, StatementTimeoutExpires) {
   ExecOptions opts;
   opts.statement_timeout = std::chrono::milliseconds(300);
   auto start = std::chrono::steady_clock::now();
-  Status st = conn->Query(Sql(engine()).slow_query, [](RowView) { return Status::Ok(); }, opts);
+  Status st = conn->Query(
+      Sql(engine()).slow_query, [](RowView) { return Status::Ok(); }, opts);
   auto took = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.code(), StatusCode::kLockTimeout) << st.ToString();
@@ -340,7 +346,8 @@ TEST_P(ServerDriverConformance, ConnectFailuresAreClearAndNeverShowThePassword) 
     std::string uri;
     StatusCode code;
   } cases[] = {
-      {scheme + "://cutover:Wr0ng-Secret-pw@127.0.0.1:" + port + "/" + server.database(), StatusCode::kConnection},
+      {scheme + "://cutover:Wr0ng-Secret-pw@127.0.0.1:" + port + "/" + server.database(),
+       StatusCode::kConnection},
       {scheme + "://cutover:Wr0ng-Secret-pw@127.0.0.1:1/x", StatusCode::kConnection},
   };
   for (const auto& c : cases) {
@@ -359,8 +366,9 @@ TEST_P(ServerDriverConformance, ConnectFailuresAreClearAndNeverShowThePassword) 
 TEST_P(DriverConformance, MissingDatabaseIsNamedInTheError) {
   Driver* driver = testing::TestDriver(engine());
   ASSERT_NE(driver, nullptr);
-  ConnectionUri target = engine() == "sqlite" ? *ConnectionUri::Parse("sqlite:///nonexistent/dir/cutover_no_such_db.db")
-                                              : testing::ServerUri(engine()).WithDatabase("cutover_no_such_db");
+  ConnectionUri target = engine() == "sqlite"
+                             ? *ConnectionUri::Parse("sqlite:///nonexistent/dir/cutover_no_such_db.db")
+                             : testing::ServerUri(engine()).WithDatabase("cutover_no_such_db");
   auto conn = driver->Connect(target);
   ASSERT_FALSE(conn.ok());
   EXPECT_NE(conn.status().message().find("cutover_no_such_db"), std::string::npos) << conn.status().message();
@@ -389,8 +397,9 @@ TEST_P(DriverConformance, ReadSchemaIsDeterministic) {
   // The shop fixture has the object kinds the demo relies on.
   std::map<ObjectKind, int> kinds;
   for (const auto& o : a->objects) ++kinds[o.kind];
-  for (ObjectKind k : {ObjectKind::kTable, ObjectKind::kColumn, ObjectKind::kPrimaryKey, ObjectKind::kForeignKey,
-                       ObjectKind::kIndex, ObjectKind::kView, ObjectKind::kTrigger}) {
+  for (ObjectKind k :
+       {ObjectKind::kTable, ObjectKind::kColumn, ObjectKind::kPrimaryKey, ObjectKind::kForeignKey,
+        ObjectKind::kIndex, ObjectKind::kView, ObjectKind::kTrigger}) {
     EXPECT_GT(kinds[k], 0) << "fixture has no " << ObjectKindName(k);
   }
 }

@@ -1,8 +1,5 @@
 #include "support/test_env.h"
 
-#include "base/strings.h"
-#include "schema/drift.h"
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +8,9 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+
+#include "base/strings.h"
+#include "schema/drift.h"
 
 namespace cutover::testing {
 namespace fs = std::filesystem;
@@ -49,9 +49,10 @@ ConnectionUri ServerUri(const std::string& engine) {
   const char* var = engine == "postgresql" ? "CUTOVER_TEST_PG_URI" : "CUTOVER_TEST_MYSQL_URI";
   const char* value = std::getenv(var);
   if (value == nullptr || *value == '\0') {
-    ADD_FAILURE() << var << " is not set: the " << engine
-                  << " tests need the test servers. Run them through scripts/test.sh, or start the servers with "
-                     "scripts/test-servers.sh start and source the env file it prints.";
+    ADD_FAILURE()
+        << var << " is not set: the " << engine
+        << " tests need the test servers. Run them through scripts/test.sh, or start the servers with "
+           "scripts/test-servers.sh start and source the env file it prints.";
     return *ConnectionUri::Parse("sqlite:///nonexistent");
   }
   auto uri = ConnectionUri::Parse(value);
@@ -105,7 +106,8 @@ std::unique_ptr<Connection> ScratchDatabase::Connect() const {
   if (driver == nullptr) return nullptr;
   auto conn = driver->Connect(uri_);
   if (!conn.ok()) {
-    ADD_FAILURE() << "cannot connect to scratch database " << uri_.Redacted() << ": " << conn.status().ToString();
+    ADD_FAILURE() << "cannot connect to scratch database " << uri_.Redacted() << ": "
+                  << conn.status().ToString();
     return nullptr;
   }
   return std::move(*conn);
@@ -129,7 +131,9 @@ std::string ReadFileOrDie(const std::string& path) {
   return ss.str();
 }
 
-std::string SourceDir() { return CUTOVER_SOURCE_DIR; }
+std::string SourceDir() {
+  return CUTOVER_SOURCE_DIR;
+}
 
 std::string Dump(const SchemaModel& model) {
   std::string out;
