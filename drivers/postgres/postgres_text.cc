@@ -59,6 +59,28 @@ size_t SkipSpaceAndComments(std::string_view s, size_t i) {
   return i;
 }
 
+// The index of the quote that closes the quoted text opened at s[open]
+// (a doubled quote is part of the text), or s.size() when it never closes.
+// With backslash_escapes (E'...'), a backslash escapes the next character.
+size_t ClosingQuote(std::string_view s, size_t open, char quote, bool backslash_escapes) {
+  size_t j = open + 1;
+  while (j < s.size()) {
+    if (backslash_escapes && s[j] == '\\') {
+      j += 2;
+      continue;
+    }
+    if (s[j] == quote) {
+      if (j + 1 < s.size() && s[j + 1] == quote) {
+        j += 2;
+        continue;
+      }
+      return j;
+    }
+    ++j;
+  }
+  return s.size();
+}
+
 }  // namespace
 
 std::vector<ScriptStatement> SplitScript(std::string_view s) {
@@ -135,37 +157,13 @@ std::vector<ScriptStatement> SplitScript(std::string_view s) {
     if (c == '\'') {
       // E'...' allows backslash escapes.
       bool escapes = i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') && (i < 2 || !IsIdentChar(s[i - 2]));
-      size_t j = i + 1;
-      while (j < s.size()) {
-        if (escapes && s[j] == '\\') {
-          j += 2;
-          continue;
-        }
-        if (s[j] == '\'') {
-          if (j + 1 < s.size() && s[j + 1] == '\'') {
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        ++j;
-      }
+      size_t j = ClosingQuote(s, i, '\'', escapes);
       count_lines(i, j);
       i = std::min(j + 1, s.size());
       continue;
     }
     if (c == '"') {
-      size_t j = i + 1;
-      while (j < s.size()) {
-        if (s[j] == '"') {
-          if (j + 1 < s.size() && s[j + 1] == '"') {
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        ++j;
-      }
+      size_t j = ClosingQuote(s, i, '"', false);
       count_lines(i, j);
       i = std::min(j + 1, s.size());
       continue;
