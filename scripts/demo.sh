@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # README command 1: set up, build, and walk through cutover's safety checks on
-# the embedded SQLite default (no server needed). Today that is the first
-# check, schema drift:
+# the embedded SQLite default (no server needed):
 #   1. create the online-shop sample database from fixtures/sqlite/shop.sql
 #   2. list the driver plugins
 #   3. print its normalized schema and save it as JSON (with its fingerprint)
 #   4. change a copy the way a hurried hot-fix would, and show the drift report
 #   5. show that the original has no drift against its own DDL file
+#   6. take a verified snapshot, verify it (--deep), restore-test it
+#   7. damage one byte of the snapshot and show verify and restore-test fail
+#   8. list the snapshots with their verification and restore-test results
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -50,4 +52,31 @@ step "5. The original database against its DDL file (applied to a scratch databa
 $CUTOVER drift "sqlite:$DEMO/shop.db" --against fixtures/sqlite/shop.sql
 echo "exit code: 0 (no drift)"
 
-printf '\nDemo complete. Next checks (snapshots, migrations, rehearsal, gate) arrive with their issues.\n'
+REPO="$DEMO/repo"
+step "6. A verified snapshot: snapshot, verify --deep, restore-test (cutover --repo $REPO ...)"
+$CUTOVER --repo "$REPO" snapshot "sqlite:$DEMO/shop.db"
+SNAP=$($CUTOVER --repo "$REPO" snapshots --json | sed -n 's/.*"id": "\([^"]*\)".*/\1/p' | tail -1)
+$CUTOVER --repo "$REPO" verify "$SNAP" --deep
+$CUTOVER --repo "$REPO" restore-test "$SNAP" --metrics-file "$DEMO/restore-test.prom"
+echo "Prometheus textfile metrics: $(grep -c '^cutover_' "$DEMO/restore-test.prom") series in $DEMO/restore-test.prom"
+
+step "7. One flipped byte in a data chunk: verify and restore-test both refuse it"
+CHUNK=$(ls "$REPO/snapshots/$SNAP/data" | head -1)
+cp "$REPO/snapshots/$SNAP/data/$CHUNK" "$DEMO/chunk.bak"
+byte=$(od -An -tu1 -j20 -N1 "$REPO/snapshots/$SNAP/data/$CHUNK" | tr -d ' ')
+printf "\\$(printf %03o $(( (byte + 1) % 256 )))" |
+  dd of="$REPO/snapshots/$SNAP/data/$CHUNK" bs=1 seek=20 conv=notrunc status=none
+set +e
+$CUTOVER --repo "$REPO" verify "$SNAP"
+rc_verify=$?
+$CUTOVER --repo "$REPO" restore-test "$SNAP"
+rc_test=$?
+set -e
+echo "exit codes: verify $rc_verify, restore-test $rc_test (1 = verification failed)"
+[ "$rc_verify" = 1 ] && [ "$rc_test" = 1 ] || { echo "demo: expected both to fail with exit 1" >&2; exit 1; }
+cp "$DEMO/chunk.bak" "$REPO/snapshots/$SNAP/data/$CHUNK"
+
+step "8. The repository: snapshots with their last verification and restore test"
+$CUTOVER --repo "$REPO" snapshots
+
+printf '\nDemo complete. Next checks (migrations, rehearsal, gate) arrive with their issues.\n'

@@ -6,11 +6,16 @@
 //   mysql_script.cc     statement splitting (DELIMITER, comments, quotes)
 //   mysql_normalize.cc  normalization of types, defaults, expressions, views
 //   mysql_schema.cc     the catalog queries and the model they produce
-//   mysql_driver.cc     Connector/C++: Driver, Connection, errors, timeouts
+//   mysql_dump.cc       snapshot records (LOAD DATA lines) and SHOW CREATE surgery
+//   mysql_pipe.cc       the named pipe that feeds LOAD DATA LOCAL INFILE
+//   mysql_driver.cc     Connector/C++: Driver, Connection, errors, timeouts,
+//                       snapshots, bulk export and import
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,13 +29,13 @@ namespace cutover::mysql_driver {
 
 // ---- mysql_script.cc -------------------------------------------------------
 
-struct ScriptStatement {
-  std::string text;  // the statement as sent, without its delimiter
-  int line = 0;      // 1-based line of the statement's first significant character
-  // Where splitting resumes after this statement (offset in the input, just
-  // past the delimiter), the line there and the delimiter then in force: a
-  // statement that changes sql_mode (NO_BACKSLASH_ESCAPES) changes how the
-  // rest of the script must be split.
+// A statement as the splitter found it: the public ScriptStatement (text
+// without its delimiter, 1-based line of its first significant character)
+// plus where splitting resumes after it (offset in the input, just past the
+// delimiter), the line there and the delimiter then in force: a statement
+// that changes sql_mode (NO_BACKSLASH_ESCAPES) changes how the rest of the
+// script must be split.
+struct SplitStatement : ScriptStatement {
   size_t end = 0;
   int end_line = 1;
   std::string delimiter_after = ";";
@@ -47,9 +52,9 @@ struct ScriptStatement {
 // or comment, or of a DELIMITER command without a value.
 // `first_line` and `delimiter` let a caller resume splitting in the middle;
 // `max_statements` stops after that many statements (lazy splitting).
-Result<std::vector<ScriptStatement>> SplitScript(std::string_view script, bool backslash_escapes = true,
-                                                 int first_line = 1, std::string delimiter = ";",
-                                                 size_t max_statements = SIZE_MAX);
+Result<std::vector<SplitStatement>> SplitScript(std::string_view script, bool backslash_escapes = true,
+                                                int first_line = 1, std::string delimiter = ";",
+                                                size_t max_statements = SIZE_MAX);
 
 // The first line of a statement, trimmed and cut to `max_chars`, for messages.
 std::string FirstLine(std::string_view statement, size_t max_chars = 100);
@@ -102,6 +107,92 @@ std::string QuoteIdent(std::string_view name);
 // Quotes a string literal; escapes backslashes too unless the session runs
 // with NO_BACKSLASH_ESCAPES.
 std::string QuoteString(std::string_view value, bool backslash_escapes);
+
+// ---- mysql_dump.cc ---------------------------------------------------------
+//
+// A snapshot record is one LOAD DATA line: fields separated by '\t', ended by
+// '\n', NULL as \N, and in each value the bytes \\, \t, \n, \r and NUL
+// escaped with a backslash (NUL as \0). Values are the server's bytes
+// unconverted (character_set_results=binary on export, CHARACTER SET binary
+// on load), so every character set round-trips exactly.
+
+// Appends `value`, escaped, to `out`.
+void AppendLoadDataField(std::string& out, std::string_view value);
+// kInvalidInput unless `record` is one line (ending in '\n', no other raw
+// newline) of exactly `columns` fields.
+Status CheckLoadDataRecord(std::string_view record, size_t columns);
+// The values of a record (nullopt for \N), unescaped: for the INSERT path.
+Result<std::vector<std::optional<std::string>>> ParseLoadDataRecord(std::string_view record, size_t columns);
+
+// SHOW CREATE TABLE output split for a restore script: the statement without
+// its FOREIGN KEY definitions, and those definitions ("CONSTRAINT `fk`
+// FOREIGN KEY ...") for ALTER TABLE ... ADD after the data is loaded.
+// Secondary indexes stay: moving them to post-data did not measurably speed
+// restores up (InnoDB builds them sorted in a bulk load anyway).
+struct CreateTableParts {
+  std::string create_table;
+  std::vector<std::string> foreign_keys;
+};
+Result<CreateTableParts> SplitCreateTable(std::string_view create);
+
+// `create` without the table option `option` (" PAGE_CHECKSUM=1"), looked
+// for only after the column list and outside quotes. SHOW CREATE TABLE shows
+// Aria's implicit PAGE_CHECKSUM=1; restored verbatim it would become an
+// explicit option and the restored table would differ from the source.
+std::string DropTableOption(std::string_view create, std::string_view option);
+
+// A SHOW CREATE VIEW/TRIGGER/PROCEDURE/FUNCTION/EVENT statement without its
+// DEFINER=user@host clause, so that another user can restore it (the
+// restoring user becomes the definer). Unchanged when there is none.
+std::string StripDefiner(std::string_view statement);
+
+// `statement` without the qualifier `database`. in front of names (outside
+// string literals): SHOW CREATE TABLE writes it in NEXTVAL(`db`.`seq`)
+// defaults, which must name the restored database's sequence.
+std::string RemoveDatabaseQualifier(std::string_view statement, std::string_view database);
+
+// A DELIMITER for a script block that occurs nowhere in `text`.
+std::string ChooseDelimiter(std::string_view text);
+
+// Creation order for views: a view comes after every view whose quoted name
+// occurs in its definition; otherwise by name. Returns indexes into `names`.
+std::vector<size_t> OrderViews(const std::vector<std::string>& names,
+                               const std::vector<std::string>& definitions);
+
+// ---- mysql_pipe.cc ---------------------------------------------------------
+
+// A named pipe in a private directory (mode 0700, removed on destruction)
+// through which ImportRows streams records to the client library, which
+// reads it as the file of LOAD DATA LOCAL INFILE. The pipe is opened for
+// reading here too, so that the write end never blocks on open and never
+// gets SIGPIPE: whether the client library opened it, read it all or gave up
+// is told by the bytes left in the pipe and by `reader_done`.
+class LoadPipe {
+ public:
+  static Result<std::unique_ptr<LoadPipe>> Create();
+  ~LoadPipe();
+  LoadPipe(const LoadPipe&) = delete;
+  LoadPipe& operator=(const LoadPipe&) = delete;
+
+  const std::string& path() const { return path_; }
+  // Writes all of `data`, waiting while the pipe is full. kAborted-like
+  // kIo error when `reader_done` becomes true first (the statement ended).
+  Status Write(std::string_view data, const std::atomic<bool>& reader_done);
+  // Waits until the reader took every byte written (so it has the pipe
+  // open) or `reader_done`. Returns true when drained.
+  bool WaitDrained(const std::atomic<bool>& reader_done);
+  // Ends the data: the reader sees end of file once it took every byte.
+  void CloseWriteEnd();
+  std::uint64_t bytes_written() const { return written_; }
+
+ private:
+  LoadPipe() = default;
+  std::string dir_;
+  std::string path_;
+  int read_fd_ = -1;
+  int write_fd_ = -1;
+  std::uint64_t written_ = 0;
+};
 
 // ---- mysql_schema.cc -------------------------------------------------------
 

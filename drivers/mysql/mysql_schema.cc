@@ -254,7 +254,11 @@ class Builder {
                         extra_lower.find("persistent") != std::string::npos;
           a["generated_kind"] = stored ? "stored" : "virtual";
         } else {
-          auto def = NormalizeDefault(r[3], type, extra, ctx_.flavor);
+          // MariaDB qualifies NEXTVAL(`db`.`seq`) defaults with the table's own
+          // database: drop that, so that databases of other names compare.
+          std::optional<std::string> raw_default = r[3];
+          if (raw_default) raw_default = RemoveDatabaseQualifier(*raw_default, ctx_.database);
+          auto def = NormalizeDefault(raw_default, type, extra, ctx_.flavor);
           if (def) a["default"] = *def;
         }
         if (extra_lower.find("auto_increment") != std::string::npos) a["identity"] = "auto_increment";

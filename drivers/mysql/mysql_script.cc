@@ -26,7 +26,7 @@ class Splitter {
         line_(first_line),
         delimiter_(std::move(delimiter)) {}
 
-  Result<std::vector<ScriptStatement>> Run() {
+  Result<std::vector<SplitStatement>> Run() {
     while (out_.size() < max_statements_) {
       // Between statements: skip whitespace and plain comments.
       CUTOVER_RETURN_IF_ERROR(SkipInsignificant());
@@ -190,7 +190,7 @@ class Splitter {
     std::string_view text = s_.substr(begin, end - begin);
     while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
     if (text.empty()) return;
-    ScriptStatement st;
+    SplitStatement st;
     st.text = std::string(text);
     st.line = line;
     st.end = i_;
@@ -205,14 +205,14 @@ class Splitter {
   size_t i_ = 0;
   int line_;
   std::string delimiter_;
-  std::vector<ScriptStatement> out_;
+  std::vector<SplitStatement> out_;
 };
 
 }  // namespace
 
-Result<std::vector<ScriptStatement>> SplitScript(std::string_view script, bool backslash_escapes,
-                                                 int first_line, std::string delimiter,
-                                                 size_t max_statements) {
+Result<std::vector<SplitStatement>> SplitScript(std::string_view script, bool backslash_escapes,
+                                                int first_line, std::string delimiter,
+                                                size_t max_statements) {
   return Splitter(script, backslash_escapes, first_line, std::move(delimiter), max_statements).Run();
 }
 

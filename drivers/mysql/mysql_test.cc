@@ -23,6 +23,7 @@
 #include <optional>
 #include <regex>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -31,6 +32,7 @@
 #include "base/strings.h"
 #include "mysql_internal.h"
 #include "schema/drift.h"
+#include "schema/fingerprint.h"
 #include "support/test_env.h"
 
 namespace cutover {
@@ -55,7 +57,7 @@ Driver* Mysql() {
   return TestDriver("mysql");
 }
 
-std::vector<std::string> Texts(const std::vector<mysql_driver::ScriptStatement>& statements) {
+std::vector<std::string> Texts(const std::vector<mysql_driver::SplitStatement>& statements) {
   std::vector<std::string> out;
   for (const auto& s : statements) out.push_back(s.text);
   return out;
@@ -1433,6 +1435,772 @@ TEST(MysqlSchema, FixtureShopLoadsAndReads) {
   ASSERT_TRUE(conn2);
   ASSERT_TRUE(conn2->ExecuteScript(script).ok());
   EXPECT_EQ(DriftLines(m, ReadModel(*conn2)), std::set<std::string>{});
+}
+
+}  // namespace
+}  // namespace cutover
+
+// ===========================================================================
+// Snapshots: record format and SHOW CREATE surgery (no server)
+// ===========================================================================
+
+namespace cutover {
+namespace {
+
+std::string Record(const std::vector<std::optional<std::string>>& values) {
+  std::string out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += '\t';
+    if (values[i]) {
+      mysql_driver::AppendLoadDataField(out, *values[i]);
+    } else {
+      out += "\\N";
+    }
+  }
+  return out + "\n";
+}
+
+TEST(MysqlDump, LoadDataFieldsEscapeAndParseBack) {
+  const std::string nasty("a\\b\tc\nd\re\0f\xff \\N", 16);
+  std::vector<std::optional<std::string>> values = {
+      nasty, std::string(), std::nullopt, std::string("\\N"), std::string("\\"), std::string("plain")};
+  std::string rec = Record(values);
+  EXPECT_EQ(std::count(rec.begin(), rec.end(), '\n'), 1) << "one line";
+  EXPECT_EQ(std::count(rec.begin(), rec.end(), '\t'), 5) << "raw tabs only between fields";
+  EXPECT_EQ(rec.find('\0'), std::string::npos);
+  EXPECT_NE(rec.find("\\0"), std::string::npos);
+  auto parsed = mysql_driver::ParseLoadDataRecord(rec, values.size());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(*parsed, values) << "'' and NULL and the text \\N stay apart";
+}
+
+TEST(MysqlDump, MalformedRecordsAreRejected) {
+  EXPECT_EQ(mysql_driver::CheckLoadDataRecord("1\t2", 2).code(), StatusCode::kInvalidInput) << "no newline";
+  EXPECT_EQ(mysql_driver::CheckLoadDataRecord("1\n2\n", 1).code(), StatusCode::kInvalidInput) << "two lines";
+  auto fields = mysql_driver::CheckLoadDataRecord("1\t2\t3\n", 2);
+  EXPECT_EQ(fields.code(), StatusCode::kInvalidInput);
+  EXPECT_NE(fields.message().find("3 fields"), std::string::npos) << fields.message();
+  EXPECT_TRUE(mysql_driver::CheckLoadDataRecord("\\N\t\n", 2).ok());
+  EXPECT_FALSE(mysql_driver::ParseLoadDataRecord("a\\\n", 1).ok()) << "lone backslash at the end";
+}
+
+TEST(MysqlDump, SplitCreateTableMovesOnlyForeignKeys) {
+  const std::string create =
+      "CREATE TABLE `ch, (x)` (\n"
+      "  `id` int(11) NOT NULL COMMENT 'a, b) CONSTRAINT c FOREIGN KEY',\n"
+      "  `p``1` int(11) DEFAULT NULL,\n"
+      "  `e` enum('x,y','(') DEFAULT NULL,\n"
+      "  PRIMARY KEY (`id`),\n"
+      "  KEY `fk `` , (1)` (`p``1`),\n"
+      "  CONSTRAINT `fk `` , (1)` FOREIGN KEY (`p``1`) REFERENCES `par, (p)` (`id`) ON DELETE CASCADE,\n"
+      "  CONSTRAINT `ck` CHECK (`id` > 0 and `e` <> ','),\n"
+      "  CONSTRAINT `foreign` FOREIGN KEY (`id`) REFERENCES `other` (`id`)\n"
+      ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='t (1), x'";
+  auto parts = mysql_driver::SplitCreateTable(create);
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  EXPECT_EQ(
+      parts->foreign_keys,
+      (std::vector<std::string>{
+          "CONSTRAINT `fk `` , (1)` FOREIGN KEY (`p``1`) REFERENCES `par, (p)` (`id`) ON DELETE CASCADE",
+          "CONSTRAINT `foreign` FOREIGN KEY (`id`) REFERENCES `other` (`id`)"}));
+  EXPECT_EQ(parts->create_table,
+            "CREATE TABLE `ch, (x)` (\n"
+            "  `id` int(11) NOT NULL COMMENT 'a, b) CONSTRAINT c FOREIGN KEY',\n"
+            "  `p``1` int(11) DEFAULT NULL,\n"
+            "  `e` enum('x,y','(') DEFAULT NULL,\n"
+            "  PRIMARY KEY (`id`),\n"
+            "  KEY `fk `` , (1)` (`p``1`),\n"
+            "  CONSTRAINT `ck` CHECK (`id` > 0 and `e` <> ',')\n"
+            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='t (1), x'");
+  auto plain = mysql_driver::SplitCreateTable("CREATE TABLE `t` (\n  `a` int\n) ENGINE=InnoDB");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->foreign_keys.empty());
+  EXPECT_EQ(plain->create_table, "CREATE TABLE `t` (\n  `a` int\n) ENGINE=InnoDB");
+  EXPECT_FALSE(mysql_driver::SplitCreateTable("CREATE TABLE `t` (\n  `a` int").ok());
+}
+
+TEST(MysqlDump, StripDefinerOnlyInTheHead) {
+  using mysql_driver::StripDefiner;
+  EXPECT_EQ(
+      StripDefiner("CREATE ALGORITHM=UNDEFINED DEFINER=`ro``ot`@`local host` SQL SECURITY DEFINER VIEW `v` "
+                   "AS select 'DEFINER=`x`@`y`' AS `a`"),
+      "CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER VIEW `v` AS select 'DEFINER=`x`@`y`' AS `a`");
+  EXPECT_EQ(StripDefiner("CREATE DEFINER=`u`@`%` TRIGGER `t` BEFORE INSERT ON `x` FOR EACH ROW SET @d = 1"),
+            "CREATE TRIGGER `t` BEFORE INSERT ON `x` FOR EACH ROW SET @d = 1");
+  EXPECT_EQ(StripDefiner("CREATE DEFINER=CURRENT_USER PROCEDURE `p`() SELECT 1"),
+            "CREATE PROCEDURE `p`() SELECT 1");
+  EXPECT_EQ(StripDefiner("CREATE DEFINER=`role1` FUNCTION `f`() RETURNS int RETURN 1"),
+            "CREATE FUNCTION `f`() RETURNS int RETURN 1");
+  EXPECT_EQ(StripDefiner("CREATE DEFINER='u'@'h' EVENT `e` ON SCHEDULE EVERY 1 DAY DO SELECT 1"),
+            "CREATE EVENT `e` ON SCHEDULE EVERY 1 DAY DO SELECT 1");
+  EXPECT_EQ(StripDefiner("CREATE PROCEDURE `definer`() SELECT 'DEFINER=x'"),
+            "CREATE PROCEDURE `definer`() SELECT 'DEFINER=x'");
+}
+
+TEST(MysqlDump, DelimiterViewOrderAndQualifiers) {
+  EXPECT_EQ(mysql_driver::ChooseDelimiter("BEGIN SELECT 1; END"), ";;");
+  EXPECT_EQ(mysql_driver::ChooseDelimiter("BEGIN SELECT ';;'; END"), "$$");
+  EXPECT_EQ(mysql_driver::ChooseDelimiter(";; $$ // $$$ %% ~~"), "$cutover1$");
+  // a_dep uses m_mid, which uses z_base: created base first whatever the names.
+  std::vector<std::string> names = {"a_dep", "z_base", "m_mid", "solo"};
+  std::vector<std::string> defs = {
+      "CREATE VIEW `a_dep` AS select * from `m_mid`", "CREATE VIEW `z_base` AS select 1 AS `x`",
+      "CREATE VIEW `m_mid` AS select `x` from `z_base`", "CREATE VIEW `solo` AS select 2"};
+  std::vector<size_t> order = mysql_driver::OrderViews(names, defs);
+  std::vector<std::string> ordered;
+  for (size_t i : order) ordered.push_back(names[i]);
+  EXPECT_EQ(ordered, (std::vector<std::string>{"solo", "z_base", "m_mid", "a_dep"}));
+  // A cycle (names only in literals) still yields every view once.
+  EXPECT_EQ(mysql_driver::OrderViews({"a", "b"}, {"select '`b`'", "select '`a`'"}).size(), 2u);
+  EXPECT_EQ(mysql_driver::DropTableOption(
+                "CREATE TABLE `PAGE_CHECKSUM=1` (\n  `a` int COMMENT ' PAGE_CHECKSUM=1'\n) "
+                "ENGINE=Aria PAGE_CHECKSUM=1 COMMENT=' PAGE_CHECKSUM=1'",
+                "PAGE_CHECKSUM=1"),
+            "CREATE TABLE `PAGE_CHECKSUM=1` (\n  `a` int COMMENT ' PAGE_CHECKSUM=1'\n) ENGINE=Aria COMMENT=' "
+            "PAGE_CHECKSUM=1'");
+  EXPECT_EQ(mysql_driver::RemoveDatabaseQualifier(
+                "`id` int DEFAULT nextval(`src db`.`s`) COMMENT '`src db`.x', `src db2`.`t`", "src db"),
+            "`id` int DEFAULT nextval(`s`) COMMENT '`src db`.x', `src db2`.`t`");
+}
+
+}  // namespace
+}  // namespace cutover
+
+// ===========================================================================
+// Snapshots against the MariaDB test server
+// ===========================================================================
+
+namespace cutover {
+namespace {
+
+// What a snapshot carries, taken the way the core takes it.
+struct Snap {
+  SnapshotPoint point;
+  std::vector<DataTable> tables;
+  SchemaScript script;
+  SchemaModel model;
+  std::map<std::string, std::vector<std::string>> records;  // by table, in export order
+};
+
+std::vector<std::string> ExportTable(Connection& conn, const DataTable& t, std::string_view predicate = "") {
+  std::vector<std::string> out;
+  Status st = conn.ExportRows(t, predicate, [&](std::string_view record) {
+    out.emplace_back(record);
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << t.name << ": " << st.ToString();
+  return out;
+}
+
+std::multiset<std::string> Bag(const std::vector<std::string>& records) {
+  return {records.begin(), records.end()};
+}
+
+Snap TakeSnapshot(Connection& conn, const SnapshotOptions& options = {}) {
+  Snap s;
+  auto point = conn.BeginSnapshot(options);
+  EXPECT_TRUE(point.ok()) << point.status().ToString();
+  if (!point.ok()) return s;
+  s.point = *point;
+  auto tables = conn.ListDataTables();
+  EXPECT_TRUE(tables.ok()) << tables.status().ToString();
+  if (tables.ok()) s.tables = *tables;
+  auto script = conn.DumpSchemaScript();
+  EXPECT_TRUE(script.ok()) << script.status().ToString();
+  if (script.ok()) s.script = *script;
+  s.model = ReadModel(conn);
+  EXPECT_TRUE(conn.ReleaseSnapshotBarrier().ok());
+  for (const DataTable& t : s.tables) s.records[t.name] = ExportTable(conn, t);
+  EXPECT_TRUE(conn.EndSnapshot().ok());
+  return s;
+}
+
+// Feeds `records` to ImportRows in batches of `batch`.
+Result<std::int64_t> Import(Connection& conn, const DataTable& t, const std::vector<std::string>& records,
+                            size_t batch = 1000) {
+  size_t at = 0;
+  std::vector<std::string_view> views;
+  return conn.ImportRows(t, [&]() -> Result<std::span<const std::string_view>> {
+    views.clear();
+    for (; at < records.size() && views.size() < batch; ++at) views.push_back(records[at]);
+    return std::span<const std::string_view>(views);
+  });
+}
+
+void RestoreInto(const Snap& s, Connection& into) {
+  auto empty = into.IsEmptyDatabase();
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  ASSERT_TRUE(*empty);
+  Status pre = into.ExecuteScript(s.script.pre_data);
+  ASSERT_TRUE(pre.ok()) << pre.ToString() << "\n" << s.script.pre_data;
+  for (const DataTable& t : s.tables) {
+    const auto& records = s.records.at(t.name);
+    auto n = Import(into, t, records, 7);
+    ASSERT_TRUE(n.ok()) << t.name << ": " << n.status().ToString();
+    EXPECT_EQ(*n, static_cast<std::int64_t>(records.size())) << t.name;
+  }
+  Status post = into.ExecuteScript(s.script.post_data);
+  ASSERT_TRUE(post.ok()) << post.ToString() << "\n" << s.script.post_data;
+}
+
+// The restored database has the snapshot's schema and, table by table, the
+// same records.
+void ExpectSameAsSnapshot(const Snap& s, Connection& restored) {
+  SchemaModel model = ReadModel(restored);
+  EXPECT_EQ(Fingerprint(model), Fingerprint(s.model))
+      << "drift: " << ::testing::PrintToString(DriftLines(s.model, model));
+  auto tables = restored.ListDataTables();
+  ASSERT_TRUE(tables.ok()) << tables.status().ToString();
+  ASSERT_EQ(tables->size(), s.tables.size());
+  for (size_t i = 0; i < s.tables.size(); ++i) {
+    EXPECT_EQ((*tables)[i].name, s.tables[i].name);
+    EXPECT_EQ((*tables)[i].columns, s.tables[i].columns);
+    EXPECT_EQ((*tables)[i].split_column, s.tables[i].split_column);
+    EXPECT_EQ(Bag(ExportTable(restored, s.tables[i])), Bag(s.records.at(s.tables[i].name)))
+        << s.tables[i].name;
+  }
+}
+
+const DataTable* FindTable(const Snap& s, const std::string& name) {
+  for (const DataTable& t : s.tables) {
+    if (t.name == name) return &t;
+  }
+  ADD_FAILURE() << "no table " << name;
+  return nullptr;
+}
+
+std::string Password() {
+  return ServerUri("mysql").password().value_or("<no password>");
+}
+
+ConnectionUri WithParam(const ConnectionUri& uri, const std::string& param) {
+  auto parsed = ConnectionUri::Parse(uri.Text() + (uri.params().empty() ? "?" : "&") + param);
+  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+  return parsed.ok() ? *parsed : uri;
+}
+
+constexpr const char* kEveryType = R"sql(
+CREATE TABLE types (
+  id int NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  ti tinyint, tiu tinyint unsigned, si smallint, siu smallint unsigned, mi mediumint, miu mediumint unsigned,
+  i int, iu int unsigned, bi bigint, biu bigint unsigned,
+  dec65 decimal(65,30), f float, d double, f2 float(10,3), dd double(20,5),
+  b1 bit(1), b10 bit(10), b64 bit(64),
+  bn binary(4), vb varbinary(100), bl blob, lb longblob,
+  c char(10), vc varchar(100), tx text, lt longtext, latin varchar(20) CHARACTER SET latin1,
+  u16 varchar(10) CHARACTER SET utf16,
+  e enum('a','b','it''s','ü'), st set('x','y','z'),
+  dt date, tm time(6), dtm datetime(6), ts timestamp(6) NULL DEFAULT NULL, yr year,
+  j json,
+  g bigint AS (i + 1) VIRTUAL, gs varchar(210) AS (concat(vc, '!')) STORED
+) ENGINE=InnoDB;
+INSERT INTO types (ti,tiu,si,siu,mi,miu,i,iu,bi,biu,dec65,f,d,f2,dd,b1,b10,b64,bn,vb,bl,lb,c,vc,tx,lt,latin,u16,e,st,
+                   dt,tm,dtm,ts,yr,j) VALUES
+(-128,0,-32768,0,-8388608,0,-2147483648,0,-9223372036854775808,0,
+ -99999999999999999999999999999999999.999999999999999999999999999999, -3.40282e38, -1.7976931348623157e308,
+ -99999.999, -9999999999.99999,
+ 0, b'0', 0, X'00000000', X'', X'', X'', '', '', '', '', '', '', 'a', '',
+ '1000-01-01', '-838:59:59.000000', '1000-01-01 00:00:00.000000', '1970-01-01 00:00:01.000000', 1901, '[]'),
+(127,255,32767,65535,8388607,16777215,2147483647,4294967295,9223372036854775807,18446744073709551615,
+ 99999999999999999999999999999999999.999999999999999999999999999999, 3.40282e38, 1.7976931348623157e308, 0.1, 0.1,
+ 1, b'1000000001', 18446744073709551615, X'FF5C0900', X'00090A0D5C1AFF27225C4E', X'5C4E', REPEAT(X'00FF0A095C', 10000),
+ 'a', 'a  ', 'tab\there\nnewline\\back\rcr', REPEAT('😀ü', 5000), 'café', 'héllo😀', 'it''s', 'x,z',
+ '9999-12-31', '838:59:59.000000', '9999-12-31 23:59:59.999999', '2038-01-19 03:14:07.999999', 2155,
+ '{"a": [1, 2.5, "x\\ty"], "b": null, "c": "😀"}'),
+(0,1,0,1,0,1,0,1,0,1, 0.000000000000000000000000000001, -0e0, 1e-300, 0, -0e0,
+ NULL, 0, 1, X'5C', '\\N', '\\', 'N', ' x ', '\\N', 'NULL', ' ', 'x ', 'y', 'ü', '',
+ '0000-00-00', '-00:00:00.500000', '0000-00-00 00:00:00.000000', '0000-00-00 00:00:00', 0, '"str"'),
+(1,2,3,4,5,6,7,8,9,10, -0.5, 1.17549435e-38, 4.9e-324, 1.5, 2.5,
+ 1, b'1111111111', 9223372036854775808, X'01', X'0A', X'0D0A', X'1A', 'x', 'y', 'z', 'w', 'v', 'u', 'b', 'x,y,z',
+ '2020-00-15', '100:00:00.000001', '2020-02-29 12:34:56.000001', '2020-03-29 01:30:00.5', 2000, '{}');
+INSERT INTO types (f, d) VALUES (0.1e0, 0.1e0 + 0.2e0), (16777217, 1e0 / 3e0), (1e-40, 123456789012345678);
+INSERT INTO types () VALUES ();
+INSERT INTO types (id) VALUES (41);
+DELETE FROM types WHERE id = 41;
+)sql";
+
+TEST(MysqlSnapshot, EveryTypeRoundTripsByteForByte) {
+  ScratchDatabase src("mysql");
+  auto conn = src.Connect();
+  ASSERT_TRUE(conn);
+  src.Exec(kEveryType);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  Snap s = TakeSnapshot(*conn);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  EXPECT_EQ(s.point.position.at("binlog"), "off") << "the test server runs with --skip-log-bin";
+  const DataTable* t = FindTable(s, "types");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->split_column, "id");
+  EXPECT_EQ(std::count(t->columns.begin(), t->columns.end(), "g"), 0) << "generated columns are not dumped";
+  EXPECT_EQ(std::count(t->columns.begin(), t->columns.end(), "gs"), 0);
+  ASSERT_EQ(t->columns.size(), 37u);
+  const auto& records = s.records.at("types");
+  ASSERT_EQ(records.size(), 8u);
+  std::string all;
+  for (const auto& r : records) all += r;
+  // Exact forms: FLOAT widened to its exact double, BIT as numbers, \0 escaped.
+  EXPECT_NE(all.find("\t0.10000000149011612\t0.30000000000000004\t"), std::string::npos)
+      << all.substr(0, 2000);
+  EXPECT_NE(all.find("\t16777216\t"), std::string::npos)
+      << "FLOAT 16777217 is the float 16777216, not 16777200";
+  EXPECT_NE(all.find("\t513\t18446744073709551615\t"), std::string::npos) << "BIT(10) and BIT(64) as numbers";
+  EXPECT_NE(all.find("\\0\\t\\n\\r\\\\\x1a\xff'\"\\\\N\t"), std::string::npos) << "VARBINARY escaped";
+  EXPECT_NE(all.find("\tcaf\xe9\t"), std::string::npos) << "latin1 bytes, unconverted";
+  EXPECT_NE(
+      all.find("\t0000-00-00\t-00:00:00.500000\t0000-00-00 00:00:00.000000\t0000-00-00 00:00:00.000000\t"),
+      std::string::npos);
+
+  for (const char* param : {"", "local_infile=0"}) {
+    SCOPED_TRACE(std::string("restore ") + (*param ? param : "with LOAD DATA LOCAL INFILE"));
+    ScratchDatabase dst("mysql");
+    auto into = Mysql()->Connect(*param ? WithParam(dst.uri(), param) : dst.uri());
+    ASSERT_TRUE(into.ok()) << into.status().ToString();
+    RestoreInto(s, **into);
+    ASSERT_FALSE(::testing::Test::HasFailure());
+    ExpectSameAsSnapshot(s, **into);
+    EXPECT_EQ(Scalar(**into, "SELECT gs FROM types WHERE vc = 'a  '"), "a  !")
+        << "generated values recomputed";
+    // AUTO_INCREMENT position: id 41 was used and deleted on the source.
+    ASSERT_TRUE((*into)->Execute("INSERT INTO types (i) VALUES (1)").ok());
+    EXPECT_EQ(Scalar(**into, "SELECT LAST_INSERT_ID()"), "42");
+    std::string checks;
+    auto problems = (*into)->CheckIntegrity(&checks);
+    ASSERT_TRUE(problems.ok()) << problems.status().ToString();
+    EXPECT_TRUE(problems->empty()) << Join(*problems, "\n");
+    EXPECT_TRUE(StartsWith(checks, "CHECK TABLE on 1 tables")) << checks;
+  }
+  ASSERT_TRUE(conn->Execute("INSERT INTO types (i) VALUES (1)").ok());
+  EXPECT_EQ(Scalar(*conn, "SELECT LAST_INSERT_ID()"), "42") << "the source agrees";
+}
+
+TEST(MysqlSnapshot, HostileNamesViewsRoutinesTriggersEventsSequencesRestore) {
+  ScratchDatabase src("mysql");
+  auto conn = src.Connect();
+  ASSERT_TRUE(conn);
+  const std::string parent = "Par`ent, (p) 'q' \"d\"";
+  const std::string child = "child\\x ü";
+  auto q = [](const std::string& n) { return mysql_driver::QuoteIdent(n); };
+  src.Exec(
+      "CREATE SEQUENCE `s q` START WITH 100 INCREMENT BY 5 NOCACHE;\n"
+      "CREATE SEQUENCE cached START WITH 1;\n"
+      "SELECT NEXTVAL(`s q`), NEXTVAL(`s q`), NEXTVAL(`s q`), NEXTVAL(cached);\n"
+      "CREATE TABLE " +
+      q(parent) +
+      " (`i d` int PRIMARY KEY, `select` varchar(10), `ü` int) COMMENT 'x, (y)';\n"
+      "CREATE TABLE " +
+      q(child) +
+      " (`id` int AUTO_INCREMENT PRIMARY KEY, `p,(1)` int, `from` int DEFAULT NEXTVAL(`s q`),"
+      " KEY `ix order` (`from`), CONSTRAINT `fk ``x``, (y)` FOREIGN KEY (`p,(1)`) REFERENCES " +
+      q(parent) +
+      " (`i d`) ON DELETE CASCADE) ENGINE=InnoDB;\n"
+      "CREATE TABLE self (id int PRIMARY KEY, up int, CONSTRAINT self_up FOREIGN KEY (up) REFERENCES self "
+      "(id));\n"
+      "INSERT INTO " +
+      q(parent) +
+      " VALUES (1, 'a', 1), (2, 'b', NULL);\n"
+      "INSERT INTO " +
+      q(child) +
+      " (`p,(1)`) VALUES (1), (2), (NULL);\n"
+      "INSERT INTO self VALUES (1, NULL), (2, 1), (3, 2);\n"
+      "CREATE FUNCTION `f``n`(x int) RETURNS int DETERMINISTIC RETURN x * 2;\n"
+      "DELIMITER //\n"
+      "CREATE DEFINER=`nobody_cutover`@`localhost` PROCEDURE `p;` () BEGIN DECLARE a int DEFAULT 1; SELECT "
+      "a; "
+      "SELECT ';;', '$$'; END //\n"
+      "CREATE TRIGGER `z first` BEFORE INSERT ON " +
+      q(child) +
+      " FOR EACH ROW BEGIN SET NEW.`p,(1)` = "
+      "COALESCE(NEW.`p,(1)`, 1); END //\n"
+      "CREATE TRIGGER `a second` BEFORE INSERT ON " +
+      q(child) +
+      " FOR EACH ROW FOLLOWS `z first` SET NEW.`from` = "
+      "NEW.`from` + 0 //\n"
+      "DELIMITER ;\n"
+      "CREATE DEFINER=`nobody_cutover`@`localhost` SQL SECURITY INVOKER VIEW `z base` AS SELECT `i d`, "
+      "`select` FROM " +
+      q(parent) +
+      ";\n"
+      "CREATE VIEW `a dep` AS SELECT `i d` FROM `z base` WHERE `select` <> 'z base';\n"
+      "CREATE VIEW `b calls` AS SELECT `f``n`(`i d`) AS twice FROM `a dep`;\n"
+      "CREATE EVENT `ev` ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' DISABLE DO DELETE FROM self "
+      "WHERE id < 0;\n");
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  Snap s = TakeSnapshot(*conn);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  EXPECT_EQ(s.script.pre_data.find("FOREIGN KEY"), std::string::npos) << s.script.pre_data;
+  EXPECT_NE(s.script.post_data.find("FOREIGN KEY"), std::string::npos);
+  for (const std::string* part : {&s.script.pre_data, &s.script.post_data}) {
+    EXPECT_EQ(part->find("nobody_cutover"), std::string::npos) << *part;
+    EXPECT_EQ(part->find("DEFINER="), std::string::npos) << *part;
+    // Only the header comment names the source database.
+    EXPECT_EQ(part->find(src.name(), part->find('\n')), std::string::npos)
+        << "a reference to the source database:\n"
+        << *part;
+  }
+  EXPECT_LT(s.script.post_data.find("VIEW `z base`"), s.script.post_data.find("VIEW `a dep`"));
+  EXPECT_LT(s.script.post_data.find("VIEW `a dep`"), s.script.post_data.find("VIEW `b calls`"));
+  auto split = Mysql()->SplitScript(s.script.post_data);
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+
+  ScratchDatabase dst("mysql");
+  auto into = dst.Connect();
+  ASSERT_TRUE(into);
+  RestoreInto(s, *into);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  ExpectSameAsSnapshot(s, *into);
+  // Positions: the NOCACHE sequence continues exactly, the cached one no
+  // earlier than the source would after a restart; auto-increment too.
+  for (Connection* c : {conn.get(), into.get()}) {
+    EXPECT_EQ(Scalar(*c, "SELECT NEXTVAL(`s q`)"), "130") << "3 NEXTVAL, then 3 rows with it as default";
+    EXPECT_GE(std::stoll(Scalar(*c, "SELECT NEXTVAL(cached)")), 2);
+    ASSERT_TRUE(c->Execute("INSERT INTO " + q(child) + " (`p,(1)`) VALUES (NULL)").ok());
+    EXPECT_EQ(Scalar(*c, "SELECT LAST_INSERT_ID()"), "4");
+    EXPECT_EQ(Scalar(*c, "SELECT `p,(1)` FROM " + q(child) + " WHERE id = 4"), "1") << "trigger ran";
+    EXPECT_EQ(Scalar(*c, "SELECT SUM(twice) FROM `b calls`"), "6") << "views and the function work";
+    EXPECT_EQ(Scalar(*c, "SELECT STATUS FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()"),
+              "DISABLED");
+  }
+  EXPECT_EQ(Scalar(*into,
+                   "SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND "
+                   "DEFINER LIKE 'nobody%'"),
+            "0");
+  // Foreign keys are enforced again after post_data.
+  auto orphan = into->Execute("INSERT INTO " + q(child) + " (`p,(1)`) VALUES (99)");
+  EXPECT_FALSE(orphan.ok());
+  std::string checks;
+  auto problems = into->CheckIntegrity(&checks);
+  ASSERT_TRUE(problems.ok()) << problems.status().ToString();
+  EXPECT_TRUE(problems->empty()) << Join(*problems, "\n");
+  EXPECT_NE(checks.find("CHECK TABLE on 3 tables"), std::string::npos) << checks;
+  EXPECT_NE(checks.find("on 2 constraints"), std::string::npos) << checks;
+}
+
+TEST(MysqlSnapshot, JoinedWorkersSeeTheSnapshotAndTheBarrierHoldsCommits) {
+  ScratchDatabase db("mysql");
+  db.Exec("CREATE TABLE t (id int PRIMARY KEY, v varchar(10)); INSERT INTO t VALUES (1, 'one');");
+  auto coord = db.Connect();
+  auto worker = db.Connect();
+  auto other = db.Connect();
+  ASSERT_TRUE(coord && worker && other);
+  auto point = coord->BeginSnapshot(SnapshotOptions{});
+  ASSERT_TRUE(point.ok()) << point.status().ToString();
+  ExecOptions quick;
+  quick.lock_timeout = 1000ms;
+  auto blocked = other->Execute("INSERT INTO t VALUES (2, 'two')", quick);
+  EXPECT_EQ(blocked.status().code(), StatusCode::kLockTimeout)
+      << "commits wait while the barrier is held: " << blocked.status().ToString();
+  ASSERT_TRUE(worker->JoinSnapshot(*point).ok());
+  auto tables = coord->ListDataTables();
+  ASSERT_TRUE(tables.ok());
+  ASSERT_EQ(tables->size(), 1u);
+  EXPECT_TRUE(coord->ReleaseSnapshotBarrier().ok());
+  auto after = other->Execute("INSERT INTO t VALUES (3, 'three')", quick);
+  EXPECT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(ExportTable(*worker, (*tables)[0]), std::vector<std::string>{"1\tone\n"});
+  EXPECT_EQ(ExportTable(*coord, (*tables)[0]), std::vector<std::string>{"1\tone\n"});
+  EXPECT_EQ(ExportTable(*worker, (*tables)[0], "`id` >= 1 AND `id` < 2"),
+            std::vector<std::string>{"1\tone\n"});
+  EXPECT_TRUE(worker->EndSnapshot().ok());
+  EXPECT_TRUE(coord->EndSnapshot().ok());
+  EXPECT_TRUE(coord->EndSnapshot().ok()) << "ending twice is harmless";
+  EXPECT_EQ(Bag(ExportTable(*worker, (*tables)[0])), Bag({"1\tone\n", "3\tthree\n"}));
+}
+
+TEST(MysqlSnapshot, NonTransactionalTablesAreRefusedUnlessLocked) {
+  ScratchDatabase db("mysql");
+  db.Exec(
+      "CREATE TABLE inno (id int PRIMARY KEY);\n"
+      "CREATE TABLE `my isam` (id int PRIMARY KEY, s varchar(5)) ENGINE=MyISAM;\n"
+      "CREATE TABLE ar (id int PRIMARY KEY) ENGINE=Aria;\n"
+      "INSERT INTO `my isam` VALUES (1, 'a'), (2, NULL); INSERT INTO ar VALUES (7);\n");
+  auto conn = db.Connect();
+  auto other = db.Connect();
+  ASSERT_TRUE(conn && other);
+  auto refused = conn->BeginSnapshot(SnapshotOptions{});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidInput);
+  EXPECT_NE(refused.status().message().find("`my isam` (MyISAM)"), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("`ar` (Aria)"), std::string::npos);
+  EXPECT_NE(refused.status().message().find("--lock-nontransactional"), std::string::npos);
+  EXPECT_EQ(refused.status().message().find("inno"), std::string::npos);
+
+  SnapshotOptions lock;
+  lock.lock_nontransactional_tables = true;
+  auto point = conn->BeginSnapshot(lock);
+  ASSERT_TRUE(point.ok()) << point.status().ToString();
+  EXPECT_EQ(point->position.at("nontransactional_tables_locked"), "2");
+  auto tables = conn->ListDataTables();
+  auto script = conn->DumpSchemaScript();
+  ASSERT_TRUE(tables.ok() && script.ok());
+  EXPECT_NE(script->pre_data.find("ENGINE=MyISAM"), std::string::npos);
+  ASSERT_TRUE(conn->ReleaseSnapshotBarrier().ok());
+  ExecOptions quick;
+  quick.lock_timeout = 1000ms;
+  auto write = other->Execute("INSERT INTO `my isam` VALUES (3, 'c')", quick);
+  EXPECT_EQ(write.status().code(), StatusCode::kLockTimeout)
+      << "writes wait until EndSnapshot with the option: " << write.status().ToString();
+  Snap s;
+  s.tables = *tables;
+  s.script = *script;
+  s.model = ReadModel(*conn);
+  for (const DataTable& t : s.tables) s.records[t.name] = ExportTable(*conn, t);
+  ASSERT_TRUE(conn->EndSnapshot().ok());
+  EXPECT_TRUE(other->Execute("INSERT INTO `my isam` VALUES (3, 'c')", quick).ok()) << "released";
+  EXPECT_EQ(s.records.at("my isam"), (std::vector<std::string>{"1\ta\n", "2\t\\N\n"}));
+  ScratchDatabase dst("mysql");
+  auto into = dst.Connect();
+  ASSERT_TRUE(into);
+  RestoreInto(s, *into);
+  ExpectSameAsSnapshot(s, *into);
+}
+
+TEST(MysqlSnapshot, BarrierWaitIsBoundedByTheLockTimeout) {
+  ScratchDatabase db("mysql");
+  db.Exec("CREATE TABLE m (id int) ENGINE=MyISAM;");
+  auto holder = db.Connect();
+  auto conn = db.Connect();
+  ASSERT_TRUE(holder && conn);
+  ASSERT_TRUE(holder->Execute("LOCK TABLES m WRITE").ok());
+  SnapshotOptions options;
+  options.lock_nontransactional_tables = true;
+  options.lock_timeout = 1000ms;
+  auto start = std::chrono::steady_clock::now();
+  auto point = conn->BeginSnapshot(options);
+  auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(point.ok());
+  EXPECT_EQ(point.status().code(), StatusCode::kLockTimeout) << point.status().ToString();
+  EXPECT_LT(waited, 10s);
+  EXPECT_EQ(point.status().message().find(Password()), std::string::npos);
+  ASSERT_TRUE(holder->Execute("UNLOCK TABLES").ok());
+  auto again = conn->BeginSnapshot(options);
+  EXPECT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(conn->EndSnapshot().ok());
+}
+
+TEST(MysqlSnapshot, IsEmptyDatabaseSeesEveryObjectKind) {
+  for (const char* object :
+       {"", "CREATE TABLE t (a int)", "CREATE VIEW v AS SELECT 1 AS x", "CREATE PROCEDURE p() SELECT 1",
+        "CREATE FUNCTION f() RETURNS int RETURN 1", "CREATE SEQUENCE s",
+        "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DISABLE DO SELECT 1"}) {
+    ScratchDatabase db("mysql");
+    auto conn = db.Connect();
+    ASSERT_TRUE(conn);
+    if (*object) {
+      ASSERT_TRUE(conn->Execute(object).ok()) << object;
+    }
+    auto empty = conn->IsEmptyDatabase();
+    ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+    EXPECT_EQ(*empty, *object == '\0') << object;
+  }
+  auto server = Mysql()->Connect(ServerUri("mysql"));
+  ASSERT_TRUE(server.ok());
+  EXPECT_EQ((*server)->IsEmptyDatabase().status().code(), StatusCode::kInvalidInput)
+      << "no database in the URI";
+}
+
+TEST(MysqlSnapshot, CheckIntegrityFindsForeignKeyOrphans) {
+  ScratchDatabase db("mysql");
+  db.Exec(
+      "CREATE TABLE `pa rent` (id int PRIMARY KEY);\n"
+      "CREATE TABLE kid (id int PRIMARY KEY, p int, CONSTRAINT `fk kid` FOREIGN KEY (p) REFERENCES `pa rent` "
+      "(id));\n"
+      "CREATE TABLE mem (id int) ENGINE=MEMORY;\n"
+      "INSERT INTO `pa rent` VALUES (1); INSERT INTO kid VALUES (1, 1), (2, NULL);\n");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  std::string checks;
+  auto clean = conn->CheckIntegrity(&checks);
+  ASSERT_TRUE(clean.ok()) << clean.status().ToString();
+  EXPECT_TRUE(clean->empty()) << Join(*clean, "\n");
+  EXPECT_EQ(checks,
+            "CHECK TABLE on 2 tables (1 more whose engine has no CHECK TABLE); foreign key orphan check on 1 "
+            "constraints")
+      << "MEMORY tables have no CHECK TABLE";
+  ASSERT_TRUE(
+      conn->ExecuteScript("SET foreign_key_checks = 0; INSERT INTO kid VALUES (3, 42), (4, 43);").ok());
+  auto dirty = conn->CheckIntegrity(&checks);
+  ASSERT_TRUE(dirty.ok());
+  ASSERT_EQ(dirty->size(), 1u);
+  EXPECT_EQ((*dirty)[0], "table `kid`: 2 row(s) violate foreign key `fk kid` (no matching row in `pa rent`)");
+}
+
+TEST(MysqlSnapshot, BadRecordsFailNamingTheTableAndLoadNothing) {
+  ScratchDatabase db("mysql");
+  db.Exec("CREATE TABLE `bad ``t`` ü` (id int PRIMARY KEY, s varchar(3), d date);");
+  for (const char* param : {"", "local_infile=0"}) {
+    SCOPED_TRACE(*param ? param : "LOAD DATA");
+    auto conn = Mysql()->Connect(*param ? WithParam(db.uri(), param) : db.uri());
+    ASSERT_TRUE(conn.ok());
+    auto tables = (*conn)->ListDataTables();
+    ASSERT_TRUE(tables.ok());
+    ASSERT_EQ(tables->size(), 1u);
+    const DataTable& t = (*tables)[0];
+    struct Case {
+      std::vector<std::string> records;
+      StatusCode code;
+      std::vector<std::string> says;  // one of these, lower case
+    };
+    std::vector<Case> cases = {
+        {{"1\tabc\t2020-01-01\n", "2\tabcdef\t2020-01-01\n"}, StatusCode::kQuery, {"column 's'"}},
+        {{"zz\tabc\t\\N\n"}, StatusCode::kQuery, {"incorrect integer value: 'zz'"}},
+        {{"1\ta\t\\N\n", "1\tb\t\\N\n"}, StatusCode::kQuery, {"duplicate"}},
+        {{"1\ta\t2020-13-45\n"}, StatusCode::kQuery, {"column 'd'", "`d`"}},
+        {{"1\ta\n"}, StatusCode::kInvalidInput, {"2 fields"}},
+        {{"1\ta\t\\N"}, StatusCode::kInvalidInput, {"newline"}},
+    };
+    for (const Case& c : cases) {
+      // Many good records first: the error comes after the pipe was drained.
+      std::vector<std::string> records;
+      for (int i = 100; i < 5100; ++i) records.push_back(std::to_string(i) + "\tok\t\\N\n");
+      records.insert(records.end(), c.records.begin(), c.records.end());
+      auto n = Import(**conn, t, records, 1000);
+      ASSERT_FALSE(n.ok()) << c.says[0];
+      EXPECT_EQ(n.status().code(), c.code) << n.status().ToString();
+      const std::string message = ToLower(n.status().message());
+      EXPECT_NE(n.status().message().find("`bad ``t`` ü`"), std::string::npos) << n.status().message();
+      EXPECT_TRUE(std::any_of(c.says.begin(), c.says.end(), [&](const std::string& s) {
+        return message.find(s) != std::string::npos;
+      })) << n.status().message();
+      EXPECT_EQ(n.status().message().find(Password()), std::string::npos);
+      EXPECT_EQ(Scalar(**conn, "SELECT COUNT(*) FROM `bad ``t`` ü`"), "0") << "nothing stays loaded";
+    }
+    // A failing source stops the load too.
+    int calls = 0;
+    std::vector<std::string> good = {"1\ta\t\\N\n"};
+    std::vector<std::string_view> views(good.begin(), good.end());
+    auto n = (*conn)->ImportRows(t, [&]() -> Result<std::span<const std::string_view>> {
+      if (++calls == 1) return std::span<const std::string_view>(views);
+      return Status::Io("chunk 7 is damaged");
+    });
+    EXPECT_EQ(n.status().code(), StatusCode::kIo) << n.status().ToString();
+    EXPECT_EQ(Scalar(**conn, "SELECT COUNT(*) FROM `bad ``t`` ü`"), "0");
+    // And the connection still loads good rows afterwards.
+    auto ok = Import(**conn, t, {"1\ta\t2020-01-01\n", "2\t\\N\t0000-00-00\n"});
+    ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+    EXPECT_EQ(*ok, 2);
+    ASSERT_TRUE((*conn)->Execute("DELETE FROM `bad ``t`` ü`").ok());
+  }
+  auto conn = db.Connect();
+  DataTable missing{"", "no such table", {"a"}, "", 0, 0};
+  auto n = Import(*conn, missing, {"1\n"});
+  EXPECT_EQ(n.status().code(), StatusCode::kNotFound) << n.status().ToString();
+}
+
+TEST(MysqlSnapshot, ParallelRangesOfOneTableAndManyBatches) {
+  ScratchDatabase src("mysql");
+  src.Exec(
+      "CREATE TABLE big (id bigint PRIMARY KEY, s varchar(100), b blob, KEY ks (s));\n"
+      "INSERT INTO big SELECT seq, CONCAT('row ', seq, '\\t\\n'), UNHEX(SHA2(seq, 256)) FROM "
+      "seq_1_to_60000;\n");
+  auto conn = src.Connect();
+  ASSERT_TRUE(conn);
+  Snap s = TakeSnapshot(*conn);
+  const DataTable* t = FindTable(s, "big");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->split_column, "id");
+  EXPECT_GT(t->estimated_rows, 0);
+  const std::string id = (*conn).QuoteIdentifier(t->split_column);
+  auto lower = ExportTable(*conn, *t, id + " >= 1 AND " + id + " < 30000");
+  auto upper = ExportTable(*conn, *t, id + " >= 30000 AND " + id + " < 60001");
+  EXPECT_EQ(lower.size() + upper.size(), 60000u);
+  ScratchDatabase dst("mysql");
+  auto into = dst.Connect();
+  ASSERT_TRUE(into);
+  ASSERT_TRUE(into->ExecuteScript(s.script.pre_data).ok());
+  auto w1 = dst.Connect();
+  auto w2 = dst.Connect();
+  Result<std::int64_t> n1 = Status::Internal("not run"), n2 = Status::Internal("not run");
+  std::thread a([&] { n1 = Import(*w1, *t, lower, 5000); });
+  std::thread b([&] { n2 = Import(*w2, *t, upper, 5000); });
+  a.join();
+  b.join();
+  ASSERT_TRUE(n1.ok()) << n1.status().ToString();
+  ASSERT_TRUE(n2.ok()) << n2.status().ToString();
+  EXPECT_EQ(*n1 + *n2, 60000);
+  ASSERT_TRUE(into->ExecuteScript(s.script.post_data).ok());
+  ExpectSameAsSnapshot(s, *into);
+}
+
+}  // namespace
+}  // namespace cutover
+
+namespace cutover {
+namespace {
+
+// A benchmark, run on demand (--gtest_also_run_disabled_tests): ImportRows
+// of ~100 MB on one connection, on two (two ranges in parallel, as restore
+// --jobs 2 does), and with INSERT instead of LOAD DATA. Prints figures.
+TEST(MysqlSnapshot, DISABLED_ImportThroughput) {
+  ScratchDatabase src("mysql");
+  const char* rows_env = std::getenv("CUTOVER_BENCH_ROWS");
+  const long rows = rows_env != nullptr ? std::atol(rows_env) : 500000;
+  src.Exec(
+      "CREATE TABLE bench (id bigint PRIMARY KEY, a int NOT NULL, b varchar(64), c decimal(12,2), d "
+      "datetime(6), "
+      "f double, t text, KEY ka (a), KEY kb (b));\n"
+      "INSERT INTO bench SELECT seq, seq % 1000, CONCAT('name ', seq * 7919 % 100003), seq / 7, "
+      "'2020-01-01' + INTERVAL seq SECOND, seq / 3e0, REPEAT(CONCAT('payload ', seq, ' '), 8) FROM "
+      "seq_1_to_" +
+      std::to_string(rows) + ";\n");
+  auto conn = src.Connect();
+  ASSERT_TRUE(conn);
+  auto t0 = std::chrono::steady_clock::now();
+  Snap s = TakeSnapshot(*conn);
+  double export_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const DataTable* t = FindTable(s, "bench");
+  ASSERT_NE(t, nullptr);
+  const auto& records = s.records.at("bench");
+  double mb = 0;
+  for (const auto& r : records) mb += static_cast<double>(r.size());
+  mb /= 1e6;
+  std::printf("export: %zu rows, %.1f MB of records in %.2f s (%.0f rows/s, %.1f MB/s)\n", records.size(), mb,
+              export_s, static_cast<double>(records.size()) / export_s, mb / export_s);
+  std::vector<std::string> lower(records.begin(),
+                                 records.begin() + static_cast<std::ptrdiff_t>(records.size() / 2));
+  std::vector<std::string> upper(records.begin() + static_cast<std::ptrdiff_t>(records.size() / 2),
+                                 records.end());
+  auto run = [&](const char* label, const std::string& param, int jobs) {
+    ScratchDatabase dst("mysql");
+    ConnectionUri uri = param.empty() ? dst.uri() : WithParam(dst.uri(), param);
+    auto into = Mysql()->Connect(uri);
+    ASSERT_TRUE(into.ok());
+    ASSERT_TRUE((*into)->ExecuteScript(s.script.pre_data).ok());
+    auto w1 = Mysql()->Connect(uri);
+    auto w2 = Mysql()->Connect(uri);
+    ASSERT_TRUE(w1.ok() && w2.ok());
+    auto start = std::chrono::steady_clock::now();
+    std::int64_t loaded = 0;
+    if (jobs == 1) {
+      auto n = Import(**w1, *t, records, 20000);
+      ASSERT_TRUE(n.ok()) << n.status().ToString();
+      loaded = *n;
+    } else {
+      Result<std::int64_t> n1 = Status::Internal("not run"), n2 = Status::Internal("not run");
+      std::thread a([&] { n1 = Import(**w1, *t, lower, 20000); });
+      std::thread b([&] { n2 = Import(**w2, *t, upper, 20000); });
+      a.join();
+      b.join();
+      ASSERT_TRUE(n1.ok() && n2.ok()) << n1.status().ToString() << n2.status().ToString();
+      loaded = *n1 + *n2;
+    }
+    auto load_end = std::chrono::steady_clock::now();
+    ASSERT_TRUE((*into)->ExecuteScript(s.script.post_data).ok());
+    double secs = std::chrono::duration<double>(load_end - start).count();
+    std::printf("%-34s %lld rows in %.2f s: %.0f rows/s, %.1f MB/s\n", label, static_cast<long long>(loaded),
+                secs, static_cast<double>(loaded) / secs, mb / secs);
+    EXPECT_EQ(loaded, static_cast<std::int64_t>(records.size()));
+  };
+  const char* modes_env = std::getenv("CUTOVER_BENCH_MODES");
+  const std::string modes = modes_env != nullptr ? modes_env : "load1,load2,insert";
+  if (modes.find("load1") != std::string::npos) run("ImportRows LOAD DATA, 1 connection", "", 1);
+  if (modes.find("load2") != std::string::npos) run("ImportRows LOAD DATA, 2 ranges", "", 2);
+  if (modes.find("insert") != std::string::npos) run("ImportRows INSERT, 1 connection", "local_infile=0", 1);
+  if (std::getenv("CUTOVER_BENCH_KEEP") != nullptr) {
+    std::printf("source database kept for comparison: %s\n", src.name().c_str());
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::seconds(std::atoi(std::getenv("CUTOVER_BENCH_KEEP"))));
+  }
 }
 
 }  // namespace

@@ -20,6 +20,16 @@
 // Reconnection: libpqxx 6 silently reconnects a broken connection, which would
 // lose session state and change SessionId(); it is inhibited, so a lost
 // connection is reported as kConnection on every later call.
+//
+// Snapshots: BeginSnapshot() opens a REPEATABLE READ READ ONLY transaction,
+// exports its snapshot and locks every table IN ACCESS SHARE MODE, as pg_dump
+// does; JoinSnapshot() imports it on a worker. Both mark the connection as in
+// a transaction, so Query() and ReadSchema() read the snapshot too. Bulk data
+// (ExportRows/ImportRows) is COPY text through raw libpq on the same session
+// (postgres_bulk.cc), each call scoped by a savepoint inside a transaction or
+// by a transaction of its own, with the text-form settings pinned
+// transaction-locally (kDataSessionSettings). DumpSchemaScript() runs pg_dump
+// on the exported snapshot.
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -270,8 +280,9 @@ std::string StripTrailingSemicolons(std::string_view sql) {
 
 class PgConnection final : public Connection {
  public:
-  PgConnection(std::unique_ptr<pqxx::connection> conn, std::string display)
-      : conn_(std::move(conn)),
+  PgConnection(std::unique_ptr<RawHandle> raw, std::unique_ptr<PqxxConnection> conn, std::string display)
+      : raw_(std::move(raw)),
+        conn_(std::move(conn)),
         notices_(std::make_unique<QuietNotices>(*conn_)),
         display_(std::move(display)) {}
 
@@ -436,6 +447,7 @@ class PgConnection final : public Connection {
                                   "; call Begin() first");
     }
     in_tx_ = false;
+    snapshot_ = false;  // Commit()/Rollback()/COMMIT also end a snapshot
     if (!conn_->is_open()) return LostTransaction("COMMIT");
     try {
       // COMMIT of a transaction aborted by an earlier error "succeeds" with
@@ -463,6 +475,7 @@ class PgConnection final : public Connection {
                                   "; call Begin() first");
     }
     in_tx_ = false;
+    snapshot_ = false;  // Commit()/Rollback()/COMMIT also end a snapshot
     tx_failed_ = false;
     if (!conn_->is_open()) return LostTransaction("ROLLBACK");
     try {
@@ -521,6 +534,405 @@ class PgConnection final : public Connection {
       QuietExec("ROLLBACK");
       return st;
     }
+  }
+
+  // ---- Snapshots and bulk data -------------------------------------------
+
+  bool SupportsSharedSnapshot() const override { return true; }
+
+  Result<SnapshotPoint> BeginSnapshot(const SnapshotOptions& options) override {
+    CUTOVER_RETURN_IF_ERROR(CheckUsable());
+    CUTOVER_RETURN_IF_ERROR(CheckNoTransaction("BeginSnapshot()"));
+    const std::string what = "starting a snapshot of " + display_;
+    const bool modern = info_.version_number >= 100000;
+    SnapshotPoint point;
+    try {
+      nt_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+      in_tx_ = true;
+      tx_failed_ = false;
+      snapshot_ = true;
+      // The first query fixes the snapshot: export it and note where the WAL
+      // was (the replay position on a standby).
+      pqxx::result r = nt_->exec(
+          std::string(
+              "SELECT pg_catalog.pg_export_snapshot(), CASE WHEN pg_catalog.pg_is_in_recovery() THEN ") +
+          (modern ? "pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_lsn()"
+                  : "pg_catalog.pg_last_xlog_replay_location() ELSE pg_catalog.pg_current_xlog_location()") +
+          " END::text");
+      snapshot_id_ = r[0][0].c_str();
+      point.token = snapshot_id_;
+      point.position["snapshot_id"] = snapshot_id_;
+      point.position["lsn"] = r[0][1].is_null() ? "" : r[0][1].c_str();
+    } catch (...) {
+      Status st = StatusFromException(what, {}, conn_->is_open());
+      AbandonSnapshot();
+      return st;
+    }
+    // ACCESS SHARE on every table, as pg_dump takes them: DDL that would
+    // change a table under the workers waits until EndSnapshot() instead.
+    Status locked = LockAllTables(options.lock_timeout);
+    if (!locked.ok()) {
+      AbandonSnapshot();
+      return locked;
+    }
+    snapshot_lock_timeout_ = options.lock_timeout;
+    return point;
+  }
+
+  Status JoinSnapshot(const SnapshotPoint& point) override {
+    CUTOVER_RETURN_IF_ERROR(CheckUsable());
+    CUTOVER_RETURN_IF_ERROR(CheckNoTransaction("JoinSnapshot()"));
+    if (point.token.empty()) {
+      return Status::InvalidInput(
+          "JoinSnapshot() on " + display_ +
+          " needs the exported snapshot id BeginSnapshot() returned; the token is empty");
+    }
+    try {
+      // SET TRANSACTION SNAPSHOT must come before the transaction's first query.
+      nt_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT " +
+                QuoteLit(point.token));
+    } catch (const pqxx::sql_error& e) {
+      const std::string state = e.sqlstate();
+      Status st =
+          StatusFromException("joining snapshot " + point.token + " on " + display_, {}, conn_->is_open());
+      QuietExec("ROLLBACK");
+      if (state == "22023" || state == "0A000") {
+        return Status::InvalidInput("cannot join snapshot '" + point.token + "' on " + display_ + ": " +
+                                    CleanMessage(e.what()) +
+                                    "; the coordinator's transaction must still be open and the worker must "
+                                    "connect to the same server and database");
+      }
+      return st;
+    } catch (...) {
+      Status st =
+          StatusFromException("joining snapshot " + point.token + " on " + display_, {}, conn_->is_open());
+      QuietExec("ROLLBACK");
+      return st;
+    }
+    in_tx_ = true;
+    tx_failed_ = false;
+    snapshot_ = true;
+    snapshot_id_ = point.token;
+    snapshot_lock_timeout_ = std::chrono::milliseconds{0};
+    return Status::Ok();
+  }
+
+  Status ReleaseSnapshotBarrier() override { return Status::Ok(); }
+
+  Status EndSnapshot() override {
+    if (!snapshot_) return Status::Ok();
+    AbandonSnapshot();
+    return Status::Ok();
+  }
+
+  Result<std::vector<DataTable>> ListDataTables() override {
+    CUTOVER_RETURN_IF_ERROR(CheckUsable());
+    CUTOVER_RETURN_IF_ERROR(CheckNotAborted("ListDataTables()"));
+    const int v = info_.version_number;
+    const std::string generated = v >= 120000 ? " AND a.attgenerated = ''" : "";
+    const std::string keyatts = v >= 110000 ? "i.indnkeyatts" : "i.indnatts";
+    // Ordinary tables and leaf partitions (relkind 'r'; a partitioned parent
+    // holds no rows), in user schemas, not owned by an extension. The split
+    // column: one NOT NULL int2/int4/int8 column that alone is the key of a
+    // valid, non-partial unique index, the primary key first.
+    const std::string sql = R"sql(
+SELECT n.nspname, c.relname,
+       (SELECT pg_catalog.json_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)sql" +
+                            generated + R"sql(),
+       (SELECT a.attname FROM pg_catalog.pg_index i
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+         WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid AND )sql" +
+                            keyatts + R"sql( = 1
+           AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attnotnull
+           AND a.atttypid IN ('pg_catalog.int2'::pg_catalog.regtype, 'pg_catalog.int4'::pg_catalog.regtype,
+                              'pg_catalog.int8'::pg_catalog.regtype)
+         ORDER BY i.indisprimary DESC, a.attnum LIMIT 1),
+       greatest(c.reltuples, 0)::bigint,
+       pg_catalog.pg_relation_size(c.oid)
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                   WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
+                     AND d.deptype = 'e')
+ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C")sql";
+    try {
+      std::vector<DataTable> tables;
+      pqxx::result r = nt_->exec(sql);
+      for (const auto& row : r) {
+        DataTable t;
+        t.schema = row[0].c_str();
+        t.name = row[1].c_str();
+        if (!row[2].is_null()) {
+          auto cols = ParseJsonStringArray(row[2].c_str());
+          if (!cols) {
+            return Status::Internal("cannot parse the column list of table " +
+                                    QualifiedName(t.schema, t.name) + " from the catalog of " + display_);
+          }
+          t.columns = std::move(*cols);
+        }
+        t.split_column = row[3].is_null() ? "" : row[3].c_str();
+        t.estimated_rows = std::atoll(row[4].c_str());
+        t.estimated_bytes = std::atoll(row[5].c_str());
+        tables.push_back(std::move(t));
+      }
+      return tables;
+    } catch (...) {
+      return Fail("listing the tables of " + display_, {});
+    }
+  }
+
+  Result<SchemaScript> DumpSchemaScript() override {
+    CUTOVER_RETURN_IF_ERROR(CheckUsable());
+    CUTOVER_RETURN_IF_ERROR(CheckNotAborted("DumpSchemaScript()"));
+    PgDumpRequest req;
+    req.pg = raw_->pg;
+    req.server_version_num = info_.version_number;
+    req.server_version = info_.version;
+    req.snapshot_id = snapshot_ ? snapshot_id_ : "";
+    req.lock_timeout = snapshot_ ? snapshot_lock_timeout_ : std::chrono::milliseconds{0};
+    req.display = display_;
+    auto script = RunPgDump(req);
+    if (!script.ok()) return script.status();
+    auto positions = SequencePositions();
+    if (!positions.ok()) return positions.status();
+    if (!positions->empty()) {
+      script->post_data +=
+          "\n--\n-- Sequence positions as of the snapshot (schema-only dumps leave them out), added by "
+          "cutover\n--\n\n" +
+          *positions;
+    }
+    return script;
+  }
+
+  Status ExportRows(const DataTable& table, std::string_view predicate,
+                    const RecordCallback& on_record) override {
+    CUTOVER_RETURN_IF_ERROR(CheckUsable());
+    CUTOVER_RETURN_IF_ERROR(CheckNotAborted("ExportRows()"));
+    CUTOVER_RETURN_IF_ERROR(CheckSql(predicate));
+    const std::string name = QualifiedName(table.schema, table.name);
+    const std::string what = "exporting the rows of table " + name + " from " + display_;
+    // Inside a transaction (a snapshot, or the caller's) a savepoint scopes
+    // the settings and lets a failed lock or a stopped COPY leave the
+    // transaction usable; otherwise a transaction of our own does.
+    const bool own = !in_tx_;
+    try {
+      nt_->exec(std::string(own ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+                                : "SAVEPOINT cutover_export; ") +
+                kDataSessionSettings);
+    } catch (...) {
+      Status st = StatusFromException(what, {}, conn_->is_open());
+      AbortScope(own, "cutover_export");
+      return st;
+    }
+    Status st = LockForData(name, what);
+    if (st.ok())
+      st = CopyOut(raw_->pg, CopyOutSql(table.schema, table.name, table.columns, predicate), what, on_record);
+    // Rolling back to the savepoint drops only what the export set (settings,
+    // the lock taken inside it); the snapshot's own locks stay.
+    Status ended = EndScope(own ? (st.ok() ? "COMMIT" : "ROLLBACK")
+                                : "ROLLBACK TO SAVEPOINT cutover_export; RELEASE SAVEPOINT cutover_export",
+                            what, own);
+    return st.ok() ? ended : st;
+  }
+
+  Result<std::int64_t> ImportRows(const DataTable& table, const RecordBatchSource& next_batch) override {
+    CUTOVER_RETURN_IF_ERROR(CheckUsable());
+    CUTOVER_RETURN_IF_ERROR(CheckNotAborted("ImportRows()"));
+    const std::string name = QualifiedName(table.schema, table.name);
+    const std::string what = "importing rows into table " + name + " of " + display_;
+    if (snapshot_) {
+      return Status::InvalidInput(what +
+                                  ": the connection is reading a snapshot (read only); import on another "
+                                  "connection");
+    }
+    const bool own = !in_tx_;
+    std::string restore_settings;
+    try {
+      if (!own) {
+        // SET LOCAL would outlive the savepoint's release: note the values
+        // to put back.
+        pqxx::result r = nt_->exec(kSettingsSnapshotSql);
+        restore_settings = "SELECT " + RestoreSettingsSql(r);
+      }
+      // No synchronous commit wait: a restore is verified afterwards, and one
+      // lost at a server crash is simply redone.
+      nt_->exec(std::string(own ? "BEGIN; " : "SAVEPOINT cutover_import; ") + kDataSessionSettings +
+                "; SET LOCAL synchronous_commit TO off");
+    } catch (...) {
+      Status st = StatusFromException(what, {}, conn_->is_open());
+      AbortScope(own, "cutover_import");
+      return st;
+    }
+    Result<std::int64_t> rows =
+        CopyIn(raw_->pg, CopyInSql(table.schema, table.name, table.columns), what, next_batch);
+    std::string end;
+    if (own) {
+      end = rows.ok() ? "COMMIT" : "ROLLBACK";
+    } else {
+      end = rows.ok() ? "RELEASE SAVEPOINT cutover_import; " + restore_settings
+                      : "ROLLBACK TO SAVEPOINT cutover_import; RELEASE SAVEPOINT cutover_import";
+    }
+    Status ended = EndScope(end, what, own);
+    if (!rows.ok()) return rows.status();
+    if (!ended.ok()) return ended;
+    return rows;
+  }
+
+  Result<bool> IsEmptyDatabase() override {
+    CUTOVER_RETURN_IF_ERROR(CheckUsable());
+    CUTOVER_RETURN_IF_ERROR(CheckNotAborted("IsEmptyDatabase()"));
+    // Anything in a user schema (relations, routines, types, operators, text
+    // search objects...), any schema but public, any extension but plpgsql,
+    // and the database-wide objects a dump would recreate.
+    static constexpr const char* kUser = "n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'";
+    std::string sql =
+        "SELECT (SELECT count(*) FROM pg_catalog.pg_namespace n WHERE n.nspname <> 'public' AND " +
+        std::string(kUser) + ")";
+    const std::vector<std::pair<const char*, const char*>> in_schemas = {
+        {"pg_class", "relnamespace"},        {"pg_proc", "pronamespace"},
+        {"pg_type", "typnamespace"},         {"pg_collation", "collnamespace"},
+        {"pg_operator", "oprnamespace"},     {"pg_opfamily", "opfnamespace"},
+        {"pg_conversion", "connamespace"},   {"pg_ts_config", "cfgnamespace"},
+        {"pg_ts_dict", "dictnamespace"},     {"pg_ts_parser", "prsnamespace"},
+        {"pg_ts_template", "tmplnamespace"}, {"pg_statistic_ext", "stxnamespace"}};
+    for (const auto& [catalog, column] : in_schemas) {
+      sql += std::string(" + (SELECT count(*) FROM pg_catalog.") + catalog +
+             " x JOIN pg_catalog.pg_namespace n ON n.oid = x." + column + " WHERE " + kUser + ")";
+    }
+    sql +=
+        " + (SELECT count(*) FROM pg_catalog.pg_extension WHERE extname <> 'plpgsql')"
+        " + (SELECT count(*) FROM pg_catalog.pg_event_trigger)"
+        " + (SELECT count(*) FROM pg_catalog.pg_foreign_data_wrapper)"
+        " + (SELECT count(*) FROM pg_catalog.pg_foreign_server)"
+        " + (SELECT count(*) FROM pg_catalog.pg_publication)";
+    try {
+      pqxx::result r = nt_->exec(sql);
+      return std::atoll(r[0][0].c_str()) == 0;
+    } catch (...) {
+      return Fail("checking whether " + display_ + " is empty", {});
+    }
+  }
+
+  Result<std::vector<std::string>> CheckIntegrity(std::string* checks_run) override {
+    CUTOVER_RETURN_IF_ERROR(CheckUsable());
+    if (in_tx_) {
+      return Status::InvalidInput(
+          "CheckIntegrity() on " + display_ +
+          " runs each check in a transaction of its own; end the open transaction first");
+    }
+    const std::string what = "checking the integrity of " + display_;
+    std::string schema;
+    bool heapam = false;
+    try {
+      pqxx::result r = nt_->exec(
+          "SELECT (SELECT default_version FROM pg_catalog.pg_available_extensions WHERE name = 'amcheck'), "
+          "(SELECT extname FROM pg_catalog.pg_extension WHERE extname = 'amcheck')");
+      if (r[0][0].is_null()) {
+        return Status::Unsupported("amcheck is not available on the server of " + display_ +
+                                   " (not in pg_available_extensions); install "
+                                   "the PostgreSQL contrib modules for PostgreSQL " +
+                                   MajorVersionName(info_.version_number) +
+                                   " on the server to enable integrity checks");
+      }
+      if (r[0][1].is_null()) {
+        try {
+          // public rather than the session's search_path, which a restored
+          // pg_dump script leaves empty.
+          nt_->exec("CREATE EXTENSION IF NOT EXISTS amcheck SCHEMA public");
+        } catch (const std::exception& e) {
+          return Status::Unsupported("amcheck is available but cannot be created in " + display_ + ": " +
+                                     CleanMessage(e.what()) +
+                                     "; connect as a user allowed to create extensions (superuser, or the "
+                                     "database owner for trusted extensions)");
+        }
+      }
+      pqxx::result s = nt_->exec(
+          "SELECT n.nspname, EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.pronamespace = n.oid AND "
+          "p.proname = 'verify_heapam') FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON "
+          "n.oid = "
+          "e.extnamespace WHERE e.extname = 'amcheck'");
+      schema = QuoteIdent(s[0][0].c_str());
+      heapam = std::string_view(s[0][1].c_str()) == "t";
+    } catch (...) {
+      return Fail(what, {});
+    }
+    struct Rel {
+      std::string oid;
+      std::string name;
+    };
+    auto list = [&](const std::string& sql) {
+      std::vector<Rel> rels;
+      pqxx::result r = nt_->exec(sql);
+      for (const auto& row : r)
+        rels.push_back({row[0].c_str(), QualifiedName(row[1].c_str(), row[2].c_str())});
+      return rels;
+    };
+    static constexpr const char* kUser =
+        " AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' AND c.relpersistence <> 't' ";
+    std::vector<Rel> indexes;
+    std::vector<Rel> tables;
+    try {
+      indexes = list(
+          std::string("SELECT c.oid, n.nspname, c.relname FROM pg_catalog.pg_index i "
+                      "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+                      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                      "JOIN pg_catalog.pg_am am ON am.oid = c.relam "
+                      "WHERE c.relkind = 'i' AND am.amname = 'btree' AND i.indisvalid AND i.indisready") +
+          kUser + "ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"");
+      if (heapam) {
+        tables = list(std::string("SELECT c.oid, n.nspname, c.relname FROM pg_catalog.pg_class c "
+                                  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                                  "WHERE c.relkind IN ('r', 'm') AND c.relispopulated") +
+                      kUser + "ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"");
+      }
+    } catch (...) {
+      return Fail(what, {});
+    }
+    std::vector<std::string> problems;
+    constexpr size_t kPerRelation = 100;
+    // One statement per relation, each its own transaction: a corrupt index
+    // raises an error that must not stop the other checks.
+    for (const Rel& idx : indexes) {
+      try {
+        nt_->exec("SELECT " + schema + ".bt_index_check(" + idx.oid + "::pg_catalog.regclass)");
+      } catch (const pqxx::sql_error& e) {
+        if (!conn_->is_open()) return Fail(what, {});
+        problems.push_back("index " + idx.name + ": " + CleanMessage(e.what()));
+      } catch (...) {
+        return Fail(what, {});
+      }
+    }
+    for (const Rel& t : tables) {
+      try {
+        pqxx::result r = nt_->exec("SELECT blkno, offnum, attnum, msg FROM " + schema + ".verify_heapam(" +
+                                   t.oid + "::pg_catalog.regclass, check_toast => true)");
+        size_t n = 0;
+        for (const auto& row : r) {
+          if (++n > kPerRelation) break;
+          std::string where = "block " + std::string(row[0].c_str());
+          if (!row[1].is_null()) where += ", offset " + std::string(row[1].c_str());
+          if (!row[2].is_null()) where += ", attribute " + std::string(row[2].c_str());
+          problems.push_back("table " + t.name + ": " + where + ": " + std::string(row[3].c_str()));
+        }
+        if (r.size() > kPerRelation) {
+          problems.push_back("table " + t.name + ": " + std::to_string(r.size() - kPerRelation) +
+                             " more problems not listed");
+        }
+      } catch (const pqxx::sql_error& e) {
+        if (!conn_->is_open()) return Fail(what, {});
+        problems.push_back("table " + t.name + ": " + CleanMessage(e.what()));
+      } catch (...) {
+        return Fail(what, {});
+      }
+    }
+    if (checks_run != nullptr) {
+      *checks_run = "amcheck: " + std::to_string(indexes.size()) + " btree indexes (bt_index_check)";
+      *checks_run += heapam ? ", " + std::to_string(tables.size()) + " tables (verify_heapam)"
+                            : "; tables not checked (verify_heapam needs amcheck 1.3, PostgreSQL 14)";
+    }
+    return problems;
   }
 
   std::string SessionId() override { return std::to_string(pid_); }
@@ -599,6 +1011,7 @@ ORDER BY a.pid)sql";
     } else if (effect < 0) {
       // COMMIT/ROLLBACK end the block even when they fail.
       in_tx_ = false;
+      snapshot_ = false;  // Commit()/Rollback()/COMMIT also end a snapshot
       tx_failed_ = false;
     }
   }
@@ -610,6 +1023,220 @@ ORDER BY a.pid)sql";
       nt_->exec(sql);
     } catch (...) {
     }
+  }
+
+  // ---- Snapshot helpers ----
+
+  Status CheckNoTransaction(const char* op) const {
+    if (!in_tx_) return Status::Ok();
+    return Status::InvalidInput(
+        std::string(op) + " on " + display_ + " needs a connection without an open " +
+        (snapshot_ ? "snapshot; call EndSnapshot() first" : "transaction; Commit() or Rollback() it first"));
+  }
+
+  Status CheckNotAborted(const char* op) const {
+    if (!in_tx_ || !tx_failed_) return Status::Ok();
+    return Status::InvalidInput(std::string(op) + " on " + display_ + ": the " +
+                                (snapshot_ ? "snapshot's transaction" : "transaction") +
+                                " was aborted by an earlier error; " +
+                                (snapshot_ ? "end the snapshot and take it again" : "roll it back first"));
+  }
+
+  // Ends the snapshot's transaction whatever state it is in.
+  void AbandonSnapshot() noexcept {
+    QuietExec("ROLLBACK");
+    in_tx_ = false;
+    tx_failed_ = false;
+    snapshot_ = false;
+    snapshot_id_.clear();
+    snapshot_lock_timeout_ = std::chrono::milliseconds{0};
+  }
+
+  // LOCK TABLE ... IN ACCESS SHARE MODE on every table of the user schemas,
+  // waiting at most `timeout` for each. On a timeout the message names the
+  // tables other sessions hold or wait for an ACCESS EXCLUSIVE lock on.
+  Status LockAllTables(std::chrono::milliseconds timeout) {
+    const std::string what = "locking the tables of " + display_ + " for the snapshot";
+    std::vector<std::string> names;
+    std::string previous;
+    try {
+      pqxx::result r = nt_->exec(
+          "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = "
+          "c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname "
+          "NOT "
+          "LIKE 'pg\\_%' ORDER BY 1, 2");
+      for (const auto& row : r) names.push_back(QualifiedName(row[0].c_str(), row[1].c_str()));
+      if (names.empty()) return Status::Ok();
+      previous = nt_->exec("SELECT pg_catalog.current_setting('lock_timeout')")[0][0].c_str();
+      nt_->exec("SAVEPOINT cutover_lock; SELECT pg_catalog.set_config('lock_timeout', '" +
+                std::to_string(timeout.count()) + "ms', true)");
+    } catch (...) {
+      return StatusFromException(what, {}, conn_->is_open());
+    }
+    try {
+      constexpr size_t kPerStatement = 1000;
+      for (size_t i = 0; i < names.size(); i += kPerStatement) {
+        std::string sql = "LOCK TABLE ";
+        for (size_t j = i; j < std::min(names.size(), i + kPerStatement); ++j)
+          sql += (j == i ? "ONLY " : ", ONLY ") + names[j];
+        nt_->exec(sql + " IN ACCESS SHARE MODE");
+      }
+      nt_->exec("RELEASE SAVEPOINT cutover_lock; SELECT pg_catalog.set_config('lock_timeout', " +
+                QuoteLit(previous) + ", true)");
+      return Status::Ok();
+    } catch (const pqxx::sql_error& e) {
+      if (e.sqlstate() != "55P03") return StatusFromException(what, {}, conn_->is_open());
+    } catch (...) {
+      return StatusFromException(what, {}, conn_->is_open());
+    }
+    // Who is in the way: sessions holding or queued for ACCESS EXCLUSIVE
+    // (a queued request blocks new ACCESS SHARE requests too).
+    std::vector<std::string> blockers;
+    try {
+      nt_->exec("ROLLBACK TO SAVEPOINT cutover_lock");
+      pqxx::result r = nt_->exec(
+          "SELECT DISTINCT n.nspname, c.relname, l.pid, l.granted FROM pg_catalog.pg_locks l "
+          "JOIN pg_catalog.pg_class c ON c.oid = l.relation JOIN pg_catalog.pg_namespace n ON n.oid = "
+          "c.relnamespace WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.pid <> "
+          "pg_catalog.pg_backend_pid() AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE "
+          "datname = "
+          "pg_catalog.current_database()) AND c.relkind IN ('r', 'p') ORDER BY 1, 2, 3 LIMIT 10");
+      for (const auto& row : r) {
+        blockers.push_back(QualifiedName(row[0].c_str(), row[1].c_str()) + " (session " + row[2].c_str() +
+                           (std::string_view(row[3].c_str()) == "t" ? " holds" : " waits for") +
+                           " an ACCESS EXCLUSIVE lock)");
+      }
+    } catch (...) {
+      // The message below is still right without the names.
+    }
+    return Status::LockTimeout(
+        what + ": lock_timeout of " + Ms(timeout) + " expired" +
+        (blockers.empty() ? std::string(" (a table was locked by another session)")
+                          : ": " + Join(blockers, ", ")) +
+        "; DDL or VACUUM FULL is running or waiting on it: retry when it is done, or raise the lock timeout");
+  }
+
+  // The ACCESS SHARE lock an export takes first, NOWAIT: when DDL is queued
+  // behind the snapshot's locks, waiting here would wait for the coordinator,
+  // which waits for us.
+  Status LockForData(const std::string& name, const std::string& what) {
+    try {
+      nt_->exec("LOCK TABLE ONLY " + name + " IN ACCESS SHARE MODE NOWAIT");
+      return Status::Ok();
+    } catch (const pqxx::sql_error& e) {
+      const std::string state = e.sqlstate();
+      if (state == "55P03") {
+        return Status::LockTimeout(what + ": table " + name +
+                                   " cannot be locked without waiting: another session holds or is waiting "
+                                   "for a conflicting lock on "
+                                   "it (typically DDL such as ALTER TABLE queued behind the snapshot), and "
+                                   "waiting would deadlock the "
+                                   "snapshot (" +
+                                   CleanMessage(e.what()) +
+                                   ", SQLSTATE 55P03); take the snapshot again when that session is done");
+      }
+      if (state == "42P01") {
+        return Status::NotFound(what + ": table " + name + " does not exist (" + CleanMessage(e.what()) +
+                                "); list the tables with ListDataTables() on this database");
+      }
+      return StatusFromException(what, {}, conn_->is_open());
+    } catch (...) {
+      return StatusFromException(what, {}, conn_->is_open());
+    }
+  }
+
+  // Undoes a transaction (own) or savepoint that failed while being set up;
+  // when even that fails, the caller's transaction is marked aborted.
+  void AbortScope(bool own, const char* savepoint) noexcept {
+    if (own) {
+      QuietExec("ROLLBACK");
+      return;
+    }
+    try {
+      nt_->exec(std::string("ROLLBACK TO SAVEPOINT ") + savepoint + "; RELEASE SAVEPOINT " + savepoint);
+    } catch (...) {
+      tx_failed_ = true;
+    }
+  }
+
+  // Ends what ExportRows/ImportRows opened (their transaction or savepoint).
+  Status EndScope(const std::string& sql, const std::string& what, bool own) {
+    try {
+      nt_->exec(sql);
+      return Status::Ok();
+    } catch (...) {
+      Status st = StatusFromException(what, {}, conn_->is_open());
+      if (own) {
+        QuietExec("ROLLBACK");
+      } else {
+        tx_failed_ = true;
+      }
+      return st;
+    }
+  }
+
+  // setval() calls restoring every sequence of the user schemas to its
+  // position: schema-only dumps leave positions out. Sequences are not
+  // transactional, so the values read may be later than the snapshot: never
+  // earlier, so no restored value is ever handed out twice.
+  Result<std::string> SequencePositions() {
+    const std::string what = "reading the sequence positions of " + display_;
+    const bool savepoint = in_tx_;
+    try {
+      if (savepoint) nt_->exec("SAVEPOINT cutover_sequences");
+      std::vector<std::string> names;
+      pqxx::result r = nt_->exec(
+          "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = "
+          "c.relnamespace WHERE c.relkind = 'S' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE "
+          "'pg\\_%' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = "
+          "'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e') "
+          "ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"");
+      for (const auto& row : r) names.push_back(QualifiedName(row[0].c_str(), row[1].c_str()));
+      std::string out;
+      constexpr size_t kPerQuery = 200;
+      for (size_t i = 0; i < names.size(); i += kPerQuery) {
+        std::string sql;
+        const size_t end = std::min(names.size(), i + kPerQuery);
+        for (size_t j = i; j < end; ++j) {
+          if (!sql.empty()) sql += " UNION ALL ";
+          sql += "SELECT " + std::to_string(j) + ", last_value, is_called FROM " + names[j];
+        }
+        pqxx::result v = nt_->exec(sql + " ORDER BY 1");
+        for (const auto& row : v) {
+          const size_t k = static_cast<size_t>(std::atoll(row[0].c_str()));
+          out += "SELECT pg_catalog.setval(" + QuoteLit(names.at(k)) + ", " + row[1].c_str() + ", " +
+                 (std::string_view(row[2].c_str()) == "t" ? "true" : "false") + ");\n";
+        }
+      }
+      if (savepoint) nt_->exec("RELEASE SAVEPOINT cutover_sequences");
+      return out;
+    } catch (...) {
+      Status st = StatusFromException(what, {}, conn_->is_open());
+      if (savepoint)
+        QuietExec("ROLLBACK TO SAVEPOINT cutover_sequences; RELEASE SAVEPOINT cutover_sequences");
+      return st;
+    }
+  }
+
+  // The settings kDataSessionSettings changes, read before an import inside
+  // the caller's transaction and put back after it.
+  static constexpr const char* kSettingsSnapshotSql =
+      "SELECT pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'), "
+      "pg_catalog.current_setting('IntervalStyle'), pg_catalog.current_setting('extra_float_digits'), "
+      "pg_catalog.current_setting('bytea_output'), pg_catalog.current_setting('client_encoding'), "
+      "pg_catalog.current_setting('lc_monetary'), pg_catalog.current_setting('xmloption'), "
+      "pg_catalog.current_setting('search_path'), pg_catalog.current_setting('synchronous_commit')";
+  static std::string RestoreSettingsSql(const pqxx::result& r) {
+    static constexpr const char* kNames[] = {
+        "TimeZone",        "DateStyle",   "IntervalStyle", "extra_float_digits", "bytea_output",
+        "client_encoding", "lc_monetary", "xmloption",     "search_path",        "synchronous_commit"};
+    std::string sql;
+    for (int i = 0; i < 10; ++i) {
+      if (i > 0) sql += ", ";
+      sql +=
+          "pg_catalog.set_config('" + std::string(kNames[i]) + "', " + QuoteLit(r[0][i].c_str()) + ", true)";
+    }
+    return sql;
   }
 
   Status QueryBuffered(const std::string& sql, const RowCallback& on_row, const ExecOptions& options) {
@@ -679,7 +1306,8 @@ ORDER BY a.pid)sql";
     return status;
   }
 
-  std::unique_ptr<pqxx::connection> conn_;
+  std::unique_ptr<RawHandle> raw_;  // written by conn_'s policy: declared first, destroyed last
+  std::unique_ptr<PqxxConnection> conn_;
   std::unique_ptr<QuietNotices> notices_;
   std::unique_ptr<pqxx::nontransaction> nt_;
   bool in_tx_ = false;      // Begin() was called
@@ -688,6 +1316,11 @@ ORDER BY a.pid)sql";
   ServerInfo info_;
   int pid_ = 0;
   std::uint64_t cursor_seq_ = 0;
+  // Inside BeginSnapshot()/JoinSnapshot() .. EndSnapshot(); in_tx_ is set too,
+  // so Query() and ReadSchema() read from the snapshot.
+  bool snapshot_ = false;
+  std::string snapshot_id_;  // exported (coordinator) or joined (worker)
+  std::chrono::milliseconds snapshot_lock_timeout_{0};
 };
 
 // ---------------------------------------------------------------------------
@@ -749,9 +1382,10 @@ Result<std::unique_ptr<PgConnection>> OpenConnection(const ConnectionUri& uri) {
   }
   auto conninfo = BuildConninfo(uri);
   if (!conninfo.ok()) return conninfo.status();
-  std::unique_ptr<pqxx::connection> conn;
+  auto raw = std::make_unique<RawHandle>();
+  std::unique_ptr<PqxxConnection> conn;
   try {
-    conn = std::make_unique<pqxx::connection>(*conninfo);
+    conn = OpenRecordedConnection(*conninfo, raw.get());
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
     conn->inhibit_reactivation(true);
@@ -763,7 +1397,7 @@ Result<std::unique_ptr<PgConnection>> OpenConnection(const ConnectionUri& uri) {
   } catch (...) {
     return Status::Internal("unknown exception while connecting to " + uri.Redacted());
   }
-  auto c = std::make_unique<PgConnection>(std::move(conn), uri.Redacted());
+  auto c = std::make_unique<PgConnection>(std::move(raw), std::move(conn), uri.Redacted());
   try {
     c->Init();
   } catch (...) {
@@ -847,6 +1481,17 @@ class PgDriver final : public Driver {
     } catch (...) {
       return StatusFromException("dropping database '" + std::string(name) + "'", {}, true);
     }
+  }
+
+  Result<std::vector<ScriptStatement>> SplitScript(std::string_view script) const override {
+    Unterminated open;
+    std::vector<ScriptStatement> statements = postgres::SplitScript(script, &open);
+    if (!open.kind.empty()) {
+      return Status::InvalidInput("the script has an unterminated " + open.kind + " starting on line " +
+                                  std::to_string(open.line) +
+                                  "; close it (everything after it would be swallowed)");
+    }
+    return statements;
   }
 
   Result<std::vector<std::string>> ListDatabases(const ConnectionUri& server,

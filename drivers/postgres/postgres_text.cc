@@ -59,6 +59,24 @@ size_t SkipSpaceAndComments(std::string_view s, size_t i) {
   return i;
 }
 
+// The index just past the block comment opened at s[i] ("/*", nested
+// comments included), or npos when it never closes.
+size_t BlockCommentEnd(std::string_view s, size_t i) {
+  int depth = 0;
+  while (i < s.size()) {
+    if (s.substr(i, 2) == "/*") {
+      ++depth;
+      i += 2;
+    } else if (s.substr(i, 2) == "*/") {
+      i += 2;
+      if (--depth == 0) return i;
+    } else {
+      ++i;
+    }
+  }
+  return std::string_view::npos;
+}
+
 // The index of the quote that closes the quoted text opened at s[open]
 // (a doubled quote is part of the text), or s.size() when it never closes.
 // With backslash_escapes (E'...'), a backslash escapes the next character.
@@ -83,8 +101,9 @@ size_t ClosingQuote(std::string_view s, size_t open, char quote, bool backslash_
 
 }  // namespace
 
-std::vector<ScriptStatement> SplitScript(std::string_view s) {
+std::vector<ScriptStatement> SplitScript(std::string_view s, Unterminated* unterminated) {
   std::vector<ScriptStatement> out;
+  Unterminated open;
   size_t start = 0;  // start of the current statement
   int line = 1;
   int start_line = 1;
@@ -135,9 +154,11 @@ std::vector<ScriptStatement> SplitScript(std::string_view s) {
       continue;
     }
     if (s.substr(i, 2) == "/*") {
-      size_t j = SkipSpaceAndComments(s, i);
-      // SkipSpaceAndComments also skips whitespace after the comment; count
-      // the lines it crossed.
+      size_t j = BlockCommentEnd(s, i);
+      if (j == std::string_view::npos) {
+        open = {"comment", line};
+        j = s.size();
+      }
       count_lines(i, j);
       i = j;
       continue;
@@ -158,12 +179,14 @@ std::vector<ScriptStatement> SplitScript(std::string_view s) {
       // E'...' allows backslash escapes.
       bool escapes = i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') && (i < 2 || !IsIdentChar(s[i - 2]));
       size_t j = ClosingQuote(s, i, '\'', escapes);
+      if (j >= s.size()) open = {"string", line};
       count_lines(i, j);
       i = std::min(j + 1, s.size());
       continue;
     }
     if (c == '"') {
       size_t j = ClosingQuote(s, i, '"', false);
+      if (j >= s.size()) open = {"quoted identifier", line};
       count_lines(i, j);
       i = std::min(j + 1, s.size());
       continue;
@@ -174,6 +197,7 @@ std::vector<ScriptStatement> SplitScript(std::string_view s) {
         std::string_view tag = s.substr(i, len);
         size_t close = s.find(tag, i + len);
         size_t end = close == std::string_view::npos ? s.size() : close + len;
+        if (close == std::string_view::npos) open = {"dollar-quoted string", line};
         count_lines(i, end);
         i = end;
         continue;
@@ -216,6 +240,7 @@ std::vector<ScriptStatement> SplitScript(std::string_view s) {
     ++i;
   }
   finish(s.size());
+  if (unterminated != nullptr) *unterminated = open;
   return out;
 }
 
@@ -494,6 +519,90 @@ std::string TriggerWhen(std::string_view def) {
   size_t close = MatchParen(def, open);
   if (close == std::string_view::npos) return "";
   return std::string(def.substr(open + 1, close - open - 1));
+}
+
+std::optional<int> ParsePgDumpVersion(std::string_view text) {
+  // After "(PostgreSQL) " when present, else the first number.
+  size_t i = text.find(") ");
+  i = i == std::string_view::npos ? 0 : i + 2;
+  while (i < text.size() && !std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  std::vector<int> parts;
+  while (i < text.size() && parts.size() < 3) {
+    size_t j = i;
+    long v = 0;
+    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j])) && v < 100000) {
+      v = v * 10 + (text[j] - '0');
+      ++j;
+    }
+    if (j == i) break;
+    parts.push_back(static_cast<int>(v));
+    if (j >= text.size() || text[j] != '.') break;
+    i = j + 1;
+  }
+  if (parts.empty() || parts[0] == 0 || parts[0] >= 1000) return std::nullopt;
+  // 15.14, 15beta2 (minor 0), 9.6.24.
+  if (parts[0] >= 10) return parts[0] * 10000 + (parts.size() > 1 ? parts[1] : 0);
+  return parts[0] * 10000 + (parts.size() > 1 ? parts[1] : 0) * 100 + (parts.size() > 2 ? parts[2] : 0);
+}
+
+std::string MajorVersionName(int version_num) {
+  if (version_num >= 100000) return std::to_string(version_num / 10000);
+  return std::to_string(version_num / 10000) + "." + std::to_string(version_num / 100 % 100);
+}
+
+std::string StripRestrictLines(std::string_view dump) {
+  std::string out;
+  out.reserve(dump.size());
+  size_t i = 0;
+  while (i < dump.size()) {
+    size_t nl = dump.find('\n', i);
+    size_t end = nl == std::string_view::npos ? dump.size() : nl + 1;
+    std::string_view line = dump.substr(i, end - i);
+    std::string_view bare = line;
+    while (!bare.empty() && (bare.back() == '\n' || bare.back() == '\r')) bare.remove_suffix(1);
+    auto is_cmd = [&](std::string_view cmd) {
+      return StartsWith(bare, cmd) && (bare.size() == cmd.size() || bare[cmd.size()] == ' ');
+    };
+    if (!is_cmd("\\restrict") && !is_cmd("\\unrestrict")) out.append(line);
+    i = end;
+  }
+  return out;
+}
+
+std::string QualifiedName(std::string_view schema, std::string_view name) {
+  return schema.empty() ? QuoteIdent(name) : QuoteIdent(schema) + "." + QuoteIdent(name);
+}
+
+namespace {
+std::string ColumnList(const std::vector<std::string>& columns) {
+  std::string out;
+  for (const std::string& c : columns) {
+    if (!out.empty()) out += ", ";
+    out += QuoteIdent(c);
+  }
+  return out;
+}
+}  // namespace
+
+std::string CopyOutSql(std::string_view schema, std::string_view name,
+                       const std::vector<std::string>& columns, std::string_view predicate) {
+  const std::string table = QualifiedName(schema, name);
+  if (Trim(predicate).empty()) {
+    // COPY of a table reads that table alone (never inheritance children).
+    if (columns.empty()) return "COPY " + table + " TO STDOUT";
+    return "COPY " + table + " (" + ColumnList(columns) + ") TO STDOUT";
+  }
+  // ONLY: a SELECT would also read the rows of inheritance children, which
+  // are tables of their own in the snapshot.
+  return "COPY (SELECT " + ColumnList(columns) + " FROM ONLY " + table + " WHERE (" + std::string(predicate) +
+         ")) TO STDOUT";
+}
+
+std::string CopyInSql(std::string_view schema, std::string_view name,
+                      const std::vector<std::string>& columns) {
+  const std::string table = QualifiedName(schema, name);
+  if (columns.empty()) return "COPY " + table + " FROM STDIN";
+  return "COPY " + table + " (" + ColumnList(columns) + ") FROM STDIN";
 }
 
 }  // namespace cutover::postgres

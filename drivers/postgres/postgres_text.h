@@ -9,20 +9,22 @@
 #include <string_view>
 #include <vector>
 
-namespace cutover::postgres {
+#include "driver/driver.h"  // ScriptStatement (a plain struct: no link dependency)
 
-// One statement of a script, as SplitScript() found it.
-struct ScriptStatement {
-  std::string text;  // without the terminating ';'
-  int line = 1;      // 1-based line of its first significant character
-};
+namespace cutover::postgres {
 
 // Splits a SQL script into statements the way psql does: semicolons inside
 // '...', E'...', "...", $tag$...$tag$, comments (-- and nested /* */),
 // parentheses and the BEGIN ... END body of CREATE FUNCTION/PROCEDURE do not
 // end a statement. Statements made only of whitespace and comments are
-// dropped.
-std::vector<ScriptStatement> SplitScript(std::string_view script);
+// dropped. An unterminated quote, dollar quote or block comment swallows
+// the rest of the script; when `unterminated` is given it receives what was
+// left open and the line it opened on (kind empty when all is closed).
+struct Unterminated {
+  std::string kind;  // "string", "quoted identifier", "dollar-quoted string", "comment"
+  int line = 0;
+};
+std::vector<ScriptStatement> SplitScript(std::string_view script, Unterminated* unterminated = nullptr);
 
 // The first line of a statement with leading comments and whitespace
 // skipped, truncated to `max` bytes: how messages name a statement.
@@ -64,5 +66,29 @@ std::string NormalizeDefault(std::string_view expr);
 // The WHEN condition (without its outer parentheses) of a
 // pg_get_triggerdef() text; empty when there is none.
 std::string TriggerWhen(std::string_view triggerdef);
+
+// The version of a `pg_dump --version` line ("pg_dump (PostgreSQL) 15.14
+// (Debian ...)") as a server_version_num-style number: 150014, 110000,
+// 90624 for 9.6.24. nullopt when the text holds no version.
+std::optional<int> ParsePgDumpVersion(std::string_view text);
+
+// The major version of a server_version_num-style number, as PostgreSQL
+// names it: "15" for 150018, "9.6" for 90624.
+std::string MajorVersionName(int version_num);
+
+// pg_dump output with the psql meta-command lines \restrict KEY and
+// \unrestrict KEY (pg_dump 15.14, 16.10, 17.6 and later) removed: they are
+// not SQL and ExecuteScript() sends statements to the server, not to psql.
+std::string StripRestrictLines(std::string_view dump);
+
+// The COPY text of a table's data, for ExportRows/ImportRows: `columns`
+// quoted in order (an empty list means every non-generated column, which
+// is what COPY does without a list).
+std::string CopyOutSql(std::string_view schema, std::string_view name,
+                       const std::vector<std::string>& columns, std::string_view predicate);
+std::string CopyInSql(std::string_view schema, std::string_view name,
+                      const std::vector<std::string>& columns);
+// "schema"."name" (or "name" when schema is empty), for SQL and messages.
+std::string QualifiedName(std::string_view schema, std::string_view name);
 
 }  // namespace cutover::postgres

@@ -281,6 +281,72 @@ class SqliteConnection final : public Connection {
         display_ + " (only the waiting statement itself learns it, when its busy timeout expires)");
   }
 
+  // ---- Snapshots and bulk data ----
+  //
+  // A snapshot is one read transaction on this connection: BEGIN, then a
+  // read that takes the read lock. With a rollback journal that is a SHARED
+  // lock, held until EndSnapshot(): writers can prepare changes but cannot
+  // commit (they wait for their busy timeout, then fail busy), so nothing
+  // the snapshot reads can change. In WAL mode it is a read mark: writers
+  // commit freely and this transaction keeps seeing the database as of
+  // BeginSnapshot(). Other connections cannot join it.
+
+  bool SupportsSharedSnapshot() const override { return false; }
+
+  Result<SnapshotPoint> BeginSnapshot(const SnapshotOptions& options) override {
+    return Guarded(display_, [&]() -> Result<SnapshotPoint> { return DoBeginSnapshot(options); });
+  }
+
+  Status JoinSnapshot(const SnapshotPoint&) override {
+    return Status::Unsupported(
+        display_ +
+        ": SQLite connections cannot share one read transaction; read the snapshot with "
+        "the connection that began it (SupportsSharedSnapshot() is false)");
+  }
+
+  Status ReleaseSnapshotBarrier() override { return Status::Ok(); }
+
+  Status EndSnapshot() override {
+    return Guarded(display_, [&]() -> Status {
+      if (sqlite3_get_autocommit(db_) != 0) return Status::Ok();  // no snapshot open
+      return Run("ROLLBACK", ExecOptions{}, nullptr);             // it only read
+    });
+  }
+
+  Result<std::vector<DataTable>> ListDataTables() override {
+    return Guarded(display_, [&]() -> Result<std::vector<DataTable>> {
+      return InReadTransaction<std::vector<DataTable>>([&] { return ListSqliteDataTables(db_, display_); });
+    });
+  }
+
+  Result<SchemaScript> DumpSchemaScript() override {
+    return Guarded(display_, [&]() -> Result<SchemaScript> {
+      return InReadTransaction<SchemaScript>([&] { return DumpSqliteSchemaScript(db_, display_); });
+    });
+  }
+
+  Status ExportRows(const DataTable& table, std::string_view predicate,
+                    const RecordCallback& on_record) override {
+    return Guarded(display_,
+                   [&]() -> Status { return ExportSqliteRows(db_, display_, table, predicate, on_record); });
+  }
+
+  Result<std::int64_t> ImportRows(const DataTable& table, const RecordBatchSource& next_batch) override {
+    return Guarded(display_, [&]() -> Result<std::int64_t> {
+      return ImportSqliteRows(db_, display_, table, next_batch);
+    });
+  }
+
+  Result<bool> IsEmptyDatabase() override {
+    return Guarded(display_, [&]() -> Result<bool> { return IsEmptySqliteDatabase(db_, display_); });
+  }
+
+  Result<std::vector<std::string>> CheckIntegrity(std::string* checks_run) override {
+    return Guarded(display_, [&]() -> Result<std::vector<std::string>> {
+      return CheckSqliteIntegrity(db_, display_, checks_run);
+    });
+  }
+
  private:
   // Runs every statement of `sql` in order (prepare_v2 with its tail, so
   // trigger bodies and comments are handled by SQLite itself), stopping at
@@ -326,6 +392,120 @@ class SqliteConnection final : public Connection {
       pos = end;
     }
     return Status::Ok();
+  }
+
+  // Runs `fn` inside a read transaction (the snapshot's, when one is open),
+  // so that its several catalog queries see one state of the database.
+  template <typename T, typename F>
+  Result<T> InReadTransaction(F&& fn) {
+    const bool own = sqlite3_get_autocommit(db_) != 0;
+    if (own) CUTOVER_RETURN_IF_ERROR(Run("BEGIN", ExecOptions{}, nullptr));
+    Result<T> result = fn();
+    if (own && sqlite3_get_autocommit(db_) == 0) {
+      Status end = Run(result.ok() ? "COMMIT" : "ROLLBACK", ExecOptions{}, nullptr);
+      if (result.ok() && !end.ok()) return end;
+    }
+    return result;
+  }
+
+  // One value of a single-row statement, as text.
+  Result<std::string> ScalarText(const char* sql, const std::string& what) {
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v2(db_, sql, -1, &raw, nullptr);
+    StatementPtr stmt(raw);
+    if (rc != SQLITE_OK) return StatusFromSqlite(db_, rc, what);
+    std::string value;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) value = ColumnText(stmt.get(), 0);
+    if (rc != SQLITE_DONE) return StatusFromSqlite(db_, rc, what);
+    return value;
+  }
+
+  Result<SnapshotPoint> DoBeginSnapshot(const SnapshotOptions& options) {
+    if (sqlite3_get_autocommit(db_) == 0) {
+      return Status::InvalidInput(display_ +
+                                  ": cannot begin a snapshot while a transaction is open on this connection; "
+                                  "commit or roll it back first");
+    }
+    // Waits for locks are bounded by the snapshot's lock_timeout, not by the
+    // connection's busy timeout.
+    const int wait_ms =
+        options.lock_timeout.count() > 0
+            ? static_cast<int>(std::min<std::int64_t>(options.lock_timeout.count(), 1'000'000'000))
+            : busy_ms_;
+    sqlite3_busy_timeout(db_, wait_ms);
+    struct RestoreBusy {
+      sqlite3* db;
+      int ms;
+      ~RestoreBusy() { sqlite3_busy_timeout(db, ms); }
+    } restore{db_, busy_ms_};
+
+    const std::string what = display_ + ": beginning a snapshot";
+    auto fail = [&](int rc, const std::string& step) -> Status {
+      // The status first: rolling back replaces SQLite's error message.
+      Status st;
+      const int primary = rc & 0xff;
+      if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+        st = Status::LockTimeout(what + ": could not take a read lock within the lock timeout of " +
+                                 std::to_string(wait_ms) + " ms (" + ScrubSecrets(sqlite3_errmsg(db_)) +
+                                 "): another connection holds an exclusive lock (it is committing, or "
+                                 "recovering the database); retry when it has finished, or allow a longer "
+                                 "lock timeout");
+      } else {
+        st = StatusFromSqlite(db_, rc, what + " (" + step + ")");
+      }
+      if (sqlite3_get_autocommit(db_) == 0) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return st;
+    };
+    int rc = sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return fail(rc, "BEGIN");
+    // The first read takes the read lock that pins the snapshot.
+    sqlite3_stmt* raw = nullptr;
+    rc = sqlite3_prepare_v2(db_, "SELECT count(*) FROM main.sqlite_schema", -1, &raw, nullptr);
+    {
+      StatementPtr stmt(raw);
+      if (rc == SQLITE_OK) {
+        while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+        }
+      }
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_DONE) return fail(rc, "taking the read lock");
+
+    SnapshotPoint point;
+    auto record = [&](const char* key, const char* sql) -> Status {
+      auto value = ScalarText(sql, what);
+      if (!value.ok()) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        return value.status();
+      }
+      point.position[key] = *value;
+      return Status::Ok();
+    };
+    // Where the snapshot was taken: the journal mode; the schema cookie
+    // (PRAGMA schema_version, bumped by every schema change); the database
+    // size in pages as this snapshot sees it; and, with a rollback journal,
+    // the header's file change counter (bumped by every committed write
+    // transaction; in WAL mode SQLite does not maintain it per transaction,
+    // so it is not recorded there).
+    CUTOVER_RETURN_IF_ERROR(record("journal_mode", "PRAGMA main.journal_mode"));
+    CUTOVER_RETURN_IF_ERROR(record("schema_version", "PRAGMA main.schema_version"));
+    CUTOVER_RETURN_IF_ERROR(record("page_count", "PRAGMA main.page_count"));
+    if (point.position["journal_mode"] != "wal") {
+      sqlite3_file* file = nullptr;
+      if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK &&
+          file != nullptr && file->pMethods != nullptr) {
+        unsigned char header[100] = {};
+        // Under the SHARED lock the header cannot change. A short read
+        // (an empty file) leaves zeros.
+        const int read_rc = file->pMethods->xRead(file, header, sizeof header, 0);
+        if (read_rc == SQLITE_OK || read_rc == SQLITE_IOERR_SHORT_READ) {
+          const std::uint32_t counter = (std::uint32_t{header[24]} << 24) |
+                                        (std::uint32_t{header[25]} << 16) | (std::uint32_t{header[26]} << 8) |
+                                        std::uint32_t{header[27]};
+          point.position["file_change_counter"] = std::to_string(counter);
+        }
+      }
+    }
+    return point;
   }
 
   // A script that opened a transaction and then failed must not leave it open
@@ -595,7 +775,11 @@ class SqliteDriver final : public Driver {
       while ((check_rc = sqlite3_step(check)) == SQLITE_ROW) {
       }
     }
-    if (check_rc != SQLITE_OK && check_rc != SQLITE_DONE) {
+    // SQLITE_BUSY: a writer holds the file locked. Connecting must not fail
+    // for that: the caller's next operation waits up to its own lock timeout
+    // (a snapshot may be allowed much longer than the busy default) and
+    // checks the file then.
+    if (check_rc != SQLITE_OK && check_rc != SQLITE_DONE && (check_rc & 0xff) != SQLITE_BUSY) {
       const int primary = check_rc & 0xff;
       const std::string engine_msg = ScrubSecrets(sqlite3_errmsg(raw));
       if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT || primary == SQLITE_ERROR) {
@@ -621,6 +805,11 @@ class SqliteDriver final : public Driver {
                                  "(built with SQLITE_OMIT_FOREIGN_KEY)");
     }
     return std::unique_ptr<Connection>(std::move(conn));
+  }
+
+  Result<std::vector<ScriptStatement>> SplitScript(std::string_view script) const override {
+    return Guarded("sqlite SplitScript",
+                   [&]() -> Result<std::vector<ScriptStatement>> { return SplitSqliteScript(script); });
   }
 
   DriverInfo info_;

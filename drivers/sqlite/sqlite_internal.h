@@ -7,8 +7,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
+#include "driver/driver.h"
 #include "driver/schema_model.h"
 
 namespace cutover::sqlite {
@@ -42,5 +44,35 @@ Status StatusFromSqlite(sqlite3* db, int rc, const std::string& what);
 // wraps the call in a read transaction. `display` names the database in
 // messages.
 Result<SchemaModel> ReadSqliteSchema(sqlite3* db, const std::string& display);
+
+// ---- Bulk data (sqlite_data.cc); `display` names the database in messages.
+
+// Connection::ListDataTables: ordinary tables (rowid and WITHOUT ROWID) and
+// the storage ("shadow") tables of virtual tables, by name; never SQLite's
+// sqlite_* tables or the virtual tables themselves. Columns leave generated
+// ones out; split_column is the INTEGER PRIMARY KEY rowid alias. Sizes come
+// from dbstat. kUnsupported names virtual tables whose module is missing.
+Result<std::vector<DataTable>> ListSqliteDataTables(sqlite3* db, const std::string& display);
+// Connection::DumpSchemaScript, from sqlite_schema in creation order.
+// pre_data: file-format pragmas, CREATE TABLE / VIRTUAL TABLE (emptying the
+// virtual tables' storage tables); post_data: indexes, views, triggers,
+// sqlite_sequence and sqlite_stat1 rows, user_version and application_id.
+Result<SchemaScript> DumpSqliteSchemaScript(sqlite3* db, const std::string& display);
+// Connection::ExportRows / ImportRows in the format of sqlite_record.h.
+Status ExportSqliteRows(sqlite3* db, const std::string& display, const DataTable& table,
+                        std::string_view predicate, const RecordCallback& on_record);
+Result<std::int64_t> ImportSqliteRows(sqlite3* db, const std::string& display, const DataTable& table,
+                                      const RecordBatchSource& next_batch);
+Result<bool> IsEmptySqliteDatabase(sqlite3* db, const std::string& display);
+Result<std::vector<std::string>> CheckSqliteIntegrity(sqlite3* db, const std::string& display,
+                                                      std::string* checks_run);
+
+// Driver::SplitScript: statements ended by ';' outside strings, quoted
+// identifiers and comments, where sqlite3_complete() agrees (so ';' inside a
+// CREATE TRIGGER body does not split). Statement text excludes the ';' and
+// any comment after the last token. A last statement without ';' is kept.
+// kInvalidInput names the line of an unterminated string, identifier or
+// comment, of a trigger body without END, or of a NUL byte.
+Result<std::vector<ScriptStatement>> SplitSqliteScript(std::string_view script);
 
 }  // namespace cutover::sqlite

@@ -7,12 +7,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <random>
 #include <regex>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -20,7 +23,9 @@
 
 #include "base/strings.h"
 #include "schema/drift.h"
+#include "schema/fingerprint.h"
 #include "sqlite_ddl.h"
+#include "sqlite_record.h"
 #include "support/test_env.h"
 
 namespace cutover {
@@ -1333,6 +1338,886 @@ TEST(SqliteSchema, MalformedSchemaIsAClearErrorNotAPartialModel) {
   EXPECT_NE(fresh.status().message().find(db.uri().database()), std::string::npos)
       << fresh.status().message();
   EXPECT_NE(fresh.status().message().find("malformed"), std::string::npos) << fresh.status().message();
+}
+
+// ===========================================================================
+// Driver API v2: SplitScript, snapshots, bulk data, integrity
+// ===========================================================================
+
+std::vector<ScriptStatement> SplitOk(const std::string& script) {
+  auto r = Sqlite()->SplitScript(script);
+  EXPECT_TRUE(r.ok()) << script << ": " << r.status().ToString();
+  return r.ok() ? *r : std::vector<ScriptStatement>{};
+}
+std::vector<std::string> SplitTexts(const std::string& script) {
+  std::vector<std::string> out;
+  for (const auto& s : SplitOk(script)) out.push_back(s.text);
+  return out;
+}
+
+TEST(SqliteSplitScript, QuotesCommentsAndTriggerBodies) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(SplitTexts("SELECT 1; SELECT 2;"), (V{"SELECT 1", "SELECT 2"}));
+  EXPECT_EQ(SplitTexts(";;  \n;"), V{});
+  EXPECT_EQ(SplitTexts(""), V{});
+  EXPECT_EQ(SplitTexts("-- only a comment\n/* and another */"), V{});
+  // A last statement without ';' is kept.
+  EXPECT_EQ(SplitTexts("SELECT 1;\nSELECT 2"), (V{"SELECT 1", "SELECT 2"}));
+  // ';' inside strings, identifiers of every quoting style and comments.
+  EXPECT_EQ(SplitTexts("SELECT 'a;b', 'it''s;'; SELECT \"c;\"\"d\", `e;f`, [g;h]; SELECT x'3b'"),
+            (V{"SELECT 'a;b', 'it''s;'", "SELECT \"c;\"\"d\", `e;f`, [g;h]", "SELECT x'3b'"}));
+  EXPECT_EQ(SplitTexts("SELECT 1 -- not; a split\n, 2; /* nor; this */ SELECT 3;"),
+            (V{"SELECT 1 -- not; a split\n, 2", "SELECT 3"}));
+  // Trailing comments before ';' are not part of the statement (appending
+  // ';' must not land in a comment).
+  EXPECT_EQ(SplitTexts("SELECT 1 -- trailing\n;"), V{"SELECT 1"});
+  // A trigger body's ';' do not split; its END; does.
+  const std::string trigger =
+      "CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n  INSERT INTO log VALUES (new.id);\n  UPDATE c SET n = n + "
+      "1;\nEND";
+  EXPECT_EQ(SplitTexts("CREATE TABLE t(id);\n" + trigger + ";\nSELECT 1;"),
+            (V{"CREATE TABLE t(id)", trigger, "SELECT 1"}));
+  EXPECT_EQ(
+      SplitTexts("CREATE TEMP TRIGGER x BEFORE DELETE ON t BEGIN SELECT RAISE(ABORT, 'no;'); END; SELECT 2"),
+      (V{"CREATE TEMP TRIGGER x BEFORE DELETE ON t BEGIN SELECT RAISE(ABORT, 'no;'); END", "SELECT 2"}));
+  // Words that only look like trigger keywords.
+  EXPECT_EQ(SplitTexts("SELECT 'CREATE TRIGGER' AS begin; SELECT 1 AS \"end\";"),
+            (V{"SELECT 'CREATE TRIGGER' AS begin", "SELECT 1 AS \"end\""}));
+}
+
+TEST(SqliteSplitScript, LineNumbersAreThoseOfTheFirstSignificantCharacter) {
+  auto r = SplitOk(
+      "\n\n-- c\nSELECT 'a\nb';\n/* x\ny */\n\n  SELECT 2; SELECT 3;\r\n\r\nCREATE TRIGGER t AFTER "
+      "INSERT ON x BEGIN\nSELECT 1;\nEND;");
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(r[0].line, 4);
+  EXPECT_EQ(r[1].line, 9);
+  EXPECT_EQ(r[2].line, 9);
+  EXPECT_EQ(r[3].line, 11);
+}
+
+TEST(SqliteSplitScript, UnterminatedInputIsInvalidInputNamingTheLine) {
+  struct Bad {
+    std::string script;
+    std::string needle;
+  };
+  for (const Bad& b : {Bad{"SELECT 1;\nSELECT 'abc;\n", "line 2"}, Bad{"SELECT \"x", "line 1"},
+                       Bad{"\n\nSELECT `x", "line 3"}, Bad{"SELECT [x;\n", "line 1"},
+                       Bad{"SELECT 1;\n\n /* never closed\n;", "line 3"},
+                       Bad{"SELECT 1;\nCREATE TRIGGER t AFTER INSERT ON x BEGIN\n SELECT 1;\n", "line 2"},
+                       Bad{"SELECT 1;\nCREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1; END -- no ;\n"
+                           "CREATE TABLE y(a);",
+                           "line 2"},
+                       Bad{std::string("SELECT 1;\nSELECT '\0';", 21), "NUL byte at line 2"}}) {
+    auto r = Sqlite()->SplitScript(b.script);
+    ASSERT_FALSE(r.ok()) << b.script;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidInput) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(b.needle), std::string::npos) << r.status().message();
+  }
+}
+
+TEST(SqliteSplitScript, AgreesWithExecuteScriptOnTheShopFixture) {
+  const std::string fixture = testing::ReadFileOrDie(testing::SourceDir() + "/fixtures/sqlite/shop.sql");
+  auto parts = SplitOk(fixture);
+  ASSERT_FALSE(parts.empty());
+  // Running the pieces one by one builds the same schema as the whole script.
+  ScratchDatabase db("sqlite");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  for (const auto& p : parts) {
+    auto r = conn->Execute(p.text);
+    ASSERT_TRUE(r.ok()) << "line " << p.line << ": " << r.status().ToString();
+  }
+  EXPECT_EQ(ReadModel(*conn).objects.size(), ModelOf(fixture).objects.size());
+}
+
+// ---------------------------------------------------------------------------
+// The record format
+
+TEST(SqliteRecord, EncodesEveryStorageClassAndDecodesItBack) {
+  sqlite::record::Writer w;
+  w.Begin(sqlite::record::kHeaderRowidAndColumns);
+  const std::vector<std::int64_t> ints = {0,
+                                          1,
+                                          -1,
+                                          63,
+                                          -64,
+                                          64,
+                                          300,
+                                          std::numeric_limits<std::int64_t>::max(),
+                                          std::numeric_limits<std::int64_t>::min()};
+  for (std::int64_t v : ints) w.Integer(v);
+  const double neg_zero = -0.0;
+  w.Real(neg_zero);
+  w.Real(std::numeric_limits<double>::infinity());
+  w.Null();
+  w.Bytes(sqlite::record::Tag::kText, "", 0);
+  w.Bytes(sqlite::record::Tag::kBlob, "", 0);
+  w.Bytes(sqlite::record::Tag::kBlob, "a\0b", 3);
+  const std::string big_text(100000, 't');
+  w.Bytes(sqlite::record::Tag::kText, big_text.data(), big_text.size());
+  const std::string rec(w.view());
+  sqlite::record::Reader r(rec);
+  bool has_rowid = false;
+  ASSERT_TRUE(r.ReadHeader(&has_rowid));
+  EXPECT_TRUE(has_rowid);
+  sqlite::record::Cell c;
+  for (std::int64_t v : ints) {
+    ASSERT_TRUE(r.Next(&c)) << r.error();
+    EXPECT_EQ(c.tag, sqlite::record::Tag::kInteger);
+    EXPECT_EQ(c.integer, v);
+  }
+  ASSERT_TRUE(r.Next(&c));
+  EXPECT_EQ(c.tag, sqlite::record::Tag::kReal);
+  EXPECT_TRUE(std::signbit(c.real)) << "-0.0 keeps its sign bit";
+  ASSERT_TRUE(r.Next(&c));
+  EXPECT_TRUE(std::isinf(c.real));
+  ASSERT_TRUE(r.Next(&c));
+  EXPECT_EQ(c.tag, sqlite::record::Tag::kNull);
+  ASSERT_TRUE(r.Next(&c));
+  EXPECT_EQ(c.tag, sqlite::record::Tag::kText);
+  EXPECT_TRUE(c.bytes.empty());
+  ASSERT_TRUE(r.Next(&c));
+  EXPECT_EQ(c.tag, sqlite::record::Tag::kBlob);
+  EXPECT_TRUE(c.bytes.empty());
+  ASSERT_TRUE(r.Next(&c));
+  EXPECT_EQ(c.bytes, std::string_view("a\0b", 3));
+  ASSERT_TRUE(r.Next(&c));
+  EXPECT_EQ(c.bytes, big_text);
+  EXPECT_TRUE(r.AtEnd());
+  // Small integers are small; the writer's buffer is reused.
+  w.Begin(sqlite::record::kHeaderColumns);
+  w.Integer(-1);
+  EXPECT_EQ(w.view(), std::string_view("\xC1\x01\x01", 3));
+
+  // Every proper prefix is truncated, never read past its end.
+  for (size_t n = 0; n < rec.size(); ++n) {
+    sqlite::record::Reader t(std::string_view(rec).substr(0, n));
+    bool ok = t.ReadHeader(&has_rowid);
+    size_t cells = 0;
+    while (ok && cells < ints.size() + 7) {
+      ok = t.Next(&c);
+      cells += ok ? 1 : 0;
+    }
+    EXPECT_FALSE(ok && t.AtEnd()) << "prefix of " << n << " bytes decoded as complete";
+    EXPECT_FALSE(t.error().empty());
+  }
+  // An integer longer than 64 bits, an unknown cell type, a bad header.
+  const std::string too_big("\xC1\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 12);
+  sqlite::record::Reader big(too_big);
+  ASSERT_TRUE(big.ReadHeader(&has_rowid));
+  EXPECT_FALSE(big.Next(&c));
+  EXPECT_NE(big.error().find("overflows"), std::string::npos) << big.error();
+  const std::string bad_type("\xC1\x09", 2);
+  sqlite::record::Reader unknown(bad_type);
+  ASSERT_TRUE(unknown.ReadHeader(&has_rowid));
+  EXPECT_FALSE(unknown.Next(&c));
+  EXPECT_NE(unknown.error().find("unknown cell type 0x09"), std::string::npos) << unknown.error();
+  sqlite::record::Reader header("xyz");
+  EXPECT_FALSE(header.ReadHeader(&has_rowid));
+}
+
+// ---------------------------------------------------------------------------
+// Snapshot, dump and restore
+
+// Everything a snapshot of one database holds, the rows of each table as a
+// multiset of records.
+struct Taken {
+  std::vector<DataTable> tables;
+  SchemaScript script;
+  SchemaModel model;
+  std::map<std::string, std::multiset<std::string>> rows;
+  std::map<std::string, std::string> position;
+};
+
+std::multiset<std::string> ExportAll(Connection& conn, const DataTable& t,
+                                     const std::string& predicate = "") {
+  std::multiset<std::string> out;
+  Status st = conn.ExportRows(t, predicate, [&](std::string_view rec) {
+    out.emplace(rec);
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << t.name << ": " << st.ToString();
+  return out;
+}
+
+Taken TakeSnapshot(Connection& conn) {
+  Taken s;
+  auto point = conn.BeginSnapshot(SnapshotOptions{});
+  EXPECT_TRUE(point.ok()) << point.status().ToString();
+  if (!point.ok()) return s;
+  s.position = point->position;
+  auto tables = conn.ListDataTables();
+  EXPECT_TRUE(tables.ok()) << tables.status().ToString();
+  auto script = conn.DumpSchemaScript();
+  EXPECT_TRUE(script.ok()) << script.status().ToString();
+  s.model = ReadModel(conn);
+  if (tables.ok()) s.tables = *tables;
+  if (script.ok()) s.script = *script;
+  EXPECT_TRUE(conn.ReleaseSnapshotBarrier().ok());
+  for (const DataTable& t : s.tables) s.rows[t.name] = ExportAll(conn, t);
+  EXPECT_TRUE(conn.EndSnapshot().ok());
+  return s;
+}
+
+Result<std::int64_t> ImportAll(Connection& conn, const DataTable& t, const std::vector<std::string>& records,
+                               size_t batch = 1000) {
+  size_t next = 0;
+  std::vector<std::string_view> views;
+  return conn.ImportRows(t, [&]() -> Result<std::span<const std::string_view>> {
+    views.clear();
+    for (; next < records.size() && views.size() < batch; ++next) views.push_back(records[next]);
+    return std::span<const std::string_view>(views);
+  });
+}
+
+// Restores `s` into the empty database `into` the way the core does, then
+// checks the restore test's promises: same fingerprint, same records.
+void RestoreAndCompare(const Taken& s, Connection& into) {
+  auto empty = into.IsEmptyDatabase();
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  ASSERT_TRUE(*empty);
+  // The scripts split cleanly (the core shows and runs them statement by statement).
+  EXPECT_TRUE(Sqlite()->SplitScript(s.script.pre_data).ok());
+  EXPECT_TRUE(Sqlite()->SplitScript(s.script.post_data).ok());
+  Status pre = into.ExecuteScript(s.script.pre_data);
+  ASSERT_TRUE(pre.ok()) << pre.ToString() << "\n" << s.script.pre_data;
+  for (const DataTable& t : s.tables) {
+    const auto& rows = s.rows.at(t.name);
+    auto n = ImportAll(into, t, std::vector<std::string>(rows.begin(), rows.end()));
+    ASSERT_TRUE(n.ok()) << t.name << ": " << n.status().ToString();
+    EXPECT_EQ(*n, static_cast<std::int64_t>(rows.size())) << t.name;
+  }
+  Status post = into.ExecuteScript(s.script.post_data);
+  ASSERT_TRUE(post.ok()) << post.ToString() << "\n" << s.script.post_data;
+  SchemaModel restored = ReadModel(into);
+  EXPECT_EQ(Fingerprint(restored), Fingerprint(s.model))
+      << DriftLines(s.model, restored).size() << " drift lines";
+  for (const auto& line : DriftLines(s.model, restored)) ADD_FAILURE() << "drift: " << line;
+  auto tables = into.ListDataTables();
+  ASSERT_TRUE(tables.ok()) << tables.status().ToString();
+  ASSERT_EQ(tables->size(), s.tables.size());
+  for (size_t i = 0; i < s.tables.size(); ++i) {
+    EXPECT_EQ((*tables)[i].name, s.tables[i].name);
+    EXPECT_EQ((*tables)[i].columns, s.tables[i].columns);
+    EXPECT_EQ((*tables)[i].split_column, s.tables[i].split_column);
+    EXPECT_TRUE(ExportAll(into, s.tables[i]) == s.rows.at(s.tables[i].name))
+        << "re-exported records of " << s.tables[i].name << " differ";
+  }
+  std::string checks;
+  auto problems = into.CheckIntegrity(&checks);
+  ASSERT_TRUE(problems.ok()) << problems.status().ToString();
+  EXPECT_TRUE(problems->empty()) << Join(*problems, "\n");
+}
+
+// Snapshots the database of `source`, restores it into a new scratch
+// database and compares; returns the restored database.
+std::unique_ptr<ScratchDatabase> RoundTrip(Connection& source, Taken* taken = nullptr) {
+  Taken s = TakeSnapshot(source);
+  auto db = std::make_unique<ScratchDatabase>("sqlite");
+  auto into = db->Connect();
+  EXPECT_TRUE(into);
+  if (into) RestoreAndCompare(s, *into);
+  if (taken != nullptr) *taken = std::move(s);
+  return db;
+}
+
+const DataTable* FindTable(const std::vector<DataTable>& tables, const std::string& name) {
+  for (const auto& t : tables) {
+    if (t.name == name) return &t;
+  }
+  ADD_FAILURE() << "no data table " << name;
+  return nullptr;
+}
+
+TEST(SqliteData, EveryStorageClassAndEdgeValueRoundTripsExactly) {
+  ScratchDatabase db("sqlite");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  // Columns of every affinity, a STRICT table, values of every storage class.
+  ASSERT_TRUE(conn->ExecuteScript(R"sql(
+    CREATE TABLE v (id INTEGER PRIMARY KEY, i INTEGER, r REAL, t TEXT, b BLOB, n NUMERIC, x);
+    CREATE TABLE s (id INTEGER PRIMARY KEY, a ANY, i INTEGER, t TEXT) STRICT;
+    INSERT INTO v (id, i, r, t, b, n, x) VALUES
+      (1, 9223372036854775807, 1.0, '1', X'00ff00', '1.0', 1),
+      (2, -9223372036854775808, -0.0, '', X'', ' 12 ', 1.0),
+      (3, '1', 1, 'text', '', '1e3', '1'),
+      (4, 'abc', 1e999, CAST(X'ff00fe' AS TEXT), NULL, 'x', -0.0),
+      (5, 1.5, -1e999, 'üñí €😀', 'a', 1.5, X''),
+      (6, NULL, 0.0/0, NULL, 2, 9223372036854775808, ''),
+      (7, 2.0, 5e-324, 'line
+break', 'tab	', 123456789012345678901234567890, NULL),
+      (8, '0x10', 1.7976931348623157e308, '0', 3.25, '-0', 9223372036854775807);
+    INSERT INTO s VALUES (1, '1', 1, '1'), (2, 1, 2, 'x'), (3, 1.0, 3, ''), (4, X'01', 4, 'y'), (5, NULL, 5, NULL);
+  )sql")
+                  .ok());
+  // A huge text and a blob with every byte value.
+  std::string huge(10 * 1024 * 1024, 'h');
+  huge[12345] = '\0';
+  ASSERT_TRUE(
+      conn->Execute(
+              "INSERT INTO v (id, t, b) VALUES (9, CAST(zeroblob(10485760) AS TEXT), randomblob(70000))")
+          .ok());
+  const std::string typeof_query =
+      "SELECT id, typeof(i), quote(i), typeof(r), quote(r), typeof(t), hex(t), typeof(b), "
+      "hex(b), typeof(n), quote(n), typeof(x), hex(x) FROM v ORDER BY id";
+  Rows before = QueryAll(*conn, typeof_query);
+  Rows strict_before =
+      QueryAll(*conn, "SELECT id, typeof(a), quote(a), quote(i), quote(t) FROM s ORDER BY id");
+  // Affinity applied on the way in: '1' in an INTEGER column is the integer
+  // 1, but in a column without affinity it stays text.
+  EXPECT_EQ(before[2][1].data, "integer");
+  EXPECT_EQ(before[2][11].data, "text");
+  EXPECT_EQ(before[0][11].data, "integer");
+  EXPECT_EQ(before[1][11].data, "real");
+
+  Taken taken;
+  auto restored = RoundTrip(*conn, &taken);
+  auto back = restored->Connect();
+  ASSERT_TRUE(back);
+  EXPECT_EQ(QueryAll(*back, typeof_query), before);
+  EXPECT_EQ(QueryAll(*back, "SELECT id, typeof(a), quote(a), quote(i), quote(t) FROM s ORDER BY id"),
+            strict_before);
+  EXPECT_EQ(Scalar(*back, "SELECT length(CAST(t AS BLOB)) FROM v WHERE id = 9"), "10485760");
+  // -0.0 in the column without affinity keeps its sign (1/x is -inf).
+  EXPECT_EQ(Scalar(*back, "SELECT 1 / x < 0 FROM v WHERE id = 4"),
+            Scalar(*conn, "SELECT 1 / x < 0 FROM v WHERE id = 4"));
+  const DataTable* v = FindTable(taken.tables, "v");
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->columns, (std::vector<std::string>{"id", "i", "r", "t", "b", "n", "x"}));
+  EXPECT_EQ(v->split_column, "id");
+  EXPECT_GT(v->estimated_bytes, 10 * 1024 * 1024);
+  EXPECT_GE(v->estimated_rows, 9);
+}
+
+TEST(SqliteData, HostileNamesAndRowidsWithoutAnAlias) {
+  ScratchDatabase db("sqlite");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->ExecuteScript(R"sql(
+    CREATE TABLE "select" ("from" INTEGER PRIMARY KEY, "dq""uote" TEXT, [sq'uote] BLOB, "semi;colon--x" INT);
+    CREATE TABLE "wïth spâce 😀" ("a b" TEXT, "rowid" TEXT, "_rowid_" TEXT);
+    CREATE TABLE all_shadowed ("rowid" INT, "_rowid_" INT, "oid" INT);
+    CREATE TABLE plain (v TEXT);
+    INSERT INTO "select" VALUES (1, 'it''s', X'22', 1), (2, '"', NULL, 2);
+    INSERT INTO "wïth spâce 😀" (oid, "a b", rowid, _rowid_) VALUES (7, 'x', 'r', 'u'), (1000000, 'y', NULL, NULL);
+    INSERT INTO all_shadowed VALUES (1, 2, 3);
+    INSERT INTO plain (rowid, v) VALUES (5, 'five'), (10, 'ten'), (-3, 'minus three');
+    DELETE FROM plain WHERE rowid = 10;
+  )sql")
+                  .ok());
+  Taken taken;
+  auto restored = RoundTrip(*conn, &taken);
+  ASSERT_EQ(taken.tables.size(), 4u);
+  // Byte-wise name order.
+  EXPECT_EQ(taken.tables[0].name, "all_shadowed");
+  EXPECT_EQ(taken.tables[1].name, "plain");
+  EXPECT_EQ(taken.tables[2].name, "select");
+  EXPECT_EQ(taken.tables[3].name, "wïth spâce 😀");
+  EXPECT_EQ(taken.tables[2].split_column, "from");
+  EXPECT_TRUE(taken.tables[1].split_column.empty());
+  auto back = restored->Connect();
+  ASSERT_TRUE(back);
+  // Rowids of tables without an INTEGER PRIMARY KEY survive, also when
+  // "rowid" itself is a column name.
+  EXPECT_EQ(QueryAll(*back, "SELECT rowid, v FROM plain ORDER BY rowid"),
+            QueryAll(*conn, "SELECT rowid, v FROM plain ORDER BY rowid"));
+  EXPECT_EQ(QueryAll(*back, "SELECT oid, \"a b\", rowid, _rowid_ FROM \"wïth spâce 😀\" ORDER BY oid"),
+            QueryAll(*conn, "SELECT oid, \"a b\", rowid, _rowid_ FROM \"wïth spâce 😀\" ORDER BY oid"));
+  EXPECT_EQ(Scalar(*back, "SELECT \"oid\" FROM all_shadowed"), "3");
+}
+
+TEST(SqliteData, AutoincrementPositionsUserVersionAndStatisticsArePreserved) {
+  ScratchDatabase db("sqlite");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->ExecuteScript(R"sql(
+    CREATE TABLE a (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT);
+    CREATE TABLE "b ""q" (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT);
+    CREATE INDEX a_v ON a (v);
+    INSERT INTO a (v) VALUES ('1'), ('2'), ('3');
+    DELETE FROM a WHERE id > 1;
+    INSERT INTO "b ""q" (id, v) VALUES (41, 'x');
+    UPDATE sqlite_sequence SET seq = 1000 WHERE name = 'b "q';
+    PRAGMA user_version = 42;
+    PRAGMA application_id = 1234567;
+    ANALYZE;
+  )sql")
+                  .ok());
+  Taken taken;
+  auto restored = RoundTrip(*conn, &taken);
+  auto back = restored->Connect();
+  ASSERT_TRUE(back);
+  EXPECT_EQ(QueryAll(*back, "SELECT name, seq FROM sqlite_sequence ORDER BY name"),
+            QueryAll(*conn, "SELECT name, seq FROM sqlite_sequence ORDER BY name"));
+  ASSERT_TRUE(back->Execute("INSERT INTO a (v) VALUES ('next')").ok());
+  EXPECT_EQ(Scalar(*back, "SELECT max(id) FROM a"), "4") << "AUTOINCREMENT must not reuse ids 2 and 3";
+  EXPECT_EQ(Scalar(*back, "PRAGMA user_version"), "42");
+  EXPECT_EQ(Scalar(*back, "PRAGMA application_id"), "1234567");
+  EXPECT_EQ(QueryAll(*back, "SELECT tbl, idx, stat FROM sqlite_stat1 ORDER BY tbl, idx"),
+            QueryAll(*conn, "SELECT tbl, idx, stat FROM sqlite_stat1 ORDER BY tbl, idx"));
+  // The script is split where the data goes: no index before the rows.
+  EXPECT_EQ(taken.script.pre_data.find("CREATE INDEX"), std::string::npos) << taken.script.pre_data;
+  EXPECT_NE(taken.script.post_data.find("CREATE INDEX"), std::string::npos) << taken.script.post_data;
+}
+
+TEST(SqliteData, TriggersDoNotFireDuringTheLoadAndGeneratedColumnsAreRecomputed) {
+  ScratchDatabase db("sqlite");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->ExecuteScript(R"sql(
+    CREATE TABLE t (id INTEGER PRIMARY KEY, a INT, twice INT GENERATED ALWAYS AS (a * 2) VIRTUAL,
+                    label TEXT AS ('#' || a) STORED, b TEXT);
+    CREATE TABLE log (n INTEGER PRIMARY KEY, what TEXT);
+    CREATE TRIGGER t_ins AFTER INSERT ON t BEGIN INSERT INTO log (what) VALUES ('insert ' || new.id); END;
+    CREATE VIEW v AS SELECT id, twice FROM t;
+    CREATE TRIGGER v_ins INSTEAD OF INSERT ON v BEGIN INSERT INTO t (id, a) VALUES (new.id, new.twice / 2); END;
+    INSERT INTO t (id, a, b) VALUES (1, 10, 'x'), (2, 20, 'y');
+    INSERT INTO v (id, twice) VALUES (3, 60);
+  )sql")
+                  .ok());
+  ASSERT_EQ(Scalar(*conn, "SELECT count(*) FROM log"), "3");
+  Taken taken;
+  auto restored = RoundTrip(*conn, &taken);
+  const DataTable* t = FindTable(taken.tables, "t");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->columns, (std::vector<std::string>{"id", "a", "b"})) << "generated columns are not dumped";
+  auto back = restored->Connect();
+  ASSERT_TRUE(back);
+  EXPECT_EQ(QueryAll(*back, "SELECT * FROM log ORDER BY n"), QueryAll(*conn, "SELECT * FROM log ORDER BY n"))
+      << "the load fired the trigger";
+  EXPECT_EQ(QueryAll(*back, "SELECT id, twice, label FROM t ORDER BY id"),
+            QueryAll(*conn, "SELECT id, twice, label FROM t ORDER BY id"));
+  // The triggers work after the restore.
+  ASSERT_TRUE(back->Execute("INSERT INTO v (id, twice) VALUES (4, 8)").ok());
+  EXPECT_EQ(Scalar(*back, "SELECT count(*) FROM log"), "4");
+}
+
+TEST(SqliteData, WithoutRowidStrictAndPageSizeRoundTrip) {
+  ScratchDatabase db("sqlite");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->ExecuteScript(R"sql(
+    PRAGMA page_size = 8192;
+    CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID;
+    CREATE TABLE kk (a INT, b TEXT, c REAL, PRIMARY KEY (b DESC, a)) WITHOUT ROWID, STRICT;
+    CREATE TABLE desc_pk (id INTEGER PRIMARY KEY DESC, v TEXT);
+    INSERT INTO kv VALUES ('b', X'01'), ('a', NULL), ('', X'');
+    INSERT INTO kk VALUES (1, 'x', 1.5), (2, 'x', NULL), (1, 'y', -0.0);
+    INSERT INTO desc_pk VALUES (5, 'five'), (1, 'one');
+  )sql")
+                  .ok());
+  Taken taken;
+  auto restored = RoundTrip(*conn, &taken);
+  for (const DataTable& t : taken.tables) {
+    // Only a true rowid alias splits; INTEGER PRIMARY KEY DESC is none.
+    EXPECT_TRUE(t.split_column.empty()) << t.name;
+  }
+  auto back = restored->Connect();
+  ASSERT_TRUE(back);
+  EXPECT_EQ(Scalar(*back, "PRAGMA page_size"), "8192");
+  EXPECT_EQ(QueryAll(*back, "SELECT rowid, * FROM desc_pk ORDER BY id"),
+            QueryAll(*conn, "SELECT rowid, * FROM desc_pk ORDER BY id"));
+}
+
+TEST(SqliteData, Utf16DatabasesKeepTheirEncodingAndText) {
+  ScratchDatabase db("sqlite");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(
+      conn->ExecuteScript("PRAGMA encoding = 'UTF-16le';"
+                          "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, b BLOB);"
+                          "INSERT INTO t VALUES (1, 'caf\xc3\xa9 \xf0\x9f\x98\x80', X'00d8'), (2, '', NULL);")
+          .ok());
+  ASSERT_EQ(Scalar(*conn, "PRAGMA encoding"), "UTF-16le");
+  auto restored = RoundTrip(*conn);
+  auto back = restored->Connect();
+  ASSERT_TRUE(back);
+  EXPECT_EQ(Scalar(*back, "PRAGMA encoding"), "UTF-16le");
+  EXPECT_EQ(QueryAll(*back, "SELECT id, hex(v), hex(b) FROM t ORDER BY id"),
+            QueryAll(*conn, "SELECT id, hex(v), hex(b) FROM t ORDER BY id"));
+}
+
+TEST(SqliteData, Fts5AndRtreeVirtualTablesRoundTripThroughTheirStorageTables) {
+  ScratchDatabase db("sqlite");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->ExecuteScript(R"sql(
+    CREATE VIRTUAL TABLE docs USING fts5(title, body);
+    INSERT INTO docs (rowid, title, body) VALUES (3, 'cutover', 'verified snapshots of databases'),
+                                                 (9, 'drift', 'schema drift between databases');
+    CREATE VIRTUAL TABLE box USING rtree(id, minx, maxx);
+    INSERT INTO box VALUES (1, 0, 10), (2, 5, 15);
+    CREATE TABLE plain (id INTEGER PRIMARY KEY);
+  )sql")
+                  .ok());
+  Taken taken;
+  auto restored = RoundTrip(*conn, &taken);
+  std::set<std::string> names;
+  for (const auto& t : taken.tables) names.insert(t.name);
+  EXPECT_EQ(names.count("docs"), 0u) << "the virtual table itself is not a data table";
+  EXPECT_EQ(names.count("docs_data"), 1u);
+  EXPECT_EQ(names.count("box_node"), 1u);
+  auto back = restored->Connect();
+  ASSERT_TRUE(back);
+  EXPECT_EQ(QueryAll(*back, "SELECT rowid, title FROM docs WHERE docs MATCH 'databases' ORDER BY rowid"),
+            (Rows{{{CellType::kInteger, "3"}, {CellType::kText, "cutover"}},
+                  {{CellType::kInteger, "9"}, {CellType::kText, "drift"}}}));
+  EXPECT_EQ(Scalar(*back, "SELECT group_concat(id) FROM box WHERE maxx >= 12"), "2");
+  ASSERT_TRUE(back->Execute("INSERT INTO docs (title, body) VALUES ('new', 'more databases')").ok());
+  EXPECT_EQ(Scalar(*back, "SELECT count(*) FROM docs WHERE docs MATCH 'databases'"), "3");
+  auto check = back->Execute("INSERT INTO docs (docs) VALUES ('integrity-check')");
+  EXPECT_TRUE(check.ok()) << "FTS5's own integrity check: " << check.status().ToString();
+}
+
+TEST(SqliteData, VirtualTableOfAMissingModuleIsUnsupportedNamingIt) {
+  ScratchDatabase db("sqlite");
+  {
+    auto conn = db.Connect();
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(conn->ExecuteScript("CREATE TABLE a(x); PRAGMA writable_schema = ON;"
+                                    "INSERT INTO sqlite_schema VALUES ('table', 'zz', 'zz', 0, "
+                                    "'CREATE VIRTUAL TABLE zz USING nosuchmodule(a, b)');"
+                                    "PRAGMA writable_schema = OFF;")
+                    .ok());
+  }
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  auto tables = conn->ListDataTables();
+  ASSERT_FALSE(tables.ok());
+  EXPECT_EQ(tables.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(tables.status().message().find("\"zz\""), std::string::npos) << tables.status().message();
+  EXPECT_NE(tables.status().message().find("nosuchmodule"), std::string::npos) << tables.status().message();
+  EXPECT_EQ(conn->DumpSchemaScript().status().code(), StatusCode::kUnsupported);
+}
+
+TEST(SqliteData, ShopFixtureRoundTrips) {
+  ScratchDatabase db("sqlite");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(
+      conn->ExecuteScript(testing::ReadFileOrDie(testing::SourceDir() + "/fixtures/sqlite/shop.sql")).ok());
+  RoundTrip(*conn);
+}
+
+TEST(SqliteData, ImportLoadsChildrenBeforeParentsAndLeavesForeignKeysOn) {
+  ScratchDatabase db("sqlite");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->ExecuteScript("CREATE TABLE p (id INTEGER PRIMARY KEY);"
+                                  "CREATE TABLE c (id INTEGER PRIMARY KEY, p INT REFERENCES p (id));"
+                                  "INSERT INTO p VALUES (1); INSERT INTO c VALUES (10, 1);")
+                  .ok());
+  Taken s = TakeSnapshot(*conn);
+  ScratchDatabase target("sqlite");
+  auto into = target.Connect();
+  ASSERT_TRUE(into);
+  ASSERT_TRUE(into->ExecuteScript(s.script.pre_data).ok());
+  const DataTable* c = FindTable(s.tables, "c");
+  const DataTable* p = FindTable(s.tables, "p");
+  ASSERT_TRUE(c && p);
+  auto n = ImportAll(*into, *c, {s.rows["c"].begin(), s.rows["c"].end()});
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(Scalar(*into, "PRAGMA foreign_keys"), "1") << "foreign keys stay on for the session's other work";
+  std::string checks;
+  auto problems = into->CheckIntegrity(&checks);
+  ASSERT_TRUE(problems.ok());
+  ASSERT_EQ(problems->size(), 1u) << "the orphan is reported until its parent is loaded";
+  EXPECT_NE((*problems)[0].find("foreign_key_check"), std::string::npos) << (*problems)[0];
+  EXPECT_NE((*problems)[0].find("\"c\""), std::string::npos) << (*problems)[0];
+  ASSERT_TRUE(ImportAll(*into, *p, {s.rows["p"].begin(), s.rows["p"].end()}).ok());
+  problems = into->CheckIntegrity(&checks);
+  ASSERT_TRUE(problems.ok());
+  EXPECT_TRUE(problems->empty()) << Join(*problems, "\n");
+  EXPECT_NE(checks.find("integrity_check"), std::string::npos) << checks;
+  EXPECT_NE(checks.find("foreign_key_check (1 foreign keys)"), std::string::npos) << checks;
+}
+
+TEST(SqliteData, DamagedRecordsAreRejectedNamingTableAndRowAndNothingIsLoaded) {
+  ScratchDatabase db("sqlite");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(
+      conn->ExecuteScript("CREATE TABLE \"t x\" (id INTEGER PRIMARY KEY, v TEXT);"
+                          "CREATE TABLE r (v TEXT);"
+                          "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 2500) "
+                          "INSERT INTO \"t x\" SELECT n, 'value ' || n FROM g;")
+          .ok());
+  auto tables = conn->ListDataTables();
+  ASSERT_TRUE(tables.ok());
+  const DataTable* t = FindTable(*tables, "t x");
+  const DataTable* r = FindTable(*tables, "r");
+  ASSERT_TRUE(t && r);
+  auto exported = ExportAll(*conn, *t);
+  std::vector<std::string> good(exported.begin(), exported.end());
+  ASSERT_TRUE(conn->Execute("DELETE FROM \"t x\"").ok());
+
+  const std::string valid = good[0];
+  struct Bad {
+    std::string record;
+    std::string needle;
+  };
+  for (const Bad& b : {Bad{valid.substr(0, valid.size() - 2), "truncated"},
+                       Bad{valid + "x", "unexpected bytes"}, Bad{"garbage", "header"}, Bad{"", "empty"},
+                       Bad{std::string("\xC2\x01\x02", 3) + valid.substr(1), "carries a rowid"}}) {
+    std::vector<std::string> records = good;
+    records[2001] = b.record;  // in the third batch of 1000: two were already inserted
+    auto n = ImportAll(*conn, *t, records);
+    ASSERT_FALSE(n.ok());
+    EXPECT_EQ(n.status().code(), StatusCode::kInvalidInput) << n.status().ToString();
+    EXPECT_NE(n.status().message().find("\"t x\""), std::string::npos) << n.status().message();
+    EXPECT_NE(n.status().message().find("record 2002"), std::string::npos) << n.status().message();
+    EXPECT_NE(n.status().message().find(b.needle), std::string::npos) << n.status().message();
+    EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM \"t x\""), "0") << "a failed import must load nothing";
+  }
+  // A record of a table with a rowid but no alias, loaded into one with.
+  ASSERT_TRUE(conn->Execute("INSERT INTO r VALUES ('x')").ok());
+  auto r_rows = ExportAll(*conn, *r);
+  auto wrong = ImportAll(*conn, *t, {r_rows.begin(), r_rows.end()});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("rowid"), std::string::npos) << wrong.status().message();
+  // A constraint violation is the engine's error, also naming the row.
+  auto dup = ImportAll(*conn, *t, {good[0], good[1], good[0]});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.status().message().find("record 3"), std::string::npos) << dup.status().message();
+  EXPECT_NE(dup.status().message().find("UNIQUE"), std::string::npos) << dup.status().message();
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM \"t x\""), "0");
+  // The source's own error stops the import, also rolled back.
+  int calls = 0;
+  std::vector<std::string_view> one{good[0]};
+  auto failing = conn->ImportRows(*t, [&]() -> Result<std::span<const std::string_view>> {
+    if (++calls == 1) return std::span<const std::string_view>(one);
+    return Status::CheckFailed("chunk 7 is damaged");
+  });
+  ASSERT_FALSE(failing.ok());
+  EXPECT_EQ(failing.status().code(), StatusCode::kCheckFailed);
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM \"t x\""), "0");
+  // And the connection is usable: the good records load.
+  auto n = ImportAll(*conn, *t, good);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 2500);
+  // A table that does not exist is named.
+  DataTable missing = *t;
+  missing.name = "no such";
+  auto nf = ImportAll(*conn, missing, good);
+  EXPECT_EQ(nf.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(nf.status().message().find("\"no such\""), std::string::npos) << nf.status().message();
+}
+
+TEST(SqliteData, ExportRefusesBadColumnsAndPredicatesThatAddStatements) {
+  ScratchDatabase db("sqlite");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(
+      conn->ExecuteScript("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a'), "
+                          "(2, 'b'), (3, 'c');")
+          .ok());
+  auto tables = conn->ListDataTables();
+  ASSERT_TRUE(tables.ok() && tables->size() == 1u);
+  DataTable t = (*tables)[0];
+  EXPECT_EQ(ExportAll(*conn, t, "\"id\" >= 2 AND \"id\" < 3").size(), 1u);
+  auto noop = [](std::string_view) { return Status::Ok(); };
+  // A double-quoted name that is no column is an error, not the string "nope".
+  DataTable bad = t;
+  bad.columns.push_back("nope");
+  Status st = conn->ExportRows(bad, "", noop);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("nope"), std::string::npos) << st.message();
+  st = conn->ExportRows(t, "1); DELETE FROM t; SELECT (1", noop);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), StatusCode::kInvalidInput) << st.ToString();
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM t"), "3");
+  // The callback's error stops the export.
+  int seen = 0;
+  st = conn->ExportRows(
+      t, "", [&](std::string_view) { return ++seen == 2 ? Status::Io("disk full") : Status::Ok(); });
+  EXPECT_EQ(st.code(), StatusCode::kIo);
+  EXPECT_EQ(seen, 2);
+  // Usage is still the user's setting afterwards: DQS in user SQL unchanged.
+  EXPECT_EQ(Scalar(*conn, "SELECT \"not a column\""), "not a column");
+}
+
+// A second connection commits while a snapshot is open; the snapshot must
+// not see it. `wal`: WAL mode (the writer commits), else a rollback journal
+// (the writer cannot commit until the snapshot ends).
+void SnapshotIsolation(bool wal) {
+  ScratchDatabase db("sqlite");
+  db.Exec(std::string(wal ? "PRAGMA journal_mode = WAL;" : "PRAGMA journal_mode = DELETE;") +
+          "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);"
+          "INSERT INTO t VALUES (1, 'a'), (2, 'b');");
+  auto reader = db.Connect();
+  auto writer = Open(FileUri(db.uri().database(), "?busy_timeout=300"));
+  ASSERT_TRUE(reader && writer);
+  auto point = reader->BeginSnapshot(SnapshotOptions{});
+  ASSERT_TRUE(point.ok()) << point.status().ToString();
+  EXPECT_FALSE(reader->SupportsSharedSnapshot());
+  EXPECT_EQ(reader->JoinSnapshot(*point).code(), StatusCode::kUnsupported);
+  EXPECT_EQ(point->position.at("journal_mode"), wal ? "wal" : "delete");
+  EXPECT_FALSE(point->position.at("schema_version").empty());
+  EXPECT_EQ(point->position.count("file_change_counter"), wal ? 0u : 1u);
+  auto tables = reader->ListDataTables();
+  ASSERT_TRUE(tables.ok());
+  const DataTable t = (*tables)[0];
+
+  auto start = Clock::now();
+  auto ins = writer->Execute("INSERT INTO t VALUES (3, 'c')");
+  auto upd = writer->Execute("UPDATE t SET v = 'changed'");
+  auto ddl = writer->Execute("CREATE TABLE later (x)");
+  if (wal) {
+    EXPECT_TRUE(ins.ok() && upd.ok() && ddl.ok()) << ins.status().ToString();
+  } else {
+    // The writer waits its busy timeout and fails; it does not corrupt the
+    // snapshot or wait forever.
+    ASSERT_FALSE(ins.ok());
+    EXPECT_EQ(ins.status().code(), StatusCode::kLockTimeout) << ins.status().ToString();
+    EXPECT_FALSE(upd.ok());
+    EXPECT_FALSE(ddl.ok());
+    EXPECT_LT(ElapsedMs(start), 5000);
+  }
+  EXPECT_EQ(ExportAll(*reader, t).size(), 2u) << "the snapshot saw a later commit";
+  std::multiset<std::string> values;
+  ASSERT_TRUE(reader
+                  ->Query("SELECT v FROM t",
+                          [&](RowView row) {
+                            values.emplace(row[0].data);
+                            return Status::Ok();
+                          })
+                  .ok());
+  EXPECT_EQ(values, (std::multiset<std::string>{"a", "b"}));
+  auto still = reader->ListDataTables();
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->size(), 1u) << "the snapshot saw a later CREATE TABLE";
+  auto model = reader->ReadSchema();
+  ASSERT_TRUE(model.ok());
+  EXPECT_EQ(model->Find(ObjectKind::kTable, "", "", "later"), nullptr);
+  ASSERT_TRUE(reader->EndSnapshot().ok());
+  ASSERT_TRUE(reader->EndSnapshot().ok()) << "ending twice is harmless";
+  if (!wal) {
+    ASSERT_TRUE(writer->Execute("INSERT INTO t VALUES (3, 'c')").ok());
+  }
+  EXPECT_EQ(ExportAll(*reader, t).size(), 3u);
+  // The counter moved with the commit.
+  if (!wal) {
+    auto again = reader->BeginSnapshot(SnapshotOptions{});
+    ASSERT_TRUE(again.ok());
+    EXPECT_NE(again->position.at("file_change_counter"), point->position.at("file_change_counter"));
+    ASSERT_TRUE(reader->EndSnapshot().ok());
+  }
+}
+
+TEST(SqliteData, SnapshotHidesLaterCommitsInWalMode) {
+  SnapshotIsolation(true);
+}
+
+TEST(SqliteData, SnapshotHidesLaterCommitsWithARollbackJournal) {
+  SnapshotIsolation(false);
+}
+
+TEST(SqliteData, BeginSnapshotWaitsAtMostTheLockTimeout) {
+  ScratchDatabase db("sqlite");
+  db.Exec("PRAGMA journal_mode = DELETE; CREATE TABLE t (a); INSERT INTO t VALUES (1);");
+  auto holder = db.Connect();
+  auto reader = db.Connect();
+  ASSERT_TRUE(holder && reader);
+  ASSERT_TRUE(holder->Execute("BEGIN EXCLUSIVE").ok());
+  SnapshotOptions opts;
+  opts.lock_timeout = std::chrono::milliseconds(250);
+  auto start = Clock::now();
+  auto point = reader->BeginSnapshot(opts);
+  const long took = ElapsedMs(start);
+  ASSERT_FALSE(point.ok());
+  EXPECT_EQ(point.status().code(), StatusCode::kLockTimeout) << point.status().ToString();
+  EXPECT_NE(point.status().message().find("250 ms"), std::string::npos) << point.status().message();
+  EXPECT_GE(took, 200);
+  EXPECT_LT(took, 3000);
+  // Nothing stays open, and the connection's own busy timeout is back.
+  ASSERT_TRUE(holder->Rollback().ok());
+  auto ok = reader->BeginSnapshot(opts);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(reader->BeginSnapshot(opts).status().code(), StatusCode::kInvalidInput) << "a snapshot is open";
+  ASSERT_TRUE(reader->EndSnapshot().ok());
+}
+
+TEST(SqliteData, IsEmptyDatabase) {
+  ScratchDatabase db("sqlite");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  auto empty = [&] {
+    auto r = conn->IsEmptyDatabase();
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() && *r;
+  };
+  EXPECT_TRUE(empty());
+  ASSERT_TRUE(conn->Execute("CREATE TABLE a (id INTEGER PRIMARY KEY AUTOINCREMENT)").ok());
+  EXPECT_FALSE(empty());
+  ASSERT_TRUE(conn->Execute("DROP TABLE a").ok());
+  EXPECT_TRUE(empty()) << "sqlite_sequence, left behind, is SQLite's own";
+  ASSERT_TRUE(conn->Execute("CREATE VIEW v AS SELECT 1").ok());
+  EXPECT_FALSE(empty());
+  ASSERT_TRUE(conn->Execute("DROP VIEW v").ok());
+  ASSERT_TRUE(conn->Execute("PRAGMA user_version = 3").ok());
+  EXPECT_TRUE(empty());
+}
+
+TEST(SqliteData, CheckIntegrityFindsADamagedIndex) {
+  TempDir dir;
+  const std::string path = dir.path("damaged.db");
+  {
+    WriteFile(path, "");
+    auto conn = Open(FileUri(path));
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(
+        conn->ExecuteScript("PRAGMA journal_mode = DELETE;"
+                            "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);"
+                            "CREATE INDEX t_v ON t (v);"
+                            "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 5000) "
+                            "INSERT INTO t SELECT n, printf('value %08d', n) FROM g;")
+            .ok());
+    std::string checks;
+    auto healthy = conn->CheckIntegrity(&checks);
+    ASSERT_TRUE(healthy.ok()) << healthy.status().ToString();
+    EXPECT_TRUE(healthy->empty()) << Join(*healthy, "\n");
+    EXPECT_NE(checks.find("PRAGMA integrity_check (1 tables, 1 indexes)"), std::string::npos) << checks;
+    EXPECT_NE(checks.find("foreign_key_check"), std::string::npos) << checks;
+    EXPECT_EQ(Scalar(*conn, "PRAGMA cache_size"), "-2000") << "the check's bigger page cache must not stay";
+  }
+  // Flip bytes in a leaf page of the index, in a copy.
+  const std::string copy = dir.path("damaged-copy.db");
+  fs::copy_file(path, copy);
+  int leaf = 0;
+  {
+    auto conn = Open(FileUri(path));
+    ASSERT_TRUE(conn);
+    // The index's pages: its root, then a page it points to.
+    const int root = std::stoi(Scalar(*conn, "SELECT rootpage FROM sqlite_schema WHERE name = 't_v'"));
+    std::string bytes = testing::ReadFileOrDie(path);
+    const size_t page = 4096;
+    const size_t off = static_cast<size_t>(root - 1) * page;
+    ASSERT_LT(off + page, bytes.size());
+    // An interior b-tree page (0x02) has a right-most child pointer at 8.
+    ASSERT_EQ(static_cast<unsigned char>(bytes[off]), 0x02) << "expected an interior index page";
+    leaf = (static_cast<unsigned char>(bytes[off + 8]) << 24) |
+           (static_cast<unsigned char>(bytes[off + 9]) << 16) |
+           (static_cast<unsigned char>(bytes[off + 10]) << 8) | static_cast<unsigned char>(bytes[off + 11]);
+  }
+  ASSERT_GT(leaf, 1);
+  {
+    std::fstream f(copy, std::ios::in | std::ios::out | std::ios::binary);
+    // Damage cell contents near the end of the leaf page (the keys).
+    for (int i = 0; i < 64; ++i) {
+      f.seekp(static_cast<std::streamoff>(leaf) * 4096 - 200 + i * 2);
+      f.put(static_cast<char>(0x5a));
+    }
+    ASSERT_TRUE(f.good());
+  }
+  auto conn = Open(FileUri(copy));
+  ASSERT_TRUE(conn);
+  std::string checks;
+  auto problems = conn->CheckIntegrity(&checks);
+  ASSERT_TRUE(problems.ok()) << problems.status().ToString();
+  ASSERT_FALSE(problems->empty()) << "the damaged index went unnoticed";
+  SCOPED_TRACE(Join(*problems, "\n"));
+  EXPECT_NE((*problems)[0].find("integrity_check"), std::string::npos);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // cutover drift TARGET --against X: the live schema compared with an expected one.
 //
-// X is resolved in this order: "history" and "snapshot:..." (not yet
-// available), a connection URI or config target name, a file: a saved
+// X is resolved in this order: "history" (not yet available),
+// "snapshot:ID|latest" (the schema model recorded in a snapshot's manifest),
+// a connection URI or config target name, a file: a saved
 // `schema --json` document when it starts with '{', else a DDL script applied
 // to a scratch database.
 #include <spdlog/spdlog.h>
@@ -16,6 +17,7 @@
 #include "schema/drift.h"
 #include "schema/schema_json.h"
 #include "schema/scratch_schema.h"
+#include "snapshot/restore.h"
 
 namespace cutover::cli {
 namespace fs = std::filesystem;
@@ -24,26 +26,6 @@ namespace {
 struct ExpectedSchema {
   SchemaModel model;
   std::string source;  // redacted URI or path
-};
-
-// A private temporary directory removed on destruction: the default SQLite
-// scratch "server".
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "cutover-scratch-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
 };
 
 Result<std::string> ReadTextFile(const std::string& path) {
@@ -66,9 +48,17 @@ Result<ExpectedSchema> LoadExpected(CommandContext& ctx, const DriftArgs& args,
         "does not have yet; compare against a URI, a schema JSON file or a DDL file");
   }
   if (StartsWith(x, "snapshot:")) {
-    return Status::Unsupported(
-        "--against snapshot:... needs the snapshot repository, which this version of "
-        "cutover does not have yet; compare against a URI, a schema JSON file or a DDL file");
+    auto repo = ctx.OpenRepository();
+    if (!repo.ok()) return repo.status();
+    auto id = repo->Resolve(x.substr(std::string_view("snapshot:").size()));
+    if (!id.ok()) return id.status();
+    auto manifest = repo->LoadManifest(*id);
+    if (!manifest.ok()) return manifest.status();
+    auto text = snapshot::ReadSchemaFile(*repo, *manifest, manifest->model);
+    if (!text.ok()) return text.status().WithContext("snapshot " + *id);
+    auto model = SchemaFromJson(*text, "snapshot " + *id);
+    if (!model.ok()) return model.status();
+    return ExpectedSchema{std::move(*model), "snapshot " + *id + " (" + manifest->started_at + ")"};
   }
   std::error_code ec;
   const bool is_file = fs::is_regular_file(x, ec);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/context.h"
+#include "snapshot/manifest.h"
 
 namespace cutover::cli {
 
@@ -26,5 +27,62 @@ struct DriftArgs {
   bool ignore_column_order = false;
 };
 int RunDrift(CommandContext& ctx, const DriftArgs& args);
+
+// ---- Snapshots (cmd_snapshot.cc, cmd_verify.cc, cmd_restore.cc) ----
+struct SnapshotArgs {
+  std::string target;
+  int jobs = 2;
+  int compression_level = 3;
+  bool lock_nontransactional = false;
+  std::string lock_timeout = "10s";
+};
+int RunSnapshot(CommandContext& ctx, const SnapshotArgs& args);
+int RunSnapshots(CommandContext& ctx);
+
+struct PruneArgs {
+  std::optional<int> keep_last;
+  std::optional<std::string> keep_within;
+  bool dry_run = false;
+};
+int RunPrune(CommandContext& ctx, const PruneArgs& args);
+
+struct VerifyArgs {
+  std::string snapshot;
+  bool deep = false;
+  int jobs = 2;
+};
+int RunVerify(CommandContext& ctx, const VerifyArgs& args);
+
+struct RestoreArgs {
+  std::string snapshot;
+  std::string into;
+  int jobs = 2;
+};
+int RunRestore(CommandContext& ctx, const RestoreArgs& args);
+
+struct RestoreTestArgs {
+  std::optional<std::string> snapshot;
+  std::optional<std::string> target;
+  std::optional<std::string> scratch;
+  int jobs = 2;
+  bool keep = false;
+  std::vector<std::string> checks;
+  std::optional<std::string> metrics_file;
+};
+int RunRestoreTest(CommandContext& ctx, const RestoreTestArgs& args);
+
+// ---- Migrations (cmd_lint.cc) ----
+struct LintArgs {
+  std::string plan;
+  std::optional<std::string> engine;
+  std::optional<std::string> target;
+  std::optional<std::string> from;
+  std::optional<std::string> junit;
+  std::optional<std::string> scratch;  // not available yet: refused with a message
+};
+int RunLint(CommandContext& ctx, const LintArgs& args);
+
+// The catalog row for a committed snapshot.
+SnapshotRecord SnapshotRecordFor(const snapshot::Manifest& manifest, const std::string& checksum);
 
 }  // namespace cutover::cli

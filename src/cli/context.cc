@@ -3,12 +3,24 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "base/uri.h"
 
 namespace cutover::cli {
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "cutover-scratch-XXXXXX").string();
+  if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+}
 
 void SetUpLogging(const GlobalOptions& options) {
   auto logger = spdlog::stderr_color_mt("cutover");
@@ -39,6 +51,28 @@ Status CommandContext::Init() {
   return Status::Ok();
 }
 
+Result<CommandContext::Target> CommandContext::ResolveTarget(const std::string& target) {
+  auto uri_text = ResolveTargetUri(config_, target);
+  if (!uri_text.ok()) return uri_text.status();
+  auto resolved = ResolveUri(*uri_text, "TARGET");
+  if (!resolved.ok()) return resolved.status();
+  if (config_.targets.count(target)) resolved->label = target;
+  return resolved;
+}
+
+Result<CommandContext::Target> CommandContext::ResolveUri(const std::string& uri_text,
+                                                          const std::string& what) {
+  auto uri = ConnectionUri::Parse(uri_text);
+  if (!uri.ok()) return uri.status().WithContext(what);
+  auto driver = loader_->ForUri(*uri);
+  if (!driver.ok()) return driver.status();
+  Target t;
+  t.label = uri->Redacted();
+  t.uri = *uri;
+  t.driver = *driver;
+  return t;
+}
+
 Result<std::unique_ptr<Connection>> CommandContext::ConnectTarget(const std::string& target) {
   auto uri_text = ResolveTargetUri(config_, target);
   if (!uri_text.ok()) return uri_text.status();
@@ -48,6 +82,22 @@ Result<std::unique_ptr<Connection>> CommandContext::ConnectTarget(const std::str
   if (!driver.ok()) return driver.status();
   spdlog::debug("connecting to {}", uri->Redacted());
   return (*driver)->Connect(*uri);
+}
+
+Result<snapshot::Repository> CommandContext::OpenRepository() {
+  if (!config_.repository || config_.repository->empty()) {
+    return Status::InvalidInput(
+        "no snapshot repository: pass --repo DIR or set [repository] path in cutover.toml");
+  }
+  return snapshot::Repository::Open(*config_.repository);
+}
+
+Result<std::unique_ptr<Catalog>> CommandContext::OpenCatalog(const snapshot::Repository& repo) {
+  return Catalog::Open(*loader_, repo.root());
+}
+
+Progress::Mode CommandContext::progress_mode() const {
+  return Progress::ModeFor(options_.no_progress, options_.quiet, options_.json);
 }
 
 int CommandContext::Fail(const Status& status) const {

@@ -12,9 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "base/progress.h"
 #include "base/status.h"
+#include "catalog/catalog.h"
 #include "config/config.h"
 #include "driver/loader.h"
+#include "snapshot/repository.h"
 
 namespace cutover::cli {
 
@@ -40,8 +43,25 @@ class CommandContext {
   DriverLoader& loader() { return *loader_; }
   bool json() const { return options_.json; }
 
+  // TARGET (URI or config name) resolved to its URI and loaded driver.
+  // `label` is the config name, or the redacted URI.
+  struct Target {
+    std::string label;
+    ConnectionUri uri;
+    Driver* driver = nullptr;
+  };
+  Result<Target> ResolveTarget(const std::string& target);
+  // A URI argument (no config lookup) with its driver.
+  Result<Target> ResolveUri(const std::string& uri_text, const std::string& what);
+
   // Resolves TARGET (URI or config name), loads its driver and connects.
   Result<std::unique_ptr<Connection>> ConnectTarget(const std::string& target);
+
+  // The repository (--repo, else [repository] path) and its catalog.
+  Result<snapshot::Repository> OpenRepository();
+  Result<std::unique_ptr<Catalog>> OpenCatalog(const snapshot::Repository& repo);
+  // How progress is shown on stderr for this run.
+  Progress::Mode progress_mode() const;
 
   // Prints the error (stderr, and stdout in --json mode); returns its exit code.
   int Fail(const Status& status) const;
@@ -50,6 +70,20 @@ class CommandContext {
   GlobalOptions options_;
   Config config_;
   std::unique_ptr<DriverLoader> loader_;
+};
+
+// A private temporary directory removed on destruction: the default SQLite
+// scratch "server". path() is empty when it could not be created.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
 };
 
 void SetUpLogging(const GlobalOptions& options);

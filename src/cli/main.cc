@@ -46,6 +46,64 @@ int main(int argc, char** argv) {
   drift->add_flag("--ignore-column-order", drift_args.ignore_column_order,
                   "Report column order differences without counting them as drift");
 
+  SnapshotArgs snapshot_args;
+  auto* snapshot = app.add_subcommand("snapshot", "Take a consistent, checksummed, compressed snapshot");
+  snapshot->add_option("TARGET", snapshot_args.target, "Connection URI or target name")->required();
+  snapshot->add_option("-j,--jobs", snapshot_args.jobs, "Parallel reader connections (default 2)");
+  snapshot->add_option("--compress-level", snapshot_args.compression_level, "zstd level 1-19 (default 3)");
+  snapshot->add_flag("--lock-nontransactional", snapshot_args.lock_nontransactional,
+                     "MySQL/MariaDB: read non-transactional tables (MyISAM, Aria) under a read lock");
+  snapshot->add_option("--lock-timeout", snapshot_args.lock_timeout,
+                       "How long to wait for the locks a snapshot needs (default 10s)");
+
+  auto* snapshots =
+      app.add_subcommand("snapshots", "List snapshots with their last verification and restore test");
+
+  PruneArgs prune_args;
+  auto* prune = app.add_subcommand("prune", "Delete old snapshots (never the newest restore-tested one)");
+  prune->add_option("--keep-last", prune_args.keep_last, "Keep the newest N snapshots");
+  prune->add_option("--keep-within", prune_args.keep_within,
+                    "Keep snapshots younger than DURATION (30d, 12h)");
+  prune->add_flag("--dry-run", prune_args.dry_run, "Say what would be deleted, delete nothing");
+
+  VerifyArgs verify_args;
+  auto* verify = app.add_subcommand("verify", "Check a snapshot's files against its manifest (no database)");
+  verify->add_option("SNAPSHOT", verify_args.snapshot, "Snapshot id, unique prefix or 'latest'")->required();
+  verify->add_flag("--deep", verify_args.deep, "Also decompress and recount rows and content digests");
+  verify->add_option("-j,--jobs", verify_args.jobs, "Parallel readers (default 2)");
+
+  RestoreArgs restore_args;
+  auto* restore = app.add_subcommand("restore", "Restore a snapshot into a new, empty database");
+  restore->add_option("SNAPSHOT", restore_args.snapshot, "Snapshot id, unique prefix or 'latest'")
+      ->required();
+  restore->add_option("--into", restore_args.into, "URI (or target name) of an empty database")->required();
+  restore->add_option("-j,--jobs", restore_args.jobs, "Parallel loader connections (default 2)");
+
+  RestoreTestArgs rt_args;
+  auto* restore_test = app.add_subcommand(
+      "restore-test",
+      "Restore into a scratch database, compare with the manifest, run checks (exit 1 on mismatch)");
+  restore_test->add_option("SNAPSHOT", rt_args.snapshot, "Snapshot id, unique prefix or 'latest'");
+  restore_test->add_option("--target", rt_args.target, "Test the newest snapshot of this target");
+  restore_test->add_option("--scratch", rt_args.scratch, "Server URI where scratch databases may be created");
+  restore_test->add_option("-j,--jobs", rt_args.jobs, "Parallel connections (default 2)");
+  restore_test->add_flag("--keep", rt_args.keep, "Keep the scratch database afterwards");
+  restore_test->add_option("--check", rt_args.checks,
+                           "SQL file whose queries must return no rows (repeatable)");
+  restore_test->add_option("--metrics-file", rt_args.metrics_file, "Write Prometheus textfile metrics here");
+
+  LintArgs lint_args;
+  auto* lint = app.add_subcommand(
+      "lint", "Check a migration plan for breaking changes and dangerous locks (exit 1 on errors)");
+  lint->add_option("PLAN", lint_args.plan, "Plan directory (migration folders NNNN_name/expand.sql ...)")
+      ->required();
+  lint->add_option("--engine", lint_args.engine, "postgresql, mysql or sqlite (or give --target)");
+  lint->add_option("--target", lint_args.target,
+                   "Take the engine from this URI or config target (no connection)");
+  lint->add_option("--from", lint_args.from, "Lint only this migration and the ones after it");
+  lint->add_option("--junit", lint_args.junit, "Also write the findings as JUnit XML to FILE");
+  lint->add_option("--scratch", lint_args.scratch, "MySQL/MariaDB: ask a scratch server (not available yet)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -60,5 +118,12 @@ int main(int argc, char** argv) {
   if (*drivers) return RunDrivers(ctx);
   if (*schema) return RunSchema(ctx, schema_args);
   if (*drift) return RunDrift(ctx, drift_args);
+  if (*snapshot) return RunSnapshot(ctx, snapshot_args);
+  if (*snapshots) return RunSnapshots(ctx);
+  if (*prune) return RunPrune(ctx, prune_args);
+  if (*verify) return RunVerify(ctx, verify_args);
+  if (*restore) return RunRestore(ctx, restore_args);
+  if (*restore_test) return RunRestoreTest(ctx, rt_args);
+  if (*lint) return RunLint(ctx, lint_args);
   return 2;
 }

@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -37,7 +38,7 @@ namespace cutover {
 
 // Bumped whenever this header changes in a way that breaks binary
 // compatibility. A plugin built against another version is refused.
-inline constexpr std::uint32_t kDriverApiVersion = 1;
+inline constexpr std::uint32_t kDriverApiVersion = 2;
 
 struct DriverInfo {
   std::string name;                  // "postgresql", "mysql", "sqlite"
@@ -85,6 +86,69 @@ struct LockWait {
   std::string query;  // the waiting statement, truncated
 };
 
+// One statement of a script, as Driver::SplitScript() found it.
+struct ScriptStatement {
+  std::string text;  // the statement, without its terminator (';' or DELIMITER)
+  int line = 1;      // 1-based line of its first significant character
+};
+
+// ---- Bulk data (snapshots and restores) -----------------------------------
+//
+// A snapshot streams each table's rows as *records*: opaque byte strings in
+// the engine's own load format (PostgreSQL: one COPY text line with its
+// '\n'; MySQL/MariaDB: one LOAD DATA line, tab-separated, '\N' for NULL;
+// SQLite: a self-delimiting typed binary row). The core frames, hashes and
+// compresses records without looking inside; only the same engine's
+// ImportRows reads them back. Exporting the same rows twice, also after a
+// restore into another database of the same engine, yields the same bytes:
+// drivers pin every session setting that changes the text form (time zone,
+// date style, float digits, bytea/binary form), which is what lets a restore
+// test compare content digests computed from the live database.
+
+// A table whose rows a snapshot carries.
+struct DataTable {
+  std::string schema;  // empty for engines without schemas
+  std::string name;
+  std::vector<std::string> columns;  // dumped and loaded in this order; generated columns left out
+  // One NOT NULL integer column with a unique index (usually the primary
+  // key) that ranges can split on; empty when there is none.
+  std::string split_column;
+  std::int64_t estimated_rows = 0;  // from statistics; 0 when unknown
+  std::int64_t estimated_bytes = 0;
+};
+
+// Where a consistent snapshot was taken, as BeginSnapshot() returns it.
+struct SnapshotPoint {
+  // What JoinSnapshot() on another connection needs (PostgreSQL: the
+  // exported snapshot id). Empty when the engine needs nothing.
+  std::string token;
+  // Recorded in the manifest, e.g. {"snapshot_id", "lsn"}, {"binlog_file",
+  // "binlog_position", "gtid"}, {"data_version"}.
+  std::map<std::string, std::string> position;
+};
+
+struct SnapshotOptions {
+  // MySQL/MariaDB: tables of a non-transactional engine (MyISAM, Aria...)
+  // cannot be read consistently inside a transaction. Without this option
+  // BeginSnapshot refuses (kInvalidInput naming the tables); with it, they
+  // are read under a read lock held until ReleaseSnapshotBarrier().
+  bool lock_nontransactional_tables = false;
+  // How long to wait for the locks a snapshot needs before giving up.
+  std::chrono::milliseconds lock_timeout{10000};
+};
+
+// DDL that recreates a database, split where data loading goes in between.
+struct SchemaScript {
+  std::string pre_data;   // types, tables, sequences, functions: what loading rows needs
+  std::string post_data;  // indexes, constraints, foreign keys, triggers, views, sequence positions
+};
+
+// Called once per record; returning an error stops the export.
+using RecordCallback = std::function<Status(std::string_view record)>;
+// Supplies records to ImportRows, a batch at a time; an empty batch ends the
+// import. The views stay valid until the next call.
+using RecordBatchSource = std::function<Result<std::span<const std::string_view>>()>;
+
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -126,6 +190,60 @@ class Connection {
   // second connection to measure how long a migration blocks others.
   // kUnsupported for engines without lock visibility (SQLite).
   virtual Result<std::vector<LockWait>> LockWaits() = 0;
+
+  // ---- Snapshots: consistent reads (see docs/snapshot-format.md) ----
+  //
+  // The coordinator calls BeginSnapshot() on its connection: it starts a
+  // read-only transaction at one point in time (PostgreSQL: REPEATABLE READ
+  // READ ONLY with an exported snapshot and ACCESS SHARE locks on every
+  // table; MySQL/MariaDB: a consistent InnoDB snapshot started under a brief
+  // global read lock, binlog position recorded; SQLite: one read
+  // transaction). Each worker connection then calls JoinSnapshot() with the
+  // returned point and sees exactly the same data. Then the coordinator
+  // calls ReleaseSnapshotBarrier() (MySQL/MariaDB: releases the global read
+  // lock; no-op elsewhere). EndSnapshot() ends the read transaction on any
+  // of these connections.
+  //
+  // Engines that cannot share a snapshot between connections return false
+  // from SupportsSharedSnapshot(); the core then reads with the coordinator
+  // alone and JoinSnapshot() returns kUnsupported. Such an engine (SQLite)
+  // also takes one writer at a time, so the core restores through a single
+  // connection too.
+  virtual bool SupportsSharedSnapshot() const = 0;
+  virtual Result<SnapshotPoint> BeginSnapshot(const SnapshotOptions& options) = 0;
+  virtual Status JoinSnapshot(const SnapshotPoint& point) = 0;
+  virtual Status ReleaseSnapshotBarrier() = 0;
+  virtual Status EndSnapshot() = 0;
+
+  // Inside a snapshot: the tables whose rows are dumped (base tables of the
+  // user's schemas, in a stable order), and the DDL that recreates the
+  // database as of the snapshot, sequence and auto-increment positions
+  // included.
+  virtual Result<std::vector<DataTable>> ListDataTables() = 0;
+  virtual Result<SchemaScript> DumpSchemaScript() = 0;
+
+  // Streams the rows of `table` restricted by `predicate` (a SQL boolean
+  // expression built with QuoteIdentifier, or empty for all rows), one
+  // record per call, without holding the table in memory. PostgreSQL takes
+  // an ACCESS SHARE lock NOWAIT first, so a queued DDL fails the snapshot
+  // instead of deadlocking it.
+  virtual Status ExportRows(const DataTable& table, std::string_view predicate,
+                            const RecordCallback& on_record) = 0;
+  // Loads records that ExportRows produced on the same engine into `table`,
+  // which exists and has `table.columns`. Returns the number of rows loaded.
+  // May disable checks that post_data re-establishes (foreign keys, unique
+  // checks) for this session only.
+  virtual Result<std::int64_t> ImportRows(const DataTable& table, const RecordBatchSource& next_batch) = 0;
+
+  // True when the database holds no user objects (tables, views, routines,
+  // sequences, types): `restore --into` refuses any other database.
+  virtual Result<bool> IsEmptyDatabase() = 0;
+  // Engine integrity checks on the connected database (SQLite
+  // integrity_check, PostgreSQL amcheck when it can be installed, ...).
+  // Returns the problems found, empty when all is well; kUnsupported when the
+  // engine has no such check. `checks_run` receives what was checked, for
+  // the report ("amcheck bt_index_check on 12 indexes").
+  virtual Result<std::vector<std::string>> CheckIntegrity(std::string* checks_run) = 0;
 };
 
 class Driver {
@@ -148,6 +266,12 @@ class Driver {
   // scratch databases left behind by a killed run.
   virtual Result<std::vector<std::string>> ListDatabases(const ConnectionUri& server,
                                                          std::string_view prefix) = 0;
+
+  // Splits a script into statements by this engine's rules (PostgreSQL
+  // dollar quoting and nested comments, MySQL DELIMITER, SQLite
+  // sqlite3_complete), without a connection. kInvalidInput names the line of
+  // an unterminated string or comment.
+  virtual Result<std::vector<ScriptStatement>> SplitScript(std::string_view script) const = 0;
 };
 
 }  // namespace cutover

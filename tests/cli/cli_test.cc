@@ -267,5 +267,100 @@ TEST_F(CliTest, DdlDriftOnServersUsesAndDropsAScratchDatabase) {
   }
 }
 
+TEST_F(CliTest, SnapshotCommandsEndToEndWithExitCodes) {
+  const std::string db = ShopDb("shop.db");
+  const std::string repo = (dir_ / "repo").string();
+  // No repository configured: a usage error that says what to do.
+  auto no_repo = Run({"snapshot", db});
+  EXPECT_EQ(no_repo.exit_code, 2);
+  EXPECT_NE(no_repo.err.find("--repo"), std::string::npos) << no_repo.err;
+
+  auto snap = Run({"--repo", repo, "snapshot", db, "--json"});
+  ASSERT_EQ(snap.exit_code, 0) << snap.err;
+  auto j = nlohmann::json::parse(snap.out);
+  const std::string id = j.at("id");
+  EXPECT_GT(j.at("rows").get<int>(), 0);
+  EXPECT_EQ(fs::status(fs::path(repo) / "snapshots" / id).permissions() & fs::perms::all,
+            fs::perms::owner_all);
+
+  EXPECT_EQ(Run({"--repo", repo, "verify", "latest"}).exit_code, 0);
+  EXPECT_EQ(Run({"--repo", repo, "verify", id.substr(0, 10), "--deep"}).exit_code, 0);
+  auto unknown = Run({"--repo", repo, "verify", "19990101"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("cutover snapshots"), std::string::npos) << unknown.err;
+
+  const std::string metrics = (dir_ / "rt.prom").string();
+  auto rt = Run({"--repo", repo, "restore-test", id, "--json", "--metrics-file", metrics});
+  ASSERT_EQ(rt.exit_code, 0) << rt.out << rt.err;
+  auto rtj = nlohmann::json::parse(rt.out);
+  EXPECT_TRUE(rtj.at("ok").get<bool>());
+  const std::string prom = testing::ReadFileOrDie(metrics);
+  EXPECT_NE(prom.find("cutover_restore_test_success{target=\"" + db + "\"} 1"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("cutover_restore_test_last_success_timestamp_seconds"), std::string::npos) << prom;
+
+  // Damage: verify and restore-test exit 1; the metrics say failure but keep the last success.
+  fs::path chunk;
+  for (const auto& e : fs::directory_iterator(fs::path(repo) / "snapshots" / id / "data")) chunk = e.path();
+  ASSERT_FALSE(chunk.empty());
+  fs::resize_file(chunk, fs::file_size(chunk) - 1);
+  auto bad = Run({"--repo", repo, "verify", id});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find(chunk.filename().string()), std::string::npos) << bad.out;
+  auto bad_rt = Run({"--repo", repo, "restore-test", id, "--metrics-file", metrics});
+  EXPECT_EQ(bad_rt.exit_code, 1);
+  const std::string prom2 = testing::ReadFileOrDie(metrics);
+  EXPECT_NE(prom2.find("cutover_restore_test_success{target=\"" + db + "\"} 0"), std::string::npos) << prom2;
+  EXPECT_NE(prom2.find("cutover_restore_test_last_success_timestamp_seconds"), std::string::npos) << prom2;
+
+  auto list = Run({"--repo", repo, "snapshots", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  auto lj = nlohmann::json::parse(list.out);
+  ASSERT_EQ(lj.at("snapshots").size(), 1u);
+  EXPECT_FALSE(lj["snapshots"][0].at("last_verification").at("ok").get<bool>());
+  EXPECT_FALSE(lj["snapshots"][0].at("last_restore_test").at("ok").get<bool>());
+
+  // Drift against the snapshot's schema: none, then one after a change.
+  EXPECT_EQ(Run({"--repo", repo, "drift", db, "--against", "snapshot:latest"}).exit_code, 0);
+  const std::string changed = ShopDb("changed.db", "ALTER TABLE customers ADD COLUMN nickname TEXT;");
+  auto drift = Run({"--repo", repo, "drift", changed, "--against", "snapshot:" + id});
+  EXPECT_EQ(drift.exit_code, 1) << drift.err;
+  EXPECT_NE(drift.out.find("nickname"), std::string::npos) << drift.out;
+}
+
+TEST_F(CliTest, RestoreRefusesNonEmptyAndPruneKeepsTheRestoreTested) {
+  const std::string db = ShopDb("shop.db");
+  const std::string repo = (dir_ / "repo").string();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto r = Run({"--repo", repo, "snapshot", db, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ids.push_back(nlohmann::json::parse(r.out).at("id"));
+  }
+  // Only the oldest is restore-tested: --keep-last 1 must still keep it.
+  ASSERT_EQ(Run({"--repo", repo, "restore-test", ids[0]}).exit_code, 0);
+  EXPECT_EQ(Run({"--repo", repo, "prune"}).exit_code, 2);
+  EXPECT_EQ(Run({"--repo", repo, "prune", "--keep-within", "soon"}).exit_code, 2);
+  auto dry = Run({"--repo", repo, "prune", "--keep-last", "1", "--dry-run", "--json"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_EQ(nlohmann::json::parse(dry.out).at("deleted"), nlohmann::json::array({ids[1]}));
+  EXPECT_TRUE(fs::exists(fs::path(repo) / "snapshots" / ids[1]));
+  ASSERT_EQ(Run({"--repo", repo, "prune", "--keep-last", "1"}).exit_code, 0);
+  EXPECT_FALSE(fs::exists(fs::path(repo) / "snapshots" / ids[1]));
+  EXPECT_TRUE(fs::exists(fs::path(repo) / "snapshots" / ids[0]));
+  EXPECT_TRUE(fs::exists(fs::path(repo) / "snapshots" / ids[2]));
+
+  // restore --into a non-empty database: exit 1, nothing changed.
+  const std::string other = ShopDb("other.db");
+  const auto before = fs::file_size(other.substr(std::string("sqlite://").size()));
+  auto refused = Run({"--repo", repo, "restore", ids[2], "--into", other});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("not empty"), std::string::npos) << refused.err;
+  EXPECT_EQ(fs::file_size(other.substr(std::string("sqlite://").size())), before);
+  const std::string fresh = "sqlite://" + (dir_ / "fresh.db").string();
+  auto restored = Run({"--repo", repo, "restore", ids[2], "--into", fresh});
+  EXPECT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(Run({"drift", fresh, "--against", db}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace cutover

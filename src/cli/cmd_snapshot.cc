@@ -1,0 +1,239 @@
+// cutover snapshot TARGET: a consistent, checksummed, compressed snapshot
+// into the repository; cutover snapshots: the list with the last
+// verification and restore test of each; cutover prune: retention.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "base/progress.h"
+#include "cli/commands.h"
+#include "snapshot/take.h"
+
+namespace cutover::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Result<std::int64_t> DurationMs(const std::string& text, const std::string& option) {
+  if (text.ends_with("ms")) {
+    auto s = ParseDurationSeconds(text.substr(0, text.size() - 2) + "s");
+    if (!s.ok()) return Status::InvalidInput(option + " '" + text + "': use e.g. 500ms, 10s, 2m");
+    return *s;
+  }
+  auto s = ParseDurationSeconds(text);
+  if (!s.ok()) return Status::InvalidInput(option + " '" + text + "': use e.g. 500ms, 10s, 2m");
+  return *s * 1000;
+}
+
+// Catalog rows for committed snapshots the catalog missed (a kill between
+// the manifest commit and the catalog insert) are added from the manifests.
+Result<std::vector<SnapshotSummary>> ReconciledList(const snapshot::Repository& repo, Catalog& catalog) {
+  auto ids = repo.ListCommitted();
+  if (!ids.ok()) return ids.status();
+  auto rows = catalog.ListSnapshots();
+  if (!rows.ok()) return rows.status();
+  std::set<std::string> known;
+  for (const auto& r : *rows) known.insert(r.snapshot.id);
+  bool added = false;
+  for (const auto& id : *ids) {
+    if (known.count(id)) continue;
+    auto m = repo.LoadManifest(id);
+    if (!m.ok()) {
+      spdlog::warn("snapshot {}: {}", id, m.status().message());
+      continue;
+    }
+    SnapshotRecord rec = SnapshotRecordFor(*m, "");
+    CUTOVER_RETURN_IF_ERROR(catalog.RecordSnapshot(rec));
+    added = true;
+  }
+  if (!added) return rows;
+  return catalog.ListSnapshots();
+}
+
+}  // namespace
+
+SnapshotRecord SnapshotRecordFor(const snapshot::Manifest& m, const std::string& checksum) {
+  SnapshotRecord rec;
+  rec.id = m.id;
+  rec.target = m.target;
+  rec.engine = m.engine;
+  rec.source = m.source;
+  rec.started_at = m.started_at;
+  rec.finished_at = m.finished_at;
+  rec.tables = static_cast<std::int64_t>(m.tables.size());
+  rec.rows = m.TotalRows();
+  rec.raw_bytes = m.TotalRawBytes();
+  rec.stored_bytes = m.TotalStoredBytes();
+  rec.fingerprint = m.fingerprint;
+  rec.manifest_sha256 = checksum;
+  return rec;
+}
+
+int RunSnapshot(CommandContext& ctx, const SnapshotArgs& args) {
+  auto target = ctx.ResolveTarget(args.target);
+  if (!target.ok()) return ctx.Fail(target.status());
+  auto repo = ctx.OpenRepository();
+  if (!repo.ok()) return ctx.Fail(repo.status());
+  auto catalog = ctx.OpenCatalog(*repo);
+  if (!catalog.ok()) return ctx.Fail(catalog.status());
+  if (args.jobs < 1 || args.jobs > 64)
+    return ctx.Fail(Status::InvalidInput("--jobs must be between 1 and 64"));
+  if (args.compression_level < 1 || args.compression_level > 19) {
+    return ctx.Fail(Status::InvalidInput("--compress-level must be between 1 and 19"));
+  }
+  auto lock_ms = DurationMs(args.lock_timeout, "--lock-timeout");
+  if (!lock_ms.ok()) return ctx.Fail(lock_ms.status());
+
+  snapshot::SnapshotRequest req;
+  req.driver = target->driver;
+  req.uri = target->uri;
+  req.target_label = target->label;
+  req.jobs = args.jobs;
+  req.compression_level = args.compression_level;
+  req.options.lock_nontransactional_tables = args.lock_nontransactional;
+  req.options.lock_timeout = std::chrono::milliseconds(*lock_ms);
+  req.progress = ctx.progress_mode();
+  auto out = snapshot::TakeSnapshot(*repo, req);
+  if (!out.ok()) return ctx.Fail(out.status().WithContext("snapshot of " + target->label));
+  const auto& m = out->manifest;
+  if (Status st = (*catalog)->RecordSnapshot(SnapshotRecordFor(m, out->manifest_checksum)); !st.ok()) {
+    // The snapshot is committed; the next listing re-adds it from its manifest.
+    spdlog::warn("snapshot {} committed but not recorded in the catalog: {}", m.id, st.message());
+  }
+  if (ctx.json()) {
+    Json j{{"format", "cutover.snapshot.result"},
+           {"version", 1},
+           {"id", m.id},
+           {"target", m.target},
+           {"engine", m.engine},
+           {"directory", repo->SnapshotDir(m.id).string()},
+           {"tables", m.tables.size()},
+           {"rows", m.TotalRows()},
+           {"raw_bytes", m.TotalRawBytes()},
+           {"stored_bytes", m.TotalStoredBytes()},
+           {"fingerprint", m.fingerprint},
+           {"point", m.point},
+           {"manifest_checksum", out->manifest_checksum},
+           {"seconds", out->seconds}};
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << "snapshot " << m.id << " of " << m.target << " (" << m.server_product << " "
+              << m.server_version << ")\n  " << m.tables.size() << " tables, " << m.TotalRows() << " rows, "
+              << HumanBytes(static_cast<double>(m.TotalRawBytes())) << " -> "
+              << HumanBytes(static_cast<double>(m.TotalStoredBytes())) << " stored, in "
+              << static_cast<long long>(out->seconds * 1000) << " ms\n  schema " << m.fingerprint << "\n  "
+              << repo->SnapshotDir(m.id).string() << "\n";
+  }
+  return 0;
+}
+
+int RunSnapshots(CommandContext& ctx) {
+  auto repo = ctx.OpenRepository();
+  if (!repo.ok()) return ctx.Fail(repo.status());
+  auto catalog = ctx.OpenCatalog(*repo);
+  if (!catalog.ok()) return ctx.Fail(catalog.status());
+  for (const auto& gone : repo->CleanUpIncomplete()) spdlog::warn("removed incomplete snapshot {}", gone);
+  auto list = ReconciledList(*repo, **catalog);
+  if (!list.ok()) return ctx.Fail(list.status());
+  auto committed = repo->ListCommitted();
+  if (!committed.ok()) return ctx.Fail(committed.status());
+  std::set<std::string> present(committed->begin(), committed->end());
+  Json arr = Json::array();
+  if (!ctx.json()) {
+    std::printf("%-24s %-28s %8s %10s  %-27s %s\n", "ID", "TARGET / ENGINE", "ROWS", "STORED", "VERIFIED",
+                "RESTORE-TESTED");
+  }
+  for (const auto& s : *list) {
+    if (s.snapshot.deleted || !present.count(s.snapshot.id)) continue;
+    std::string verified = s.last_verification ? std::string(s.last_verification->ok ? "ok " : "FAILED ") +
+                                                     s.last_verification->at
+                                               : "never";
+    std::string tested = s.last_restore_test ? std::string(s.last_restore_test->ok ? "ok " : "FAILED ") +
+                                                   s.last_restore_test->at
+                                             : "never";
+    if (ctx.json()) {
+      Json j{{"id", s.snapshot.id},
+             {"target", s.snapshot.target},
+             {"engine", s.snapshot.engine},
+             {"started_at", s.snapshot.started_at},
+             {"tables", s.snapshot.tables},
+             {"rows", s.snapshot.rows},
+             {"stored_bytes", s.snapshot.stored_bytes},
+             {"fingerprint", s.snapshot.fingerprint}};
+      j["last_verification"] = s.last_verification ? Json{{"at", s.last_verification->at},
+                                                          {"ok", s.last_verification->ok},
+                                                          {"deep", s.last_verification->deep}}
+                                                   : Json(nullptr);
+      j["last_restore_test"] = s.last_restore_test
+                                   ? Json{{"at", s.last_restore_test->at},
+                                          {"ok", s.last_restore_test->ok},
+                                          {"restore_seconds", s.last_restore_test->restore_seconds}}
+                                   : Json(nullptr);
+      arr.push_back(std::move(j));
+    } else {
+      std::string who = s.snapshot.target + " / " + s.snapshot.engine;
+      std::printf("%-24s %-28s %8s %10s  %-27s %s\n", s.snapshot.id.c_str(), who.substr(0, 28).c_str(),
+                  HumanCount(static_cast<double>(s.snapshot.rows)).c_str(),
+                  HumanBytes(static_cast<double>(s.snapshot.stored_bytes)).c_str(), verified.c_str(),
+                  tested.c_str());
+    }
+  }
+  if (ctx.json())
+    std::cout << Json{{"format", "cutover.snapshots"}, {"version", 1}, {"snapshots", arr}}.dump(2) << "\n";
+  return 0;
+}
+
+int RunPrune(CommandContext& ctx, const PruneArgs& args) {
+  RetentionPolicy policy;
+  policy.keep_last = args.keep_last;
+  if (args.keep_within) {
+    auto secs = ParseDurationSeconds(*args.keep_within);
+    if (!secs.ok()) return ctx.Fail(secs.status().WithContext("--keep-within"));
+    policy.keep_within_seconds = *secs;
+  }
+  if (!policy.keep_last && !policy.keep_within_seconds) {
+    return ctx.Fail(
+        Status::InvalidInput("prune needs --keep-last N and/or --keep-within DURATION (e.g. 30d)"));
+  }
+  if (policy.keep_last && *policy.keep_last < 1) {
+    return ctx.Fail(Status::InvalidInput("--keep-last must be at least 1"));
+  }
+  auto repo = ctx.OpenRepository();
+  if (!repo.ok()) return ctx.Fail(repo.status());
+  auto catalog = ctx.OpenCatalog(*repo);
+  if (!catalog.ok()) return ctx.Fail(catalog.status());
+  for (const auto& gone : repo->CleanUpIncomplete()) spdlog::warn("removed incomplete snapshot {}", gone);
+  auto list = ReconciledList(*repo, **catalog);
+  if (!list.ok()) return ctx.Fail(list.status());
+  std::vector<SnapshotSummary> live;
+  for (auto& s : *list) {
+    if (!s.snapshot.deleted) live.push_back(s);
+  }
+  std::vector<std::string> doomed = SnapshotsToPrune(live, policy, NowIso8601());
+  Json deleted = Json::array();
+  for (const auto& id : doomed) {
+    if (!args.dry_run) {
+      if (Status st = repo->Delete(id); !st.ok()) return ctx.Fail(st);
+      if (Status st = (*catalog)->MarkSnapshotDeleted(id); !st.ok()) return ctx.Fail(st);
+    }
+    deleted.push_back(id);
+    if (!ctx.json()) std::cout << (args.dry_run ? "would delete " : "deleted ") << id << "\n";
+  }
+  if (ctx.json()) {
+    std::cout << Json{{"format", "cutover.prune"},
+                      {"version", 1},
+                      {"dry_run", args.dry_run},
+                      {"deleted", deleted},
+                      {"kept", live.size() - doomed.size()}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << (live.size() - doomed.size()) << " snapshot(s) kept\n";
+  }
+  return 0;
+}
+
+}  // namespace cutover::cli

@@ -1,0 +1,79 @@
+// `cutover lint`: checks a migration plan for statements that break the
+// running app or take dangerous locks, before anything runs.
+//
+// LintPlan() walks a Plan read by plan::ReadPlan() in apply order. Each
+// statement is analysed by its engine's analyser (PostgreSQL: libpg_query's
+// parse tree; MySQL/MariaDB and SQLite: the statement's tokens) and the
+// findings carry a rule from lint/rules.h, the file and line, the statement,
+// and the rule's explanation and safe alternative.
+//
+// Phase awareness: expand.sql must stay backward compatible (EXP rules),
+// contract.sql is warned about destruction (CON001), backfill.sql must be
+// one bounded batch statement, checks.sql and compat.sql are queries. Lock
+// and rewrite rules apply to expand, backfill, contract and rollback.
+// Tables created earlier in the plan (or earlier in the same file) are new
+// and empty: lock and rewrite rules skip them. Compatibility rules only skip
+// tables created in the same migration, since the previous app version may
+// already use a table an earlier migration created.
+//
+// `-- cutover:ignore RULE reason` marks the next statement's finding for
+// RULE as ignored: it stays in the report (JSON, JUnit) with its reason but
+// does not count. Failure: kInvalidInput (file:line) for an ignore naming
+// an unknown rule or a rule of another engine, and for an unknown --from
+// migration. Nothing is kept between calls.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "lint/rules.h"
+#include "plan/plan.h"
+
+namespace cutover::lint {
+
+struct Finding {
+  const Rule* rule = nullptr;
+  std::string migration;
+  std::string file;       // relative to the plan: "0007_split_name/expand.sql"
+  int line = 0;           // 0 when the finding concerns a whole file or migration
+  std::string statement;  // the statement, whitespace collapsed and shortened; empty for file findings
+  std::string message;    // what was found, naming the table, column or index
+  bool ignored = false;
+  std::string ignore_reason;
+
+  std::string Location() const;  // "file:line" or "file"
+};
+
+struct LintOptions {
+  // Lint only this migration and the ones after it. Tables created by the
+  // migrations before it count as existing: in production they hold data.
+  std::string from;
+};
+
+struct LintReport {
+  std::string plan_root;
+  plan::Engine engine = plan::Engine::kPostgreSql;
+  int migrations = 0;  // linted
+  int files = 0;
+  int statements = 0;
+  std::vector<std::string> linted_files;   // display paths, in plan order
+  std::vector<Finding> findings;           // in plan order
+  std::vector<std::string> plan_warnings;  // from the plan reader
+
+  int errors() const;    // error-level findings not ignored
+  int warnings() const;  // warning-level findings not ignored
+  int ignored() const;
+};
+
+Result<LintReport> LintPlan(const plan::Plan& plan, const LintOptions& options = {});
+
+// Output formats (lint_report.cc). Text for people; JSON
+// {"format":"cutover.lint","version":1,...}; JUnit XML for CI systems (one
+// test suite per linted file, one failing test case per error finding,
+// warnings as passing cases with their text in system-out).
+std::string LintReportText(const LintReport& report);
+std::string LintReportJson(const LintReport& report);
+std::string LintReportJunit(const LintReport& report);
+
+}  // namespace cutover::lint

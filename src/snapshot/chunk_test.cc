@@ -1,0 +1,290 @@
+// Unit tests of the on-disk pieces: record framing, content digests, chunk
+// encoding and its checks, the manifest and its checksum, the repository's
+// commit point. No database needed.
+#include "snapshot/chunk.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "base/file_env.h"
+#include "snapshot/manifest.h"
+#include "snapshot/repository.h"
+
+namespace cutover::snapshot {
+namespace {
+namespace fs = std::filesystem;
+
+std::string Framed(const std::vector<std::string>& records) {
+  std::string framed;
+  for (const auto& r : records) AppendFramedRecord(framed, r);
+  return framed;
+}
+
+TEST(ContentDigest, IsOrderIndependentAndAdditive) {
+  ContentDigest a, b, part1, part2;
+  a.AddRecord("x");
+  a.AddRecord("y");
+  a.AddRecord("z");
+  b.AddRecord("z");
+  b.AddRecord("x");
+  b.AddRecord("y");
+  EXPECT_EQ(a, b);
+  part1.AddRecord("y");
+  part2.AddRecord("z");
+  part2.AddRecord("x");
+  part1.Add(part2);
+  EXPECT_EQ(a.Hex(), part1.Hex());
+  ContentDigest c;
+  c.AddRecord("x");
+  c.AddRecord("y");
+  c.AddRecord("y");  // a duplicated row is a different multiset
+  EXPECT_NE(a, c);
+  auto round = ContentDigest::FromHex(a.Hex());
+  ASSERT_TRUE(round.ok());
+  EXPECT_EQ(*round, a);
+  EXPECT_FALSE(ContentDigest::FromHex("xyz").ok());
+}
+
+TEST(Framing, RoundTripsEmptyLargeAndBinaryRecords) {
+  std::vector<std::string> in{"", std::string(1, '\0'), std::string(300, 'a'), std::string(70000, '\xff'),
+                              "tab\there"};
+  std::string framed = Framed(in);
+  std::vector<std::string_view> out;
+  ASSERT_TRUE(SplitFramedRecords(framed, out).ok());
+  ASSERT_EQ(out.size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) EXPECT_EQ(out[i], in[i]);
+}
+
+TEST(Framing, TruncationIsACheckFailure) {
+  std::string framed = Framed({"hello", std::string(200, 'b')});
+  for (size_t cut : {framed.size() - 1, size_t{7}, size_t{8}}) {
+    std::vector<std::string_view> out;
+    Status st = SplitFramedRecords(std::string_view(framed).substr(0, cut), out);
+    EXPECT_EQ(st.code(), StatusCode::kCheckFailed) << cut;
+  }
+}
+
+TEST(Chunk, EncodeDecodeAndEveryKindOfDamage) {
+  std::string framed = Framed({"1\tone\n", "2\ttwo\n", "\\N\tthree\n"});
+  std::string stored;
+  ChunkInfo info;
+  info.file = "data/t00000-r0000-c000000.zst";
+  ASSERT_TRUE(EncodeChunk(framed, 3, stored, info).ok());
+  EXPECT_EQ(info.rows, 3);
+  EXPECT_EQ(info.raw_bytes, static_cast<std::int64_t>(framed.size()));
+  std::string back;
+  ASSERT_TRUE(DecodeChunk(stored, info, back).ok());
+  EXPECT_EQ(back, framed);
+
+  std::string flipped = stored;
+  flipped[flipped.size() / 2] ^= 0x01;
+  Status st = DecodeChunk(flipped, info, back);
+  EXPECT_EQ(st.code(), StatusCode::kCheckFailed);
+  EXPECT_NE(st.message().find(info.file), std::string::npos) << st.message();
+
+  st = CheckStoredBytes(stored.substr(0, stored.size() - 1), info);
+  EXPECT_EQ(st.code(), StatusCode::kCheckFailed);
+  EXPECT_NE(st.message().find("truncated"), std::string::npos) << st.message();
+
+  ChunkInfo lying = info;
+  lying.raw_bytes = kMaxChunkRawBytes + 1;
+  EXPECT_EQ(DecodeChunk(stored, lying, back).code(), StatusCode::kCheckFailed);
+
+  ChunkInfo wrong_raw = info;
+  wrong_raw.raw_xxh128 = std::string(32, '0');
+  EXPECT_EQ(DecodeChunk(stored, wrong_raw, back).code(), StatusCode::kCheckFailed);
+}
+
+Manifest SampleManifest() {
+  Manifest m;
+  m.id = "20261121T101500Z-abcdef";
+  m.tool_version = "0.1.0";
+  m.engine = "sqlite";
+  m.server_product = "SQLite";
+  m.server_version = "3.40.1";
+  m.source = "sqlite:/tmp/x.db";
+  m.target = "shop \"prod\" ünïcode";
+  m.point = {{"data_version", "7"}};
+  m.started_at = "2026-11-21T10:15:00Z";
+  m.finished_at = "2026-11-21T10:15:01Z";
+  m.compression_level = 3;
+  m.fingerprint = "sha256:" + std::string(64, 'a');
+  ChunkInfo schema;
+  schema.stored_sha256 = std::string(64, 'b');
+  schema.raw_xxh128 = std::string(32, 'c');
+  schema.digest = std::string(32, 'd');
+  schema.rows = 1;
+  m.pre_data = schema;
+  m.pre_data.file = "schema/pre-data.sql.zst";
+  m.post_data = schema;
+  m.post_data.file = "schema/post-data.sql.zst";
+  m.model = schema;
+  m.model.file = "schema/model.json.zst";
+  TableEntry t;
+  t.table.name = "order \"items\"";
+  t.table.columns = {"id", "select"};
+  t.table.split_column = "id";
+  ChunkInfo c = schema;
+  c.file = "data/t00000-r0000-c000000.zst";
+  c.rows = 5;
+  c.raw_bytes = 100;
+  c.stored_bytes = 50;
+  t.ranges = {{c}};
+  t.rows = 5;
+  t.raw_bytes = 100;
+  t.digest = c.digest;
+  m.tables.push_back(t);
+  return m;
+}
+
+TEST(Manifest, RoundTripsAndCarriesItsChecksum) {
+  Manifest m = SampleManifest();
+  std::string text = Serialize(m);
+  auto back = Parse(text, "manifest.json");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(Serialize(*back), text);
+  EXPECT_EQ(back->target, m.target);
+  EXPECT_EQ(back->tables.at(0).table.name, "order \"items\"");
+  EXPECT_EQ(ChecksumOf(text).size(), 7u + 64u);
+}
+
+TEST(Manifest, AnyEditIsDetected) {
+  std::string text = Serialize(SampleManifest());
+  // Change one digit of the row count, as a person "fixing" a manifest would.
+  std::string edited = text;
+  size_t at = edited.find("\"rows\": 5");
+  ASSERT_NE(at, std::string::npos);
+  edited[at + 8] = '6';
+  auto r = Parse(edited, "m.json");
+  EXPECT_EQ(r.status().code(), StatusCode::kCheckFailed);
+  EXPECT_NE(r.status().message().find("checksum"), std::string::npos);
+
+  EXPECT_EQ(Parse(text.substr(0, text.size() / 2), "m.json").status().code(), StatusCode::kCheckFailed);
+  EXPECT_EQ(Parse("", "m.json").status().code(), StatusCode::kCheckFailed);
+  EXPECT_EQ(Parse("{\"checksum\": \"sha256:" + std::string(64, '0') + "\"}", "m.json").status().code(),
+            StatusCode::kCheckFailed);
+}
+
+TEST(Manifest, RefusesPathsOutsideTheSnapshot) {
+  EXPECT_TRUE(IsSafeChunkPath("data/t00001-r0000-c000001.zst"));
+  EXPECT_TRUE(IsSafeChunkPath("schema/model.json.zst"));
+  for (const char* bad : {"../etc/passwd", "data/../../x", "/etc/passwd", "data/", "other/x", "data/a b",
+                          "data//x", "schema/\xc3\xa9"}) {
+    EXPECT_FALSE(IsSafeChunkPath(bad)) << bad;
+  }
+}
+
+class TempRepo : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "cutover-repo-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    root_ = fs::path(pattern) / "repo";
+  }
+  void TearDown() override { fs::remove_all(root_.parent_path()); }
+  fs::path root_;
+};
+
+TEST_F(TempRepo, PendingSnapshotsAreInvisibleUntilCommittedAndPrivate) {
+  auto repo = Repository::Open(root_);
+  ASSERT_TRUE(repo.ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(root_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+
+  auto pending = repo->StartSnapshot();
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(repo->ListCommitted()->empty());
+  EXPECT_EQ(repo->Resolve("latest").status().code(), StatusCode::kNotFound);
+  // Held lock: cleanup must not remove a snapshot in progress.
+  EXPECT_TRUE(repo->CleanUpIncomplete().empty());
+  EXPECT_TRUE(fs::exists(pending->dir));
+
+  Manifest m = SampleManifest();
+  m.id = pending->id;
+  auto checksum = repo->Commit(*pending, m);
+  ASSERT_TRUE(checksum.ok()) << checksum.status().ToString();
+  ASSERT_EQ(repo->ListCommitted()->size(), 1u);
+  EXPECT_EQ(*repo->Resolve("latest"), m.id);
+  EXPECT_EQ(*repo->Resolve(m.id.substr(0, 12)), m.id);
+  EXPECT_FALSE(fs::exists(pending->dir / ".lock"));
+  ASSERT_EQ(::stat((pending->dir / kManifestFile).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto loaded = repo->LoadManifest(m.id);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+
+  ASSERT_TRUE(repo->Delete(m.id).ok());
+  EXPECT_TRUE(repo->ListCommitted()->empty());
+}
+
+TEST_F(TempRepo, AbandonedDirectoryIsCleanedUp) {
+  auto repo = Repository::Open(root_);
+  ASSERT_TRUE(repo.ok());
+  std::string id;
+  {
+    auto pending = repo->StartSnapshot();
+    ASSERT_TRUE(pending.ok());
+    id = pending->id;
+    pending->lock.reset();  // what a killed process leaves: no manifest, lock free
+  }
+  ASSERT_TRUE(fs::exists(repo->SnapshotDir(id)));
+  auto removed = repo->CleanUpIncomplete();
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_EQ(removed[0], id);
+  EXPECT_FALSE(fs::exists(repo->SnapshotDir(id)));
+}
+
+TEST_F(TempRepo, ManifestInTheWrongDirectoryIsRefused) {
+  auto repo = Repository::Open(root_);
+  ASSERT_TRUE(repo.ok());
+  auto pending = repo->StartSnapshot();
+  ASSERT_TRUE(pending.ok());
+  Manifest m = SampleManifest();  // its id is not the directory's
+  ASSERT_TRUE(repo->Commit(*pending, m).ok());
+  EXPECT_EQ(repo->LoadManifest(pending->id).status().code(), StatusCode::kCheckFailed);
+}
+
+// An Env whose fsync fails: the commit must fail and leave no manifest.
+class FailingSyncEnv : public Env {
+ public:
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const fs::path& path) override {
+    auto f = Env::Default().NewWritableFile(path);
+    if (!f.ok()) return f.status();
+    return std::unique_ptr<WritableFile>(new Failing(std::move(*f)));
+  }
+  Status CreateDirs(const fs::path& p) override { return Env::Default().CreateDirs(p); }
+  Status Rename(const fs::path& a, const fs::path& b) override { return Env::Default().Rename(a, b); }
+  Status SyncDir(const fs::path& d) override { return Env::Default().SyncDir(d); }
+  Result<std::string> ReadFile(const fs::path& p, std::uint64_t max) override {
+    return Env::Default().ReadFile(p, max);
+  }
+
+ private:
+  struct Failing : WritableFile {
+    explicit Failing(std::unique_ptr<WritableFile> f) : inner(std::move(f)) {}
+    Status Append(std::string_view d) override { return inner->Append(d); }
+    Status Sync() override { return Status::Io("injected: fsync failed (EIO)"); }
+    Status Close() override { return inner->Close(); }
+    std::unique_ptr<WritableFile> inner;
+  };
+};
+
+TEST_F(TempRepo, FailedFsyncNeverCommits) {
+  FailingSyncEnv env;
+  auto repo = Repository::Open(root_, env);
+  ASSERT_TRUE(repo.ok());
+  auto pending = repo->StartSnapshot();
+  ASSERT_TRUE(pending.ok());
+  Manifest m = SampleManifest();
+  m.id = pending->id;
+  auto checksum = repo->Commit(*pending, m);
+  EXPECT_EQ(checksum.status().code(), StatusCode::kIo);
+  EXPECT_FALSE(fs::exists(pending->dir / kManifestFile));
+  EXPECT_TRUE(repo->ListCommitted()->empty());
+}
+
+}  // namespace
+}  // namespace cutover::snapshot

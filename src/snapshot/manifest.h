@@ -1,0 +1,83 @@
+// The snapshot manifest: the one file that says what a snapshot contains and
+// the checksums every later check compares against.
+//
+// A snapshot exists only once manifest.json is committed (written, synced,
+// renamed into place) as the last step of `cutover snapshot`. The manifest
+// carries its own checksum: SHA-256 of the file with the checksum's hex
+// digits replaced by zeros (docs/snapshot-format.md). Serialize() computes
+// it; Parse() refuses a manifest whose checksum does not match, so an
+// edited manifest is a failed verification, never a new truth.
+//
+// Parse() errors: kCheckFailed for a checksum mismatch, a missing checksum,
+// or a structure that cannot be read (the file was damaged or edited);
+// kUnsupported for a newer format version. Messages name the file.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "driver/driver.h"
+#include "snapshot/chunk.h"
+
+namespace cutover::snapshot {
+
+inline constexpr int kManifestFormatVersion = 1;
+inline constexpr char kManifestFile[] = "manifest.json";
+
+// One table's data: its identity as the driver reported it, and its chunks
+// grouped by range (each range was exported by one query, in order, and is
+// imported by one ImportRows call).
+struct TableEntry {
+  DataTable table;
+  std::int64_t rows = 0;
+  std::int64_t raw_bytes = 0;
+  std::string digest;  // ContentDigest of all its records
+  std::vector<std::vector<ChunkInfo>> ranges;
+};
+
+struct Manifest {
+  int format_version = kManifestFormatVersion;
+  std::string id;
+  std::string tool_version;
+  std::string engine;          // driver name
+  std::string server_product;  // "PostgreSQL"
+  std::string server_version;
+  std::string source;                        // redacted URI
+  std::string target;                        // config target name, or the redacted URI
+  std::map<std::string, std::string> point;  // SnapshotPoint::position
+  std::string started_at;
+  std::string finished_at;
+  int compression_level = 0;
+  // Schema: what recreates it (pre_data, post_data) and the normalized model,
+  // each stored as a one-record chunk, plus the model's fingerprint.
+  std::string fingerprint;
+  std::int64_t schema_objects = 0;
+  ChunkInfo pre_data;
+  ChunkInfo post_data;
+  ChunkInfo model;
+  std::vector<TableEntry> tables;
+
+  std::int64_t TotalRows() const;
+  std::int64_t TotalRawBytes() const;
+  // Chunk bytes plus schema files (the manifest itself not included).
+  std::int64_t TotalStoredBytes() const;
+  // Every chunk of the snapshot, schema files first.
+  std::vector<const ChunkInfo*> AllChunks() const;
+};
+
+// JSON text with its checksum filled in.
+std::string Serialize(const Manifest& manifest);
+// The checksum ("sha256:<hex>") that Serialize() wrote into `text`.
+std::string ChecksumOf(std::string_view text);
+// `path` is only used in messages.
+Result<Manifest> Parse(std::string_view text, const std::string& path);
+
+// A chunk file name from a manifest must stay inside the snapshot directory:
+// "data/..." or "schema/...", no "..", no absolute path.
+bool IsSafeChunkPath(std::string_view file);
+
+}  // namespace cutover::snapshot

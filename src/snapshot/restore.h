@@ -1,0 +1,62 @@
+// RestoreSnapshot: loads a snapshot into a database (`cutover restore`, and
+// the first half of `cutover restore-test`); CompareWithManifest: reads a
+// restored database back and compares it with what the manifest recorded.
+//
+// Restore refuses a database that is not empty (Connection::IsEmptyDatabase)
+// before writing anything. Order: pre_data DDL, then every table's ranges in
+// parallel through ImportRows (each range's chunks in order, checked
+// against their hashes as they are read), then post_data (indexes,
+// constraints, triggers, sequence positions). A damaged chunk stops the
+// restore with kCheckFailed naming the table and file.
+//
+// CompareWithManifest never reads the snapshot's data files: it exports each
+// restored table through the driver and compares row counts and content
+// digests with the manifest, and compares the restored schema's fingerprint
+// with the manifest's (listing the drift when they differ).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "base/progress.h"
+#include "base/status.h"
+#include "base/uri.h"
+#include "driver/driver.h"
+#include "snapshot/manifest.h"
+#include "snapshot/repository.h"
+
+namespace cutover::snapshot {
+
+struct RestoreRequest {
+  Driver* driver = nullptr;
+  ConnectionUri into;
+  int jobs = 2;
+  Progress::Mode progress = Progress::Mode::kOff;
+};
+
+struct RestoreOutcome {
+  double seconds = 0;
+  std::int64_t rows = 0;
+  std::int64_t stored_bytes = 0;
+};
+
+Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& manifest,
+                                       const RestoreRequest& request);
+
+struct Comparison {
+  std::int64_t tables_compared = 0;
+  std::int64_t rows_read = 0;
+  std::vector<std::string> problems;  // each names the table or object
+};
+
+// `jobs` connections read tables in parallel (nobody writes to a restored
+// scratch database, so readers need no shared snapshot, also on SQLite).
+Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& manifest, Driver& driver,
+                                       const ConnectionUri& restored, int jobs);
+
+// Reads one schema file (pre_data, post_data, model) of a snapshot, checked.
+Result<std::string> ReadSchemaFile(const Repository& repo, const Manifest& manifest, const ChunkInfo& file);
+
+}  // namespace cutover::snapshot

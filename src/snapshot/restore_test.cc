@@ -1,0 +1,241 @@
+#include "snapshot/restore_test.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <sstream>
+
+#include "base/file_env.h"
+#include "base/strings.h"
+#include "schema/scratch_schema.h"
+#include "snapshot/restore.h"
+
+namespace cutover::snapshot {
+namespace {
+
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+bool ProcessAlive(std::int64_t pid) {
+  if (pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+// Drops scratch databases that a killed run of this host left on `server`.
+std::vector<std::string> DropStaleScratch(Catalog& catalog, Driver& driver, const ConnectionUri& server) {
+  std::vector<std::string> dropped;
+  auto records = catalog.ListScratch();
+  if (!records.ok()) return dropped;
+  const std::string host = HostName();
+  for (const auto& r : *records) {
+    if (r.engine != driver.info().name || r.server != server.Redacted() || r.host != host ||
+        ProcessAlive(r.pid)) {
+      continue;
+    }
+    if (driver.DropDatabase(server, r.name).ok() && catalog.ForgetScratch(r.engine, r.name).ok()) {
+      dropped.push_back(r.name);
+    }
+  }
+  return dropped;
+}
+
+std::string FirstRowText(RowView row) {
+  std::string out;
+  for (size_t i = 0; i < row.size() && out.size() < 200; ++i) {
+    if (i) out += " | ";
+    out += row[i].is_null() ? "NULL" : std::string(row[i].data.substr(0, 60));
+  }
+  return out;
+}
+
+// Each statement of each file must return no rows.
+void RunAcceptanceChecks(Driver& driver, Connection& conn, const std::vector<std::string>& files,
+                         RestoreTestReport& report) {
+  for (const auto& path : files) {
+    auto text = Env::Default().ReadFile(path, std::uint64_t{64} << 20);
+    if (!text.ok()) {
+      report.problems.push_back("acceptance check " + path + ": " + text.status().message());
+      continue;
+    }
+    auto statements = driver.SplitScript(*text);
+    if (!statements.ok()) {
+      report.problems.push_back("acceptance check " + path + ": " + statements.status().message());
+      continue;
+    }
+    for (const auto& s : *statements) {
+      ++report.acceptance_queries;
+      std::int64_t rows = 0;
+      std::string first;
+      Status st = conn.Query(s.text, [&](RowView row) {
+        if (rows++ == 0) first = FirstRowText(row);
+        return Status::Ok();
+      });
+      const std::string where = path + ":" + std::to_string(s.line);
+      if (!st.ok()) {
+        report.problems.push_back("acceptance check " + where + " failed to run: " + st.message());
+      } else if (rows > 0) {
+        report.problems.push_back("acceptance check " + where + " returned " + std::to_string(rows) +
+                                  " row(s), expected none; first: " + first);
+      }
+    }
+  }
+}
+
+std::string PromLabel(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalog, const Manifest& m,
+                                         const RestoreTestRequest& req) {
+  const auto t0 = std::chrono::steady_clock::now();
+  RestoreTestReport report;
+  report.snapshot_id = m.id;
+  report.target = m.target;
+  report.tables = static_cast<std::int64_t>(m.tables.size());
+  report.cleaned_up = DropStaleScratch(catalog, *req.driver, req.scratch_server);
+
+  InterruptGuard interrupts;
+  const std::string name = NewScratchName();
+  ScratchRecord scratch;
+  scratch.name = name;
+  scratch.engine = req.driver->info().name;
+  scratch.server = req.scratch_server.Redacted();
+  scratch.host = HostName();
+  scratch.pid = ::getpid();
+  scratch.created_at = NowIso8601();
+  scratch.purpose = "restore-test";
+  CUTOVER_RETURN_IF_ERROR(catalog.RegisterScratch(scratch));
+  auto created = req.driver->CreateDatabase(req.scratch_server, name);
+  if (!created.ok()) {
+    (void)catalog.ForgetScratch(scratch.engine, name);
+    return created.status().WithContext("creating scratch database " + name + " on " + scratch.server);
+  }
+  report.scratch_database = name;
+
+  RestoreRequest restore_req;
+  restore_req.driver = req.driver;
+  restore_req.into = *created;
+  restore_req.jobs = req.jobs;
+  restore_req.progress = req.progress;
+  auto restored = RestoreSnapshot(repo, m, restore_req);
+  if (!restored.ok()) {
+    report.problems.push_back("restore failed: " + restored.status().message());
+  } else {
+    report.restore_seconds = restored->seconds;
+    report.rows = restored->rows;
+    report.bytes = restored->stored_bytes;
+    auto cmp = CompareWithManifest(repo, m, *req.driver, *created, req.jobs);
+    if (!cmp.ok()) {
+      report.problems.push_back("comparison could not run: " + cmp.status().message());
+    } else {
+      for (auto& p : cmp->problems) report.problems.push_back(std::move(p));
+    }
+    auto conn = req.driver->Connect(*created);
+    if (!conn.ok()) {
+      report.problems.push_back("reconnecting to the restored database: " + conn.status().message());
+    } else {
+      std::string what;
+      auto integrity = (*conn)->CheckIntegrity(&what);
+      if (integrity.ok()) {
+        report.integrity = what;
+        for (const auto& p : *integrity) report.problems.push_back("integrity: " + p);
+      } else if (integrity.status().code() == StatusCode::kUnsupported) {
+        report.integrity = "not available: " + integrity.status().message();
+      } else {
+        report.problems.push_back("integrity check failed to run: " + integrity.status().message());
+      }
+      if (!InterruptGuard::Requested()) RunAcceptanceChecks(*req.driver, **conn, req.check_files, report);
+    }
+  }
+  if (InterruptGuard::Requested()) {
+    report.problems.push_back("interrupted by signal " + std::to_string(InterruptGuard::Signal()));
+  }
+
+  if (req.keep) {
+    // Kept on request: it is the user's now, so no later run may drop it.
+    report.kept = true;
+    (void)catalog.ForgetScratch(scratch.engine, name);
+  } else {
+    Status dropped = req.driver->DropDatabase(req.scratch_server, name);
+    if (dropped.ok()) {
+      (void)catalog.ForgetScratch(scratch.engine, name);
+    } else {
+      report.problems.push_back("dropping scratch database " + name + ": " + dropped.message() +
+                                " (the next restore-test on this server retries)");
+    }
+  }
+  report.ok = report.problems.empty();
+  report.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  RestoreTestRecord record;
+  record.snapshot_id = m.id;
+  record.target = m.target;
+  record.at = NowIso8601();
+  record.ok = report.ok;
+  record.detail = report.ok ? "all " + std::to_string(report.tables) + " tables and the schema matched"
+                            : report.problems.front().substr(0, 500);
+  record.restore_seconds = report.restore_seconds;
+  record.total_seconds = report.total_seconds;
+  record.rows = report.rows;
+  record.bytes = report.bytes;
+  record.scratch_database = name;
+  CUTOVER_RETURN_IF_ERROR(catalog.RecordRestoreTest(record));
+  return report;
+}
+
+Status WriteRestoreTestMetrics(const std::string& path, const RestoreTestReport& r,
+                               const std::optional<RestoreTestRecord>& last_success) {
+  const std::string labels = "{target=\"" + PromLabel(r.target) + "\"}";
+  const auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::ostringstream out;
+  out.precision(15);
+  auto metric = [&](const char* name, const char* type, const char* help, double value) {
+    out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n"
+        << name << labels << " " << value << "\n";
+  };
+  metric("cutover_restore_test_success", "gauge", "1 if the last restore test passed, 0 if it failed.",
+         r.ok ? 1 : 0);
+  metric("cutover_restore_test_last_run_timestamp_seconds", "gauge", "When the last restore test finished.",
+         now);
+  if (last_success) {
+    auto t = ParseIso8601(last_success->at);
+    if (t.ok()) {
+      metric("cutover_restore_test_last_success_timestamp_seconds", "gauge",
+             "When a restore test of this target last passed.", static_cast<double>(*t));
+    }
+  }
+  metric("cutover_restore_test_restore_duration_seconds", "gauge",
+         "Restore time of the last test (recovery time).", r.restore_seconds);
+  metric("cutover_restore_test_duration_seconds", "gauge",
+         "Total time of the last test, comparisons included.", r.total_seconds);
+  metric("cutover_restore_test_bytes", "gauge", "Stored snapshot bytes restored by the last test.",
+         static_cast<double>(r.bytes));
+  metric("cutover_restore_test_rows", "gauge", "Rows restored by the last test.",
+         static_cast<double>(r.rows));
+  metric("cutover_restore_test_problems", "gauge", "Problems found by the last test.",
+         static_cast<double>(r.problems.size()));
+  CUTOVER_RETURN_IF_ERROR(WriteFileAtomically(Env::Default(), path, out.str()));
+  // node_exporter usually runs as another user; the metrics hold no secret.
+  ::chmod(path.c_str(), 0644);
+  return Status::Ok();
+}
+
+}  // namespace cutover::snapshot

@@ -1,0 +1,75 @@
+// RunRestoreTest: `cutover restore-test`, the scheduled proof that a
+// snapshot restores.
+//
+// Restores the snapshot into a fresh cutover_scratch_* database on the
+// scratch server, then, independently of the snapshot files, reads the
+// restored database back and compares row counts, content digests and the
+// schema fingerprint with the manifest; runs the engine's integrity checks
+// and the user's acceptance checks (SQL files whose queries must return no
+// rows); measures the restore time; drops the scratch database (unless
+// keep, and also after a failure or an interrupt); records the result in the
+// catalog.
+//
+// The scratch database is registered in the catalog before it is created
+// and forgotten after it is dropped. Registered databases whose creating
+// process (same host) is gone were left by a killed run: they are dropped at
+// the start of the next restore test on that server. A database with the
+// prefix that the catalog does not know is never dropped, only reported.
+//
+// The report says ok only when every comparison matched and every check
+// passed; an error return means the test could not run to a verdict.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/progress.h"
+#include "base/status.h"
+#include "base/uri.h"
+#include "catalog/catalog.h"
+#include "driver/driver.h"
+#include "snapshot/manifest.h"
+#include "snapshot/repository.h"
+
+namespace cutover::snapshot {
+
+struct RestoreTestRequest {
+  Driver* driver = nullptr;
+  ConnectionUri scratch_server;
+  int jobs = 2;
+  bool keep = false;
+  std::vector<std::string> check_files;
+  Progress::Mode progress = Progress::Mode::kOff;
+};
+
+struct RestoreTestReport {
+  std::string snapshot_id;
+  std::string target;
+  std::string scratch_database;
+  bool kept = false;
+  bool ok = false;
+  double restore_seconds = 0;
+  double total_seconds = 0;
+  std::int64_t rows = 0;
+  std::int64_t bytes = 0;
+  std::int64_t tables = 0;
+  std::string integrity;  // what the engine checks covered, or why none ran
+  std::int64_t acceptance_queries = 0;
+  std::vector<std::string> problems;
+  std::vector<std::string> cleaned_up;  // stale scratch databases dropped first
+};
+
+// A failure to restore (damaged chunk, DDL error) is reported as a problem
+// in a report with ok=false, after the scratch database is dropped; the
+// returned error is for failures that prevent any verdict (no catalog, no
+// scratch server).
+Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalog, const Manifest& manifest,
+                                         const RestoreTestRequest& request);
+
+// Prometheus textfile metrics for node_exporter's textfile collector,
+// written atomically. The last success time comes from the catalog so a
+// failed run still exports when the target last passed.
+Status WriteRestoreTestMetrics(const std::string& path, const RestoreTestReport& report,
+                               const std::optional<RestoreTestRecord>& last_success);
+
+}  // namespace cutover::snapshot

@@ -1,0 +1,52 @@
+// TakeSnapshot: `cutover snapshot TARGET`, the pipeline that turns a live
+// database into a committed snapshot directory.
+//
+// Consistency comes from the driver (BeginSnapshot/JoinSnapshot, see
+// driver.h): every worker connection reads the same point in time. Big
+// tables with a split column are cut into key ranges so several workers
+// read one table. Readers frame records into buffers of ~chunk_raw_bytes;
+// a pool of compressor threads hashes, compresses and writes each buffer as
+// a chunk file. The queue between them is bounded, so memory stays at a few
+// buffers per thread whatever the table sizes.
+//
+// On any failure or interrupt the partial directory is removed and the error
+// returned; a kill -9 leaves a directory without manifest, which the next
+// run of any snapshot command removes (Repository::CleanUpIncomplete).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/progress.h"
+#include "base/status.h"
+#include "base/uri.h"
+#include "driver/driver.h"
+#include "snapshot/repository.h"
+
+namespace cutover::snapshot {
+
+struct SnapshotRequest {
+  Driver* driver = nullptr;
+  ConnectionUri uri;
+  std::string target_label;  // config target name or redacted URI
+  int jobs = 2;              // reader connections (1 for engines without shared snapshots)
+  int compression_level = 3;
+  std::int64_t chunk_raw_bytes = std::int64_t{8} << 20;
+  // Tables larger than this (by the driver's estimate) are split into ranges.
+  std::int64_t split_bytes = std::int64_t{64} << 20;
+  SnapshotOptions options;
+  Progress::Mode progress = Progress::Mode::kOff;
+};
+
+struct SnapshotOutcome {
+  Manifest manifest;
+  std::string manifest_checksum;
+  double seconds = 0;
+};
+
+Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& request);
+
+// The tool version written into manifests.
+const char* ToolVersion();
+
+}  // namespace cutover::snapshot

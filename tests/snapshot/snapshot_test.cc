@@ -1,0 +1,340 @@
+// The snapshot pipeline end to end on every engine: snapshot the fixture
+// shop database, verify (cheap and deep), restore-test into a scratch
+// database; then every kind of damage, each of which verify and restore-test
+// must report naming the table and file; and a restore into a non-empty
+// database, which must be refused without changing anything.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "catalog/catalog.h"
+#include "schema/fingerprint.h"
+#include "snapshot/restore.h"
+#include "snapshot/restore_test.h"
+#include "snapshot/take.h"
+#include "snapshot/verify.h"
+#include "support/test_env.h"
+
+namespace cutover::snapshot {
+namespace {
+namespace fs = std::filesystem;
+using testing::ScratchDatabase;
+
+std::string Joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += x + "\n";
+  return s;
+}
+
+bool AnyContains(const std::vector<std::string>& v, const std::string& needle) {
+  for (const auto& x : v) {
+    if (x.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+class SnapshotPipeline : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    engine_ = GetParam();
+    driver_ = testing::TestDriver(engine_);
+    ASSERT_NE(driver_, nullptr);
+    std::string pattern = (fs::temp_directory_path() / "cutover-snaptest-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    auto repo = Repository::Open(dir_ / "repo");
+    ASSERT_TRUE(repo.ok());
+    repo_ = std::make_unique<Repository>(std::move(*repo));
+    auto catalog = Catalog::Open(testing::TestLoader(), dir_ / "repo");
+    ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+    catalog_ = std::move(*catalog);
+    source_ = std::make_unique<ScratchDatabase>(engine_);
+    ASSERT_FALSE(source_->name().empty());
+    std::string fixture_dir = engine_ == "postgresql" ? "postgresql" : engine_;
+    source_->Exec(testing::ReadFileOrDie(testing::SourceDir() + "/fixtures/" + fixture_dir + "/shop.sql"));
+    ASSERT_FALSE(HasFailure());
+  }
+  void TearDown() override {
+    source_.reset();
+    catalog_.reset();
+    fs::remove_all(dir_);
+  }
+
+  Manifest Take() {
+    SnapshotRequest req;
+    req.driver = driver_;
+    req.uri = source_->uri();
+    req.target_label = "shop";
+    req.jobs = 2;
+    req.chunk_raw_bytes = 256;  // many small chunks: every table gets several
+    auto out = TakeSnapshot(*repo_, req);
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    return out.ok() ? out->manifest : Manifest{};
+  }
+
+  VerifyReport Verify(const std::string& id, bool deep) {
+    auto r = VerifySnapshot(*repo_, id, deep, 2, Progress::Mode::kOff);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : VerifyReport{};
+  }
+
+  RestoreTestReport RestoreTest(const Manifest& m) {
+    RestoreTestRequest req;
+    req.driver = driver_;
+    req.scratch_server = scratch_server_;
+    req.jobs = 2;
+    auto r = RunRestoreTest(*repo_, *catalog_, m, req);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : RestoreTestReport{};
+  }
+
+  // A table with at least two chunks, and one of its chunk files.
+  const TableEntry& BiggestTable(const Manifest& m) {
+    const TableEntry* best = &m.tables.at(0);
+    for (const auto& t : m.tables) {
+      if (t.raw_bytes > best->raw_bytes) best = &t;
+    }
+    return *best;
+  }
+
+  std::string engine_;
+  Driver* driver_ = nullptr;
+  fs::path dir_;
+  std::unique_ptr<Repository> repo_;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<ScratchDatabase> source_;
+  ConnectionUri scratch_server_ = testing::ServerUri(GetParam());
+};
+
+TEST_P(SnapshotPipeline, SnapshotVerifiesAndRestoreTestPasses) {
+  Manifest m = Take();
+  ASSERT_FALSE(m.id.empty());
+  EXPECT_EQ(m.engine, driver_->info().name);
+  EXPECT_GT(m.tables.size(), 3u);
+  EXPECT_GT(m.TotalRows(), 0);
+  EXPECT_FALSE(m.point.empty());
+  EXPECT_EQ(m.source.find("c0ver-test-pw"), std::string::npos) << "the manifest must not hold the password";
+
+  VerifyReport cheap = Verify(m.id, false);
+  EXPECT_TRUE(cheap.ok()) << Joined(cheap.problems);
+  VerifyReport deep = Verify(m.id, true);
+  EXPECT_TRUE(deep.ok()) << Joined(deep.problems);
+  EXPECT_EQ(deep.rows_counted, m.TotalRows() + 3);  // + the three one-record schema files
+
+  RestoreTestReport rt = RestoreTest(m);
+  EXPECT_TRUE(rt.ok) << Joined(rt.problems);
+  EXPECT_EQ(rt.rows, m.TotalRows());
+  EXPECT_GT(rt.restore_seconds, 0);
+  // The scratch database was dropped and forgotten.
+  auto left = driver_->ListDatabases(scratch_server_, rt.scratch_database);
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty());
+  EXPECT_TRUE(catalog_->ListScratch()->empty());
+  auto last = catalog_->LastSuccessfulRestoreTest("shop");
+  ASSERT_TRUE(last.ok());
+  ASSERT_TRUE(last->has_value());
+  EXPECT_EQ((*last)->snapshot_id, m.id);
+}
+
+TEST_P(SnapshotPipeline, EveryKindOfDamageIsReportedByVerifyAndRestoreTest) {
+  Manifest m = Take();
+  ASSERT_FALSE(m.id.empty());
+  const fs::path snap = repo_->SnapshotDir(m.id);
+  const TableEntry& big = BiggestTable(m);
+  ASSERT_FALSE(big.ranges.at(0).empty());
+  const ChunkInfo& victim = big.ranges[0].back();
+  const fs::path victim_path = snap / victim.file;
+  const std::string original = testing::ReadFileOrDie(victim_path.string());
+  auto write = [](const fs::path& p, const std::string& data) {
+    std::error_code ec;
+    fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write, ec);  // absent after "missing chunk"
+    std::ofstream(p, std::ios::binary | std::ios::trunc) << data;
+  };
+
+  struct Damage {
+    std::string name;
+    std::function<void()> apply;
+    bool restore_test_fails = true;
+  };
+  // Another table's chunk, for the swap.
+  const ChunkInfo* other = nullptr;
+  for (const auto& t : m.tables) {
+    if (&t != &big && !t.ranges.empty() && !t.ranges[0].empty()) other = &t.ranges[0][0];
+  }
+  ASSERT_NE(other, nullptr);
+  const std::string other_original = testing::ReadFileOrDie((snap / other->file).string());
+
+  std::vector<Damage> damages{
+      {"flipped byte",
+       [&] {
+         std::string d = original;
+         d[d.size() / 2] ^= 0x20;
+         write(victim_path, d);
+       }},
+      {"truncated chunk", [&] { write(victim_path, original.substr(0, original.size() - 3)); }},
+      {"missing chunk", [&] { fs::remove(victim_path); }},
+      {"chunks swapped between tables",
+       [&] {
+         write(victim_path, other_original);
+         write(snap / other->file, original);
+       }},
+  };
+  for (const auto& damage : damages) {
+    SCOPED_TRACE(damage.name);
+    damage.apply();
+    for (bool deep : {false, true}) {
+      VerifyReport r = Verify(m.id, deep);
+      EXPECT_FALSE(r.ok()) << "verify " << (deep ? "--deep " : "") << "missed: " << damage.name;
+      EXPECT_TRUE(AnyContains(r.problems, victim.file)) << Joined(r.problems);
+      EXPECT_TRUE(AnyContains(r.problems, big.table.name)) << Joined(r.problems);
+    }
+    RestoreTestReport rt = RestoreTest(m);
+    EXPECT_FALSE(rt.ok) << "restore-test missed: " << damage.name;
+    EXPECT_TRUE(AnyContains(rt.problems, big.table.name) || AnyContains(rt.problems, other->file))
+        << Joined(rt.problems);
+    // Undo.
+    write(victim_path, original);
+    write(snap / other->file, other_original);
+    ASSERT_TRUE(Verify(m.id, true).ok());
+  }
+
+  // An extra chunk nobody named.
+  const fs::path extra = snap / "data" / "t99999-r0000-c000000.zst";
+  std::ofstream(extra) << "junk";
+  VerifyReport with_extra = Verify(m.id, false);
+  EXPECT_FALSE(with_extra.ok());
+  EXPECT_TRUE(AnyContains(with_extra.problems, "t99999")) << Joined(with_extra.problems);
+  fs::remove(extra);
+
+  // An edited manifest: one digit of a row count.
+  const fs::path manifest_path = snap / kManifestFile;
+  const std::string manifest_text = testing::ReadFileOrDie(manifest_path.string());
+  std::string edited = manifest_text;
+  size_t at = edited.find("\"rows\": ");
+  ASSERT_NE(at, std::string::npos);
+  edited[at + 8] = edited[at + 8] == '9' ? '8' : static_cast<char>(edited[at + 8] + 1);
+  write(manifest_path, edited);
+  VerifyReport edited_report = Verify(m.id, false);
+  EXPECT_FALSE(edited_report.ok());
+  EXPECT_TRUE(AnyContains(edited_report.problems, "checksum")) << Joined(edited_report.problems);
+  EXPECT_EQ(repo_->LoadManifest(m.id).status().code(), StatusCode::kCheckFailed);
+  write(manifest_path, manifest_text);
+}
+
+// A tamperer who rewrites a chunk AND re-checksums the manifest passes the
+// cheap verify; the deep verify and the restore test, which compare content,
+// still catch it.
+TEST_P(SnapshotPipeline, ReChecksummedTamperingIsCaughtByContentComparison) {
+  Manifest m = Take();
+  ASSERT_FALSE(m.id.empty());
+  const fs::path snap = repo_->SnapshotDir(m.id);
+  TableEntry& big = const_cast<TableEntry&>(BiggestTable(m));
+  ChunkInfo& victim = big.ranges.at(0).at(0);
+  // Drop the chunk's last record, re-encode, and fix every hash the cheap
+  // verify looks at, but keep the recorded rows/digest.
+  std::string stored = testing::ReadFileOrDie((snap / victim.file).string());
+  std::string framed;
+  ASSERT_TRUE(DecodeChunk(stored, victim, framed).ok());
+  std::vector<std::string_view> records;
+  ASSERT_TRUE(SplitFramedRecords(framed, records).ok());
+  ASSERT_GE(records.size(), 2u);
+  std::string shorter;
+  for (size_t i = 0; i + 1 < records.size(); ++i) AppendFramedRecord(shorter, records[i]);
+  ChunkInfo forged;
+  std::string forged_stored;
+  ASSERT_TRUE(EncodeChunk(shorter, 3, forged_stored, forged).ok());
+  victim.stored_bytes = forged.stored_bytes;
+  victim.stored_sha256 = forged.stored_sha256;
+  victim.raw_bytes = forged.raw_bytes;
+  victim.raw_xxh128 = forged.raw_xxh128;
+  std::int64_t raw = 0;
+  for (const auto& r : big.ranges) {
+    for (const auto& c : r) raw += c.raw_bytes;
+  }
+  big.raw_bytes = raw;
+  fs::remove(snap / victim.file);
+  std::ofstream(snap / victim.file, std::ios::binary) << forged_stored;
+  fs::remove(snap / kManifestFile);
+  std::ofstream(snap / kManifestFile, std::ios::binary) << Serialize(m);
+
+  EXPECT_TRUE(Verify(m.id, false).ok()) << "precondition: the forgery passes the cheap checks";
+  VerifyReport deep = Verify(m.id, true);
+  EXPECT_FALSE(deep.ok());
+  EXPECT_TRUE(AnyContains(deep.problems, victim.file)) << Joined(deep.problems);
+  RestoreTestReport rt = RestoreTest(m);
+  EXPECT_FALSE(rt.ok);
+  EXPECT_TRUE(AnyContains(rt.problems, big.table.name)) << Joined(rt.problems);
+}
+
+TEST_P(SnapshotPipeline, RestoreIntoANonEmptyDatabaseIsRefusedAndChangesNothing) {
+  Manifest m = Take();
+  ASSERT_FALSE(m.id.empty());
+  ScratchDatabase target(engine_);
+  target.Exec(engine_ == "mysql"
+                  ? "CREATE TABLE keepme (id INT PRIMARY KEY); INSERT INTO keepme VALUES (42);"
+                  : "CREATE TABLE keepme (id INT PRIMARY KEY); INSERT INTO keepme VALUES (42);");
+  auto before_conn = target.Connect();
+  ASSERT_NE(before_conn, nullptr);
+  auto before = before_conn->ReadSchema();
+  ASSERT_TRUE(before.ok());
+  RestoreRequest req;
+  req.driver = driver_;
+  req.into = target.uri();
+  auto out = RestoreSnapshot(*repo_, m, req);
+  EXPECT_EQ(out.status().code(), StatusCode::kCheckFailed);
+  EXPECT_NE(out.status().message().find("not empty"), std::string::npos) << out.status().ToString();
+  auto after = before_conn->ReadSchema();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(Fingerprint(*before), Fingerprint(*after));
+  std::int64_t rows = 0;
+  ASSERT_TRUE(before_conn
+                  ->Query("SELECT id FROM keepme",
+                          [&](RowView) {
+                            ++rows;
+                            return Status::Ok();
+                          })
+                  .ok());
+  EXPECT_EQ(rows, 1);
+
+  // And into an empty one it works, with the same schema.
+  ScratchDatabase empty(engine_);
+  req.into = empty.uri();
+  auto ok = RestoreSnapshot(*repo_, m, req);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->rows, m.TotalRows());
+  auto conn = empty.Connect();
+  ASSERT_NE(conn, nullptr);
+  auto model = conn->ReadSchema();
+  ASSERT_TRUE(model.ok());
+  EXPECT_EQ(Fingerprint(*model), m.fingerprint);
+}
+
+TEST_P(SnapshotPipeline, AcceptanceChecksMustReturnNoRows) {
+  Manifest m = Take();
+  ASSERT_FALSE(m.id.empty());
+  const fs::path good = dir_ / "good.sql";
+  const fs::path bad = dir_ / "bad.sql";
+  std::ofstream(good) << "-- no customer without an email\nSELECT 1 WHERE 1 = 0;\n";
+  std::ofstream(bad) << "SELECT 1 WHERE 1 = 0;\n\nSELECT 'found' AS problem;\n";
+  RestoreTestRequest req;
+  req.driver = driver_;
+  req.scratch_server = scratch_server_;
+  req.check_files = {good.string()};
+  auto pass = RunRestoreTest(*repo_, *catalog_, m, req);
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_TRUE(pass->ok) << Joined(pass->problems);
+  EXPECT_EQ(pass->acceptance_queries, 1);
+  req.check_files = {good.string(), bad.string()};
+  auto fail = RunRestoreTest(*repo_, *catalog_, m, req);
+  ASSERT_TRUE(fail.ok()) << fail.status().ToString();
+  EXPECT_FALSE(fail->ok);
+  EXPECT_TRUE(AnyContains(fail->problems, bad.string() + ":3")) << Joined(fail->problems);
+  EXPECT_TRUE(AnyContains(fail->problems, "found")) << Joined(fail->problems);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllEngines, SnapshotPipeline, ::testing::ValuesIn(testing::AllEngines()),
+                         [](const auto& param_info) { return param_info.param; });
+
+}  // namespace
+}  // namespace cutover::snapshot
