@@ -457,8 +457,7 @@ class MysqlConnection final : public Connection {
           "writes: " +
           Join(shown, ", ") +
           "; convert them to InnoDB, or pass --lock-nontransactional to hold a read lock that blocks all "
-          "writes "
-          "on the server until the snapshot ends");
+          "writes on the server until the snapshot ends");
     }
     auto barrier = OpenAuxiliary(false);
     if (!barrier.ok()) return barrier.status().WithContext(what);
@@ -479,10 +478,10 @@ class MysqlConnection final : public Connection {
         }
         if (st.code() == StatusCode::kLockTimeout) {
           return Status::LockTimeout(what + ": " + st.message() + " (" + sql +
-                                     " waits for a backup running on the server (mariabackup or another "
-                                     "snapshot: one at a time), for "
-                                     "LOCK TABLES ... WRITE or DDL in progress" +
-                                     (mariadb ? "" : ", or for any long-running statement") + ")");
+                                     " waits for a backup running on the server, mariabackup or another "
+                                     "snapshot, only one at a time; for LOCK TABLES ... WRITE; for DDL in "
+                                     "progress" +
+                                     (mariadb ? "" : "; for any long-running statement") + ")");
         }
         return st.WithContext(what);
       }
@@ -554,15 +553,13 @@ class MysqlConnection final : public Connection {
     if (!tables.ok()) return tables.status();
     auto columns = Fetch(
         "SELECT TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, DATA_TYPE, IS_NULLABLE, EXTRA, "
-        "GENERATION_EXPRESSION "
-        "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
+        "GENERATION_EXPRESSION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
             DbLiteral(),
         what);
     if (!columns.ok()) return columns.status();
     auto indexes = Fetch(
-        "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SEQ_IN_INDEX FROM "
-        "information_schema.STATISTICS "
-        "WHERE TABLE_SCHEMA = " +
+        "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SEQ_IN_INDEX "
+        "FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = " +
             DbLiteral(),
         what);
     if (!indexes.ok()) return indexes.status();
@@ -579,7 +576,7 @@ class MysqlConnection final : public Connection {
       columns_of[Col(r, 0)].push_back(
           {std::atoll(Col(r, 2).c_str()), Col(r, 1), ToLower(Col(r, 3)), Col(r, 4) == "NO"});
     }
-    // Single-column indexes: (unique, name, column) per table.
+    // The key parts of every index, by (table, index name).
     std::map<std::pair<std::string, std::string>, std::vector<const TextRow*>> parts_of;
     for (const TextRow& r : *indexes) parts_of[{Col(r, 0), Col(r, 1)}].push_back(&r);
 
@@ -716,8 +713,8 @@ class MysqlConnection final : public Connection {
     // Routines before views (a view may call a function); bodies are not
     // resolved at creation, so routines need no order among themselves.
     auto routines = Fetch(
-        "SELECT ROUTINE_NAME, ROUTINE_TYPE, SQL_MODE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA "
-        "= " +
+        "SELECT ROUTINE_NAME, ROUTINE_TYPE, SQL_MODE FROM information_schema.ROUTINES "
+        "WHERE ROUTINE_SCHEMA = " +
             DbLiteral() + " AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION')",
         what);
     if (!routines.ok()) return routines.status();
@@ -744,8 +741,7 @@ class MysqlConnection final : public Connection {
     // Triggers on one table, timing and event fire in creation order.
     auto triggers = Fetch(
         "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, SQL_MODE "
-        "FROM "
-        "information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = " +
+        "FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = " +
             DbLiteral(),
         what);
     if (!triggers.ok()) return triggers.status();
@@ -773,7 +769,7 @@ class MysqlConnection final : public Connection {
       auto rows = Fetch("SHOW CREATE EVENT " + name,
                         "reading the definition of event " + name + " on " + display_uri_);
       if (!rows.ok()) return rows.status();
-      if (rows->empty() || !(*rows)[0][3]) {
+      if (rows->empty() || rows->front().size() < 4 || !rows->front()[3]) {
         return Status::Query("reading the definition of event " + name + " on " + display_uri_ +
                              ": the server showed none; the user needs the EVENT privilege on the database");
       }
@@ -1239,535 +1235,535 @@ class MysqlConnection final : public Connection {
   // bigger ones keep unique checks on and load their ranges in parallel.
   static constexpr std::int64_t kBulkLoadMaxBytes = std::int64_t{64} << 20;
   static bool UseBulkLoad(const DataTable& table) { return table.estimated_bytes <= kBulkLoadMaxBytes; }
-}
 
-Status
-SetUniqueChecks(bool on, const std::string& what) {
-  if (unique_checks_ == on) return Status::Ok();
-  CUTOVER_RETURN_IF_ERROR(Run(std::string("SET SESSION unique_checks = ") + (on ? "1" : "0"), what));
-  unique_checks_ = on;
-  return Status::Ok();
-}
-
-// MariaDB loads into an empty InnoDB table in bulk (no undo log per row,
-// indexes built at the end) when unique and foreign key checks are off,
-// and then reports a duplicate key as error 1180 "during COMMIT".
-static Status BulkLoadError(const Status& st) {
-  if (st.sqlstate() != std::to_string(kErErrorDuringCommit)) return st;
-  return Status::Query(
-      st.message() + ": in a bulk load into an empty table MariaDB reports a duplicate key value this way",
-      st.sqlstate());
-}
-
-static bool IsLocalInfileRefusal(const Status& st) {
-  const std::string& code = st.sqlstate();
-  return code == std::to_string(kErNotAllowedCommand) || code == std::to_string(kErLocalInfileDisabled) ||
-         code == std::to_string(kCrLocalInfileRejected);
-}
-
-void NoteInsertFallback(const Status& why) {
-  static std::atomic<bool> told{false};
-  if (told.exchange(true)) return;
-  std::fprintf(stderr,
-               "cutover: mysql driver: %s refuses LOAD DATA LOCAL INFILE (%s); loading rows with multi-row "
-               "INSERT instead, which is slower. Enable it with SET GLOBAL local_infile = ON, or add "
-               "local_infile=0 to the URI to choose INSERT from the start.\n",
-               display_uri_.c_str(), why.message().c_str());
-}
-
-// LOAD DATA LOCAL INFILE fed through a named pipe: the statement runs on a
-// helper thread (the loader connection is used by nobody else meanwhile)
-// while this thread pulls batches and writes them into the pipe. All in
-// one transaction, so a load that fails or warns leaves nothing behind.
-// `*refused` is set, with nothing loaded and `first` not yet given up,
-// when the server or client library refuses LOCAL INFILE.
-Result<std::int64_t> LoadDataLocal(MysqlConnection& ld, const DataTable& table, const LoadTarget& target,
-                                   std::span<const std::string_view> first,
-                                   const RecordBatchSource& next_batch, bool* refused) {
-  const std::string label = "table " + QuoteIdent(table.name);
-  const std::string what = "loading " + label + " into " + display_uri_;
-  const size_t columns = table.columns.size();
-  std::int64_t fed = 0;
-  auto validate = [&](std::span<const std::string_view> batch) -> Status {
-    for (size_t k = 0; k < batch.size(); ++k) {
-      Status st = CheckLoadDataRecord(batch[k], columns);
-      if (!st.ok()) {
-        return Status::InvalidInput(what + ": record " +
-                                    std::to_string(fed + static_cast<std::int64_t>(k) + 1) + ": " +
-                                    st.message());
-      }
-    }
+  Status SetUniqueChecks(bool on, const std::string& what) {
+    if (unique_checks_ == on) return Status::Ok();
+    CUTOVER_RETURN_IF_ERROR(Run(std::string("SET SESSION unique_checks = ") + (on ? "1" : "0"), what));
+    unique_checks_ = on;
     return Status::Ok();
-  };
-  CUTOVER_RETURN_IF_ERROR(validate(first));
-  auto pipe = LoadPipe::Create();
-  if (!pipe.ok()) return pipe.status().WithContext(what);
-  CUTOVER_RETURN_IF_ERROR(ld.SetUniqueChecks(!UseBulkLoad(table), what));
-  CUTOVER_RETURN_IF_ERROR(ld.Run("START TRANSACTION", what));
-  const std::string sql =
-      "LOAD DATA LOCAL INFILE " + QuoteString((*pipe)->path(), true) + " INTO TABLE " +
-      QuoteIdent(table.name) +
-      " CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED "
-      "BY '\\n' (" +
-      target.column_list + ")" + target.set_clause;
-  std::atomic<bool> done{false};
-  Status load_status;
-  std::int64_t loaded = 0;
-  sql::Driver* client = conn_->getDriver();
-  std::thread statement([&] {
-    client->threadInit();
-    auto r = ld.Execute(sql, ExecOptions{});
-    if (r.ok()) {
-      loaded = *r;
-    } else {
-      load_status = r.status();
-    }
-    client->threadEnd();
-    done = true;
-  });
-  Status feed;
-  bool accepted = false;  // the client library opened the pipe and read from it
-  std::string buffer;
-  constexpr size_t kWriteBytes = 1 << 20;
-  std::span<const std::string_view> batch = first;
-  while (true) {
-    buffer.clear();
-    for (std::string_view r : batch) {
-      buffer.append(r);
-      if (buffer.size() >= kWriteBytes) {
-        feed = (*pipe)->Write(buffer, done);
-        buffer.clear();
-        if (!feed.ok()) break;
-      }
-    }
-    if (feed.ok() && !buffer.empty()) feed = (*pipe)->Write(buffer, done);
-    if (!feed.ok()) break;
-    fed += static_cast<std::int64_t>(batch.size());
-    if (!accepted) {
-      // Keep the first batch until the server has taken the statement: a
-      // refusal can then still fall back to INSERT with it.
-      if (!(*pipe)->WaitDrained(done)) break;
-      accepted = true;
-    }
-    auto next = next_batch();
-    if (!next.ok()) {
-      feed = next.status();
-      break;
-    }
-    if (next->empty()) break;
-    feed = validate(*next);
-    if (!feed.ok()) break;
-    batch = *next;
   }
-  // The reader has opened the pipe (accepted) or the statement is over:
-  // closing is safe either way and ends the data.
-  (*pipe)->CloseWriteEnd();
-  statement.join();
-  pipe->reset();
-  auto rollback = [&]() {
-    if (!ld.broken_) (void)ld.Run("ROLLBACK", what);
-  };
-  if (!load_status.ok()) {
-    rollback();
-    if (!accepted && IsLocalInfileRefusal(load_status)) *refused = true;
-    // A failing source is reported as such, not as what it did to the statement.
-    if (!feed.ok() && feed.code() != StatusCode::kIo) return feed;
-    return BulkLoadError(load_status).WithContext("loading " + label);
-  }
-  if (!feed.ok()) {
-    rollback();
-    return feed;
-  }
-  Status warned = ld.CheckLoadWarnings(label);
-  if (!warned.ok()) {
-    rollback();
-    return warned;
-  }
-  if (loaded != fed) {
-    rollback();
-    return Status::Query(what + ": LOAD DATA took " + std::to_string(loaded) + " rows from " +
-                         std::to_string(fed) + " records; nothing was loaded");
-  }
-  CUTOVER_RETURN_IF_ERROR(ld.Run("COMMIT", what));
-  return fed;
-}
 
-// The fallback when LOCAL INFILE is refused or disabled: the same records
-// as multi-row INSERTs of _binary literals (the bytes unconverted, as LOAD
-// DATA ... CHARACTER SET binary does), in one transaction.
-Result<std::int64_t> InsertRows(MysqlConnection& ld, const DataTable& table, const LoadTarget& target,
-                                std::span<const std::string_view> first,
-                                const RecordBatchSource& next_batch) {
-  const std::string label = "table " + QuoteIdent(table.name);
-  const std::string what = "loading " + label + " into " + display_uri_ + " with INSERT";
-  const size_t columns = table.columns.size();
-  auto packet = ld.Fetch("SELECT @@SESSION.max_allowed_packet", what);
-  if (!packet.ok()) return packet.status();
-  long long max_packet = packet->empty() ? 0 : std::atoll(Col((*packet)[0], 0).c_str());
-  const size_t limit = static_cast<size_t>(std::clamp<long long>(max_packet - 65536, 65536, 8 << 20));
-  const std::string head =
-      "INSERT INTO " + QuoteIdent(table.name) + " (" + Join(target.insert_columns, ", ") + ") VALUES ";
-  CUTOVER_RETURN_IF_ERROR(ld.SetUniqueChecks(!UseBulkLoad(table), what));
-  CUTOVER_RETURN_IF_ERROR(ld.Run("START TRANSACTION", what));
-  std::int64_t record_no = 0, total = 0, in_statement = 0;
-  std::string statement = head;
-  auto flush = [&]() -> Status {
-    if (in_statement == 0) return Status::Ok();
-    auto r = ld.Execute(statement, ExecOptions{});
-    if (!r.ok()) return BulkLoadError(r.status()).WithContext("loading " + label);
-    CUTOVER_RETURN_IF_ERROR(ld.CheckLoadWarnings(label));
-    if (*r != in_statement) {
-      return Status::Query(what + ": INSERT took " + std::to_string(*r) + " of " +
-                           std::to_string(in_statement) + " rows");
-    }
-    total += *r;
-    in_statement = 0;
-    statement = head;
-    return Status::Ok();
-  };
-  auto run = [&]() -> Status {
+  // MariaDB loads into an empty InnoDB table in bulk (no undo log per row,
+  // indexes built at the end) when unique and foreign key checks are off,
+  // and then reports a duplicate key as error 1180 "during COMMIT".
+  static Status BulkLoadError(const Status& st) {
+    if (st.sqlstate() != std::to_string(kErErrorDuringCommit)) return st;
+    return Status::Query(
+        st.message() + ": in a bulk load into an empty table MariaDB reports a duplicate key value this way",
+        st.sqlstate());
+  }
+
+  static bool IsLocalInfileRefusal(const Status& st) {
+    const std::string& code = st.sqlstate();
+    return code == std::to_string(kErNotAllowedCommand) || code == std::to_string(kErLocalInfileDisabled) ||
+           code == std::to_string(kCrLocalInfileRejected);
+  }
+
+  void NoteInsertFallback(const Status& why) {
+    static std::atomic<bool> told{false};
+    if (told.exchange(true)) return;
+    std::fprintf(stderr,
+                 "cutover: mysql driver: %s refuses LOAD DATA LOCAL INFILE (%s); loading rows with multi-row "
+                 "INSERT instead, which is slower. Enable it with SET GLOBAL local_infile = ON, or add "
+                 "local_infile=0 to the URI to choose INSERT from the start.\n",
+                 display_uri_.c_str(), why.message().c_str());
+  }
+
+  // LOAD DATA LOCAL INFILE fed through a named pipe: the statement runs on a
+  // helper thread (the loader connection is used by nobody else meanwhile)
+  // while this thread pulls batches and writes them into the pipe. All in
+  // one transaction, so a load that fails or warns leaves nothing behind.
+  // `*refused` is set, with nothing loaded and `first` not yet given up,
+  // when the server or client library refuses LOCAL INFILE.
+  Result<std::int64_t> LoadDataLocal(MysqlConnection& ld, const DataTable& table, const LoadTarget& target,
+                                     std::span<const std::string_view> first,
+                                     const RecordBatchSource& next_batch, bool* refused) {
+    const std::string label = "table " + QuoteIdent(table.name);
+    const std::string what = "loading " + label + " into " + display_uri_;
+    const size_t columns = table.columns.size();
+    std::int64_t fed = 0;
+    auto validate = [&](std::span<const std::string_view> batch) -> Status {
+      for (size_t k = 0; k < batch.size(); ++k) {
+        Status st = CheckLoadDataRecord(batch[k], columns);
+        if (!st.ok()) {
+          return Status::InvalidInput(what + ": record " +
+                                      std::to_string(fed + static_cast<std::int64_t>(k) + 1) + ": " +
+                                      st.message());
+        }
+      }
+      return Status::Ok();
+    };
+    CUTOVER_RETURN_IF_ERROR(validate(first));
+    auto pipe = LoadPipe::Create();
+    if (!pipe.ok()) return pipe.status().WithContext(what);
+    CUTOVER_RETURN_IF_ERROR(ld.SetUniqueChecks(!UseBulkLoad(table), what));
+    CUTOVER_RETURN_IF_ERROR(ld.Run("START TRANSACTION", what));
+    const std::string sql =
+        "LOAD DATA LOCAL INFILE " + QuoteString((*pipe)->path(), true) + " INTO TABLE " +
+        QuoteIdent(table.name) +
+        " CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED "
+        "BY '\\n' (" +
+        target.column_list + ")" + target.set_clause;
+    std::atomic<bool> done{false};
+    Status load_status;
+    std::int64_t loaded = 0;
+    sql::Driver* client = conn_->getDriver();
+    std::thread statement([&] {
+      client->threadInit();
+      auto r = ld.Execute(sql, ExecOptions{});
+      if (r.ok()) {
+        loaded = *r;
+      } else {
+        load_status = r.status();
+      }
+      client->threadEnd();
+      done = true;
+    });
+    Status feed;
+    bool accepted = false;  // the client library opened the pipe and read from it
+    std::string buffer;
+    constexpr size_t kWriteBytes = 1 << 20;
     std::span<const std::string_view> batch = first;
-    std::string tuple;
     while (true) {
-      for (std::string_view record : batch) {
-        ++record_no;
-        auto fields = ParseLoadDataRecord(record, columns);
-        if (!fields.ok()) {
-          return Status::InvalidInput(what + ": record " + std::to_string(record_no) + ": " +
-                                      fields.status().message());
+      buffer.clear();
+      for (std::string_view r : batch) {
+        buffer.append(r);
+        if (buffer.size() >= kWriteBytes) {
+          feed = (*pipe)->Write(buffer, done);
+          buffer.clear();
+          if (!feed.ok()) break;
         }
-        tuple = "(";
-        for (size_t i = 0; i < columns; ++i) {
-          if (i > 0) tuple += ", ";
-          const auto& v = (*fields)[i];
-          if (!v) {
-            tuple += "NULL";
-          } else {
-            tuple += target.wrap_before[i] + "_binary" + QuoteString(*v, true) + target.wrap_after[i];
-          }
-        }
-        tuple += ")";
-        if (in_statement > 0 && statement.size() + tuple.size() + 2 > limit) CUTOVER_RETURN_IF_ERROR(flush());
-        if (in_statement > 0) statement += ", ";
-        statement += tuple;
-        ++in_statement;
+      }
+      if (feed.ok() && !buffer.empty()) feed = (*pipe)->Write(buffer, done);
+      if (!feed.ok()) break;
+      fed += static_cast<std::int64_t>(batch.size());
+      if (!accepted) {
+        // Keep the first batch until the server has taken the statement: a
+        // refusal can then still fall back to INSERT with it.
+        if (!(*pipe)->WaitDrained(done)) break;
+        accepted = true;
       }
       auto next = next_batch();
-      if (!next.ok()) return next.status();
+      if (!next.ok()) {
+        feed = next.status();
+        break;
+      }
       if (next->empty()) break;
+      feed = validate(*next);
+      if (!feed.ok()) break;
       batch = *next;
     }
-    return flush();
-  };
-  Status st = run();
-  if (!st.ok()) {
-    if (!ld.broken_) (void)ld.Run("ROLLBACK", what);
-    return st;
+    // The reader has opened the pipe (accepted) or the statement is over:
+    // closing is safe either way and ends the data.
+    (*pipe)->CloseWriteEnd();
+    statement.join();
+    pipe->reset();
+    auto rollback = [&]() {
+      if (!ld.broken_) (void)ld.Run("ROLLBACK", what);
+    };
+    if (!load_status.ok()) {
+      rollback();
+      if (!accepted && IsLocalInfileRefusal(load_status)) *refused = true;
+      // A failing source is reported as such, not as what it did to the statement.
+      if (!feed.ok() && feed.code() != StatusCode::kIo) return feed;
+      return BulkLoadError(load_status).WithContext("loading " + label);
+    }
+    if (!feed.ok()) {
+      rollback();
+      return feed;
+    }
+    Status warned = ld.CheckLoadWarnings(label);
+    if (!warned.ok()) {
+      rollback();
+      return warned;
+    }
+    if (loaded != fed) {
+      rollback();
+      return Status::Query(what + ": LOAD DATA took " + std::to_string(loaded) + " rows from " +
+                           std::to_string(fed) + " records; nothing was loaded");
+    }
+    CUTOVER_RETURN_IF_ERROR(ld.Run("COMMIT", what));
+    return fed;
   }
-  CUTOVER_RETURN_IF_ERROR(ld.Run("COMMIT", what));
-  return total;
-}
 
-struct ErrorContext {
-  const std::string& what;
-  const ExecOptions* options;
-};
-
-void SetSqlMode(const std::string& mode) {
-  ctx_.backslash_escapes = ToUpper(mode).find("NO_BACKSLASH_ESCAPES") == std::string::npos;
-}
-
-void RefreshSqlMode() {
-  if (broken_) return;
-  try {
-    std::unique_ptr<sql::Statement> st(conn_->createStatement());
-    std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SELECT @@SESSION.sql_mode"));
-    if (rs->next()) SetSqlMode(rs->getString(1));
-  } catch (const sql::SQLException& e) {
-    NoteFailure(e.getErrorCode());
-  } catch (...) {  // NOLINT(bugprone-empty-catch): the next statement reports a lost connection
-  }
-}
-
-// "`db`.`t`" or "db.t" -> "t" when db is the connected database.
-std::string UnqualifiedObject(std::string_view object) const {
-  std::string s(object);
-  for (const std::string& prefix : {QuoteIdent(ctx_.database) + ".", ctx_.database + "."}) {
-    if (StartsWith(s, prefix)) s = s.substr(prefix.size());
-  }
-  if (s.size() >= 2 && s.front() == '`' && s.back() == '`')
-    s = ReplaceAll(s.substr(1, s.size() - 2), "``", "`");
-  return s;
-}
-
-Status BrokenStatus() const {
-  return Status::Connection("the connection to " + display_uri_ +
-                            " was lost earlier (server gone, connection killed or timed out); open a new "
-                            "connection");
-}
-
-void NoteFailure(int code) {
-  diagnostics_may_hold_errors_ = true;
-  if (IsConnectionLoss(code)) broken_ = true;
-}
-
-Status MapError(const sql::SQLException& e, const ErrorContext& ctx) {
-  int code = e.getErrorCode();
-  NoteFailure(code);
-  std::string msg = ctx.what + ": " + Message(e) + ErrorSuffix(e);
-  std::string number = std::to_string(code);
-  if (code == kErLockWaitTimeout) {
-    std::string limit = ctx.options != nullptr && ctx.options->lock_timeout.count() > 0
-                            ? "lock_timeout of " + std::to_string(ctx.options->lock_timeout.count()) +
-                                  " ms (applied as " +
-                                  std::to_string(LockSeconds(ctx.options->lock_timeout)) + " s)"
-                            : "the server's lock_wait_timeout / innodb_lock_wait_timeout";
-    return Status::LockTimeout(msg + ": the " + limit +
-                               " expired while the statement waited for a lock held by another session; "
-                               "retry when that session finishes or raise the lock timeout");
-  }
-  if (code == kErStatementTimeout || code == kErQueryTimeout) {
-    std::string limit =
-        ctx.options != nullptr && ctx.options->statement_timeout.count() > 0
-            ? "statement_timeout of " + std::to_string(ctx.options->statement_timeout.count()) + " ms"
-            : "the server's statement time limit (max_statement_time / max_execution_time)";
-    return Status::LockTimeout(
-        msg + ": the " + limit +
-        " expired and the statement was cancelled; raise the statement timeout or make "
-        "the statement cheaper");
-  }
-  if (IsConnectionLoss(code) || (code == 0 && ToLower(e.what()).find("closed") != std::string::npos)) {
-    broken_ = true;
-    return Status::Connection(msg +
-                              ": the connection to the server was lost; check that the server is "
-                              "running, then retry with a new connection");
-  }
-  if (code == 0) return Status::Internal(msg + ": error inside MySQL Connector/C++");
-  return Status::Query(msg, number);
-}
-
-template <typename Fn>
-Status Guarded(const std::string& what, const ExecOptions* options, Fn&& fn) {
-  if (broken_) return BrokenStatus().WithContext(what);
-  try {
-    return fn();
-  } catch (const sql::SQLException& e) {
-    return MapError(e, ErrorContext{what, options});
-  } catch (const std::exception& e) {
-    diagnostics_may_hold_errors_ = true;
-    return Status::Internal(what + ": " + ScrubSecrets(e.what()));
-  } catch (...) {
-    diagnostics_may_hold_errors_ = true;
-    return Status::Internal(what + ": unknown exception from MySQL Connector/C++");
-  }
-}
-
-Status Simple(const char* sql) {
-  return Guarded(std::string(sql) + " on " + display_uri_, nullptr,
-                 [&]() -> Status { return RunAndDrain(sql).status(); });
-}
-
-static int LockSeconds(std::chrono::milliseconds ms) {
-  return static_cast<int>(std::max<std::int64_t>(1, (ms.count() + 999) / 1000));
-}
-
-// Applies the limits of `options` to this session, runs body, restores the
-// previous values. Throws sql::SQLException from the SET statements.
-template <typename Body>
-Status WithLimits(std::string_view sql, const ExecOptions& options, Body&& body) {
-  std::vector<std::string> set, restore;
-  if (options.lock_timeout.count() > 0) {
-    std::string secs = std::to_string(LockSeconds(options.lock_timeout));
-    set.push_back("@cutover_saved_lwt = @@SESSION.lock_wait_timeout");
-    set.push_back("@cutover_saved_ilwt = @@SESSION.innodb_lock_wait_timeout");
-    set.push_back("SESSION lock_wait_timeout = " + secs);
-    set.push_back("SESSION innodb_lock_wait_timeout = " + secs);
-    restore.push_back("SESSION lock_wait_timeout = @cutover_saved_lwt");
-    restore.push_back("SESSION innodb_lock_wait_timeout = @cutover_saved_ilwt");
-  }
-  if (options.statement_timeout.count() > 0) {
-    if (ctx_.flavor == Flavor::kMariaDb) {
-      set.push_back("@cutover_saved_mst = @@SESSION.max_statement_time");
-      set.push_back("SESSION max_statement_time = " + FormatSeconds(options.statement_timeout));
-      restore.push_back("SESSION max_statement_time = @cutover_saved_mst");
-    } else {
-      std::string keyword = FirstKeyword(sql);
-      if (keyword != "SELECT" && keyword != "WITH") {
-        return Status::Unsupported(
-            "MySQL can only limit the run time of SELECT statements (max_execution_time); '" +
-            FirstLine(sql) + "' cannot get a statement_timeout: run it without one, or rely on lock_timeout");
+  // The fallback when LOCAL INFILE is refused or disabled: the same records
+  // as multi-row INSERTs of _binary literals (the bytes unconverted, as LOAD
+  // DATA ... CHARACTER SET binary does), in one transaction.
+  Result<std::int64_t> InsertRows(MysqlConnection& ld, const DataTable& table, const LoadTarget& target,
+                                  std::span<const std::string_view> first,
+                                  const RecordBatchSource& next_batch) {
+    const std::string label = "table " + QuoteIdent(table.name);
+    const std::string what = "loading " + label + " into " + display_uri_ + " with INSERT";
+    const size_t columns = table.columns.size();
+    auto packet = ld.Fetch("SELECT @@SESSION.max_allowed_packet", what);
+    if (!packet.ok()) return packet.status();
+    long long max_packet = packet->empty() ? 0 : std::atoll(Col((*packet)[0], 0).c_str());
+    const size_t limit = static_cast<size_t>(std::clamp<long long>(max_packet - 65536, 65536, 8 << 20));
+    const std::string head =
+        "INSERT INTO " + QuoteIdent(table.name) + " (" + Join(target.insert_columns, ", ") + ") VALUES ";
+    CUTOVER_RETURN_IF_ERROR(ld.SetUniqueChecks(!UseBulkLoad(table), what));
+    CUTOVER_RETURN_IF_ERROR(ld.Run("START TRANSACTION", what));
+    std::int64_t record_no = 0, total = 0, in_statement = 0;
+    std::string statement = head;
+    auto flush = [&]() -> Status {
+      if (in_statement == 0) return Status::Ok();
+      auto r = ld.Execute(statement, ExecOptions{});
+      if (!r.ok()) return BulkLoadError(r.status()).WithContext("loading " + label);
+      CUTOVER_RETURN_IF_ERROR(ld.CheckLoadWarnings(label));
+      if (*r != in_statement) {
+        return Status::Query(what + ": INSERT took " + std::to_string(*r) + " of " +
+                             std::to_string(in_statement) + " rows");
       }
-      set.push_back("@cutover_saved_met = @@SESSION.max_execution_time");
-      set.push_back("SESSION max_execution_time = " + std::to_string(options.statement_timeout.count()));
-      restore.push_back("SESSION max_execution_time = @cutover_saved_met");
-    }
-  }
-  if (set.empty()) return body();
-  CUTOVER_RETURN_IF_ERROR(RunAndDrain("SET " + Join(set, ", ")).status());
-  const std::string restore_sql = "SET " + Join(restore, ", ");
-  Status result;
-  try {
-    result = body();
-  } catch (...) {
-    // Restore the previous limits, then report the statement's own error.
-    if (!broken_) {
-      try {
-        (void)RunAndDrain(restore_sql);
-      } catch (const sql::SQLException& e) {
-        NoteFailure(e.getErrorCode());
-      } catch (...) {  // NOLINT(bugprone-empty-catch): the original error is the one to report
-      }
-    }
-    throw;
-  }
-  if (!broken_) {
-    try {
-      Status restored = RunAndDrain(restore_sql).status();
-      if (result.ok()) result = restored;
-    } catch (const sql::SQLException& e) {
-      NoteFailure(e.getErrorCode());
-      if (result.ok()) throw;
-    }
-  }
-  return result;
-}
-
-// Runs one statement, discarding result sets; returns the affected rows.
-// Throws sql::SQLException.
-Result<std::int64_t> RunAndDrain(std::string_view sql) {
-  const bool diagnostic = IsDiagnosticStatement(sql);
-  if (!diagnostic) ClearDiagnostics();
-  std::unique_ptr<sql::Statement> st(conn_->createStatement());
-  st->setResultSetType(sql::ResultSet::TYPE_FORWARD_ONLY);
-  bool has_rows = st->execute(sql::SQLString(sql.data(), sql.size()));
-  std::optional<std::int64_t> affected;
-  bool had_rows = false;
-  while (true) {
-    if (has_rows) {
-      std::unique_ptr<sql::ResultSet> rs(st->getResultSet());  // freeing it drains the rows
-      had_rows = true;
-    } else {
-      std::uint64_t count = st->getUpdateCount();
-      if (count == UINT64_MAX) break;
-      if (!affected) affected = static_cast<std::int64_t>(count);
-    }
-    has_rows = st->getMoreResults();
-  }
-  if (had_rows && !diagnostic) CUTOVER_RETURN_IF_ERROR(CheckStreamErrors("its result rows"));
-  return affected.value_or(0);
-}
-
-// After a forward-only result ended: did it end because of an error?
-Status CheckStreamErrors(const std::string& what) {
-  std::unique_ptr<sql::Statement> st(conn_->createStatement());
-  std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SHOW ERRORS"));
-  if (rs->next()) {
-    int code = rs->getInt(2);
-    std::string message = rs->getString(3);
-    diagnostics_may_hold_errors_ = true;
-    throw sql::SQLException(message + " (the server ended the result with this error after " + what + ")", "",
-                            code);
-  }
-  return Status::Ok();
-}
-
-void ClearDiagnostics() {
-  if (!diagnostics_may_hold_errors_) return;
-  std::unique_ptr<sql::Statement> st(conn_->createStatement());
-  // A statement that uses a (derived) table resets the diagnostics area;
-  // DO / SET / SELECT without a table do not.
-  st->execute("DO (SELECT 1 FROM (SELECT 1) AS cutover_reset_diagnostics)");
-  diagnostics_may_hold_errors_ = false;
-}
-
-Status Stream(std::string_view sql, const RowCallback& on_row) {
-  const bool diagnostic = IsDiagnosticStatement(sql);
-  if (!diagnostic) ClearDiagnostics();
-  std::unique_ptr<sql::Statement> st(conn_->createStatement());
-  st->setResultSetType(sql::ResultSet::TYPE_FORWARD_ONLY);
-  bool has_rows = st->execute(sql::SQLString(sql.data(), sql.size()));
-  Status callback_status;
-  bool first_result = true;
-  std::uint64_t delivered = 0;
-  while (true) {
-    if (has_rows) {
-      std::unique_ptr<sql::ResultSet> rs(st->getResultSet());
-      if (first_result && callback_status.ok()) {
-        sql::ResultSetMetaData* meta = rs->getMetaData();
-        const unsigned n = meta->getColumnCount();
-        std::vector<CellType> types(n);
-        for (unsigned i = 0; i < n; ++i) types[i] = CellTypeFor(meta->getColumnType(i + 1));
-        std::vector<std::string> values(n);
-        std::vector<Cell> cells(n);
-        while (rs->next()) {
-          for (unsigned i = 0; i < n; ++i) {
-            if (rs->isNull(i + 1)) {
-              values[i].clear();
-              cells[i] = Cell{CellType::kNull, {}};
+      total += *r;
+      in_statement = 0;
+      statement = head;
+      return Status::Ok();
+    };
+    auto run = [&]() -> Status {
+      std::span<const std::string_view> batch = first;
+      std::string tuple;
+      while (true) {
+        for (std::string_view record : batch) {
+          ++record_no;
+          auto fields = ParseLoadDataRecord(record, columns);
+          if (!fields.ok()) {
+            return Status::InvalidInput(what + ": record " + std::to_string(record_no) + ": " +
+                                        fields.status().message());
+          }
+          tuple = "(";
+          for (size_t i = 0; i < columns; ++i) {
+            if (i > 0) tuple += ", ";
+            const auto& v = (*fields)[i];
+            if (!v) {
+              tuple += "NULL";
             } else {
-              values[i] = rs->getString(i + 1).asStdString();
-              cells[i] = Cell{types[i], values[i]};
+              tuple += target.wrap_before[i] + "_binary" + QuoteString(*v, true) + target.wrap_after[i];
             }
           }
-          ++delivered;
-          callback_status = on_row(RowView(cells.data(), cells.size()));
-          if (!callback_status.ok()) break;
+          tuple += ")";
+          if (in_statement > 0 && statement.size() + tuple.size() + 2 > limit)
+            CUTOVER_RETURN_IF_ERROR(flush());
+          if (in_statement > 0) statement += ", ";
+          statement += tuple;
+          ++in_statement;
+        }
+        auto next = next_batch();
+        if (!next.ok()) return next.status();
+        if (next->empty()) break;
+        batch = *next;
+      }
+      return flush();
+    };
+    Status st = run();
+    if (!st.ok()) {
+      if (!ld.broken_) (void)ld.Run("ROLLBACK", what);
+      return st;
+    }
+    CUTOVER_RETURN_IF_ERROR(ld.Run("COMMIT", what));
+    return total;
+  }
+
+  struct ErrorContext {
+    const std::string& what;
+    const ExecOptions* options;
+  };
+
+  void SetSqlMode(const std::string& mode) {
+    ctx_.backslash_escapes = ToUpper(mode).find("NO_BACKSLASH_ESCAPES") == std::string::npos;
+  }
+
+  void RefreshSqlMode() {
+    if (broken_) return;
+    try {
+      std::unique_ptr<sql::Statement> st(conn_->createStatement());
+      std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SELECT @@SESSION.sql_mode"));
+      if (rs->next()) SetSqlMode(rs->getString(1));
+    } catch (const sql::SQLException& e) {
+      NoteFailure(e.getErrorCode());
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the next statement reports a lost connection
+    }
+  }
+
+  // "`db`.`t`" or "db.t" -> "t" when db is the connected database.
+  std::string UnqualifiedObject(std::string_view object) const {
+    std::string s(object);
+    for (const std::string& prefix : {QuoteIdent(ctx_.database) + ".", ctx_.database + "."}) {
+      if (StartsWith(s, prefix)) s = s.substr(prefix.size());
+    }
+    if (s.size() >= 2 && s.front() == '`' && s.back() == '`')
+      s = ReplaceAll(s.substr(1, s.size() - 2), "``", "`");
+    return s;
+  }
+
+  Status BrokenStatus() const {
+    return Status::Connection("the connection to " + display_uri_ +
+                              " was lost earlier (server gone, connection killed or timed out); open a new "
+                              "connection");
+  }
+
+  void NoteFailure(int code) {
+    diagnostics_may_hold_errors_ = true;
+    if (IsConnectionLoss(code)) broken_ = true;
+  }
+
+  Status MapError(const sql::SQLException& e, const ErrorContext& ctx) {
+    int code = e.getErrorCode();
+    NoteFailure(code);
+    std::string msg = ctx.what + ": " + Message(e) + ErrorSuffix(e);
+    std::string number = std::to_string(code);
+    if (code == kErLockWaitTimeout) {
+      std::string limit = ctx.options != nullptr && ctx.options->lock_timeout.count() > 0
+                              ? "lock_timeout of " + std::to_string(ctx.options->lock_timeout.count()) +
+                                    " ms (applied as " +
+                                    std::to_string(LockSeconds(ctx.options->lock_timeout)) + " s)"
+                              : "the server's lock_wait_timeout / innodb_lock_wait_timeout";
+      return Status::LockTimeout(msg + ": the " + limit +
+                                 " expired while the statement waited for a lock held by another session; "
+                                 "retry when that session finishes or raise the lock timeout");
+    }
+    if (code == kErStatementTimeout || code == kErQueryTimeout) {
+      std::string limit =
+          ctx.options != nullptr && ctx.options->statement_timeout.count() > 0
+              ? "statement_timeout of " + std::to_string(ctx.options->statement_timeout.count()) + " ms"
+              : "the server's statement time limit (max_statement_time / max_execution_time)";
+      return Status::LockTimeout(
+          msg + ": the " + limit +
+          " expired and the statement was cancelled; raise the statement timeout or make "
+          "the statement cheaper");
+    }
+    if (IsConnectionLoss(code) || (code == 0 && ToLower(e.what()).find("closed") != std::string::npos)) {
+      broken_ = true;
+      return Status::Connection(msg +
+                                ": the connection to the server was lost; check that the server is "
+                                "running, then retry with a new connection");
+    }
+    if (code == 0) return Status::Internal(msg + ": error inside MySQL Connector/C++");
+    return Status::Query(msg, number);
+  }
+
+  template <typename Fn>
+  Status Guarded(const std::string& what, const ExecOptions* options, Fn&& fn) {
+    if (broken_) return BrokenStatus().WithContext(what);
+    try {
+      return fn();
+    } catch (const sql::SQLException& e) {
+      return MapError(e, ErrorContext{what, options});
+    } catch (const std::exception& e) {
+      diagnostics_may_hold_errors_ = true;
+      return Status::Internal(what + ": " + ScrubSecrets(e.what()));
+    } catch (...) {
+      diagnostics_may_hold_errors_ = true;
+      return Status::Internal(what + ": unknown exception from MySQL Connector/C++");
+    }
+  }
+
+  Status Simple(const char* sql) {
+    return Guarded(std::string(sql) + " on " + display_uri_, nullptr,
+                   [&]() -> Status { return RunAndDrain(sql).status(); });
+  }
+
+  static int LockSeconds(std::chrono::milliseconds ms) {
+    return static_cast<int>(std::max<std::int64_t>(1, (ms.count() + 999) / 1000));
+  }
+
+  // Applies the limits of `options` to this session, runs body, restores the
+  // previous values. Throws sql::SQLException from the SET statements.
+  template <typename Body>
+  Status WithLimits(std::string_view sql, const ExecOptions& options, Body&& body) {
+    std::vector<std::string> set, restore;
+    if (options.lock_timeout.count() > 0) {
+      std::string secs = std::to_string(LockSeconds(options.lock_timeout));
+      set.push_back("@cutover_saved_lwt = @@SESSION.lock_wait_timeout");
+      set.push_back("@cutover_saved_ilwt = @@SESSION.innodb_lock_wait_timeout");
+      set.push_back("SESSION lock_wait_timeout = " + secs);
+      set.push_back("SESSION innodb_lock_wait_timeout = " + secs);
+      restore.push_back("SESSION lock_wait_timeout = @cutover_saved_lwt");
+      restore.push_back("SESSION innodb_lock_wait_timeout = @cutover_saved_ilwt");
+    }
+    if (options.statement_timeout.count() > 0) {
+      if (ctx_.flavor == Flavor::kMariaDb) {
+        set.push_back("@cutover_saved_mst = @@SESSION.max_statement_time");
+        set.push_back("SESSION max_statement_time = " + FormatSeconds(options.statement_timeout));
+        restore.push_back("SESSION max_statement_time = @cutover_saved_mst");
+      } else {
+        std::string keyword = FirstKeyword(sql);
+        if (keyword != "SELECT" && keyword != "WITH") {
+          return Status::Unsupported(
+              "MySQL can only limit the run time of SELECT statements (max_execution_time); '" +
+              FirstLine(sql) +
+              "' cannot get a statement_timeout: run it without one, or rely on lock_timeout");
+        }
+        set.push_back("@cutover_saved_met = @@SESSION.max_execution_time");
+        set.push_back("SESSION max_execution_time = " + std::to_string(options.statement_timeout.count()));
+        restore.push_back("SESSION max_execution_time = @cutover_saved_met");
+      }
+    }
+    if (set.empty()) return body();
+    CUTOVER_RETURN_IF_ERROR(RunAndDrain("SET " + Join(set, ", ")).status());
+    const std::string restore_sql = "SET " + Join(restore, ", ");
+    Status result;
+    try {
+      result = body();
+    } catch (...) {
+      // Restore the previous limits, then report the statement's own error.
+      if (!broken_) {
+        try {
+          (void)RunAndDrain(restore_sql);
+        } catch (const sql::SQLException& e) {
+          NoteFailure(e.getErrorCode());
+        } catch (...) {  // NOLINT(bugprone-empty-catch): the original error is the one to report
         }
       }
-      first_result = false;
-    } else if (st->getUpdateCount() == UINT64_MAX) {
-      break;
-    } else {
-      first_result = false;
+      throw;
     }
-    has_rows = st->getMoreResults();
-  }
-  if (!callback_status.ok()) return callback_status;
-  if (diagnostic) return Status::Ok();
-  return CheckStreamErrors(std::to_string(delivered) + " rows");
-}
-
-// A buffered query (mysql_store_result): errors are reported, memory is
-// the size of the result. For catalog queries only.
-Status Buffered(const std::string& sql, const RowCallback& on_row) {
-  std::unique_ptr<sql::Statement> st(conn_->createStatement());
-  std::unique_ptr<sql::ResultSet> rs(st->executeQuery(sql));
-  const unsigned n = rs->getMetaData()->getColumnCount();
-  std::vector<std::string> values(n);
-  std::vector<Cell> cells(n);
-  while (rs->next()) {
-    for (unsigned i = 0; i < n; ++i) {
-      if (rs->isNull(i + 1)) {
-        cells[i] = Cell{CellType::kNull, {}};
-      } else {
-        values[i] = rs->getString(i + 1).asStdString();
-        cells[i] = Cell{CellType::kText, values[i]};
+    if (!broken_) {
+      try {
+        Status restored = RunAndDrain(restore_sql).status();
+        if (result.ok()) result = restored;
+      } catch (const sql::SQLException& e) {
+        NoteFailure(e.getErrorCode());
+        if (result.ok()) throw;
       }
     }
-    CUTOVER_RETURN_IF_ERROR(on_row(RowView(cells.data(), cells.size())));
+    return result;
   }
-  return Status::Ok();
-}
 
-std::unique_ptr<sql::Connection> conn_;
-ConnectionUri uri_;
-std::string display_uri_;
-ServerInfo info_;
-SchemaContext ctx_;
-std::string session_id_;
-bool broken_ = false;
-bool diagnostics_may_hold_errors_ = false;
+  // Runs one statement, discarding result sets; returns the affected rows.
+  // Throws sql::SQLException.
+  Result<std::int64_t> RunAndDrain(std::string_view sql) {
+    const bool diagnostic = IsDiagnosticStatement(sql);
+    if (!diagnostic) ClearDiagnostics();
+    std::unique_ptr<sql::Statement> st(conn_->createStatement());
+    st->setResultSetType(sql::ResultSet::TYPE_FORWARD_ONLY);
+    bool has_rows = st->execute(sql::SQLString(sql.data(), sql.size()));
+    std::optional<std::int64_t> affected;
+    bool had_rows = false;
+    while (true) {
+      if (has_rows) {
+        std::unique_ptr<sql::ResultSet> rs(st->getResultSet());  // freeing it drains the rows
+        had_rows = true;
+      } else {
+        std::uint64_t count = st->getUpdateCount();
+        if (count == UINT64_MAX) break;
+        if (!affected) affected = static_cast<std::int64_t>(count);
+      }
+      has_rows = st->getMoreResults();
+    }
+    if (had_rows && !diagnostic) CUTOVER_RETURN_IF_ERROR(CheckStreamErrors("its result rows"));
+    return affected.value_or(0);
+  }
 
-Opener opener_;
-bool local_infile_ = false;                 // the URI allows LOAD DATA LOCAL (local_infile is not 0)
-bool local_infile_capable_ = false;         // this session was opened with the LOCAL capability
-bool local_infile_refused_ = false;         // the server refused it once: INSERT from then on
-std::unique_ptr<MysqlConnection> barrier_;  // holds the snapshot barrier
-std::unique_ptr<MysqlConnection> loader_;   // runs ImportRows' statements
-bool in_snapshot_ = false;
-bool hold_barrier_until_end_ = false;
-std::optional<bool> unique_checks_;  // loader sessions: what unique_checks is set to  //
-                                     // lock_nontransactional_tables: released by EndSnapshot
+  // After a forward-only result ended: did it end because of an error?
+  Status CheckStreamErrors(const std::string& what) {
+    std::unique_ptr<sql::Statement> st(conn_->createStatement());
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SHOW ERRORS"));
+    if (rs->next()) {
+      int code = rs->getInt(2);
+      std::string message = rs->getString(3);
+      diagnostics_may_hold_errors_ = true;
+      throw sql::SQLException(message + " (the server ended the result with this error after " + what + ")",
+                              "", code);
+    }
+    return Status::Ok();
+  }
+
+  void ClearDiagnostics() {
+    if (!diagnostics_may_hold_errors_) return;
+    std::unique_ptr<sql::Statement> st(conn_->createStatement());
+    // A statement that uses a (derived) table resets the diagnostics area;
+    // DO / SET / SELECT without a table do not.
+    st->execute("DO (SELECT 1 FROM (SELECT 1) AS cutover_reset_diagnostics)");
+    diagnostics_may_hold_errors_ = false;
+  }
+
+  Status Stream(std::string_view sql, const RowCallback& on_row) {
+    const bool diagnostic = IsDiagnosticStatement(sql);
+    if (!diagnostic) ClearDiagnostics();
+    std::unique_ptr<sql::Statement> st(conn_->createStatement());
+    st->setResultSetType(sql::ResultSet::TYPE_FORWARD_ONLY);
+    bool has_rows = st->execute(sql::SQLString(sql.data(), sql.size()));
+    Status callback_status;
+    bool first_result = true;
+    std::uint64_t delivered = 0;
+    while (true) {
+      if (has_rows) {
+        std::unique_ptr<sql::ResultSet> rs(st->getResultSet());
+        if (first_result && callback_status.ok()) {
+          sql::ResultSetMetaData* meta = rs->getMetaData();
+          const unsigned n = meta->getColumnCount();
+          std::vector<CellType> types(n);
+          for (unsigned i = 0; i < n; ++i) types[i] = CellTypeFor(meta->getColumnType(i + 1));
+          std::vector<std::string> values(n);
+          std::vector<Cell> cells(n);
+          while (rs->next()) {
+            for (unsigned i = 0; i < n; ++i) {
+              if (rs->isNull(i + 1)) {
+                values[i].clear();
+                cells[i] = Cell{CellType::kNull, {}};
+              } else {
+                values[i] = rs->getString(i + 1).asStdString();
+                cells[i] = Cell{types[i], values[i]};
+              }
+            }
+            ++delivered;
+            callback_status = on_row(RowView(cells.data(), cells.size()));
+            if (!callback_status.ok()) break;
+          }
+        }
+        first_result = false;
+      } else if (st->getUpdateCount() == UINT64_MAX) {
+        break;
+      } else {
+        first_result = false;
+      }
+      has_rows = st->getMoreResults();
+    }
+    if (!callback_status.ok()) return callback_status;
+    if (diagnostic) return Status::Ok();
+    return CheckStreamErrors(std::to_string(delivered) + " rows");
+  }
+
+  // A buffered query (mysql_store_result): errors are reported, memory is
+  // the size of the result. For catalog queries only.
+  Status Buffered(const std::string& sql, const RowCallback& on_row) {
+    std::unique_ptr<sql::Statement> st(conn_->createStatement());
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery(sql));
+    const unsigned n = rs->getMetaData()->getColumnCount();
+    std::vector<std::string> values(n);
+    std::vector<Cell> cells(n);
+    while (rs->next()) {
+      for (unsigned i = 0; i < n; ++i) {
+        if (rs->isNull(i + 1)) {
+          cells[i] = Cell{CellType::kNull, {}};
+        } else {
+          values[i] = rs->getString(i + 1).asStdString();
+          cells[i] = Cell{CellType::kText, values[i]};
+        }
+      }
+      CUTOVER_RETURN_IF_ERROR(on_row(RowView(cells.data(), cells.size())));
+    }
+    return Status::Ok();
+  }
+
+  std::unique_ptr<sql::Connection> conn_;
+  ConnectionUri uri_;
+  std::string display_uri_;
+  ServerInfo info_;
+  SchemaContext ctx_;
+  std::string session_id_;
+  bool broken_ = false;
+  bool diagnostics_may_hold_errors_ = false;
+
+  Opener opener_;
+  bool local_infile_ = false;                 // the URI allows LOAD DATA LOCAL (local_infile is not 0)
+  bool local_infile_capable_ = false;         // this session was opened with the LOCAL capability
+  bool local_infile_refused_ = false;         // the server refused it once: INSERT from then on
+  std::unique_ptr<MysqlConnection> barrier_;  // holds the snapshot barrier
+  std::unique_ptr<MysqlConnection> loader_;   // runs ImportRows' statements
+  bool in_snapshot_ = false;
+  bool hold_barrier_until_end_ = false;
+  std::optional<bool> unique_checks_;  // loader sessions: what unique_checks is set to  //
+                                       // lock_nontransactional_tables: released by EndSnapshot
 };
 
 class MysqlDriver final : public Driver {
