@@ -1342,6 +1342,7 @@ class MysqlConnection final : public Connection {
         // refusal can then still fall back to INSERT with it.
         if (!(*pipe)->WaitDrained(done)) break;
         accepted = true;
+        (*pipe)->RemoveName();
       }
       auto next = next_batch();
       if (!next.ok()) {

@@ -175,14 +175,18 @@ class LoadPipe {
   LoadPipe& operator=(const LoadPipe&) = delete;
 
   const std::string& path() const { return path_; }
-  // Writes all of `data`, waiting while the pipe is full. kAborted-like
-  // kIo error when `reader_done` becomes true first (the statement ended).
+  // Writes all of `data`, waiting while the pipe is full. kIo when
+  // `reader_done` becomes true first (the statement ended).
   Status Write(std::string_view data, const std::atomic<bool>& reader_done);
   // Waits until the reader took every byte written (so it has the pipe
   // open) or `reader_done`. Returns true when drained.
   bool WaitDrained(const std::atomic<bool>& reader_done);
   // Ends the data: the reader sees end of file once it took every byte.
   void CloseWriteEnd();
+  // Removes the pipe's name and directory; open ends keep working. Called as
+  // soon as the reader has the pipe open, so that a process killed in the
+  // middle of a load leaves nothing behind in the temporary directory.
+  void RemoveName();
   std::uint64_t bytes_written() const { return written_; }
 
  private:

@@ -61,8 +61,14 @@ Result<std::unique_ptr<LoadPipe>> LoadPipe::Create() {
 LoadPipe::~LoadPipe() {
   CloseWriteEnd();
   if (read_fd_ >= 0) ::close(read_fd_);
+  RemoveName();
+}
+
+void LoadPipe::RemoveName() {
   if (!path_.empty()) ::unlink(path_.c_str());
   if (!dir_.empty()) ::rmdir(dir_.c_str());
+  path_.clear();
+  dir_.clear();
 }
 
 Status LoadPipe::Write(std::string_view data, const std::atomic<bool>& reader_done) {

@@ -8,6 +8,7 @@
 //    streaming results (bounded memory), timeouts, lock waits, scripts,
 //    schema reading and normalization, the shop fixture and the drift corpus
 //    of tests/drift_corpus/mysql.
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -1537,6 +1538,32 @@ TEST(MysqlDump, StripDefinerOnlyInTheHead) {
             "CREATE PROCEDURE `definer`() SELECT 'DEFINER=x'");
 }
 
+TEST(MysqlDump, LoadPipeIsPrivateStreamsAndLeavesNothingBehind) {
+  auto pipe = mysql_driver::LoadPipe::Create();
+  ASSERT_TRUE(pipe.ok()) << pipe.status().ToString();
+  const std::string path = (*pipe)->path();
+  const fs::path dir = fs::path(path).parent_path();
+  EXPECT_EQ(fs::status(dir).permissions(), fs::perms::owner_all) << "a private 0700 directory";
+  EXPECT_EQ(fs::status(path).type(), fs::file_type::fifo);
+  // The client library's side: opens the name, reads what was written.
+  int reader = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  (*pipe)->RemoveName();
+  EXPECT_FALSE(fs::exists(dir)) << "nothing left once the reader has the pipe";
+  std::atomic<bool> done{false};
+  ASSERT_TRUE((*pipe)->Write("1\ta\n", done).ok());
+  char buf[16];
+  ssize_t n = ::read(reader, buf, sizeof buf);
+  ASSERT_EQ(n, 4);
+  EXPECT_EQ(std::string(buf, 4), "1\ta\n");
+  EXPECT_TRUE((*pipe)->WaitDrained(done));
+  (*pipe)->CloseWriteEnd();
+  EXPECT_EQ(::read(reader, buf, sizeof buf), 0) << "end of file after the write end closes";
+  ::close(reader);
+  done = true;
+  EXPECT_EQ((*pipe)->Write("more", done).code(), StatusCode::kIo) << "a finished statement stops the writer";
+}
+
 TEST(MysqlDump, DelimiterViewOrderAndQualifiers) {
   EXPECT_EQ(mysql_driver::ChooseDelimiter("BEGIN SELECT 1; END"), ";;");
   EXPECT_EQ(mysql_driver::ChooseDelimiter("BEGIN SELECT ';;'; END"), "$$");
@@ -1894,7 +1921,10 @@ TEST(MysqlSnapshot, JoinedWorkersSeeTheSnapshotAndTheBarrierHoldsCommits) {
   ASSERT_TRUE(tables.ok());
   ASSERT_EQ(tables->size(), 1u);
   EXPECT_TRUE(coord->ReleaseSnapshotBarrier().ok());
-  auto after = other->Execute("INSERT INTO t VALUES (3, 'three')", quick);
+  // Generous: another test's snapshot barrier on the shared server may hold commits a moment.
+  ExecOptions patient;
+  patient.lock_timeout = 60s;
+  auto after = other->Execute("INSERT INTO t VALUES (3, 'three')", patient);
   EXPECT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(ExportTable(*worker, (*tables)[0]), std::vector<std::string>{"1\tone\n"});
   EXPECT_EQ(ExportTable(*coord, (*tables)[0]), std::vector<std::string>{"1\tone\n"});
@@ -1946,7 +1976,9 @@ TEST(MysqlSnapshot, NonTransactionalTablesAreRefusedUnlessLocked) {
   s.model = ReadModel(*conn);
   for (const DataTable& t : s.tables) s.records[t.name] = ExportTable(*conn, t);
   ASSERT_TRUE(conn->EndSnapshot().ok());
-  EXPECT_TRUE(other->Execute("INSERT INTO `my isam` VALUES (3, 'c')", quick).ok()) << "released";
+  ExecOptions patient;
+  patient.lock_timeout = 60s;
+  EXPECT_TRUE(other->Execute("INSERT INTO `my isam` VALUES (3, 'c')", patient).ok()) << "released";
   EXPECT_EQ(s.records.at("my isam"), (std::vector<std::string>{"1\ta\n", "2\t\\N\n"}));
   ScratchDatabase dst("mysql");
   auto into = dst.Connect();

@@ -136,6 +136,7 @@ Result<std::string> DriverLoader::ProbeFile(const std::string& path, const std::
 }
 
 Result<Driver*> DriverLoader::Get(const std::string& name) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   if (auto it = plugins_.find(name); it != plugins_.end()) return it->second->driver.get();
   const std::string file = PluginFileName(name);
   std::string report;
@@ -171,6 +172,7 @@ Result<std::unique_ptr<Connection>> DriverLoader::Connect(const std::string& uri
 }
 
 void DriverLoader::LoadAll(std::vector<LoadedDriverInfo>* loaded, std::vector<DriverLoadFailure>* failed) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   std::set<std::string> seen_names;
   for (const auto& dir : search_path_) {
     std::error_code ec;

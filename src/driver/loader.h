@@ -21,6 +21,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,9 @@ class DriverLoader {
   Result<Plugin*> LoadFile(const std::string& path, const std::string& expected_name);
 
   std::vector<std::string> search_path_;
+  // Get() and LoadAll() may be called from several threads (snapshot
+  // workers, concurrent catalog opens): loading a plugin is serialized.
+  std::recursive_mutex mu_;
   std::map<std::string, std::unique_ptr<Plugin>> plugins_;  // by driver name
 };
 
