@@ -266,6 +266,12 @@ measure() {
     [ "${RSS_KB[$key]:-0}" -ge "$kb" ] || RSS_KB[$key]=$kb
   fi
   log "  $label: $(secs "$t0" "$t1") s (client CPU $(echo "${CPU[$key]}" | awk '{ print $NF }') s)"
+  # cutover's own stage timings (--json "stages"), for the analysis in docs/performance.md.
+  if grep -q '"stages"' "$WORK/$key.out" 2> /dev/null; then
+    "$PYTHON3" -c 'import json,sys
+for s in json.load(open(sys.argv[1])).get("stages", []): print("      %7.3f s  %s" % (s["seconds"], s["stage"]))' \
+      "$WORK/$key.out" >&2 || true
+  fi
 }
 # rss CMD...: run CMD recording its peak RSS (KB) for measure().
 rss() { /usr/bin/time -f '%M' -o "$WORK/$CUR_KEY.rss" "$@"; }

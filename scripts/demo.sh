@@ -9,6 +9,8 @@
 #   6. take a verified snapshot, verify it (--deep), restore-test it
 #   7. damage one byte of the snapshot and show verify and restore-test fail
 #   8. list the snapshots with their verification and restore-test results
+#   9. lint the SQLite example migrations, then apply one (split a column) through
+#      expand, backfill and contract, with status and drift against the history
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -79,4 +81,24 @@ cp "$DEMO/chunk.bak" "$REPO/snapshots/$SNAP/data/$CHUNK"
 step "8. The repository: snapshots with their last verification and restore test"
 $CUTOVER --repo "$REPO" snapshots
 
-printf '\nDemo complete. Next checks (migrations, rehearsal, gate) arrive with their issues.\n'
+PLAN=migrations-examples/sqlite
+SPLIT=0002_split_customer_name
+step "9. Migrations: lint the example plan, then apply $SPLIT on the shop"
+$CUTOVER lint "$PLAN" --engine sqlite --from 0001_add_order_loyalty_points
+# The shop existed before cutover managed it: record the baseline without running it.
+$CUTOVER apply "sqlite:$DEMO/shop.db" --plan "$PLAN" --baseline --to 0000_shop_baseline
+for phase in expand backfill contract; do
+  $CUTOVER apply "sqlite:$DEMO/shop.db" --plan "$PLAN" --phase "$phase" --to "$SPLIT"
+done
+$CUTOVER status "sqlite:$DEMO/shop.db" --plan "$PLAN"
+echo "customers now: $(sqlite3 "$DEMO/shop.db" "SELECT first_name || ' / ' || last_name FROM customers ORDER BY id LIMIT 1") ..."
+$CUTOVER drift "sqlite:$DEMO/shop.db" --against history --plan "$PLAN"
+sqlite3 "$DEMO/shop.db" "CREATE INDEX customers_hotfix ON customers (last_name)"
+set +e
+$CUTOVER drift "sqlite:$DEMO/shop.db" --against history --plan "$PLAN"
+rc=$?
+set -e
+echo "exit code: $rc (1 = a hand-made change the migration history does not explain)"
+[ "$rc" = 1 ] || { echo "demo: expected drift against the history (exit 1), got $rc" >&2; exit 1; }
+
+printf '\nDemo complete. Next checks (rehearsal on a production copy, the GO / NO-GO gate) arrive with their issues.\n'

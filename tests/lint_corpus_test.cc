@@ -8,6 +8,10 @@
 // dangerous statement must fire its rule and nothing else, a safe one
 // nothing at all.
 //
+// A case with `-- scratch` (MySQL/MariaDB) is linted with --scratch: its
+// statements are asked on a scratch copy of a database holding
+// tests/lint_corpus/<engine>/setup.sql, as `lint --target DB --scratch`.
+//
 // Safe cases also run on the real engine (SafeCasesRunOnTheEngine): every
 // statement of the case, in plan order, on a scratch database holding
 // tests/lint_corpus/<engine>/setup.sql, must succeed. A statement lint calls
@@ -21,6 +25,7 @@
 
 #include "base/strings.h"
 #include "lint/lint.h"
+#include "lint/lint_scratch.h"
 #include "plan/plan.h"
 #include "support/test_env.h"
 
@@ -35,6 +40,7 @@ struct LintCase {
   std::string name;
   std::string phase = "expand";
   bool rollback = true;
+  bool scratch = false;            // linted with --scratch on a copy of setup.sql
   std::vector<std::string> setup;  // statements run before the case (safe cases)
   bool expect_none = false;
   std::vector<std::string> expected;                       // "PG001" or "PG001@3", sorted
@@ -93,6 +99,10 @@ std::vector<LintCase> ParseCases(const std::string& engine, const std::string& p
     }
     if (in_header && StartsWith(trimmed, "-- setup:")) {
       c->setup.emplace_back(Trim(trimmed.substr(9)));
+      continue;
+    }
+    if (in_header && trimmed == "-- scratch") {
+      c->scratch = true;
       continue;
     }
     if (in_header && trimmed == "-- no-rollback") {
@@ -186,7 +196,24 @@ TEST_P(LintCorpus, ReportsExactlyTheExpectedRules) {
 
   auto plan = WriteAndRead(c);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
-  auto report = lint::LintPlan(*plan);
+  Result<lint::LintReport> report = Status::Internal("not linted");
+  if (c.scratch) {
+    testing::ScratchDatabase target(c.engine);
+    ASSERT_FALSE(target.name().empty());
+    target.Exec(
+        testing::ReadFileOrDie(testing::SourceDir() + "/tests/lint_corpus/" + c.engine + "/setup.sql"));
+    for (const std::string& s : c.setup) target.Exec(s);
+    auto source = target.Connect();
+    ASSERT_NE(source, nullptr);
+    lint::ScratchLintRequest request;
+    request.driver = testing::TestDriver(c.engine);
+    request.scratch_server = testing::ServerUri(c.engine);
+    request.schema_source = source.get();
+    ASSERT_FALSE(HasFailure());
+    report = lint::LintPlanOnScratch(*plan, {}, request);
+  } else {
+    report = lint::LintPlan(*plan);
+  }
   ASSERT_TRUE(report.ok()) << report.status().ToString();
 
   std::vector<std::string> actual;

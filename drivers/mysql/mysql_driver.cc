@@ -322,6 +322,74 @@ class MysqlConnection final : public Connection {
 
   std::string SessionId() override { return session_id_; }
 
+  // ---- Migration lock: GET_LOCK is session-level (COMMIT does not release
+  // it) and the server releases it when the connection ends.
+  Status AcquireMigrationLock(std::chrono::milliseconds wait) override {
+    if (migration_lock_held_) return Status::Ok();
+    if (ctx_.database.empty()) {
+      return Status::InvalidInput("cannot take the cutover migration lock on " + display_uri_ +
+                                  ": the URI names no database; add the database to migrate");
+    }
+    std::string name = "cutover:" + ctx_.database;
+    if (name.size() > 64) {  // MySQL refuses lock names over 64 characters
+      std::uint64_t h = 1469598103934665603ULL;
+      for (char c : name) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+      char hex[17];
+      std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+      name = std::string("cutover:") + hex;
+    }
+    const std::string lit = QuoteString(name, ctx_.backslash_escapes);
+    const std::string secs = ctx_.flavor == Flavor::kMariaDb
+                                 ? FormatSeconds(wait)
+                                 : std::to_string((std::max<std::int64_t>(0, wait.count()) + 999) / 1000);
+    const std::string what = "taking the cutover migration lock '" + name + "' on " + display_uri_;
+    std::string got = "<null>";
+    CUTOVER_RETURN_IF_ERROR(Guarded(what, nullptr, [&]() -> Status {
+      return Buffered("SELECT GET_LOCK(" + lit + ", " + secs + ")", [&](RowView row) {
+        got = row[0].is_null() ? "<null>" : std::string(row[0].data);
+        return Status::Ok();
+      });
+    }));
+    if (got == "1") {
+      migration_lock_held_ = true;
+      migration_lock_name_ = name;
+      return Status::Ok();
+    }
+    if (got != "0") {
+      return Status::Query(what +
+                           ": GET_LOCK returned NULL (the session was killed or the server is out "
+                           "of memory); retry with a new connection");
+    }
+    std::string holder = "another session";
+    (void)Guarded(what, nullptr, [&]() -> Status {
+      return Buffered(
+          "SELECT p.ID, p.USER, p.HOST, p.TIME FROM information_schema.PROCESSLIST p WHERE p.ID = "
+          "IS_USED_LOCK(" +
+              lit + ")",
+          [&](RowView row) {
+            auto text = [&](size_t i) { return row[i].is_null() ? "" : std::string(row[i].data); };
+            holder = "connection id " + text(0) + " (user " + text(1) + ", from " + text(2) +
+                     ", connected for " + text(3) + " s)";
+            return Status::Ok();
+          });
+    });
+    return Status::LockTimeout("another cutover apply holds the migration lock on " + display_uri_ + ": " +
+                               holder + " (GET_LOCK '" + name + "'); waited " + std::to_string(wait.count()) +
+                               " ms. Wait for that run to finish, or check that it is still alive "
+                               "(SHOW PROCESSLIST) before killing it");
+  }
+
+  Status ReleaseMigrationLock() override {
+    if (!migration_lock_held_) return Status::Ok();
+    migration_lock_held_ = false;
+    const std::string lit = QuoteString(migration_lock_name_, ctx_.backslash_escapes);
+    return Guarded("releasing the cutover migration lock on " + display_uri_, nullptr, [&]() -> Status {
+      return Buffered("SELECT RELEASE_LOCK(" + lit + ")", [](RowView) { return Status::Ok(); });
+    });
+  }
+
+  bool TransactionalDdl() const override { return false; }
+
   Result<std::vector<LockWait>> LockWaits() override {
     if (ctx_.database.empty()) {
       return Status::InvalidInput("cannot list lock waits on " + display_uri_ +
@@ -487,7 +555,12 @@ class MysqlConnection final : public Connection {
       }
     }
     barrier_ = std::move(*barrier);
-    Status st = StartSnapshotTransaction(what);
+    // While the barrier holds every commit on the server, this session's
+    // metadata-lock waits (SHOW CREATE, information_schema behind a pending
+    // DDL) must fail after the snapshot's lock timeout, not the server's
+    // lock_wait_timeout (a day by default).
+    Status st = LimitLockWaits(options.lock_timeout, what);
+    if (st.ok()) st = StartSnapshotTransaction(what);
     Result<std::map<std::string, std::string>> position = std::map<std::string, std::string>{};
     if (st.ok()) {
       position = ReadPosition();
@@ -495,19 +568,21 @@ class MysqlConnection final : public Connection {
     }
     if (!st.ok()) {
       (void)Run("ROLLBACK", what);
+      (void)RestoreLockWaits(what);
       barrier_.reset();  // closing the session releases the barrier
       return st;
     }
     in_snapshot_ = true;
     hold_barrier_until_end_ = !locked.empty();
     SnapshotPoint point;
+    point.token = "lock_timeout_ms=" + std::to_string(options.lock_timeout.count());
     point.position = std::move(*position);
     if (hold_barrier_until_end_)
       point.position["nontransactional_tables_locked"] = std::to_string(locked.size());
     return point;
   }
 
-  Status JoinSnapshot(const SnapshotPoint&) override {
+  Status JoinSnapshot(const SnapshotPoint& point) override {
     CUTOVER_RETURN_IF_ERROR(RequireDatabase("join a snapshot of"));
     if (in_snapshot_) {
       return Status::InvalidInput("a snapshot is already open on " + display_uri_ +
@@ -515,6 +590,13 @@ class MysqlConnection final : public Connection {
     }
     const std::string what = "joining the snapshot on " + display_uri_;
     CUTOVER_RETURN_IF_ERROR(PinDataSession(what));
+    // The coordinator's lock timeout (BeginSnapshot's token): workers join
+    // while the barrier is held, so their waits must be bounded the same way.
+    constexpr std::string_view kLockTimeoutKey = "lock_timeout_ms=";
+    if (point.token.rfind(kLockTimeoutKey, 0) == 0) {
+      const long long ms = std::atoll(point.token.c_str() + kLockTimeoutKey.size());
+      if (ms > 0) CUTOVER_RETURN_IF_ERROR(LimitLockWaits(std::chrono::milliseconds(ms), what));
+    }
     CUTOVER_RETURN_IF_ERROR(StartSnapshotTransaction(what));
     in_snapshot_ = true;
     return Status::Ok();
@@ -526,7 +608,9 @@ class MysqlConnection final : public Connection {
   // server wait until then; that is the price of the option.
   Status ReleaseSnapshotBarrier() override {
     if (!barrier_ || hold_barrier_until_end_) return Status::Ok();
-    return ReleaseBarrier();
+    Status st = ReleaseBarrier();
+    Status unlimited = RestoreLockWaits("releasing the snapshot barrier on " + display_uri_);
+    return st.ok() ? unlimited : st;
   }
 
   Status EndSnapshot() override {
@@ -539,6 +623,8 @@ class MysqlConnection final : public Connection {
       Status released = ReleaseBarrier();
       if (result.ok()) result = released;
     }
+    Status unlimited = RestoreLockWaits("ending the snapshot on " + display_uri_);
+    if (result.ok()) result = unlimited;
     hold_barrier_until_end_ = false;
     return result;
   }
@@ -635,7 +721,9 @@ class MysqlConnection final : public Connection {
         "SET SESSION sql_mode = @cutover_saved_sql_mode, SESSION time_zone = @cutover_saved_time_zone, "
         "SESSION foreign_key_checks = @cutover_saved_fk_checks;\n";
     pre = header + "-- pre-data: tables and sequences, without foreign keys\n" + save + settings;
-    post = header + "-- post-data: foreign keys, routines, views, triggers, events\n" + save + settings;
+    post = header +
+           "-- post-data: deferred secondary keys, foreign keys, routines, views, triggers, events\n" + save +
+           settings;
 
     auto schemata = Fetch(
         "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE "
@@ -649,17 +737,23 @@ class MysqlConnection final : public Connection {
     }
 
     auto objects = Fetch(
-        "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, CREATE_OPTIONS FROM information_schema.TABLES WHERE "
-        "TABLE_SCHEMA = " +
+        "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, CREATE_OPTIONS, DATA_LENGTH FROM information_schema.TABLES "
+        "WHERE TABLE_SCHEMA = " +
             DbLiteral(),
         what);
     if (!objects.ok()) return objects.status();
     std::vector<std::string> tables, views, sequences;
     std::set<std::string> implicit_page_checksum;
+    // Tables too big for the bulk load (UseBulkLoad, same estimate as
+    // ListDataTables) get their secondary keys after the data.
+    std::set<std::string> defer_keys;
     for (const TextRow& r : *objects) {
       const std::string type = Col(r, 1);
       if (type == "BASE TABLE" || type == "SYSTEM VERSIONED") {
         tables.push_back(Col(r, 0));
+        if (type == "BASE TABLE" && Col(r, 2) == "InnoDB" &&
+            std::atoll(Col(r, 4).c_str()) > kBulkLoadMaxBytes)
+          defer_keys.insert(Col(r, 0));
         if (Col(r, 2) == "Aria" && ToLower(Col(r, 3)).find("page_checksum") == std::string::npos) {
           implicit_page_checksum.insert(Col(r, 0));
         }
@@ -688,15 +782,20 @@ class MysqlConnection final : public Connection {
                ");\n";
       }
     }
-    std::vector<std::string> foreign_keys;
+    std::vector<std::string> foreign_keys, secondary_keys;
     for (const std::string& t : tables) {
       auto create = ShowCreate("SHOW CREATE TABLE " + QuoteIdent(t), 1, "table " + QuoteIdent(t));
       if (!create.ok()) return create.status();
       std::string statement = RemoveDatabaseQualifier(*create, ctx_.database);
       if (implicit_page_checksum.count(t) > 0) statement = DropTableOption(statement, "PAGE_CHECKSUM=1");
-      auto parts = SplitCreateTable(statement);
+      auto parts = SplitCreateTable(statement, defer_keys.count(t) > 0);
       if (!parts.ok()) return parts.status().WithContext("table " + QuoteIdent(t));
       pre += parts->create_table + ";\n";
+      if (!parts->secondary_keys.empty()) {
+        std::vector<std::string> adds;
+        for (const std::string& key : parts->secondary_keys) adds.push_back("ADD " + key);
+        secondary_keys.push_back("ALTER TABLE " + QuoteIdent(t) + " " + Join(adds, ", ") + ";\n");
+      }
       if (!parts->foreign_keys.empty()) {
         std::vector<std::string> adds;
         for (const std::string& fk : parts->foreign_keys) adds.push_back("ADD " + fk);
@@ -707,7 +806,10 @@ class MysqlConnection final : public Connection {
 
     // Foreign keys without validating the loaded rows (foreign_key_checks =
     // 0 lets InnoDB add them in place instead of copying the table);
-    // CheckIntegrity looks for orphans instead.
+    // CheckIntegrity looks for orphans instead. Deferred secondary keys
+    // first: a foreign key needs an index on its columns and would create
+    // one of its own if none existed yet.
+    for (const std::string& keys : secondary_keys) post += keys;
     for (const std::string& fk : foreign_keys) post += fk;
 
     // Routines before views (a view may call a function); bodies are not
@@ -1018,6 +1120,23 @@ class MysqlConnection final : public Connection {
     return Status::Ok();
   }
 
+  // Sets this session's lock_wait_timeout (metadata locks) to `timeout`,
+  // rounded up to whole seconds, saving the value to put back.
+  Status LimitLockWaits(std::chrono::milliseconds timeout, const std::string& what) {
+    if (timeout.count() <= 0) return Status::Ok();
+    const long long secs = std::max<long long>(1, (timeout.count() + 999) / 1000);
+    if (!lock_waits_limited_) {
+      CUTOVER_RETURN_IF_ERROR(Run("SET @cutover_snapshot_saved_lwt = @@SESSION.lock_wait_timeout", what));
+    }
+    CUTOVER_RETURN_IF_ERROR(Run("SET SESSION lock_wait_timeout = " + std::to_string(secs), what));
+    lock_waits_limited_ = true;
+    return Status::Ok();
+  }
+  Status RestoreLockWaits(const std::string& what) {
+    if (!lock_waits_limited_) return Status::Ok();
+    lock_waits_limited_ = false;
+    return Run("SET SESSION lock_wait_timeout = @cutover_snapshot_saved_lwt", what);
+  }
   Status StartSnapshotTransaction(const std::string& what) {
     CUTOVER_RETURN_IF_ERROR(Run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", what));
     return Run("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", what);
@@ -1753,6 +1872,8 @@ class MysqlConnection final : public Connection {
   SchemaContext ctx_;
   std::string session_id_;
   bool broken_ = false;
+  bool migration_lock_held_ = false;
+  std::string migration_lock_name_;
   bool diagnostics_may_hold_errors_ = false;
 
   Opener opener_;
@@ -1763,6 +1884,7 @@ class MysqlConnection final : public Connection {
   std::unique_ptr<MysqlConnection> loader_;   // runs ImportRows' statements
   bool in_snapshot_ = false;
   bool hold_barrier_until_end_ = false;
+  bool lock_waits_limited_ = false;  // LimitLockWaits saved the session's value
   std::optional<bool> unique_checks_;  // loader sessions: what unique_checks is set to  //
                                        // lock_nontransactional_tables: released by EndSnapshot
 };

@@ -168,7 +168,26 @@ Result<std::vector<std::optional<std::string>>> ParseLoadDataRecord(std::string_
 
 // ---- SHOW CREATE surgery ----------------------------------------------------
 
-Result<CreateTableParts> SplitCreateTable(std::string_view create) {
+// The first backquoted name in `def` at or after `from`, unquoted.
+static std::string FirstQuotedName(std::string_view def, size_t from = 0) {
+  size_t open = def.find('`', from);
+  if (open == std::string_view::npos) return {};
+  std::string name;
+  for (size_t i = open + 1; i < def.size(); ++i) {
+    if (def[i] == '`') {
+      if (i + 1 < def.size() && def[i + 1] == '`') {
+        name += '`';
+        ++i;
+        continue;
+      }
+      return name;
+    }
+    name += def[i];
+  }
+  return {};
+}
+
+Result<CreateTableParts> SplitCreateTable(std::string_view create, bool defer_secondary_keys) {
   // CREATE [TEMPORARY] TABLE [IF NOT EXISTS] `name` ( defs ) options
   size_t i = 0;
   size_t open = std::string_view::npos;
@@ -217,16 +236,32 @@ Result<CreateTableParts> SplitCreateTable(std::string_view create) {
   if (close == std::string_view::npos) {
     return Status::Internal("SHOW CREATE TABLE returned an unbalanced statement: " + FirstLine(create));
   }
+  if (defer_secondary_keys) {
+    std::string primary_first, auto_increment;
+    for (std::string_view def : defs) {
+      if (StartsWith(def, "PRIMARY KEY")) primary_first = FirstQuotedName(def);
+      // Over-matching (the word in a comment) only keeps the keys in place.
+      if (StartsWith(def, "`") && ToUpper(def).find("AUTO_INCREMENT") != std::string::npos)
+        auto_increment = FirstQuotedName(def);
+    }
+    if (primary_first.empty() || (!auto_increment.empty() && auto_increment != primary_first))
+      defer_secondary_keys = false;
+  }
   CreateTableParts parts;
   std::vector<std::string> kept;
   for (std::string_view def : defs) {
+    const std::string upper = ToUpper(def);
     if (IsForeignKeyDefinition(def)) {
       parts.foreign_keys.emplace_back(def);
+    } else if (defer_secondary_keys && (StartsWith(def, "KEY `") || StartsWith(def, "UNIQUE KEY `")) &&
+               upper.find("USING HASH") == std::string::npos &&
+               upper.find("WITHOUT OVERLAPS") == std::string::npos) {
+      parts.secondary_keys.emplace_back(def);
     } else {
       kept.emplace_back(def);
     }
   }
-  if (parts.foreign_keys.empty()) {
+  if (parts.foreign_keys.empty() && parts.secondary_keys.empty()) {
     parts.create_table = std::string(create);
   } else {
     parts.create_table = std::string(create.substr(0, open)) + "(\n  " + Join(kept, ",\n  ") + "\n" +

@@ -127,13 +127,23 @@ Result<std::vector<std::optional<std::string>>> ParseLoadDataRecord(std::string_
 // SHOW CREATE TABLE output split for a restore script: the statement without
 // its FOREIGN KEY definitions, and those definitions ("CONSTRAINT `fk`
 // FOREIGN KEY ...") for ALTER TABLE ... ADD after the data is loaded.
-// Secondary indexes stay: moving them to post-data did not measurably speed
-// restores up (InnoDB builds them sorted in a bulk load anyway).
+// With defer_secondary_keys, also the plain and unique secondary keys ("KEY
+// `k` (...)", "UNIQUE KEY `u` (...)") for one ALTER TABLE ... ADD after the
+// data: a table restored in several key ranges without MariaDB's bulk load
+// would otherwise update them row by row at random places (35 % slower on
+// a table much bigger than the buffer pool, docs/performance.md). Only when
+// the table has a PRIMARY KEY (else InnoDB would cluster on the first
+// unique key and the ALTER would rebuild the table) and no AUTO_INCREMENT
+// column that only a secondary key covers; FULLTEXT, SPATIAL, hash and
+// WITHOUT OVERLAPS keys stay. ADD KEY keeps SHOW CREATE TABLE's key order
+// (primary, unique, then the others in creation order), so the restored
+// table reads back identical.
 struct CreateTableParts {
   std::string create_table;
   std::vector<std::string> foreign_keys;
+  std::vector<std::string> secondary_keys;
 };
-Result<CreateTableParts> SplitCreateTable(std::string_view create);
+Result<CreateTableParts> SplitCreateTable(std::string_view create, bool defer_secondary_keys = false);
 
 // `create` without the table option `option` (" PAGE_CHECKSUM=1"), looked
 // for only after the column list and outside quotes. SHOW CREATE TABLE shows

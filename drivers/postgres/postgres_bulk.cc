@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <optional>
 #include <string>
 #include <vector>
@@ -521,15 +522,22 @@ Result<SchemaScript> RunPgDump(const PgDumpRequest& r) {
     base.push_back("--lock-wait-timeout=" + std::to_string(r.lock_timeout.count()));
   base.push_back("--dbname=" + ChildConninfo(r.pg));
 
-  SchemaScript script;
-  for (const char* section : {"pre-data", "post-data"}) {
+  // Both sections at once: each pg_dump spends most of its time waiting for
+  // catalog queries, and they share the exported snapshot.
+  auto dump_section = [&](const char* section) {
     std::vector<std::string> argv = base;
     argv.insert(argv.begin() + 1, std::string("--section=") + section);
-    auto run = RunChild(argv, env);
-    if (!run.ok()) return run.status().WithContext(what);
-    if (run->exit_code != 0) return PgDumpFailed(what + " (" + section + " section)", *run);
-    (std::string_view(section) == "pre-data" ? script.pre_data : script.post_data) =
-        StripRestrictLines(run->out);
+    return RunChild(argv, env);
+  };
+  auto post_run = std::async(std::launch::async, dump_section, "post-data");
+  auto pre_run = dump_section("pre-data");
+  auto post = post_run.get();
+  SchemaScript script;
+  for (auto* run : {&pre_run, &post}) {
+    const char* section = run == &pre_run ? "pre-data" : "post-data";
+    if (!run->ok()) return run->status().WithContext(what);
+    if ((*run)->exit_code != 0) return PgDumpFailed(what + " (" + section + " section)", **run);
+    (run == &pre_run ? script.pre_data : script.post_data) = StripRestrictLines((*run)->out);
   }
   return script;
 }

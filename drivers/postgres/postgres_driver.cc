@@ -37,6 +37,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -68,6 +69,18 @@ Status LockTimeoutStatus(std::string_view what, const std::string& state, const 
   }
   return Status::LockTimeout(std::string(what) + ": " + limit + " (" + msg + ", SQLSTATE " + state +
                              "); retry when the blocking sessions are done, or raise the limit");
+}
+
+// The advisory lock key of the migration lock: FNV-1a 64 of "cutover:<db>",
+// computed here rather than with the server's hash functions so the key
+// never changes with the server version.
+std::int64_t MigrationLockKey(std::string_view database) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (char c : "cutover:" + std::string(database)) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return static_cast<std::int64_t>(h);
 }
 
 }  // namespace
@@ -937,6 +950,70 @@ ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C")sql";
 
   std::string SessionId() override { return std::to_string(pid_); }
 
+  // ---- Migration lock: a session-level advisory lock (survives COMMIT,
+  // released when the session ends), polled so the wait is bounded.
+  Status AcquireMigrationLock(std::chrono::milliseconds wait) override {
+    CUTOVER_RETURN_IF_ERROR(CheckUsable());
+    if (migration_lock_held_) return Status::Ok();
+    const std::string what = "taking the cutover migration lock on " + display_;
+    try {
+      const std::string db = nt_->exec("SELECT pg_catalog.current_database()")[0][0].c_str();
+      migration_lock_key_ = MigrationLockKey(db);
+      const std::string key = std::to_string(migration_lock_key_);
+      const auto deadline = std::chrono::steady_clock::now() + wait;
+      while (true) {
+        if (std::string(nt_->exec("SELECT pg_catalog.pg_try_advisory_lock(" + key + ")")[0][0].c_str()) ==
+            "t") {
+          migration_lock_held_ = true;
+          return Status::Ok();
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) break;
+        std::this_thread::sleep_for(
+            std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(100), deadline - now));
+      }
+      // Name the holder: a bigint advisory lock shows as classid = high 32
+      // bits, objid = low 32 bits, objsubid = 1.
+      const auto ukey = static_cast<std::uint64_t>(migration_lock_key_);
+      pqxx::result r = nt_->exec(
+          "SELECT l.pid::text, coalesce(a.usename::text, ''), coalesce(a.client_addr::text, 'local'), "
+          "coalesce(a.application_name, ''), coalesce(to_char(a.backend_start AT TIME ZONE 'UTC', "
+          "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') FROM pg_catalog.pg_locks l LEFT JOIN "
+          "pg_catalog.pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND "
+          "l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
+          "pg_catalog.current_database()) "
+          "AND l.classid = " +
+          std::to_string(ukey >> 32) + " AND l.objid = " + std::to_string(ukey & 0xffffffffULL) +
+          " AND l.objsubid = 1 LIMIT 1");
+      std::string holder = "another session";
+      if (!r.empty()) {
+        holder = "session pid " + std::string(r[0][0].c_str()) + " (user " + r[0][1].c_str() + ", from " +
+                 r[0][2].c_str() + (std::string(r[0][3].c_str()).empty() ? "" : ", application ") +
+                 r[0][3].c_str() + ", connected " + r[0][4].c_str() + ")";
+      }
+      return Status::LockTimeout("another cutover apply holds the migration lock on " + display_ + ": " +
+                                 holder + " (advisory lock " + key + "); waited " + Ms(wait) +
+                                 ". Wait for that run to finish, or check that it is still alive "
+                                 "(pg_stat_activity) before terminating it");
+    } catch (...) {
+      return Fail(what, {});
+    }
+  }
+
+  Status ReleaseMigrationLock() override {
+    if (!migration_lock_held_) return Status::Ok();
+    migration_lock_held_ = false;
+    CUTOVER_RETURN_IF_ERROR(CheckUsable());
+    try {
+      nt_->exec("SELECT pg_catalog.pg_advisory_unlock(" + std::to_string(migration_lock_key_) + ")");
+      return Status::Ok();
+    } catch (...) {
+      return Fail("releasing the cutover migration lock on " + display_, {});
+    }
+  }
+
+  bool TransactionalDdl() const override { return true; }
+
   Result<std::vector<LockWait>> LockWaits() override {
     CUTOVER_RETURN_IF_ERROR(CheckUsable());
     const bool waitstart = info_.version_number >= 140000;
@@ -1321,6 +1398,8 @@ ORDER BY a.pid)sql";
   bool snapshot_ = false;
   std::string snapshot_id_;  // exported (coordinator) or joined (worker)
   std::chrono::milliseconds snapshot_lock_timeout_{0};
+  bool migration_lock_held_ = false;
+  std::int64_t migration_lock_key_ = 0;
 };
 
 // ---------------------------------------------------------------------------

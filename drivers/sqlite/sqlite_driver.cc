@@ -5,6 +5,7 @@
 // another connection's lock) and mode=ro|rw. Connecting never creates a file.
 // The scratch "server" is a directory: scratch databases are <dir>/<name>.db.
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include <filesystem>
 #include <limits>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/strings.h"
@@ -210,13 +212,16 @@ class LimitGuard {
 class SqliteConnection final : public Connection {
  public:
   SqliteConnection(sqlite3* db, const ConnectionUri& uri, int busy_ms)
-      : db_(db), display_(uri.Redacted()), busy_ms_(busy_ms) {
+      : db_(db), display_(uri.Redacted()), path_(uri.database()), busy_ms_(busy_ms) {
     info_.product = "SQLite";
     info_.version = sqlite3_libversion();
     info_.version_number = sqlite3_libversion_number();
     session_id_ = "sqlite:" + std::to_string(getpid()) + ":" + std::to_string(++g_connection_counter);
   }
-  ~SqliteConnection() override { sqlite3_close_v2(db_); }
+  ~SqliteConnection() override {
+    sqlite3_close_v2(db_);
+    if (lock_fd_ >= 0) ::close(lock_fd_);  // closing the descriptor releases the flock
+  }
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
@@ -274,6 +279,56 @@ class SqliteConnection final : public Connection {
   }
 
   std::string SessionId() override { return session_id_; }
+
+  // ---- Migration lock: SQLite's own locks last one transaction, so the lock
+  // for a whole apply run is an flock on "<file>-cutover-lock" (0600), held
+  // through this connection's descriptor; the kernel drops it when the
+  // process ends, also on kill -9. The holder writes its pid into the file.
+  Status AcquireMigrationLock(std::chrono::milliseconds wait) override {
+    if (lock_fd_ >= 0) return Status::Ok();
+    const std::string lock_path = path_ + "-cutover-lock";
+    int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return Status::Io("cannot open the cutover migration lock file '" + lock_path + "' beside " + display_ +
+                        ": " + std::strerror(errno) + "; the directory must be writable by this user");
+    }
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      if (err != EWOULDBLOCK && err != EINTR) {
+        ::close(fd);
+        return Status::Io("cannot lock '" + lock_path + "': " + std::strerror(err));
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) {
+        char buf[64] = {};
+        const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+        std::string holder = n > 0 ? std::string(Trim(std::string_view(buf, static_cast<size_t>(n)))) : "";
+        ::close(fd);
+        return Status::LockTimeout(
+            "another cutover apply holds the migration lock on " + display_ + " (" +
+            (holder.empty() ? std::string("lock file ") : "process " + holder + ", lock file ") + lock_path +
+            "); waited " + std::to_string(wait.count()) +
+            " ms. Wait for that run to finish; the lock goes away with its process");
+      }
+      std::this_thread::sleep_for(
+          std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(50), deadline - now));
+    }
+    const std::string me = "pid " + std::to_string(getpid()) + "\n";
+    if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, me.data(), me.size(), 0);
+    lock_fd_ = fd;
+    return Status::Ok();
+  }
+
+  Status ReleaseMigrationLock() override {
+    if (lock_fd_ < 0) return Status::Ok();
+    (void)!::ftruncate(lock_fd_, 0);
+    ::close(lock_fd_);  // releases the flock; the file stays (removing it would race a waiter)
+    lock_fd_ = -1;
+    return Status::Ok();
+  }
+
+  bool TransactionalDdl() const override { return true; }
 
   Result<std::vector<LockWait>> LockWaits() override {
     return Status::Unsupported(
@@ -599,6 +654,8 @@ class SqliteConnection final : public Connection {
 
   sqlite3* db_;
   std::string display_;
+  std::string path_;  // the database file, for the migration lock file beside it
+  int lock_fd_ = -1;  // holds the migration lock's flock while open
   int busy_ms_;
   Deadline deadline_;
   ServerInfo info_;

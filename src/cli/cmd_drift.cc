@@ -1,6 +1,8 @@
 // cutover drift TARGET --against X: the live schema compared with an expected one.
 //
-// X is resolved in this order: "history" (not yet available),
+// X is resolved in this order: "history" (the expand and contract files the
+// target's history table records as applied, replayed on a scratch database;
+// needs --plan; the history table itself is left out of the comparison),
 // "snapshot:ID|latest" (the schema model recorded in a snapshot's manifest),
 // a connection URI or config target name, a file: a saved
 // `schema --json` document when it starts with '{', else a DDL script applied
@@ -14,6 +16,9 @@
 
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "migrate/history.h"
+#include "migrate/history_schema.h"
+#include "plan/plan.h"
 #include "schema/drift.h"
 #include "schema/schema_json.h"
 #include "schema/scratch_schema.h"
@@ -39,14 +44,78 @@ Result<std::string> ReadTextFile(const std::string& path) {
   return text;
 }
 
-Result<ExpectedSchema> LoadExpected(CommandContext& ctx, const DriftArgs& args,
-                                    const ConnectionUri& target_uri) {
-  const std::string& x = args.against;
-  if (x == "history") {
-    return Status::Unsupported(
-        "--against history needs the migration history, which this version of cutover "
-        "does not have yet; compare against a URI, a schema JSON file or a DDL file");
+// The scratch server for expectations built on a scratch database: --scratch,
+// the config, or (SQLite) a private temporary directory.
+Result<ConnectionUri> ScratchServer(CommandContext& ctx, const DriftArgs& args,
+                                    const ConnectionUri& target_uri, const TempDir& sqlite_scratch,
+                                    const std::string& why) {
+  auto scratch_text = ResolveScratch(ctx.config(), args.target, args.scratch);
+  if (!scratch_text && target_uri.driver_scheme() == "sqlite") {
+    if (sqlite_scratch.path().empty()) return Status::Io("cannot create a temporary scratch directory");
+    scratch_text = "sqlite://" + sqlite_scratch.path();
   }
+  if (!scratch_text) {
+    return Status::InvalidInput(
+        "--against " + args.against + why +
+        ": it is applied to a scratch database, so give --scratch URI (a server where "
+        "cutover may create databases) or set [scratch] uri in the config");
+  }
+  auto scratch = ConnectionUri::Parse(*scratch_text);
+  if (!scratch.ok()) return scratch.status().WithContext("--scratch");
+  if (scratch->driver_scheme() != target_uri.driver_scheme()) {
+    return Status::InvalidInput("the scratch server " + scratch->Redacted() +
+                                " is not the same engine as the target " + target_uri.Redacted());
+  }
+  return *scratch;
+}
+
+// --against history: the target's recorded migrations replayed on a scratch database.
+Result<ExpectedSchema> FromHistory(CommandContext& ctx, const DriftArgs& args,
+                                   const ConnectionUri& target_uri, Connection& target_conn) {
+  if (!args.plan) {
+    return Status::InvalidInput(
+        "--against history needs --plan DIR: the history table records which migrations ran and their "
+        "checksums; their files come from the plan");
+  }
+  auto driver = ctx.loader().ForUri(target_uri);
+  if (!driver.ok()) return driver.status();
+  auto engine = plan::ParseEngine(target_uri.driver_scheme());
+  if (!engine.ok()) return engine.status();
+  plan::ReadOptions read;
+  read.engine = *engine;
+  if (*engine != plan::Engine::kPostgreSql) {
+    Driver* d = *driver;
+    read.split = [d](std::string_view script) { return d->SplitScript(script); };
+  }
+  auto plan = plan::ReadPlan(*args.plan, read);
+  if (!plan.ok()) return plan.status();
+  auto exists = migrate::HistoryTableExists(target_conn);
+  if (!exists.ok()) return exists.status();
+  if (!*exists) {
+    return Status::InvalidInput("--against history: " + target_conn.display_uri() + " has no " +
+                                std::string(migrate::kHistoryTable) +
+                                " table, so no migration was applied to it with cutover; record the existing "
+                                "schema with `cutover apply TARGET --plan PLAN --baseline --to NAME` first");
+  }
+  auto history = migrate::ReadHistory(target_conn);
+  if (!history.ok()) return history.status();
+  auto steps = migrate::ReplaySteps(*plan, *history);
+  if (!steps.ok()) return steps.status();
+  TempDir sqlite_scratch;
+  auto scratch = ScratchServer(ctx, args, target_uri, sqlite_scratch, " replays the migration history");
+  if (!scratch.ok()) return scratch.status();
+  spdlog::info("replaying {} applied migration file(s) of {} on a scratch database on {}", steps->size(),
+               *args.plan, scratch->Redacted());
+  auto model = migrate::SchemaFromHistory(**driver, *scratch, *steps);
+  if (!model.ok()) return model.status();
+  return ExpectedSchema{std::move(*model), "migration history (" + std::to_string(steps->size()) +
+                                               " applied file(s) of " + *args.plan + ")"};
+}
+
+Result<ExpectedSchema> LoadExpected(CommandContext& ctx, const DriftArgs& args,
+                                    const ConnectionUri& target_uri, Connection& target_conn) {
+  const std::string& x = args.against;
+  if (x == "history") return FromHistory(ctx, args, target_uri, target_conn);
   if (StartsWith(x, "snapshot:")) {
     auto repo = ctx.OpenRepository();
     if (!repo.ok()) return repo.status();
@@ -86,24 +155,9 @@ Result<ExpectedSchema> LoadExpected(CommandContext& ctx, const DriftArgs& args,
   // A DDL file: the server normalizes it in a scratch database.
   auto driver = ctx.loader().ForUri(target_uri);
   if (!driver.ok()) return driver.status();
-  auto scratch_text = ResolveScratch(ctx.config(), args.target, args.scratch);
   TempDir sqlite_scratch;
-  if (!scratch_text && target_uri.driver_scheme() == "sqlite") {
-    if (sqlite_scratch.path().empty()) return Status::Io("cannot create a temporary scratch directory");
-    scratch_text = "sqlite://" + sqlite_scratch.path();
-  }
-  if (!scratch_text) {
-    return Status::InvalidInput(
-        "--against " + x +
-        " is a DDL file: it is applied to a scratch database, so give --scratch URI (a "
-        "server where cutover may create databases) or set [scratch] uri in the config");
-  }
-  auto scratch = ConnectionUri::Parse(*scratch_text);
-  if (!scratch.ok()) return scratch.status().WithContext("--scratch");
-  if (scratch->driver_scheme() != target_uri.driver_scheme()) {
-    return Status::InvalidInput("the scratch server " + scratch->Redacted() +
-                                " is not the same engine as the target " + target_uri.Redacted());
-  }
+  auto scratch = ScratchServer(ctx, args, target_uri, sqlite_scratch, " is a DDL file");
+  if (!scratch.ok()) return scratch.status();
   spdlog::info("applying {} to a scratch database on {}", x, scratch->Redacted());
   auto model = SchemaFromDdl(**driver, *scratch, *text, x);
   if (!model.ok()) return model.status();
@@ -124,8 +178,10 @@ int RunDrift(CommandContext& ctx, const DriftArgs& args) {
   if (!actual.ok())
     return ctx.Fail(actual.status().WithContext("reading the schema of " + (*conn)->display_uri()));
 
-  auto expected = LoadExpected(ctx, args, *target_uri);
+  auto expected = LoadExpected(ctx, args, *target_uri, **conn);
   if (!expected.ok()) return ctx.Fail(expected.status());
+  // cutover's own bookkeeping is not part of the application's schema.
+  if (args.against == "history") migrate::RemoveHistoryTable(*actual);
 
   DriftOptions options;
   options.ignore_globs = ctx.config().drift_ignore;

@@ -1,21 +1,34 @@
-// cutover lint PLAN [--engine E | --target T] [--from NAME] [--junit FILE]:
+// cutover lint PLAN [--engine E | --target T] [--from NAME] [--junit FILE]
+//                   [--scratch SERVER_URI]:
 // reads a migration plan and reports statements that break the running app
 // or take dangerous locks (docs/lint-rules.md). Exit 0 clean or warnings
 // only, 1 on any error-level finding, 2 for a bad plan or usage, 3 when the
 // JUnit file cannot be written.
 //
 // The engine comes from --engine, else from --target's URI scheme (a URI or
-// a target name from the config; nothing connects). There is no default:
-// the same SQL means different things on different engines.
+// a target name from the config; without --scratch nothing connects). There
+// is no default: the same SQL means different things on different engines.
 //
-// --scratch (MySQL/MariaDB: ask a scratch server whether each ALTER can run
-// ALGORITHM=INSTANT or INPLACE, LOCK=NONE instead of guessing from the
-// tokens) is planned and refused with a clear message for now.
+// --scratch SERVER_URI (MySQL/MariaDB only, lint/lint_scratch.h): ask a
+// scratch server what each ALTER does (ALGORITHM=INSTANT, then INPLACE with
+// LOCK=NONE) on a scratch database, instead of guessing from the tokens.
+// With --target too, the target's schema (no rows, read-only) is copied
+// into the scratch database first, and without --from its migration
+// history decides where linting starts (the first migration whose expand
+// is not applied there). Nothing but the scratch database is
+// ever changed; it is dropped afterwards, also on failure and Ctrl-C. Exit
+// 2 for --scratch on another engine or a malformed URI, 3 when the scratch
+// server or the target cannot be reached (redacted URIs only).
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "lint/lint.h"
+#include "lint/lint_scratch.h"
+#include "migrate/history.h"
 #include "plan/plan.h"
 
 namespace cutover::cli {
@@ -47,17 +60,75 @@ Result<plan::Engine> ResolveEngine(CommandContext& ctx, const LintArgs& args) {
       "or --target NAME|URI to take it from a target");
 }
 
+// lint --scratch: the scratch server (and the target whose schema is
+// copied), then the plan linted with the server's answers.
+Result<lint::LintReport> LintOnScratch(CommandContext& ctx, const LintArgs& args, const plan::Plan& plan,
+                                       const lint::LintOptions& options) {
+  auto scratch = ConnectionUri::Parse(*args.scratch);
+  if (!scratch.ok()) return scratch.status().WithContext("--scratch");
+  if (scratch->driver_scheme() != "mysql") {
+    return Status::InvalidInput(
+        "--scratch " + scratch->Redacted() +
+        " is not a MySQL/MariaDB server URI (mysql://user@host:port/ or mariadb://...)");
+  }
+  auto driver = ctx.loader().ForUri(*scratch);
+  if (!driver.ok()) return driver.status().WithContext("--scratch");
+  std::unique_ptr<Connection> source;
+  if (args.target) {
+    auto conn = ctx.ConnectTarget(*args.target);
+    if (!conn.ok())
+      return conn.status().WithContext("--target (its schema is copied to the scratch database)");
+    source = std::move(*conn);
+  }
+  lint::LintOptions effective = options;
+  if (source && effective.from.empty()) {
+    // The target's migration history says which migrations its schema
+    // already holds: lint (and run on the scratch copy) the pending ones only.
+    auto history = migrate::ReadHistory(*source);
+    if (!history.ok()) return history.status().WithContext("--target");
+    if (!history->empty()) {
+      auto pending =
+          std::find_if(plan.migrations.begin(), plan.migrations.end(), [&](const plan::Migration& m) {
+            auto row = history->find({m.name, "expand"});
+            return row == history->end() || row->second.state != migrate::RunState::kSucceeded;
+          });
+      if (pending == plan.migrations.end()) {
+        spdlog::info("lint --scratch: every migration of {} is applied on {}; nothing to lint", plan.root,
+                     source->display_uri());
+        lint::LintReport empty;
+        empty.plan_root = plan.root;
+        empty.engine = plan.engine;
+        empty.plan_warnings = plan.warnings;
+        return empty;
+      }
+      effective.from = pending->name;
+      spdlog::info(
+          "lint --scratch: {} holds the migrations before {} (its history table); linting from there",
+          source->display_uri(), effective.from);
+    }
+  }
+  lint::ScratchLintRequest request;
+  request.driver = *driver;
+  request.scratch_server = *scratch;
+  request.schema_source = source.get();
+  const std::string shown = scratch->Redacted();
+  request.on_created = [shown](const std::string& name) {
+    spdlog::info("lint --scratch: created scratch database {} on {}", name, shown);
+  };
+  return lint::LintPlanOnScratch(plan, effective, request);
+}
+
 }  // namespace
 
 int RunLint(CommandContext& ctx, const LintArgs& args) {
-  if (args.scratch) {
-    return ctx.Fail(Status::Unsupported(
-        "lint --scratch (asking a MySQL/MariaDB scratch server whether each ALTER runs INSTANT or "
-        "INPLACE, LOCK=NONE) is not available in this version of cutover; run lint without --scratch, "
-        "which judges each statement from its text"));
-  }
   auto engine = ResolveEngine(ctx, args);
   if (!engine.ok()) return ctx.Fail(engine.status());
+  if (args.scratch && *engine != plan::Engine::kMySql) {
+    return ctx.Fail(Status::InvalidInput(
+        "--scratch asks a MySQL/MariaDB server what each ALTER does and works for MySQL/MariaDB plans only; "
+        "this plan is linted as " +
+        std::string(plan::EngineName(*engine)) + ": run lint without --scratch"));
+  }
 
   plan::ReadOptions read;
   read.engine = *engine;
@@ -78,7 +149,7 @@ int RunLint(CommandContext& ctx, const LintArgs& args) {
 
   lint::LintOptions options;
   if (args.from) options.from = *args.from;
-  auto report = lint::LintPlan(*plan, options);
+  auto report = args.scratch ? LintOnScratch(ctx, args, *plan, options) : lint::LintPlan(*plan, options);
   if (!report.ok()) return ctx.Fail(report.status());
 
   if (args.junit) {

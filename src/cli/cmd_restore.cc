@@ -38,6 +38,13 @@ Result<std::string> PickSnapshot(CommandContext& ctx, const snapshot::Repository
                           "; take one with `cutover snapshot " + *target + "`");
 }
 
+// Stage timings for --json: [{"stage": ..., "seconds": ...}], in order.
+Json StagesJson(const std::vector<std::pair<std::string, double>>& stages) {
+  Json out = Json::array();
+  for (const auto& [stage, seconds] : stages) out.push_back(Json{{"stage", stage}, {"seconds", seconds}});
+  return out;
+}
+
 }  // namespace
 
 int RunRestore(CommandContext& ctx, const RestoreArgs& args) {
@@ -69,9 +76,14 @@ int RunRestore(CommandContext& ctx, const RestoreArgs& args) {
   auto out = snapshot::RestoreSnapshot(*repo, *manifest, req);
   if (!out.ok()) return ctx.Fail(out.status().WithContext("restoring " + *id + " into " + into->label));
   if (ctx.json()) {
-    std::cout << Json{{"format", "cutover.restore"}, {"version", 1},      {"snapshot", *id},
-                      {"into", into->label},         {"rows", out->rows}, {"stored_bytes", out->stored_bytes},
-                      {"seconds", out->seconds}}
+    std::cout << Json{{"format", "cutover.restore"},
+                      {"version", 1},
+                      {"snapshot", *id},
+                      {"into", into->label},
+                      {"rows", out->rows},
+                      {"stored_bytes", out->stored_bytes},
+                      {"seconds", out->seconds},
+                      {"stages", StagesJson(out->stages)}}
                      .dump(2)
               << "\n";
   } else {
@@ -144,7 +156,8 @@ int RunRestoreTest(CommandContext& ctx, const RestoreTestArgs& args) {
                       {"integrity", r.integrity},
                       {"acceptance_queries", r.acceptance_queries},
                       {"problems", r.problems},
-                      {"cleaned_up", r.cleaned_up}}
+                      {"cleaned_up", r.cleaned_up},
+                      {"stages", StagesJson(r.stages)}}
                      .dump(2)
               << "\n";
   } else {

@@ -53,6 +53,13 @@ Result<std::vector<SnapshotSummary>> ReconciledList(const snapshot::Repository& 
   return catalog.ListSnapshots();
 }
 
+// Stage timings for --json: [{"stage": ..., "seconds": ...}], in order.
+Json StagesJson(const std::vector<std::pair<std::string, double>>& stages) {
+  Json out = Json::array();
+  for (const auto& [stage, seconds] : stages) out.push_back(Json{{"stage", stage}, {"seconds", seconds}});
+  return out;
+}
+
 }  // namespace
 
 SnapshotRecord SnapshotRecordFor(const snapshot::Manifest& m, const std::string& checksum) {
@@ -117,7 +124,8 @@ int RunSnapshot(CommandContext& ctx, const SnapshotArgs& args) {
            {"fingerprint", m.fingerprint},
            {"point", m.point},
            {"manifest_checksum", out->manifest_checksum},
-           {"seconds", out->seconds}};
+           {"seconds", out->seconds},
+           {"stages", StagesJson(out->stages)}};
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << "snapshot " << m.id << " of " << m.target << " (" << m.server_product << " "

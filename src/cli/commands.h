@@ -23,6 +23,7 @@ struct DriftArgs {
   std::string target;
   std::string against;
   std::optional<std::string> scratch;
+  std::optional<std::string> plan;  // --against history: the plan whose files the history names
   std::vector<std::string> ignore;
   bool ignore_column_order = false;
 };
@@ -32,7 +33,7 @@ int RunDrift(CommandContext& ctx, const DriftArgs& args);
 struct SnapshotArgs {
   std::string target;
   int jobs = 2;
-  int compression_level = 3;
+  int compression_level = 1;
   bool lock_nontransactional = false;
   std::string lock_timeout = "10s";
 };
@@ -78,9 +79,31 @@ struct LintArgs {
   std::optional<std::string> target;
   std::optional<std::string> from;
   std::optional<std::string> junit;
-  std::optional<std::string> scratch;  // not available yet: refused with a message
+  std::optional<std::string> scratch;  // MySQL/MariaDB server URI: ask it (lint/lint_scratch.h)
 };
 int RunLint(CommandContext& ctx, const LintArgs& args);
+
+// ---- Migrations: history, status and apply (cmd_migrate.cc) ----
+struct StatusArgs {
+  std::string target;
+  std::string plan;
+};
+int RunStatus(CommandContext& ctx, const StatusArgs& args);
+
+struct ApplyArgs {
+  std::string target;
+  std::string plan;
+  std::optional<std::string> phase;  // expand|backfill|contract|rollback; optional with --baseline
+  std::optional<std::string> to;
+  bool dry_run = false;
+  bool baseline = false;
+  std::optional<std::string> lock_timeout;
+  std::optional<std::string> statement_timeout;
+  std::optional<int> retries;
+  std::optional<long long> batch_size;
+  std::optional<std::string> pause;
+};
+int RunApply(CommandContext& ctx, const ApplyArgs& args);
 
 // The catalog row for a committed snapshot.
 SnapshotRecord SnapshotRecordFor(const snapshot::Manifest& manifest, const std::string& checksum);

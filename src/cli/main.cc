@@ -38,10 +38,12 @@ int main(int argc, char** argv) {
       ->required();
   drift
       ->add_option("--against", drift_args.against,
-                   "Expected schema: a URI or target name, a 'cutover schema --json' file, or a DDL file")
+                   "Expected schema: a URI or target name, a 'cutover schema --json' file, a DDL file, "
+                   "snapshot:ID|latest, or 'history' (the migrations recorded as applied, with --plan)")
       ->required();
   drift->add_option("--scratch", drift_args.scratch,
-                    "Server URI where a scratch database may be created (for a DDL file)");
+                    "Server URI where a scratch database may be created (for a DDL file or the history)");
+  drift->add_option("--plan", drift_args.plan, "The migration plan directory (with --against history)");
   drift->add_option("--ignore", drift_args.ignore, "Ignore objects whose path matches GLOB (repeatable)");
   drift->add_flag("--ignore-column-order", drift_args.ignore_column_order,
                   "Report column order differences without counting them as drift");
@@ -50,7 +52,7 @@ int main(int argc, char** argv) {
   auto* snapshot = app.add_subcommand("snapshot", "Take a consistent, checksummed, compressed snapshot");
   snapshot->add_option("TARGET", snapshot_args.target, "Connection URI or target name")->required();
   snapshot->add_option("-j,--jobs", snapshot_args.jobs, "Parallel reader connections (default 2)");
-  snapshot->add_option("--compress-level", snapshot_args.compression_level, "zstd level 1-19 (default 3)");
+  snapshot->add_option("--compress-level", snapshot_args.compression_level, "zstd level 1-19 (default 1)");
   snapshot->add_flag("--lock-nontransactional", snapshot_args.lock_nontransactional,
                      "MySQL/MariaDB: read non-transactional tables (MyISAM, Aria) under a read lock");
   snapshot->add_option("--lock-timeout", snapshot_args.lock_timeout,
@@ -102,7 +104,32 @@ int main(int argc, char** argv) {
                    "Take the engine from this URI or config target (no connection)");
   lint->add_option("--from", lint_args.from, "Lint only this migration and the ones after it");
   lint->add_option("--junit", lint_args.junit, "Also write the findings as JUnit XML to FILE");
-  lint->add_option("--scratch", lint_args.scratch, "MySQL/MariaDB: ask a scratch server (not available yet)");
+  lint->add_option("--scratch", lint_args.scratch,
+                   "MySQL/MariaDB: ask this server what each ALTER does, on a scratch copy");
+
+  StatusArgs status_args;
+  auto* status = app.add_subcommand(
+      "status", "Applied, pending, edited, missing and failed migrations (exit 1 on edited/missing/failed)");
+  status->add_option("TARGET", status_args.target, "Connection URI or target name")->required();
+  status->add_option("--plan", status_args.plan, "Plan directory")->required();
+
+  ApplyArgs apply_args;
+  auto* apply =
+      app.add_subcommand("apply", "Apply one phase of a migration plan, recorded in the history table");
+  apply->add_option("TARGET", apply_args.target, "Connection URI or target name")->required();
+  apply->add_option("--plan", apply_args.plan, "Plan directory")->required();
+  apply->add_option("--phase", apply_args.phase, "expand, backfill, contract or rollback");
+  apply->add_option("--to", apply_args.to, "Last migration to apply (rollback: the oldest to roll back)");
+  apply->add_flag("--dry-run", apply_args.dry_run, "Print what would run; change nothing");
+  apply->add_flag("--baseline", apply_args.baseline,
+                  "Record the migrations up to --to as applied without running them");
+  apply->add_option("--lock-timeout", apply_args.lock_timeout,
+                    "Lock wait per statement and for the migration lock (default 2s)");
+  apply->add_option("--statement-timeout", apply_args.statement_timeout, "Run time limit per statement");
+  apply->add_option("--retries", apply_args.retries, "Retries after a lock timeout (default 5)");
+  apply->add_option("--batch-size", apply_args.batch_size,
+                    "Backfill rows per batch (overrides the directive)");
+  apply->add_option("--pause", apply_args.pause, "Backfill pause between batches (overrides the directive)");
 
   try {
     app.parse(argc, argv);
@@ -125,5 +152,7 @@ int main(int argc, char** argv) {
   if (*restore) return RunRestore(ctx, restore_args);
   if (*restore_test) return RunRestoreTest(ctx, rt_args);
   if (*lint) return RunLint(ctx, lint_args);
+  if (*status) return RunStatus(ctx, status_args);
+  if (*apply) return RunApply(ctx, apply_args);
   return 2;
 }

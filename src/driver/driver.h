@@ -38,7 +38,7 @@ namespace cutover {
 
 // Bumped whenever this header changes in a way that breaks binary
 // compatibility. A plugin built against another version is refused.
-inline constexpr std::uint32_t kDriverApiVersion = 2;
+inline constexpr std::uint32_t kDriverApiVersion = 3;
 
 struct DriverInfo {
   std::string name;                  // "postgresql", "mysql", "sqlite"
@@ -244,6 +244,24 @@ class Connection {
   // engine has no such check. `checks_run` receives what was checked, for
   // the report ("amcheck bt_index_check on 12 indexes").
   virtual Result<std::vector<std::string>> CheckIntegrity(std::string* checks_run) = 0;
+
+  // ---- Migrations (API v3, used by `cutover apply`) ----
+  //
+  // A session-level lock on the connected database that only cutover takes,
+  // so two `apply` runs never interleave. It survives COMMIT/ROLLBACK and is
+  // released by ReleaseMigrationLock() or when the connection closes (also
+  // when the process is killed). PostgreSQL: pg_try_advisory_lock on a key
+  // derived from "cutover" and the database name, polled until `wait`;
+  // MySQL/MariaDB: GET_LOCK('cutover:<db>'); SQLite: an flock on
+  // "<file>-cutover-lock" beside the database. Not obtained within `wait`:
+  // kLockTimeout saying another cutover apply holds it (and which session,
+  // where the engine can tell). Taking it twice on one connection is a no-op.
+  virtual Status AcquireMigrationLock(std::chrono::milliseconds wait) = 0;
+  // Succeeds when the lock is not held.
+  virtual Status ReleaseMigrationLock() = 0;
+  // True when DDL runs inside a transaction and rolls back with it
+  // (PostgreSQL, SQLite); false when DDL commits implicitly (MySQL/MariaDB).
+  virtual bool TransactionalDdl() const = 0;
 };
 
 class Driver {

@@ -202,6 +202,61 @@ void FileLinter::StrongLock(const plan::Statement& statement, const TableName& t
 void FileLinter::BeginStatement(const plan::Statement&) {
   statement_lock_timeout_.reset();
   timeout_reported_ = false;
+  verdict_ = nullptr;
+}
+
+bool FileLinter::server_answered() const {
+  if (verdict_ == nullptr) return false;
+  using K = ServerVerdict::Kind;
+  return verdict_->kind == K::kInstant || verdict_->kind == K::kInplace || verdict_->kind == K::kBlocking;
+}
+
+void FileLinter::ReportServerVerdict(const plan::Statement& statement) {
+  if (verdict_ == nullptr) return;
+  // An ignore written for a text-based guess (say MY001 on a small table)
+  // accepts what the server found instead, and is not stale.
+  const plan::Directive* replaced_ignore = nullptr;
+  if (server_answered()) {
+    for (std::string_view id : kServerAnsweredRules) {
+      if (const plan::Directive* d = statement.IgnoreFor(id)) {
+        if (replaced_ignore == nullptr) replaced_ignore = d;
+        used_ignores_.emplace(statement.line, std::string(id));
+      }
+    }
+  }
+  auto report = [&](std::string_view rule, std::string message) {
+    const size_t before = out_->size();
+    Report(rule, &statement, std::move(message));
+    if (out_->size() > before && !out_->back().ignored && replaced_ignore != nullptr) {
+      out_->back().ignored = true;
+      out_->back().ignore_reason = replaced_ignore->reason + " (ignore " + replaced_ignore->rule_id + ")";
+    }
+  };
+  const TableName table{verdict_->table_schema, verdict_->table};
+  const bool existing = !table.name.empty() && !IsNew(table);
+  switch (verdict_->kind) {
+    case ServerVerdict::Kind::kNotAsked:
+    case ServerVerdict::Kind::kInstant: return;
+    case ServerVerdict::Kind::kInplace:
+      if (existing) {
+        report("MY012", table.Display() + " is changed in place with writes allowed (asked the server: " +
+                            verdict_->detail + ")");
+      }
+      return;
+    case ServerVerdict::Kind::kBlocking:
+      if (existing) {
+        report("MY011", table.Display() + " is copied or its writes are blocked (asked the server: " +
+                            verdict_->detail + ")");
+      }
+      return;
+    case ServerVerdict::Kind::kFailed:
+      Report("MY013", &statement,
+             "the statement fails on a scratch copy (asked the server): " + verdict_->detail);
+      return;
+    case ServerVerdict::Kind::kNotRun:
+      Report("MY014", &statement, "not run on the scratch copy: " + verdict_->detail);
+      return;
+  }
 }
 
 void FileLinter::EndStatement(const plan::Statement& statement, StatementKind kind) {
@@ -277,6 +332,31 @@ Result<LintReport> LintPlan(const plan::Plan& plan, const LintOptions& options) 
                                 " problems:\n  " + Join(problems, "\n  "));
   }
 
+  // lint --scratch: the migrations before --from only build the schema the
+  // linted ones meet (the probe decides whether they run at all). A
+  // statement failing there is still reported: the answers for everything
+  // after it would be about the wrong schema.
+  if (options.probe != nullptr) {
+    for (size_t i = 0; i < first; ++i) {
+      const plan::Migration& m = plan.migrations[i];
+      for (Phase phase : {Phase::kExpand, Phase::kContract}) {
+        const plan::PlanFile* file = m.file(phase);
+        if (file == nullptr) continue;
+        CUTOVER_RETURN_IF_ERROR(options.probe->BeginFile(m, *file, false));
+        for (const plan::Statement& s : file->statements) {
+          auto verdict = options.probe->Run(*file, s);
+          if (!verdict.ok()) return verdict.status();
+          if (verdict->kind != ServerVerdict::Kind::kFailed) continue;
+          Finding f = FileFinding(FindRule("MY013"), m.name, file->display_path, s.line,
+                                  "the statement fails on a scratch copy (asked the server), before --from " +
+                                      options.from + ": " + verdict->detail);
+          f.statement = ShortStatement(s.text);
+          report.findings.push_back(std::move(f));
+        }
+      }
+    }
+  }
+
   PlanState state(plan.engine);
   for (size_t i = first; i < plan.migrations.size(); ++i) {
     const plan::Migration& m = plan.migrations[i];
@@ -291,17 +371,27 @@ Result<LintReport> LintPlan(const plan::Plan& plan, const LintOptions& options) 
       report.linted_files.push_back(file.display_path);
       FileLinter linter(m, index, file, plan.engine, &state, &report.findings);
       if (plan.engine == plan::Engine::kSqlite) PrepareSqliteFile(linter);
+      const bool probed = options.probe != nullptr && (phase == Phase::kExpand || phase == Phase::kContract);
+      if (probed) CUTOVER_RETURN_IF_ERROR(options.probe->BeginFile(m, file, true));
       StatementKind first_kind = StatementKind::kOther;
       for (size_t k = 0; k < file.statements.size(); ++k) {
         const plan::Statement& s = file.statements[k];
         ++report.statements;
         linter.BeginStatement(s);
+        std::optional<ServerVerdict> verdict;
+        if (probed) {
+          auto answer = options.probe->Run(file, s);
+          if (!answer.ok()) return answer.status();
+          verdict = std::move(*answer);
+          linter.SetServerVerdict(&*verdict);
+        }
         StatementKind kind = StatementKind::kOther;
         switch (plan.engine) {
           case plan::Engine::kPostgreSql: kind = AnalyzePostgres(linter, s); break;
           case plan::Engine::kMySql: kind = AnalyzeMySql(linter, s); break;
           case plan::Engine::kSqlite: kind = AnalyzeSqlite(linter, s); break;
         }
+        linter.ReportServerVerdict(s);
         linter.EndStatement(s, kind);
         if (k == 0) first_kind = kind;
         if (kind == StatementKind::kTransaction) {

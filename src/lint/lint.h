@@ -16,6 +16,13 @@
 // tables created in the same migration, since the previous app version may
 // already use a table an earlier migration created.
 //
+// With a StatementProbe (lint --scratch, lint_scratch.h) every statement the
+// plan applies (expand, then contract, of each migration) first runs on a
+// scratch copy, and the server's answer replaces the token-based guesses
+// about table copies and write-blocking locks for that statement (MY011,
+// MY012 instead of MY001-MY005, MY007-MY010); statements that fail there
+// are MY013, statements not run there MY014.
+//
 // `-- cutover:ignore RULE reason` marks the next statement's finding for
 // RULE as ignored: it stays in the report (JSON, JUnit) with its reason but
 // does not count. Failure: kInvalidInput (file:line) for an ignore naming
@@ -23,6 +30,7 @@
 // migration. Nothing is kept between calls.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,10 +53,50 @@ struct Finding {
   std::string Location() const;  // "file:line" or "file"
 };
 
+// What the server showed about one statement run on a scratch copy.
+struct ServerVerdict {
+  enum class Kind {
+    kNotAsked,  // not an ALTER the server could be asked about: the token rules decide
+    kInstant,   // ALGORITHM=INSTANT accepted: no copy, no write-blocking lock
+    kInplace,   // ALGORITHM=INPLACE, LOCK=NONE accepted: in place, writes allowed (MY012)
+    kBlocking,  // both refused: the table is copied or writes are blocked (MY011)
+    kFailed,    // the statement failed on the scratch copy (MY013)
+    kNotRun,    // not run: it reaches beyond the scratch database (MY014)
+  };
+  Kind kind = Kind::kNotAsked;
+  std::string table_schema, table;  // the table asked about (empty when none)
+  std::string detail;               // the server's own words (reasons, error message), or why not run
+};
+
+// Runs the plan's statements on a scratch copy and says what the server did
+// (lint_scratch.cc). LintPlan calls it in apply order: for each migration,
+// BeginFile(expand.sql) and Run() per statement, then the same for
+// contract.sql; for migrations before --from with `linted` false (no
+// findings are reported for them, except statements that fail). An error
+// Status (lost connection, interrupt) stops LintPlan with that error.
+class StatementProbe {
+ public:
+  virtual ~StatementProbe() = default;
+  virtual Status BeginFile(const plan::Migration& migration, const plan::PlanFile& file, bool linted) = 0;
+  virtual Result<ServerVerdict> Run(const plan::PlanFile& file, const plan::Statement& statement) = 0;
+};
+
 struct LintOptions {
   // Lint only this migration and the ones after it. Tables created by the
   // migrations before it count as existing: in production they hold data.
   std::string from;
+  // lint --scratch: ask a server (not owned; nullptr: judge from the text).
+  StatementProbe* probe = nullptr;
+};
+
+// Where lint --scratch asked, for the report.
+struct ScratchReport {
+  std::string server;       // redacted scratch server URI
+  std::string product;      // "MariaDB 10.11.19-MariaDB-0+deb12u1"
+  std::string database;     // the scratch database (dropped when the report is made)
+  std::string schema_from;  // redacted --target URI whose schema was copied; empty: started empty
+  int statements_run = 0;
+  int alters_asked = 0;
 };
 
 struct LintReport {
@@ -60,6 +108,7 @@ struct LintReport {
   std::vector<std::string> linted_files;   // display paths, in plan order
   std::vector<Finding> findings;           // in plan order
   std::vector<std::string> plan_warnings;  // from the plan reader
+  std::optional<ScratchReport> scratch;    // lint --scratch only
 
   int errors() const;    // error-level findings not ignored
   int warnings() const;  // warning-level findings not ignored

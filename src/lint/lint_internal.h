@@ -47,6 +47,12 @@ enum class ChangeKind {
   kUpdate,
 };
 
+// The MySQL rules that guess from the text whether a statement copies the
+// table or blocks writes. With lint --scratch the server's answer (MY011,
+// MY012) replaces them, and ignore directives naming them apply to it.
+inline constexpr std::string_view kServerAnsweredRules[] = {"MY001", "MY002", "MY003", "MY004", "MY005",
+                                                            "MY007", "MY008", "MY009", "MY010"};
+
 // Up to this lock timeout counts as "low" (PG010, MY006).
 inline constexpr std::chrono::milliseconds kMaxLowLockTimeout{10'000};
 
@@ -123,6 +129,16 @@ class FileLinter {
   void StrongLock(const plan::Statement& statement, const TableName& table, std::string_view lock,
                   std::string_view timeout_rule);
 
+  // lint --scratch: the server's verdict on the statement being analysed
+  // (nullptr: none). Reset by BeginStatement.
+  void SetServerVerdict(const ServerVerdict* verdict) { verdict_ = verdict; }
+  // The server said whether the statement copies the table or blocks
+  // writes: the analysers' guesses about that (MY001-MY005, MY007-MY010)
+  // give way to it.
+  bool server_answered() const;
+  // Reports the verdict: MY011 / MY012 (existing tables only), MY013, MY014.
+  void ReportServerVerdict(const plan::Statement& statement);
+
   // Called by LintPlan around each statement.
   void BeginStatement(const plan::Statement& statement);
   void EndStatement(const plan::Statement& statement, StatementKind kind);
@@ -148,6 +164,7 @@ class FileLinter {
   std::string strong_lock_what_;
   bool held_lock_reported_ = false;
   std::set<std::pair<int, std::string>> used_ignores_;  // (statement line, rule id)
+  const ServerVerdict* verdict_ = nullptr;
 };
 
 // The engine analysers: report findings for one statement and say what it is.

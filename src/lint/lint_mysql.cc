@@ -3,7 +3,8 @@
 // table (writes blocked); these rules flag the changes that copy or block,
 // and accept an explicit ALGORITHM=INSTANT, or LOCK=NONE (MariaDB: ALTER
 // ONLINE TABLE), as the author's assertion: the server then refuses the
-// statement instead of silently copying.
+// statement instead of silently copying. With lint --scratch the server is
+// asked instead (lint_scratch.cc) and these guesses give way to its answer.
 #include <algorithm>
 
 #include "base/strings.h"
@@ -230,8 +231,9 @@ class MySqlAnalyzer {
   // Reports a rule that means "the table is copied or writes are blocked",
   // unless the statement asks for a non-blocking algorithm (the server then
   // refuses instead) or the table is new.
+  // With lint --scratch the server's answer replaces this guess.
   void Copy(std::string_view rule, const TableName& t, std::string message) {
-    if (online_ || l_.IsNew(t)) return;
+    if (online_ || l_.IsNew(t) || l_.server_answered()) return;
     l_.Report(rule, &s_, std::move(message));
   }
 
@@ -392,7 +394,7 @@ class MySqlAnalyzer {
     if (c.Accept("ALGORITHM")) {
       c.AcceptSymbol('=');
       if (c.PeekIs("COPY")) {
-        if (!l_.IsNew(t))
+        if (!l_.IsNew(t) && !l_.server_answered())
           l_.Report("MY007", &s_, "ALGORITHM=COPY copies " + t.Display() + ", writes blocked");
       }
     }
@@ -467,7 +469,7 @@ class MySqlAnalyzer {
       if (index_kind == "FULLTEXT" || index_kind == "SPATIAL") {
         Copy("MY009", *t, index_kind + " " + shown + " on " + t->Display() + " blocks writes");
       }
-      if (algorithm == "COPY" && !l_.IsNew(*t)) {
+      if (algorithm == "COPY" && !l_.IsNew(*t) && !l_.server_answered()) {
         l_.Report("MY007", &s_, "ALGORITHM=COPY copies " + t->Display() + ", writes blocked");
       }
       if (index_kind == "UNIQUE")

@@ -44,6 +44,25 @@ std::vector<std::string> Names(const json& list) {
   return out;
 }
 
+// The columns a CHECK expression proves NOT NULL: "col IS NOT NULL", or
+// such terms joined by AND.
+std::vector<std::string> NotNullColumns(const json& expr) {
+  std::vector<std::string> out;
+  const json& test = Get(expr, "NullTest");
+  if (Str(test, "nulltesttype") == "IS_NOT_NULL") {
+    auto fields = Names(Get(Get(Get(test, "arg"), "ColumnRef"), "fields"));
+    if (fields.size() == 1) out.push_back(fields[0]);
+  }
+  const json& conj = Get(expr, "BoolExpr");
+  if (Str(conj, "boolop") == "AND_EXPR" && Get(conj, "args").is_array()) {
+    for (const json& arg : Get(conj, "args")) {
+      auto more = NotNullColumns(arg);
+      out.insert(out.end(), more.begin(), more.end());
+    }
+  }
+  return out;
+}
+
 TableName FromNames(const std::vector<std::string>& names) {
   TableName t;
   if (names.empty()) return t;
@@ -412,12 +431,10 @@ class PgAnalyzer {
             l_.Report("PG003", &s_, "foreign key" + shown + " on " + t.Display() + " is validated at once");
           }
         } else if (ct == "CONSTR_CHECK") {
-          const json& test = Get(Get(c, "raw_expr"), "NullTest");
-          if (Str(test, "nulltesttype") == "IS_NOT_NULL") {
-            auto fields = Names(Get(Get(Get(test, "arg"), "ColumnRef"), "fields"));
-            if (fields.size() == 1) {
-              l_.plan_state().NoteNotNullCheck(t, cname, fields[0], !Bool(c, "skip_validation"));
-            }
+          // "col IS NOT NULL", also as one term of an AND (PostgreSQL 12+
+          // proves SET NOT NULL from either form of a validated CHECK).
+          for (const std::string& field : NotNullColumns(Get(c, "raw_expr"))) {
+            l_.plan_state().NoteNotNullCheck(t, cname, field, !Bool(c, "skip_validation"));
           }
           if (!Bool(c, "skip_validation") && !is_new) {
             l_.Report("PG004", &s_,

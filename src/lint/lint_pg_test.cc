@@ -76,6 +76,32 @@ TEST(LintPostgres, SetNotNullAfterAValidatedCheckInAnEarlierMigration) {
   EXPECT_EQ(Counted(*r), (V{"PG005@0002_not_null/contract.sql:3", "PG011@0002_not_null/contract.sql:3"}));
 }
 
+// PostgreSQL 12+ also proves NOT NULL from an AND of IS NOT NULL terms.
+TEST(LintPostgres, SetNotNullAfterAValidatedConjunctionOfChecks) {
+  auto r = LintFiles(Engine::kPostgreSql,
+                     {{"0001_check/expand.sql",
+                       "-- cutover:lock-timeout 2s\n"
+                       "ALTER TABLE orders ADD CONSTRAINT names_nn CHECK (first IS NOT NULL AND (last IS NOT "
+                       "NULL AND x > 0)) "
+                       "NOT VALID;\n"
+                       "ALTER TABLE orders ADD CONSTRAINT either_nn CHECK (nick IS NOT NULL OR alias IS NOT "
+                       "NULL) NOT VALID;\n"},
+                      {"0001_check/contract.sql",
+                       "ALTER TABLE orders VALIDATE CONSTRAINT names_nn;\nALTER TABLE orders VALIDATE "
+                       "CONSTRAINT either_nn;\n"},
+                      {"0001_check/rollback.sql", ""},
+                      {"0002_not_null/contract.sql",
+                       "-- cutover:lock-timeout 2s\nALTER TABLE orders ALTER COLUMN first SET NOT NULL;\n"
+                       "ALTER TABLE orders ALTER COLUMN last SET NOT NULL;\n"
+                       "ALTER TABLE orders ALTER COLUMN nick SET NOT NULL;\n"},
+                      {"0002_not_null/expand.sql", ""},
+                      {"0002_not_null/rollback.sql", ""}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // An OR proves nothing about either column.
+  EXPECT_EQ(Counted(*r), (V{"PG005@0002_not_null/contract.sql:4", "PG011@0001_check/expand.sql:3",
+                            "PG011@0002_not_null/contract.sql:3"}));
+}
+
 TEST(LintPostgres, QuotedIdentifiersAreExactAndNamedInMessages) {
   auto r =
       LintFiles(Engine::kPostgreSql, {{"0001_a/expand.sql",

@@ -89,6 +89,14 @@ std::string LintReportText(const LintReport& report) {
     }
     out += "\n";
   }
+  if (report.scratch) {
+    const ScratchReport& sc = *report.scratch;
+    out += "asked the server: " + sc.product + " on " + sc.server + ", scratch database " + sc.database +
+           " (dropped), " +
+           (sc.schema_from.empty() ? std::string("started empty") : "schema copied from " + sc.schema_from) +
+           ": " + Plural(sc.statements_run, "statement") + " run, " +
+           Plural(sc.alters_asked, "schema change") + " asked about\n";
+  }
   out += "cutover lint (" + std::string(plan::EngineName(report.engine)) +
          "): " + Plural(report.errors(), "error") + ", " + Plural(report.warnings(), "warning") + ", " +
          std::to_string(report.ignored()) + " ignored in " + Plural(report.migrations, "migration") + " (" +
@@ -123,6 +131,19 @@ std::string LintReportJson(const LintReport& report) {
     doc["findings"].push_back(std::move(j));
   }
   doc["plan_warnings"] = report.plan_warnings;
+  if (report.scratch) {
+    const ScratchReport& sc = *report.scratch;
+    nlohmann::ordered_json j;
+    j["server"] = sc.server;
+    j["product"] = sc.product;
+    j["database"] = sc.database;
+    j["dropped"] = true;
+    j["schema_from"] =
+        sc.schema_from.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(sc.schema_from);
+    j["statements_run"] = sc.statements_run;
+    j["alters_asked"] = sc.alters_asked;
+    doc["scratch"] = std::move(j);
+  }
   return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 

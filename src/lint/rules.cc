@@ -237,6 +237,42 @@ constexpr Rule kRules[] = {
      "Enforce the rule in the app (or a trigger) first; add the constraint with an online schema change "
      "tool or in a maintenance window."},
 
+    // MySQL / MariaDB with --scratch: the server's own answer.
+    {"MY011", E, MY, "the server copies the table or blocks writes (asked the server)",
+     "On a scratch copy of the schema the server was asked to run the statement with ALGORITHM=INSTANT, "
+     "then with ALGORITHM=INPLACE, LOCK=NONE, and refused both: on the real table it copies the table "
+     "(ALGORITHM=COPY) or holds a lock that blocks writes (LOCK=SHARED or EXCLUSIVE) for the whole "
+     "operation. Disk use doubles for a copy and replicas lag by its duration. The finding quotes the "
+     "server's reasons.",
+     "Follow the server's reason: for a type change add a new column and backfill it; for a character set "
+     "conversion use new columns; for a foreign key SET foreign_key_checks = 0 around the ALTER; otherwise "
+     "use an online schema change tool (gh-ost, pt-online-schema-change) or a maintenance window."},
+    {"MY012", W, MY,
+     "changed in place with writes allowed, at a cost that grows with the table (asked the server)",
+     "The server refused ALGORITHM=INSTANT but accepted ALGORITHM=INPLACE, LOCK=NONE: reads and writes "
+     "continue, but the work (an index build or a rebuild of the table) takes time and I/O in proportion to "
+     "the table, the writes made meanwhile must fit innodb_online_alter_log_max_size, and replicas apply the "
+     "statement only after the primary finished it, so they lag by its duration. The exclusive metadata "
+     "lock is still taken briefly at the start and the end (see MY006).",
+     "Run it when the table is quiet, with a low lock_wait_timeout, and write ALGORITHM=INPLACE, LOCK=NONE "
+     "into the statement so that the server refuses it rather than block writes if production differs "
+     "from the copy."},
+    {"MY013", E, MY, "statement fails on a scratch copy (asked the server)",
+     "The statement ran on a scratch database holding the schema it will meet (the target's schema, or the "
+     "plan's earlier migrations) and the server rejected it: apply would fail the same way and leave the "
+     "migration half applied. This includes an ALGORITHM or LOCK clause that the server refuses for this "
+     "change: then the change is not online.",
+     "Fix the statement as the server's message (quoted in the finding) says. When an asserted "
+     "ALGORITHM=INSTANT or LOCK=NONE is refused, rework the change (see MY011); when an earlier statement "
+     "failed, fix that one first."},
+    {"MY014", W, MY, "statement not run on the scratch copy",
+     "lint --scratch only runs statements that stay inside the scratch database. It skips USE, statements "
+     "naming another database of the scratch server, and database- or server-level statements (CREATE or "
+     "DROP DATABASE, GRANT, SET GLOBAL, FLUSH, LOAD DATA, SELECT ... INTO OUTFILE, ...). The server was not "
+     "asked about this statement, and later statements meet a schema without its effect.",
+     "Keep migrations inside their own database: unqualified table names, no USE, and no server-level "
+     "changes (make those outside the plan)."},
+
     // ---- SQLite ---------------------------------------------------------------
     {"SQ001", E, SQ, "ADD COLUMN that SQLite refuses",
      "SQLite's ADD COLUMN cannot add a PRIMARY KEY or UNIQUE column, a NOT NULL column without a non-NULL "

@@ -220,6 +220,7 @@ constexpr DirectiveSpec kDirectives[] = {
     {"statement-timeout", DirectiveKind::kStatementTimeout},
     {"batch-size", DirectiveKind::kBatchSize},
     {"pause", DirectiveKind::kPause},
+    {"remaining", DirectiveKind::kRemaining},
     {"irreversible", DirectiveKind::kIrreversible},
     {"ignore", DirectiveKind::kIgnore},
 };
@@ -301,6 +302,16 @@ bool ParseDirective(std::string_view body, int line, const std::string& where, D
       out->count = n;
       return true;
     }
+    case DirectiveKind::kRemaining:
+      if (args.empty()) {
+        problems->Add(where, line,
+                      directive +
+                          " needs a query returning the number of rows still to backfill, e.g. '-- "
+                          "cutover:remaining SELECT count(*) FROM customers WHERE first_name IS NULL'");
+        return false;
+      }
+      out->query = std::string(args);
+      return true;
     case DirectiveKind::kIrreversible:
       if (args.empty()) {
         problems->Add(where, line,
@@ -338,7 +349,7 @@ bool ParseDirective(std::string_view body, int line, const std::string& where, D
 
 bool HeaderOnly(DirectiveKind k) {
   return k == DirectiveKind::kNoTransaction || k == DirectiveKind::kBatchSize || k == DirectiveKind::kPause ||
-         k == DirectiveKind::kIrreversible;
+         k == DirectiveKind::kRemaining || k == DirectiveKind::kIrreversible;
 }
 
 void AssignDirectives(const std::string& text, const std::vector<RawComment>& comments,
@@ -382,7 +393,8 @@ void AssignDirectives(const std::string& text, const std::vector<RawComment>& co
     Directive d;
     if (!ParseDirective(trimmed, c.line, where, &d, problems)) continue;
     const std::string name = "cutover:" + std::string(DirectiveName(d.kind));
-    if ((d.kind == DirectiveKind::kBatchSize || d.kind == DirectiveKind::kPause) &&
+    if ((d.kind == DirectiveKind::kBatchSize || d.kind == DirectiveKind::kPause ||
+         d.kind == DirectiveKind::kRemaining) &&
         file->phase != Phase::kBackfill) {
       problems->Add(where, c.line, name + " belongs in backfill.sql, the only file run in batches");
       continue;
@@ -406,6 +418,7 @@ void AssignDirectives(const std::string& text, const std::vector<RawComment>& co
         case DirectiveKind::kStatementTimeout: file->settings.statement_timeout = d.duration; break;
         case DirectiveKind::kBatchSize: file->settings.batch_size = d.count; break;
         case DirectiveKind::kPause: file->settings.pause = d.duration; break;
+        case DirectiveKind::kRemaining: file->settings.remaining_query = d.query; break;
         case DirectiveKind::kIrreversible:
         case DirectiveKind::kIgnore: break;
       }

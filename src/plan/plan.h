@@ -55,6 +55,7 @@ enum class DirectiveKind {
   kStatementTimeout,  // statement-timeout DURATION
   kBatchSize,         // batch-size N (backfill.sql)
   kPause,             // pause DURATION (backfill.sql)
+  kRemaining,         // remaining QUERY (backfill.sql): rows still to do, for the ETA
   kIrreversible,      // irreversible REASON (expand.sql)
   kIgnore,            // ignore RULE-ID REASON (the next statement)
 };
@@ -69,6 +70,7 @@ struct Directive {
   std::int64_t count = 0;                 // batch-size
   std::string rule_id;                    // ignore (upper-cased)
   std::string reason;                     // ignore, irreversible
+  std::string query;                      // remaining
 };
 
 struct Statement {
@@ -93,6 +95,9 @@ struct FileSettings {
   std::optional<std::chrono::milliseconds> statement_timeout;
   std::optional<std::int64_t> batch_size;          // backfill.sql only
   std::optional<std::chrono::milliseconds> pause;  // backfill.sql only
+  // backfill.sql only: a query whose single value is the number of rows the
+  // backfill still has to change; run once before the first batch for the ETA.
+  std::optional<std::string> remaining_query;
 };
 
 // In backfill.sql this token is replaced by the batch size (batch-size

@@ -251,6 +251,24 @@ TEST(Directives, BackfillBatchSizeAndPause) {
       Parse("UPDATE t SET b = a WHERE id IN (SELECT id FROM t LIMIT {{batch_size}});", Phase::kBackfill);
   ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
   EXPECT_EQ(defaults->batch_size(), kDefaultBatchSize);
+  EXPECT_FALSE(defaults->settings.remaining_query.has_value());
+}
+
+TEST(Directives, RemainingQueryForTheBackfillEta) {
+  auto f = Parse(
+      "-- cutover:remaining SELECT count(*) FROM t WHERE b IS NULL\n"
+      "UPDATE t SET b = a WHERE id IN (SELECT id FROM t WHERE b IS NULL LIMIT {{batch_size}});",
+      Phase::kBackfill);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->settings.remaining_query, "SELECT count(*) FROM t WHERE b IS NULL");
+  EXPECT_NE(ParseError("-- cutover:remaining\nUPDATE t SET b = 1;", Phase::kBackfill)
+                .find("0001_m/backfill.sql:1: cutover:remaining needs a query"),
+            std::string::npos);
+  EXPECT_NE(ParseError("-- cutover:remaining SELECT 1\nSELECT 1;").find("belongs in backfill.sql"),
+            std::string::npos);
+  EXPECT_NE(ParseError("UPDATE t SET b = 1;\n-- cutover:remaining SELECT 1\n", Phase::kBackfill)
+                .find("applies to the whole file"),
+            std::string::npos);
 }
 
 TEST(Directives, IgnoreAndTimeoutsApplyToTheNextStatement) {
@@ -285,7 +303,7 @@ TEST(Directives, UnknownDirectiveNamesTheLineAndTheKnownOnes) {
   EXPECT_EQ(
       ParseError("SELECT 1;\n-- cutover:no-transation\nSELECT 2;"),
       "0001_m/expand.sql:2: unknown directive 'cutover:no-transation' (known: no-transaction, lock-timeout, "
-      "statement-timeout, batch-size, pause, irreversible, ignore; see docs/plan-format.md)");
+      "statement-timeout, batch-size, pause, remaining, irreversible, ignore; see docs/plan-format.md)");
   EXPECT_NE(ParseError("-- cutover: fix later\nSELECT 1;")
                 .find("0001_m/expand.sql:1: unknown directive 'cutover:'"),
             std::string::npos);

@@ -44,8 +44,9 @@ std::string NewScratchName() {
   return std::string(kScratchPrefix) + stamp + "_" + suffix;
 }
 
-Result<SchemaModel> SchemaFromDdl(Driver& driver, const ConnectionUri& scratch_server, std::string_view ddl,
-                                  const std::string& source) {
+Status WithScratchDatabase(
+    Driver& driver, const ConnectionUri& scratch_server,
+    const std::function<Status(const std::string& name, const ConnectionUri& database)>& use) {
   TerminationSignalsHeld hold;
   const std::string name = NewScratchName();
   auto created = driver.CreateDatabase(scratch_server, name);
@@ -53,23 +54,40 @@ Result<SchemaModel> SchemaFromDdl(Driver& driver, const ConnectionUri& scratch_s
     return created.status().WithContext("creating scratch database " + name + " on " +
                                         scratch_server.Redacted());
   }
-  Result<SchemaModel> model = Status::Internal("not read");
-  {
-    auto conn = driver.Connect(*created);
-    if (!conn.ok()) {
-      model = conn.status().WithContext("connecting to scratch database " + created->Redacted());
-    } else if (Status st = (*conn)->ExecuteScript(ddl); !st.ok()) {
-      model = Status::InvalidInput(source + ": the DDL failed on the scratch database: " + st.message() +
-                                   "; fix the file and run again");
-    } else {
-      model = (*conn)->ReadSchema();
-    }
-  }  // the connection closes before the database is dropped
+  Status used = use(name, *created);  // `use` closes its connections before the drop
   Status dropped = driver.DropDatabase(scratch_server, name);
-  if (!dropped.ok()) {
+  if (dropped.ok()) return used;
+  const std::string drop_failure = "dropping scratch database " + name + " on " + scratch_server.Redacted() +
+                                   " failed (drop it by hand): " + dropped.message();
+  if (used.ok()) {
     return dropped.WithContext("dropping scratch database " + name + " on " + scratch_server.Redacted() +
                                " (drop it by hand)");
   }
+  return used.WithContext(drop_failure + "; before that");
+}
+
+bool TerminationPending() {
+  sigset_t pending;
+  sigemptyset(&pending);
+  if (sigpending(&pending) != 0) return false;
+  return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1 ||
+         sigismember(&pending, SIGHUP) == 1;
+}
+
+Result<SchemaModel> SchemaFromDdl(Driver& driver, const ConnectionUri& scratch_server, std::string_view ddl,
+                                  const std::string& source) {
+  Result<SchemaModel> model = Status::Internal("not read");
+  Status st = WithScratchDatabase(driver, scratch_server, [&](const std::string&, const ConnectionUri& db) {
+    auto conn = driver.Connect(db);
+    if (!conn.ok()) return conn.status().WithContext("connecting to scratch database " + db.Redacted());
+    if (Status run = (*conn)->ExecuteScript(ddl); !run.ok()) {
+      return Status::InvalidInput(source + ": the DDL failed on the scratch database: " + run.message() +
+                                  "; fix the file and run again");
+    }
+    model = (*conn)->ReadSchema();
+    return model.ok() ? Status::Ok() : model.status();
+  });
+  if (!st.ok()) return st;
   return model;
 }
 

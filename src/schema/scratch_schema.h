@@ -8,6 +8,7 @@
 // delivered after it is dropped, so Ctrl-C cannot leave one behind.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,19 @@ inline constexpr std::string_view kScratchPrefix = "cutover_scratch_";
 
 // A fresh scratch database name: cutover_scratch_<yyyymmddhhmmss>_<8 hex>.
 std::string NewScratchName();
+
+// Creates a fresh scratch database on `scratch_server`, calls `use` with its
+// name and URI, and drops it afterwards, also when `use` fails. SIGINT,
+// SIGTERM and SIGHUP are held meanwhile and delivered after the drop; `use`
+// may poll TerminationPending() to stop early. Returns the error of `use`
+// (a failed drop is added to it), else the failure to create or drop.
+Status WithScratchDatabase(
+    Driver& driver, const ConnectionUri& scratch_server,
+    const std::function<Status(const std::string& name, const ConnectionUri& database)>& use);
+
+// True when a termination signal arrived while WithScratchDatabase holds
+// them back: the caller should stop at the next safe point.
+bool TerminationPending();
 
 // `source` names the script in error messages (a file path).
 Result<SchemaModel> SchemaFromDdl(Driver& driver, const ConnectionUri& scratch_server, std::string_view ddl,

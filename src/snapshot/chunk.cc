@@ -113,7 +113,12 @@ Status EncodeChunk(std::string_view framed, int level, std::string& stored, Chun
   CUTOVER_RETURN_IF_ERROR(SplitFramedRecords(framed, records));
   ContentDigest digest;
   for (std::string_view r : records) digest.AddRecord(r);
-  info.rows = static_cast<std::int64_t>(records.size());
+  return EncodeChunk(framed, static_cast<std::int64_t>(records.size()), digest, level, stored, info);
+}
+
+Status EncodeChunk(std::string_view framed, std::int64_t rows, const ContentDigest& digest, int level,
+                   std::string& stored, ChunkInfo& info) {
+  info.rows = rows;
   info.digest = digest.Hex();
   info.raw_bytes = static_cast<std::int64_t>(framed.size());
   info.raw_xxh128 = Xxh128Hex(framed);

@@ -68,6 +68,11 @@ struct ChunkInfo {
 // Compresses framed records into `stored` and fills every field of `info`
 // but `file`. Reuses a per-thread zstd context.
 Status EncodeChunk(std::string_view framed, int level, std::string& stored, ChunkInfo& info);
+// The same, with the row count and content digest already computed by the
+// caller while it framed the records (the snapshot's readers do, which
+// takes that work off the compressor threads, usually the bottleneck).
+Status EncodeChunk(std::string_view framed, std::int64_t rows, const ContentDigest& digest, int level,
+                   std::string& stored, ChunkInfo& info);
 
 // Checks `stored` (a chunk file's bytes) against `info`'s size and
 // stored_sha256, decompresses it into `framed` and checks raw_bytes and

@@ -2,15 +2,22 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
+#include <condition_variable>
 #include <future>
+#include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include "schema/drift.h"
 #include "schema/fingerprint.h"
 #include "schema/schema_json.h"
+#include "snapshot/stages.h"
 
 namespace cutover::snapshot {
 namespace {
@@ -19,30 +26,53 @@ std::string TableLabel(const DataTable& t) {
   return t.schema.empty() ? t.name : t.schema + "." + t.name;
 }
 
-// Runs `work(conn, k)` for k in [0, count) on `jobs` connections; the first
-// error stops the others at their next item.
-template <typename Work>
-Status ForEachParallel(Driver& driver, const ConnectionUri& uri, size_t count, int jobs, Work work) {
+// Runs `work(conn, k)` for every k that `next` hands out (nullopt: none
+// left for now or at all) on `jobs` connections, at most `count`; the first
+// error stops the others at their next item. `next` and `done` are called
+// under the scheduler's lock, so they need none of their own.
+// `prepare` (optional) runs on each connection once it is open.
+using Prepare = std::function<Status(Connection&)>;
+
+template <typename Next, typename Done, typename Work>
+Status RunScheduled(Driver& driver, const ConnectionUri& uri, size_t count, int jobs, Next next, Done done,
+                    Work work, const Prepare& prepare = {}) {
   std::vector<std::unique_ptr<Connection>> conns;
   for (int i = 0; i < std::max(1, jobs) && static_cast<size_t>(i) < std::max<size_t>(count, 1); ++i) {
     auto c = driver.Connect(uri);
     if (!c.ok()) return c.status();
+    if (prepare) CUTOVER_RETURN_IF_ERROR(prepare(**c));
     conns.push_back(std::move(*c));
   }
-  std::atomic<size_t> next{0};
   std::mutex mu;
+  std::condition_variable changed;
+  size_t handed_out = 0;
   Status first;
   std::atomic<bool> failed{false};
   std::vector<std::thread> threads;
   for (auto& conn : conns) {
     threads.emplace_back([&, c = conn.get()] {
-      for (size_t k; !failed && !InterruptGuard::Requested() && (k = next.fetch_add(1)) < count;) {
-        Status st = work(*c, k);
+      while (!failed && !InterruptGuard::Requested()) {
+        std::optional<size_t> k;
+        {
+          std::unique_lock<std::mutex> lock(mu);
+          // Wait while items are left but none may start now (they would
+          // contend with running ones); a finishing item wakes us.
+          changed.wait(lock, [&] {
+            if (failed || handed_out == count) return true;
+            k = next();
+            return k.has_value();
+          });
+          if (!k) return;
+          ++handed_out;
+        }
+        Status st = work(*c, *k);
+        std::lock_guard<std::mutex> lock(mu);
+        done(*k);
         if (!st.ok()) {
-          std::lock_guard<std::mutex> lock(mu);
           if (first.ok()) first = st;
           failed = true;
         }
+        changed.notify_all();
       }
     });
   }
@@ -51,6 +81,321 @@ Status ForEachParallel(Driver& driver, const ConnectionUri& uri, size_t count, i
   if (InterruptGuard::Requested())
     return Status::Io("interrupted by signal " + std::to_string(InterruptGuard::Signal()));
   return Status::Ok();
+}
+
+// Runs `work(conn, k)` for k in [0, count) on `jobs` connections, in order.
+template <typename Work>
+Status ForEachParallel(Driver& driver, const ConnectionUri& uri, size_t count, int jobs, Work work) {
+  size_t next = 0;
+  return RunScheduled(
+      driver, uri, count, jobs,
+      [&]() -> std::optional<size_t> {
+        if (next == count) return std::nullopt;
+        return next++;
+      },
+      [](size_t) {}, work);
+}
+
+// ---- Post-data on several connections ----------------------------------
+//
+// Index builds dominate post-data. Like pg_restore -j, restore runs the
+// index statements (CREATE INDEX, ALTER TABLE ... ADD PRIMARY KEY / UNIQUE /
+// KEY) on `jobs` connections, biggest table first, never two on one table
+// when either takes the table exclusively; then the rest of the script
+// (foreign keys, which need those indexes, triggers, views, sequence
+// positions...) in its original order on one connection. Every worker first
+// runs the script's leading session settings. Statements after a later
+// session setting (SET default_tablespace, a routine's sql_mode) stay in
+// the serial part, so each runs under exactly the settings it had.
+
+// Tokens at parenthesis depth 0, for classifying a statement. Identifiers
+// keep their quotes; comments are skipped.
+std::vector<std::string> TopLevelTokens(std::string_view s, size_t limit) {
+  std::vector<std::string> out;
+  int depth = 0;
+  size_t i = 0;
+  while (i < s.size() && out.size() < limit) {
+    const char c = s[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
+      while (i < s.size() && s[i] != '\n') ++i;
+    } else if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
+      size_t end = s.find("*/", i + 2);
+      i = end == std::string_view::npos ? s.size() : end + 2;
+    } else if (c == '"' || c == '`' || c == '\'') {
+      size_t j = i + 1;
+      while (j < s.size()) {
+        if (s[j] == c) {
+          if (j + 1 < s.size() && s[j + 1] == c) {
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        if (c == '\'' && s[j] == '\\') ++j;
+        ++j;
+      }
+      if (depth == 0) out.emplace_back(s.substr(i, std::min(j + 1, s.size()) - i));
+      i = j + 1;
+    } else if (c == '(') {
+      ++depth;
+      ++i;
+    } else if (c == ')') {
+      --depth;
+      ++i;
+    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
+               static_cast<unsigned char>(c) >= 0x80) {
+      size_t j = i;
+      while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_' || s[j] == '$' ||
+                              static_cast<unsigned char>(s[j]) >= 0x80)) {
+        ++j;
+      }
+      if (depth == 0) out.emplace_back(s.substr(i, j - i));
+      i = j;
+    } else {
+      if (depth == 0) out.emplace_back(1, c);
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// A session setting that the statements after it may rely on.
+bool IsSessionSetting(const std::vector<std::string>& t) {
+  if (t.empty()) return false;
+  const std::string first = Upper(t[0]);
+  if (first == "SET") return t.size() < 2 || Upper(t[1]) != "CONSTRAINTS";
+  // pg_dump: SELECT pg_catalog.set_config('search_path', '', false);
+  return first == "SELECT" && t.size() >= 4 && Upper(t[1]) == "PG_CATALOG" && Upper(t[3]) == "SET_CONFIG";
+}
+
+// Reads a possibly qualified name at t[i]: its normalized text (quotes
+// removed, unquoted parts lower-cased) and advances i.
+std::string ReadName(const std::vector<std::string>& t, size_t& i) {
+  std::string name;
+  while (i < t.size()) {
+    const std::string& part = t[i];
+    if (part.empty()) break;
+    if (part[0] == '"' || part[0] == '`') {
+      const std::string inner = part.substr(1, part.size() >= 2 ? part.size() - 2 : 0);
+      for (size_t j = 0; j < inner.size(); ++j) {
+        name += inner[j];
+        if (inner[j] == part[0] && j + 1 < inner.size() && inner[j + 1] == part[0]) ++j;  // doubled quote
+      }
+    } else if (std::isalnum(static_cast<unsigned char>(part[0])) || part[0] == '_') {
+      std::string lower = part;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      name += lower;
+    } else {
+      break;
+    }
+    ++i;
+    if (i < t.size() && t[i] == ".") {
+      name += '.';
+      ++i;
+    } else {
+      break;
+    }
+  }
+  return name;
+}
+
+struct IndexStatement {
+  std::string table;  // normalized name, to keep conflicting builds apart
+  bool exclusive = false;
+};
+
+// CREATE [UNIQUE] INDEX ... ON [ONLY] table, or ALTER TABLE [ONLY] table
+// whose every clause adds a primary key, unique constraint or key.
+std::optional<IndexStatement> ClassifyIndexStatement(std::string_view text) {
+  const std::vector<std::string> t = TopLevelTokens(text, 64);
+  if (t.size() < 4) return std::nullopt;
+  const std::string a = Upper(t[0]), b = Upper(t[1]);
+  size_t i = 0;
+  if (a == "CREATE" && (b == "INDEX" || (b == "UNIQUE" && Upper(t[2]) == "INDEX"))) {
+    while (i < t.size() && Upper(t[i]) != "ON") ++i;
+    if (i == t.size()) return std::nullopt;
+    ++i;
+    if (i < t.size() && Upper(t[i]) == "ONLY") ++i;
+    IndexStatement s;
+    s.table = ReadName(t, i);
+    if (s.table.empty()) return std::nullopt;
+    return s;
+  }
+  if (a != "ALTER" || b != "TABLE") return std::nullopt;
+  i = 2;
+  if (Upper(t[i]) == "ONLY") ++i;
+  IndexStatement s;
+  s.table = ReadName(t, i);
+  s.exclusive = true;
+  if (s.table.empty() || t.size() == 64) return std::nullopt;
+  bool any = false;
+  while (i < t.size()) {
+    if (Upper(t[i]) != "ADD") return std::nullopt;
+    ++i;
+    if (i < t.size() && Upper(t[i]) == "CONSTRAINT") {
+      i += 2;  // CONSTRAINT name
+    }
+    if (i >= t.size()) return std::nullopt;
+    const std::string kind = Upper(t[i]);
+    if (kind != "PRIMARY" && kind != "UNIQUE" && kind != "KEY" && kind != "INDEX") return std::nullopt;
+    any = true;
+    // Skip to the next top-level clause.
+    while (i < t.size() && t[i] != ",") {
+      // Not index builds: exclusion constraints, foreign keys.
+      const std::string u = Upper(t[i]);
+      if (u == "FOREIGN" || u == "REFERENCES" || u == "EXCLUDE" || u == "CHECK") return std::nullopt;
+      ++i;
+    }
+    if (i < t.size()) ++i;
+  }
+  if (!any) return std::nullopt;
+  return s;
+}
+
+Status RunPostData(Driver& driver, const ConnectionUri& uri, const Manifest& m, const std::string& post,
+                   int jobs, const Prepare& prepare, StageTimes& stages) {
+  auto whole = [&]() -> Status {
+    auto conn = driver.Connect(uri);
+    if (!conn.ok()) return conn.status();
+    CUTOVER_RETURN_IF_ERROR(prepare(**conn));
+    return (*conn)->ExecuteScript(post);
+  };
+  if (jobs <= 1) return whole();
+  auto statements = driver.SplitScript(post);
+  if (!statements.ok()) return statements.status();
+
+  // Where each statement is in the script, to cut the parallel ones out of
+  // the serial remainder (which keeps its client-side DELIMITERs intact).
+  std::vector<size_t> offsets;
+  size_t cursor = 0;
+  for (const auto& st : *statements) {
+    size_t at = post.find(st.text, cursor);
+    if (at == std::string::npos) return whole();  // not verbatim: no reordering
+    offsets.push_back(at);
+    cursor = at + st.text.size();
+  }
+
+  std::string preamble;
+  size_t k = 0;
+  for (; k < statements->size(); ++k) {
+    if (!IsSessionSetting(TopLevelTokens((*statements)[k].text, 8))) break;
+    preamble += (*statements)[k].text + ";\n";
+  }
+  std::map<std::string, std::int64_t> table_bytes;
+  for (const auto& e : m.tables) {
+    std::string q = e.table.schema.empty() ? e.table.name : e.table.schema + "." + e.table.name;
+    for (char& c : q) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    table_bytes[q] += e.raw_bytes;
+    table_bytes[e.table.name] += e.raw_bytes;  // unqualified references
+  }
+  struct Item {
+    size_t statement;
+    IndexStatement index;
+    std::int64_t bytes;
+  };
+  std::vector<Item> items;
+  for (; k < statements->size(); ++k) {
+    const std::string& text = (*statements)[k].text;
+    if (IsSessionSetting(TopLevelTokens(text, 8))) break;
+    if (auto index = ClassifyIndexStatement(text)) {
+      std::string lower = index->table;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      auto it = table_bytes.find(lower);
+      items.push_back(Item{k, *index, it == table_bytes.end() ? 0 : it->second});
+    }
+  }
+  if (items.size() < 2) return whole();
+  std::stable_sort(items.begin(), items.end(),
+                   [](const Item& a, const Item& b) { return a.bytes > b.bytes; });
+
+  std::vector<bool> started(items.size(), false);
+  std::map<std::string, std::pair<int, int>> running;  // table -> (shared, exclusive) builds
+  std::mutex prepared_mu;
+  std::set<Connection*> prepared;  // connections that ran the preamble
+  Status built = RunScheduled(
+      driver, uri, items.size(), jobs,
+      [&]() -> std::optional<size_t> {
+        for (size_t i = 0; i < items.size(); ++i) {
+          if (started[i]) continue;
+          auto& [shared, exclusive] = running[items[i].index.table];
+          if (exclusive > 0 || (items[i].index.exclusive && shared > 0)) continue;
+          started[i] = true;
+          (items[i].index.exclusive ? exclusive : shared)++;
+          return i;
+        }
+        return std::nullopt;
+      },
+      [&](size_t i) {
+        auto& [shared, exclusive] = running[items[i].index.table];
+        (items[i].index.exclusive ? exclusive : shared)--;
+      },
+      [&](Connection& conn, size_t i) -> Status {
+        bool first;
+        {
+          std::lock_guard<std::mutex> lock(prepared_mu);
+          first = prepared.insert(&conn).second;
+        }
+        if (first && !preamble.empty()) {
+          if (Status st = conn.ExecuteScript(preamble); !st.ok()) return st.WithContext("post-data settings");
+        }
+        const ScriptStatement& st = (*statements)[items[i].statement];
+        auto r = conn.Execute(st.text);
+        if (!r.ok()) return r.status().WithContext("post-data line " + std::to_string(st.line));
+        return Status::Ok();
+      },
+      prepare);
+  if (!built.ok()) return built;
+  stages.Mark("restore: post-data indexes (" + std::to_string(items.size()) + " statements on " +
+              std::to_string(std::min<size_t>(static_cast<size_t>(jobs), items.size())) + " connections)");
+
+  // The rest, in order, with the parallel statements and their ';' cut out.
+  std::vector<bool> cut(statements->size(), false);
+  for (const Item& it : items) cut[it.statement] = true;
+  std::string rest;
+  size_t copied = 0;
+  for (size_t i = 0; i < statements->size(); ++i) {
+    if (!cut[i]) continue;
+    rest.append(post, copied, offsets[i] - copied);
+    copied = offsets[i] + (*statements)[i].text.size();
+    size_t j = copied;
+    while (j < post.size() && std::isspace(static_cast<unsigned char>(post[j]))) ++j;
+    if (j < post.size() && post[j] == ';') copied = j + 1;
+  }
+  rest.append(post, copied, std::string::npos);
+  auto conn = driver.Connect(uri);
+  if (!conn.ok()) return conn.status();
+  CUTOVER_RETURN_IF_ERROR(prepare(**conn));
+  return (*conn)->ExecuteScript(rest);
+}
+
+// Settings for cutover's own restore connections, which are closed after
+// the restore. SQLite: a 64 MiB page cache (index builds sort in it and
+// inserts into indexed tables stop re-reading pages; memory stays bounded,
+// one loader at a time), and on a scratch database no rollback journal and
+// no fsync. Other engines tune their sessions in ImportRows.
+Prepare RestoreSessionSettings(const std::string& engine, bool scratch) {
+  std::vector<std::string> settings;
+  if (engine == "sqlite") {
+    settings.push_back("PRAGMA main.cache_size = -65536");
+    if (scratch) {
+      settings.push_back("PRAGMA main.journal_mode = OFF");
+      settings.push_back("PRAGMA main.synchronous = OFF");
+    }
+  }
+  return [settings](Connection& conn) -> Status {
+    for (const auto& sql : settings) {
+      auto r = conn.Execute(sql);
+      if (!r.ok()) return r.status().WithContext("preparing a restore connection");
+    }
+    return Status::Ok();
+  };
 }
 
 }  // namespace
@@ -72,6 +417,7 @@ Result<std::string> ReadSchemaFile(const Repository& repo, const Manifest& m, co
 
 Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m, const RestoreRequest& req) {
   const auto t0 = std::chrono::steady_clock::now();
+  StageTimes stages;
   if (req.driver->info().name != m.engine) {
     return Status::InvalidInput("snapshot " + m.id + " is of a " + m.engine + " database; " +
                                 req.into.Redacted() + " is " + req.driver->info().name);
@@ -92,8 +438,11 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
         " is not empty: cutover restores only into a new or empty database and changed "
         "nothing; create an empty database (or drop its objects) and run again");
   }
+  const Prepare prepare = RestoreSessionSettings(m.engine, req.scratch);
+  CUTOVER_RETURN_IF_ERROR(prepare(**into));
   if (Status st = (*into)->ExecuteScript(*pre); !st.ok())
     return st.WithContext("creating the schema (pre-data)");
+  stages.Mark("restore: check the snapshot's schema files, pre-data");
 
   struct RangeRef {
     const TableEntry* table;
@@ -118,8 +467,30 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
   Progress progress(req.progress, "restore", static_cast<std::int64_t>(m.tables.size()), total);
   std::atomic<std::int64_t> rows{0};
   const auto dir = repo.SnapshotDir(m.id);
-  Status loaded =
-      ForEachParallel(*req.driver, req.into, ranges.size(), jobs, [&](Connection& conn, size_t k) {
+  // Biggest first, but a worker prefers a range of a table nobody is
+  // loading: two loaders of one table contend on its extension lock (and on
+  // MariaDB on its index pages).
+  std::vector<bool> taken(ranges.size(), false);
+  std::map<const TableEntry*, int> loading;
+  auto next_range = [&]() -> std::optional<size_t> {
+    std::optional<size_t> fallback;
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      if (taken[i]) continue;
+      if (!fallback) fallback = i;
+      if (loading[ranges[i].table] == 0) {
+        fallback = i;
+        break;
+      }
+    }
+    if (fallback) {
+      taken[*fallback] = true;
+      ++loading[ranges[*fallback].table];
+    }
+    return fallback;
+  };
+  Status loaded = RunScheduled(
+      *req.driver, req.into, ranges.size(), jobs, next_range, [&](size_t k) { --loading[ranges[k].table]; },
+      [&](Connection& conn, size_t k) {
         const RangeRef& r = ranges[k];
         // The next chunk is read and decoded on another thread while the
         // driver loads the current one: two chunks per worker in memory.
@@ -177,15 +548,18 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
         if (!n.ok()) return n.status().WithContext("loading table " + TableLabel(r.table->table));
         rows += *n;
         return Status::Ok();
-      });
+      },
+      prepare);
   if (!loaded.ok()) return loaded;
+  stages.Mark("restore: load the data (" + std::to_string(ranges.size()) + " ranges on " +
+              std::to_string(std::max(1, jobs)) + " connections)");
 
-  auto finisher = req.driver->Connect(req.into);
-  if (!finisher.ok()) return finisher.status();
-  if (Status st = (*finisher)->ExecuteScript(*post); !st.ok()) {
+  if (Status st = RunPostData(*req.driver, req.into, m, *post, jobs, prepare, stages); !st.ok()) {
     return st.WithContext("creating indexes, constraints and triggers (post-data)");
   }
+  stages.Mark("restore: post-data");
   RestoreOutcome out;
+  out.stages = stages.entries();
   out.rows = rows.load();
   out.stored_bytes = m.TotalStoredBytes();
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -193,7 +567,8 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
 }
 
 Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& m, Driver& driver,
-                                       const ConnectionUri& restored, int jobs) {
+                                       const ConnectionUri& restored, int jobs,
+                                       const std::function<void()>& after_schema) {
   Comparison cmp;
   {
     auto conn = driver.Connect(restored);
@@ -214,6 +589,7 @@ Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& m
                              " differs from the snapshot's " + m.fingerprint + ":\n" + lines);
     }
   }
+  if (after_schema) after_schema();
   std::mutex mu;
   std::atomic<std::int64_t> rows_read{0};
   Status st = ForEachParallel(driver, restored, m.tables.size(), jobs, [&](Connection& conn, size_t k) {

@@ -5,9 +5,12 @@
 // Restore refuses a database that is not empty (Connection::IsEmptyDatabase)
 // before writing anything. Order: pre_data DDL, then every table's ranges in
 // parallel through ImportRows (each range's chunks in order, checked
-// against their hashes as they are read), then post_data (indexes,
-// constraints, triggers, sequence positions). A damaged chunk stops the
-// restore with kCheckFailed naming the table and file.
+// against their hashes as they are read; a worker prefers a range of a
+// table nobody else is loading), then post_data: its index builds on `jobs`
+// connections (never two conflicting ones on one table), then the rest
+// (foreign keys, triggers, sequence positions...) in script order on one
+// connection. A damaged chunk stops the restore with kCheckFailed naming
+// the table and file.
 //
 // CompareWithManifest never reads the snapshot's data files: it exports each
 // restored table through the driver and compares row counts and content
@@ -17,7 +20,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/progress.h"
@@ -34,12 +39,17 @@ struct RestoreRequest {
   ConnectionUri into;
   int jobs = 2;
   Progress::Mode progress = Progress::Mode::kOff;
+  // A throwaway database (restore-test's scratch): durability may be traded
+  // for speed (SQLite: no rollback journal, no fsync), since a crash only
+  // loses a database that is dropped anyway. Never for `restore --into`.
+  bool scratch = false;
 };
 
 struct RestoreOutcome {
   double seconds = 0;
   std::int64_t rows = 0;
   std::int64_t stored_bytes = 0;
+  std::vector<std::pair<std::string, double>> stages;  // wall time per stage, in order
 };
 
 Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& manifest,
@@ -53,8 +63,12 @@ struct Comparison {
 
 // `jobs` connections read tables in parallel (nobody writes to a restored
 // scratch database, so readers need no shared snapshot, also on SQLite).
+// `after_schema` runs once the schema has been read, before the rows: work
+// that may change the schema (an integrity check installing amcheck) can
+// start from there concurrently with the read-back.
 Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& manifest, Driver& driver,
-                                       const ConnectionUri& restored, int jobs);
+                                       const ConnectionUri& restored, int jobs,
+                                       const std::function<void()>& after_schema = {});
 
 // Reads one schema file (pre_data, post_data, model) of a snapshot, checked.
 Result<std::string> ReadSchemaFile(const Repository& repo, const Manifest& manifest, const ChunkInfo& file);

@@ -1,11 +1,13 @@
 #include "snapshot/restore_test.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <sstream>
+#include <thread>
 
 #include "base/file_env.h"
 #include "base/strings.h"
@@ -26,14 +28,24 @@ bool ProcessAlive(std::int64_t pid) {
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
+// The server part of a redacted URI, without the password marker: the same
+// server reached with and without a password in the URI (PGPASSWORD,
+// ~/.my.cnf) redacts to user:***@host and user@host, which must match.
+std::string ServerKey(std::string redacted) {
+  const size_t at = redacted.find(":***@");
+  if (at != std::string::npos) redacted.erase(at, 4);
+  return redacted;
+}
+
 // Drops scratch databases that a killed run of this host left on `server`.
 std::vector<std::string> DropStaleScratch(Catalog& catalog, Driver& driver, const ConnectionUri& server) {
   std::vector<std::string> dropped;
   auto records = catalog.ListScratch();
   if (!records.ok()) return dropped;
   const std::string host = HostName();
+  const std::string key = ServerKey(server.Redacted());
   for (const auto& r : *records) {
-    if (r.engine != driver.info().name || r.server != server.Redacted() || r.host != host ||
+    if (r.engine != driver.info().name || ServerKey(r.server) != key || r.host != host ||
         ProcessAlive(r.pid)) {
       continue;
     }
@@ -135,6 +147,7 @@ Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalo
   restore_req.into = *created;
   restore_req.jobs = req.jobs;
   restore_req.progress = req.progress;
+  restore_req.scratch = true;
   auto restored = RestoreSnapshot(repo, m, restore_req);
   if (!restored.ok()) {
     report.problems.push_back("restore failed: " + restored.status().message());
@@ -142,33 +155,64 @@ Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalo
     report.restore_seconds = restored->seconds;
     report.rows = restored->rows;
     report.bytes = restored->stored_bytes;
-    auto cmp = CompareWithManifest(repo, m, *req.driver, *created, req.jobs);
+    report.stages = restored->stages;
+    const auto verify_start = std::chrono::steady_clock::now();
+    auto since = [](std::chrono::steady_clock::time_point start) {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    // The engine's integrity check runs on its own connection beside the
+    // read-back of the rows: both only read the restored database, and together they
+    // are most of a restore test after the restore.
+    auto conn = req.driver->Connect(*created);
+    std::vector<std::string> integrity_problems;
+    double integrity_seconds = 0;
+    std::thread integrity_thread;
+    auto start_integrity = [&] {
+      if (!conn.ok() || integrity_thread.joinable()) return;
+      integrity_thread = std::thread([&] {
+        std::string what;
+        auto integrity = (*conn)->CheckIntegrity(&what);
+        if (integrity.ok()) {
+          report.integrity = what;
+          for (const auto& p : *integrity) integrity_problems.push_back("integrity: " + p);
+        } else if (integrity.status().code() == StatusCode::kUnsupported) {
+          report.integrity = "not available: " + integrity.status().message();
+        } else {
+          integrity_problems.push_back("integrity check failed to run: " + integrity.status().message());
+        }
+        integrity_seconds = since(verify_start);
+      });
+    };
+    // After the schema read: PostgreSQL's check installs amcheck, which the
+    // schema comparison must not see.
+    auto cmp = CompareWithManifest(repo, m, *req.driver, *created, req.jobs, start_integrity);
+    start_integrity();  // the comparison failed before reaching the rows
+    const double compare_seconds = since(verify_start);
+    if (integrity_thread.joinable()) integrity_thread.join();
+    report.stages.emplace_back("restore-test: read back and compare (schema, rows, digests)",
+                               compare_seconds);
+    if (conn.ok())
+      report.stages.emplace_back("restore-test: integrity check (concurrently)", integrity_seconds);
     if (!cmp.ok()) {
       report.problems.push_back("comparison could not run: " + cmp.status().message());
     } else {
       for (auto& p : cmp->problems) report.problems.push_back(std::move(p));
     }
-    auto conn = req.driver->Connect(*created);
     if (!conn.ok()) {
       report.problems.push_back("reconnecting to the restored database: " + conn.status().message());
     } else {
-      std::string what;
-      auto integrity = (*conn)->CheckIntegrity(&what);
-      if (integrity.ok()) {
-        report.integrity = what;
-        for (const auto& p : *integrity) report.problems.push_back("integrity: " + p);
-      } else if (integrity.status().code() == StatusCode::kUnsupported) {
-        report.integrity = "not available: " + integrity.status().message();
-      } else {
-        report.problems.push_back("integrity check failed to run: " + integrity.status().message());
-      }
+      for (auto& p : integrity_problems) report.problems.push_back(std::move(p));
+      const auto checks_start = std::chrono::steady_clock::now();
       if (!InterruptGuard::Requested()) RunAcceptanceChecks(*req.driver, **conn, req.check_files, report);
+      if (!req.check_files.empty())
+        report.stages.emplace_back("restore-test: acceptance checks", since(checks_start));
     }
   }
   if (InterruptGuard::Requested()) {
     report.problems.push_back("interrupted by signal " + std::to_string(InterruptGuard::Signal()));
   }
 
+  const auto drop_start = std::chrono::steady_clock::now();
   if (req.keep) {
     // Kept on request: it is the user's now, so no later run may drop it.
     report.kept = true;
@@ -181,6 +225,15 @@ Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalo
       report.problems.push_back("dropping scratch database " + name + ": " + dropped.message() +
                                 " (the next restore-test on this server retries)");
     }
+  }
+  if (!req.keep) {
+    report.stages.emplace_back(
+        "restore-test: drop the scratch database",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - drop_start).count());
+  }
+  for (const auto& [stage, secs] : report.stages) {
+    if (stage.rfind("restore-test:", 0) == 0)
+      spdlog::debug("{}: {:.3f} s", stage, secs);  // restore's logged already
   }
   report.ok = report.problems.empty();
   report.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

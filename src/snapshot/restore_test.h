@@ -56,7 +56,8 @@ struct RestoreTestReport {
   std::string integrity;  // what the engine checks covered, or why none ran
   std::int64_t acceptance_queries = 0;
   std::vector<std::string> problems;
-  std::vector<std::string> cleaned_up;  // stale scratch databases dropped first
+  std::vector<std::string> cleaned_up;                 // stale scratch databases dropped first
+  std::vector<std::pair<std::string, double>> stages;  // wall time per stage (restore's, then the checks')
 };
 
 // A failure to restore (damaged chunk, DDL error) is reported as a problem

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -16,6 +19,7 @@
 #include "catalog/catalog.h"
 #include "schema/fingerprint.h"
 #include "schema/schema_json.h"
+#include "snapshot/stages.h"
 
 namespace cutover::snapshot {
 namespace {
@@ -28,12 +32,15 @@ struct Task {
   std::int64_t estimated_bytes = 0;
 };
 
-// A full buffer on its way to a compressor.
+// A full buffer on its way to a compressor, with the row count and content
+// digest its reader computed while framing.
 struct Job {
   size_t table = 0;
   size_t range = 0;
   size_t seq = 0;
   std::string framed;
+  std::int64_t rows = 0;
+  ContentDigest digest;
 };
 
 // The first error wins; everyone polls failed() to stop early.
@@ -101,16 +108,80 @@ std::string ChunkFileName(size_t table, size_t range, size_t seq) {
   return buf;
 }
 
+// Chunk files written but not yet synced. fsync waits for the disk, which
+// a compressor thread should not: one syncer thread syncs and closes the
+// files in the background. Bounded, so written-but-unsynced data stays a
+// few chunks; Finish() returns the first error, and the manifest (the
+// commit point) is written only after every chunk is synced.
+class Syncer {
+ public:
+  explicit Syncer(size_t capacity) : capacity_(capacity), thread_([this] { Run(); }) {}
+  ~Syncer() { (void)Finish(); }
+  void Push(std::unique_ptr<WritableFile> file, std::string name) {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_full_.wait(lock, [&] { return files_.size() < capacity_; });
+    files_.emplace_back(std::move(file), std::move(name));
+    not_empty_.notify_one();
+  }
+  Status Finish() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+      not_empty_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+    return status_;
+  }
+
+ private:
+  void Run() {
+    while (true) {
+      std::pair<std::unique_ptr<WritableFile>, std::string> next;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        not_empty_.wait(lock, [&] { return !files_.empty() || closed_; });
+        if (files_.empty()) return;
+        next = std::move(files_.front());
+        files_.pop_front();
+        not_full_.notify_one();
+      }
+      Status st = next.first->Sync();
+      Status closed = next.first->Close();
+      if (st.ok()) st = closed;
+      if (!st.ok() && status_.ok()) status_ = st.WithContext(next.second);
+    }
+  }
+
+  size_t capacity_;
+  std::mutex mu_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<std::pair<std::unique_ptr<WritableFile>, std::string>> files_;
+  bool closed_ = false;
+  Status status_;  // written by the syncer thread only, read after join
+  std::thread thread_;
+};
+
+// Writes one chunk whose stored bytes are encoded; with a syncer, the file
+// is synced and closed later.
+Status WriteStoredChunk(Env& env, const std::filesystem::path& dir, const std::string& stored,
+                        const ChunkInfo& info, Syncer* syncer) {
+  auto file = env.NewWritableFile(dir / info.file);
+  if (!file.ok()) return file.status();
+  Status st = (*file)->Append(stored);
+  if (st.ok() && syncer != nullptr) {
+    syncer->Push(std::move(*file), info.file);
+    return Status::Ok();
+  }
+  if (st.ok()) st = (*file)->Sync();
+  Status closed = (*file)->Close();
+  return st.ok() ? closed : st;
+}
+
 Status WriteChunkFile(Env& env, const std::filesystem::path& dir, std::string_view framed, int level,
                       ChunkInfo& info) {
   std::string stored;
   CUTOVER_RETURN_IF_ERROR(EncodeChunk(framed, level, stored, info));
-  auto file = env.NewWritableFile(dir / info.file);
-  if (!file.ok()) return file.status();
-  Status st = (*file)->Append(stored);
-  if (st.ok()) st = (*file)->Sync();
-  Status closed = (*file)->Close();
-  return st.ok() ? closed : st;
+  return WriteStoredChunk(env, dir, stored, info, nullptr);
 }
 
 // A schema file is stored as a one-record chunk, so it gets the same hashes
@@ -125,15 +196,27 @@ Result<ChunkInfo> WriteSchemaFile(Env& env, const std::filesystem::path& dir, co
   return info;
 }
 
-Result<std::int64_t> ParseInt(std::string_view text, const std::string& what) {
-  try {
-    size_t used = 0;
-    long long v = std::stoll(std::string(text), &used);
-    if (used != text.size()) throw std::invalid_argument("trailing");
-    return static_cast<std::int64_t>(v);
-  } catch (const std::exception&) {
-    return Status::Internal(what + ": '" + std::string(text) + "' is not an integer");
+// A split-column bound as the server printed it: signed 64-bit, or unsigned
+// up to 2^64-1 (MySQL BIGINT UNSIGNED). long double holds both exactly (64-bit
+// mantissa on x86-64, 113 bits on aarch64). nullopt for anything else.
+std::optional<long double> ParseKey(std::string_view text) {
+  const std::string s(text);
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  if (s[0] == '-') {
+    long long v = std::strtoll(s.c_str(), &end, 10);
+    if (errno != 0 || end != s.c_str() + s.size()) return std::nullopt;
+    return static_cast<long double>(v);
   }
+  unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+  if (errno != 0 || end != s.c_str() + s.size()) return std::nullopt;
+  return static_cast<long double>(v);
+}
+
+std::string KeyText(long double v) {
+  return v < 0 ? std::to_string(static_cast<long long>(v))
+               : std::to_string(static_cast<unsigned long long>(v));
 }
 
 std::string QualifiedName(const Connection& conn, const DataTable& t) {
@@ -141,38 +224,71 @@ std::string QualifiedName(const Connection& conn, const DataTable& t) {
                           : conn.QuoteIdentifier(t.schema) + "." + conn.QuoteIdentifier(t.name);
 }
 
-// Splits a big table on its integer key into about `parts` ranges between
-// the key's min and max (read inside the snapshot). The first and last
+// Predicates for consecutive ranges between `bounds`; the first and last
 // ranges are open-ended, so every row belongs to exactly one range.
-Result<std::vector<std::string>> KeyRanges(Connection& conn, const DataTable& t, int parts) {
-  const std::string col = conn.QuoteIdentifier(t.split_column);
-  std::optional<std::int64_t> lo, hi;
-  Status st = conn.Query("SELECT MIN(" + col + "), MAX(" + col + ") FROM " + QualifiedName(conn, t),
-                         [&](RowView row) -> Status {
-                           if (row.size() != 2 || row[0].is_null() || row[1].is_null()) return Status::Ok();
-                           auto a = ParseInt(row[0].data, "min of " + t.split_column);
-                           auto b = ParseInt(row[1].data, "max of " + t.split_column);
-                           if (!a.ok()) return a.status();
-                           if (!b.ok()) return b.status();
-                           lo = *a;
-                           hi = *b;
-                           return Status::Ok();
-                         });
-  if (!st.ok()) return st.WithContext("reading the key range of " + t.name);
+template <typename Bound, typename Text>
+std::vector<std::string> RangePredicates(const std::string& expr, const std::vector<Bound>& bounds,
+                                         Text text) {
   std::vector<std::string> predicates;
-  if (!lo || !hi || *hi - *lo < parts * 2) return std::vector<std::string>{""};
-  // Computed in long double: max - min can exceed int64 for extreme keys.
-  long double step = (static_cast<long double>(*hi) - static_cast<long double>(*lo)) / parts;
-  std::vector<std::int64_t> bounds;
-  for (int i = 1; i < parts; ++i) bounds.push_back(static_cast<std::int64_t>(*lo + step * i));
-  bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
   for (size_t i = 0; i <= bounds.size(); ++i) {
     std::string p;
-    if (i > 0) p = col + " >= " + std::to_string(bounds[i - 1]);
-    if (i < bounds.size()) p += (p.empty() ? "" : " AND ") + col + " < " + std::to_string(bounds[i]);
+    if (i > 0) p = expr + " >= " + text(bounds[i - 1]);
+    if (i < bounds.size()) p += (p.empty() ? "" : " AND ") + expr + " < " + text(bounds[i]);
     predicates.push_back(p);
   }
   return predicates;
+}
+
+// PostgreSQL 14+: splits a heap table by physical position (TID range
+// scans), so each range reads only its own pages whatever the key order.
+// Pages come from the relation's size inside the snapshot; rows visible to
+// the snapshot cannot live past it, and the last range is open-ended anyway.
+// nullopt when the table is not a plain heap table (partitioned parent).
+Result<std::optional<std::vector<std::string>>> PageRanges(Connection& conn, const DataTable& t, int parts) {
+  std::optional<std::int64_t> pages;
+  Status st = conn.Query(
+      "SELECT pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int8 "
+      "FROM pg_catalog.pg_class c WHERE c.relkind = 'r' AND c.oid = " +
+          conn.QuoteLiteral(QualifiedName(conn, t)) + "::pg_catalog.regclass",
+      [&](RowView row) -> Status {
+        if (row.size() == 1 && !row[0].is_null()) {
+          auto v = ParseKey(row[0].data);
+          if (v) pages = static_cast<std::int64_t>(*v);
+        }
+        return Status::Ok();
+      });
+  if (!st.ok()) return st.WithContext("reading the size of " + t.name);
+  if (!pages || *pages < parts * 2) return std::optional<std::vector<std::string>>();
+  std::vector<std::int64_t> bounds;
+  for (int i = 1; i < parts; ++i) bounds.push_back(*pages * i / parts);
+  bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+  return std::optional<std::vector<std::string>>(RangePredicates("ctid", bounds, [](std::int64_t page) {
+    return "'(" + std::to_string(page) + ",0)'::pg_catalog.tid";
+  }));
+}
+
+// Splits a big table on its integer key into about `parts` ranges between
+// the key's min and max (read inside the snapshot).
+Result<std::vector<std::string>> KeyRanges(Connection& conn, const DataTable& t, int parts) {
+  const std::string col = conn.QuoteIdentifier(t.split_column);
+  std::optional<long double> lo, hi;
+  Status st = conn.Query("SELECT MIN(" + col + "), MAX(" + col + ") FROM " + QualifiedName(conn, t),
+                         [&](RowView row) -> Status {
+                           if (row.size() != 2 || row[0].is_null() || row[1].is_null()) return Status::Ok();
+                           lo = ParseKey(row[0].data);
+                           hi = ParseKey(row[1].data);
+                           return Status::Ok();
+                         });
+  if (!st.ok()) return st.WithContext("reading the key range of " + t.name);
+  // A key that is not a 64-bit integer (the driver's choice was wrong, or
+  // the type is wider): one range is always correct, only slower.
+  if (!lo || !hi || *hi - *lo < parts * 2) return std::vector<std::string>{""};
+  // In long double: max - min can exceed int64 (signed extremes, unsigned keys).
+  const long double step = (*hi - *lo) / parts;
+  std::vector<long double> bounds;
+  for (int i = 1; i < parts; ++i) bounds.push_back(std::floor(*lo + step * i));
+  bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+  return RangePredicates(col, bounds, KeyText);
 }
 
 }  // namespace
@@ -183,6 +299,7 @@ const char* ToolVersion() {
 
 Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& req) {
   const auto t0 = std::chrono::steady_clock::now();
+  StageTimes stages;
   for (const auto& gone : repo.CleanUpIncomplete()) {
     spdlog::warn("removed the incomplete snapshot {} left by an interrupted run", gone);
   }
@@ -228,16 +345,27 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
     }
     workers.push_back(std::move(*w));
   }
+  stages.Mark("snapshot: connect, begin and join the snapshot");
 
   // Schema and table list are read before the barrier is released: on
   // engines whose DDL is not transactional they must match the data.
+  // A lock wait here fails after --lock-timeout (the drivers bound it):
+  // on MySQL/MariaDB every commit on the server waits for the barrier.
+  auto barrier_context = [](const Status& st, const std::string& what) {
+    if (st.code() != StatusCode::kLockTimeout) return st.WithContext(what);
+    return st.WithContext(what +
+                          " while the snapshot barrier was held (another session holds a lock on "
+                          "the schema, e.g. a DDL in progress; retry when it is done, or raise "
+                          "--lock-timeout)");
+  };
   auto tables = coord->ListDataTables();
-  if (!tables.ok()) return tables.status().WithContext("listing tables");
+  if (!tables.ok()) return barrier_context(tables.status(), "listing tables");
   auto script = coord->DumpSchemaScript();
-  if (!script.ok()) return script.status().WithContext("dumping the schema");
+  if (!script.ok()) return barrier_context(script.status(), "dumping the schema");
   auto model = coord->ReadSchema();
-  if (!model.ok()) return model.status().WithContext("reading the schema model");
+  if (!model.ok()) return barrier_context(model.status(), "reading the schema model");
   if (Status st = coord->ReleaseSnapshotBarrier(); !st.ok()) return st;
+  stages.Mark("snapshot: table list, schema script and model (barrier held)");
 
   m.fingerprint = Fingerprint(*model);
   m.schema_objects = static_cast<std::int64_t>(model->objects.size());
@@ -253,21 +381,37 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
   m.pre_data = *pre;
   m.post_data = *post;
   m.model = *model_file;
+  stages.Mark("snapshot: write the schema files");
 
   // Tasks: whole tables, and key ranges of big ones; largest first.
   std::vector<Task> tasks;
   m.tables.resize(tables->size());
   std::int64_t total_estimate = 0;
+  // TID range scans need PostgreSQL 14; they also split tables without an
+  // integer key.
+  const bool page_ranges = m.engine == "postgresql" && coord->server_info().version_number >= 140000;
   for (size_t i = 0; i < tables->size(); ++i) {
     const DataTable& t = (*tables)[i];
     m.tables[i].table = t;
     total_estimate += t.estimated_bytes;
     std::vector<std::string> predicates{""};
-    if (jobs > 1 && !t.split_column.empty() && t.estimated_bytes > req.split_bytes) {
+    if (jobs > 1 && (page_ranges || !t.split_column.empty()) && t.estimated_bytes > req.split_bytes) {
       int parts = static_cast<int>(std::min<std::int64_t>(4 * jobs, t.estimated_bytes / req.split_bytes + 1));
-      auto ranges = KeyRanges(*coord, t, parts);
-      if (!ranges.ok()) return ranges.status();
-      predicates = std::move(*ranges);
+      std::optional<std::vector<std::string>> split;
+      if (page_ranges) {
+        auto by_page = PageRanges(*coord, t, parts);
+        if (!by_page.ok()) return by_page.status();
+        split = std::move(*by_page);
+      }
+      if (!split && !t.split_column.empty()) {
+        auto ranges = KeyRanges(*coord, t, parts);
+        if (!ranges.ok()) return ranges.status();
+        split = std::move(*ranges);
+      }
+      if (split) predicates = std::move(*split);
+      spdlog::debug(
+          "table {}: {} range(s){}", t.name, predicates.size(),
+          predicates.size() > 1 && predicates[0].rfind("ctid", 0) == 0 ? " by page (TID range scans)" : "");
     }
     m.tables[i].ranges.resize(predicates.size());
     for (size_t r = 0; r < predicates.size(); ++r) {
@@ -277,16 +421,25 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
   }
   std::stable_sort(tasks.begin(), tasks.end(),
                    [](const Task& a, const Task& b) { return a.estimated_bytes > b.estimated_bytes; });
+  stages.Mark("snapshot: plan the key ranges");
 
   Progress progress(req.progress, "snapshot", static_cast<std::int64_t>(tables->size()), total_estimate);
   FirstError error;
-  const int compressors = std::max(1, jobs);
+  // Compression is most of the client's CPU: size the pool from the jobs
+  // asked for, not from the reader connections (one on SQLite).
+  const int compressors = std::max(1, req.jobs);
+  std::atomic<std::int64_t> compress_us{0}, queue_wait_us{0};
+  auto micros_since = [](std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+        .count();
+  };
   JobQueue queue(static_cast<size_t>(compressors) * 2);
   std::mutex results_mu;
   std::map<std::tuple<size_t, size_t, size_t>, ChunkInfo> results;
   std::vector<std::atomic<int>> ranges_left(tables->size());
   for (size_t i = 0; i < tables->size(); ++i) ranges_left[i] = static_cast<int>(m.tables[i].ranges.size());
 
+  Syncer syncer(static_cast<size_t>(compressors) * 4);
   std::vector<std::thread> compressor_threads;
   for (int c = 0; c < compressors; ++c) {
     compressor_threads.emplace_back([&] {
@@ -294,7 +447,11 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
         if (error.failed()) continue;  // drain so readers never block on a full queue
         ChunkInfo info;
         info.file = ChunkFileName(job->table, job->range, job->seq);
-        Status st = WriteChunkFile(env, pending->dir, job->framed, req.compression_level, info);
+        const auto started = std::chrono::steady_clock::now();
+        std::string stored;
+        Status st = EncodeChunk(job->framed, job->rows, job->digest, req.compression_level, stored, info);
+        if (st.ok()) st = WriteStoredChunk(env, pending->dir, stored, info, &syncer);
+        compress_us += micros_since(started);
         if (!st.ok()) {
           error.Set(st.WithContext("table " + m.tables[job->table].table.name));
           continue;
@@ -320,15 +477,22 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
         std::string framed;
         framed.reserve(static_cast<size_t>(req.chunk_raw_bytes) + 4096);
         size_t seq = 0;
-        std::int64_t rows = 0;
+        std::int64_t rows = 0, chunk_rows = 0;
+        ContentDigest digest;
         Status st = conn->ExportRows(t, task.predicate, [&](std::string_view record) -> Status {
           if (error.failed()) return Status::Io("stopped");
           AppendFramedRecord(framed, record);
+          digest.AddRecord(record);
+          ++chunk_rows;
           if (++rows % 4096 == 0) progress.AddRows(4096);
           if (static_cast<std::int64_t>(framed.size()) >= req.chunk_raw_bytes) {
-            queue.Push(Job{task.table, task.range, seq++, std::move(framed)});
+            const auto started = std::chrono::steady_clock::now();
+            queue.Push(Job{task.table, task.range, seq++, std::move(framed), chunk_rows, digest});
+            queue_wait_us += micros_since(started);
             framed = std::string();
             framed.reserve(static_cast<size_t>(req.chunk_raw_bytes) + 4096);
+            chunk_rows = 0;
+            digest = ContentDigest();
           }
           return Status::Ok();
         });
@@ -337,7 +501,8 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
           if (!error.failed()) error.Set(st.WithContext("reading table " + t.name));
           break;
         }
-        if (!framed.empty()) queue.Push(Job{task.table, task.range, seq++, std::move(framed)});
+        if (!framed.empty())
+          queue.Push(Job{task.table, task.range, seq++, std::move(framed), chunk_rows, digest});
         if (--ranges_left[task.table] == 0) progress.TableDone();
       }
     });
@@ -345,8 +510,16 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
   for (auto& t : reader_threads) t.join();
   queue.Close();
   for (auto& t : compressor_threads) t.join();
+  if (Status synced = syncer.Finish(); !synced.ok()) error.Set(synced.WithContext("syncing chunk files"));
   for (Connection* conn : readers) (void)conn->EndSnapshot();
   CUTOVER_RETURN_IF_ERROR(error.status());
+  stages.Mark("snapshot: read, compress and write the data");
+  stages.Add(
+      "snapshot: compression, hashing and writing (summed over " + std::to_string(compressors) + " threads)",
+      static_cast<double>(compress_us.load()) / 1e6);
+  stages.Add("snapshot: readers waiting for a compressor (summed over " + std::to_string(readers.size()) +
+                 " readers)",
+             static_cast<double>(queue_wait_us.load()) / 1e6);
 
   for (auto& [key, info] : results) {
     auto [table, range, seq] = key;
@@ -371,8 +544,10 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
   auto checksum = repo.Commit(*pending, m);
   if (!checksum.ok()) return checksum.status().WithContext("committing snapshot " + m.id);
   guard.committed = true;
+  stages.Mark("snapshot: commit the manifest");
 
   SnapshotOutcome out;
+  out.stages = stages.entries();
   out.manifest = std::move(m);
   out.manifest_checksum = *checksum;
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

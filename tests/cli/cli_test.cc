@@ -2,29 +2,19 @@
 // (docs/exit-codes.md), output formats, redaction of secrets, and scratch
 // database clean-up, against real SQLite files and the test servers.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "support/process.h"
 #include "support/test_env.h"
 
 namespace cutover {
 namespace {
 namespace fs = std::filesystem;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using testing::RunResult;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -35,17 +25,7 @@ class CliTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   RunResult Run(const std::vector<std::string>& args, const std::string& cwd = "") {
-    std::string cmd = cwd.empty() ? "" : "cd " + ShellQuote(cwd) + " && ";
-    cmd += ShellQuote(CUTOVER_BINARY);
-    for (const auto& a : args) cmd += " " + ShellQuote(a);
-    const std::string out = (dir_ / "stdout").string(), err = (dir_ / "stderr").string();
-    cmd += " > " + ShellQuote(out) + " 2> " + ShellQuote(err) + " < /dev/null";
-    int status = std::system(cmd.c_str());
-    RunResult r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = testing::ReadFileOrDie(out);
-    r.err = testing::ReadFileOrDie(err);
-    return r;
+    return testing::RunCutover(args, testing::ProcessOptions().Cwd(cwd));
   }
 
   // A SQLite shop database built from the fixture through the driver.

@@ -1,31 +1,27 @@
 // `cutover lint` end to end through the binary: exit codes (docs/exit-codes.md),
 // engine selection, --json documents, --junit files, bad plans with file:line,
-// and MySQL/SQLite plans split by the real driver plugins.
+// MySQL/SQLite plans split by the real driver plugins, and --scratch against
+// the MariaDB test server (usage errors, unreachable servers without
+// passwords, the server's answers, clean-up after Ctrl-C).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
+#include <signal.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
 
 #include "lint_xml_check.h"
+#include "support/process.h"
 #include "support/test_env.h"
 
 namespace cutover {
 namespace {
 namespace fs = std::filesystem;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using testing::RunResult;
 
 class LintCli : public ::testing::Test {
  protected:
@@ -36,16 +32,7 @@ class LintCli : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   RunResult Run(const std::vector<std::string>& args) {
-    std::string cmd = "cd " + ShellQuote(dir_.string()) + " && " + ShellQuote(CUTOVER_BINARY);
-    for (const auto& a : args) cmd += " " + ShellQuote(a);
-    const std::string out = (dir_ / "stdout").string(), err = (dir_ / "stderr").string();
-    cmd += " > " + ShellQuote(out) + " 2> " + ShellQuote(err) + " < /dev/null";
-    int status = std::system(cmd.c_str());
-    RunResult r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = testing::ReadFileOrDie(out);
-    r.err = testing::ReadFileOrDie(err);
-    return r;
+    return testing::RunCutover(args, testing::ProcessOptions().Cwd(dir_.string()));
   }
 
   // Writes files under <dir>/<plan>/ and returns the plan path.
@@ -196,11 +183,136 @@ TEST_F(LintCli, FromLintsTheTailOfThePlan) {
   EXPECT_EQ(Run({"lint", plan, "--engine", "postgresql", "--from", "0009_x"}).exit_code, 2);
 }
 
-TEST_F(LintCli, ScratchIsNotAvailableYet) {
-  auto r = Run({"lint", Clean(), "--engine", "mysql", "--scratch", "mysql://u:pw@127.0.0.1:1/"});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("lint --scratch"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("not available in this version"), std::string::npos) << r.err;
+TEST_F(LintCli, ScratchIsForMySqlPlansOnly) {
+  for (const char* engine : {"postgresql", "sqlite"}) {
+    auto r = Run({"lint", Clean(), "--engine", engine, "--scratch", "mysql://u:pw@127.0.0.1:1/"});
+    EXPECT_EQ(r.exit_code, 2) << engine;
+    EXPECT_NE(r.err.find("--scratch asks a MySQL/MariaDB server what each ALTER does and works for "
+                         "MySQL/MariaDB plans only; this plan is linted as " +
+                         std::string(engine)),
+              std::string::npos)
+        << r.err;
+  }
+  auto scheme =
+      Run({"lint", Clean(), "--engine", "mysql", "--scratch", "postgresql://u:s3cret@127.0.0.1:1/x"});
+  EXPECT_EQ(scheme.exit_code, 2);
+  EXPECT_NE(scheme.err.find("--scratch postgresql://u:***@127.0.0.1:1/x is not a MySQL/MariaDB server URI"),
+            std::string::npos)
+      << scheme.err;
+  auto malformed =
+      Run({"lint", Clean(), "--engine", "mysql", "--scratch", "mysql://u:s3cret@127.0.0.1:port/"});
+  EXPECT_EQ(malformed.exit_code, 2) << malformed.err;
+  EXPECT_NE(malformed.err.find("--scratch"), std::string::npos) << malformed.err;
+  for (const auto* r : {&scheme, &malformed}) EXPECT_EQ((r->err + r->out).find("s3cret"), std::string::npos);
+}
+
+TEST_F(LintCli, UnreachableScratchServerExitsThreeWithoutThePassword) {
+  auto r =
+      Run({"lint", Clean(), "--engine", "mysql", "--json", "--scratch", "mysql://app:s3cret@127.0.0.1:1/"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("mysql://app:***@127.0.0.1:1"), std::string::npos) << r.err;
+  EXPECT_EQ((r.err + r.out).find("s3cret"), std::string::npos);
+  auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["format"], "cutover.error");
+  EXPECT_EQ(doc["exit_code"], 3);
+  // An unreachable --target (whose schema would be copied) is the same.
+  auto target = Run({"lint", Clean(), "--target", "mysql://app:s3cret@127.0.0.1:1/shop", "--scratch",
+                     testing::ServerUri("mysql").Text()});
+  EXPECT_EQ(target.exit_code, 3) << target.out << target.err;
+  EXPECT_NE(target.err.find("--target"), std::string::npos) << target.err;
+  EXPECT_EQ((target.err + target.out).find("s3cret"), std::string::npos);
+}
+
+// The server's answers through the binary: text, JSON and JUnit, the
+// target's schema copied, the scratch database gone afterwards.
+TEST_F(LintCli, ScratchAsksTheServer) {
+  testing::ScratchDatabase target("mysql");
+  ASSERT_FALSE(HasFailure());
+  target.Exec("CREATE TABLE `line items` (id INT PRIMARY KEY, qty INT, sku VARCHAR(20));\n");
+  const std::string plan = Plan(
+      "scratch",
+      {{"0001_qty/expand.sql",
+        "-- cutover:lock-timeout 2s\n"
+        "ALTER TABLE `line items` ADD COLUMN note TEXT;\n"
+        "ALTER TABLE `line items` ADD INDEX items_sku (sku);\n"},
+       {"0001_qty/contract.sql", "-- cutover:lock-timeout 2s\nALTER TABLE `line items` MODIFY qty BIGINT;\n"},
+       {"0001_qty/rollback.sql",
+        "-- cutover:lock-timeout 2s\nALTER TABLE `line items` DROP COLUMN note;\n"}});
+  const std::string server = testing::ServerUri("mysql").Text();
+  const std::string junit = (dir_ / "lint.xml").string();
+  auto r =
+      Run({"lint", plan, "--target", target.uri().Text(), "--scratch", server, "--json", "--junit", junit});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  std::set<std::string> rules;
+  for (const auto& f : doc["findings"]) {
+    rules.insert(f["rule"].get<std::string>() + "@" + f["file"].get<std::string>() + ":" +
+                 std::to_string(f["line"].get<int>()));
+    EXPECT_NE(f["message"].get<std::string>().find("(asked the server"), std::string::npos) << f["message"];
+  }
+  EXPECT_EQ(rules, (std::set<std::string>{"MY012@0001_qty/expand.sql:3", "MY011@0001_qty/contract.sql:2"}));
+  EXPECT_EQ(doc["scratch"]["dropped"], true);
+  EXPECT_EQ(doc["scratch"]["schema_from"], target.uri().Redacted());
+  EXPECT_EQ(doc["scratch"]["alters_asked"], 3);
+  const std::string name = doc["scratch"]["database"].get<std::string>();
+  EXPECT_EQ(name.rfind("cutover_scratch_", 0), 0u) << name;
+  auto left = testing::TestDriver("mysql")->ListDatabases(testing::ServerUri("mysql"), name);
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty()) << name << " was left behind";
+  if (auto pw = testing::ServerUri("mysql").password(); pw && !pw->empty()) {
+    EXPECT_EQ((r.out + r.err).find(*pw), std::string::npos);
+  }
+
+  const std::string xml = testing::ReadFileOrDie(junit);
+  testing::XmlCheck check(xml);
+  ASSERT_EQ(check.Run(), "") << xml;
+  EXPECT_EQ(check.counts().at("failure"), 1);
+  EXPECT_EQ(check.Elements("failure")[0]["type"], "MY011");
+
+  auto text = Run({"lint", plan, "--target", target.uri().Text(), "--scratch", server});
+  EXPECT_EQ(text.exit_code, 1);
+  EXPECT_NE(
+      text.out.find("0001_qty/contract.sql:2: error MY011: line items is copied or its writes are blocked "
+                    "(asked the server: ALGORITHM=INSTANT refused: "),
+      std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("asked the server: MariaDB"), std::string::npos) << text.out;
+}
+
+// Ctrl-C while the plan runs on the scratch database: the run stops at the
+// next statement, the database is dropped, then the held signal ends the
+// process (so it dies of SIGINT, as an interrupted command should).
+TEST_F(LintCli, InterruptedScratchRunDropsTheDatabase) {
+  std::string expand = "-- cutover:lock-timeout 2s\nCREATE TABLE t (id INT PRIMARY KEY);\n";
+  for (int i = 0; i < 600; ++i) {
+    expand += "ALTER TABLE t ADD COLUMN c" + std::to_string(i) + " INT;\n";
+    expand += "ALTER TABLE t DROP COLUMN c" + std::to_string(i) + ";\n";
+  }
+  const std::string plan = Plan("long", {{"0001_long/expand.sql", expand}, {"0001_long/rollback.sql", ""}});
+  const std::string err_path = (dir_ / "interrupted.err").string();
+  const std::string server = testing::ServerUri("mysql").Text();
+  testing::ChildProcess lint({CUTOVER_BINARY, "-v", "lint", plan, "--engine", "mysql", "--scratch", server},
+                             {}, dir_ / "interrupted.out", err_path);
+  ASSERT_TRUE(lint.started());
+  // Wait for the scratch database to exist, then interrupt.
+  std::string name;
+  for (int i = 0; i < 600 && name.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::ifstream in(err_path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string marker = "created scratch database ";
+    if (size_t p = text.find(marker); p != std::string::npos) {
+      size_t end = text.find(' ', p + marker.size());
+      name = text.substr(p + marker.size(), end - p - marker.size());
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // well into the plan
+  const int code = lint.Stop(SIGINT);
+  ASSERT_FALSE(name.empty()) << testing::ReadFileOrDie(err_path);
+  EXPECT_EQ(code, 128 + SIGINT) << "it dies of SIGINT";
+  auto left = testing::TestDriver("mysql")->ListDatabases(testing::ServerUri("mysql"), name);
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty()) << name << " was left behind";
 }
 
 TEST_F(LintCli, MySqlAndSqlitePlansAreSplitByTheirDrivers) {
@@ -231,6 +343,31 @@ TEST_F(LintCli, MySqlAndSqlitePlansAreSplitByTheirDrivers) {
                  "column without a non-NULL default"),
       std::string::npos)
       << s.out;
+}
+
+// lint --scratch --target: the target's history table says which migrations
+// its schema already holds; only the pending ones are linted and run on the
+// scratch copy (the applied ones would fail there with "already exists").
+TEST_F(LintCli, ScratchWithTargetLintsOnlyWhatTheHistorySaysIsPending) {
+  testing::ScratchDatabase target("mysql");
+  ASSERT_FALSE(target.name().empty());
+  target.Exec(testing::ReadFileOrDie(testing::SourceDir() + "/fixtures/mysql/shop.sql"));
+  const std::string plan = testing::SourceDir() + "/migrations-examples/mysql";
+  const std::string uri = target.uri().Text();
+  ASSERT_EQ(Run({"apply", uri, "--plan", plan, "--baseline", "--to", "0000_shop_baseline"}).exit_code, 0);
+  ASSERT_EQ(Run({"apply", uri, "--plan", plan, "--phase", "expand", "--to", "0001_add_order_loyalty_points"})
+                .exit_code,
+            0);
+  const std::string server = testing::ServerUri("mysql").Text();
+  auto r = Run({"-v", "--json", "lint", plan, "--target", uri, "--scratch", server});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["summary"]["errors"], 0) << r.out;
+  std::set<std::string> migrations;
+  for (const auto& f : doc["findings"]) migrations.insert(f["file"].get<std::string>().substr(0, 4));
+  EXPECT_EQ(migrations.count("0000"), 0u) << r.out;
+  EXPECT_EQ(migrations.count("0001"), 0u) << r.out;
+  EXPECT_NE(r.err.find("linting from there"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -73,15 +73,7 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
-std::string Scalar(Connection& conn, const std::string& sql) {
-  std::string value = "<no row>";
-  Status st = conn.Query(sql, [&](RowView row) {
-    value = row.empty() || row[0].is_null() ? "<null>" : std::string(row[0].data);
-    return Status::Ok();
-  });
-  EXPECT_TRUE(st.ok()) << sql << ": " << st.ToString();
-  return value;
-}
+using testing::Scalar;
 
 // Everything a snapshot holds; each table's records as a multiset (the
 // core's digest does not depend on order either).

@@ -46,16 +46,7 @@ const EngineSql& Sql(const std::string& engine) {
   return sql.at(engine);
 }
 
-// Reads one scalar as text.
-std::string Scalar(Connection& conn, const std::string& sql) {
-  std::string value = "<no row>";
-  Status st = conn.Query(sql, [&](RowView row) {
-    value = row.empty() || row[0].is_null() ? "<null>" : std::string(row[0].data);
-    return Status::Ok();
-  });
-  EXPECT_TRUE(st.ok()) << sql << ": " << st.ToString();
-  return value;
-}
+using testing::Scalar;
 
 class DriverConformance : public ::testing::TestWithParam<std::string> {
  protected:
@@ -402,6 +393,77 @@ TEST_P(DriverConformance, ReadSchemaIsDeterministic) {
         ObjectKind::kIndex, ObjectKind::kView, ObjectKind::kTrigger}) {
     EXPECT_GT(kinds[k], 0) << "fixture has no " << ObjectKindName(k);
   }
+}
+
+// ---- API v3: the migration lock and transactional DDL (cutover apply) ----
+
+TEST_P(DriverConformance, MigrationLockExcludesOtherSessionsUntilReleasedOrClosed) {
+  ScratchDatabase db(engine());
+  auto a = db.Connect();
+  auto b = db.Connect();
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->AcquireMigrationLock(std::chrono::milliseconds(1000)).ok());
+  ASSERT_TRUE(a->AcquireMigrationLock(std::chrono::milliseconds(0)).ok()) << "taking it twice is a no-op";
+  // A transaction ending does not release it: it is held for the session.
+  ASSERT_TRUE(a->Begin().ok());
+  ASSERT_TRUE(a->Commit().ok());
+  auto start = std::chrono::steady_clock::now();
+  Status st = b->AcquireMigrationLock(std::chrono::milliseconds(400));
+  auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(st.code(), StatusCode::kLockTimeout) << st.ToString();
+  EXPECT_NE(st.message().find("another cutover apply"), std::string::npos) << st.message();
+  EXPECT_GE(waited, std::chrono::milliseconds(350)) << "it must wait, not fail at once";
+  EXPECT_LT(waited, std::chrono::seconds(3));
+  if (engine() != "sqlite") {
+    EXPECT_NE(st.message().find(a->SessionId()), std::string::npos) << "names the holder: " << st.message();
+  }
+  if (db.uri().password()) {
+    EXPECT_EQ(st.message().find(*db.uri().password()), std::string::npos);
+  }
+  // Released: the other session gets it.
+  ASSERT_TRUE(a->ReleaseMigrationLock().ok());
+  ASSERT_TRUE(a->ReleaseMigrationLock().ok()) << "releasing a lock not held succeeds";
+  ASSERT_TRUE(b->AcquireMigrationLock(std::chrono::milliseconds(1000)).ok());
+  EXPECT_EQ(a->AcquireMigrationLock(std::chrono::milliseconds(100)).code(), StatusCode::kLockTimeout);
+  // Closing the holder's connection releases it (crash safety).
+  b.reset();
+  EXPECT_TRUE(a->AcquireMigrationLock(std::chrono::milliseconds(3000)).ok());
+  // Another database has its own lock.
+  ScratchDatabase other(engine());
+  auto c = other.Connect();
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->AcquireMigrationLock(std::chrono::milliseconds(100)).ok());
+}
+
+TEST_P(DriverConformance, TransactionalDdlSaysWhetherDdlRollsBack) {
+  ScratchDatabase db(engine());
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  EXPECT_EQ(conn->TransactionalDdl(), engine() != "mysql");
+  ASSERT_TRUE(conn->Begin().ok());
+  ASSERT_TRUE(conn->Execute("CREATE TABLE ddl_probe (id int)").ok());
+  (void)conn->Rollback();
+  auto probe = conn->Execute("SELECT 1 FROM ddl_probe");
+  EXPECT_EQ(probe.ok(), !conn->TransactionalDdl()) << "the table survived the rollback: " << probe.ok();
+}
+
+TEST_P(DriverConformance, DdlWaitingForATableLockIsALockTimeout) {
+  ScratchDatabase db(engine());
+  db.Exec("CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0);");
+  auto holder = db.Connect();
+  auto ddl = db.Connect();
+  ASSERT_TRUE(holder && ddl);
+  ASSERT_TRUE(holder->Begin().ok());
+  ASSERT_TRUE(holder->Execute("UPDATE t SET v = v + 1 WHERE id = 1").ok());
+  ExecOptions o;
+  o.lock_timeout = std::chrono::milliseconds(500);
+  auto start = std::chrono::steady_clock::now();
+  auto r = ddl->Execute("ALTER TABLE t ADD COLUMN w int", o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kLockTimeout) << r.status().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  ASSERT_TRUE(holder->Commit().ok());
+  EXPECT_TRUE(ddl->Execute("ALTER TABLE t ADD COLUMN w int", o).ok()) << "works once the lock is gone";
 }
 
 INSTANTIATE_TEST_SUITE_P(AllDrivers, DriverConformance, ::testing::ValuesIn(testing::AllEngines()),

@@ -15,11 +15,8 @@
 // rollback-journal mode (writers get SQLITE_BUSY and retry; nothing may
 // deadlock); a last test checks that a snapshot blocked by a SQLite writer
 // waits as long as its lock_timeout allows.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -40,15 +37,15 @@
 #include "snapshot/restore.h"
 #include "snapshot/restore_test.h"
 #include "snapshot/take.h"
+#include "support/process.h"
 #include "support/test_env.h"
-
-extern char** environ;
 
 namespace cutover {
 namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
+using testing::ChildProcess;
 
 constexpr char kPgbench[] = "/usr/lib/postgresql/15/bin/pgbench";
 
@@ -157,92 +154,6 @@ void ExpectRestoreTestPasses(const std::string& engine, TempRepo& tmp, const sna
 
 // ---- PostgreSQL: pgbench ----------------------------------------------------
 
-// Starts `path` (argv/envp null-terminated) with stdin from /dev/null and
-// stdout/stderr to files (`err` empty: stderr goes with stdout). The child
-// gets SIGKILL when this test process dies (PR_SET_PDEATHSIG), so a test
-// stopped by ctest's timeout never leaves a client holding database locks
-// on the shared servers. Returns the pid, or -1.
-pid_t SpawnChild(const char* path, char* const* argv, char* const* envp, const fs::path& out,
-                 const fs::path& err) {
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  // Child: async-signal-safe calls only, up to execve.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) ::_exit(127);
-  const int in = ::open("/dev/null", O_RDONLY);
-  const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  const int e = err.empty() ? o : ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (in < 0 || o < 0 || e < 0) ::_exit(127);
-  ::dup2(in, 0);
-  ::dup2(o, 1);
-  ::dup2(e, 2);
-  ::execve(path, argv, envp);
-  ::_exit(127);
-}
-
-// A child process with a log file for its output. The password reaches it
-// through the environment only (never argv, which `ps` shows to everyone).
-class ChildProcess {
- public:
-  ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env_overrides,
-               const fs::path& log)
-      : log_(log) {
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string entry(*e);
-      bool overridden = false;
-      for (const auto& o : env_overrides) {
-        if (entry.compare(0, o.find('=') + 1, o, 0, o.find('=') + 1) == 0) overridden = true;
-      }
-      if (!overridden) env.push_back(entry);
-    }
-    for (const auto& o : env_overrides) env.push_back(o);
-    std::vector<char*> argp, envp;
-    for (const auto& a : argv) argp.push_back(const_cast<char*>(a.c_str()));
-    argp.push_back(nullptr);
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    pid_ = SpawnChild(argv[0].c_str(), argp.data(), envp.data(), log, {});
-    if (pid_ < 0) ADD_FAILURE() << "cannot start " << argv[0] << ": " << std::strerror(errno);
-  }
-  ~ChildProcess() { Stop(SIGKILL); }
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  bool started() const { return pid_ > 0; }
-  // Waits for the exit; returns the exit code (128 + signal when killed).
-  int Wait() {
-    if (pid_ <= 0) return status_;
-    int status = 0;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return status_;
-  }
-  // True while it runs.
-  bool Running() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    pid_t r = waitpid(pid_, &status, WNOHANG);
-    if (r == 0) return true;
-    pid_ = -1;
-    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return false;
-  }
-  int Stop(int sig) {
-    if (pid_ > 0) ::kill(pid_, sig);
-    return Wait();
-  }
-  std::string Log() const { return testing::ReadFileOrDie(log_.string()); }
-
- private:
-  fs::path log_;
-  pid_t pid_ = -1;
-  int status_ = -1;
-};
-
 std::vector<std::string> PgbenchArgs(const ConnectionUri& uri) {
   std::vector<std::string> args{kPgbench, "-h", uri.host().empty() ? "127.0.0.1" : uri.host()};
   if (uri.port()) args.insert(args.end(), {"-p", std::to_string(*uri.port())});
@@ -292,7 +203,8 @@ TEST(ConsistencyUnderLoad, PostgresqlPgbenchTpcbInvariantHoldsInRestoredSnapshot
   {
     std::vector<std::string> init = PgbenchArgs(uri);
     init.insert(init.end(), {"-i", "-s", "2", "-q", uri.database()});
-    ChildProcess pgbench_init(init, PgbenchEnv(uri), tmp.dir() / "pgbench-init.log");
+    ChildProcess pgbench_init(init, testing::ProcessOptions().Env(PgbenchEnv(uri)),
+                              tmp.dir() / "pgbench-init.log");
     ASSERT_TRUE(pgbench_init.started());
     ASSERT_EQ(pgbench_init.Wait(), 0) << "pgbench -i failed:\n" << pgbench_init.Log();
   }
@@ -301,7 +213,7 @@ TEST(ConsistencyUnderLoad, PostgresqlPgbenchTpcbInvariantHoldsInRestoredSnapshot
   {
     std::vector<std::string> run = PgbenchArgs(uri);
     run.insert(run.end(), {"-n", "-c", "4", "-j", "2", "-T", "600", "-b", "tpcb-like", uri.database()});
-    ChildProcess load(run, PgbenchEnv(uri), tmp.dir() / "pgbench-run.log");
+    ChildProcess load(run, testing::ProcessOptions().Env(PgbenchEnv(uri)), tmp.dir() / "pgbench-run.log");
     ASSERT_TRUE(load.started());
     // Snapshot only once transactions are committing.
     const auto deadline = steady_clock::now() + std::chrono::seconds(60);

@@ -14,12 +14,9 @@
 // (PGPASSWORD, MYSQL_PWD), never its argv. The snapshot sources are big
 // enough that the kill points land inside the run; each test measures a
 // complete run first and fails when the run is too quick to be interrupted.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,9 +32,8 @@
 
 #include "catalog/catalog.h"
 #include "snapshot/repository.h"
+#include "support/process.h"
 #include "support/test_env.h"
-
-extern char** environ;
 
 namespace cutover {
 namespace {
@@ -45,6 +41,7 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 using Json = nlohmann::json;
+using testing::RunResult;
 
 // A target as the child sees it: the URI text for argv (no password) and
 // the environment that carries the password.
@@ -66,114 +63,25 @@ CliTarget ForCli(const ConnectionUri& uri) {
   return t;
 }
 
-// Starts `path` (argv/envp null-terminated) with stdin from /dev/null and
-// stdout/stderr to files (`err` empty: stderr goes with stdout). The child
-// gets SIGKILL when this test process dies (PR_SET_PDEATHSIG), so a test
-// stopped by ctest's timeout never leaves a client holding database locks
-// on the shared servers. Returns the pid, or -1.
-pid_t SpawnChild(const char* path, char* const* argv, char* const* envp, const fs::path& out,
-                 const fs::path& err) {
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  // Child: async-signal-safe calls only, up to execve.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) ::_exit(127);
-  const int in = ::open("/dev/null", O_RDONLY);
-  const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  const int e = err.empty() ? o : ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (in < 0 || o < 0 || e < 0) ::_exit(127);
-  ::dup2(in, 0);
-  ::dup2(o, 1);
-  ::dup2(e, 2);
-  ::execve(path, argv, envp);
-  ::_exit(127);
-}
-
-struct RunResult {
-  int exit_code = -1;  // 128 + signal when killed
-  std::string out;
-  std::string err;
-};
-
-// One run of the cutover binary, output to files.
-class CutoverProcess {
+// One run of the cutover binary, output to files. The child gets passwords
+// only from the environment the test gives it.
+class CutoverProcess : public testing::ChildProcess {
  public:
-  CutoverProcess(const std::vector<std::string>& args, const std::vector<std::string>& env_overrides,
+  CutoverProcess(const std::vector<std::string>& args, const std::vector<std::string>& env,
                  const fs::path& out, const fs::path& err)
-      : out_(out), err_(err) {
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string entry(*e);
-      // The child only gets passwords from env_overrides.
-      if (entry.starts_with("PGPASSWORD=") || entry.starts_with("MYSQL_PWD=")) continue;
-      env.push_back(entry);
-    }
-    for (const auto& o : env_overrides) env.push_back(o);
-    std::vector<char*> argp, envp;
-    argp.push_back(const_cast<char*>(CUTOVER_BINARY));
-    for (const auto& a : args) argp.push_back(const_cast<char*>(a.c_str()));
-    argp.push_back(nullptr);
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    started_ = steady_clock::now();
-    pid_ = SpawnChild(CUTOVER_BINARY, argp.data(), envp.data(), out, err);
-    if (pid_ < 0) ADD_FAILURE() << "cannot start " << CUTOVER_BINARY << ": " << std::strerror(errno);
-  }
-  ~CutoverProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      Wait();
-    }
-  }
-  CutoverProcess(const CutoverProcess&) = delete;
-  CutoverProcess& operator=(const CutoverProcess&) = delete;
+      : ChildProcess(Argv(args), testing::ProcessOptions().Env(env).Unset({"PGPASSWORD", "MYSQL_PWD"}), out,
+                     err),
+        err_(err) {}
 
-  pid_t pid() const { return pid_; }
   std::string err_path() const { return err_.string(); }
-  milliseconds Elapsed() const {
-    return std::chrono::duration_cast<milliseconds>(steady_clock::now() - started_);
-  }
-  bool Running() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == 0) return true;
-    Reaped(status);
-    return false;
-  }
-  int Wait() {
-    if (pid_ <= 0) return code_;
-    int status = 0;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    Reaped(status);
-    return code_;
-  }
-  // Waits up to `limit`; false (process still running) when it did not exit.
-  bool WaitFor(milliseconds limit) {
-    const auto deadline = steady_clock::now() + limit;
-    while (Running()) {
-      if (steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-    return true;
-  }
-  void Signal(int sig) {
-    if (pid_ > 0) ::kill(pid_, sig);
-  }
-  RunResult Result() const {
-    return RunResult{code_, testing::ReadFileOrDie(out_.string()), testing::ReadFileOrDie(err_.string())};
-  }
 
  private:
-  void Reaped(int status) {
-    pid_ = -1;
-    code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  static std::vector<std::string> Argv(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{CUTOVER_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
   }
-  fs::path out_, err_;
-  pid_t pid_ = -1;
-  int code_ = -1;
-  steady_clock::time_point started_;
+  fs::path err_;
 };
 
 class InterruptTest : public ::testing::Test {
@@ -310,10 +218,17 @@ void InterruptTest::KillSnapshotsAt(const CliTarget& t, const std::vector<KillPo
   size_t complete_chunks = 0;
   double time_scale = 1.0;
   {
-    const auto t0 = steady_clock::now();
-    std::string id = Snapshot(t, dir_ / "measure-repo");
-    const auto ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - t0).count();
-    ASSERT_FALSE(id.empty());
+    // The faster of two runs: the first one warms the page cache, and a
+    // kill point must fall inside the runs that follow.
+    long long ms = 0;
+    for (int run = 0; run < 2; ++run) {
+      fs::remove_all(dir_ / "measure-repo");
+      const auto t0 = steady_clock::now();
+      std::string id = Snapshot(t, dir_ / "measure-repo");
+      const auto took = std::chrono::duration_cast<milliseconds>(steady_clock::now() - t0).count();
+      ASSERT_FALSE(id.empty());
+      ms = run == 0 ? took : std::min<long long>(ms, took);
+    }
     std::cout << "[ measure  ] a complete snapshot of " << t.engine << " took " << ms << " ms\n";
     complete_chunks = ChunkFiles(dir_ / "measure-repo", {});
     int latest = 0;

@@ -168,4 +168,16 @@ long StatusKb(const std::string& field) {
   return -1;
 }
 
+std::string Scalar(Connection& conn, const std::string& sql) {
+  std::string value = "<no row>";
+  bool first = true;
+  Status st = conn.Query(sql, [&](RowView row) {
+    if (first) value = row.empty() || row[0].is_null() ? "<null>" : std::string(row[0].data);
+    first = false;
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << sql << ": " << st.ToString();
+  return value;
+}
+
 }  // namespace cutover::testing

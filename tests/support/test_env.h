@@ -68,6 +68,10 @@ class ScratchDatabase {
 // A unique name with the given prefix: prefix + 12 random hex digits.
 std::string UniqueName(const std::string& prefix);
 
+// The first column of the first row of `sql` as text ("<null>" for NULL,
+// "<no row>" when there is none); records a failure when the query fails.
+std::string Scalar(Connection& conn, const std::string& sql);
+
 // Reads a whole file (records a failure when unreadable).
 std::string ReadFileOrDie(const std::string& path);
 
