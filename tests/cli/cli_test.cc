@@ -168,7 +168,7 @@ TEST_F(CliTest, DriftRefusesBadExpectedInputAndChangesNothing) {
            {Write("bad.sql", "CREATE TABLE ok (id int);\nCREATE TABLE broken (;\n"), "bad.sql"},
            {Write("latin1.sql", "CREATE TABLE caf\xe9 (id int);"), "not UTF-8"},
            {(dir_ / "absent.sql").string(), "no such file"},
-           {"history", "migration history"},
+           {"history", "needs --plan DIR"},
            {"snapshot:latest", "snapshot"}}) {
     auto r = Run({"drift", db, "--against", against});
     EXPECT_EQ(r.exit_code, 2) << against << "\n" << r.err;
