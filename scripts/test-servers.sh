@@ -88,7 +88,7 @@ SQL
     --pid-file="$dir/mysql/mysqld.pid" --log-error="$dir/mysql/server.log" \
     --init-file="$dir/mysql/init.sql" --innodb-flush-log-at-trx-commit=0 --skip-log-bin \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
-    --max-connections=200 --innodb-buffer-pool-size=256M >/dev/null 2>&1 &
+    --max-connections=200 --innodb-buffer-pool-size=256M --innodb-log-file-size=512M >/dev/null 2>&1 &
   local i
   for i in $(seq 1 120); do
     if mariadb --no-defaults -h 127.0.0.1 -P "$my_port" -u cutover -p"$PASSWORD" -e 'SELECT 1' >/dev/null 2>&1; then

@@ -41,6 +41,7 @@ namespace {
 
 using testing::DriftLines;
 using testing::Dump;
+using testing::ImportRecords;
 using testing::StatusKb;
 
 namespace fs = std::filesystem;
@@ -1688,18 +1689,6 @@ Snap TakeSnapshot(Connection& conn, const SnapshotOptions& options = {}) {
   return s;
 }
 
-// Feeds `records` to ImportRows in batches of `batch`.
-Result<std::int64_t> Import(Connection& conn, const DataTable& t, const std::vector<std::string>& records,
-                            size_t batch = 1000) {
-  size_t at = 0;
-  std::vector<std::string_view> views;
-  return conn.ImportRows(t, [&]() -> Result<std::span<const std::string_view>> {
-    views.clear();
-    for (; at < records.size() && views.size() < batch; ++at) views.push_back(records[at]);
-    return std::span<const std::string_view>(views);
-  });
-}
-
 void RestoreInto(const Snap& s, Connection& into) {
   auto empty = into.IsEmptyDatabase();
   ASSERT_TRUE(empty.ok()) << empty.status().ToString();
@@ -1708,7 +1697,7 @@ void RestoreInto(const Snap& s, Connection& into) {
   ASSERT_TRUE(pre.ok()) << pre.ToString() << "\n" << s.script.pre_data;
   for (const DataTable& t : s.tables) {
     const auto& records = s.records.at(t.name);
-    auto n = Import(into, t, records, 7);
+    auto n = ImportRecords(into, t, records, 7);
     ASSERT_TRUE(n.ok()) << t.name << ": " << n.status().ToString();
     EXPECT_EQ(*n, static_cast<std::int64_t>(records.size())) << t.name;
   }
@@ -2132,7 +2121,7 @@ TEST(MysqlSnapshot, BadRecordsFailNamingTheTableAndLoadNothing) {
       std::vector<std::string> records;
       for (int i = 100; i < 5100; ++i) records.push_back(std::to_string(i) + "\tok\t\\N\n");
       records.insert(records.end(), c.records.begin(), c.records.end());
-      auto n = Import(**conn, t, records, 1000);
+      auto n = ImportRecords(**conn, t, records, 1000);
       ASSERT_FALSE(n.ok()) << c.says[0];
       EXPECT_EQ(n.status().code(), c.code) << n.status().ToString();
       const std::string message = ToLower(n.status().message());
@@ -2154,14 +2143,14 @@ TEST(MysqlSnapshot, BadRecordsFailNamingTheTableAndLoadNothing) {
     EXPECT_EQ(n.status().code(), StatusCode::kIo) << n.status().ToString();
     EXPECT_EQ(Scalar(**conn, "SELECT COUNT(*) FROM `bad ``t`` ü`"), "0");
     // And the connection still loads good rows afterwards.
-    auto ok = Import(**conn, t, {"1\ta\t2020-01-01\n", "2\t\\N\t0000-00-00\n"});
+    auto ok = ImportRecords(**conn, t, {"1\ta\t2020-01-01\n", "2\t\\N\t0000-00-00\n"});
     ASSERT_TRUE(ok.ok()) << ok.status().ToString();
     EXPECT_EQ(*ok, 2);
     ASSERT_TRUE((*conn)->Execute("DELETE FROM `bad ``t`` ü`").ok());
   }
   auto conn = db.Connect();
   DataTable missing{"", "no such table", {"a"}, "", 0, 0};
-  auto n = Import(*conn, missing, {"1\n"});
+  auto n = ImportRecords(*conn, missing, {"1\n"});
   EXPECT_EQ(n.status().code(), StatusCode::kNotFound) << n.status().ToString();
 }
 
@@ -2196,8 +2185,8 @@ TEST(MysqlSnapshot, ParallelRangesOfOneTableAndManyBatches) {
     auto w1 = dst.Connect();
     auto w2 = dst.Connect();
     Result<std::int64_t> n1 = Status::Internal("not run"), n2 = Status::Internal("not run");
-    std::thread a([&] { n1 = Import(*w1, table, lower, 5000); });
-    std::thread b([&] { n2 = Import(*w2, table, upper, 5000); });
+    std::thread a([&] { n1 = ImportRecords(*w1, table, lower, 5000); });
+    std::thread b([&] { n2 = ImportRecords(*w2, table, upper, 5000); });
     a.join();
     b.join();
     ASSERT_TRUE(n1.ok()) << n1.status().ToString();
@@ -2258,13 +2247,13 @@ TEST(MysqlSnapshot, DISABLED_ImportThroughput) {
     auto start = std::chrono::steady_clock::now();
     std::int64_t loaded = 0;
     if (jobs == 1) {
-      auto n = Import(**w1, *t, records, 20000);
+      auto n = ImportRecords(**w1, *t, records, 20000);
       ASSERT_TRUE(n.ok()) << n.status().ToString();
       loaded = *n;
     } else {
       Result<std::int64_t> n1 = Status::Internal("not run"), n2 = Status::Internal("not run");
-      std::thread a([&] { n1 = Import(**w1, *t, lower, 20000); });
-      std::thread b([&] { n2 = Import(**w2, *t, upper, 20000); });
+      std::thread a([&] { n1 = ImportRecords(**w1, *t, lower, 20000); });
+      std::thread b([&] { n2 = ImportRecords(**w2, *t, upper, 20000); });
       a.join();
       b.join();
       ASSERT_TRUE(n1.ok() && n2.ok()) << n1.status().ToString() << n2.status().ToString();

@@ -33,6 +33,7 @@
 namespace cutover {
 namespace {
 
+using testing::BatchesOf;
 using testing::DriftLines;
 using testing::Dump;
 using testing::StatusKb;
@@ -1753,18 +1754,6 @@ TableData ExportAll(Connection& c, const std::vector<DataTable>& tables) {
     EXPECT_TRUE(st.ok()) << Label(t) << ": " << st.ToString();
   }
   return data;
-}
-
-// A batch source over `records`, `per_batch` at a time.
-RecordBatchSource BatchesOf(const std::vector<std::string>& records, size_t per_batch) {
-  auto views = std::make_shared<std::vector<std::string_view>>(records.begin(), records.end());
-  auto next = std::make_shared<size_t>(0);
-  return [views, next, per_batch]() -> Result<std::span<const std::string_view>> {
-    const size_t start = std::min(*next, views->size());
-    const size_t n = std::min(per_batch, views->size() - start);
-    *next = start + n;
-    return std::span<const std::string_view>(views->data() + start, n);
-  };
 }
 
 bool Contains(const std::string& haystack, const std::string& needle) {

@@ -33,6 +33,7 @@ namespace {
 
 using testing::DriftLines;
 using testing::Dump;
+using testing::ImportRecords;
 using testing::StatusKb;
 
 namespace fs = std::filesystem;
@@ -1560,17 +1561,6 @@ Taken TakeSnapshot(Connection& conn) {
   return s;
 }
 
-Result<std::int64_t> ImportAll(Connection& conn, const DataTable& t, const std::vector<std::string>& records,
-                               size_t batch = 1000) {
-  size_t next = 0;
-  std::vector<std::string_view> views;
-  return conn.ImportRows(t, [&]() -> Result<std::span<const std::string_view>> {
-    views.clear();
-    for (; next < records.size() && views.size() < batch; ++next) views.push_back(records[next]);
-    return std::span<const std::string_view>(views);
-  });
-}
-
 // Restores `s` into the empty database `into` the way the core does, then
 // checks the restore test's promises: same fingerprint, same records.
 void RestoreAndCompare(const Taken& s, Connection& into) {
@@ -1584,7 +1574,7 @@ void RestoreAndCompare(const Taken& s, Connection& into) {
   ASSERT_TRUE(pre.ok()) << pre.ToString() << "\n" << s.script.pre_data;
   for (const DataTable& t : s.tables) {
     const auto& rows = s.rows.at(t.name);
-    auto n = ImportAll(into, t, std::vector<std::string>(rows.begin(), rows.end()));
+    auto n = ImportRecords(into, t, std::vector<std::string>(rows.begin(), rows.end()));
     ASSERT_TRUE(n.ok()) << t.name << ": " << n.status().ToString();
     EXPECT_EQ(*n, static_cast<std::int64_t>(rows.size())) << t.name;
   }
@@ -1916,7 +1906,7 @@ TEST(SqliteData, ImportLoadsChildrenBeforeParentsAndLeavesForeignKeysOn) {
   const DataTable* c = FindTable(s.tables, "c");
   const DataTable* p = FindTable(s.tables, "p");
   ASSERT_TRUE(c && p);
-  auto n = ImportAll(*into, *c, {s.rows["c"].begin(), s.rows["c"].end()});
+  auto n = ImportRecords(*into, *c, {s.rows["c"].begin(), s.rows["c"].end()});
   ASSERT_TRUE(n.ok()) << n.status().ToString();
   EXPECT_EQ(Scalar(*into, "PRAGMA foreign_keys"), "1") << "foreign keys stay on for the session's other work";
   std::string checks;
@@ -1925,7 +1915,7 @@ TEST(SqliteData, ImportLoadsChildrenBeforeParentsAndLeavesForeignKeysOn) {
   ASSERT_EQ(problems->size(), 1u) << "the orphan is reported until its parent is loaded";
   EXPECT_NE((*problems)[0].find("foreign_key_check"), std::string::npos) << (*problems)[0];
   EXPECT_NE((*problems)[0].find("\"c\""), std::string::npos) << (*problems)[0];
-  ASSERT_TRUE(ImportAll(*into, *p, {s.rows["p"].begin(), s.rows["p"].end()}).ok());
+  ASSERT_TRUE(ImportRecords(*into, *p, {s.rows["p"].begin(), s.rows["p"].end()}).ok());
   problems = into->CheckIntegrity(&checks);
   ASSERT_TRUE(problems.ok());
   EXPECT_TRUE(problems->empty()) << Join(*problems, "\n");
@@ -1962,7 +1952,7 @@ TEST(SqliteData, DamagedRecordsAreRejectedNamingTableAndRowAndNothingIsLoaded) {
                        Bad{std::string("\xC2\x01\x02", 3) + valid.substr(1), "carries a rowid"}}) {
     std::vector<std::string> records = good;
     records[2001] = b.record;  // in the third batch of 1000: two were already inserted
-    auto n = ImportAll(*conn, *t, records);
+    auto n = ImportRecords(*conn, *t, records);
     ASSERT_FALSE(n.ok());
     EXPECT_EQ(n.status().code(), StatusCode::kInvalidInput) << n.status().ToString();
     EXPECT_NE(n.status().message().find("\"t x\""), std::string::npos) << n.status().message();
@@ -1973,11 +1963,11 @@ TEST(SqliteData, DamagedRecordsAreRejectedNamingTableAndRowAndNothingIsLoaded) {
   // A record of a table with a rowid but no alias, loaded into one with.
   ASSERT_TRUE(conn->Execute("INSERT INTO r VALUES ('x')").ok());
   auto r_rows = ExportAll(*conn, *r);
-  auto wrong = ImportAll(*conn, *t, {r_rows.begin(), r_rows.end()});
+  auto wrong = ImportRecords(*conn, *t, {r_rows.begin(), r_rows.end()});
   ASSERT_FALSE(wrong.ok());
   EXPECT_NE(wrong.status().message().find("rowid"), std::string::npos) << wrong.status().message();
   // A constraint violation is the engine's error, also naming the row.
-  auto dup = ImportAll(*conn, *t, {good[0], good[1], good[0]});
+  auto dup = ImportRecords(*conn, *t, {good[0], good[1], good[0]});
   ASSERT_FALSE(dup.ok());
   EXPECT_NE(dup.status().message().find("record 3"), std::string::npos) << dup.status().message();
   EXPECT_NE(dup.status().message().find("UNIQUE"), std::string::npos) << dup.status().message();
@@ -1993,13 +1983,13 @@ TEST(SqliteData, DamagedRecordsAreRejectedNamingTableAndRowAndNothingIsLoaded) {
   EXPECT_EQ(failing.status().code(), StatusCode::kCheckFailed);
   EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM \"t x\""), "0");
   // And the connection is usable: the good records load.
-  auto n = ImportAll(*conn, *t, good);
+  auto n = ImportRecords(*conn, *t, good);
   ASSERT_TRUE(n.ok()) << n.status().ToString();
   EXPECT_EQ(*n, 2500);
   // A table that does not exist is named.
   DataTable missing = *t;
   missing.name = "no such";
-  auto nf = ImportAll(*conn, missing, good);
+  auto nf = ImportRecords(*conn, missing, good);
   EXPECT_EQ(nf.status().code(), StatusCode::kNotFound);
   EXPECT_NE(nf.status().message().find("\"no such\""), std::string::npos) << nf.status().message();
 }

@@ -21,6 +21,7 @@
 namespace cutover {
 namespace {
 
+using testing::ImportRecords;
 using testing::ScratchDatabase;
 
 // The little SQL that differs per engine.
@@ -127,17 +128,6 @@ Taken TakeSnapshot(Connection& conn) {
   return s;
 }
 
-Result<std::int64_t> ImportAll(Connection& conn, const DataTable& t, const std::vector<std::string>& records,
-                               size_t batch = 500) {
-  size_t next = 0;
-  std::vector<std::string_view> views;
-  return conn.ImportRows(t, [&]() -> Result<std::span<const std::string_view>> {
-    views.clear();
-    for (; next < records.size() && views.size() < batch; ++next) views.push_back(records[next]);
-    return std::span<const std::string_view>(views);
-  });
-}
-
 // Restores `s` into the new database `db` the way the core does, then checks
 // what a restore test checks: the same fingerprint, byte-identical records,
 // no integrity problems.
@@ -153,7 +143,7 @@ void RestoreAndCompare(const Taken& s, const ScratchDatabase& db) {
     auto loader = db.Connect();  // the core loads on worker connections
     ASSERT_NE(loader, nullptr);
     const auto& rows = s.rows.at(t.name);
-    auto n = ImportAll(*loader, t, std::vector<std::string>(rows.begin(), rows.end()));
+    auto n = ImportRecords(*loader, t, std::vector<std::string>(rows.begin(), rows.end()));
     ASSERT_TRUE(n.ok()) << t.name << ": " << n.status().ToString();
     EXPECT_EQ(*n, static_cast<std::int64_t>(rows.size())) << t.name;
   }
@@ -497,7 +487,7 @@ TEST_P(DataConformance, ImportRowsRejectsAGarbageRecordNamingTheTable) {
   const std::string garbage = std::string("\xc3\x28 not-a-number\tx\ty\tz\x01\x02", 23) + "\n";
   auto loader = db->Connect();
   ASSERT_NE(loader, nullptr);
-  auto n = ImportAll(*loader, *t, {*good.begin(), garbage});
+  auto n = ImportRecords(*loader, *t, {*good.begin(), garbage});
   ASSERT_FALSE(n.ok()) << "a garbage record was accepted";
   EXPECT_NE(n.status().message().find(table), std::string::npos) << n.status().ToString();
   loader.reset();

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -178,6 +179,22 @@ std::string Scalar(Connection& conn, const std::string& sql) {
   });
   EXPECT_TRUE(st.ok()) << sql << ": " << st.ToString();
   return value;
+}
+
+RecordBatchSource BatchesOf(const std::vector<std::string>& records, size_t per_batch) {
+  auto views = std::make_shared<std::vector<std::string_view>>(records.begin(), records.end());
+  auto next = std::make_shared<size_t>(0);
+  return [views, next, per_batch]() -> Result<std::span<const std::string_view>> {
+    const size_t start = std::min(*next, views->size());
+    const size_t n = std::min(per_batch, views->size() - start);
+    *next = start + n;
+    return std::span<const std::string_view>(views->data() + start, n);
+  };
+}
+
+Result<std::int64_t> ImportRecords(Connection& conn, const DataTable& table,
+                                   const std::vector<std::string>& records, size_t per_batch) {
+  return conn.ImportRows(table, BatchesOf(records, per_batch));
 }
 
 }  // namespace cutover::testing

@@ -72,6 +72,13 @@ std::string UniqueName(const std::string& prefix);
 // "<no row>" when there is none); records a failure when the query fails.
 std::string Scalar(Connection& conn, const std::string& sql);
 
+// Feeds `records` (which must outlive the source) to Connection::ImportRows
+// in batches of `per_batch`.
+RecordBatchSource BatchesOf(const std::vector<std::string>& records, size_t per_batch);
+// Imports `records` into `table` in batches of `per_batch`.
+Result<std::int64_t> ImportRecords(Connection& conn, const DataTable& table,
+                                   const std::vector<std::string>& records, size_t per_batch = 1000);
+
 // Reads a whole file (records a failure when unreadable).
 std::string ReadFileOrDie(const std::string& path);
 
