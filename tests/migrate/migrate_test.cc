@@ -3,11 +3,8 @@
 // codes, messages, kill -9). Plans are written to a temporary directory and
 // use hostile identifiers (quotes, spaces, unicode, reserved words), quoted
 // by each engine's own QuoteIdentifier.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -157,6 +154,25 @@ class Migrate : public ::testing::TestWithParam<std::string> {
   }
 
   RunResult Cli(const std::vector<std::string>& args) { return testing::RunCutover(args); }
+
+  // `cutover apply --phase backfill` running in the background, output to `log`.
+  std::unique_ptr<testing::ChildProcess> StartBackfill(const std::string& plan, const std::string& log) {
+    return std::make_unique<testing::ChildProcess>(
+        std::vector<std::string>{CUTOVER_BINARY, "apply", Uri(), "--plan", plan, "--phase", "backfill"},
+        testing::ProcessOptions(), dir_ / log);
+  }
+
+  // Waits (10 s at most) until the backfill's history row counts `rows` rows.
+  void WaitForBackfillRows(std::int64_t rows) {
+    for (int i = 0; i < 400; ++i) {
+      std::this_thread::sleep_for(milliseconds(25));
+      auto probe = db_->Connect();
+      if (!*migrate::HistoryTableExists(*probe)) continue;
+      auto h = migrate::ReadHistory(*probe);
+      if (h.ok() && h->count({"0001_label", "backfill"}) && h->at({"0001_label", "backfill"}).rows >= rows)
+        return;
+    }
+  }
 
   std::string Uri() const { return db_->uri().Text(); }
 
@@ -434,33 +450,13 @@ TEST_P(Migrate, BackfillKilledMidwayResumesAndCountsEveryRow) {
   CreateItems(kRows);
   const std::string plan = StandardPlan("-- cutover:batch-size 20\n-- cutover:pause 10ms\n");
   ASSERT_TRUE(ApplyPhase(plan, plan::Phase::kExpand).status.ok());
-  const std::string out = (dir_ / "bf.out").string();
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    const std::string uri = Uri();
-    execl(CUTOVER_BINARY, CUTOVER_BINARY, "apply", uri.c_str(), "--plan", plan.c_str(), "--phase", "backfill",
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  auto backfill = StartBackfill(plan, "bf.out");
+  ASSERT_TRUE(backfill->started());
   // Wait until some batches are committed, then kill -9.
+  WaitForBackfillRows(200);
+  ASSERT_EQ(backfill->Stop(SIGKILL), 128 + SIGKILL)
+      << "the backfill finished before it could be killed: " << backfill->Log();
   std::int64_t rows_at_kill = 0;
-  for (int i = 0; i < 400; ++i) {
-    std::this_thread::sleep_for(milliseconds(25));
-    auto probe = db_->Connect();
-    if (!*migrate::HistoryTableExists(*probe)) continue;
-    auto h = migrate::ReadHistory(*probe);
-    if (h.ok() && h->count({"0001_label", "backfill"}) && h->at({"0001_label", "backfill"}).rows >= 200)
-      break;
-  }
-  ::kill(pid, SIGKILL);
-  int wst = 0;
-  waitpid(pid, &wst, 0);
-  ASSERT_TRUE(WIFSIGNALED(wst)) << "the backfill finished before it could be killed: "
-                                << testing::ReadFileOrDie(out);
   auto h = History();
   const migrate::HistoryRow& row = h.at({"0001_label", "backfill"});
   EXPECT_EQ(row.state, migrate::RunState::kRunning);
@@ -488,31 +484,12 @@ TEST_P(Migrate, BackfillStopsCleanlyOnSigterm) {
   CreateItems(2000);
   const std::string plan = StandardPlan("-- cutover:batch-size 10\n-- cutover:pause 20ms\n");
   ASSERT_TRUE(ApplyPhase(plan, plan::Phase::kExpand).status.ok());
-  const std::string out = (dir_ / "term.out").string();
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    const std::string uri = Uri();
-    execl(CUTOVER_BINARY, CUTOVER_BINARY, "apply", uri.c_str(), "--plan", plan.c_str(), "--phase", "backfill",
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  for (int i = 0; i < 400; ++i) {
-    std::this_thread::sleep_for(milliseconds(25));
-    auto probe = db_->Connect();
-    auto h = migrate::ReadHistory(*probe);
-    if (h.ok() && h->count({"0001_label", "backfill"}) && h->at({"0001_label", "backfill"}).rows >= 100)
-      break;
-  }
-  ::kill(pid, SIGTERM);
-  int wst = 0;
-  waitpid(pid, &wst, 0);
-  const std::string output = testing::ReadFileOrDie(out);
-  ASSERT_TRUE(WIFEXITED(wst)) << output;
-  EXPECT_EQ(WEXITSTATUS(wst), 3) << output;
+  auto backfill = StartBackfill(plan, "term.out");
+  ASSERT_TRUE(backfill->started());
+  WaitForBackfillRows(100);
+  const int code = backfill->Stop(SIGTERM);
+  const std::string output = backfill->Log();
+  EXPECT_EQ(code, 3) << output;
   EXPECT_NE(output.find("interrupted by signal"), std::string::npos) << output;
   auto row = History().at({"0001_label", "backfill"});
   EXPECT_GT(row.rows, 0);
