@@ -44,29 +44,14 @@ Result<std::string> ReadTextFile(const std::string& path) {
   return text;
 }
 
-// The scratch server for expectations built on a scratch database: --scratch,
-// the config, or (SQLite) a private temporary directory.
+// The scratch server for expectations built on a scratch database.
 Result<ConnectionUri> ScratchServer(CommandContext& ctx, const DriftArgs& args,
                                     const ConnectionUri& target_uri, const TempDir& sqlite_scratch,
                                     const std::string& why) {
-  auto scratch_text = ResolveScratch(ctx.config(), args.target, args.scratch);
-  if (!scratch_text && target_uri.driver_scheme() == "sqlite") {
-    if (sqlite_scratch.path().empty()) return Status::Io("cannot create a temporary scratch directory");
-    scratch_text = "sqlite://" + sqlite_scratch.path();
-  }
-  if (!scratch_text) {
-    return Status::InvalidInput(
-        "--against " + args.against + why +
-        ": it is applied to a scratch database, so give --scratch URI (a server where "
-        "cutover may create databases) or set [scratch] uri in the config");
-  }
-  auto scratch = ConnectionUri::Parse(*scratch_text);
-  if (!scratch.ok()) return scratch.status().WithContext("--scratch");
-  if (scratch->driver_scheme() != target_uri.driver_scheme()) {
-    return Status::InvalidInput("the scratch server " + scratch->Redacted() +
-                                " is not the same engine as the target " + target_uri.Redacted());
-  }
-  return *scratch;
+  return ResolveScratchServer(ctx.config(), args.target, args.scratch, target_uri.driver_scheme(),
+                              sqlite_scratch,
+                              "--against " + args.against + why + ": it is applied to a scratch database",
+                              "the target " + target_uri.Redacted());
 }
 
 // --against history: the target's recorded migrations replayed on a scratch database.
@@ -81,13 +66,7 @@ Result<ExpectedSchema> FromHistory(CommandContext& ctx, const DriftArgs& args,
   if (!driver.ok()) return driver.status();
   auto engine = plan::ParseEngine(target_uri.driver_scheme());
   if (!engine.ok()) return engine.status();
-  plan::ReadOptions read;
-  read.engine = *engine;
-  if (*engine != plan::Engine::kPostgreSql) {
-    Driver* d = *driver;
-    read.split = [d](std::string_view script) { return d->SplitScript(script); };
-  }
-  auto plan = plan::ReadPlan(*args.plan, read);
+  auto plan = plan::ReadPlan(*args.plan, plan::ReadOptionsFor(*engine, *driver));
   if (!plan.ok()) return plan.status();
   auto exists = migrate::HistoryTableExists(target_conn);
   if (!exists.ok()) return exists.status();

@@ -130,8 +130,7 @@ int RunLint(CommandContext& ctx, const LintArgs& args) {
         std::string(plan::EngineName(*engine)) + ": run lint without --scratch"));
   }
 
-  plan::ReadOptions read;
-  read.engine = *engine;
+  Driver* splitter = nullptr;
   if (*engine != plan::Engine::kPostgreSql) {
     // MySQL (DELIMITER) and SQLite (sqlite3_complete) scripts are split by
     // the driver plugin, exactly as they will be run.
@@ -141,10 +140,9 @@ int RunLint(CommandContext& ctx, const LintArgs& args) {
                                                   std::string(plan::EngineName(*engine)) +
                                                   " scripts with the driver plugin"));
     }
-    Driver* d = *driver;
-    read.split = [d](std::string_view script) { return d->SplitScript(script); };
+    splitter = *driver;
   }
-  auto plan = plan::ReadPlan(args.plan, read);
+  auto plan = plan::ReadPlan(args.plan, plan::ReadOptionsFor(*engine, splitter));
   if (!plan.ok()) return ctx.Fail(plan.status());
 
   lint::LintOptions options;

@@ -30,13 +30,7 @@ Result<Prepared> Prepare(CommandContext& ctx, const std::string& target_text, co
   if (!target.ok()) return target.status();
   auto engine = plan::ParseEngine(target->uri.driver_scheme());
   if (!engine.ok()) return engine.status().WithContext("TARGET " + target->label);
-  plan::ReadOptions read;
-  read.engine = *engine;
-  if (*engine != plan::Engine::kPostgreSql) {
-    Driver* d = target->driver;
-    read.split = [d](std::string_view script) { return d->SplitScript(script); };
-  }
-  auto plan = plan::ReadPlan(plan_dir, read);
+  auto plan = plan::ReadPlan(plan_dir, plan::ReadOptionsFor(*engine, target->driver));
   if (!plan.ok()) return plan.status();
   return Prepared{*target, std::move(*plan)};
 }
@@ -69,19 +63,13 @@ int RunStatus(CommandContext& ctx, const StatusArgs& args) {
 int RunApply(CommandContext& ctx, const ApplyArgs& args) {
   migrate::ApplyOptions options;
   if (args.phase) {
-    auto phase = std::string(*args.phase);
-    if (phase == "expand") {
-      options.phase = plan::Phase::kExpand;
-    } else if (phase == "backfill") {
-      options.phase = plan::Phase::kBackfill;
-    } else if (phase == "contract") {
-      options.phase = plan::Phase::kContract;
-    } else if (phase == "rollback") {
-      options.phase = plan::Phase::kRollback;
-    } else {
-      return ctx.Fail(Status::InvalidInput("--phase " + phase +
+    const std::optional<plan::Phase> phase = plan::PhaseForName(*args.phase);
+    if (!phase || (*phase != plan::Phase::kExpand && *phase != plan::Phase::kBackfill &&
+                   *phase != plan::Phase::kContract && *phase != plan::Phase::kRollback)) {
+      return ctx.Fail(Status::InvalidInput("--phase " + std::string(*args.phase) +
                                            ": unknown phase; use expand, backfill, contract or rollback"));
     }
+    options.phase = *phase;
   } else if (!args.baseline) {
     return ctx.Fail(
         Status::InvalidInput("apply needs --phase expand|backfill|contract|rollback (or --baseline)"));

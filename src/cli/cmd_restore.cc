@@ -105,25 +105,11 @@ int RunRestoreTest(CommandContext& ctx, const RestoreTestArgs& args) {
 
   auto driver = ctx.loader().Get(manifest->engine);
   if (!driver.ok()) return ctx.Fail(driver.status());
-  auto scratch_text = ResolveScratch(ctx.config(), args.target.value_or(manifest->target), args.scratch);
   TempDir sqlite_scratch;
-  if (!scratch_text && manifest->engine == "sqlite") {
-    if (sqlite_scratch.path().empty())
-      return ctx.Fail(Status::Io("cannot create a temporary scratch directory"));
-    scratch_text = "sqlite://" + sqlite_scratch.path();
-  }
-  if (!scratch_text) {
-    return ctx.Fail(
-        Status::InvalidInput("restore-test restores into a scratch database: give --scratch URI (a server "
-                             "where cutover may create "
-                             "databases) or set [scratch] uri in the config"));
-  }
-  auto scratch = ConnectionUri::Parse(*scratch_text);
-  if (!scratch.ok()) return ctx.Fail(scratch.status().WithContext("--scratch"));
-  if (scratch->driver_scheme() != manifest->engine) {
-    return ctx.Fail(Status::InvalidInput("the scratch server " + scratch->Redacted() + " is not a " +
-                                         manifest->engine + " server, the engine of snapshot " + *id));
-  }
+  auto scratch = ResolveScratchServer(
+      ctx.config(), args.target.value_or(manifest->target), args.scratch, manifest->engine, sqlite_scratch,
+      "restore-test restores into a scratch database", "snapshot " + *id);
+  if (!scratch.ok()) return ctx.Fail(scratch.status());
   snapshot::RestoreTestRequest req;
   req.driver = *driver;
   req.scratch_server = *scratch;

@@ -26,13 +26,10 @@ inline Result<plan::Plan> ReadFiles(plan::Engine engine, const Files& files) {
     fs::create_directories((root / rel).parent_path());
     std::ofstream(root / rel, std::ios::binary) << text;
   }
-  plan::ReadOptions options;
-  options.engine = engine;
-  if (engine != plan::Engine::kPostgreSql) {
-    Driver* d = cutover::testing::TestDriver(std::string(plan::EngineName(engine)));
-    if (d != nullptr) options.split = [d](std::string_view s) { return d->SplitScript(s); };
-  }
-  auto plan = plan::ReadPlan(root.string(), options);
+  Driver* driver = engine == plan::Engine::kPostgreSql
+                       ? nullptr
+                       : cutover::testing::TestDriver(std::string(plan::EngineName(engine)));
+  auto plan = plan::ReadPlan(root.string(), plan::ReadOptionsFor(engine, driver));
   fs::remove_all(root);
   return plan;
 }

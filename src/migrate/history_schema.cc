@@ -26,10 +26,9 @@ Result<std::vector<ReplayStep>> ReplaySteps(const plan::Plan& plan, const Histor
   std::vector<std::string> problems;
   for (const auto& entry : history) {
     const HistoryRow& row = entry.second;
-    std::optional<plan::Phase> phase;
-    if (row.phase == "expand") phase = plan::Phase::kExpand;
-    if (row.phase == "contract") phase = plan::Phase::kContract;
-    if (!phase || row.state == RunState::kRolledBack) continue;
+    const std::optional<plan::Phase> phase = plan::PhaseForName(row.phase);
+    const bool schema_phase = phase == plan::Phase::kExpand || phase == plan::Phase::kContract;
+    if (!schema_phase || row.state == RunState::kRolledBack) continue;
     const auto found = std::find_if(plan.migrations.begin(), plan.migrations.end(),
                                     [&](const plan::Migration& m) { return m.name == row.migration; });
     if (found == plan.migrations.end()) {

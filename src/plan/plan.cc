@@ -595,6 +595,22 @@ std::optional<Phase> PhaseForFileName(std::string_view file_name) {
   return std::nullopt;
 }
 
+std::optional<Phase> PhaseForName(std::string_view name) {
+  for (Phase p : kAllPhases) {
+    if (PhaseName(p) == name) return p;
+  }
+  return std::nullopt;
+}
+
+ReadOptions ReadOptionsFor(Engine engine, Driver* driver) {
+  ReadOptions options;
+  options.engine = engine;
+  if (engine != Engine::kPostgreSql && driver != nullptr) {
+    options.split = [driver](std::string_view script) { return driver->SplitScript(script); };
+  }
+  return options;
+}
+
 std::string_view DirectiveName(DirectiveKind kind) {
   for (const auto& d : kDirectives) {
     if (d.kind == kind) return d.name;

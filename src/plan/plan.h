@@ -48,6 +48,7 @@ inline constexpr Phase kAllPhases[] = {Phase::kExpand,   Phase::kBackfill, Phase
 std::string_view PhaseName(Phase phase);      // "expand"
 std::string_view PhaseFileName(Phase phase);  // "expand.sql"
 std::optional<Phase> PhaseForFileName(std::string_view file_name);
+std::optional<Phase> PhaseForName(std::string_view name);  // "expand" -> kExpand
 
 enum class DirectiveKind {
   kNoTransaction,     // no-transaction
@@ -154,6 +155,11 @@ struct ReadOptions {
   // ignored for PostgreSQL, which is split by libpg_query.
   SplitFunction split;
 };
+
+// The options that read `engine`'s plans as they will run: MySQL and SQLite
+// split by `driver`'s SplitScript (which must outlive the options);
+// PostgreSQL by libpg_query (`driver` is not used and may be null).
+ReadOptions ReadOptionsFor(Engine engine, Driver* driver);
 
 Result<Plan> ReadPlan(const std::string& directory, const ReadOptions& options);
 

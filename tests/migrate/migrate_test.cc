@@ -100,13 +100,9 @@ class Migrate : public ::testing::TestWithParam<std::string> {
   }
 
   Result<plan::Plan> ReadPlan(const std::string& path) {
-    plan::ReadOptions read;
     auto engine_id = plan::ParseEngine(engine());
     if (!engine_id.ok()) return engine_id.status();
-    read.engine = *engine_id;
-    Driver* d = testing::TestDriver(engine());
-    read.split = [d](std::string_view script) { return d->SplitScript(script); };
-    return plan::ReadPlan(path, read);
+    return plan::ReadPlan(path, plan::ReadOptionsFor(*engine_id, testing::TestDriver(engine())));
   }
 
   migrate::ApplyReport ApplyPhase(const std::string& plan_path, plan::Phase phase,
