@@ -38,13 +38,6 @@ Result<std::string> PickSnapshot(CommandContext& ctx, const snapshot::Repository
                           "; take one with `cutover snapshot " + *target + "`");
 }
 
-// Stage timings for --json: [{"stage": ..., "seconds": ...}], in order.
-Json StagesJson(const std::vector<std::pair<std::string, double>>& stages) {
-  Json out = Json::array();
-  for (const auto& [stage, seconds] : stages) out.push_back(Json{{"stage", stage}, {"seconds", seconds}});
-  return out;
-}
-
 }  // namespace
 
 int RunRestore(CommandContext& ctx, const RestoreArgs& args) {
@@ -106,9 +99,9 @@ int RunRestoreTest(CommandContext& ctx, const RestoreTestArgs& args) {
   auto driver = ctx.loader().Get(manifest->engine);
   if (!driver.ok()) return ctx.Fail(driver.status());
   TempDir sqlite_scratch;
-  auto scratch = ResolveScratchServer(
-      ctx.config(), args.target.value_or(manifest->target), args.scratch, manifest->engine, sqlite_scratch,
-      "restore-test restores into a scratch database", "snapshot " + *id);
+  auto scratch = ResolveScratchServer(ctx.config(), args.target.value_or(manifest->target), args.scratch,
+                                      manifest->engine, sqlite_scratch,
+                                      "restore-test restores into a scratch database", "snapshot " + *id);
   if (!scratch.ok()) return ctx.Fail(scratch.status());
   snapshot::RestoreTestRequest req;
   req.driver = *driver;

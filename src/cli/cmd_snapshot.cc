@@ -53,14 +53,13 @@ Result<std::vector<SnapshotSummary>> ReconciledList(const snapshot::Repository& 
   return catalog.ListSnapshots();
 }
 
-// Stage timings for --json: [{"stage": ..., "seconds": ...}], in order.
+}  // namespace
+
 Json StagesJson(const std::vector<std::pair<std::string, double>>& stages) {
   Json out = Json::array();
   for (const auto& [stage, seconds] : stages) out.push_back(Json{{"stage", stage}, {"seconds", seconds}});
   return out;
 }
-
-}  // namespace
 
 SnapshotRecord SnapshotRecordFor(const snapshot::Manifest& m, const std::string& checksum) {
   SnapshotRecord rec;

@@ -3,8 +3,10 @@
 // main.cc.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/context.h"
@@ -104,6 +106,10 @@ struct ApplyArgs {
   std::optional<std::string> pause;
 };
 int RunApply(CommandContext& ctx, const ApplyArgs& args);
+
+// Stage timings for --json: [{"stage": ..., "seconds": ...}], in order
+// (snapshot, restore and restore-test).
+nlohmann::ordered_json StagesJson(const std::vector<std::pair<std::string, double>>& stages);
 
 // The catalog row for a committed snapshot.
 SnapshotRecord SnapshotRecordFor(const snapshot::Manifest& manifest, const std::string& checksum);
