@@ -128,42 +128,77 @@ Status CheckLoadDataRecord(std::string_view record, size_t columns) {
   return Status::Ok();
 }
 
-Result<std::vector<std::optional<std::string>>> ParseLoadDataRecord(std::string_view record, size_t columns) {
-  CUTOVER_RETURN_IF_ERROR(CheckLoadDataRecord(record, columns));
-  std::string_view body = record.substr(0, record.size() - 1);
-  std::vector<std::optional<std::string>> fields;
-  fields.reserve(columns);
-  for (std::string_view raw : Split(body, '\t')) {
-    if (raw == "\\N") {
-      fields.emplace_back(std::nullopt);
-      continue;
-    }
-    std::string value;
-    value.reserve(raw.size());
-    for (size_t i = 0; i < raw.size(); ++i) {
-      char c = raw[i];
-      if (c != '\\') {
-        value += c;
-        continue;
+Status UnescapeLoadDataRecord(std::string_view record, size_t columns, std::string& arena,
+                              std::vector<LoadDataField>& fields) {
+  // The hot path of a MariaDB restore: memchr (vectorized) finds newlines,
+  // tabs and backslashes, and runs without escapes are copied whole.
+  if (record.empty() || record.back() != '\n') return CheckLoadDataRecord(record, columns);
+  const char* p = record.data();
+  const char* const end = p + record.size() - 1;  // without the final '\n'
+  if (std::memchr(p, '\n', static_cast<size_t>(end - p)) != nullptr)
+    return CheckLoadDataRecord(record, columns);
+  const size_t arena_size = arena.size();
+  const size_t fields_size = fields.size();
+  auto fail = [&](Status st) {
+    arena.resize(arena_size);
+    fields.resize(fields_size);
+    return st;
+  };
+  size_t count = 0;
+  while (true) {
+    const auto* tab = static_cast<const char*>(std::memchr(p, '\t', static_cast<size_t>(end - p)));
+    const char* field_end = tab != nullptr ? tab : end;
+    if (++count > columns) return fail(CheckLoadDataRecord(record, columns));
+    LoadDataField field{arena.size(), 0, false};
+    if (field_end - p == 2 && p[0] == '\\' && p[1] == 'N') {
+      field.null = true;
+    } else {
+      const char* q = p;
+      while (q < field_end) {
+        const auto* escape =
+            static_cast<const char*>(std::memchr(q, '\\', static_cast<size_t>(field_end - q)));
+        const char* run_end = escape != nullptr ? escape : field_end;
+        arena.append(q, static_cast<size_t>(run_end - q));
+        if (escape == nullptr) break;
+        if (escape + 1 == field_end)
+          return fail(Status::InvalidInput("the record has a field ending in a lone backslash"));
+        // The escapes LOAD DATA itself understands; any other escaped
+        // character stands for itself.
+        switch (escape[1]) {
+          case '0': arena += '\0'; break;
+          case 'b': arena += '\b'; break;
+          case 'n': arena += '\n'; break;
+          case 'r': arena += '\r'; break;
+          case 't': arena += '\t'; break;
+          case 'Z': arena += '\x1a'; break;
+          default: arena += escape[1]; break;
+        }
+        q = escape + 2;
       }
-      if (i + 1 == raw.size())
-        return Status::InvalidInput("the record has a field ending in a lone backslash");
-      char e = raw[++i];
-      // The escapes LOAD DATA itself understands; any other escaped
-      // character stands for itself.
-      switch (e) {
-        case '0': value += '\0'; break;
-        case 'b': value += '\b'; break;
-        case 'n': value += '\n'; break;
-        case 'r': value += '\r'; break;
-        case 't': value += '\t'; break;
-        case 'Z': value += '\x1a'; break;
-        default: value += e; break;
-      }
+      field.length = arena.size() - field.offset;
     }
-    fields.emplace_back(std::move(value));
+    fields.push_back(field);
+    if (tab == nullptr) break;
+    p = tab + 1;
   }
-  return fields;
+  if (count != columns) return fail(CheckLoadDataRecord(record, columns));
+  return Status::Ok();
+}
+
+Result<std::vector<std::optional<std::string>>> ParseLoadDataRecord(std::string_view record, size_t columns) {
+  std::string arena;
+  std::vector<LoadDataField> parsed;
+  CUTOVER_RETURN_IF_ERROR(UnescapeLoadDataRecord(record, columns, arena, parsed));
+  std::vector<std::optional<std::string>> values;
+  values.reserve(parsed.size());
+  for (const LoadDataField& f : parsed) {
+    if (f.null) {
+      values.emplace_back(std::nullopt);
+    } else {
+      values.emplace_back(arena.substr(f.offset, f.length));
+    }
+  }
+  return values;
 }
 
 // ---- SHOW CREATE surgery ----------------------------------------------------

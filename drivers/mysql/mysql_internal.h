@@ -108,6 +108,39 @@ std::string QuoteIdent(std::string_view name);
 // with NO_BACKSLASH_ESCAPES.
 std::string QuoteString(std::string_view value, bool backslash_escapes);
 
+// ---- error numbers --------------------------------------------------------
+
+// Server and client error numbers the driver treats specially.
+inline constexpr int kErDbCreateExists = 1007;
+inline constexpr int kErDbAccessDenied = 1044;
+inline constexpr int kErAccessDenied = 1045;
+inline constexpr int kErBadDb = 1049;
+inline constexpr int kErTooLongIdent = 1059;
+inline constexpr int kErWrongDbName = 1102;
+inline constexpr int kErLockWaitTimeout = 1205;
+inline constexpr int kErAccessDeniedNoPassword = 1698;
+inline constexpr int kErErrorDuringCommit = 1180;
+inline constexpr int kErNotAllowedCommand = 1148;         // LOAD DATA LOCAL with local_infile=OFF
+inline constexpr int kErSpecificAccessDenied = 1227;      // a global privilege (RELOAD) is missing
+inline constexpr int kErLocalInfileDisabled = 3948;       // MySQL 8: local_infile off on either side
+inline constexpr int kCrLocalInfileRejected = 2068;       // the client library refused the file request
+inline constexpr int kErConnectionKilled = 1927;          // MariaDB
+inline constexpr int kErStatementTimeout = 1969;          // MariaDB max_statement_time
+inline constexpr int kErQueryTimeout = 3024;              // MySQL max_execution_time
+inline constexpr int kErClientInteractionTimeout = 4031;  // MySQL 8.0.24+: disconnected for inactivity
+inline constexpr int kCrConnectionError = 2002;
+inline constexpr int kCrConnHostError = 2003;
+inline constexpr int kCrUnknownHost = 2005;
+inline constexpr int kCrServerGone = 2006;
+inline constexpr int kCrServerLost = 2013;
+inline constexpr int kCrServerLostExtended = 2055;
+
+inline bool IsConnectionLoss(int code) {
+  return code == kCrServerGone || code == kCrServerLost || code == kCrServerLostExtended ||
+         code == kErConnectionKilled || code == kErClientInteractionTimeout || code == kCrConnectionError ||
+         code == kCrConnHostError;
+}
+
 // ---- mysql_dump.cc ---------------------------------------------------------
 //
 // A snapshot record is one LOAD DATA line: fields separated by '\t', ended by
@@ -121,6 +154,19 @@ void AppendLoadDataField(std::string& out, std::string_view value);
 // kInvalidInput unless `record` is one line (ending in '\n', no other raw
 // newline) of exactly `columns` fields.
 Status CheckLoadDataRecord(std::string_view record, size_t columns);
+// One value of a record after UnescapeLoadDataRecord: NULL, or the bytes
+// [offset, offset + length) of the arena it was unescaped into. Offsets, not
+// pointers, so the arena may grow while a batch is collected.
+struct LoadDataField {
+  size_t offset = 0;
+  size_t length = 0;
+  bool null = false;
+};
+// Checks `record` as CheckLoadDataRecord does, appends its unescaped values
+// to `arena` and one LoadDataField per column to `fields`. On failure
+// neither is changed.
+Status UnescapeLoadDataRecord(std::string_view record, size_t columns, std::string& arena,
+                              std::vector<LoadDataField>& fields);
 // The values of a record (nullopt for \N), unescaped: for the INSERT path.
 Result<std::vector<std::optional<std::string>>> ParseLoadDataRecord(std::string_view record, size_t columns);
 

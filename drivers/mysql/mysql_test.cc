@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/sha256.h"
 #include "base/strings.h"
 #include "mysql_internal.h"
 #include "schema/drift.h"
@@ -1486,6 +1487,36 @@ TEST(MysqlDump, MalformedRecordsAreRejected) {
   EXPECT_FALSE(mysql_driver::ParseLoadDataRecord("a\\\n", 1).ok()) << "lone backslash at the end";
 }
 
+// The array-insert path unescapes records into one arena per batch.
+TEST(MysqlDump, UnescapeIntoAnArenaKeepsEarlierRecordsAndFailsCleanly) {
+  std::string arena = "earlier";
+  std::vector<mysql_driver::LoadDataField> fields(1);
+  ASSERT_TRUE(mysql_driver::UnescapeLoadDataRecord("a\\tb\\\\c\\0\t\\N\t\t\\\\N\tx\\Zy\n", 5, arena, fields).ok());
+  ASSERT_EQ(fields.size(), 6u) << "appended after the one already there";
+  auto value = [&](size_t i) { return arena.substr(fields[i].offset, fields[i].length); };
+  EXPECT_EQ(value(1), std::string("a\tb\\c\0", 6));
+  EXPECT_TRUE(fields[2].null) << "\\N alone is NULL";
+  EXPECT_FALSE(fields[3].null);
+  EXPECT_EQ(fields[3].length, 0u) << "an empty field is the empty string, not NULL";
+  EXPECT_FALSE(fields[4].null);
+  EXPECT_EQ(value(4), "\\N") << "an escaped backslash before N is text";
+  EXPECT_EQ(value(5), "x\x1ay");
+  EXPECT_EQ(arena.substr(0, 7), "earlier");
+
+  const std::string before = arena;
+  for (const char* bad : {"1\t2\t3\n", "1\n", "1\t2", "1\n\t2\n", "ab\\\t2\n"}) {
+    SCOPED_TRACE(bad);
+    Status st = mysql_driver::UnescapeLoadDataRecord(bad, 2, arena, fields);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidInput);
+    EXPECT_EQ(arena, before) << "nothing appended on failure";
+    EXPECT_EQ(fields.size(), 6u);
+  }
+  EXPECT_NE(mysql_driver::UnescapeLoadDataRecord("1\t2\t3\n", 2, arena, fields).message().find("3 fields"),
+            std::string::npos);
+  EXPECT_NE(mysql_driver::UnescapeLoadDataRecord("ab\\\t2\n", 2, arena, fields).message().find("lone backslash"),
+            std::string::npos);
+}
+
 TEST(MysqlDump, SplitCreateTableMovesOnlyForeignKeys) {
   const std::string create =
       "CREATE TABLE `ch, (x)` (\n"
@@ -1812,8 +1843,8 @@ TEST(MysqlSnapshot, EveryTypeRoundTripsByteForByte) {
       all.find("\t0000-00-00\t-00:00:00.500000\t0000-00-00 00:00:00.000000\t0000-00-00 00:00:00.000000\t"),
       std::string::npos);
 
-  for (const char* param : {"", "local_infile=0"}) {
-    SCOPED_TRACE(std::string("restore ") + (*param ? param : "with LOAD DATA LOCAL INFILE"));
+  for (const char* param : {"", "array_insert=0", "array_insert=0&local_infile=0"}) {
+    SCOPED_TRACE(std::string("restore ") + (*param ? param : "with array-bound INSERT"));
     ScratchDatabase dst("mysql");
     auto into = Mysql()->Connect(*param ? WithParam(dst.uri(), param) : dst.uri());
     ASSERT_TRUE(into.ok()) << into.status().ToString();
@@ -2095,8 +2126,8 @@ TEST(MysqlSnapshot, CheckIntegrityFindsForeignKeyOrphans) {
 TEST(MysqlSnapshot, BadRecordsFailNamingTheTableAndLoadNothing) {
   ScratchDatabase db("mysql");
   db.Exec("CREATE TABLE `bad ``t`` ü` (id int PRIMARY KEY, s varchar(3), d date);");
-  for (const char* param : {"", "local_infile=0"}) {
-    SCOPED_TRACE(*param ? param : "LOAD DATA");
+  for (const char* param : {"", "array_insert=0", "array_insert=0&local_infile=0"}) {
+    SCOPED_TRACE(*param ? param : "array-bound INSERT");
     auto conn = Mysql()->Connect(*param ? WithParam(db.uri(), param) : db.uri());
     ASSERT_TRUE(conn.ok());
     auto tables = (*conn)->ListDataTables();
@@ -2117,9 +2148,10 @@ TEST(MysqlSnapshot, BadRecordsFailNamingTheTableAndLoadNothing) {
         {{"1\ta\t\\N"}, StatusCode::kInvalidInput, {"newline"}},
     };
     for (const Case& c : cases) {
-      // Many good records first: the error comes after the pipe was drained.
+      // Many good records first: the error comes after the pipe was drained,
+      // and after the first array of 10,000 rows was inserted.
       std::vector<std::string> records;
-      for (int i = 100; i < 5100; ++i) records.push_back(std::to_string(i) + "\tok\t\\N\n");
+      for (int i = 100; i < 12100; ++i) records.push_back(std::to_string(i) + "\tok\t\\N\n");
       records.insert(records.end(), c.records.begin(), c.records.end());
       auto n = ImportRecords(**conn, t, records, 1000);
       ASSERT_FALSE(n.ok()) << c.says[0];
@@ -2152,6 +2184,103 @@ TEST(MysqlSnapshot, BadRecordsFailNamingTheTableAndLoadNothing) {
   DataTable missing{"", "no such table", {"a"}, "", 0, 0};
   auto n = ImportRecords(*conn, missing, {"1\n"});
   EXPECT_EQ(n.status().code(), StatusCode::kNotFound) << n.status().ToString();
+}
+
+// Rows bigger than one array's byte budget (2 MiB) go in arrays of their
+// own, smaller ones share; every byte arrives.
+TEST(MysqlSnapshot, ArrayInsertSplitsArraysByBytes) {
+  ScratchDatabase db("mysql");
+  db.Exec("CREATE TABLE `blo bs` (id int PRIMARY KEY, b longblob, n int);");
+  auto conn = Mysql()->Connect(db.uri());
+  ASSERT_TRUE(conn.ok());
+  auto tables = (*conn)->ListDataTables();
+  ASSERT_TRUE(tables.ok());
+  ASSERT_EQ(tables->size(), 1u);
+  std::vector<std::string> records;
+  std::vector<std::string> digests;
+  std::uint32_t x = 12345;
+  for (int i = 0; i < 7; ++i) {
+    const size_t size = i == 3 ? (size_t{5} << 20) : (size_t{3} << 19) + static_cast<size_t>(i);
+    std::string value(size, '\0');
+    for (char& c : value) {
+      x = x * 1103515245u + 12345u;
+      c = static_cast<char>(x >> 24);  // every byte value, tabs, newlines and NULs included
+    }
+    digests.push_back(Sha256Hex(value));
+    std::string record = std::to_string(i) + "\t";
+    mysql_driver::AppendLoadDataField(record, value);
+    record += i == 5 ? "\t\\N\n" : "\t" + std::to_string(i * 7) + "\n";
+    records.push_back(std::move(record));
+  }
+  auto n = ImportRecords(**conn, (*tables)[0], records, 2);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 7);
+  for (int i = 0; i < 7; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(Scalar(**conn, "SELECT SHA2(b, 256) FROM `blo bs` WHERE id = " + std::to_string(i)), digests[i]);
+  }
+  EXPECT_EQ(Scalar(**conn, "SELECT COUNT(*) FROM `blo bs` WHERE n IS NULL"), "1");
+}
+
+// The array-insert session is killed in the middle of a load (after the
+// first 12,000 records were read, so an array is in flight or done): the
+// load fails as a lost connection naming the table, nothing stays loaded,
+// and the next load on the same connection opens a new session.
+TEST(MysqlSnapshot, ArrayInsertSessionKilledMidLoadLoadsNothing) {
+  ScratchDatabase db("mysql");
+  db.Exec("CREATE TABLE `ki ll``ed` (id int PRIMARY KEY, s text);");
+  auto conn = Mysql()->Connect(db.uri());
+  ASSERT_TRUE(conn.ok());
+  auto admin = db.Connect();
+  ASSERT_TRUE(admin);
+  auto tables = (*conn)->ListDataTables();
+  ASSERT_TRUE(tables.ok());
+  ASSERT_EQ(tables->size(), 1u);
+  const std::string sessions_sql = "SELECT COALESCE(GROUP_CONCAT(ID ORDER BY ID), '') FROM "
+                                   "information_schema.PROCESSLIST WHERE DB = '" + db.name() + "'";
+  const std::string before = Scalar(*admin, sessions_sql);
+  std::vector<std::string> first, second;
+  for (int i = 0; i < 12000; ++i) first.push_back(std::to_string(i) + "\tfirst " + std::to_string(i) + "\n");
+  for (int i = 12000; i < 24000; ++i) second.push_back(std::to_string(i) + "\tsecond\n");
+  std::vector<std::string_view> v1(first.begin(), first.end()), v2(second.begin(), second.end());
+  int calls = 0;
+  std::string killed;
+  auto n = (*conn)->ImportRows((*tables)[0], [&]() -> Result<std::span<const std::string_view>> {
+    ++calls;
+    if (calls == 1) return std::span<const std::string_view>(v1);
+    if (calls == 2) {
+      // The session that appeared since the load began is the loader.
+      std::stringstream now(Scalar(*admin, sessions_sql));
+      for (std::string id; std::getline(now, id, ',');) {
+        if (("," + before + ",").find("," + id + ",") != std::string::npos) continue;
+        killed = id;
+        auto k = admin->Execute("KILL " + killed);
+        EXPECT_TRUE(k.ok()) << k.status().ToString();
+      }
+      return std::span<const std::string_view>(v2);
+    }
+    return std::span<const std::string_view>();
+  });
+  ASSERT_FALSE(killed.empty()) << "no loading session was found";
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().code(), StatusCode::kConnection) << n.status().ToString();
+  EXPECT_NE(n.status().message().find("`ki ll``ed`"), std::string::npos) << n.status().message();
+  EXPECT_EQ(n.status().message().find(Password()), std::string::npos);
+  EXPECT_EQ(Scalar(*admin, "SELECT COUNT(*) FROM `ki ll``ed`"), "0") << "the killed transaction rolled back";
+  auto again = ImportRecords(**conn, (*tables)[0], {"1\tagain\n"});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(Scalar(*admin, "SELECT s FROM `ki ll``ed`"), "again");
+}
+
+// array_insert takes 0 or 1 like local_infile.
+TEST(MysqlDriver, ArrayInsertParameterIsChecked) {
+  ScratchDatabase db("mysql");
+  auto bad = Mysql()->Connect(WithParam(db.uri(), "array_insert=sometimes"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidInput);
+  EXPECT_NE(bad.status().message().find("array_insert must be 0 or 1, not 'sometimes'"), std::string::npos)
+      << bad.status().message();
+  EXPECT_TRUE(Mysql()->Connect(WithParam(db.uri(), "array_insert=off")).ok());
 }
 
 TEST(MysqlSnapshot, ParallelRangesOfOneTableAndManyBatches) {

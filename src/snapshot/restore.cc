@@ -259,120 +259,92 @@ std::optional<IndexStatement> ClassifyIndexStatement(std::string_view text) {
   return s;
 }
 
-Status RunPostData(Driver& driver, const ConnectionUri& uri, const Manifest& m, const std::string& post,
-                   int jobs, const Prepare& prepare, StageTimes& stages) {
-  auto whole = [&]() -> Status {
-    auto conn = driver.Connect(uri);
-    if (!conn.ok()) return conn.status();
-    CUTOVER_RETURN_IF_ERROR(prepare(**conn));
-    return (*conn)->ExecuteScript(post);
+// The post-data script cut for index builds that start as soon as their
+// table is loaded: the leading session settings (which every connection
+// running an index build runs first), the index statements, biggest table
+// first, and the rest of the script with those statements cut out.
+struct PostDataPlan {
+  struct Item {
+    std::string text;  // the statement
+    int line = 0;      // in the post-data script, for errors
+    IndexStatement index;
+    std::int64_t bytes;  // of its table, to schedule big tables first
   };
-  if (jobs <= 1) return whole();
+  std::string preamble;
+  std::vector<Item> items;
+  std::string rest;
+};
+
+// Normalized table names a post-data statement may use for a manifest
+// table: qualified and lower-cased, and its bare name.
+std::vector<std::string> NamesOf(const TableEntry& e) {
+  std::string q = e.table.schema.empty() ? e.table.name : e.table.schema + "." + e.table.name;
+  for (char& c : q) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return {q, e.table.name};
+}
+
+// nullopt when the script must run whole, in order, on one connection: it
+// has no index statement, or the driver's splitter does not return the
+// statements verbatim.
+Result<std::optional<PostDataPlan>> PlanPostData(Driver& driver, const Manifest& m, const std::string& post) {
   auto statements = driver.SplitScript(post);
   if (!statements.ok()) return statements.status();
-
   // Where each statement is in the script, to cut the parallel ones out of
   // the serial remainder (which keeps its client-side DELIMITERs intact).
   std::vector<size_t> offsets;
   size_t cursor = 0;
   for (const auto& st : *statements) {
     size_t at = post.find(st.text, cursor);
-    if (at == std::string::npos) return whole();  // not verbatim: no reordering
+    if (at == std::string::npos) return std::optional<PostDataPlan>();  // not verbatim: no reordering
     offsets.push_back(at);
     cursor = at + st.text.size();
   }
-
-  std::string preamble;
+  PostDataPlan plan;
   size_t k = 0;
   for (; k < statements->size(); ++k) {
     if (!IsSessionSetting(TopLevelTokens((*statements)[k].text, 8))) break;
-    preamble += (*statements)[k].text + ";\n";
+    plan.preamble += (*statements)[k].text + ";\n";
   }
   std::map<std::string, std::int64_t> table_bytes;
   for (const auto& e : m.tables) {
-    std::string q = e.table.schema.empty() ? e.table.name : e.table.schema + "." + e.table.name;
-    for (char& c : q) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    table_bytes[q] += e.raw_bytes;
-    table_bytes[e.table.name] += e.raw_bytes;  // unqualified references
+    for (const std::string& name : NamesOf(e)) table_bytes[name] += e.raw_bytes;
   }
-  struct Item {
-    size_t statement;
-    IndexStatement index;
-    std::int64_t bytes;
-  };
-  std::vector<Item> items;
+  std::vector<bool> cut(statements->size(), false);
   for (; k < statements->size(); ++k) {
-    const std::string& text = (*statements)[k].text;
-    if (IsSessionSetting(TopLevelTokens(text, 8))) break;
-    if (auto index = ClassifyIndexStatement(text)) {
+    const ScriptStatement& st = (*statements)[k];
+    if (IsSessionSetting(TopLevelTokens(st.text, 8))) break;
+    if (auto index = ClassifyIndexStatement(st.text)) {
       std::string lower = index->table;
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       auto it = table_bytes.find(lower);
-      items.push_back(Item{k, *index, it == table_bytes.end() ? 0 : it->second});
+      plan.items.push_back({st.text, st.line, *index, it == table_bytes.end() ? 0 : it->second});
+      cut[k] = true;
     }
   }
-  if (items.size() < 2) return whole();
-  std::stable_sort(items.begin(), items.end(),
-                   [](const Item& a, const Item& b) { return a.bytes > b.bytes; });
-
-  std::vector<bool> started(items.size(), false);
-  std::map<std::string, std::pair<int, int>> running;  // table -> (shared, exclusive) builds
-  std::mutex prepared_mu;
-  std::set<Connection*> prepared;  // connections that ran the preamble
-  Status built = RunScheduled(
-      driver, uri, items.size(), jobs,
-      [&]() -> std::optional<size_t> {
-        for (size_t i = 0; i < items.size(); ++i) {
-          if (started[i]) continue;
-          auto& [shared, exclusive] = running[items[i].index.table];
-          if (exclusive > 0 || (items[i].index.exclusive && shared > 0)) continue;
-          started[i] = true;
-          (items[i].index.exclusive ? exclusive : shared)++;
-          return i;
-        }
-        return std::nullopt;
-      },
-      [&](size_t i) {
-        auto& [shared, exclusive] = running[items[i].index.table];
-        (items[i].index.exclusive ? exclusive : shared)--;
-      },
-      [&](Connection& conn, size_t i) -> Status {
-        bool first;
-        {
-          std::lock_guard<std::mutex> lock(prepared_mu);
-          first = prepared.insert(&conn).second;
-        }
-        if (first && !preamble.empty()) {
-          if (Status st = conn.ExecuteScript(preamble); !st.ok()) return st.WithContext("post-data settings");
-        }
-        const ScriptStatement& st = (*statements)[items[i].statement];
-        auto r = conn.Execute(st.text);
-        if (!r.ok()) return r.status().WithContext("post-data line " + std::to_string(st.line));
-        return Status::Ok();
-      },
-      prepare);
-  if (!built.ok()) return built;
-  stages.Mark("restore: post-data indexes (" + std::to_string(items.size()) + " statements on " +
-              std::to_string(std::min<size_t>(static_cast<size_t>(jobs), items.size())) + " connections)");
-
+  if (plan.items.empty()) return std::optional<PostDataPlan>();
+  std::stable_sort(
+      plan.items.begin(), plan.items.end(),
+      [](const PostDataPlan::Item& a, const PostDataPlan::Item& b) { return a.bytes > b.bytes; });
   // The rest, in order, with the parallel statements and their ';' cut out.
-  std::vector<bool> cut(statements->size(), false);
-  for (const Item& it : items) cut[it.statement] = true;
-  std::string rest;
   size_t copied = 0;
   for (size_t i = 0; i < statements->size(); ++i) {
     if (!cut[i]) continue;
-    rest.append(post, copied, offsets[i] - copied);
+    plan.rest.append(post, copied, offsets[i] - copied);
     copied = offsets[i] + (*statements)[i].text.size();
     size_t j = copied;
     while (j < post.size() && std::isspace(static_cast<unsigned char>(post[j]))) ++j;
     if (j < post.size() && post[j] == ';') copied = j + 1;
   }
-  rest.append(post, copied, std::string::npos);
+  plan.rest.append(post, copied, std::string::npos);
+  return std::optional<PostDataPlan>(std::move(plan));
+}
+
+Status RunScript(Driver& driver, const ConnectionUri& uri, const std::string& script,
+                 const Prepare& prepare) {
   auto conn = driver.Connect(uri);
   if (!conn.ok()) return conn.status();
   CUTOVER_RETURN_IF_ERROR(prepare(**conn));
-  return (*conn)->ExecuteScript(rest);
+  return (*conn)->ExecuteScript(script);
 }
 
 // Settings for cutover's own restore connections, which are closed after
@@ -470,9 +442,49 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
   // Biggest first, but a worker prefers a range of a table nobody is
   // loading: two loaders of one table contend on its extension lock (and on
   // MariaDB on its index pages).
-  std::vector<bool> taken(ranges.size(), false);
+  // Index builds (post-data) start as soon as their table is loaded, on
+  // the same `jobs` workers, so the build of a big table overlaps the
+  // loading of the others. Engines restored on one connection run the
+  // post-data script whole, after the data.
+  std::optional<PostDataPlan> plan;
+  if (jobs > 1) {
+    auto planned = PlanPostData(*req.driver, m, *post);
+    if (!planned.ok()) return planned.status().WithContext("reading the post-data script");
+    plan = std::move(*planned);
+  }
+  const std::vector<PostDataPlan::Item> no_items;
+  const auto& items = plan ? plan->items : no_items;
+  // Ranges of each table (by every name a statement may use) not yet loaded.
+  std::map<std::string, int> unloaded;
+  for (const RangeRef& r : ranges) {
+    for (const std::string& name : NamesOf(*r.table)) ++unloaded[name];
+  }
+  size_t ranges_left = ranges.size();
+  auto table_loaded = [&](const std::string& table) {
+    std::string lower = table;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto it = unloaded.find(lower);
+    if (it == unloaded.end()) it = unloaded.find(table);
+    // A table the manifest does not name waits for all the data.
+    return it == unloaded.end() ? ranges_left == 0 : it->second == 0;
+  };
+
+  // Biggest first, but a worker prefers a range of a table nobody is
+  // loading: two loaders of one table contend on its extension lock (and on
+  // MariaDB on its index pages). An index build whose table is loaded goes
+  // before any range: it is the longest single step left for that table.
+  std::vector<bool> taken(ranges.size() + items.size(), false);
   std::map<const TableEntry*, int> loading;
-  auto next_range = [&]() -> std::optional<size_t> {
+  std::map<std::string, std::pair<int, int>> building;  // table -> (shared, exclusive) index builds
+  auto next_item = [&]() -> std::optional<size_t> {
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (taken[ranges.size() + i] || !table_loaded(items[i].index.table)) continue;
+      auto& [shared, exclusive] = building[items[i].index.table];
+      if (exclusive > 0 || (items[i].index.exclusive && shared > 0)) continue;
+      taken[ranges.size() + i] = true;
+      (items[i].index.exclusive ? exclusive : shared)++;
+      return ranges.size() + i;
+    }
     std::optional<size_t> fallback;
     for (size_t i = 0; i < ranges.size(); ++i) {
       if (taken[i]) continue;
@@ -488,75 +500,121 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
     }
     return fallback;
   };
+  auto item_done = [&](size_t k) {
+    if (k < ranges.size()) {
+      --loading[ranges[k].table];
+      for (const std::string& name : NamesOf(*ranges[k].table)) --unloaded[name];
+      --ranges_left;
+      return;
+    }
+    const PostDataPlan::Item& item = items[k - ranges.size()];
+    auto& [shared, exclusive] = building[item.index.table];
+    (item.index.exclusive ? exclusive : shared)--;
+  };
+  auto load_range = [&](Connection& conn, size_t k) -> Status {
+    const RangeRef& r = ranges[k];
+    // The next chunk is read and decoded on another thread while the
+    // driver loads the current one: two chunks per worker in memory.
+    auto load = [&repo, &dir](const ChunkInfo& c) -> Result<std::string> {
+      auto stored = repo.env().ReadFile(dir / c.file, static_cast<std::uint64_t>(kMaxChunkRawBytes));
+      if (!stored.ok()) {
+        if (stored.status().code() == StatusCode::kNotFound) return Status::CheckFailed(c.file + ": missing");
+        return stored.status();
+      }
+      std::string framed;
+      CUTOVER_RETURN_IF_ERROR(DecodeChunk(*stored, c, framed));
+      return framed;
+    };
+    size_t next_chunk = 0;
+    std::future<Result<std::string>> prefetch;
+    std::string framed;
+    std::vector<std::string_view> records;
+    Status read_error;
+    RecordBatchSource source = [&]() -> Result<std::span<const std::string_view>> {
+      records.clear();
+      if (InterruptGuard::Requested()) {
+        read_error = Status::Io("interrupted by signal " + std::to_string(InterruptGuard::Signal()));
+        return read_error;
+      }
+      if (next_chunk == r.chunks->size()) return std::span<const std::string_view>();
+      const ChunkInfo& c = (*r.chunks)[next_chunk++];
+      Result<std::string> current = prefetch.valid() ? prefetch.get() : load(c);
+      if (next_chunk < r.chunks->size()) {
+        prefetch = std::async(std::launch::async, load, std::cref((*r.chunks)[next_chunk]));
+      }
+      if (!current.ok()) {
+        read_error = current.status();
+        return read_error;
+      }
+      framed = std::move(*current);
+      if (Status st = SplitFramedRecords(framed, records); !st.ok()) {
+        read_error = st.WithContext(c.file);
+        return read_error;
+      }
+      if (static_cast<std::int64_t>(records.size()) != c.rows) {
+        read_error = Status::CheckFailed(c.file + ": " + std::to_string(records.size()) +
+                                         " records, the manifest records " + std::to_string(c.rows));
+        return read_error;
+      }
+      progress.AddBytes(c.stored_bytes);
+      progress.AddRows(c.rows);
+      return std::span<const std::string_view>(records);
+    };
+    auto n = conn.ImportRows(r.table->table, source);
+    if (prefetch.valid()) prefetch.wait();  // the driver may stop early; never leave the thread behind
+    // A damaged chunk is the snapshot's fault, whatever the driver made of
+    // the error it got back from the source.
+    if (!read_error.ok()) return read_error.WithContext("table " + TableLabel(r.table->table));
+    if (!n.ok()) return n.status().WithContext("loading table " + TableLabel(r.table->table));
+    rows += *n;
+    return Status::Ok();
+  };
+  // Index builds run on a session of their own per worker, opened on its
+  // first build and prepared with the post-data settings, so the worker's
+  // loading session keeps its own settings.
+  std::mutex index_sessions_mu;
+  std::map<Connection*, std::unique_ptr<Connection>> index_sessions;
+  auto build_index = [&](Connection& worker, const PostDataPlan::Item& item) -> Status {
+    Connection* session = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(index_sessions_mu);
+      auto it = index_sessions.find(&worker);
+      if (it != index_sessions.end()) session = it->second.get();
+    }
+    if (session == nullptr) {
+      auto opened = req.driver->Connect(req.into);
+      if (!opened.ok()) return opened.status();
+      CUTOVER_RETURN_IF_ERROR(prepare(**opened));
+      if (!plan->preamble.empty()) {
+        if (Status st = (*opened)->ExecuteScript(plan->preamble); !st.ok())
+          return st.WithContext("post-data settings");
+      }
+      session = opened->get();
+      std::lock_guard<std::mutex> lock(index_sessions_mu);
+      index_sessions[&worker] = std::move(*opened);
+    }
+    auto r = session->Execute(item.text);
+    if (!r.ok()) return r.status().WithContext("post-data line " + std::to_string(item.line));
+    return Status::Ok();
+  };
   Status loaded = RunScheduled(
-      *req.driver, req.into, ranges.size(), jobs, next_range, [&](size_t k) { --loading[ranges[k].table]; },
-      [&](Connection& conn, size_t k) {
-        const RangeRef& r = ranges[k];
-        // The next chunk is read and decoded on another thread while the
-        // driver loads the current one: two chunks per worker in memory.
-        auto load = [&repo, &dir](const ChunkInfo& c) -> Result<std::string> {
-          auto stored = repo.env().ReadFile(dir / c.file, static_cast<std::uint64_t>(kMaxChunkRawBytes));
-          if (!stored.ok()) {
-            if (stored.status().code() == StatusCode::kNotFound)
-              return Status::CheckFailed(c.file + ": missing");
-            return stored.status();
-          }
-          std::string framed;
-          CUTOVER_RETURN_IF_ERROR(DecodeChunk(*stored, c, framed));
-          return framed;
-        };
-        size_t next_chunk = 0;
-        std::future<Result<std::string>> prefetch;
-        std::string framed;
-        std::vector<std::string_view> records;
-        Status read_error;
-        RecordBatchSource source = [&]() -> Result<std::span<const std::string_view>> {
-          records.clear();
-          if (InterruptGuard::Requested()) {
-            read_error = Status::Io("interrupted by signal " + std::to_string(InterruptGuard::Signal()));
-            return read_error;
-          }
-          if (next_chunk == r.chunks->size()) return std::span<const std::string_view>();
-          const ChunkInfo& c = (*r.chunks)[next_chunk++];
-          Result<std::string> current = prefetch.valid() ? prefetch.get() : load(c);
-          if (next_chunk < r.chunks->size()) {
-            prefetch = std::async(std::launch::async, load, std::cref((*r.chunks)[next_chunk]));
-          }
-          if (!current.ok()) {
-            read_error = current.status();
-            return read_error;
-          }
-          framed = std::move(*current);
-          if (Status st = SplitFramedRecords(framed, records); !st.ok()) {
-            read_error = st.WithContext(c.file);
-            return read_error;
-          }
-          if (static_cast<std::int64_t>(records.size()) != c.rows) {
-            read_error = Status::CheckFailed(c.file + ": " + std::to_string(records.size()) +
-                                             " records, the manifest records " + std::to_string(c.rows));
-            return read_error;
-          }
-          progress.AddBytes(c.stored_bytes);
-          progress.AddRows(c.rows);
-          return std::span<const std::string_view>(records);
-        };
-        auto n = conn.ImportRows(r.table->table, source);
-        if (prefetch.valid()) prefetch.wait();  // the driver may stop early; never leave the thread behind
-        // A damaged chunk is the snapshot's fault, whatever the driver made of
-        // the error it got back from the source.
-        if (!read_error.ok()) return read_error.WithContext("table " + TableLabel(r.table->table));
-        if (!n.ok()) return n.status().WithContext("loading table " + TableLabel(r.table->table));
-        rows += *n;
-        return Status::Ok();
+      *req.driver, req.into, ranges.size() + items.size(), jobs, next_item, item_done,
+      [&](Connection& conn, size_t k) -> Status {
+        if (k < ranges.size()) return load_range(conn, k);
+        Status st = build_index(conn, items[k - ranges.size()]);
+        if (!st.ok()) return st.WithContext("creating indexes, constraints and triggers (post-data)");
+        return st;
       },
       prepare);
+  index_sessions.clear();
   if (!loaded.ok()) return loaded;
-  stages.Mark("restore: load the data (" + std::to_string(ranges.size()) + " ranges on " +
-              std::to_string(std::max(1, jobs)) + " connections)");
+  std::string loaded_what = std::to_string(ranges.size()) + " ranges";
+  if (!items.empty()) loaded_what += " and " + std::to_string(items.size()) + " index statements";
+  stages.Mark("restore: load the data (" + loaded_what + " on " + std::to_string(std::max(1, jobs)) +
+              " connections)");
 
-  if (Status st = RunPostData(*req.driver, req.into, m, *post, jobs, prepare, stages); !st.ok()) {
-    return st.WithContext("creating indexes, constraints and triggers (post-data)");
-  }
+  Status post_data = RunScript(*req.driver, req.into, plan ? plan->rest : *post, prepare);
+  if (!post_data.ok()) return post_data.WithContext("creating indexes, constraints and triggers (post-data)");
   stages.Mark("restore: post-data");
   RestoreOutcome out;
   out.stages = stages.entries();
