@@ -143,12 +143,7 @@ Status ArrayInsertSession::Warnings(const std::string& what) {
       mysql_free_result(res);
     }
   }
-  return Status::Query(what + ": the server reported " + std::to_string(count) +
-                           " warning(s), so it would have changed or dropped values; nothing was loaded: " +
-                           Join(shown, "; ") +
-                           ". The records do not fit this table (another column type, character set or "
-                           "constraint?)",
-                       first_code);
+  return LoadWarningsError(what, std::to_string(count), shown, first_code);
 }
 
 Result<std::int64_t> ArrayInsertSession::Insert(std::string_view insert_sql, size_t columns,

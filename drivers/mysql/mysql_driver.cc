@@ -1420,12 +1420,7 @@ class MysqlConnection final : public Connection {
     std::string total = count.ok() && !count->empty() ? Col((*count)[0], 0) : std::to_string(rows->size());
     std::vector<std::string> shown;
     for (const TextRow& r : *rows) shown.push_back(Col(r, 0) + " " + Col(r, 1) + ": " + Col(r, 2));
-    return Status::Query("loading " + label + " into " + display_uri_ + ": the server reported " + total +
-                             " warning(s), so it would have changed or dropped values; nothing was loaded: " +
-                             Join(shown, "; ") +
-                             ". The records do not fit this table (another column type, character set or "
-                             "constraint?)",
-                         Col((*rows)[0], 1));
+    return LoadWarningsError("loading " + label + " into " + display_uri_, total, shown, Col((*rows)[0], 1));
   }
 
   // MariaDB (10.6+) loads into an empty InnoDB table in bulk when unique and

@@ -128,6 +128,16 @@ Status CheckLoadDataRecord(std::string_view record, size_t columns) {
   return Status::Ok();
 }
 
+Status LoadWarningsError(const std::string& what, const std::string& total,
+                         const std::vector<std::string>& shown, const std::string& code) {
+  return Status::Query(what + ": the server reported " + total +
+                           " warning(s), so it would have changed or dropped values; nothing was loaded: " +
+                           Join(shown, "; ") +
+                           ". The records do not fit this table (another column type, character set or "
+                           "constraint?)",
+                       code);
+}
+
 Status UnescapeLoadDataRecord(std::string_view record, size_t columns, std::string& arena,
                               std::vector<LoadDataField>& fields) {
   // The hot path of a MariaDB restore: memchr (vectorized) finds newlines,

@@ -154,6 +154,13 @@ void AppendLoadDataField(std::string& out, std::string_view value);
 // kInvalidInput unless `record` is one line (ending in '\n', no other raw
 // newline) of exactly `columns` fields.
 Status CheckLoadDataRecord(std::string_view record, size_t columns);
+// The error for a load the server answered with warnings (strict sql_mode
+// leaves some, and any would mean changed or dropped values): `what` is the
+// load ("loading table `t` into URI"), `shown` the first warnings as
+// "Level Code: Message", `code` the first one's number.
+Status LoadWarningsError(const std::string& what, const std::string& total,
+                         const std::vector<std::string>& shown, const std::string& code);
+
 // One value of a record after UnescapeLoadDataRecord: NULL, or the bytes
 // [offset, offset + length) of the arena it was unescaped into. Offsets, not
 // pointers, so the arena may grow while a batch is collected.

@@ -7,6 +7,7 @@
 // holding a table in memory.
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -32,13 +34,35 @@ std::string ErrnoText(int err) {
 constexpr int kPipeBytes = 1 << 20;
 constexpr int kPollMillis = 50;
 
+// Directories are named cutover-load-<pid>-XXXXXX. A process killed in the
+// moment between creating its pipe and the server opening it leaves one
+// behind; the next Create removes those whose process is gone (only ours:
+// another user's cannot be removed anyway).
+void RemoveStaleDirectories(const std::string& base) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(base, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("cutover-load-", 0) != 0) continue;
+    const char* digits = name.c_str() + std::strlen("cutover-load-");
+    char* end = nullptr;
+    const long pid = std::strtol(digits, &end, 10);
+    if (end == digits || *end != '-' || pid <= 0) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    struct stat st {};
+    if (::lstat(entry.path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) continue;
+    (void)::unlink((entry.path() / "rows").c_str());
+    (void)::rmdir(entry.path().c_str());
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LoadPipe>> LoadPipe::Create() {
   std::unique_ptr<LoadPipe> pipe(new LoadPipe());
   const char* tmp = std::getenv("TMPDIR");
   std::string base = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
-  std::string templ = base + "/cutover-load-XXXXXX";
+  RemoveStaleDirectories(base);
+  std::string templ = base + "/cutover-load-" + std::to_string(::getpid()) + "-XXXXXX";
   if (::mkdtemp(templ.data()) == nullptr) {
     return Status::Io("cannot create a private directory for the LOAD DATA pipe in " + base + ": " +
                       ErrnoText(errno) + "; set TMPDIR to a writable directory");

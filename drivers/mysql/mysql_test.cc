@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -1491,7 +1493,8 @@ TEST(MysqlDump, MalformedRecordsAreRejected) {
 TEST(MysqlDump, UnescapeIntoAnArenaKeepsEarlierRecordsAndFailsCleanly) {
   std::string arena = "earlier";
   std::vector<mysql_driver::LoadDataField> fields(1);
-  ASSERT_TRUE(mysql_driver::UnescapeLoadDataRecord("a\\tb\\\\c\\0\t\\N\t\t\\\\N\tx\\Zy\n", 5, arena, fields).ok());
+  ASSERT_TRUE(
+      mysql_driver::UnescapeLoadDataRecord("a\\tb\\\\c\\0\t\\N\t\t\\\\N\tx\\Zy\n", 5, arena, fields).ok());
   ASSERT_EQ(fields.size(), 6u) << "appended after the one already there";
   auto value = [&](size_t i) { return arena.substr(fields[i].offset, fields[i].length); };
   EXPECT_EQ(value(1), std::string("a\tb\\c\0", 6));
@@ -1513,8 +1516,9 @@ TEST(MysqlDump, UnescapeIntoAnArenaKeepsEarlierRecordsAndFailsCleanly) {
   }
   EXPECT_NE(mysql_driver::UnescapeLoadDataRecord("1\t2\t3\n", 2, arena, fields).message().find("3 fields"),
             std::string::npos);
-  EXPECT_NE(mysql_driver::UnescapeLoadDataRecord("ab\\\t2\n", 2, arena, fields).message().find("lone backslash"),
-            std::string::npos);
+  EXPECT_NE(
+      mysql_driver::UnescapeLoadDataRecord("ab\\\t2\n", 2, arena, fields).message().find("lone backslash"),
+      std::string::npos);
 }
 
 TEST(MysqlDump, SplitCreateTableMovesOnlyForeignKeys) {
@@ -1640,6 +1644,46 @@ TEST(MysqlDump, LoadPipeIsPrivateStreamsAndLeavesNothingBehind) {
   ::close(reader);
   done = true;
   EXPECT_EQ((*pipe)->Write("more", done).code(), StatusCode::kIo) << "a finished statement stops the writer";
+}
+
+// A process killed before the server opened its pipe leaves its directory;
+// the next pipe removes it, and never one of a live process or a name that
+// is not cutover's.
+TEST(MysqlDump, LoadPipeRemovesDirectoriesOfDeadProcesses) {
+  const fs::path tmp = fs::temp_directory_path() / ("cutover-pipe-sweep-" + std::to_string(::getpid()));
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ASSERT_GT(dead, 0);
+  ASSERT_EQ(::waitpid(dead, nullptr, 0), dead);
+  const fs::path stale = tmp / ("cutover-load-" + std::to_string(dead) + "-abc123");
+  const fs::path live = tmp / ("cutover-load-" + std::to_string(::getpid()) + "-def456");
+  const fs::path other = tmp / "cutover-load-notapid";
+  for (const fs::path& d : {stale, live, other}) fs::create_directories(d);
+  ASSERT_EQ(::mkfifo((stale / "rows").c_str(), 0600), 0);
+  const char* saved = std::getenv("TMPDIR");
+  const std::string saved_value = saved != nullptr ? saved : "";
+  ::setenv("TMPDIR", tmp.c_str(), 1);
+  {
+    auto pipe = mysql_driver::LoadPipe::Create();
+    ASSERT_TRUE(pipe.ok()) << pipe.status().ToString();
+    EXPECT_NE((*pipe)->path().find("/cutover-load-" + std::to_string(::getpid()) + "-"), std::string::npos)
+        << (*pipe)->path();
+  }
+  if (saved != nullptr) {
+    ::setenv("TMPDIR", saved_value.c_str(), 1);
+  } else {
+    ::unsetenv("TMPDIR");
+  }
+  EXPECT_FALSE(fs::exists(stale)) << "the dead process's directory and pipe are gone";
+  EXPECT_TRUE(fs::exists(live)) << "a live process's directory stays";
+  EXPECT_TRUE(fs::exists(other));
+  size_t left = 0;
+  for (const auto& e : fs::directory_iterator(tmp))
+    left += e.path().filename().string().rfind("cutover-load-", 0) == 0;
+  EXPECT_EQ(left, 2u) << "the new pipe's own directory is removed with it";
+  fs::remove_all(tmp);
 }
 
 TEST(MysqlDump, DelimiterViewOrderAndQualifiers) {
@@ -2186,6 +2230,28 @@ TEST(MysqlSnapshot, BadRecordsFailNamingTheTableAndLoadNothing) {
   EXPECT_EQ(n.status().code(), StatusCode::kNotFound) << n.status().ToString();
 }
 
+// A value the server would round leaves only a note, even in strict mode:
+// every load path treats any warning as a failure and loads nothing.
+TEST(MysqlSnapshot, ValuesTheServerWouldRoundFailTheLoad) {
+  ScratchDatabase db("mysql");
+  db.Exec("CREATE TABLE `ro und` (id int PRIMARY KEY, amount decimal(5,2));");
+  for (const char* param : {"", "array_insert=0", "array_insert=0&local_infile=0"}) {
+    SCOPED_TRACE(*param ? param : "array-bound INSERT");
+    auto conn = Mysql()->Connect(*param ? WithParam(db.uri(), param) : db.uri());
+    ASSERT_TRUE(conn.ok());
+    auto tables = (*conn)->ListDataTables();
+    ASSERT_TRUE(tables.ok());
+    ASSERT_EQ(tables->size(), 1u);
+    auto n = ImportRecords(**conn, (*tables)[0], {"1\t1.25\n", "2\t1.234\n"});
+    ASSERT_FALSE(n.ok());
+    EXPECT_EQ(n.status().code(), StatusCode::kQuery) << n.status().ToString();
+    EXPECT_NE(n.status().message().find("warning(s)"), std::string::npos) << n.status().message();
+    EXPECT_NE(n.status().message().find("`ro und`"), std::string::npos) << n.status().message();
+    EXPECT_NE(n.status().message().find("1265"), std::string::npos) << "the server's note is shown";
+    EXPECT_EQ(Scalar(**conn, "SELECT COUNT(*) FROM `ro und`"), "0") << "nothing stays loaded";
+  }
+}
+
 // Rows bigger than one array's byte budget (2 MiB) go in arrays of their
 // own, smaller ones share; every byte arrives.
 TEST(MysqlSnapshot, ArrayInsertSplitsArraysByBytes) {
@@ -2217,7 +2283,8 @@ TEST(MysqlSnapshot, ArrayInsertSplitsArraysByBytes) {
   EXPECT_EQ(*n, 7);
   for (int i = 0; i < 7; ++i) {
     SCOPED_TRACE(i);
-    EXPECT_EQ(Scalar(**conn, "SELECT SHA2(b, 256) FROM `blo bs` WHERE id = " + std::to_string(i)), digests[i]);
+    EXPECT_EQ(Scalar(**conn, "SELECT SHA2(b, 256) FROM `blo bs` WHERE id = " + std::to_string(i)),
+              digests[i]);
   }
   EXPECT_EQ(Scalar(**conn, "SELECT COUNT(*) FROM `blo bs` WHERE n IS NULL"), "1");
 }
@@ -2236,8 +2303,10 @@ TEST(MysqlSnapshot, ArrayInsertSessionKilledMidLoadLoadsNothing) {
   auto tables = (*conn)->ListDataTables();
   ASSERT_TRUE(tables.ok());
   ASSERT_EQ(tables->size(), 1u);
-  const std::string sessions_sql = "SELECT COALESCE(GROUP_CONCAT(ID ORDER BY ID), '') FROM "
-                                   "information_schema.PROCESSLIST WHERE DB = '" + db.name() + "'";
+  const std::string sessions_sql =
+      "SELECT COALESCE(GROUP_CONCAT(ID ORDER BY ID), '') FROM "
+      "information_schema.PROCESSLIST WHERE DB = '" +
+      db.name() + "'";
   const std::string before = Scalar(*admin, sessions_sql);
   std::vector<std::string> first, second;
   for (int i = 0; i < 12000; ++i) first.push_back(std::to_string(i) + "\tfirst " + std::to_string(i) + "\n");
