@@ -42,10 +42,13 @@
 namespace cutover {
 namespace {
 
+using testing::Bag;
 using testing::DriftLines;
 using testing::Dump;
+using testing::ExportRecords;
 using testing::ImportRecords;
 using testing::StatusKb;
+using testing::TakeDriverSnapshot;
 
 namespace fs = std::filesystem;
 using mysql_driver::Flavor;
@@ -1723,45 +1726,10 @@ namespace cutover {
 namespace {
 
 // What a snapshot carries, taken the way the core takes it.
-struct Snap {
-  SnapshotPoint point;
-  std::vector<DataTable> tables;
-  SchemaScript script;
-  SchemaModel model;
-  std::map<std::string, std::vector<std::string>> records;  // by table, in export order
-};
-
-std::vector<std::string> ExportTable(Connection& conn, const DataTable& t, std::string_view predicate = "") {
-  std::vector<std::string> out;
-  Status st = conn.ExportRows(t, predicate, [&](std::string_view record) {
-    out.emplace_back(record);
-    return Status::Ok();
-  });
-  EXPECT_TRUE(st.ok()) << t.name << ": " << st.ToString();
-  return out;
-}
-
-std::multiset<std::string> Bag(const std::vector<std::string>& records) {
-  return {records.begin(), records.end()};
-}
+using Snap = testing::DriverSnapshot;
 
 Snap TakeSnapshot(Connection& conn, const SnapshotOptions& options = {}) {
-  Snap s;
-  auto point = conn.BeginSnapshot(options);
-  EXPECT_TRUE(point.ok()) << point.status().ToString();
-  if (!point.ok()) return s;
-  s.point = *point;
-  auto tables = conn.ListDataTables();
-  EXPECT_TRUE(tables.ok()) << tables.status().ToString();
-  if (tables.ok()) s.tables = *tables;
-  auto script = conn.DumpSchemaScript();
-  EXPECT_TRUE(script.ok()) << script.status().ToString();
-  if (script.ok()) s.script = *script;
-  s.model = ReadModel(conn);
-  EXPECT_TRUE(conn.ReleaseSnapshotBarrier().ok());
-  for (const DataTable& t : s.tables) s.records[t.name] = ExportTable(conn, t);
-  EXPECT_TRUE(conn.EndSnapshot().ok());
-  return s;
+  return TakeDriverSnapshot(conn, options);
 }
 
 void RestoreInto(const Snap& s, Connection& into) {
@@ -1793,7 +1761,7 @@ void ExpectSameAsSnapshot(const Snap& s, Connection& restored) {
     EXPECT_EQ((*tables)[i].name, s.tables[i].name);
     EXPECT_EQ((*tables)[i].columns, s.tables[i].columns);
     EXPECT_EQ((*tables)[i].split_column, s.tables[i].split_column);
-    EXPECT_EQ(Bag(ExportTable(restored, s.tables[i])), Bag(s.records.at(s.tables[i].name)))
+    EXPECT_EQ(Bag(ExportRecords(restored, s.tables[i])), Bag(s.records.at(s.tables[i].name)))
         << s.tables[i].name;
   }
 }
@@ -2036,14 +2004,14 @@ TEST(MysqlSnapshot, JoinedWorkersSeeTheSnapshotAndTheBarrierHoldsCommits) {
   patient.lock_timeout = 60s;
   auto after = other->Execute("INSERT INTO t VALUES (3, 'three')", patient);
   EXPECT_TRUE(after.ok()) << after.status().ToString();
-  EXPECT_EQ(ExportTable(*worker, (*tables)[0]), std::vector<std::string>{"1\tone\n"});
-  EXPECT_EQ(ExportTable(*coord, (*tables)[0]), std::vector<std::string>{"1\tone\n"});
-  EXPECT_EQ(ExportTable(*worker, (*tables)[0], "`id` >= 1 AND `id` < 2"),
+  EXPECT_EQ(ExportRecords(*worker, (*tables)[0]), std::vector<std::string>{"1\tone\n"});
+  EXPECT_EQ(ExportRecords(*coord, (*tables)[0]), std::vector<std::string>{"1\tone\n"});
+  EXPECT_EQ(ExportRecords(*worker, (*tables)[0], "`id` >= 1 AND `id` < 2"),
             std::vector<std::string>{"1\tone\n"});
   EXPECT_TRUE(worker->EndSnapshot().ok());
   EXPECT_TRUE(coord->EndSnapshot().ok());
   EXPECT_TRUE(coord->EndSnapshot().ok()) << "ending twice is harmless";
-  EXPECT_EQ(Bag(ExportTable(*worker, (*tables)[0])), Bag({"1\tone\n", "3\tthree\n"}));
+  EXPECT_EQ(Bag(ExportRecords(*worker, (*tables)[0])), Bag({"1\tone\n", "3\tthree\n"}));
 }
 
 TEST(MysqlSnapshot, NonTransactionalTablesAreRefusedUnlessLocked) {
@@ -2084,7 +2052,7 @@ TEST(MysqlSnapshot, NonTransactionalTablesAreRefusedUnlessLocked) {
   s.tables = *tables;
   s.script = *script;
   s.model = ReadModel(*conn);
-  for (const DataTable& t : s.tables) s.records[t.name] = ExportTable(*conn, t);
+  for (const DataTable& t : s.tables) s.records[t.name] = ExportRecords(*conn, t);
   ASSERT_TRUE(conn->EndSnapshot().ok());
   ExecOptions patient;
   patient.lock_timeout = 60s;
@@ -2366,8 +2334,8 @@ TEST(MysqlSnapshot, ParallelRangesOfOneTableAndManyBatches) {
   EXPECT_EQ(t->split_column, "id");
   EXPECT_GT(t->estimated_rows, 0);
   const std::string id = (*conn).QuoteIdentifier(t->split_column);
-  auto lower = ExportTable(*conn, *t, id + " >= 1 AND " + id + " < 30000");
-  auto upper = ExportTable(*conn, *t, id + " >= 30000 AND " + id + " < 60001");
+  auto lower = ExportRecords(*conn, *t, id + " >= 1 AND " + id + " < 30000");
+  auto upper = ExportRecords(*conn, *t, id + " >= 30000 AND " + id + " < 60001");
   EXPECT_EQ(lower.size() + upper.size(), 60000u);
   // A small table loads in MariaDB's bulk mode (the second range waits for
   // the first one's table lock); a big one (over 64 MiB) loads both ranges

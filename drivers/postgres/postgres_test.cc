@@ -33,10 +33,14 @@
 namespace cutover {
 namespace {
 
+using testing::Bag;
 using testing::BatchesOf;
 using testing::DriftLines;
 using testing::Dump;
+using testing::ExportRecords;
 using testing::StatusKb;
+using testing::TableLabel;
+using testing::TakeDriverSnapshot;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -1731,10 +1735,6 @@ CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.v := NE
 CREATE TRIGGER ident_touch BEFORE INSERT ON ident FOR EACH ROW EXECUTE FUNCTION touch();
 )sql";
 
-std::string Label(const DataTable& t) {
-  return t.schema + "." + t.name;
-}
-
 // Exports every row of `table` (optionally restricted) into a multiset.
 Status ExportInto(Connection& c, const DataTable& table, const std::string& predicate,
                   std::multiset<std::string>* out) {
@@ -1749,10 +1749,7 @@ using TableData = std::map<std::string, std::multiset<std::string>>;
 // Every data table of the connection, exported.
 TableData ExportAll(Connection& c, const std::vector<DataTable>& tables) {
   TableData data;
-  for (const DataTable& t : tables) {
-    Status st = ExportInto(c, t, "", &data[Label(t)]);
-    EXPECT_TRUE(st.ok()) << Label(t) << ": " << st.ToString();
-  }
+  for (const DataTable& t : tables) data[TableLabel(t)] = Bag(ExportRecords(c, t));
   return data;
 }
 
@@ -1760,34 +1757,10 @@ bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-// Everything a snapshot of `source` carries, read the way the core reads it.
-struct Taken {
-  SnapshotPoint point;
-  std::vector<DataTable> tables;
-  SchemaScript script;
-  SchemaModel model;
-  TableData data;
-};
+using Taken = testing::DriverSnapshot;
 
 Taken TakeSnapshot(Connection& c) {
-  Taken t;
-  auto point = c.BeginSnapshot(SnapshotOptions{});
-  EXPECT_TRUE(point.ok()) << point.status().ToString();
-  if (!point.ok()) return t;
-  t.point = *point;
-  auto tables = c.ListDataTables();
-  EXPECT_TRUE(tables.ok()) << tables.status().ToString();
-  auto script = c.DumpSchemaScript();
-  EXPECT_TRUE(script.ok()) << script.status().ToString();
-  auto model = c.ReadSchema();
-  EXPECT_TRUE(model.ok()) << model.status().ToString();
-  EXPECT_TRUE(c.ReleaseSnapshotBarrier().ok());
-  if (tables.ok()) t.tables = *tables;
-  if (script.ok()) t.script = *script;
-  if (model.ok()) t.model = *model;
-  t.data = ExportAll(c, t.tables);
-  EXPECT_TRUE(c.EndSnapshot().ok());
-  return t;
+  return TakeDriverSnapshot(c);
 }
 
 // Restores `snap` into the empty database `into` the way the core does.
@@ -1802,11 +1775,10 @@ void Restore(const Taken& snap, const ScratchDatabase& into) {
   auto worker = into.Connect();
   ASSERT_TRUE(worker);
   for (const DataTable& t : snap.tables) {
-    const auto& records = snap.data.at(Label(t));
-    std::vector<std::string> list(records.begin(), records.end());
+    const auto& list = snap.records.at(TableLabel(t));
     auto n = worker->ImportRows(t, BatchesOf(list, 3));
-    ASSERT_TRUE(n.ok()) << Label(t) << ": " << n.status().ToString();
-    EXPECT_EQ(*n, static_cast<std::int64_t>(list.size())) << Label(t);
+    ASSERT_TRUE(n.ok()) << TableLabel(t) << ": " << n.status().ToString();
+    EXPECT_EQ(*n, static_cast<std::int64_t>(list.size())) << TableLabel(t);
   }
   st = d->ExecuteScript(snap.script.post_data);
   ASSERT_TRUE(st.ok()) << st.ToString() << "\n" << snap.script.post_data;
@@ -1829,7 +1801,7 @@ TEST(PostgresSnapshot, EveryTypeRoundTripsByteForByte) {
   // The table list: leaf partitions and inheritance tables, no partitioned
   // parent, views or materialized views; generated and dropped columns left out.
   std::vector<std::string> labels;
-  for (const auto& t : snap.tables) labels.push_back(Label(t));
+  for (const auto& t : snap.tables) labels.push_back(TableLabel(t));
   EXPECT_EQ(labels, (std::vector<std::string>{"Odd \"Schema\" ü.select", "public.dropped",
                                               "public.everything", "public.fk_child", "public.ident",
                                               "public.inh_child", "public.inh_parent", "public.nocols",
@@ -1855,12 +1827,13 @@ TEST(PostgresSnapshot, EveryTypeRoundTripsByteForByte) {
       EXPECT_EQ(t.split_column, "");
     }
   }
-  EXPECT_EQ(snap.data["public.inh_parent"].size(), 2u) << "inheritance children are not read with the parent";
-  EXPECT_EQ(snap.data["public.nocols"], (std::multiset<std::string>{"\n", "\n"}));
-  EXPECT_EQ(snap.data["public.everything"].size(), 4u);
+  EXPECT_EQ(snap.records["public.inh_parent"].size(), 2u)
+      << "inheritance children are not read with the parent";
+  EXPECT_EQ(snap.records["public.nocols"], (std::vector<std::string>{"\n", "\n"}));
+  EXPECT_EQ(snap.records["public.everything"].size(), 4u);
   // The pinned text forms.
   std::string all;
-  for (const auto& r : snap.data["public.everything"]) all += r;
+  for (const auto& r : snap.records["public.everything"]) all += r;
   for (const char* form :
        {"\\\\x00ff00", "\tNaN\tInfinity\tNaN\t", "\t-Infinity\t-0\t", "1e-300", "5e-324", "0044-03-15 BC",
         "2024-06-01 10:00:00+00", "-infinity", "1 year 2 mons 3 days 04:05:06.789",
@@ -1883,8 +1856,8 @@ TEST(PostgresSnapshot, EveryTypeRoundTripsByteForByte) {
   ASSERT_TRUE(tables.ok()) << tables.status().ToString();
   EXPECT_EQ(tables->size(), snap.tables.size());
   TableData again = ExportAll(*d, snap.tables);
-  for (const auto& [label, records] : snap.data) {
-    EXPECT_EQ(again[label], records) << label;
+  for (const auto& [label, records] : snap.records) {
+    EXPECT_EQ(again[label], Bag(records)) << label;
   }
   SchemaModel restored = ReadModel(*d);
   EXPECT_EQ(Fingerprint(restored), Fingerprint(snap.model)) << "drift:\n"

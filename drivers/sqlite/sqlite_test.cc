@@ -31,10 +31,13 @@
 namespace cutover {
 namespace {
 
+using testing::Bag;
 using testing::DriftLines;
 using testing::Dump;
+using testing::ExportRecords;
 using testing::ImportRecords;
 using testing::StatusKb;
+using testing::TakeDriverSnapshot;
 
 namespace fs = std::filesystem;
 using sqlite::ConstraintKind;
@@ -1521,44 +1524,17 @@ TEST(SqliteRecord, EncodesEveryStorageClassAndDecodesItBack) {
 // ---------------------------------------------------------------------------
 // Snapshot, dump and restore
 
-// Everything a snapshot of one database holds, the rows of each table as a
-// multiset of records.
-struct Taken {
-  std::vector<DataTable> tables;
-  SchemaScript script;
-  SchemaModel model;
-  std::map<std::string, std::multiset<std::string>> rows;
-  std::map<std::string, std::string> position;
-};
-
-std::multiset<std::string> ExportAll(Connection& conn, const DataTable& t,
-                                     const std::string& predicate = "") {
-  std::multiset<std::string> out;
-  Status st = conn.ExportRows(t, predicate, [&](std::string_view rec) {
-    out.emplace(rec);
-    return Status::Ok();
-  });
-  EXPECT_TRUE(st.ok()) << t.name << ": " << st.ToString();
-  return out;
-}
+using Taken = testing::DriverSnapshot;
 
 Taken TakeSnapshot(Connection& conn) {
-  Taken s;
-  auto point = conn.BeginSnapshot(SnapshotOptions{});
-  EXPECT_TRUE(point.ok()) << point.status().ToString();
-  if (!point.ok()) return s;
-  s.position = point->position;
-  auto tables = conn.ListDataTables();
-  EXPECT_TRUE(tables.ok()) << tables.status().ToString();
-  auto script = conn.DumpSchemaScript();
-  EXPECT_TRUE(script.ok()) << script.status().ToString();
-  s.model = ReadModel(conn);
-  if (tables.ok()) s.tables = *tables;
-  if (script.ok()) s.script = *script;
-  EXPECT_TRUE(conn.ReleaseSnapshotBarrier().ok());
-  for (const DataTable& t : s.tables) s.rows[t.name] = ExportAll(conn, t);
-  EXPECT_TRUE(conn.EndSnapshot().ok());
-  return s;
+  return TakeDriverSnapshot(conn);
+}
+
+// The records of `t` as a multiset: SQLite exports in rowid order, but the
+// comparisons here do not depend on it.
+std::multiset<std::string> ExportAll(Connection& conn, const DataTable& t,
+                                     const std::string& predicate = "") {
+  return Bag(ExportRecords(conn, t, predicate));
 }
 
 // Restores `s` into the empty database `into` the way the core does, then
@@ -1573,8 +1549,8 @@ void RestoreAndCompare(const Taken& s, Connection& into) {
   Status pre = into.ExecuteScript(s.script.pre_data);
   ASSERT_TRUE(pre.ok()) << pre.ToString() << "\n" << s.script.pre_data;
   for (const DataTable& t : s.tables) {
-    const auto& rows = s.rows.at(t.name);
-    auto n = ImportRecords(into, t, std::vector<std::string>(rows.begin(), rows.end()));
+    const auto& rows = s.records.at(t.name);
+    auto n = ImportRecords(into, t, rows);
     ASSERT_TRUE(n.ok()) << t.name << ": " << n.status().ToString();
     EXPECT_EQ(*n, static_cast<std::int64_t>(rows.size())) << t.name;
   }
@@ -1591,7 +1567,7 @@ void RestoreAndCompare(const Taken& s, Connection& into) {
     EXPECT_EQ((*tables)[i].name, s.tables[i].name);
     EXPECT_EQ((*tables)[i].columns, s.tables[i].columns);
     EXPECT_EQ((*tables)[i].split_column, s.tables[i].split_column);
-    EXPECT_TRUE(ExportAll(into, s.tables[i]) == s.rows.at(s.tables[i].name))
+    EXPECT_TRUE(ExportAll(into, s.tables[i]) == Bag(s.records.at(s.tables[i].name)))
         << "re-exported records of " << s.tables[i].name << " differ";
   }
   std::string checks;
@@ -1906,7 +1882,7 @@ TEST(SqliteData, ImportLoadsChildrenBeforeParentsAndLeavesForeignKeysOn) {
   const DataTable* c = FindTable(s.tables, "c");
   const DataTable* p = FindTable(s.tables, "p");
   ASSERT_TRUE(c && p);
-  auto n = ImportRecords(*into, *c, {s.rows["c"].begin(), s.rows["c"].end()});
+  auto n = ImportRecords(*into, *c, s.records["c"]);
   ASSERT_TRUE(n.ok()) << n.status().ToString();
   EXPECT_EQ(Scalar(*into, "PRAGMA foreign_keys"), "1") << "foreign keys stay on for the session's other work";
   std::string checks;
@@ -1915,7 +1891,7 @@ TEST(SqliteData, ImportLoadsChildrenBeforeParentsAndLeavesForeignKeysOn) {
   ASSERT_EQ(problems->size(), 1u) << "the orphan is reported until its parent is loaded";
   EXPECT_NE((*problems)[0].find("foreign_key_check"), std::string::npos) << (*problems)[0];
   EXPECT_NE((*problems)[0].find("\"c\""), std::string::npos) << (*problems)[0];
-  ASSERT_TRUE(ImportRecords(*into, *p, {s.rows["p"].begin(), s.rows["p"].end()}).ok());
+  ASSERT_TRUE(ImportRecords(*into, *p, s.records["p"]).ok());
   problems = into->CheckIntegrity(&checks);
   ASSERT_TRUE(problems.ok());
   EXPECT_TRUE(problems->empty()) << Join(*problems, "\n");

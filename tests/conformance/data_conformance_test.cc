@@ -76,25 +76,13 @@ std::string Hex(std::string_view bytes) {
 
 using testing::Scalar;
 
-// Everything a snapshot holds; each table's records as a multiset (the
-// core's digest does not depend on order either).
-struct Taken {
-  SnapshotPoint point;
-  std::vector<DataTable> tables;
-  SchemaScript script;
-  SchemaModel model;
-  std::map<std::string, std::multiset<std::string>> rows;  // by table name
-};
+using Taken = testing::DriverSnapshot;
 
+// A table's records as a multiset (the core's digest does not depend on
+// order either).
 std::multiset<std::string> ExportAll(Connection& conn, const DataTable& t,
                                      const std::string& predicate = "") {
-  std::multiset<std::string> out;
-  Status st = conn.ExportRows(t, predicate, [&](std::string_view record) {
-    out.emplace(record);
-    return Status::Ok();
-  });
-  EXPECT_TRUE(st.ok()) << t.name << " [" << predicate << "]: " << st.ToString();
-  return out;
+  return testing::Bag(testing::ExportRecords(conn, t, predicate));
 }
 
 const DataTable* FindTable(const std::vector<DataTable>& tables, const std::string& name) {
@@ -105,27 +93,15 @@ const DataTable* FindTable(const std::vector<DataTable>& tables, const std::stri
   return nullptr;
 }
 
-// The snapshot sequence of the core (docs/snapshot design): begin, list,
-// dump, read the model, release the barrier, export, end.
 Taken TakeSnapshot(Connection& conn) {
-  Taken s;
-  auto point = conn.BeginSnapshot(SnapshotOptions{});
-  EXPECT_TRUE(point.ok()) << point.status().ToString();
-  if (!point.ok()) return s;
-  s.point = *point;
-  auto tables = conn.ListDataTables();
-  EXPECT_TRUE(tables.ok()) << tables.status().ToString();
-  auto script = conn.DumpSchemaScript();
-  EXPECT_TRUE(script.ok()) << script.status().ToString();
-  auto model = conn.ReadSchema();
-  EXPECT_TRUE(model.ok()) << model.status().ToString();
-  EXPECT_TRUE(conn.ReleaseSnapshotBarrier().ok());
-  if (tables.ok()) s.tables = *tables;
-  if (script.ok()) s.script = *script;
-  if (model.ok()) s.model = *model;
-  for (const DataTable& t : s.tables) s.rows[t.name] = ExportAll(conn, t);
-  EXPECT_TRUE(conn.EndSnapshot().ok());
-  return s;
+  return testing::TakeDriverSnapshot(conn);
+}
+
+// The snapshot's records of the table named `name` (any schema).
+const std::vector<std::string>& RecordsOf(const Taken& s, const std::string& name) {
+  static const std::vector<std::string> kNone;
+  const DataTable* t = FindTable(s.tables, name);
+  return t != nullptr ? s.records.at(testing::TableLabel(*t)) : kNone;
 }
 
 // Restores `s` into the new database `db` the way the core does, then checks
@@ -142,8 +118,8 @@ void RestoreAndCompare(const Taken& s, const ScratchDatabase& db) {
   for (const DataTable& t : s.tables) {
     auto loader = db.Connect();  // the core loads on worker connections
     ASSERT_NE(loader, nullptr);
-    const auto& rows = s.rows.at(t.name);
-    auto n = ImportRecords(*loader, t, std::vector<std::string>(rows.begin(), rows.end()));
+    const auto& rows = s.records.at(testing::TableLabel(t));
+    auto n = ImportRecords(*loader, t, rows);
     ASSERT_TRUE(n.ok()) << t.name << ": " << n.status().ToString();
     EXPECT_EQ(*n, static_cast<std::int64_t>(rows.size())) << t.name;
   }
@@ -158,7 +134,7 @@ void RestoreAndCompare(const Taken& s, const ScratchDatabase& db) {
   for (const auto& line : testing::DriftLines(s.model, *restored))
     ADD_FAILURE() << "drift after restore: " << line;
   for (const DataTable& t : s.tables) {
-    EXPECT_TRUE(ExportAll(*checker, t) == s.rows.at(t.name))
+    EXPECT_TRUE(ExportAll(*checker, t) == testing::Bag(s.records.at(testing::TableLabel(t))))
         << "re-exported records of " << t.name << " differ from the snapshot's";
   }
   std::string checks;
@@ -227,11 +203,11 @@ TEST_P(DataConformance, RoundTripIntoANewDatabaseIsByteIdentical) {
   const DataTable* values = FindTable(s.tables, "values");
   ASSERT_NE(values, nullptr);
   EXPECT_EQ(values->columns, (std::vector<std::string>{"id", "i", "r", "t", "b"}));
-  EXPECT_EQ(s.rows["values"].size(), static_cast<size_t>(n));
-  EXPECT_TRUE(s.rows["empty"].empty());
+  EXPECT_EQ(RecordsOf(s, "values").size(), static_cast<size_t>(n));
+  EXPECT_TRUE(RecordsOf(s, "empty").empty());
   EXPECT_FALSE(s.point.position.empty()) << "the snapshot position is recorded in the manifest";
   // Exporting again yields the same records.
-  EXPECT_TRUE(ExportAll(*conn, *values) == s.rows["values"]);
+  EXPECT_TRUE(ExportAll(*conn, *values) == testing::Bag(RecordsOf(s, "values")));
 
   ScratchDatabase target(engine());
   RestoreAndCompare(s, target);
@@ -266,7 +242,7 @@ TEST_P(DataConformance, HostileTableAndColumnNamesRoundTrip) {
     const DataTable* t = FindTable(s.tables, name);
     ASSERT_NE(t, nullptr);
     EXPECT_EQ(t->columns, (std::vector<std::string>{"order", "col " + name}));
-    EXPECT_EQ(s.rows[name].size(), 2u);
+    EXPECT_EQ(RecordsOf(s, name).size(), 2u);
   }
   ScratchDatabase target(engine());
   RestoreAndCompare(s, target);

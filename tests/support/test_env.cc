@@ -197,4 +197,43 @@ Result<std::int64_t> ImportRecords(Connection& conn, const DataTable& table,
   return conn.ImportRows(table, BatchesOf(records, per_batch));
 }
 
+std::string TableLabel(const DataTable& t) {
+  return t.schema.empty() ? t.name : t.schema + "." + t.name;
+}
+
+std::vector<std::string> ExportRecords(Connection& conn, const DataTable& t, std::string_view predicate) {
+  std::vector<std::string> out;
+  Status st = conn.ExportRows(t, predicate, [&](std::string_view record) {
+    out.emplace_back(record);
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << TableLabel(t) << " [" << predicate << "]: " << st.ToString();
+  return out;
+}
+
+std::multiset<std::string> Bag(const std::vector<std::string>& records) {
+  return {records.begin(), records.end()};
+}
+
+DriverSnapshot TakeDriverSnapshot(Connection& conn, const SnapshotOptions& options) {
+  DriverSnapshot s;
+  auto point = conn.BeginSnapshot(options);
+  EXPECT_TRUE(point.ok()) << point.status().ToString();
+  if (!point.ok()) return s;
+  s.point = *point;
+  auto tables = conn.ListDataTables();
+  EXPECT_TRUE(tables.ok()) << tables.status().ToString();
+  auto script = conn.DumpSchemaScript();
+  EXPECT_TRUE(script.ok()) << script.status().ToString();
+  auto model = conn.ReadSchema();
+  EXPECT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_TRUE(conn.ReleaseSnapshotBarrier().ok());
+  if (tables.ok()) s.tables = *tables;
+  if (script.ok()) s.script = *script;
+  if (model.ok()) s.model = *model;
+  for (const DataTable& t : s.tables) s.records[TableLabel(t)] = ExportRecords(conn, t);
+  EXPECT_TRUE(conn.EndSnapshot().ok());
+  return s;
+}
+
 }  // namespace cutover::testing

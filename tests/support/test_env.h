@@ -14,9 +14,11 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/uri.h"
@@ -78,6 +80,27 @@ RecordBatchSource BatchesOf(const std::vector<std::string>& records, size_t per_
 // Imports `records` into `table` in batches of `per_batch`.
 Result<std::int64_t> ImportRecords(Connection& conn, const DataTable& table,
                                    const std::vector<std::string>& records, size_t per_batch = 1000);
+
+// What a snapshot of one connection carries, taken through the driver calls
+// in the core's order: BeginSnapshot, ListDataTables, DumpSchemaScript,
+// ReadSchema, ReleaseSnapshotBarrier, ExportRows of every table,
+// EndSnapshot. Records by TableLabel, in export order. Failures are
+// recorded; whatever could not be read stays empty.
+struct DriverSnapshot {
+  SnapshotPoint point;
+  std::vector<DataTable> tables;
+  SchemaScript script;
+  SchemaModel model;
+  std::map<std::string, std::vector<std::string>> records;
+};
+DriverSnapshot TakeDriverSnapshot(Connection& conn, const SnapshotOptions& options = {});
+// "schema.name", or "name" for engines without schemas.
+std::string TableLabel(const DataTable& t);
+// The records ExportRows streams for `t` restricted by `predicate` (records
+// a failure when it fails).
+std::vector<std::string> ExportRecords(Connection& conn, const DataTable& t, std::string_view predicate = "");
+// Records as a multiset, for comparisons in which order does not matter.
+std::multiset<std::string> Bag(const std::vector<std::string>& records);
 
 // Reads a whole file (records a failure when unreadable).
 std::string ReadFileOrDie(const std::string& path);
