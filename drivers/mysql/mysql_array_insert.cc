@@ -268,6 +268,17 @@ Result<std::int64_t> ArrayInsertSession::Insert(std::string_view insert_sql, siz
           if (Status st = UnescapeLoadDataRecord(record, columns, a->arena, a->fields); !st.ok()) {
             return Status::InvalidInput(what + ": record " + std::to_string(record_no) + ": " + st.message());
           }
+          // A row that does not fit in one packet would make the server
+          // drop the connection: say so instead.
+          const size_t row_bytes = record.size() + columns * kValueOverhead + (size_t{64} << 10);
+          if (a->rows == 0 && max_packet_ > 0 && row_bytes > max_packet_) {
+            return Status::InvalidInput(what + ": record " + std::to_string(record_no) +
+                                        " needs a packet of " + std::to_string(row_bytes) +
+                                        " bytes, more than the server's " + "max_allowed_packet (" +
+                                        std::to_string(max_packet_) +
+                                        "); raise max_allowed_packet on the server, or load with "
+                                        "?array_insert=0 (LOAD DATA)");
+          }
           ++a->rows;
         }
         auto next = next_batch();

@@ -58,7 +58,8 @@ class ArrayInsertSession {
   // `next_batch` returns until an empty one: up to 10,000 rows or 2 MiB
   // (less under a small max_allowed_packet) per round trip. Records
   // are LOAD DATA lines of `columns` fields. Fails on the first bad record
-  // (kInvalidInput naming its number), server error or warning (strict
+  // (kInvalidInput naming its number; also a row that alone exceeds the
+  // server's max_allowed_packet), server error or warning (strict
   // sql_mode makes a value that does not fit an error). Returns the rows
   // inserted.
   Result<std::int64_t> Insert(std::string_view insert_sql, size_t columns,

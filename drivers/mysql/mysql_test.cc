@@ -2257,6 +2257,30 @@ TEST(MysqlSnapshot, ArrayInsertSplitsArraysByBytes) {
   EXPECT_EQ(Scalar(**conn, "SELECT COUNT(*) FROM `blo bs` WHERE n IS NULL"), "1");
 }
 
+// A row larger than the server's max_allowed_packet cannot travel in an
+// array: the load fails with what to do, and nothing is loaded.
+TEST(MysqlSnapshot, ArrayInsertNamesMaxAllowedPacketForAnOversizedRow) {
+  ScratchDatabase db("mysql");
+  db.Exec("CREATE TABLE huge (id int PRIMARY KEY, b longblob);");
+  auto conn = Mysql()->Connect(db.uri());
+  ASSERT_TRUE(conn.ok());
+  const long long packet = std::atoll(Scalar(**conn, "SELECT @@max_allowed_packet").c_str());
+  ASSERT_GT(packet, 0);
+  auto tables = (*conn)->ListDataTables();
+  ASSERT_TRUE(tables.ok());
+  ASSERT_EQ(tables->size(), 1u);
+  std::vector<std::string> records = {"1\tsmall\n",
+                                      "2\t" + std::string(static_cast<size_t>(packet), 'x') + "\n"};
+  auto n = ImportRecords(**conn, (*tables)[0], records);
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().code(), StatusCode::kInvalidInput) << n.status().ToString();
+  EXPECT_NE(n.status().message().find("record 2"), std::string::npos) << n.status().message();
+  EXPECT_NE(n.status().message().find("max_allowed_packet (" + std::to_string(packet) + ")"),
+            std::string::npos)
+      << n.status().message();
+  EXPECT_EQ(Scalar(**conn, "SELECT COUNT(*) FROM huge"), "0");
+}
+
 // The array-insert session is killed in the middle of a load (after the
 // first 12,000 records were read, so an array is in flight or done): the
 // load fails as a lost connection naming the table, nothing stays loaded,
