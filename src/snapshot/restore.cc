@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "base/strings.h"
 #include "schema/drift.h"
 #include "schema/fingerprint.h"
 #include "schema/schema_json.h"
@@ -161,18 +162,13 @@ std::vector<std::string> TopLevelTokens(std::string_view s, size_t limit) {
   return out;
 }
 
-std::string Upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // A session setting that the statements after it may rely on.
 bool IsSessionSetting(const std::vector<std::string>& t) {
   if (t.empty()) return false;
-  const std::string first = Upper(t[0]);
-  if (first == "SET") return t.size() < 2 || Upper(t[1]) != "CONSTRAINTS";
+  const std::string first = ToUpper(t[0]);
+  if (first == "SET") return t.size() < 2 || ToUpper(t[1]) != "CONSTRAINTS";
   // pg_dump: SELECT pg_catalog.set_config('search_path', '', false);
-  return first == "SELECT" && t.size() >= 4 && Upper(t[1]) == "PG_CATALOG" && Upper(t[3]) == "SET_CONFIG";
+  return first == "SELECT" && t.size() >= 4 && ToUpper(t[1]) == "PG_CATALOG" && ToUpper(t[3]) == "SET_CONFIG";
 }
 
 // Reads a possibly qualified name at t[i]: its normalized text (quotes
@@ -189,9 +185,7 @@ std::string ReadName(const std::vector<std::string>& t, size_t& i) {
         if (inner[j] == part[0] && j + 1 < inner.size() && inner[j + 1] == part[0]) ++j;  // doubled quote
       }
     } else if (std::isalnum(static_cast<unsigned char>(part[0])) || part[0] == '_') {
-      std::string lower = part;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      name += lower;
+      name += ToLower(part);
     } else {
       break;
     }
@@ -216,13 +210,13 @@ struct IndexStatement {
 std::optional<IndexStatement> ClassifyIndexStatement(std::string_view text) {
   const std::vector<std::string> t = TopLevelTokens(text, 64);
   if (t.size() < 4) return std::nullopt;
-  const std::string a = Upper(t[0]), b = Upper(t[1]);
+  const std::string a = ToUpper(t[0]), b = ToUpper(t[1]);
   size_t i = 0;
-  if (a == "CREATE" && (b == "INDEX" || (b == "UNIQUE" && Upper(t[2]) == "INDEX"))) {
-    while (i < t.size() && Upper(t[i]) != "ON") ++i;
+  if (a == "CREATE" && (b == "INDEX" || (b == "UNIQUE" && ToUpper(t[2]) == "INDEX"))) {
+    while (i < t.size() && ToUpper(t[i]) != "ON") ++i;
     if (i == t.size()) return std::nullopt;
     ++i;
-    if (i < t.size() && Upper(t[i]) == "ONLY") ++i;
+    if (i < t.size() && ToUpper(t[i]) == "ONLY") ++i;
     IndexStatement s;
     s.table = ReadName(t, i);
     if (s.table.empty()) return std::nullopt;
@@ -230,26 +224,26 @@ std::optional<IndexStatement> ClassifyIndexStatement(std::string_view text) {
   }
   if (a != "ALTER" || b != "TABLE") return std::nullopt;
   i = 2;
-  if (Upper(t[i]) == "ONLY") ++i;
+  if (ToUpper(t[i]) == "ONLY") ++i;
   IndexStatement s;
   s.table = ReadName(t, i);
   s.exclusive = true;
   if (s.table.empty() || t.size() == 64) return std::nullopt;
   bool any = false;
   while (i < t.size()) {
-    if (Upper(t[i]) != "ADD") return std::nullopt;
+    if (ToUpper(t[i]) != "ADD") return std::nullopt;
     ++i;
-    if (i < t.size() && Upper(t[i]) == "CONSTRAINT") {
+    if (i < t.size() && ToUpper(t[i]) == "CONSTRAINT") {
       i += 2;  // CONSTRAINT name
     }
     if (i >= t.size()) return std::nullopt;
-    const std::string kind = Upper(t[i]);
+    const std::string kind = ToUpper(t[i]);
     if (kind != "PRIMARY" && kind != "UNIQUE" && kind != "KEY" && kind != "INDEX") return std::nullopt;
     any = true;
     // Skip to the next top-level clause.
     while (i < t.size() && t[i] != ",") {
       // Not index builds: exclusion constraints, foreign keys.
-      const std::string u = Upper(t[i]);
+      const std::string u = ToUpper(t[i]);
       if (u == "FOREIGN" || u == "REFERENCES" || u == "EXCLUDE" || u == "CHECK") return std::nullopt;
       ++i;
     }
@@ -278,9 +272,7 @@ struct PostDataPlan {
 // Normalized table names a post-data statement may use for a manifest
 // table: qualified and lower-cased, and its bare name.
 std::vector<std::string> NamesOf(const TableEntry& e) {
-  std::string q = e.table.schema.empty() ? e.table.name : e.table.schema + "." + e.table.name;
-  for (char& c : q) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return {q, e.table.name};
+  return {ToLower(e.table.schema.empty() ? e.table.name : e.table.schema + "." + e.table.name), e.table.name};
 }
 
 // nullopt when the script must run whole, in order, on one connection: it
@@ -314,9 +306,7 @@ Result<std::optional<PostDataPlan>> PlanPostData(Driver& driver, const Manifest&
     const ScriptStatement& st = (*statements)[k];
     if (IsSessionSetting(TopLevelTokens(st.text, 8))) break;
     if (auto index = ClassifyIndexStatement(st.text)) {
-      std::string lower = index->table;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      auto it = table_bytes.find(lower);
+      auto it = table_bytes.find(ToLower(index->table));
       plan.items.push_back({st.text, st.line, *index, it == table_bytes.end() ? 0 : it->second});
       cut[k] = true;
     }
@@ -461,9 +451,7 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
   }
   size_t ranges_left = ranges.size();
   auto table_loaded = [&](const std::string& table) {
-    std::string lower = table;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    auto it = unloaded.find(lower);
+    auto it = unloaded.find(ToLower(table));
     if (it == unloaded.end()) it = unloaded.find(table);
     // A table the manifest does not name waits for all the data.
     return it == unloaded.end() ? ranges_left == 0 : it->second == 0;
