@@ -61,6 +61,8 @@ class Runner {
   void Note(const std::string& s) {
     if (opt_.note) opt_.note(s);
   }
+  // Reads whether the history table exists and its rows, then plans.
+  Result<std::vector<Step>> ReadHistoryAndPlan();
   Result<std::vector<Step>> PlanSteps();
   Status RunStep(const Step& step);
   Status RunFile(const Step& step, StepOutcome& out);
@@ -205,6 +207,16 @@ Status Runner::RecordFailure(HistoryRow row, const plan::PlanFile& f, const plan
                                                    std::to_string(s != nullptr ? s->line : 0) +
                                                    ", or roll back (docs/migrations.md)"
                                              : "; fix the cause and run apply again"));
+}
+
+Result<std::vector<Step>> Runner::ReadHistoryAndPlan() {
+  auto exists = HistoryTableExists(conn_);
+  if (!exists.ok()) return exists.status();
+  table_exists_ = *exists;
+  auto history = ReadHistory(conn_);
+  if (!history.ok()) return history.status();
+  history_ = std::move(*history);
+  return PlanSteps();
 }
 
 Result<std::vector<Step>> Runner::PlanSteps() {
@@ -743,13 +755,7 @@ Status Runner::Run() {
                                              : "SET SESSION TRANSACTION READ ONLY";
     auto r = conn_.Execute(ro);
     if (!r.ok()) return r.status().WithContext("making the dry-run session read-only");
-    auto exists = HistoryTableExists(conn_);
-    if (!exists.ok()) return exists.status();
-    table_exists_ = *exists;
-    auto history = ReadHistory(conn_);
-    if (!history.ok()) return history.status();
-    history_ = std::move(*history);
-    auto steps = PlanSteps();
+    auto steps = ReadHistoryAndPlan();
     if (!steps.ok()) return steps.status();
     report_.dry_run_text = DryRun(*steps);
     return Status::Ok();
@@ -768,13 +774,7 @@ Status Runner::Run() {
     ~Unlock() { (void)c.ReleaseMigrationLock(); }
   } unlock{conn_};
 
-  auto exists = HistoryTableExists(conn_);
-  if (!exists.ok()) return exists.status();
-  table_exists_ = *exists;
-  auto history = ReadHistory(conn_);
-  if (!history.ok()) return history.status();
-  history_ = std::move(*history);
-  auto steps = PlanSteps();
+  auto steps = ReadHistoryAndPlan();
   if (!steps.ok()) return steps.status();
   CUTOVER_RETURN_IF_ERROR(EnsureHistoryTable(conn_));
   if (opt_.baseline) return Baseline(*steps);
