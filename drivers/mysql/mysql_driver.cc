@@ -943,21 +943,32 @@ class MysqlConnection final : public Connection {
     CUTOVER_RETURN_IF_ERROR(RequireDatabase("load rows into"));
     const std::string label = "table " + QuoteIdent(table.name);
     const std::string what = "loading " + label + " into " + display_uri_;
+    // The loading session first: its errors come before any record is taken.
+    ArrayInsertSession* array = nullptr;
     if (array_insert_ && ctx_.flavor == Flavor::kMariaDb) {
       auto session = ArrayLoader();
-      if (session.ok()) return ArrayInsertRows(**session, table, next_batch);
-      if (session.status().code() != StatusCode::kUnsupported) return session.status().WithContext(what);
-      array_insert_ = false;  // a MariaDB before 10.2: LOAD DATA from now on
+      if (session.ok()) {
+        array = *session;
+      } else if (session.status().code() != StatusCode::kUnsupported) {
+        return session.status().WithContext(what);
+      } else {
+        array_insert_ = false;  // a MariaDB before 10.2: LOAD DATA from now on
+      }
     }
-    auto loader = Loader(local_infile_ && !local_infile_refused_);
-    if (!loader.ok()) return loader.status().WithContext(what);
-    MysqlConnection& ld = **loader;
-    auto types = ld.ColumnTypes(table, what);
+    MysqlConnection* loader = nullptr;
+    if (array == nullptr) {
+      auto opened = Loader(local_infile_ && !local_infile_refused_);
+      if (!opened.ok()) return opened.status().WithContext(what);
+      loader = *opened;
+    }
+    auto types = ColumnTypes(table, what);
     if (!types.ok()) return types.status();
-    LoadTarget target = MakeLoadTarget(table, *types);
+    const LoadTarget target = MakeLoadTarget(table, *types);
     auto first = next_batch();
     if (!first.ok()) return first.status();
     if (first->empty()) return std::int64_t{0};
+    if (array != nullptr) return ArrayInsertRows(*array, table, target, *first, next_batch);
+    MysqlConnection& ld = *loader;
     if (ld.local_infile_capable_ && !local_infile_refused_) {
       bool refused = false;
       auto loaded = LoadDataLocal(ld, table, target, *first, next_batch, &refused);
@@ -1277,22 +1288,16 @@ class MysqlConnection final : public Connection {
   // Loads the records into `table` with one array-bound INSERT (bound
   // values wrapped as LOAD DATA's SET clause wraps them), in one transaction.
   Result<std::int64_t> ArrayInsertRows(ArrayInsertSession& session, const DataTable& table,
+                                       const LoadTarget& target, std::span<const std::string_view> first,
                                        const RecordBatchSource& next_batch) {
-    const std::string label = "table " + QuoteIdent(table.name);
-    const std::string what = "loading " + label + " into " + display_uri_;
-    auto types = ColumnTypes(table, what);
-    if (!types.ok()) return types.status();
-    const LoadTarget target = MakeLoadTarget(table, *types);
-    auto first = next_batch();
-    if (!first.ok()) return first.status();
-    if (first->empty()) return std::int64_t{0};
+    const std::string what = "loading table " + QuoteIdent(table.name) + " into " + display_uri_;
     std::vector<std::string> placeholders;
     for (size_t i = 0; i < table.columns.size(); ++i)
       placeholders.push_back(target.wrap_before[i] + "?" + target.wrap_after[i]);
     const std::string sql = "INSERT INTO " + QuoteIdent(table.name) + " (" +
                             Join(target.insert_columns, ", ") + ") VALUES (" + Join(placeholders, ", ") + ")";
     CUTOVER_RETURN_IF_ERROR(session.Run("START TRANSACTION", what));
-    auto inserted = session.Insert(sql, table.columns.size(), *first, next_batch, what);
+    auto inserted = session.Insert(sql, table.columns.size(), first, next_batch, what);
     if (!inserted.ok()) {
       if (!session.broken()) (void)session.Run("ROLLBACK", what);
       return inserted.status();

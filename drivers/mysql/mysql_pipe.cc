@@ -16,6 +16,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -36,9 +38,16 @@ constexpr int kPollMillis = 50;
 
 // Directories are named cutover-load-<pid>-XXXXXX. A process killed in the
 // moment between creating its pipe and the server opening it leaves one
-// behind; the next Create removes those whose process is gone (only ours:
-// another user's cannot be removed anyway).
+// behind; the first Create of a process in a base directory removes those
+// whose process is gone (only ours: another user's cannot be removed
+// anyway). Once per directory, not per pipe: a restore creates one per range.
 void RemoveStaleDirectories(const std::string& base) {
+  static std::mutex mu;
+  static std::set<std::string> swept;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!swept.insert(base).second) return;
+  }
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(base, ec)) {
     const std::string name = entry.path().filename().string();
