@@ -1784,6 +1784,37 @@ ConnectionUri WithParam(const ConnectionUri& uri, const std::string& param) {
   return parsed.ok() ? *parsed : uri;
 }
 
+// The three ways ImportRows loads on MariaDB, as URI parameters: array-bound
+// INSERT (the default), LOAD DATA, and multi-row INSERT.
+constexpr const char* kLoadPaths[] = {"", "array_insert=0", "array_insert=0&local_infile=0"};
+
+std::string LoadPathName(const char* param) {
+  return *param != '\0' ? param : "array-bound INSERT";
+}
+
+// A connection to `db` with the URI parameter `param` ("" for none), and the
+// database's only data table. Failures are recorded; `conn` is then null.
+struct Loading {
+  std::unique_ptr<Connection> conn;
+  DataTable table;
+};
+Loading ConnectForLoading(const ScratchDatabase& db, const char* param = "") {
+  Loading l;
+  auto conn = Mysql()->Connect(*param != '\0' ? WithParam(db.uri(), param) : db.uri());
+  if (!conn.ok()) {
+    ADD_FAILURE() << conn.status().ToString();
+    return l;
+  }
+  auto tables = (*conn)->ListDataTables();
+  if (!tables.ok() || tables->size() != 1) {
+    ADD_FAILURE() << "expected exactly one data table in " << db.name();
+    return l;
+  }
+  l.table = (*tables)[0];
+  l.conn = std::move(*conn);
+  return l;
+}
+
 constexpr const char* kEveryType = R"sql(
 CREATE TABLE types (
   id int NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -1855,8 +1886,8 @@ TEST(MysqlSnapshot, EveryTypeRoundTripsByteForByte) {
       all.find("\t0000-00-00\t-00:00:00.500000\t0000-00-00 00:00:00.000000\t0000-00-00 00:00:00.000000\t"),
       std::string::npos);
 
-  for (const char* param : {"", "array_insert=0", "array_insert=0&local_infile=0"}) {
-    SCOPED_TRACE(std::string("restore ") + (*param ? param : "with array-bound INSERT"));
+  for (const char* param : kLoadPaths) {
+    SCOPED_TRACE("restore with " + LoadPathName(param));
     ScratchDatabase dst("mysql");
     auto into = Mysql()->Connect(*param ? WithParam(dst.uri(), param) : dst.uri());
     ASSERT_TRUE(into.ok()) << into.status().ToString();
@@ -2138,14 +2169,11 @@ TEST(MysqlSnapshot, CheckIntegrityFindsForeignKeyOrphans) {
 TEST(MysqlSnapshot, BadRecordsFailNamingTheTableAndLoadNothing) {
   ScratchDatabase db("mysql");
   db.Exec("CREATE TABLE `bad ``t`` ü` (id int PRIMARY KEY, s varchar(3), d date);");
-  for (const char* param : {"", "array_insert=0", "array_insert=0&local_infile=0"}) {
-    SCOPED_TRACE(*param ? param : "array-bound INSERT");
-    auto conn = Mysql()->Connect(*param ? WithParam(db.uri(), param) : db.uri());
-    ASSERT_TRUE(conn.ok());
-    auto tables = (*conn)->ListDataTables();
-    ASSERT_TRUE(tables.ok());
-    ASSERT_EQ(tables->size(), 1u);
-    const DataTable& t = (*tables)[0];
+  for (const char* param : kLoadPaths) {
+    SCOPED_TRACE(LoadPathName(param));
+    Loading l = ConnectForLoading(db, param);
+    ASSERT_NE(l.conn, nullptr);
+    const DataTable& t = l.table;
     struct Case {
       std::vector<std::string> records;
       StatusCode code;
@@ -2165,7 +2193,7 @@ TEST(MysqlSnapshot, BadRecordsFailNamingTheTableAndLoadNothing) {
       std::vector<std::string> records;
       for (int i = 100; i < 12100; ++i) records.push_back(std::to_string(i) + "\tok\t\\N\n");
       records.insert(records.end(), c.records.begin(), c.records.end());
-      auto n = ImportRecords(**conn, t, records, 1000);
+      auto n = ImportRecords(*l.conn, t, records, 1000);
       ASSERT_FALSE(n.ok()) << c.says[0];
       EXPECT_EQ(n.status().code(), c.code) << n.status().ToString();
       const std::string message = ToLower(n.status().message());
@@ -2174,23 +2202,23 @@ TEST(MysqlSnapshot, BadRecordsFailNamingTheTableAndLoadNothing) {
         return message.find(s) != std::string::npos;
       })) << n.status().message();
       EXPECT_EQ(n.status().message().find(Password()), std::string::npos);
-      EXPECT_EQ(Scalar(**conn, "SELECT COUNT(*) FROM `bad ``t`` ü`"), "0") << "nothing stays loaded";
+      EXPECT_EQ(Scalar(*l.conn, "SELECT COUNT(*) FROM `bad ``t`` ü`"), "0") << "nothing stays loaded";
     }
     // A failing source stops the load too.
     int calls = 0;
     std::vector<std::string> good = {"1\ta\t\\N\n"};
     std::vector<std::string_view> views(good.begin(), good.end());
-    auto n = (*conn)->ImportRows(t, [&]() -> Result<std::span<const std::string_view>> {
+    auto n = l.conn->ImportRows(t, [&]() -> Result<std::span<const std::string_view>> {
       if (++calls == 1) return std::span<const std::string_view>(views);
       return Status::Io("chunk 7 is damaged");
     });
     EXPECT_EQ(n.status().code(), StatusCode::kIo) << n.status().ToString();
-    EXPECT_EQ(Scalar(**conn, "SELECT COUNT(*) FROM `bad ``t`` ü`"), "0");
+    EXPECT_EQ(Scalar(*l.conn, "SELECT COUNT(*) FROM `bad ``t`` ü`"), "0");
     // And the connection still loads good rows afterwards.
-    auto ok = ImportRecords(**conn, t, {"1\ta\t2020-01-01\n", "2\t\\N\t0000-00-00\n"});
+    auto ok = ImportRecords(*l.conn, t, {"1\ta\t2020-01-01\n", "2\t\\N\t0000-00-00\n"});
     ASSERT_TRUE(ok.ok()) << ok.status().ToString();
     EXPECT_EQ(*ok, 2);
-    ASSERT_TRUE((*conn)->Execute("DELETE FROM `bad ``t`` ü`").ok());
+    ASSERT_TRUE(l.conn->Execute("DELETE FROM `bad ``t`` ü`").ok());
   }
   auto conn = db.Connect();
   DataTable missing{"", "no such table", {"a"}, "", 0, 0};
@@ -2203,20 +2231,17 @@ TEST(MysqlSnapshot, BadRecordsFailNamingTheTableAndLoadNothing) {
 TEST(MysqlSnapshot, ValuesTheServerWouldRoundFailTheLoad) {
   ScratchDatabase db("mysql");
   db.Exec("CREATE TABLE `ro und` (id int PRIMARY KEY, amount decimal(5,2));");
-  for (const char* param : {"", "array_insert=0", "array_insert=0&local_infile=0"}) {
-    SCOPED_TRACE(*param ? param : "array-bound INSERT");
-    auto conn = Mysql()->Connect(*param ? WithParam(db.uri(), param) : db.uri());
-    ASSERT_TRUE(conn.ok());
-    auto tables = (*conn)->ListDataTables();
-    ASSERT_TRUE(tables.ok());
-    ASSERT_EQ(tables->size(), 1u);
-    auto n = ImportRecords(**conn, (*tables)[0], {"1\t1.25\n", "2\t1.234\n"});
+  for (const char* param : kLoadPaths) {
+    SCOPED_TRACE(LoadPathName(param));
+    Loading l = ConnectForLoading(db, param);
+    ASSERT_NE(l.conn, nullptr);
+    auto n = ImportRecords(*l.conn, l.table, {"1\t1.25\n", "2\t1.234\n"});
     ASSERT_FALSE(n.ok());
     EXPECT_EQ(n.status().code(), StatusCode::kQuery) << n.status().ToString();
     EXPECT_NE(n.status().message().find("warning(s)"), std::string::npos) << n.status().message();
     EXPECT_NE(n.status().message().find("`ro und`"), std::string::npos) << n.status().message();
     EXPECT_NE(n.status().message().find("1265"), std::string::npos) << "the server's note is shown";
-    EXPECT_EQ(Scalar(**conn, "SELECT COUNT(*) FROM `ro und`"), "0") << "nothing stays loaded";
+    EXPECT_EQ(Scalar(*l.conn, "SELECT COUNT(*) FROM `ro und`"), "0") << "nothing stays loaded";
   }
 }
 
@@ -2225,11 +2250,8 @@ TEST(MysqlSnapshot, ValuesTheServerWouldRoundFailTheLoad) {
 TEST(MysqlSnapshot, ArrayInsertSplitsArraysByBytes) {
   ScratchDatabase db("mysql");
   db.Exec("CREATE TABLE `blo bs` (id int PRIMARY KEY, b longblob, n int);");
-  auto conn = Mysql()->Connect(db.uri());
-  ASSERT_TRUE(conn.ok());
-  auto tables = (*conn)->ListDataTables();
-  ASSERT_TRUE(tables.ok());
-  ASSERT_EQ(tables->size(), 1u);
+  Loading l = ConnectForLoading(db);
+  ASSERT_NE(l.conn, nullptr);
   std::vector<std::string> records;
   std::vector<std::string> digests;
   std::uint32_t x = 12345;
@@ -2246,15 +2268,15 @@ TEST(MysqlSnapshot, ArrayInsertSplitsArraysByBytes) {
     record += i == 5 ? "\t\\N\n" : "\t" + std::to_string(i * 7) + "\n";
     records.push_back(std::move(record));
   }
-  auto n = ImportRecords(**conn, (*tables)[0], records, 2);
+  auto n = ImportRecords(*l.conn, l.table, records, 2);
   ASSERT_TRUE(n.ok()) << n.status().ToString();
   EXPECT_EQ(*n, 7);
   for (int i = 0; i < 7; ++i) {
     SCOPED_TRACE(i);
-    EXPECT_EQ(Scalar(**conn, "SELECT SHA2(b, 256) FROM `blo bs` WHERE id = " + std::to_string(i)),
+    EXPECT_EQ(Scalar(*l.conn, "SELECT SHA2(b, 256) FROM `blo bs` WHERE id = " + std::to_string(i)),
               digests[i]);
   }
-  EXPECT_EQ(Scalar(**conn, "SELECT COUNT(*) FROM `blo bs` WHERE n IS NULL"), "1");
+  EXPECT_EQ(Scalar(*l.conn, "SELECT COUNT(*) FROM `blo bs` WHERE n IS NULL"), "1");
 }
 
 // A row larger than the server's max_allowed_packet cannot travel in an
@@ -2262,23 +2284,20 @@ TEST(MysqlSnapshot, ArrayInsertSplitsArraysByBytes) {
 TEST(MysqlSnapshot, ArrayInsertNamesMaxAllowedPacketForAnOversizedRow) {
   ScratchDatabase db("mysql");
   db.Exec("CREATE TABLE huge (id int PRIMARY KEY, b longblob);");
-  auto conn = Mysql()->Connect(db.uri());
-  ASSERT_TRUE(conn.ok());
-  const long long packet = std::atoll(Scalar(**conn, "SELECT @@max_allowed_packet").c_str());
+  Loading l = ConnectForLoading(db);
+  ASSERT_NE(l.conn, nullptr);
+  const long long packet = std::atoll(Scalar(*l.conn, "SELECT @@max_allowed_packet").c_str());
   ASSERT_GT(packet, 0);
-  auto tables = (*conn)->ListDataTables();
-  ASSERT_TRUE(tables.ok());
-  ASSERT_EQ(tables->size(), 1u);
   std::vector<std::string> records = {"1\tsmall\n",
                                       "2\t" + std::string(static_cast<size_t>(packet), 'x') + "\n"};
-  auto n = ImportRecords(**conn, (*tables)[0], records);
+  auto n = ImportRecords(*l.conn, l.table, records);
   ASSERT_FALSE(n.ok());
   EXPECT_EQ(n.status().code(), StatusCode::kInvalidInput) << n.status().ToString();
   EXPECT_NE(n.status().message().find("record 2"), std::string::npos) << n.status().message();
   EXPECT_NE(n.status().message().find("max_allowed_packet (" + std::to_string(packet) + ")"),
             std::string::npos)
       << n.status().message();
-  EXPECT_EQ(Scalar(**conn, "SELECT COUNT(*) FROM huge"), "0");
+  EXPECT_EQ(Scalar(*l.conn, "SELECT COUNT(*) FROM huge"), "0");
 }
 
 // The array-insert session is killed in the middle of a load (after the
@@ -2288,13 +2307,10 @@ TEST(MysqlSnapshot, ArrayInsertNamesMaxAllowedPacketForAnOversizedRow) {
 TEST(MysqlSnapshot, ArrayInsertSessionKilledMidLoadLoadsNothing) {
   ScratchDatabase db("mysql");
   db.Exec("CREATE TABLE `ki ll``ed` (id int PRIMARY KEY, s text);");
-  auto conn = Mysql()->Connect(db.uri());
-  ASSERT_TRUE(conn.ok());
+  Loading l = ConnectForLoading(db);
+  ASSERT_NE(l.conn, nullptr);
   auto admin = db.Connect();
   ASSERT_TRUE(admin);
-  auto tables = (*conn)->ListDataTables();
-  ASSERT_TRUE(tables.ok());
-  ASSERT_EQ(tables->size(), 1u);
   const std::string sessions_sql =
       "SELECT COALESCE(GROUP_CONCAT(ID ORDER BY ID), '') FROM "
       "information_schema.PROCESSLIST WHERE DB = '" +
@@ -2306,7 +2322,7 @@ TEST(MysqlSnapshot, ArrayInsertSessionKilledMidLoadLoadsNothing) {
   std::vector<std::string_view> v1(first.begin(), first.end()), v2(second.begin(), second.end());
   int calls = 0;
   std::string killed;
-  auto n = (*conn)->ImportRows((*tables)[0], [&]() -> Result<std::span<const std::string_view>> {
+  auto n = l.conn->ImportRows(l.table, [&]() -> Result<std::span<const std::string_view>> {
     ++calls;
     if (calls == 1) return std::span<const std::string_view>(v1);
     if (calls == 2) {
@@ -2328,7 +2344,7 @@ TEST(MysqlSnapshot, ArrayInsertSessionKilledMidLoadLoadsNothing) {
   EXPECT_NE(n.status().message().find("`ki ll``ed`"), std::string::npos) << n.status().message();
   EXPECT_EQ(n.status().message().find(Password()), std::string::npos);
   EXPECT_EQ(Scalar(*admin, "SELECT COUNT(*) FROM `ki ll``ed`"), "0") << "the killed transaction rolled back";
-  auto again = ImportRecords(**conn, (*tables)[0], {"1\tagain\n"});
+  auto again = ImportRecords(*l.conn, l.table, {"1\tagain\n"});
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(Scalar(*admin, "SELECT s FROM `ki ll``ed`"), "again");
 }
