@@ -79,12 +79,6 @@ SnapshotRecord SnapshotRecordFor(const snapshot::Manifest& m, const std::string&
 }
 
 int RunSnapshot(CommandContext& ctx, const SnapshotArgs& args) {
-  auto target = ctx.ResolveTarget(args.target);
-  if (!target.ok()) return ctx.Fail(target.status());
-  auto repo = ctx.OpenRepository();
-  if (!repo.ok()) return ctx.Fail(repo.status());
-  auto catalog = ctx.OpenCatalog(*repo);
-  if (!catalog.ok()) return ctx.Fail(catalog.status());
   if (args.jobs < 1 || args.jobs > 64)
     return ctx.Fail(Status::InvalidInput("--jobs must be between 1 and 64"));
   if (args.compression_level < 1 || args.compression_level > 19) {
@@ -92,6 +86,12 @@ int RunSnapshot(CommandContext& ctx, const SnapshotArgs& args) {
   }
   auto lock_ms = DurationMs(args.lock_timeout, "--lock-timeout");
   if (!lock_ms.ok()) return ctx.Fail(lock_ms.status());
+  auto target = ctx.ResolveTarget(args.target);
+  if (!target.ok()) return ctx.Fail(target.status());
+  auto repo = ctx.OpenRepository(CommandContext::RepositoryUse::kCreateIfMissing);
+  if (!repo.ok()) return ctx.Fail(repo.status());
+  auto catalog = ctx.OpenCatalog(*repo);
+  if (!catalog.ok()) return ctx.Fail(catalog.status());
 
   snapshot::SnapshotRequest req;
   req.driver = target->driver;

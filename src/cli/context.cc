@@ -84,12 +84,13 @@ Result<std::unique_ptr<Connection>> CommandContext::ConnectTarget(const std::str
   return (*driver)->Connect(*uri);
 }
 
-Result<snapshot::Repository> CommandContext::OpenRepository() {
+Result<snapshot::Repository> CommandContext::OpenRepository(RepositoryUse use) {
   if (!config_.repository || config_.repository->empty()) {
     return Status::InvalidInput(
         "no snapshot repository: pass --repo DIR or set [repository] path in cutover.toml");
   }
-  return snapshot::Repository::Open(*config_.repository);
+  if (use == RepositoryUse::kCreateIfMissing) return snapshot::Repository::Open(*config_.repository);
+  return snapshot::Repository::OpenExisting(*config_.repository);
 }
 
 Result<std::unique_ptr<Catalog>> CommandContext::OpenCatalog(const snapshot::Repository& repo) {

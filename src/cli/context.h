@@ -57,8 +57,11 @@ class CommandContext {
   // Resolves TARGET (URI or config name), loads its driver and connects.
   Result<std::unique_ptr<Connection>> ConnectTarget(const std::string& target);
 
-  // The repository (--repo, else [repository] path) and its catalog.
-  Result<snapshot::Repository> OpenRepository();
+  // The repository (--repo, else [repository] path) and its catalog. Only
+  // `snapshot` creates a missing repository; every other command needs an
+  // existing one, so a mistyped path is an error instead of a new folder.
+  enum class RepositoryUse { kCreateIfMissing, kMustExist };
+  Result<snapshot::Repository> OpenRepository(RepositoryUse use = RepositoryUse::kMustExist);
   Result<std::unique_ptr<Catalog>> OpenCatalog(const snapshot::Repository& repo);
   // How progress is shown on stderr for this run.
   Progress::Mode progress_mode() const;

@@ -247,6 +247,45 @@ TEST_F(TempRepo, ManifestInTheWrongDirectoryIsRefused) {
   EXPECT_EQ(repo->LoadManifest(pending->id).status().code(), StatusCode::kCheckFailed);
 }
 
+// Only `cutover snapshot` creates a repository, and only in a new or empty
+// directory; every other command needs an existing one. A mistyped --repo
+// is refused and nothing is created anywhere.
+TEST_F(TempRepo, ReadingCommandsNeedAnExistingRepository) {
+  auto missing = Repository::OpenExisting(root_);
+  ASSERT_EQ(missing.status().code(), StatusCode::kInvalidInput);
+  EXPECT_NE(missing.status().message().find(root_.string()), std::string::npos) << missing.status().message();
+  EXPECT_NE(missing.status().message().find("does not exist"), std::string::npos)
+      << missing.status().message();
+  EXPECT_FALSE(fs::exists(root_));
+
+  fs::create_directory(root_);
+  auto empty = Repository::OpenExisting(root_);
+  EXPECT_EQ(empty.status().code(), StatusCode::kInvalidInput);
+  EXPECT_NE(empty.status().message().find("not a cutover repository"), std::string::npos);
+  EXPECT_TRUE(fs::is_empty(root_));
+
+  ASSERT_TRUE(Repository::Open(root_).ok());  // an empty directory becomes a repository
+  EXPECT_TRUE(Repository::OpenExisting(root_).ok());
+}
+
+TEST_F(TempRepo, SnapshotRefusesADirectoryThatIsNotARepository) {
+  fs::create_directory(root_);
+  { std::ofstream(root_ / "notes.txt") << "someone else's files\n"; }
+  auto busy = Repository::Open(root_);
+  ASSERT_EQ(busy.status().code(), StatusCode::kInvalidInput);
+  EXPECT_NE(busy.status().message().find("not a cutover repository"), std::string::npos)
+      << busy.status().message();
+  EXPECT_FALSE(fs::exists(root_ / "snapshots"));
+
+  const fs::path file = root_.parent_path() / "plain-file";
+  { std::ofstream(file) << "x"; }
+  auto not_dir = Repository::Open(file);
+  ASSERT_EQ(not_dir.status().code(), StatusCode::kInvalidInput);
+  EXPECT_NE(not_dir.status().message().find("not a directory"), std::string::npos)
+      << not_dir.status().message();
+  EXPECT_EQ(Repository::OpenExisting(file).status().code(), StatusCode::kInvalidInput);
+}
+
 // An Env whose fsync fails: the commit must fail and leave no manifest.
 class FailingSyncEnv : public Env {
  public:

@@ -35,12 +35,48 @@ std::string NewId() {
   return id;
 }
 
+constexpr char kNoRepository[] = "no repository: pass --repo DIR or set [repository] path in the config";
+
+bool IsRepository(const fs::path& root) {
+  std::error_code ec;
+  return fs::is_directory(root / "snapshots", ec);
+}
+
 }  // namespace
 
 Result<Repository> Repository::Open(const fs::path& root, Env& env) {
-  if (root.empty())
-    return Status::InvalidInput("no repository: pass --repo DIR or set [repository] path in the config");
+  if (root.empty()) return Status::InvalidInput(kNoRepository);
+  std::error_code ec;
+  const auto kind = fs::status(root, ec).type();
+  if (kind != fs::file_type::not_found && !IsRepository(root)) {
+    if (kind != fs::file_type::directory) {
+      return Status::InvalidInput(root.string() +
+                                  " is not a directory; pass a new or empty directory as --repo");
+    }
+    if (!fs::is_empty(root, ec) || ec) {
+      return Status::InvalidInput(
+          root.string() +
+          " is not a cutover repository (it has no snapshots/ directory) and is not "
+          "empty; pass the repository's path, or a new or empty directory, as --repo");
+    }
+  }
   CUTOVER_RETURN_IF_ERROR(env.CreateDirs(root / "snapshots"));
+  return Repository(root, env);
+}
+
+Result<Repository> Repository::OpenExisting(const fs::path& root, Env& env) {
+  if (root.empty()) return Status::InvalidInput(kNoRepository);
+  std::error_code ec;
+  if (!fs::exists(root, ec)) {
+    return Status::InvalidInput("no repository at " + root.string() +
+                                " (the directory does not exist): check --repo or [repository] path; "
+                                "`cutover snapshot TARGET` creates it with the first snapshot");
+  }
+  if (!IsRepository(root)) {
+    return Status::InvalidInput(root.string() +
+                                " is not a cutover repository (it has no snapshots/ directory): check --repo "
+                                "or [repository] path");
+  }
   return Repository(root, env);
 }
 

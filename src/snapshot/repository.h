@@ -26,8 +26,15 @@ namespace cutover::snapshot {
 
 class Repository {
  public:
-  // Creates ROOT and ROOT/snapshots (0700) when missing.
+  // For `cutover snapshot`: creates ROOT and ROOT/snapshots (0700) when
+  // missing. An existing ROOT must already be a repository (it has
+  // snapshots/) or be empty: kInvalidInput for any other directory or file,
+  // so a mistyped --repo never scatters a catalog into an unrelated folder.
   static Result<Repository> Open(const std::filesystem::path& root, Env& env = Env::Default());
+  // For every command that only reads snapshots (verify, restore,
+  // restore-test, snapshots, prune, drift): ROOT must be a repository.
+  // kInvalidInput naming ROOT otherwise; nothing is created.
+  static Result<Repository> OpenExisting(const std::filesystem::path& root, Env& env = Env::Default());
 
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path SnapshotDir(const std::string& id) const { return root_ / "snapshots" / id; }

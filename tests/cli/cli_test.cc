@@ -307,6 +307,38 @@ TEST_F(CliTest, SnapshotCommandsEndToEndWithExitCodes) {
   EXPECT_NE(drift.out.find("nickname"), std::string::npos) << drift.out;
 }
 
+// A mistyped --repo: the reading commands refuse it with exit 2 naming the
+// path and create nothing; `snapshot` refuses a directory with other files.
+TEST_F(CliTest, MistypedRepositoryIsRefusedAndNothingIsCreated) {
+  const std::string db = ShopDb("shop.db");
+  const fs::path typo = dir_ / "repo-typo";
+  const std::vector<std::vector<std::string>> reading = {
+      {"snapshots"},
+      {"verify", "latest"},
+      {"restore", "latest", "--into", "sqlite://" + (dir_ / "into.db").string()},
+      {"restore-test", "latest", "--scratch", "sqlite://" + (dir_ / "scratch").string()},
+      {"prune", "--keep-last", "1"},
+      {"drift", db, "--against", "snapshot:latest"}};
+  for (const auto& command : reading) {
+    std::vector<std::string> args = {"--repo", typo.string()};
+    args.insert(args.end(), command.begin(), command.end());
+    auto r = Run(args);
+    EXPECT_EQ(r.exit_code, 2) << command[0] << ": " << r.err;
+    EXPECT_NE(r.err.find(typo.string()), std::string::npos) << command[0] << ": " << r.err;
+    EXPECT_FALSE(fs::exists(typo)) << command[0] << " created the repository";
+    EXPECT_FALSE(fs::exists(dir_ / "into.db")) << command[0];
+  }
+
+  const fs::path other = dir_ / "documents";
+  fs::create_directory(other);
+  { std::ofstream(other / "report.txt") << "not a repository\n"; }
+  auto snap = Run({"--repo", other.string(), "snapshot", db});
+  EXPECT_EQ(snap.exit_code, 2) << snap.err;
+  EXPECT_NE(snap.err.find("not a cutover repository"), std::string::npos) << snap.err;
+  EXPECT_FALSE(fs::exists(other / "snapshots"));
+  EXPECT_FALSE(fs::exists(other / "catalog.db"));
+}
+
 TEST_F(CliTest, RestoreRefusesNonEmptyAndPruneKeepsTheRestoreTested) {
   const std::string db = ShopDb("shop.db");
   const std::string repo = (dir_ / "repo").string();
