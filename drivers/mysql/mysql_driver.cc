@@ -979,6 +979,10 @@ class MysqlConnection final : public Connection {
     return InsertRows(ld, table, target, *first, next_batch);
   }
 
+  Result<std::string> SnapshotImagePath() override {
+    return Status::Unsupported("MySQL/MariaDB databases are snapshot as records, not as a file image");
+  }
+
   Result<bool> IsEmptyDatabase() override {
     CUTOVER_RETURN_IF_ERROR(RequireDatabase("inspect"));
     const std::string db = DbLiteral();
@@ -2051,6 +2055,14 @@ class MysqlDriver final : public Driver {
     if (!st.ok()) return st;
     std::sort(names.begin(), names.end());
     return names;
+  }
+
+  Result<std::vector<ImageTableDigest>> DigestImage(const std::string& /*path*/,
+                                                    const std::vector<std::string>& /*tables*/) override {
+    return Status::Unsupported("MySQL/MariaDB has no database images");
+  }
+  Result<std::string> ImageFilePath(const ConnectionUri& /*uri*/) const override {
+    return Status::Unsupported("MySQL/MariaDB has no database images");
   }
 
   Result<std::vector<cutover::ScriptStatement>> SplitScript(std::string_view script) const override {

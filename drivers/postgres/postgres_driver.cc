@@ -793,6 +793,10 @@ ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C")sql";
     return rows;
   }
 
+  Result<std::string> SnapshotImagePath() override {
+    return Status::Unsupported("PostgreSQL databases are snapshot as records, not as a file image");
+  }
+
   Result<bool> IsEmptyDatabase() override {
     CUTOVER_RETURN_IF_ERROR(CheckUsable());
     CUTOVER_RETURN_IF_ERROR(CheckNotAborted("IsEmptyDatabase()"));
@@ -1560,6 +1564,14 @@ class PgDriver final : public Driver {
     } catch (...) {
       return StatusFromException("dropping database '" + std::string(name) + "'", {}, true);
     }
+  }
+
+  Result<std::vector<ImageTableDigest>> DigestImage(const std::string& /*path*/,
+                                                    const std::vector<std::string>& /*tables*/) override {
+    return Status::Unsupported("PostgreSQL has no database images");
+  }
+  Result<std::string> ImageFilePath(const ConnectionUri& /*uri*/) const override {
+    return Status::Unsupported("PostgreSQL has no database images");
   }
 
   Result<std::vector<ScriptStatement>> SplitScript(std::string_view script) const override {

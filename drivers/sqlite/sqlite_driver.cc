@@ -27,6 +27,7 @@
 #include "base/strings.h"
 #include "base/uri.h"
 #include "driver/driver.h"
+#include "sqlite_image.h"
 #include "sqlite_internal.h"
 
 namespace cutover::sqlite {
@@ -363,6 +364,7 @@ class SqliteConnection final : public Connection {
 
   Status EndSnapshot() override {
     return Guarded(display_, [&]() -> Status {
+      in_snapshot_ = false;
       if (sqlite3_get_autocommit(db_) != 0) return Status::Ok();  // no snapshot open
       return Run("ROLLBACK", ExecOptions{}, nullptr);             // it only read
     });
@@ -390,6 +392,12 @@ class SqliteConnection final : public Connection {
     return Guarded(display_, [&]() -> Result<std::int64_t> {
       return ImportSqliteRows(db_, display_, table, next_batch);
     });
+  }
+
+  // The database file itself: while the snapshot's read transaction holds
+  // SQLite's SHARED lock, no writer can change it (rollback journal modes).
+  Result<std::string> SnapshotImagePath() override {
+    return Guarded(display_, [&]() -> Result<std::string> { return DoSnapshotImagePath(); });
   }
 
   Result<bool> IsEmptyDatabase() override {
@@ -560,7 +568,41 @@ class SqliteConnection final : public Connection {
         }
       }
     }
+    in_snapshot_ = true;
     return point;
+  }
+
+  Result<std::string> DoSnapshotImagePath() {
+    const std::string what = display_ + ": the snapshot's database image";
+    if (!in_snapshot_ || sqlite3_get_autocommit(db_) != 0) {
+      return Status::InvalidInput(what +
+                                  " exists only inside a snapshot: call BeginSnapshot() first (and before "
+                                  "EndSnapshot())");
+    }
+    // BeginSnapshot's first read took the SHARED lock (rolling back any hot
+    // journal first); the transaction must still hold it, and must not
+    // have written (a spilled cache would have changed the file).
+    const int state = sqlite3_txn_state(db_, "main");
+    if (state != SQLITE_TXN_READ) {
+      return Status::Internal(what + ": the snapshot's read transaction is " +
+                              (state == SQLITE_TXN_WRITE ? "writing" : "no longer open") +
+                              ", so the file is not pinned; end the snapshot and begin a new one");
+    }
+    const char* file = sqlite3_db_filename(db_, "main");
+    if (file == nullptr || *file == '\0') {
+      return Status::Unsupported(display_ +
+                                 " is an in-memory or temporary database: it has no file to snapshot as an "
+                                 "image; it is snapshot as records");
+    }
+    auto mode = ScalarText("PRAGMA main.journal_mode", what);
+    if (!mode.ok()) return mode.status();
+    if (ToLower(*mode) == "wal") {
+      return Status::Unsupported(
+          display_ +
+          " is in WAL mode: WAL-mode databases are snapshot as records, because "
+          "committed pages may still be in the -wal file rather than the database file");
+    }
+    return std::string(file);
   }
 
   // A script that opened a transaction and then failed must not leave it open
@@ -660,6 +702,7 @@ class SqliteConnection final : public Connection {
   Deadline deadline_;
   ServerInfo info_;
   std::string session_id_;
+  bool in_snapshot_ = false;  // between a successful BeginSnapshot() and EndSnapshot()
 };
 
 // ---------------------------------------------------------------------------
@@ -777,26 +820,43 @@ class SqliteDriver final : public Driver {
   }
 
  private:
-  Result<std::unique_ptr<Connection>> DoConnect(const ConnectionUri& uri) {
+  // What a sqlite URI asks for: the file (as given: a relative path is
+  // relative to the working directory) and the connection settings.
+  struct OpenRequest {
+    std::string path;
+    int busy_ms = kDefaultBusyTimeoutMs;
+    int flags = SQLITE_OPEN_READWRITE;
+  };
+
+  static Result<OpenRequest> ParseUri(const ConnectionUri& uri) {
     const std::string display = uri.Redacted();
     if (uri.driver_scheme() != "sqlite") {
       return Status::InvalidInput("the sqlite driver cannot open '" + display + "': expected a sqlite: URI");
     }
-    int busy_ms = kDefaultBusyTimeoutMs;
-    int flags = SQLITE_OPEN_READWRITE;
+    OpenRequest req;
     for (const auto& [key, value] : uri.params()) {
       if (key == "busy_timeout") {
         auto ms = ParseMillis(key, value);
         if (!ms.ok()) return ms.status().WithContext(display);
-        busy_ms = *ms;
+        req.busy_ms = *ms;
       } else if (key == "mode" && (value == "ro" || value == "rw")) {
-        flags = value == "ro" ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+        req.flags = value == "ro" ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
       } else {
         return Status::InvalidInput(display + ": unsupported sqlite URI parameter '" + key +
                                     "' (or value); accepted: busy_timeout=<ms>, mode=ro|rw");
       }
     }
-    const std::string& path = uri.database();
+    req.path = uri.database();
+    return req;
+  }
+
+  Result<std::unique_ptr<Connection>> DoConnect(const ConnectionUri& uri) {
+    const std::string display = uri.Redacted();
+    auto req = ParseUri(uri);
+    if (!req.ok()) return req.status();
+    const int busy_ms = req->busy_ms;
+    const int flags = req->flags;
+    const std::string& path = req->path;
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
       int err = errno;
@@ -862,6 +922,30 @@ class SqliteDriver final : public Driver {
                                  "(built with SQLITE_OMIT_FOREIGN_KEY)");
     }
     return std::unique_ptr<Connection>(std::move(conn));
+  }
+
+  Result<std::vector<ImageTableDigest>> DigestImage(const std::string& path,
+                                                    const std::vector<std::string>& tables) override {
+    return Guarded("image " + path, [&]() -> Result<std::vector<ImageTableDigest>> {
+      return DigestSqliteImage(path, tables);
+    });
+  }
+
+  // The file Connect() opens for `uri`. SQLite resolves a relative path
+  // against the working directory when it opens it; so does this, once, so
+  // the path stays right if the directory changes later.
+  Result<std::string> ImageFilePath(const ConnectionUri& uri) const override {
+    return Guarded(uri.Redacted(), [&]() -> Result<std::string> {
+      auto req = ParseUri(uri);
+      if (!req.ok()) return req.status();
+      std::error_code ec;
+      std::filesystem::path absolute = std::filesystem::absolute(req->path, ec);
+      if (ec) {
+        return Status::Io("cannot resolve the SQLite database path '" + req->path + "' (" + uri.Redacted() +
+                          "): " + ec.message());
+      }
+      return absolute.string();
+    });
   }
 
   Result<std::vector<ScriptStatement>> SplitScript(std::string_view script) const override {

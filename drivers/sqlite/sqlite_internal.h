@@ -64,6 +64,16 @@ Status ExportSqliteRows(sqlite3* db, const std::string& display, const DataTable
 Result<std::int64_t> ImportSqliteRows(sqlite3* db, const std::string& display, const DataTable& table,
                                       const RecordBatchSource& next_batch);
 Result<bool> IsEmptySqliteDatabase(sqlite3* db, const std::string& display);
+// Connection::CheckIntegrity: what PRAGMA integrity_check covers, split into
+// quick_check of the whole file and integrity_check of each table, run on
+// two read-only
+// connections of their own in parallel, largest part first. Runs the whole
+// integrity_check on `db` instead when there is no file, a transaction is
+// open on `db`, or a table name cannot be passed to integrity_check(TABLE).
+// One problem per line, each naming its check and table. Foreign keys are
+// not checked: they are the data's business, not the file's (SQLite only
+// enforces them where a connection turns them on, so many healthy files hold
+// orphans); a restore test runs foreign_key_check as an acceptance check.
 Result<std::vector<std::string>> CheckSqliteIntegrity(sqlite3* db, const std::string& display,
                                                       std::string* checks_run);
 

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -86,6 +87,12 @@ int RunSnapshot(CommandContext& ctx, const SnapshotArgs& args) {
   }
   auto lock_ms = DurationMs(args.lock_timeout, "--lock-timeout");
   if (!lock_ms.ok()) return ctx.Fail(lock_ms.status());
+  using LayoutChoice = snapshot::SnapshotRequest::LayoutChoice;
+  const std::map<std::string, LayoutChoice> layouts = {
+      {"auto", LayoutChoice::kAuto}, {"records", LayoutChoice::kRecords}, {"image", LayoutChoice::kImage}};
+  if (!layouts.count(args.layout)) {
+    return ctx.Fail(Status::InvalidInput("--layout '" + args.layout + "': use auto, records or image"));
+  }
   auto target = ctx.ResolveTarget(args.target);
   if (!target.ok()) return ctx.Fail(target.status());
   auto repo = ctx.OpenRepository(CommandContext::RepositoryUse::kCreateIfMissing);
@@ -101,6 +108,7 @@ int RunSnapshot(CommandContext& ctx, const SnapshotArgs& args) {
   req.compression_level = args.compression_level;
   req.options.lock_nontransactional_tables = args.lock_nontransactional;
   req.options.lock_timeout = std::chrono::milliseconds(*lock_ms);
+  req.layout = layouts.at(args.layout);
   req.progress = ctx.progress_mode();
   auto out = snapshot::TakeSnapshot(*repo, req);
   if (!out.ok()) return ctx.Fail(out.status().WithContext("snapshot of " + target->label));
@@ -115,6 +123,7 @@ int RunSnapshot(CommandContext& ctx, const SnapshotArgs& args) {
            {"id", m.id},
            {"target", m.target},
            {"engine", m.engine},
+           {"layout", snapshot::LayoutName(m.layout)},
            {"directory", repo->SnapshotDir(m.id).string()},
            {"tables", m.tables.size()},
            {"rows", m.TotalRows()},
@@ -129,6 +138,7 @@ int RunSnapshot(CommandContext& ctx, const SnapshotArgs& args) {
   } else {
     std::cout << "snapshot " << m.id << " of " << m.target << " (" << m.server_product << " "
               << m.server_version << ")\n  " << m.tables.size() << " tables, " << m.TotalRows() << " rows, "
+              << (m.layout == snapshot::Layout::kImage ? "database image " : "")
               << HumanBytes(static_cast<double>(m.TotalRawBytes())) << " -> "
               << HumanBytes(static_cast<double>(m.TotalStoredBytes())) << " stored, in "
               << static_cast<long long>(out->seconds * 1000) << " ms\n  schema " << m.fingerprint << "\n  "

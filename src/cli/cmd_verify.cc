@@ -13,7 +13,8 @@ int RunVerify(CommandContext& ctx, const VerifyArgs& args) {
   if (!repo.ok()) return ctx.Fail(repo.status());
   auto id = repo->Resolve(args.snapshot);
   if (!id.ok()) return ctx.Fail(id.status());
-  auto report = snapshot::VerifySnapshot(*repo, *id, args.deep, args.jobs, ctx.progress_mode());
+  auto report =
+      snapshot::VerifySnapshot(*repo, *id, args.deep, args.jobs, ctx.progress_mode(), &ctx.loader());
   if (!report.ok()) return ctx.Fail(report.status());
 
   VerificationRecord rec;

@@ -38,6 +38,7 @@ struct SnapshotArgs {
   int compression_level = 1;
   bool lock_nontransactional = false;
   std::string lock_timeout = "10s";
+  std::string layout = "auto";  // auto | records | image
 };
 int RunSnapshot(CommandContext& ctx, const SnapshotArgs& args);
 int RunSnapshots(CommandContext& ctx);

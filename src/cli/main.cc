@@ -57,6 +57,8 @@ int main(int argc, char** argv) {
                      "MySQL/MariaDB: read non-transactional tables (MyISAM, Aria) under a read lock");
   snapshot->add_option("--lock-timeout", snapshot_args.lock_timeout,
                        "How long to wait for the locks a snapshot needs (default 10s)");
+  snapshot->add_option("--layout", snapshot_args.layout,
+                       "auto (default: a file image where the engine has one, SQLite), records, or image");
 
   auto* snapshots =
       app.add_subcommand("snapshots", "List snapshots with their last verification and restore test");

@@ -38,7 +38,7 @@ namespace cutover {
 
 // Bumped whenever this header changes in a way that breaks binary
 // compatibility. A plugin built against another version is refused.
-inline constexpr std::uint32_t kDriverApiVersion = 3;
+inline constexpr std::uint32_t kDriverApiVersion = 4;
 
 struct DriverInfo {
   std::string name;                  // "postgresql", "mysql", "sqlite"
@@ -143,6 +143,26 @@ struct SchemaScript {
   std::string post_data;  // indexes, constraints, foreign keys, triggers, views, sequence positions
 };
 
+// ---- Database images (API v4; SQLite) -------------------------------------
+//
+// An engine whose whole database is one file can snapshot it as an *image*:
+// the file's bytes exactly as the snapshot sees them. The core stores them in
+// chunks like records and a restore writes them back, so nothing is
+// re-inserted and no index rebuilt. The proof that the data is right is the
+// same as for records, a row count and content digest per table, but the
+// driver computes it from the image's own table structures (SQLite: the
+// cells of each table's b-tree), so the source under the snapshot, a
+// decompressed copy (verify --deep) and a restored file are digested alike
+// without running a query. These digests are a different kind from record
+// digests: the manifest records which layout it holds.
+
+// A table's row count and content digest in an image.
+struct ImageTableDigest {
+  std::string table;  // DataTable::name
+  std::int64_t rows = 0;
+  std::string digest;  // ContentDigest::Hex() (base/content_digest.h) of the table's image records
+};
+
 // Called once per record; returning an error stops the export.
 using RecordCallback = std::function<Status(std::string_view record)>;
 // Supplies records to ImportRows, a batch at a time; an empty batch ends the
@@ -235,6 +255,15 @@ class Connection {
   // checks) for this session only.
   virtual Result<std::int64_t> ImportRows(const DataTable& table, const RecordBatchSource& next_batch) = 0;
 
+  // Inside a snapshot (after BeginSnapshot): the path of a file holding the
+  // database's bytes exactly as the snapshot sees them, unchanged until
+  // EndSnapshot(). kUnsupported when this engine or this database has none
+  // (server engines; an SQLite database in WAL mode, whose committed pages
+  // may still be in the -wal file): the core then snapshots records. Keep
+  // any descriptor of the file open until after EndSnapshot(): closing one
+  // drops every POSIX lock the process holds on the file, the engine's too.
+  virtual Result<std::string> SnapshotImagePath() = 0;
+
   // True when the database holds no user objects (tables, views, routines,
   // sequences, types): `restore --into` refuses any other database.
   virtual Result<bool> IsEmptyDatabase() = 0;
@@ -284,6 +313,17 @@ class Driver {
   // scratch databases left behind by a killed run.
   virtual Result<std::vector<std::string>> ListDatabases(const ConnectionUri& server,
                                                          std::string_view prefix) = 0;
+
+  // Row counts and content digests of `tables` (names as ListDataTables gave
+  // them) read from the image file at `path` by the driver itself, in bounded
+  // memory and never trusting the file: kCheckFailed naming the table and
+  // page for a damaged structure or a table the image does not have, kIo
+  // when the file cannot be read, kUnsupported for engines without images.
+  virtual Result<std::vector<ImageTableDigest>> DigestImage(const std::string& path,
+                                                            const std::vector<std::string>& tables) = 0;
+  // The file a database URI names, for a restore that writes an image;
+  // kUnsupported for engines without images.
+  virtual Result<std::string> ImageFilePath(const ConnectionUri& uri) const = 0;
 
   // Splits a script into statements by this engine's rules (PostgreSQL
   // dollar quoting and nested comments, MySQL DELIMITER, SQLite

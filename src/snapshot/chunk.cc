@@ -1,7 +1,5 @@
 #include "snapshot/chunk.h"
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 #include <zstd.h>
 
 #include <cstdio>
@@ -11,13 +9,6 @@
 
 namespace cutover::snapshot {
 namespace {
-
-std::string Hex128(std::uint64_t high, std::uint64_t low) {
-  char buf[33];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(high),
-                static_cast<unsigned long long>(low));
-  return buf;
-}
 
 struct ZstdContexts {
   ZSTD_CCtx* c = ZSTD_createCCtx();
@@ -34,41 +25,6 @@ ZstdContexts& ThreadContexts() {
 }
 
 }  // namespace
-
-void ContentDigest::AddRecord(std::string_view record) {
-  XXH128_hash_t h = XXH3_128bits(record.data(), record.size());
-  Add([&] {
-    ContentDigest d;
-    d.high_ = h.high64;
-    d.low_ = h.low64;
-    return d;
-  }());
-}
-
-void ContentDigest::Add(const ContentDigest& other) {
-  std::uint64_t low = low_ + other.low_;
-  high_ += other.high_ + (low < low_ ? 1 : 0);
-  low_ = low;
-}
-
-std::string ContentDigest::Hex() const {
-  return Hex128(high_, low_);
-}
-
-Result<ContentDigest> ContentDigest::FromHex(std::string_view hex) {
-  if (hex.size() != 32 || hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
-    return Status::InvalidInput("'" + std::string(hex) + "' is not a 32-digit hex digest");
-  }
-  ContentDigest d;
-  d.high_ = std::stoull(std::string(hex.substr(0, 16)), nullptr, 16);
-  d.low_ = std::stoull(std::string(hex.substr(16)), nullptr, 16);
-  return d;
-}
-
-std::string Xxh128Hex(std::string_view data) {
-  XXH128_hash_t h = XXH3_128bits(data.data(), data.size());
-  return Hex128(h.high64, h.low64);
-}
 
 void AppendFramedRecord(std::string& framed, std::string_view record) {
   std::uint64_t n = record.size();

@@ -23,30 +23,13 @@
 #include <string_view>
 #include <vector>
 
+#include "base/content_digest.h"
 #include "base/status.h"
 
 namespace cutover::snapshot {
 
-// The order-independent digest of a multiset of records: the sum modulo
-// 2^128 of each record's XXH3-128. Digests of parts add up to the digest of
-// the whole, so ranges exported in parallel, and a restored table read back
-// in any order, give the same value.
-class ContentDigest {
- public:
-  void AddRecord(std::string_view record);
-  void Add(const ContentDigest& other);
-  // 32 lower-case hex digits.
-  std::string Hex() const;
-  static Result<ContentDigest> FromHex(std::string_view hex);
-  bool operator==(const ContentDigest& other) const = default;
-
- private:
-  std::uint64_t high_ = 0;
-  std::uint64_t low_ = 0;
-};
-
-// XXH3-128 of `data` as 32 hex digits.
-std::string Xxh128Hex(std::string_view data);
+using cutover::ContentDigest;
+using cutover::Xxh128Hex;
 
 // Appends varint(record.size()) + record to `framed`.
 void AppendFramedRecord(std::string& framed, std::string_view record);

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "base/file_env.h"
+#include "base/sha256.h"
 #include "snapshot/manifest.h"
 #include "snapshot/repository.h"
 
@@ -166,6 +167,67 @@ TEST(Manifest, AnyEditIsDetected) {
   EXPECT_EQ(Parse("", "m.json").status().code(), StatusCode::kCheckFailed);
   EXPECT_EQ(Parse("{\"checksum\": \"sha256:" + std::string(64, '0') + "\"}", "m.json").status().code(),
             StatusCode::kCheckFailed);
+}
+
+// A records manifest stays format version 1 (older cutovers read it); an
+// image manifest is version 2 and carries its layout and chunks.
+TEST(Manifest, ImageLayoutRoundTripsAsVersionTwo) {
+  Manifest records = SampleManifest();
+  const std::string v1 = Serialize(records);
+  EXPECT_NE(v1.find("\"format_version\": 1"), std::string::npos);
+  EXPECT_EQ(v1.find("\"layout\""), std::string::npos);
+
+  Manifest m = SampleManifest();
+  m.layout = Layout::kImage;
+  m.tables[0].ranges.clear();
+  m.tables[0].raw_bytes = 0;
+  ChunkInfo c = m.pre_data;
+  c.rows = 0;
+  c.digest = ContentDigest().Hex();
+  c.raw_bytes = 65536;
+  for (int i = 0; i < 3; ++i) {
+    c.file = "data/image-c00000" + std::to_string(i) + ".zst";
+    m.image.push_back(c);
+  }
+  m.image_bytes = 3 * 65536;
+  const std::string text = Serialize(m);
+  EXPECT_NE(text.find("\"format_version\": 2"), std::string::npos);
+  auto back = Parse(text, "manifest.json");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->layout, Layout::kImage);
+  EXPECT_EQ(back->image_bytes, 3 * 65536);
+  ASSERT_EQ(back->image.size(), 3u);
+  EXPECT_EQ(back->image[2].file, "data/image-c000002.zst");
+  EXPECT_EQ(back->TotalRawBytes(), 3 * 65536);
+  EXPECT_EQ(back->AllChunks().size(), 3u + 3u);
+  EXPECT_EQ(Serialize(*back), text);
+}
+
+TEST(Manifest, UnknownLayoutOrNewerVersionIsRefused) {
+  Manifest m = SampleManifest();
+  m.layout = Layout::kImage;
+  m.tables[0].ranges.clear();
+  std::string text = Serialize(m);
+  // Re-checksummed edits: the structure is what is refused, not the checksum.
+  auto rechecksummed = [](std::string t) {
+    const std::string key = "\"checksum\": \"sha256:";
+    size_t at = t.rfind(key) + key.size();
+    t.replace(at, 64, std::string(64, '0'));
+    t.replace(at, 64, Sha256Hex(t));
+    return t;
+  };
+  std::string unknown = text;
+  unknown.replace(unknown.find("\"layout\": \"image\""), 17, "\"layout\": \"pages\"");
+  auto r = Parse(rechecksummed(unknown), "m.json");
+  EXPECT_EQ(r.status().code(), StatusCode::kCheckFailed);
+  EXPECT_NE(r.status().message().find("unknown layout \"pages\""), std::string::npos)
+      << r.status().ToString();
+
+  std::string newer = text;
+  newer.replace(newer.find("\"format_version\": 2"), 19, "\"format_version\": 3");
+  auto n = Parse(rechecksummed(newer), "m.json");
+  EXPECT_EQ(n.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(n.status().message().find("upgrade cutover"), std::string::npos) << n.status().ToString();
 }
 
 TEST(Manifest, RefusesPathsOutsideTheSnapshot) {

@@ -74,8 +74,12 @@ std::int64_t Manifest::TotalRows() const {
   return n;
 }
 
+const char* LayoutName(Layout layout) {
+  return layout == Layout::kImage ? "image" : "records";
+}
+
 std::int64_t Manifest::TotalRawBytes() const {
-  std::int64_t n = 0;
+  std::int64_t n = image_bytes;
   for (const auto& t : tables) n += t.raw_bytes;
   return n;
 }
@@ -93,6 +97,7 @@ std::vector<const ChunkInfo*> Manifest::AllChunks() const {
       for (const auto& c : range) all.push_back(&c);
     }
   }
+  for (const auto& c : image) all.push_back(&c);
   return all;
 }
 
@@ -110,7 +115,7 @@ bool IsSafeChunkPath(std::string_view file) {
 std::string Serialize(const Manifest& m) {
   Json j;
   j["format"] = "cutover.snapshot";
-  j["format_version"] = m.format_version;
+  j["format_version"] = m.layout == Layout::kImage ? kManifestFormatVersion : kRecordsFormatVersion;
   j["id"] = m.id;
   j["tool_version"] = m.tool_version;
   j["engine"] = m.engine;
@@ -145,6 +150,12 @@ std::string Serialize(const Manifest& m) {
                           {"ranges", std::move(ranges)}});
   }
   j["tables"] = std::move(tables);
+  if (m.layout == Layout::kImage) {
+    Json chunks = Json::array();
+    for (const auto& c : m.image) chunks.push_back(ChunkJson(c));
+    j["layout"] = LayoutName(m.layout);
+    j["image"] = Json{{"bytes", m.image_bytes}, {"chunks", std::move(chunks)}};
+  }
   j["totals"] = Json{{"tables", m.tables.size()},
                      {"rows", m.TotalRows()},
                      {"raw_bytes", m.TotalRawBytes()},
@@ -229,6 +240,19 @@ Result<Manifest> Parse(std::string_view text, const std::string& path) {
         e.ranges.push_back(std::move(chunks));
       }
       m.tables.push_back(std::move(e));
+    }
+    if (m.format_version >= 2) {
+      const std::string layout = Reader::Str(j, "layout");
+      if (layout == "image") {
+        m.layout = Layout::kImage;
+      } else if (layout != "records") {
+        throw std::runtime_error("unknown layout \"" + layout + "\"");
+      }
+    }
+    if (m.layout == Layout::kImage) {
+      const Json& image = Reader::Field(j, "image");
+      m.image_bytes = Reader::Int(image, "bytes");
+      for (const Json& c : Reader::Arr(image, "chunks")) m.image.push_back(Reader::Chunk(c));
     }
   } catch (const std::exception& e) {
     return Status::CheckFailed(path + ": unreadable manifest: " + e.what());

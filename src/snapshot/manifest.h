@@ -25,12 +25,25 @@
 
 namespace cutover::snapshot {
 
-inline constexpr int kManifestFormatVersion = 1;
+// Version 1: records only. Version 2 adds the image layout; a records
+// snapshot is still written as version 1, so older cutovers keep reading it,
+// and an image snapshot is version 2, which they refuse instead of
+// misreading it as a snapshot without rows.
+inline constexpr int kManifestFormatVersion = 2;
+inline constexpr int kRecordsFormatVersion = 1;
 inline constexpr char kManifestFile[] = "manifest.json";
+
+// How a snapshot holds the data (docs/snapshot-format.md):
+//   kRecords  each table's rows as records, in chunks per table and range;
+//   kImage    the database file's bytes in chunks (driver.h, "Database
+//             images"), with each table's row count and image digest.
+enum class Layout { kRecords, kImage };
+const char* LayoutName(Layout layout);
 
 // One table's data: its identity as the driver reported it, and its chunks
 // grouped by range (each range was exported by one query, in order, and is
-// imported by one ImportRows call).
+// imported by one ImportRows call). In an image snapshot `ranges` is empty
+// and `rows`/`digest` are what the driver counted in the image.
 struct TableEntry {
   DataTable table;
   std::int64_t rows = 0;
@@ -60,12 +73,18 @@ struct Manifest {
   ChunkInfo post_data;
   ChunkInfo model;
   std::vector<TableEntry> tables;
+  Layout layout = Layout::kRecords;
+  // kImage: the file's size and its chunks, in file order (chunk k starts
+  // where chunk k-1 ends). Their `rows` are 0 and `digest` that of nothing.
+  std::int64_t image_bytes = 0;
+  std::vector<ChunkInfo> image;
 
   std::int64_t TotalRows() const;
+  // Record bytes, or the image's size.
   std::int64_t TotalRawBytes() const;
   // Chunk bytes plus schema files (the manifest itself not included).
   std::int64_t TotalStoredBytes() const;
-  // Every chunk of the snapshot, schema files first.
+  // Every chunk of the snapshot, schema files first, then tables' or image's.
   std::vector<const ChunkInfo*> AllChunks() const;
 };
 

@@ -1,12 +1,17 @@
 #include "snapshot/restore.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <mutex>
@@ -360,6 +365,101 @@ Prepare RestoreSessionSettings(const std::string& engine, bool scratch) {
   };
 }
 
+// Writes the image chunks, each checked against its hashes, into a new
+// private file beside `target` (`jobs` threads, pwrite at each chunk's
+// offset), syncs it unless the target is a scratch database, and renames it
+// over `target`: a failure leaves `target` as it was. Refuses when a
+// rollback journal or WAL file sits beside `target`: SQLite would apply
+// another database's journal to the new file.
+Status WriteImage(const Repository& repo, const Manifest& m, const std::string& target,
+                  const RestoreRequest& req) {
+  for (const char* suffix : {"-journal", "-wal"}) {
+    std::error_code ec;
+    if (std::filesystem::exists(target + suffix, ec)) {
+      return Status::InvalidInput(target + suffix + " exists beside the target: another process may have " +
+                                  target +
+                                  " open, or a crash left it; close that process or remove the file " +
+                                  "and run again (nothing was changed)");
+    }
+  }
+  std::string temp = target + ".cutover-XXXXXX";
+  const int fd = ::mkstemp(temp.data());
+  if (fd < 0) return Status::Io(target + ": cannot create a file beside it: " + std::strerror(errno));
+  bool renamed = false;
+  struct Cleanup {
+    int fd;
+    const std::string& temp;
+    const bool& renamed;
+    ~Cleanup() {
+      ::close(fd);
+      if (!renamed) ::unlink(temp.c_str());
+    }
+  } cleanup{fd, temp, renamed};
+
+  std::vector<std::int64_t> offsets;
+  std::int64_t offset = 0;
+  for (const auto& c : m.image) {
+    offsets.push_back(offset);
+    offset += c.raw_bytes;
+  }
+  Progress progress(req.progress, "restore", static_cast<std::int64_t>(m.tables.size()),
+                    m.TotalStoredBytes());
+  const auto dir = repo.SnapshotDir(m.id);
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  Status first;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < std::max(1, req.jobs); ++t) {
+    threads.emplace_back([&] {
+      std::string raw;
+      for (size_t k; (k = next.fetch_add(1)) < m.image.size();) {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!first.ok()) return;
+        }
+        if (InterruptGuard::Requested()) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (first.ok()) first = Status::Io("interrupted");
+          return;
+        }
+        const ChunkInfo& c = m.image[k];
+        auto stored = repo.env().ReadFile(dir / c.file, static_cast<std::uint64_t>(kMaxChunkRawBytes));
+        Status st = stored.ok() ? DecodeChunk(*stored, c, raw) : stored.status();
+        if (st.code() == StatusCode::kNotFound) st = Status::CheckFailed(c.file + ": missing");
+        for (size_t done = 0; st.ok() && done < raw.size();) {
+          ssize_t n =
+              ::pwrite(fd, raw.data() + done, raw.size() - done, offsets[k] + static_cast<off_t>(done));
+          if (n < 0 && errno == EINTR) continue;
+          if (n < 0) st = Status::Io(temp + ": " + std::strerror(errno));
+          if (n > 0) done += static_cast<size_t>(n);
+        }
+        if (!st.ok()) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (first.ok()) first = st.WithContext("database image");
+          return;
+        }
+        progress.AddBytes(c.stored_bytes);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CUTOVER_RETURN_IF_ERROR(first);
+  if (!req.scratch && ::fsync(fd) != 0) return Status::Io(temp + ": fsync: " + std::strerror(errno));
+  if (::rename(temp.c_str(), target.c_str()) != 0) {
+    return Status::Io("cannot rename " + temp + " to " + target + ": " + std::strerror(errno));
+  }
+  renamed = true;
+  if (!req.scratch) {
+    const std::string parent = std::filesystem::path(target).parent_path().string();
+    CUTOVER_RETURN_IF_ERROR(repo.env().SyncDir(parent.empty() ? "." : parent));
+  }
+  for (const auto& e : m.tables) {
+    progress.AddRows(e.rows);
+    progress.TableDone();
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::string> ReadSchemaFile(const Repository& repo, const Manifest& m, const ChunkInfo& file) {
@@ -399,6 +499,21 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
         req.into.Redacted() +
         " is not empty: cutover restores only into a new or empty database and changed "
         "nothing; create an empty database (or drop its objects) and run again");
+  }
+  if (m.layout == Layout::kImage) {
+    into->reset();  // the file is replaced: no connection may hold the old one open
+    auto path = req.driver->ImageFilePath(req.into);
+    if (!path.ok()) return path.status();
+    stages.Mark("restore: check the snapshot's schema files and the target");
+    CUTOVER_RETURN_IF_ERROR(WriteImage(repo, m, *path, req));
+    stages.Mark("restore: write the database image (" + std::to_string(m.image.size()) + " chunks on " +
+                std::to_string(std::max(1, req.jobs)) + " threads)");
+    RestoreOutcome out;
+    out.stages = stages.entries();
+    out.rows = m.TotalRows();
+    out.stored_bytes = m.TotalStoredBytes();
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return out;
   }
   const Prepare prepare = RestoreSessionSettings(m.engine, req.scratch);
   CUTOVER_RETURN_IF_ERROR(prepare(**into));
@@ -612,6 +727,40 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
   return out;
 }
 
+namespace {
+
+// The image layout's read-back: the driver counts and digests every table
+// in the restored file itself (not in the snapshot's chunks).
+Status CompareImageTables(const Manifest& m, Driver& driver, const ConnectionUri& restored, Comparison& cmp) {
+  auto path = driver.ImageFilePath(restored);
+  if (!path.ok()) return path.status();
+  std::vector<std::string> names;
+  for (const auto& e : m.tables) names.push_back(e.table.name);
+  auto digests = driver.DigestImage(*path, names);
+  if (!digests.ok()) {
+    if (digests.status().code() != StatusCode::kCheckFailed) return digests.status();
+    cmp.problems.push_back("the restored database cannot be read back: " + digests.status().message());
+    return Status::Ok();
+  }
+  for (size_t i = 0; i < m.tables.size() && i < digests->size(); ++i) {
+    const TableEntry& e = m.tables[i];
+    const ImageTableDigest& d = (*digests)[i];
+    cmp.rows_read += d.rows;
+    if (d.rows != e.rows) {
+      cmp.problems.push_back("table " + TableLabel(e.table) + ": " + std::to_string(d.rows) +
+                             " rows restored, the snapshot recorded " + std::to_string(e.rows));
+    } else if (d.digest != e.digest) {
+      cmp.problems.push_back("table " + TableLabel(e.table) + ": content digest " + d.digest +
+                             " differs from the snapshot's " + e.digest +
+                             " (same row count, different data)");
+    }
+  }
+  cmp.tables_compared = static_cast<std::int64_t>(m.tables.size());
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& m, Driver& driver,
                                        const ConnectionUri& restored, int jobs,
                                        const std::function<void()>& after_schema) {
@@ -636,6 +785,11 @@ Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& m
     }
   }
   if (after_schema) after_schema();
+  if (m.layout == Layout::kImage) {
+    CUTOVER_RETURN_IF_ERROR(CompareImageTables(m, driver, restored, cmp));
+    std::sort(cmp.problems.begin(), cmp.problems.end());
+    return cmp;
+  }
   std::mutex mu;
   std::atomic<std::int64_t> rows_read{0};
   Status st = ForEachParallel(driver, restored, m.tables.size(), jobs, [&](Connection& conn, size_t k) {

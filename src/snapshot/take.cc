@@ -1,6 +1,9 @@
 #include "snapshot/take.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -9,6 +12,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -291,6 +295,118 @@ Result<std::vector<std::string>> KeyRanges(Connection& conn, const DataTable& t,
   return RangePredicates(col, bounds, KeyText);
 }
 
+std::string ImageChunkFileName(size_t seq) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "data/image-c%06zu.zst", seq);
+  return buf;
+}
+
+// The image layout's data stage: `jobs` threads read the file at `path`
+// through `fd` in pieces of chunk_raw_bytes (pread, so they share it), then
+// compress, hash and write each piece as a chunk; meanwhile one more thread
+// has the driver count and digest every table in the same file. The file
+// does not change while the snapshot's read transaction is open (the driver
+// promised that by returning the path); its size is checked again at the
+// end all the same.
+struct ImageStage {
+  std::int64_t bytes = 0;
+  std::vector<ChunkInfo> chunks;
+  std::vector<ImageTableDigest> digests;
+  double compress_seconds = 0;  // summed over the threads
+  double digest_seconds = 0;
+};
+
+Result<ImageStage> WriteImageChunks(Env& env, const std::filesystem::path& dir, Driver& driver,
+                                    const std::string& path, int fd, const std::vector<std::string>& tables,
+                                    const SnapshotRequest& req, Progress& progress) {
+  auto file_size = [&]() -> std::int64_t {
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 ? static_cast<std::int64_t>(st.st_size) : -1;
+  };
+  ImageStage out;
+  out.bytes = file_size();
+  if (out.bytes < 0) return Status::Io(path + ": cannot stat the database image: " + std::strerror(errno));
+  // Chunks of at least 64 KiB: small test chunk sizes would otherwise make
+  // one file per page.
+  const std::int64_t piece = std::max<std::int64_t>(req.chunk_raw_bytes, 64 << 10);
+  const size_t count = static_cast<size_t>((out.bytes + piece - 1) / piece);
+  out.chunks.resize(count);
+
+  FirstError error;
+  Result<std::vector<ImageTableDigest>> digests = Status::Internal("the image was not digested");
+  std::thread digest_thread([&] {
+    const auto started = std::chrono::steady_clock::now();
+    digests = driver.DigestImage(path, tables);
+    if (!digests.ok()) error.Set(digests.status());
+    out.digest_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  });
+  std::atomic<size_t> next{0};
+  std::atomic<std::int64_t> compress_us{0};
+  Syncer syncer(static_cast<size_t>(std::max(1, req.jobs)) * 4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < std::max(1, req.jobs); ++t) {
+    threads.emplace_back([&] {
+      std::string raw, stored;
+      for (size_t k; !error.failed() && (k = next.fetch_add(1)) < count;) {
+        const auto started = std::chrono::steady_clock::now();
+        const std::int64_t offset = static_cast<std::int64_t>(k) * piece;
+        raw.resize(static_cast<size_t>(std::min(piece, out.bytes - offset)));
+        Status st;
+        for (size_t done = 0; st.ok() && done < raw.size();) {
+          ssize_t n = ::pread(fd, raw.data() + done, raw.size() - done, offset + static_cast<off_t>(done));
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0) {
+            st = Status::Io(path + ": reading the database image at byte " + std::to_string(offset + done) +
+                            ": " + (n == 0 ? std::string("the file ended early") : std::strerror(errno)));
+          }
+          if (n > 0) done += static_cast<size_t>(n);
+        }
+        ChunkInfo& info = out.chunks[k];
+        info.file = ImageChunkFileName(k);
+        if (st.ok()) st = EncodeChunk(raw, 0, ContentDigest(), req.compression_level, stored, info);
+        if (st.ok()) st = WriteStoredChunk(env, dir, stored, info, &syncer);
+        compress_us +=
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)
+                .count();
+        if (!st.ok()) error.Set(st.WithContext("database image"));
+        progress.AddBytes(static_cast<std::int64_t>(raw.size()));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  digest_thread.join();
+  if (Status synced = syncer.Finish(); !synced.ok()) error.Set(synced.WithContext("syncing chunk files"));
+  CUTOVER_RETURN_IF_ERROR(error.status());
+  if (file_size() != out.bytes) {
+    return Status::Internal(path + " changed size while it was read inside the snapshot's transaction");
+  }
+  out.digests = std::move(*digests);
+  if (out.digests.size() != tables.size()) {
+    return Status::Internal("the driver digested " + std::to_string(out.digests.size()) + " of " +
+                            std::to_string(tables.size()) + " tables");
+  }
+  out.compress_seconds = static_cast<double>(compress_us.load()) / 1e6;
+  return out;
+}
+
+// The commit point: the manifest is written, synced and renamed into place.
+Result<SnapshotOutcome> CommitSnapshot(Repository& repo, Repository::Pending& pending, bool& committed,
+                                       Manifest m, StageTimes& stages,
+                                       std::chrono::steady_clock::time_point t0) {
+  m.finished_at = NowIso8601();
+  auto checksum = repo.Commit(pending, m);
+  if (!checksum.ok()) return checksum.status().WithContext("committing snapshot " + m.id);
+  committed = true;
+  stages.Mark("snapshot: commit the manifest");
+
+  SnapshotOutcome out;
+  out.stages = stages.entries();
+  out.manifest = std::move(m);
+  out.manifest_checksum = *checksum;
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
 }  // namespace
 
 const char* ToolVersion() {
@@ -382,6 +498,52 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
   m.post_data = *post;
   m.model = *model_file;
   stages.Mark("snapshot: write the schema files");
+
+  if (req.layout != SnapshotRequest::LayoutChoice::kRecords) {
+    auto image_path = coord->SnapshotImagePath();
+    if (image_path.ok()) {
+      std::vector<std::string> names;
+      std::int64_t estimate = 0;
+      m.tables.resize(tables->size());
+      for (size_t i = 0; i < tables->size(); ++i) {
+        m.tables[i].table = (*tables)[i];
+        names.push_back((*tables)[i].name);
+        estimate += (*tables)[i].estimated_bytes;
+      }
+      Progress progress(req.progress, "snapshot", static_cast<std::int64_t>(tables->size()), estimate);
+      // A descriptor of our own that stays open until the read transaction
+      // has ended: on POSIX, closing any descriptor of a file drops every
+      // lock the process holds on it, the engine's shared lock included.
+      const int fd = ::open(image_path->c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        return Status::Io(*image_path + ": cannot open the database image: " + std::strerror(errno));
+      auto image = WriteImageChunks(env, pending->dir, *req.driver, *image_path, fd, names, req, progress);
+      (void)coord->EndSnapshot();
+      ::close(fd);
+      if (!image.ok()) return image.status();
+      m.layout = Layout::kImage;
+      m.image_bytes = image->bytes;
+      m.image = std::move(image->chunks);
+      for (size_t i = 0; i < m.tables.size(); ++i) {
+        m.tables[i].rows = image->digests[i].rows;
+        m.tables[i].digest = image->digests[i].digest;
+        progress.AddRows(image->digests[i].rows);
+        progress.TableDone();
+      }
+      stages.Mark("snapshot: read, compress and write the database image (" + std::to_string(m.image.size()) +
+                  " chunks on " + std::to_string(std::max(1, req.jobs)) + " threads)");
+      stages.Add("snapshot: compression, hashing and writing (summed over the threads)",
+                 image->compress_seconds);
+      stages.Add("snapshot: counting and digesting the tables in the image (beside them)",
+                 image->digest_seconds);
+      return CommitSnapshot(repo, *pending, guard.committed, std::move(m), stages, t0);
+    }
+    if (req.layout == SnapshotRequest::LayoutChoice::kImage ||
+        image_path.status().code() != StatusCode::kUnsupported) {
+      return image_path.status().WithContext("snapshot as a database image");
+    }
+    spdlog::debug("snapshot as records: {}", image_path.status().message());
+  }
 
   // Tasks: whole tables, and key ranges of big ones; largest first.
   std::vector<Task> tasks;
@@ -540,18 +702,7 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
     }
     e.digest = digest.Hex();
   }
-  m.finished_at = NowIso8601();
-  auto checksum = repo.Commit(*pending, m);
-  if (!checksum.ok()) return checksum.status().WithContext("committing snapshot " + m.id);
-  guard.committed = true;
-  stages.Mark("snapshot: commit the manifest");
-
-  SnapshotOutcome out;
-  out.stages = stages.entries();
-  out.manifest = std::move(m);
-  out.manifest_checksum = *checksum;
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return out;
+  return CommitSnapshot(repo, *pending, guard.committed, std::move(m), stages, t0);
 }
 
 }  // namespace cutover::snapshot

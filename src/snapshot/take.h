@@ -10,6 +10,13 @@
 // hashes, compresses and writes each buffer as a chunk file. The queue between them is bounded, so memory
 // stays at a few buffers per thread whatever the table sizes.
 //
+// Layout: where the driver can give a file image of the database inside
+// the snapshot (SQLite in rollback-journal mode, driver.h "Database images"),
+// kAuto stores that image instead of records: `jobs` threads read, compress
+// and write its chunks while one more thread has the driver count and digest
+// every table in it. Otherwise records, as above. kImage insists (an engine
+// or database without images is kUnsupported); kRecords never uses images.
+//
 // On any failure or interrupt the partial directory is removed and the error
 // returned; a kill -9 leaves a directory without manifest, which the next
 // run of any snapshot command removes (Repository::CleanUpIncomplete).
@@ -40,6 +47,8 @@ struct SnapshotRequest {
   // Tables larger than this (by the driver's estimate) are split into ranges.
   std::int64_t split_bytes = std::int64_t{64} << 20;
   SnapshotOptions options;
+  enum class LayoutChoice { kAuto, kRecords, kImage };
+  LayoutChoice layout = LayoutChoice::kAuto;
   Progress::Mode progress = Progress::Mode::kOff;
 };
 

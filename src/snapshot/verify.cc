@@ -1,7 +1,14 @@
 #include "snapshot/verify.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -10,11 +17,40 @@ namespace cutover::snapshot {
 namespace fs = std::filesystem;
 namespace {
 
-// A chunk and the table it belongs to, for messages.
+// A chunk and the table it belongs to, for messages; an image chunk also
+// where its bytes go in the image.
 struct Item {
   const ChunkInfo* chunk;
-  std::string owner;  // "table public.orders" or "schema"
+  std::string owner;  // "table public.orders", "schema" or "database image"
+  std::int64_t image_offset = -1;
 };
+
+constexpr char kImageOwner[] = "database image";
+
+// An unnamed private file for the decompressed image: nothing to clean up,
+// whatever happens to the process.
+Result<int> OpenImageScratch() {
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) return fd;
+  std::string pattern = dir + "/cutover-verify-image-XXXXXX";
+  fd = ::mkstemp(pattern.data());
+  if (fd < 0)
+    return Status::Io(dir + ": cannot create a temporary file for the image: " + std::strerror(errno));
+  ::unlink(pattern.c_str());
+  return fd;
+}
+
+Status WriteAt(int fd, std::string_view bytes, std::int64_t offset) {
+  for (size_t done = 0; done < bytes.size();) {
+    ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::Io(std::string("writing the decompressed image: ") + std::strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
 
 std::string TableLabel(const DataTable& t) {
   return "table " + (t.schema.empty() ? t.name : t.schema + "." + t.name);
@@ -28,6 +64,22 @@ void CheckConsistency(const Manifest& m, std::vector<std::string>& problems) {
   for (const ChunkInfo* c : m.AllChunks()) {
     if (!files.insert(c->file).second) problems.push_back(c->file + ": named twice in the manifest");
   }
+  if (m.layout == Layout::kImage) {
+    std::int64_t bytes = 0;
+    for (const auto& c : m.image) {
+      bytes += c.raw_bytes;
+      if (c.rows != 0 || c.digest != ContentDigest().Hex())
+        problems.push_back(c.file + ": an image chunk that claims records");
+    }
+    if (bytes != m.image_bytes)
+      problems.push_back(std::string(kImageOwner) + ": the manifest's size does not match its chunks");
+    for (const auto& e : m.tables) {
+      if (!e.ranges.empty() || e.raw_bytes != 0)
+        problems.push_back(TableLabel(e.table) + ": record chunks in an image snapshot");
+    }
+    return;
+  }
+  if (!m.image.empty() || m.image_bytes != 0) problems.push_back("image chunks in a records snapshot");
   for (const auto& e : m.tables) {
     std::int64_t rows = 0, raw = 0;
     ContentDigest digest;
@@ -44,10 +96,40 @@ void CheckConsistency(const Manifest& m, std::vector<std::string>& problems) {
   }
 }
 
+// The tables of a decompressed image, counted and digested by the driver,
+// against the manifest. Damage the driver finds is a problem; an error
+// means the check could not run (no driver for the engine).
+Result<std::int64_t> RecountImage(const Manifest& m, int fd, DriverLoader* drivers,
+                                  std::vector<std::string>& problems) {
+  if (drivers == nullptr) return Status::Internal("verify --deep of an image needs the engine's driver");
+  auto driver = drivers->Get(m.engine);
+  if (!driver.ok()) return driver.status().WithContext("verify --deep of a " + m.engine + " image");
+  std::vector<std::string> names;
+  for (const auto& e : m.tables) names.push_back(e.table.name);
+  auto digests = (*driver)->DigestImage("/proc/self/fd/" + std::to_string(fd), names);
+  if (!digests.ok()) {
+    if (digests.status().code() != StatusCode::kCheckFailed) return digests.status();
+    problems.push_back(std::string(kImageOwner) + ": " + digests.status().message());
+    return std::int64_t{0};
+  }
+  std::int64_t rows = 0;
+  for (size_t i = 0; i < m.tables.size() && i < digests->size(); ++i) {
+    const TableEntry& e = m.tables[i];
+    const ImageTableDigest& d = (*digests)[i];
+    rows += d.rows;
+    if (d.rows != e.rows || d.digest != e.digest) {
+      problems.push_back(TableLabel(e.table) + ": the image holds " + std::to_string(d.rows) +
+                         " rows with digest " + d.digest + ", the manifest records " +
+                         std::to_string(e.rows) + " with " + e.digest);
+    }
+  }
+  return rows;
+}
+
 }  // namespace
 
 Result<VerifyReport> VerifySnapshot(const Repository& repo, const std::string& id, bool deep, int jobs,
-                                    Progress::Mode progress_mode) {
+                                    Progress::Mode progress_mode, DriverLoader* drivers) {
   const auto t0 = std::chrono::steady_clock::now();
   VerifyReport report;
   report.snapshot_id = id;
@@ -68,6 +150,25 @@ Result<VerifyReport> VerifySnapshot(const Repository& repo, const std::string& i
     for (const auto& range : e.ranges) {
       for (const auto& c : range) items.push_back({&c, TableLabel(e.table)});
     }
+  }
+  std::int64_t image_offset = 0;
+  for (const auto& c : m.image) {
+    items.push_back({&c, kImageOwner, image_offset});
+    image_offset += c.raw_bytes;
+  }
+  // --deep of an image: the decompressed bytes go to an unnamed file that
+  // the driver then walks.
+  int image_fd = -1;
+  struct CloseFd {
+    int& fd;
+    ~CloseFd() {
+      if (fd >= 0) ::close(fd);
+    }
+  } close_image{image_fd};
+  if (deep && m.layout == Layout::kImage) {
+    auto fd = OpenImageScratch();
+    if (!fd.ok()) return fd.status();
+    image_fd = *fd;
   }
 
   // Files nobody named: an extra chunk is as suspicious as a missing one.
@@ -105,7 +206,9 @@ Result<VerifyReport> VerifySnapshot(const Repository& repo, const std::string& i
           progress.AddBytes(static_cast<std::int64_t>(stored->size()));
           st = deep ? DecodeChunk(*stored, c, framed) : CheckStoredBytes(*stored, c);
         }
-        if (st.ok() && deep) {
+        if (st.ok() && deep && item.image_offset >= 0) {
+          st = WriteAt(image_fd, framed, item.image_offset);
+        } else if (st.ok() && deep) {
           auto content = DigestFramed(framed, c.file);
           if (!content.ok()) {
             st = content.status();
@@ -127,10 +230,19 @@ Result<VerifyReport> VerifySnapshot(const Repository& repo, const std::string& i
   }
   for (auto& t : threads) t.join();
   std::sort(found.begin(), found.end());
+  const bool image_intact = std::none_of(found.begin(), found.end(),
+                                         [&](const auto& f) { return items[f.first].image_offset >= 0; });
   for (auto& [k, problem] : found) report.problems.push_back(std::move(problem));
+  if (image_fd >= 0 && image_intact) {
+    auto counted = RecountImage(m, image_fd, drivers, report.problems);
+    if (!counted.ok()) return counted.status();
+    report.rows_counted = *counted;
+    progress.AddRows(*counted);
+  } else {
+    report.rows_counted = rows.load();
+  }
   report.files_checked = static_cast<std::int64_t>(items.size()) + 1;
   report.bytes_read = bytes.load();
-  report.rows_counted = rows.load();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;
 }

@@ -600,6 +600,12 @@ TEST_P(BankConsistencyTest, TransfersDuringSnapshotRestoreToOneConsistentState) 
   }
   ASSERT_TRUE(snap.ok()) << snap.status().ToString();
   const snapshot::Manifest& m = snap->manifest;
+  if (param.engine == "sqlite") {
+    // Rollback-journal mode: the database file's image, read under the
+    // snapshot's shared lock; WAL mode: records.
+    EXPECT_EQ(m.layout,
+              param.journal_mode == "delete" ? snapshot::Layout::kImage : snapshot::Layout::kRecords);
+  }
   if (param.journal_mode != "delete") {
     // Neither InnoDB nor SQLite in WAL mode blocks writers while a snapshot
     // reads; in rollback-journal mode commits wait for the read to end.
