@@ -368,7 +368,8 @@ Prepare RestoreSessionSettings(const std::string& engine, bool scratch) {
 // Writes the image chunks, each checked against its hashes, into a new
 // private file beside `target` (`jobs` threads, pwrite at each chunk's
 // offset), syncs it unless the target is a scratch database, and renames it
-// over `target`: a failure leaves `target` as it was. Refuses when a
+// over `target`: a failure leaves `target` as it was, and a kill leaves no
+// partial file (it has no name until it is complete). Refuses when a
 // rollback journal or WAL file sits beside `target`: SQLite would apply
 // another database's journal to the new file.
 Status WriteImage(const Repository& repo, const Manifest& m, const std::string& target,
@@ -382,19 +383,30 @@ Status WriteImage(const Repository& repo, const Manifest& m, const std::string& 
                                   "and run again (nothing was changed)");
     }
   }
+  // The new file is unnamed (O_TMPFILE) until it is complete, so a killed
+  // restore leaves nothing behind; it gets a temporary name only for the
+  // rename over the target. Filesystems without O_TMPFILE get a named one.
+  const std::filesystem::path parent = std::filesystem::path(target).parent_path();
+  const std::string dir_name = parent.empty() ? "." : parent.string();
   std::string temp = target + ".cutover-XXXXXX";
-  const int fd = ::mkstemp(temp.data());
+  bool named = false;
+  int fd = ::open(dir_name.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    fd = ::mkstemp(temp.data());
+    named = fd >= 0;
+  }
   if (fd < 0) return Status::Io(target + ": cannot create a file beside it: " + std::strerror(errno));
   bool renamed = false;
   struct Cleanup {
     int fd;
     const std::string& temp;
+    const bool& named;
     const bool& renamed;
     ~Cleanup() {
       ::close(fd);
-      if (!renamed) ::unlink(temp.c_str());
+      if (named && !renamed) ::unlink(temp.c_str());
     }
-  } cleanup{fd, temp, renamed};
+  } cleanup{fd, temp, named, renamed};
 
   std::vector<std::int64_t> offsets;
   std::int64_t offset = 0;
@@ -444,15 +456,29 @@ Status WriteImage(const Repository& repo, const Manifest& m, const std::string& 
   }
   for (auto& t : threads) t.join();
   CUTOVER_RETURN_IF_ERROR(first);
-  if (!req.scratch && ::fsync(fd) != 0) return Status::Io(temp + ": fsync: " + std::strerror(errno));
+  if (!req.scratch && ::fsync(fd) != 0)
+    return Status::Io(target + ": fsync of the new file: " + std::strerror(errno));
+  if (!named) {
+    // Give the unnamed file a name: linkat through /proc needs no privilege.
+    for (int attempt = 0; !named; ++attempt) {
+      temp = target + ".cutover-XXXXXX";
+      const int probe = ::mkstemp(temp.data());  // only to pick an unused name
+      if (probe < 0) return Status::Io(target + ": cannot name the new file: " + std::strerror(errno));
+      ::close(probe);
+      ::unlink(temp.c_str());
+      const std::string self = "/proc/self/fd/" + std::to_string(fd);
+      if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, temp.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+        named = true;
+      } else if (errno != EEXIST || attempt > 10) {
+        return Status::Io(target + ": cannot name the new file: " + std::strerror(errno));
+      }
+    }
+  }
   if (::rename(temp.c_str(), target.c_str()) != 0) {
     return Status::Io("cannot rename " + temp + " to " + target + ": " + std::strerror(errno));
   }
   renamed = true;
-  if (!req.scratch) {
-    const std::string parent = std::filesystem::path(target).parent_path().string();
-    CUTOVER_RETURN_IF_ERROR(repo.env().SyncDir(parent.empty() ? "." : parent));
-  }
+  if (!req.scratch) CUTOVER_RETURN_IF_ERROR(repo.env().SyncDir(dir_name));
   for (const auto& e : m.tables) {
     progress.AddRows(e.rows);
     progress.TableDone();
