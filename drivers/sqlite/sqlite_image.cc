@@ -611,7 +611,7 @@ class Walker {
         index ? ((usable - 12) * 64 / 255) - 23 : std::uint64_t{usable} - 35;  // X of the file format
     const std::uint64_t min_local = ((usable - 12) * 32 / 255) - 23;           // M
     for (std::uint32_t i = 0; i < ncell; ++i) {
-      const std::uint32_t off = Get16(page + pointers + 2 * i);
+      const std::uint32_t off = Get16(page + pointers + 2 * std::size_t{i});
       if (off < content || off >= usable) {
         return Damage(pgno, "cell " + std::to_string(i) + ": offset " + std::to_string(off) +
                                 " is outside the cell content area (" + std::to_string(content) + ".." +
@@ -829,7 +829,7 @@ Result<std::vector<std::int64_t>> EstimateSqliteBtreePages(const std::string& pa
       width = std::min<std::int64_t>(width * (ncell + 1), g.page_count);
       const std::uint32_t middle = ncell / 2;
       if (middle < ncell) {
-        const std::uint32_t off = Get16(page.get() + hdr + 12 + 2 * middle);
+        const std::uint32_t off = Get16(page.get() + hdr + 12 + 2 * std::size_t{middle});
         if (off + 4 > g.usable) {
           pages = 0;
           break;

@@ -2129,6 +2129,17 @@ TEST(SqliteData, IsEmptyDatabase) {
   EXPECT_TRUE(empty());
 }
 
+// Connection::CheckIntegrity of the database file at `path`, on a new
+// connection; a check that cannot run fails the test.
+std::vector<std::string> IntegrityProblems(const std::string& path, std::string* checks) {
+  auto conn = Open(FileUri(path));
+  EXPECT_TRUE(conn);
+  if (!conn) return {"cannot connect"};
+  auto problems = conn->CheckIntegrity(checks);
+  EXPECT_TRUE(problems.ok()) << problems.status().ToString();
+  return problems.ok() ? *problems : std::vector<std::string>{problems.status().ToString()};
+}
+
 TEST(SqliteData, CheckIntegrityFindsADamagedIndex) {
   TempDir dir;
   const std::string path = dir.path("damaged.db");
@@ -2991,14 +3002,11 @@ TEST(SqliteData, CheckIntegrityFindsPagesNoTableOwnsWithQuickCheck) {
   PutBe32(bytes, 32, 0);
   PutBe32(bytes, 36, 0);
   WriteFile(path, bytes);
-  auto conn = Open(FileUri(path));
-  ASSERT_TRUE(conn);
   std::string checks;
-  auto problems = conn->CheckIntegrity(&checks);
-  ASSERT_TRUE(problems.ok()) << problems.status().ToString();
-  const std::string all = Join(*problems, "\n");
-  ASSERT_FALSE(problems->empty()) << "pages outside every b-tree and the freelist went unnoticed";
-  EXPECT_TRUE(StartsWith((*problems)[0], "quick_check: ")) << all;
+  const std::vector<std::string> problems = IntegrityProblems(path, &checks);
+  const std::string all = Join(problems, "\n");
+  ASSERT_FALSE(problems.empty()) << "pages outside every b-tree and the freelist went unnoticed";
+  EXPECT_TRUE(StartsWith(problems[0], "quick_check: ")) << all;
   EXPECT_NE(all.find("never used"), std::string::npos) << all;
   EXPECT_EQ(all.find("integrity_check of table"), std::string::npos) << all;
 }
@@ -3019,19 +3027,16 @@ TEST(SqliteData, CheckIntegrityNamesTheTreesOfDamagedPages) {
   const size_t cell1 = root_off + Be16At(bytes, root_off + 14);
   PutBe32(bytes, cell1, Be32At(bytes, cell0));
   WriteFile(path, bytes);
-  auto conn = Open(FileUri(path));
-  ASSERT_TRUE(conn);
   std::string checks;
-  auto problems = conn->CheckIntegrity(&checks);
-  ASSERT_TRUE(problems.ok()) << problems.status().ToString();
-  const std::string all = Join(*problems, "\n");
-  ASSERT_FALSE(problems->empty());
+  const std::vector<std::string> problems = IntegrityProblems(path, &checks);
+  const std::string all = Join(problems, "\n");
+  ASSERT_FALSE(problems.empty());
   // One problem per line, each naming its check, the table's own first.
   // quick_check finds the same damage and does not repeat it; what it adds
   // is the page no b-tree uses any more.
-  EXPECT_TRUE(StartsWith((*problems)[0], "integrity_check of table \"t\": ")) << all;
+  EXPECT_TRUE(StartsWith(problems[0], "integrity_check of table \"t\": ")) << all;
   int quick = 0;
-  for (const std::string& p : *problems) {
+  for (const std::string& p : problems) {
     EXPECT_EQ(p.find('\n'), std::string::npos) << all;
     EXPECT_EQ(p.find("*** in database"), std::string::npos) << all;
     if (StartsWith(p, "quick_check: ")) {

@@ -328,7 +328,7 @@ Result<ImageStage> WriteImageChunks(Env& env, const std::filesystem::path& dir, 
   if (out.bytes < 0) return Status::Io(path + ": cannot stat the database image: " + std::strerror(errno));
   // Chunks of at least 64 KiB: small test chunk sizes would otherwise make
   // one file per page.
-  const std::int64_t piece = std::max<std::int64_t>(req.chunk_raw_bytes, 64 << 10);
+  const std::int64_t piece = std::max<std::int64_t>(req.chunk_raw_bytes, std::int64_t{64} << 10);
   const size_t count = static_cast<size_t>((out.bytes + piece - 1) / piece);
   out.chunks.resize(count);
 
