@@ -164,4 +164,34 @@ FileLock::~FileLock() {
   ::close(fd_);
 }
 
+Status ReadAllAt(int fd, char* data, std::size_t size, std::int64_t offset, const std::string& what) {
+  for (std::size_t done = 0; done < size;) {
+    const ssize_t n =
+        ::pread(fd, data + done, size - done, static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return Status::Io(what + ": reading at byte " +
+                        std::to_string(offset + static_cast<std::int64_t>(done)) + ": " +
+                        (n == 0 ? std::string("the file ended early") : std::strerror(errno)));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status WriteAllAt(int fd, std::string_view data, std::int64_t offset, const std::string& what) {
+  for (std::size_t done = 0; done < data.size();) {
+    const ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done,
+                               static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return Status::Io(what + ": writing at byte " +
+                        std::to_string(offset + static_cast<std::int64_t>(done)) + ": " +
+                        std::strerror(errno));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return Status::Ok();
+}
+
 }  // namespace cutover

@@ -55,6 +55,12 @@ class Env {
 // old file or the complete new one, never a partial one.
 Status WriteFileAtomically(Env& env, const std::filesystem::path& path, std::string_view data);
 
+// Positional I/O on a descriptor shared by several threads: the whole of
+// `data` at `offset`, retrying short transfers and EINTR. kIo names `what`
+// (the file, for messages) and the offset; reading past the end is kIo too.
+Status ReadAllAt(int fd, char* data, std::size_t size, std::int64_t offset, const std::string& what);
+Status WriteAllAt(int fd, std::string_view data, std::int64_t offset, const std::string& what);
+
 // An exclusive advisory lock (flock) on a file, held for the object's life.
 // Used to tell a snapshot being written from one abandoned by a killed run.
 class FileLock {

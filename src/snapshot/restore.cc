@@ -438,13 +438,7 @@ Status WriteImage(const Repository& repo, const Manifest& m, const std::string& 
         auto stored = repo.env().ReadFile(dir / c.file, static_cast<std::uint64_t>(kMaxChunkRawBytes));
         Status st = stored.ok() ? DecodeChunk(*stored, c, raw) : stored.status();
         if (st.code() == StatusCode::kNotFound) st = Status::CheckFailed(c.file + ": missing");
-        for (size_t done = 0; st.ok() && done < raw.size();) {
-          ssize_t n =
-              ::pwrite(fd, raw.data() + done, raw.size() - done, offsets[k] + static_cast<off_t>(done));
-          if (n < 0 && errno == EINTR) continue;
-          if (n < 0) st = Status::Io(temp + ": " + std::strerror(errno));
-          if (n > 0) done += static_cast<size_t>(n);
-        }
+        if (st.ok()) st = WriteAllAt(fd, raw, offsets[k], target + " (the new file)");
         if (!st.ok()) {
           std::lock_guard<std::mutex> lock(mu);
           if (first.ok()) first = st.WithContext("database image");
@@ -753,39 +747,32 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
   return out;
 }
 
-namespace {
-
-// The image layout's read-back: the driver counts and digests every table
-// in the restored file itself (not in the snapshot's chunks).
-Status CompareImageTables(const Manifest& m, Driver& driver, const ConnectionUri& restored, Comparison& cmp) {
-  auto path = driver.ImageFilePath(restored);
-  if (!path.ok()) return path.status();
+Result<std::int64_t> CompareImageDigests(Driver& driver, const std::string& path, const Manifest& m,
+                                         const std::string& where, std::vector<std::string>& problems) {
   std::vector<std::string> names;
+  names.reserve(m.tables.size());
   for (const auto& e : m.tables) names.push_back(e.table.name);
-  auto digests = driver.DigestImage(*path, names);
+  auto digests = driver.DigestImage(path, names);
   if (!digests.ok()) {
     if (digests.status().code() != StatusCode::kCheckFailed) return digests.status();
-    cmp.problems.push_back("the restored database cannot be read back: " + digests.status().message());
-    return Status::Ok();
+    problems.push_back(where + " cannot be read back: " + digests.status().message());
+    return std::int64_t{0};
   }
+  std::int64_t rows = 0;
   for (size_t i = 0; i < m.tables.size() && i < digests->size(); ++i) {
     const TableEntry& e = m.tables[i];
     const ImageTableDigest& d = (*digests)[i];
-    cmp.rows_read += d.rows;
+    rows += d.rows;
     if (d.rows != e.rows) {
-      cmp.problems.push_back("table " + TableLabel(e.table) + ": " + std::to_string(d.rows) +
-                             " rows restored, the snapshot recorded " + std::to_string(e.rows));
+      problems.push_back("table " + TableLabel(e.table) + ": " + std::to_string(d.rows) + " rows in " +
+                         where + ", the snapshot recorded " + std::to_string(e.rows));
     } else if (d.digest != e.digest) {
-      cmp.problems.push_back("table " + TableLabel(e.table) + ": content digest " + d.digest +
-                             " differs from the snapshot's " + e.digest +
-                             " (same row count, different data)");
+      problems.push_back("table " + TableLabel(e.table) + ": content digest " + d.digest + " in " + where +
+                         " differs from the snapshot's " + e.digest + " (same row count, different data)");
     }
   }
-  cmp.tables_compared = static_cast<std::int64_t>(m.tables.size());
-  return Status::Ok();
+  return rows;
 }
-
-}  // namespace
 
 Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& m, Driver& driver,
                                        const ConnectionUri& restored, int jobs,
@@ -812,7 +799,14 @@ Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& m
   }
   if (after_schema) after_schema();
   if (m.layout == Layout::kImage) {
-    CUTOVER_RETURN_IF_ERROR(CompareImageTables(m, driver, restored, cmp));
+    // The driver counts and digests every table in the restored file
+    // itself, not in the snapshot's chunks.
+    auto path = driver.ImageFilePath(restored);
+    if (!path.ok()) return path.status();
+    auto rows = CompareImageDigests(driver, *path, m, "the restored database", cmp.problems);
+    if (!rows.ok()) return rows.status();
+    cmp.rows_read = *rows;
+    cmp.tables_compared = static_cast<std::int64_t>(m.tables.size());
     std::sort(cmp.problems.begin(), cmp.problems.end());
     return cmp;
   }

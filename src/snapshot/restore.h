@@ -70,6 +70,15 @@ Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& m
                                        const ConnectionUri& restored, int jobs,
                                        const std::function<void()>& after_schema = {});
 
+// An image snapshot's check of an image file (the restored database, or a
+// decompressed copy): the driver counts and digests every table of `m` in
+// the file at `path`, and each table whose rows or digest differ from the
+// manifest's is a problem naming it; damage the driver finds is a problem
+// too. `where` names the file in messages. Returns the rows counted; an
+// error when the check could not run at all.
+Result<std::int64_t> CompareImageDigests(Driver& driver, const std::string& path, const Manifest& m,
+                                         const std::string& where, std::vector<std::string>& problems);
+
 // Reads one schema file (pre_data, post_data, model) of a snapshot, checked.
 Result<std::string> ReadSchemaFile(const Repository& repo, const Manifest& manifest, const ChunkInfo& file);
 

@@ -351,16 +351,7 @@ Result<ImageStage> WriteImageChunks(Env& env, const std::filesystem::path& dir, 
         const auto started = std::chrono::steady_clock::now();
         const std::int64_t offset = static_cast<std::int64_t>(k) * piece;
         raw.resize(static_cast<size_t>(std::min(piece, out.bytes - offset)));
-        Status st;
-        for (size_t done = 0; st.ok() && done < raw.size();) {
-          ssize_t n = ::pread(fd, raw.data() + done, raw.size() - done, offset + static_cast<off_t>(done));
-          if (n < 0 && errno == EINTR) continue;
-          if (n <= 0) {
-            st = Status::Io(path + ": reading the database image at byte " + std::to_string(offset + done) +
-                            ": " + (n == 0 ? std::string("the file ended early") : std::strerror(errno)));
-          }
-          if (n > 0) done += static_cast<size_t>(n);
-        }
+        Status st = ReadAllAt(fd, raw.data(), raw.size(), offset, path);
         ChunkInfo& info = out.chunks[k];
         info.file = ImageChunkFileName(k);
         if (st.ok()) st = EncodeChunk(raw, 0, ContentDigest(), req.compression_level, stored, info);

@@ -13,6 +13,8 @@
 #include <set>
 #include <thread>
 
+#include "snapshot/restore.h"
+
 namespace cutover::snapshot {
 namespace fs = std::filesystem;
 namespace {
@@ -40,16 +42,6 @@ Result<int> OpenImageScratch() {
     return Status::Io(dir + ": cannot create a temporary file for the image: " + std::strerror(errno));
   ::unlink(pattern.c_str());
   return fd;
-}
-
-Status WriteAt(int fd, std::string_view bytes, std::int64_t offset) {
-  for (size_t done = 0; done < bytes.size();) {
-    ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::Io(std::string("writing the decompressed image: ") + std::strerror(errno));
-    done += static_cast<size_t>(n);
-  }
-  return Status::Ok();
 }
 
 std::string TableLabel(const DataTable& t) {
@@ -94,36 +86,6 @@ void CheckConsistency(const Manifest& m, std::vector<std::string>& problems) {
       problems.push_back(TableLabel(e.table) + ": the manifest's totals do not match its chunks");
     }
   }
-}
-
-// The tables of a decompressed image, counted and digested by the driver,
-// against the manifest. Damage the driver finds is a problem; an error
-// means the check could not run (no driver for the engine).
-Result<std::int64_t> RecountImage(const Manifest& m, int fd, DriverLoader* drivers,
-                                  std::vector<std::string>& problems) {
-  if (drivers == nullptr) return Status::Internal("verify --deep of an image needs the engine's driver");
-  auto driver = drivers->Get(m.engine);
-  if (!driver.ok()) return driver.status().WithContext("verify --deep of a " + m.engine + " image");
-  std::vector<std::string> names;
-  for (const auto& e : m.tables) names.push_back(e.table.name);
-  auto digests = (*driver)->DigestImage("/proc/self/fd/" + std::to_string(fd), names);
-  if (!digests.ok()) {
-    if (digests.status().code() != StatusCode::kCheckFailed) return digests.status();
-    problems.push_back(std::string(kImageOwner) + ": " + digests.status().message());
-    return std::int64_t{0};
-  }
-  std::int64_t rows = 0;
-  for (size_t i = 0; i < m.tables.size() && i < digests->size(); ++i) {
-    const TableEntry& e = m.tables[i];
-    const ImageTableDigest& d = (*digests)[i];
-    rows += d.rows;
-    if (d.rows != e.rows || d.digest != e.digest) {
-      problems.push_back(TableLabel(e.table) + ": the image holds " + std::to_string(d.rows) +
-                         " rows with digest " + d.digest + ", the manifest records " +
-                         std::to_string(e.rows) + " with " + e.digest);
-    }
-  }
-  return rows;
 }
 
 }  // namespace
@@ -207,7 +169,7 @@ Result<VerifyReport> VerifySnapshot(const Repository& repo, const std::string& i
           st = deep ? DecodeChunk(*stored, c, framed) : CheckStoredBytes(*stored, c);
         }
         if (st.ok() && deep && item.image_offset >= 0) {
-          st = WriteAt(image_fd, framed, item.image_offset);
+          st = WriteAllAt(image_fd, framed, item.image_offset, "the decompressed image");
         } else if (st.ok() && deep) {
           auto content = DigestFramed(framed, c.file);
           if (!content.ok()) {
@@ -234,7 +196,11 @@ Result<VerifyReport> VerifySnapshot(const Repository& repo, const std::string& i
                                          [&](const auto& f) { return items[f.first].image_offset >= 0; });
   for (auto& [k, problem] : found) report.problems.push_back(std::move(problem));
   if (image_fd >= 0 && image_intact) {
-    auto counted = RecountImage(m, image_fd, drivers, report.problems);
+    if (drivers == nullptr) return Status::Internal("verify --deep of an image needs the engine's driver");
+    auto driver = drivers->Get(m.engine);
+    if (!driver.ok()) return driver.status().WithContext("verify --deep of a " + m.engine + " image");
+    auto counted = CompareImageDigests(**driver, "/proc/self/fd/" + std::to_string(image_fd), m,
+                                       "the decompressed database image", report.problems);
     if (!counted.ok()) return counted.status();
     report.rows_counted = *counted;
     progress.AddRows(*counted);
