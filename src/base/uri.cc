@@ -16,13 +16,6 @@ int HexValue(char c) {
   return -1;
 }
 
-std::string FoldScheme(const std::string& scheme) {
-  if (scheme == "postgresql" || scheme == "postgres") return "postgresql";
-  if (scheme == "mysql" || scheme == "mariadb") return "mysql";
-  if (scheme == "sqlite") return "sqlite";
-  return scheme;
-}
-
 // Message used when the text cannot be shown because it may hold a password.
 std::string Describe(std::string_view text) {
   // Show only the scheme: anything after it may be a secret.
@@ -110,67 +103,62 @@ std::string ScrubSecrets(std::string_view text) {
   return out;
 }
 
+namespace {
+
+bool ValidScheme(std::string_view scheme) {
+  if (scheme.empty() || !std::isalpha(static_cast<unsigned char>(scheme[0]))) return false;
+  return std::all_of(scheme.begin(), scheme.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+  });
+}
+
+Status ParseQuery(std::string_view query, std::string_view text,
+                  std::vector<std::pair<std::string, std::string>>* params) {
+  for (std::string_view part : Split(query, '&')) {
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    auto key = PercentDecode(part.substr(0, eq));
+    auto val = PercentDecode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
+    if (!key.ok() || !val.ok()) return Status::InvalidInput(Describe(text) + " has a bad %-escape in its query");
+    params->emplace_back(*key, *val);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// Shape only, the same for every scheme (RFC 3986): which driver serves the
+// scheme, and what its path means, is the driver's business.
 Result<ConnectionUri> ConnectionUri::Parse(std::string_view text) {
   ConnectionUri uri;
   text = Trim(text);
   if (text.empty()) return Status::InvalidInput("empty connection URI");
   auto colon = text.find(':');
-  if (colon == std::string_view::npos || colon == 0) {
+  if (colon == std::string_view::npos || !ValidScheme(text.substr(0, colon))) {
     return Status::InvalidInput(Describe(text) +
                                 " is not a connection URI: expected postgresql://, mysql://, "
                                 "mariadb://, sqlite:///path or sqlite:path");
   }
   uri.scheme_ = ToLower(text.substr(0, colon));
-  uri.driver_scheme_ = FoldScheme(uri.scheme_);
   std::string_view rest = text.substr(colon + 1);
-
-  if (uri.driver_scheme_ == "sqlite") {
-    // sqlite:///abs/path or sqlite:rel/path (also sqlite://path is rejected:
-    // a host part is meaningless for a file).
-    std::string_view path;
-    if (StartsWith(rest, "///")) {
-      path = rest.substr(2);  // keep the leading '/'
-    } else if (StartsWith(rest, "//")) {
-      return Status::InvalidInput(
-          "sqlite URI has a host part; use sqlite:///absolute/path.db or sqlite:relative.db");
-    } else {
-      path = rest;
-      uri.sqlite_relative_ = true;
-    }
-    auto q = path.find('?');
-    if (q != std::string_view::npos) {
-      std::string_view query = path.substr(q + 1);
-      path = path.substr(0, q);
-      for (std::string_view part : Split(query, '&')) {
-        if (part.empty()) continue;
-        auto eq = part.find('=');
-        auto key = PercentDecode(part.substr(0, eq));
-        auto val = PercentDecode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
-        if (!key.ok() || !val.ok()) return Status::InvalidInput("sqlite URI query has a bad %-escape");
-        uri.params_.emplace_back(*key, *val);
-      }
-    }
-    auto decoded = PercentDecode(path);
-    if (!decoded.ok()) return Status::InvalidInput("sqlite URI path has a bad %-escape");
-    if (decoded->empty()) return Status::InvalidInput("sqlite URI has no file path");
-    uri.database_ = *decoded;
-    uri.text_ = std::string(text);
-    return uri;
+  uri.has_authority_ = StartsWith(rest, "//");
+  if (uri.has_authority_) {
+    rest.remove_prefix(2);
+    auto auth_end = rest.find_first_of("/?");
+    CUTOVER_RETURN_IF_ERROR(uri.ParseAuthority(rest.substr(0, auth_end), text));
+    rest = auth_end == std::string_view::npos ? "" : rest.substr(auth_end);
   }
+  auto q = rest.find('?');
+  uri.raw_path_ = std::string(rest.substr(0, q));
+  auto path = PercentDecode(uri.raw_path_);
+  if (!path.ok()) return Status::InvalidInput(Describe(text) + " has a bad %-escape in its path");
+  uri.path_ = *path;
+  if (q != std::string_view::npos) CUTOVER_RETURN_IF_ERROR(ParseQuery(rest.substr(q + 1), text, &uri.params_));
+  uri.text_ = std::string(text);
+  return uri;
+}
 
-  if (uri.driver_scheme_ != "postgresql" && uri.driver_scheme_ != "mysql") {
-    return Status::InvalidInput("unknown URI scheme '" + uri.scheme_ +
-                                "': expected postgresql, postgres, mysql, mariadb or sqlite");
-  }
-  if (!StartsWith(rest, "//")) {
-    return Status::InvalidInput(Describe(text) + " must start with " + uri.scheme_ + "://");
-  }
-  rest.remove_prefix(2);
-  // Split authority / path / query.
-  auto auth_end = rest.find_first_of("/?");
-  std::string_view authority = rest.substr(0, auth_end);
-  std::string_view after = auth_end == std::string_view::npos ? "" : rest.substr(auth_end);
-
+Status ConnectionUri::ParseAuthority(std::string_view authority, std::string_view text) {
   auto at = authority.rfind('@');
   if (at != std::string_view::npos) {
     std::string_view userinfo = authority.substr(0, at);
@@ -178,11 +166,11 @@ Result<ConnectionUri> ConnectionUri::Parse(std::string_view text) {
     auto pw = userinfo.find(':');
     auto user = PercentDecode(userinfo.substr(0, pw));
     if (!user.ok()) return Status::InvalidInput(Describe(text) + " has a bad %-escape in the user name");
-    uri.user_ = *user;
+    user_ = *user;
     if (pw != std::string_view::npos) {
       auto pass = PercentDecode(userinfo.substr(pw + 1));
       if (!pass.ok()) return Status::InvalidInput(Describe(text) + " has a bad %-escape in the password");
-      uri.password_ = *pass;
+      password_ = *pass;
     }
   }
   // host[:port], with [v6] hosts.
@@ -192,7 +180,7 @@ Result<ConnectionUri> ConnectionUri::Parse(std::string_view text) {
     auto close = hostport.find(']');
     if (close == std::string_view::npos)
       return Status::InvalidInput(Describe(text) + " has an unclosed '[' in the host");
-    uri.host_ = std::string(hostport.substr(1, close - 1));
+    host_ = std::string(hostport.substr(1, close - 1));
     std::string_view tail = hostport.substr(close + 1);
     if (!tail.empty()) {
       if (tail[0] != ':') return Status::InvalidInput(Describe(text) + " has text after the IPv6 host");
@@ -206,7 +194,7 @@ Result<ConnectionUri> ConnectionUri::Parse(std::string_view text) {
     }
     auto host = PercentDecode(hostport);
     if (!host.ok()) return Status::InvalidInput(Describe(text) + " has a bad %-escape in the host");
-    uri.host_ = *host;
+    host_ = *host;
   }
   if (!port_text.empty()) {
     int port = 0;
@@ -215,31 +203,28 @@ Result<ConnectionUri> ConnectionUri::Parse(std::string_view text) {
       return Status::InvalidInput(Describe(text) + " has an invalid port '" + std::string(port_text) +
                                   "': expected a number from 1 to 65535");
     }
-    uri.port_ = port;
+    port_ = port;
   }
-  // /database
-  std::string_view query;
-  if (StartsWith(after, "/")) {
-    auto q = after.find('?');
-    std::string_view path = after.substr(1, q == std::string_view::npos ? std::string_view::npos : q - 1);
-    auto db = PercentDecode(path);
-    if (!db.ok()) return Status::InvalidInput(Describe(text) + " has a bad %-escape in the database name");
-    uri.database_ = *db;
-    if (q != std::string_view::npos) query = after.substr(q + 1);
-  } else if (StartsWith(after, "?")) {
-    query = after.substr(1);
+  return Status::Ok();
+}
+
+std::string ConnectionUri::database() const {
+  return has_authority_ && StartsWith(path_, "/") ? path_.substr(1) : path_;
+}
+
+Status ConnectionUri::RequireServerForm(std::string_view what) const {
+  if (has_authority_) return Status::Ok();
+  return Status::InvalidInput(Redacted() + " must start with " + scheme_ + "://: " + std::string(what) +
+                              " URIs name a server (" + scheme_ + "://user@host:port/database)");
+}
+
+Status ConnectionUri::RequireFileForm(std::string_view what) const {
+  if (has_authority_ && (!host_.empty() || port_ || !user_.empty() || password_)) {
+    return Status::InvalidInput(Redacted() + " has a host part; use " + scheme_ + ":///absolute/path or " +
+                                scheme_ + ":relative/path for " + std::string(what));
   }
-  for (std::string_view part : Split(query, '&')) {
-    if (part.empty()) continue;
-    auto eq = part.find('=');
-    auto key = PercentDecode(part.substr(0, eq));
-    auto val = PercentDecode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
-    if (!key.ok() || !val.ok())
-      return Status::InvalidInput(Describe(text) + " has a bad %-escape in its query");
-    uri.params_.emplace_back(*key, *val);
-  }
-  uri.text_ = std::string(text);
-  return uri;
+  if (path_.empty()) return Status::InvalidInput(Redacted() + " has no file path");
+  return Status::Ok();
 }
 
 std::optional<std::string> ConnectionUri::param(std::string_view key) const {
@@ -249,74 +234,57 @@ std::optional<std::string> ConnectionUri::param(std::string_view key) const {
   return std::nullopt;
 }
 
-std::string ConnectionUri::Redacted() const {
-  if (driver_scheme_ == "sqlite") {
-    std::string out = "sqlite:" + std::string(sqlite_relative_ ? "" : "//") + database_;
-    if (!params_.empty()) {
-      out += '?';
-      bool first = true;
-      for (const auto& [k, v] : params_) {
-        if (!first) out += '&';
-        first = false;
-        out += k + "=" + (IsSecretParam(k) ? "***" : v);
-      }
-    }
-    return out;
-  }
-  std::string out = scheme_ + "://";
-  if (!user_.empty() || password_) {
-    out += PercentEncode(user_);
-    if (password_) out += ":***";
-    out += '@';
-  }
-  out += host_.find(':') != std::string::npos ? "[" + host_ + "]" : PercentEncode(host_);
-  if (port_) out += ":" + std::to_string(*port_);
-  if (!database_.empty()) out += "/" + PercentEncode(database_);
-  bool first = true;
-  for (const auto& [k, v] : params_) {
-    out += first ? '?' : '&';
-    first = false;
-    out += PercentEncode(k) + "=" + (IsSecretParam(k) ? "***" : PercentEncode(v));
+namespace {
+
+// Percent-encodes a path, keeping its '/' separators.
+std::string EncodePath(std::string_view path) {
+  std::string out;
+  for (std::string_view part : Split(path, '/')) {
+    if (!out.empty() || StartsWith(path, "/")) out += '/';
+    out += PercentEncode(part);
   }
   return out;
 }
 
-void ConnectionUri::Rebuild() {
-  if (driver_scheme_ == "sqlite") {
-    text_ = "sqlite:" + std::string(sqlite_relative_ ? "" : "//") + database_;
-    bool first = true;
-    for (const auto& [k, v] : params_) {
-      text_ += first ? '?' : '&';
-      first = false;
-      text_ += PercentEncode(k) + "=" + PercentEncode(v);
+}  // namespace
+
+std::string ConnectionUri::Compose(bool redact) const {
+  std::string out = scheme_ + ":";
+  if (has_authority_) {
+    out += "//";
+    if (!user_.empty() || password_) {
+      out += PercentEncode(user_);
+      if (password_) out += ":" + (redact ? std::string("***") : PercentEncode(*password_));
+      out += '@';
     }
-    return;
+    out += host_.find(':') != std::string::npos ? "[" + host_ + "]" : PercentEncode(host_);
+    if (port_) out += ":" + std::to_string(*port_);
   }
-  std::string out = scheme_ + "://";
-  if (!user_.empty() || password_) {
-    out += PercentEncode(user_);
-    if (password_) out += ":" + PercentEncode(*password_);
-    out += '@';
-  }
-  out += host_.find(':') != std::string::npos ? "[" + host_ + "]" : PercentEncode(host_);
-  if (port_) out += ":" + std::to_string(*port_);
-  out += "/" + PercentEncode(database_);
+  out += raw_path_;
   bool first = true;
   for (const auto& [k, v] : params_) {
     out += first ? '?' : '&';
     first = false;
-    out += PercentEncode(k) + "=" + PercentEncode(v);
+    out += PercentEncode(k) + "=" + (redact && IsSecretParam(k) ? "***" : PercentEncode(v));
   }
-  text_ = out;
+  return out;
 }
 
+std::string ConnectionUri::Redacted() const { return Compose(true); }
+
 ConnectionUri ConnectionUri::WithDatabase(std::string_view database) const {
+  return WithPath("/" + std::string(database));
+}
+
+ConnectionUri ConnectionUri::WithPath(std::string_view path) const {
   ConnectionUri copy = *this;
-  copy.database_ = std::string(database);
-  if (driver_scheme_ == "sqlite") copy.sqlite_relative_ = !StartsWith(database, "/");
+  copy.path_ = std::string(path);
+  copy.raw_path_ = EncodePath(path);
+  // A relative path has no authority form.
+  if (!StartsWith(path, "/")) copy.has_authority_ = false;
   // A dbname= parameter would override the path for libpq: drop it.
   std::erase_if(copy.params_, [](const auto& kv) { return kv.first == "dbname"; });
-  copy.Rebuild();
+  copy.text_ = copy.Compose(false);
   return copy;
 }
 

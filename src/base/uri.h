@@ -4,9 +4,13 @@
 //   postgresql://user:pass@host:port/db?param=value   (also postgres://)
 //   mysql://user:pass@host:port/db?socket=/path        (also mariadb://)
 //   sqlite:///absolute/path.db   sqlite:relative/path.db
-// The scheme selects the driver. Parsing checks the shape only; a driver may
-// hand the original text to its client library (libpq accepts more keys than
-// cutover knows about).
+// Parsing checks the generic shape only (RFC 3986: scheme, optional
+// //authority, path, query), the same for every scheme. The driver whose
+// DriverInfo::schemes lists the scheme serves the URI (DriverLoader::ForUri)
+// and decides what the path means: a database name (server engines:
+// database(), the path without its leading '/') or a file (path()). A driver
+// may hand the original text to its client library (libpq accepts more keys
+// than cutover knows about).
 //
 // Secrets: Redacted() replaces the password (userinfo and any password-like
 // query parameter) with "***". Use it for every log line, message, report and
@@ -28,18 +32,24 @@ class ConnectionUri {
   // Parses text. Errors are kInvalidInput and never quote the password.
   static Result<ConnectionUri> Parse(std::string_view text);
 
-  // The scheme, lower-cased, with aliases folded: "postgresql", "mysql"
-  // (also for mariadb://), "sqlite".
-  const std::string& driver_scheme() const { return driver_scheme_; }
-  // The scheme exactly as written ("mariadb", "postgres", ...).
+  // The scheme, lower-cased ("mariadb", "postgres", ...).
   const std::string& scheme() const { return scheme_; }
+  // True for scheme://authority/... forms, false for scheme:path.
+  bool has_authority() const { return has_authority_; }
 
   const std::string& user() const { return user_; }
   const std::optional<std::string>& password() const { return password_; }
   const std::string& host() const { return host_; }  // without IPv6 brackets
   std::optional<int> port() const { return port_; }
-  // Database name (server engines, percent-decoded) or file path (sqlite).
-  const std::string& database() const { return database_; }
+  // The path, percent-decoded: "/shop" in scheme://host/shop,
+  // "/var/lib/a.db" in scheme:///var/lib/a.db, "a.db" in scheme:a.db.
+  const std::string& path() const { return path_; }
+  // The database name of a server URI: the path without its leading '/'.
+  std::string database() const;
+  // For drivers: kInvalidInput unless this URI has the form their engine
+  // needs, naming the URI (redacted) and the expected form.
+  Status RequireServerForm(std::string_view what) const;
+  Status RequireFileForm(std::string_view what) const;
   const std::vector<std::pair<std::string, std::string>>& params() const { return params_; }
   std::optional<std::string> param(std::string_view key) const;
 
@@ -48,22 +58,27 @@ class ConnectionUri {
   // The URI with every secret replaced by "***". Safe to print.
   std::string Redacted() const;
 
-  // The same server and credentials, another database (or, for sqlite, another
-  // file path). Used to reach scratch databases a driver created.
+  // The same server and credentials, another database. Used to reach scratch
+  // databases a driver created.
   ConnectionUri WithDatabase(std::string_view database) const;
+  // The same URI with another path (a file, for engines whose databases are
+  // files): absolute paths keep the scheme:///path form, relative ones become
+  // scheme:path.
+  ConnectionUri WithPath(std::string_view path) const;
 
  private:
-  void Rebuild();  // recompute text_ from the parts
+  Status ParseAuthority(std::string_view authority, std::string_view text);
+  std::string Compose(bool redact) const;
 
   std::string scheme_;
-  std::string driver_scheme_;
+  bool has_authority_ = false;
   std::string user_;
   std::optional<std::string> password_;
   std::string host_;
   std::optional<int> port_;
-  std::string database_;
+  std::string path_;      // decoded
+  std::string raw_path_;  // as written, for showing the URI as given
   std::vector<std::pair<std::string, std::string>> params_;
-  bool sqlite_relative_ = false;
   std::string text_;
 };
 

@@ -444,7 +444,7 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(DriverLoader& loader, const std::
   }
   auto base = ConnectionUri::Parse("sqlite:///catalog.db?busy_timeout=" + std::to_string(kBusyTimeoutMs));
   if (!base.ok()) return Status::Internal("catalog URI: " + base.status().message());
-  ConnectionUri uri = base->WithDatabase(file.string());
+  ConnectionUri uri = base->WithPath(file.string());
   auto conn = (*driver)->Connect(uri);
   if (!conn.ok()) {
     const Status& st = conn.status();

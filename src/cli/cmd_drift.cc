@@ -48,8 +48,9 @@ Result<std::string> ReadTextFile(const std::string& path) {
 Result<ConnectionUri> ScratchServer(CommandContext& ctx, const DriftArgs& args,
                                     const ConnectionUri& target_uri, const TempDir& sqlite_scratch,
                                     const std::string& why) {
-  return ResolveScratchServer(ctx.config(), args.target, args.scratch, target_uri.driver_scheme(),
-                              sqlite_scratch,
+  auto driver = ctx.loader().ForUri(target_uri);
+  if (!driver.ok()) return driver.status();
+  return ResolveScratchServer(ctx.loader(), ctx.config(), args.target, args.scratch, **driver, sqlite_scratch,
                               "--against " + args.against + why + ": it is applied to a scratch database",
                               "the target " + target_uri.Redacted());
 }
@@ -64,7 +65,7 @@ Result<ExpectedSchema> FromHistory(CommandContext& ctx, const DriftArgs& args,
   }
   auto driver = ctx.loader().ForUri(target_uri);
   if (!driver.ok()) return driver.status();
-  auto engine = plan::ParseEngine(target_uri.driver_scheme());
+  auto engine = plan::ParseEngine((*driver)->info().name);
   if (!engine.ok()) return engine.status();
   auto plan = plan::ReadPlan(*args.plan, plan::ReadOptionsFor(*engine, *driver));
   if (!plan.ok()) return plan.status();

@@ -41,12 +41,16 @@ Result<plan::Engine> ResolveEngine(CommandContext& ctx, const LintArgs& args) {
     if (!uri_text.ok()) return uri_text.status().WithContext("--target");
     auto uri = ConnectionUri::Parse(*uri_text);
     if (!uri.ok()) return uri.status().WithContext("--target");
-    auto engine = plan::ParseEngine(uri->driver_scheme());
+    auto driver = ctx.loader().ForUri(*uri);
+    if (!driver.ok()) return driver.status().WithContext("--target");
+    auto engine = plan::ParseEngine((*driver)->info().name);
     if (!engine.ok()) return engine.status().WithContext("--target " + uri->Redacted());
     from_target = *engine;
   }
   if (args.engine) {
-    auto engine = plan::ParseEngine(*args.engine);
+    // Aliases (postgres, mariadb) are the drivers' URI schemes.
+    auto driver = ctx.loader().ForScheme(ToLower(*args.engine));
+    auto engine = plan::ParseEngine(driver.ok() ? (*driver)->info().name : *args.engine);
     if (!engine.ok()) return engine.status().WithContext("--engine");
     if (from_target && *from_target != *engine) {
       return Status::InvalidInput("--engine " + *args.engine + " contradicts --target, which is a " +
@@ -66,13 +70,16 @@ Result<lint::LintReport> LintOnScratch(CommandContext& ctx, const LintArgs& args
                                        const lint::LintOptions& options) {
   auto scratch = ConnectionUri::Parse(*args.scratch);
   if (!scratch.ok()) return scratch.status().WithContext("--scratch");
-  if (scratch->driver_scheme() != "mysql") {
+  auto driver = ctx.loader().ForUri(*scratch);
+  const bool mysql = driver.ok() && [&] {
+    auto engine = plan::ParseEngine((*driver)->info().name);
+    return engine.ok() && *engine == plan::Engine::kMySql;
+  }();
+  if (!mysql) {
     return Status::InvalidInput(
         "--scratch " + scratch->Redacted() +
         " is not a MySQL/MariaDB server URI (mysql://user@host:port/ or mariadb://...)");
   }
-  auto driver = ctx.loader().ForUri(*scratch);
-  if (!driver.ok()) return driver.status().WithContext("--scratch");
   std::unique_ptr<Connection> source;
   if (args.target) {
     auto conn = ctx.ConnectTarget(*args.target);

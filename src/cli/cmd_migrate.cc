@@ -28,7 +28,7 @@ struct Prepared {
 Result<Prepared> Prepare(CommandContext& ctx, const std::string& target_text, const std::string& plan_dir) {
   auto target = ctx.ResolveTarget(target_text);
   if (!target.ok()) return target.status();
-  auto engine = plan::ParseEngine(target->uri.driver_scheme());
+  auto engine = plan::ParseEngine(target->driver->info().name);
   if (!engine.ok()) return engine.status().WithContext("TARGET " + target->label);
   auto plan = plan::ReadPlan(plan_dir, plan::ReadOptionsFor(*engine, target->driver));
   if (!plan.ok()) return plan.status();

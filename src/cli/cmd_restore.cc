@@ -49,16 +49,12 @@ int RunRestore(CommandContext& ctx, const RestoreArgs& args) {
   if (!manifest.ok()) return ctx.Fail(manifest.status());
   auto into = ctx.ResolveTarget(args.into);
   if (!into.ok()) return ctx.Fail(into.status().WithContext("--into"));
-  // A new SQLite database is a new file: create it (private) so the restore
-  // can open it. Server engines need the database created first (createdb,
-  // CREATE DATABASE), which keeps restore from ever guessing ownership.
-  if (into->uri.driver_scheme() == "sqlite" && !std::filesystem::exists(into->uri.database())) {
-    int fd = ::open(into->uri.database().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      return ctx.Fail(Status::Io(into->uri.database() +
-                                 ": cannot create the new SQLite database: " + std::strerror(errno)));
-    }
-    ::close(fd);
+  // Engines whose databases are files create a missing one (private) so
+  // the restore can open it. Server engines need the database created first
+  // (createdb, CREATE DATABASE), which keeps restore from guessing ownership.
+  if (auto created = into->driver->CreateTargetIfMissing(into->uri);
+      !created.ok() && created.status().code() != StatusCode::kUnsupported) {
+    return ctx.Fail(created.status().WithContext("--into"));
   }
   snapshot::RestoreRequest req;
   req.driver = into->driver;
@@ -99,8 +95,8 @@ int RunRestoreTest(CommandContext& ctx, const RestoreTestArgs& args) {
   auto driver = ctx.loader().Get(manifest->engine);
   if (!driver.ok()) return ctx.Fail(driver.status());
   TempDir sqlite_scratch;
-  auto scratch = ResolveScratchServer(ctx.config(), args.target.value_or(manifest->target), args.scratch,
-                                      manifest->engine, sqlite_scratch,
+  auto scratch = ResolveScratchServer(ctx.loader(), ctx.config(), args.target.value_or(manifest->target),
+                                      args.scratch, **driver, sqlite_scratch,
                                       "restore-test restores into a scratch database", "snapshot " + *id);
   if (!scratch.ok()) return ctx.Fail(scratch.status());
   snapshot::RestoreTestRequest req;

@@ -119,24 +119,25 @@ int CommandContext::Fail(const Status& status) const {
   return ExitCodeFor(status);
 }
 
-Result<ConnectionUri> ResolveScratchServer(const Config& config, const std::string& target,
-                                           const std::optional<std::string>& flag, const std::string& engine,
-                                           const TempDir& sqlite_dir, const std::string& purpose,
+Result<ConnectionUri> ResolveScratchServer(DriverLoader& loader, const Config& config, const std::string& target,
+                                           const std::optional<std::string>& flag, Driver& driver,
+                                           const TempDir& local_dir, const std::string& purpose,
                                            const std::string& engine_of) {
   auto scratch_text = ResolveScratch(config, target, flag);
-  if (!scratch_text && engine == "sqlite") {
-    if (sqlite_dir.path().empty()) return Status::Io("cannot create a temporary scratch directory");
-    scratch_text = "sqlite://" + sqlite_dir.path();
-  }
   if (!scratch_text) {
+    auto local = driver.LocalScratchServer(local_dir.path());
+    if (local.ok() && local_dir.path().empty()) return Status::Io("cannot create a temporary scratch directory");
+    if (local.ok()) return *local;
     return Status::InvalidInput(purpose +
                                 ": give --scratch URI (a server where cutover may create databases) or set "
                                 "[scratch] uri in the config");
   }
   auto scratch = ConnectionUri::Parse(*scratch_text);
   if (!scratch.ok()) return scratch.status().WithContext("--scratch");
-  if (scratch->driver_scheme() != engine) {
-    return Status::InvalidInput("the scratch server " + scratch->Redacted() + " is not a " + engine +
+  auto scratch_driver = loader.ForUri(*scratch);
+  if (!scratch_driver.ok()) return scratch_driver.status().WithContext("--scratch " + scratch->Redacted());
+  if (*scratch_driver != &driver) {
+    return Status::InvalidInput("the scratch server " + scratch->Redacted() + " is not a " + driver.info().name +
                                 " server like " + engine_of);
   }
   return *scratch;

@@ -38,11 +38,14 @@ namespace cutover {
 
 // Bumped whenever this header changes in a way that breaks binary
 // compatibility. A plugin built against another version is refused.
-inline constexpr std::uint32_t kDriverApiVersion = 4;
+inline constexpr std::uint32_t kDriverApiVersion = 5;
 
 struct DriverInfo {
-  std::string name;                  // "postgresql", "mysql", "sqlite"
-  std::vector<std::string> schemes;  // URI schemes served: {"postgresql", "postgres"}
+  std::string name;  // "postgresql", "mysql", "sqlite"
+  // URI schemes served, e.g. {"postgresql", "postgres"}. The loader routes a
+  // URI to the driver whose list holds its scheme: this is the only table of
+  // scheme aliases in cutover.
+  std::vector<std::string> schemes;
   std::string driver_version;        // the plugin's own version
   std::string client_library;        // "libpqxx 6.4.5 / libpq 15.18"
 };
@@ -74,6 +77,10 @@ using RowCallback = std::function<Status(RowView row)>;
 struct ExecOptions {
   std::chrono::milliseconds statement_timeout{0};
   std::chrono::milliseconds lock_timeout{0};
+  // When the engine cannot limit this kind of statement's run time (MySQL
+  // limits only SELECT), run it without the limit instead of refusing it
+  // with kUnsupported. For callers applying one default to every statement.
+  bool statement_timeout_if_supported = false;
 };
 
 // A session that is waiting for a lock, seen from another connection.
@@ -90,6 +97,21 @@ struct LockWait {
 struct ScriptStatement {
   std::string text;  // the statement, without its terminator (';' or DELIMITER)
   int line = 1;      // 1-based line of its first significant character
+};
+
+// How a restore may schedule one statement of a post-data script
+// (Driver::ClassifyStatement). Index builds run on several connections as soon
+// as their table is loaded; session settings are replayed on each of them;
+// everything else runs in order on one connection.
+struct StatementClass {
+  enum class Kind { kOther, kSessionSetting, kIndexBuild };
+  Kind kind = Kind::kOther;
+  // kIndexBuild: the table, normalized (quotes removed, unquoted parts
+  // lower-cased), schema-qualified when the statement qualifies it.
+  std::string table;
+  // kIndexBuild: the build takes the table exclusively (ALTER TABLE ... ADD
+  // PRIMARY KEY), so no other build may run on it at the same time.
+  bool exclusive = false;
 };
 
 // ---- Bulk data (snapshots and restores) -----------------------------------
@@ -291,6 +313,31 @@ class Connection {
   // True when DDL runs inside a transaction and rolls back with it
   // (PostgreSQL, SQLite); false when DDL commits implicitly (MySQL/MariaDB).
   virtual bool TransactionalDdl() const = 0;
+
+  // ---- API v5: engine knowledge the core used to carry itself ----
+
+  // Inside a snapshot: predicates that split `table` into about `parts`
+  // ranges by physical position, so parallel readers each read only their
+  // own pages whatever the key order; every row is in exactly one range.
+  // Empty when the engine or this table cannot be split that way (the core
+  // then splits on DataTable::split_column). PostgreSQL 14+: TID ranges.
+  virtual Result<std::vector<std::string>> PhysicalRanges(const DataTable& table, int parts) = 0;
+  // Tunes a connection that restores into a database and is closed
+  // afterwards. `scratch`: the database is a throwaway copy, so durability
+  // may be traded for speed (SQLite: no journal, no fsync). Engines that tune
+  // their sessions in ImportRows do nothing.
+  virtual Status PrepareRestoreSession(bool scratch) = 0;
+  // True when a base table named `name` exists in the connection's current
+  // schema (PostgreSQL search path's first schema, MySQL's database, SQLite's
+  // main).
+  virtual Result<bool> TableExists(std::string_view name) = 0;
+  // Begins a transaction that is going to write, taking the engine's write
+  // lock up front where a lock taken later could fail half-way through
+  // (SQLite: BEGIN IMMEDIATE, waiting up to `lock_timeout`).
+  virtual Status BeginWrite(std::chrono::milliseconds lock_timeout) = 0;
+  // Makes this session read-only for the rest of its life, so that even a bug
+  // in a read-only command (apply --dry-run) cannot write.
+  virtual Status SetReadOnly() = 0;
 };
 
 class Driver {
@@ -330,6 +377,21 @@ class Driver {
   // sqlite3_complete), without a connection. kInvalidInput names the line of
   // an unterminated string or comment.
   virtual Result<std::vector<ScriptStatement>> SplitScript(std::string_view script) const = 0;
+
+  // ---- API v5 ----
+
+  // How a restore may schedule `statement` (one statement of a post-data
+  // script, as SplitScript returned it), by this engine's quoting rules.
+  virtual StatementClass ClassifyStatement(std::string_view statement) const = 0;
+  // For engines whose databases are created by opening them (SQLite: a file):
+  // creates the empty database `uri` names, private to the user, and returns
+  // true; false when it already exists. kUnsupported for server engines,
+  // whose databases are created beforehand (createdb, CREATE DATABASE).
+  virtual Result<bool> CreateTargetIfMissing(const ConnectionUri& uri) = 0;
+  // For engines whose scratch "server" is a local directory (SQLite): that
+  // directory as a scratch server URI, used when none is configured.
+  // kUnsupported for server engines, which need a configured scratch server.
+  virtual Result<ConnectionUri> LocalScratchServer(const std::string& directory) const = 0;
 };
 
 }  // namespace cutover

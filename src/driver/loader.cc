@@ -61,14 +61,6 @@ struct DriverLoader::Plugin {
   }
 };
 
-std::string DriverNameForScheme(const std::string& scheme) {
-  std::string s = ToLower(scheme);
-  if (s == "postgresql" || s == "postgres") return "postgresql";
-  if (s == "mysql" || s == "mariadb") return "mysql";
-  if (s == "sqlite") return "sqlite";
-  return {};
-}
-
 DriverLoader::DriverLoader(std::vector<std::string> extra_paths) {
   for (const auto& p : extra_paths) AppendPathList(p, &search_path_);
   if (const char* env = std::getenv("CUTOVER_DRIVER_PATH")) AppendPathList(env, &search_path_);
@@ -157,10 +149,38 @@ Result<Driver*> DriverLoader::Get(const std::string& name) {
       "that holds them.");
 }
 
-Result<Driver*> DriverLoader::ForUri(const ConnectionUri& uri) {
-  std::string name = DriverNameForScheme(uri.scheme());
-  if (name.empty()) return Status::InvalidInput("no driver serves URI scheme '" + uri.scheme() + "'");
-  return Get(name);
+namespace {
+
+bool Serves(const Driver& driver, const std::string& scheme) {
+  const auto& schemes = driver.info().schemes;
+  return std::find(schemes.begin(), schemes.end(), scheme) != schemes.end();
+}
+
+}  // namespace
+
+// Routed by DriverInfo::schemes, the only table of scheme aliases: a plugin
+// named like the scheme is tried first (no directory scan for the usual
+// postgresql://, mysql://, sqlite: URIs), then every plugin on the path.
+Result<Driver*> DriverLoader::ForUri(const ConnectionUri& uri) { return ForScheme(uri.scheme()); }
+
+Result<Driver*> DriverLoader::ForScheme(const std::string& scheme) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  for (const auto& [name, plugin] : plugins_) {
+    if (Serves(*plugin->driver, scheme)) return plugin->driver.get();
+  }
+  if (auto named = Get(scheme); named.ok() && Serves(**named, scheme)) return *named;
+  std::vector<LoadedDriverInfo> loaded;
+  std::vector<DriverLoadFailure> failed;
+  LoadAll(&loaded, &failed);
+  std::string served;
+  for (const auto& [name, plugin] : plugins_) {
+    if (Serves(*plugin->driver, scheme)) return plugin->driver.get();
+    served += (served.empty() ? "" : ", ") + name + " (" + Join(plugin->driver->info().schemes, ", ") + ")";
+  }
+  std::string message = "no driver serves URI scheme '" + scheme + "'";
+  message += served.empty() ? "; no driver plugin could be loaded" : "; the drivers found serve " + served;
+  for (const auto& f : failed) message += "\n  " + f.path + ": " + f.reason;
+  return Status::InvalidInput(message + "\nSee `cutover drivers` for the search path.");
 }
 
 Result<std::unique_ptr<Connection>> DriverLoader::Connect(const std::string& uri_text) {

@@ -58,6 +58,8 @@ class DriverLoader {
   // search path and every rejected candidate.
   Result<Driver*> Get(const std::string& name);
   // The driver serving the URI's scheme.
+  // The driver whose DriverInfo::schemes lists `scheme` (lower-case).
+  Result<Driver*> ForScheme(const std::string& scheme);
   Result<Driver*> ForUri(const ConnectionUri& uri);
   // Parses `uri_text`, loads its driver and connects.
   Result<std::unique_ptr<Connection>> Connect(const std::string& uri_text);
@@ -79,8 +81,5 @@ class DriverLoader {
   std::recursive_mutex mu_;
   std::map<std::string, std::unique_ptr<Plugin>> plugins_;  // by driver name
 };
-
-// The driver name for a URI scheme ("postgres" -> "postgresql"), or empty.
-std::string DriverNameForScheme(const std::string& scheme);
 
 }  // namespace cutover

@@ -123,7 +123,6 @@ class Runner {
   ApplyReport& report_;
   History history_;
   bool table_exists_ = false;
-  bool mysql_proper_ = false;  // MySQL (not MariaDB): statement timeouts only for SELECT
   std::mt19937_64 rng_;
 };
 
@@ -133,25 +132,13 @@ ExecOptions Runner::OptionsFor(const plan::PlanFile& f, const plan::Statement& s
       f.settings.lock_timeout.value_or(opt_.lock_timeout.value_or(kDefaultLockTimeout)));
   o.statement_timeout = s.statement_timeout().value_or(
       f.settings.statement_timeout.value_or(opt_.statement_timeout.value_or(milliseconds{0})));
-  if (mysql_proper_ && o.statement_timeout.count() > 0) {
-    const std::string kw = ToUpper(Trim(s.text).substr(0, 6));
-    if (kw != "SELECT")
-      o.statement_timeout = milliseconds{0};  // MySQL limits only SELECT (max_execution_time)
-  }
+  // A default for every statement: where the engine cannot limit a kind of
+  // statement (MySQL limits only SELECT), that statement runs without it.
+  o.statement_timeout_if_supported = true;
   return o;
 }
 
-Status Runner::BeginTx(const ExecOptions& o) {
-  if (conn_.server_info().product == "SQLite") {
-    // Take the write lock up front: a deferred transaction could fail busy
-    // half-way through the file.
-    ExecOptions begin;
-    begin.lock_timeout = o.lock_timeout;
-    auto r = conn_.Execute("BEGIN IMMEDIATE", begin);
-    return r.ok() ? Status::Ok() : r.status();
-  }
-  return conn_.Begin();
-}
+Status Runner::BeginTx(const ExecOptions& o) { return conn_.BeginWrite(o.lock_timeout); }
 
 bool Runner::Sleep(milliseconds d) {
   const auto end = Clock::now() + d;
@@ -746,15 +733,8 @@ Status Runner::RunStep(const Step& step) {
 }
 
 Status Runner::Run() {
-  const std::string product = conn_.server_info().product;
-  mysql_proper_ = product == "MySQL";
   if (opt_.dry_run) {
-    // Read-only session: even a bug cannot write.
-    const char* ro = product == "PostgreSQL" ? "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
-                     : product == "SQLite"   ? "PRAGMA query_only = ON"
-                                             : "SET SESSION TRANSACTION READ ONLY";
-    auto r = conn_.Execute(ro);
-    if (!r.ok()) return r.status().WithContext("making the dry-run session read-only");
+    if (Status ro = conn_.SetReadOnly(); !ro.ok()) return ro.WithContext("making the dry-run session read-only");
     auto steps = ReadHistoryAndPlan();
     if (!steps.ok()) return steps.status();
     report_.dry_run_text = DryRun(*steps);

@@ -78,25 +78,8 @@ std::optional<RunState> ParseRunState(std::string_view text) {
 }
 
 Result<bool> HistoryTableExists(Connection& conn) {
-  const std::string product = conn.server_info().product;
-  const std::string name = conn.QuoteLiteral(kHistoryTable);
-  std::string sql;
-  if (product == "PostgreSQL") {
-    sql = "SELECT count(*) FROM pg_catalog.pg_class c WHERE c.relname = " + name +
-          " AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT n.oid FROM pg_catalog.pg_namespace n "
-          "WHERE n.nspname = pg_catalog.current_schema())";
-  } else if (product == "SQLite") {
-    sql = "SELECT count(*) FROM main.sqlite_schema WHERE type = 'table' AND name = " + name;
-  } else {
-    sql = "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = " +
-          name;
-  }
-  bool exists = false;
-  Status st = conn.Query(sql, [&](RowView row) {
-    exists = !row.empty() && ToInt(row[0]) > 0;
-    return Status::Ok();
-  });
-  if (!st.ok()) return st.WithContext("looking for the " + Context(conn));
+  auto exists = conn.TableExists(kHistoryTable);
+  if (!exists.ok()) return exists.status().WithContext("looking for the " + Context(conn));
   return exists;
 }
 

@@ -557,10 +557,10 @@ std::string_view EngineName(Engine engine) {
 }
 
 Result<Engine> ParseEngine(std::string_view name) {
-  std::string n = ToLower(Trim(name));
-  if (n == "postgresql" || n == "postgres") return Engine::kPostgreSql;
-  if (n == "mysql" || n == "mariadb") return Engine::kMySql;
-  if (n == "sqlite") return Engine::kSqlite;
+  const std::string n = ToLower(Trim(name));
+  for (Engine e : {Engine::kPostgreSql, Engine::kMySql, Engine::kSqlite}) {
+    if (n == EngineName(e)) return e;
+  }
   return Status::InvalidInput("unknown engine '" + std::string(name) + "': use postgresql, mysql or sqlite");
 }
 

@@ -37,7 +37,8 @@ namespace cutover::plan {
 enum class Engine { kPostgreSql, kMySql, kSqlite };
 // "postgresql", "mysql", "sqlite".
 std::string_view EngineName(Engine engine);
-// Accepts the engine names and the URI scheme aliases (postgres, mariadb).
+// Accepts the engine names above; aliases (postgres, mariadb) are URI schemes
+// that DriverLoader::ForScheme resolves to a driver, whose name this takes.
 Result<Engine> ParseEngine(std::string_view name);
 
 // The files of a migration, in the order they are described (not the order

@@ -198,7 +198,7 @@ TEST(SchemaJson, RejectsBadDocumentsWithLocation) {
       {"[1,2]", "expected a JSON object"},
       {"{\"format\":\"other\"}", "format is 'other'"},
       {"{\"format\":\"cutover.schema\",\"version\":99}", "version 99 is not supported"},
-      {"{\"format\":\"cutover.schema\",\"version\":1,\"engine\":\"oracle\"}", "unknown engine"},
+      {"{\"format\":\"cutover.schema\",\"version\":1,\"engine\":\"Oracle DB\"}", "is not a driver name"},
       {"{\"format\":\"cutover.schema\",\"version\":1,\"engine\":\"sqlite\",\"fingerprint\":\"x\",\"objects\":"
        "[{\"kind\":"
        "\"tabel\",\"schema\":\"\",\"table\":\"\",\"name\":\"t\"}]}",

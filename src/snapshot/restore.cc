@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "base/strings.h"
+#include "driver/statement_class.h"
 #include "schema/drift.h"
 #include "schema/fingerprint.h"
 #include "schema/schema_json.h"
@@ -114,150 +115,6 @@ Status ForEachParallel(Driver& driver, const ConnectionUri& uri, size_t count, i
 // session setting (SET default_tablespace, a routine's sql_mode) stay in
 // the serial part, so each runs under exactly the settings it had.
 
-// Tokens at parenthesis depth 0, for classifying a statement. Identifiers
-// keep their quotes; comments are skipped.
-std::vector<std::string> TopLevelTokens(std::string_view s, size_t limit) {
-  std::vector<std::string> out;
-  int depth = 0;
-  size_t i = 0;
-  while (i < s.size() && out.size() < limit) {
-    const char c = s[i];
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      ++i;
-    } else if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
-      while (i < s.size() && s[i] != '\n') ++i;
-    } else if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
-      size_t end = s.find("*/", i + 2);
-      i = end == std::string_view::npos ? s.size() : end + 2;
-    } else if (c == '"' || c == '`' || c == '\'') {
-      size_t j = i + 1;
-      while (j < s.size()) {
-        if (s[j] == c) {
-          if (j + 1 < s.size() && s[j + 1] == c) {
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        if (c == '\'' && s[j] == '\\') ++j;
-        ++j;
-      }
-      if (depth == 0) out.emplace_back(s.substr(i, std::min(j + 1, s.size()) - i));
-      i = j + 1;
-    } else if (c == '(') {
-      ++depth;
-      ++i;
-    } else if (c == ')') {
-      --depth;
-      ++i;
-    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
-               static_cast<unsigned char>(c) >= 0x80) {
-      size_t j = i;
-      while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_' || s[j] == '$' ||
-                              static_cast<unsigned char>(s[j]) >= 0x80)) {
-        ++j;
-      }
-      if (depth == 0) out.emplace_back(s.substr(i, j - i));
-      i = j;
-    } else {
-      if (depth == 0) out.emplace_back(1, c);
-      ++i;
-    }
-  }
-  return out;
-}
-
-// A session setting that the statements after it may rely on.
-bool IsSessionSetting(const std::vector<std::string>& t) {
-  if (t.empty()) return false;
-  const std::string first = ToUpper(t[0]);
-  if (first == "SET") return t.size() < 2 || ToUpper(t[1]) != "CONSTRAINTS";
-  // pg_dump: SELECT pg_catalog.set_config('search_path', '', false);
-  return first == "SELECT" && t.size() >= 4 && ToUpper(t[1]) == "PG_CATALOG" && ToUpper(t[3]) == "SET_CONFIG";
-}
-
-// Reads a possibly qualified name at t[i]: its normalized text (quotes
-// removed, unquoted parts lower-cased) and advances i.
-std::string ReadName(const std::vector<std::string>& t, size_t& i) {
-  std::string name;
-  while (i < t.size()) {
-    const std::string& part = t[i];
-    if (part.empty()) break;
-    if (part[0] == '"' || part[0] == '`') {
-      const std::string inner = part.substr(1, part.size() >= 2 ? part.size() - 2 : 0);
-      for (size_t j = 0; j < inner.size(); ++j) {
-        name += inner[j];
-        if (inner[j] == part[0] && j + 1 < inner.size() && inner[j + 1] == part[0]) ++j;  // doubled quote
-      }
-    } else if (std::isalnum(static_cast<unsigned char>(part[0])) || part[0] == '_') {
-      name += ToLower(part);
-    } else {
-      break;
-    }
-    ++i;
-    if (i < t.size() && t[i] == ".") {
-      name += '.';
-      ++i;
-    } else {
-      break;
-    }
-  }
-  return name;
-}
-
-struct IndexStatement {
-  std::string table;  // normalized name, to keep conflicting builds apart
-  bool exclusive = false;
-};
-
-// CREATE [UNIQUE] INDEX ... ON [ONLY] table, or ALTER TABLE [ONLY] table
-// whose every clause adds a primary key, unique constraint or key.
-std::optional<IndexStatement> ClassifyIndexStatement(std::string_view text) {
-  const std::vector<std::string> t = TopLevelTokens(text, 64);
-  if (t.size() < 4) return std::nullopt;
-  const std::string a = ToUpper(t[0]), b = ToUpper(t[1]);
-  size_t i = 0;
-  if (a == "CREATE" && (b == "INDEX" || (b == "UNIQUE" && ToUpper(t[2]) == "INDEX"))) {
-    while (i < t.size() && ToUpper(t[i]) != "ON") ++i;
-    if (i == t.size()) return std::nullopt;
-    ++i;
-    if (i < t.size() && ToUpper(t[i]) == "ONLY") ++i;
-    IndexStatement s;
-    s.table = ReadName(t, i);
-    if (s.table.empty()) return std::nullopt;
-    return s;
-  }
-  if (a != "ALTER" || b != "TABLE") return std::nullopt;
-  i = 2;
-  if (ToUpper(t[i]) == "ONLY") ++i;
-  IndexStatement s;
-  s.table = ReadName(t, i);
-  s.exclusive = true;
-  if (s.table.empty() || t.size() == 64) return std::nullopt;
-  bool any = false;
-  while (i < t.size()) {
-    if (ToUpper(t[i]) != "ADD") return std::nullopt;
-    ++i;
-    if (i < t.size() && ToUpper(t[i]) == "CONSTRAINT") {
-      i += 2;  // CONSTRAINT name
-    }
-    if (i >= t.size()) return std::nullopt;
-    const std::string kind = ToUpper(t[i]);
-    if (kind != "PRIMARY" && kind != "UNIQUE" && kind != "KEY" && kind != "INDEX") return std::nullopt;
-    any = true;
-    // Skip to the next top-level clause.
-    while (i < t.size() && t[i] != ",") {
-      // Not index builds: exclusion constraints, foreign keys.
-      const std::string u = ToUpper(t[i]);
-      if (u == "FOREIGN" || u == "REFERENCES" || u == "EXCLUDE" || u == "CHECK") return std::nullopt;
-      ++i;
-    }
-    if (i < t.size()) ++i;
-  }
-  if (!any) return std::nullopt;
-  return s;
-}
-
 // The post-data script cut for index builds that start as soon as their
 // table is loaded: the leading session settings (which every connection
 // running an index build runs first), the index statements, biggest table
@@ -266,7 +123,7 @@ struct PostDataPlan {
   struct Item {
     std::string text;  // the statement
     int line = 0;      // in the post-data script, for errors
-    IndexStatement index;
+    StatementClass index;
     std::int64_t bytes;  // of its table, to schedule big tables first
   };
   std::string preamble;
@@ -298,8 +155,9 @@ Result<std::optional<PostDataPlan>> PlanPostData(Driver& driver, const Manifest&
   }
   PostDataPlan plan;
   size_t k = 0;
+  auto kind_of = [&](size_t i) { return driver.ClassifyStatement((*statements)[i].text); };
   for (; k < statements->size(); ++k) {
-    if (!IsSessionSetting(TopLevelTokens((*statements)[k].text, 8))) break;
+    if (kind_of(k).kind != StatementClass::Kind::kSessionSetting) break;
     plan.preamble += (*statements)[k].text + ";\n";
   }
   std::map<std::string, std::int64_t> table_bytes;
@@ -309,10 +167,11 @@ Result<std::optional<PostDataPlan>> PlanPostData(Driver& driver, const Manifest&
   std::vector<bool> cut(statements->size(), false);
   for (; k < statements->size(); ++k) {
     const ScriptStatement& st = (*statements)[k];
-    if (IsSessionSetting(TopLevelTokens(st.text, 8))) break;
-    if (auto index = ClassifyIndexStatement(st.text)) {
-      auto it = table_bytes.find(ToLower(index->table));
-      plan.items.push_back({st.text, st.line, *index, it == table_bytes.end() ? 0 : it->second});
+    const StatementClass kind = kind_of(k);
+    if (kind.kind == StatementClass::Kind::kSessionSetting) break;
+    if (kind.kind == StatementClass::Kind::kIndexBuild) {
+      auto it = table_bytes.find(ToLower(kind.table));
+      plan.items.push_back({st.text, st.line, kind, it == table_bytes.end() ? 0 : it->second});
       cut[k] = true;
     }
   }
@@ -342,26 +201,11 @@ Status RunScript(Driver& driver, const ConnectionUri& uri, const std::string& sc
   return (*conn)->ExecuteScript(script);
 }
 
-// Settings for cutover's own restore connections, which are closed after
-// the restore. SQLite: a 64 MiB page cache (index builds sort in it and
-// inserts into indexed tables stop re-reading pages; memory stays bounded,
-// one loader at a time), and on a scratch database no rollback journal and
-// no fsync. Other engines tune their sessions in ImportRows.
-Prepare RestoreSessionSettings(const std::string& engine, bool scratch) {
-  std::vector<std::string> settings;
-  if (engine == "sqlite") {
-    settings.push_back("PRAGMA main.cache_size = -65536");
-    if (scratch) {
-      settings.push_back("PRAGMA main.journal_mode = OFF");
-      settings.push_back("PRAGMA main.synchronous = OFF");
-    }
-  }
-  return [settings](Connection& conn) -> Status {
-    for (const auto& sql : settings) {
-      auto r = conn.Execute(sql);
-      if (!r.ok()) return r.status().WithContext("preparing a restore connection");
-    }
-    return Status::Ok();
+// cutover's own restore connections are closed after the restore: the driver
+// may tune them (durability too, on a scratch copy).
+Prepare RestoreSessionSettings(bool scratch) {
+  return [scratch](Connection& conn) -> Status {
+    return conn.PrepareRestoreSession(scratch).WithContext("preparing a restore connection");
   };
 }
 
@@ -535,7 +379,7 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return out;
   }
-  const Prepare prepare = RestoreSessionSettings(m.engine, req.scratch);
+  const Prepare prepare = RestoreSessionSettings(req.scratch);
   CUTOVER_RETURN_IF_ERROR(prepare(**into));
   if (Status st = (*into)->ExecuteScript(*pre); !st.ok())
     return st.WithContext("creating the schema (pre-data)");

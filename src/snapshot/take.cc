@@ -243,34 +243,6 @@ std::vector<std::string> RangePredicates(const std::string& expr, const std::vec
   return predicates;
 }
 
-// PostgreSQL 14+: splits a heap table by physical position (TID range
-// scans), so each range reads only its own pages whatever the key order.
-// Pages come from the relation's size inside the snapshot; rows visible to
-// the snapshot cannot live past it, and the last range is open-ended anyway.
-// nullopt when the table is not a plain heap table (partitioned parent).
-Result<std::optional<std::vector<std::string>>> PageRanges(Connection& conn, const DataTable& t, int parts) {
-  std::optional<std::int64_t> pages;
-  Status st = conn.Query(
-      "SELECT pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int8 "
-      "FROM pg_catalog.pg_class c WHERE c.relkind = 'r' AND c.oid = " +
-          conn.QuoteLiteral(QualifiedName(conn, t)) + "::pg_catalog.regclass",
-      [&](RowView row) -> Status {
-        if (row.size() == 1 && !row[0].is_null()) {
-          auto v = ParseKey(row[0].data);
-          if (v) pages = static_cast<std::int64_t>(*v);
-        }
-        return Status::Ok();
-      });
-  if (!st.ok()) return st.WithContext("reading the size of " + t.name);
-  if (!pages || *pages < parts * 2) return std::optional<std::vector<std::string>>();
-  std::vector<std::int64_t> bounds;
-  for (int i = 1; i < parts; ++i) bounds.push_back(*pages * i / parts);
-  bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
-  return std::optional<std::vector<std::string>>(RangePredicates("ctid", bounds, [](std::int64_t page) {
-    return "'(" + std::to_string(page) + ",0)'::pg_catalog.tid";
-  }));
-}
-
 // Splits a big table on its integer key into about `parts` ranges between
 // the key's min and max (read inside the snapshot).
 Result<std::vector<std::string>> KeyRanges(Connection& conn, const DataTable& t, int parts) {
@@ -293,6 +265,21 @@ Result<std::vector<std::string>> KeyRanges(Connection& conn, const DataTable& t,
   for (int i = 1; i < parts; ++i) bounds.push_back(std::floor(*lo + step * i));
   bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
   return RangePredicates(col, bounds, KeyText);
+}
+
+// About `parts` predicates for parallel readers of `t`: by physical position
+// where the engine can, else on the integer key, else the whole table.
+Result<std::vector<std::string>> SplitForReaders(Connection& conn, const DataTable& t, std::int64_t parts) {
+  auto physical = conn.PhysicalRanges(t, static_cast<int>(parts));
+  if (!physical.ok()) return physical.status().WithContext("splitting " + t.name + " for parallel reads");
+  if (!physical->empty()) {
+    spdlog::debug("table {}: {} range(s) by physical position", t.name, physical->size());
+    return physical;
+  }
+  if (t.split_column.empty()) return std::vector<std::string>{""};
+  auto by_key = KeyRanges(conn, t, static_cast<int>(parts));
+  if (by_key.ok()) spdlog::debug("table {}: {} range(s) on {}", t.name, by_key->size(), t.split_column);
+  return by_key;
 }
 
 std::string ImageChunkFileName(size_t seq) {
@@ -435,8 +422,9 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
   auto coord_r = req.driver->Connect(req.uri);
   if (!coord_r.ok()) return coord_r.status();
   std::unique_ptr<Connection> coord = std::move(*coord_r);
-  m.server_product = coord->server_info().product;
-  m.server_version = coord->server_info().version;
+  const ServerInfo& server = coord->server_info();
+  m.server_product = server.product;
+  m.server_version = server.version;
 
   auto point = coord->BeginSnapshot(req.options);
   if (!point.ok()) return point.status().WithContext("starting a consistent snapshot of " + m.source);
@@ -540,31 +528,15 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
   std::vector<Task> tasks;
   m.tables.resize(tables->size());
   std::int64_t total_estimate = 0;
-  // TID range scans need PostgreSQL 14; they also split tables without an
-  // integer key.
-  const bool page_ranges = m.engine == "postgresql" && coord->server_info().version_number >= 140000;
   for (size_t i = 0; i < tables->size(); ++i) {
     const DataTable& t = (*tables)[i];
     m.tables[i].table = t;
     total_estimate += t.estimated_bytes;
     std::vector<std::string> predicates{""};
-    if (jobs > 1 && (page_ranges || !t.split_column.empty()) && t.estimated_bytes > req.split_bytes) {
-      int parts = static_cast<int>(std::min<std::int64_t>(4 * jobs, t.estimated_bytes / req.split_bytes + 1));
-      std::optional<std::vector<std::string>> split;
-      if (page_ranges) {
-        auto by_page = PageRanges(*coord, t, parts);
-        if (!by_page.ok()) return by_page.status();
-        split = std::move(*by_page);
-      }
-      if (!split && !t.split_column.empty()) {
-        auto ranges = KeyRanges(*coord, t, parts);
-        if (!ranges.ok()) return ranges.status();
-        split = std::move(*ranges);
-      }
-      if (split) predicates = std::move(*split);
-      spdlog::debug(
-          "table {}: {} range(s){}", t.name, predicates.size(),
-          predicates.size() > 1 && predicates[0].rfind("ctid", 0) == 0 ? " by page (TID range scans)" : "");
+    if (jobs > 1 && t.estimated_bytes > req.split_bytes) {
+      auto split = SplitForReaders(*coord, t, std::min<std::int64_t>(4 * jobs, t.estimated_bytes / req.split_bytes + 1));
+      if (!split.ok()) return split.status();
+      predicates = std::move(*split);
     }
     m.tables[i].ranges.resize(predicates.size());
     for (size_t r = 0; r < predicates.size(); ++r) {

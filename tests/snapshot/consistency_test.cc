@@ -148,7 +148,7 @@ void ExpectRestoreTestPasses(const std::string& engine, TempRepo& tmp, const sna
   EXPECT_TRUE(left->empty()) << "scratch database " << report->scratch_database << " was left behind";
   if (engine == "sqlite") {
     std::error_code ec;
-    fs::remove_all(req.scratch_server.database(), ec);
+    fs::remove_all(req.scratch_server.path(), ec);
   }
 }
 
@@ -482,7 +482,7 @@ class Writers {
 class MariadbWatchdog {
  public:
   MariadbWatchdog(Driver& driver, const ConnectionUri& db, std::chrono::seconds limit) {
-    if (db.driver_scheme() != "mysql") return;
+    if (db.scheme() != "mysql") return;
     thread_ = std::thread([this, &driver, db, limit] {
       std::unique_lock<std::mutex> lock(mu_);
       if (cv_.wait_for(lock, limit, [this] { return done_; })) return;

@@ -53,12 +53,12 @@ struct CliTarget {
 };
 
 CliTarget ForCli(const ConnectionUri& uri) {
-  CliTarget t{uri.driver_scheme(), uri.Text(), {}, uri};
-  if (uri.driver_scheme() == "sqlite") return t;
+  CliTarget t{uri.scheme(), uri.Text(), {}, uri};
+  if (uri.scheme() == "sqlite") return t;
   t.text = uri.scheme() + "://" + PercentEncode(uri.user()) + "@" + uri.host() +
            (uri.port() ? ":" + std::to_string(*uri.port()) : "") + "/" + PercentEncode(uri.database());
   if (uri.password()) {
-    t.env.push_back((uri.driver_scheme() == "postgresql" ? "PGPASSWORD=" : "MYSQL_PWD=") + *uri.password());
+    t.env.push_back((uri.scheme() == "postgresql" ? "PGPASSWORD=" : "MYSQL_PWD=") + *uri.password());
   }
   return t;
 }
@@ -414,7 +414,7 @@ void InterruptTest::KillRestoreTest(const CliTarget& source, const CliTarget& se
       // An image restore writes an unnamed file until it is complete: a kill
       // leaves nothing beside the scratch databases, which the run dropped.
       std::error_code ec;
-      for (const auto& e : fs::directory_iterator(server.uri.database(), ec)) {
+      for (const auto& e : fs::directory_iterator(server.uri.path(), ec)) {
         ADD_FAILURE() << "left in the scratch directory: " << e.path();
       }
     }

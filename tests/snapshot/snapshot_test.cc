@@ -458,7 +458,7 @@ TEST_P(ImageSnapshotPipeline, ImageSnapshotVerifiesAndRestoresBitForBit) {
   ASSERT_FALSE(m.id.empty());
   ASSERT_EQ(m.layout, Layout::kImage);
   EXPECT_GT(m.image.size(), 4u);
-  EXPECT_EQ(m.image_bytes, static_cast<std::int64_t>(fs::file_size(source_->uri().database())));
+  EXPECT_EQ(m.image_bytes, static_cast<std::int64_t>(fs::file_size(source_->uri().path())));
   for (const auto& t : m.tables) EXPECT_TRUE(t.ranges.empty()) << t.table.name;
   std::int64_t big_rows = -1;
   for (const auto& t : m.tables) {
@@ -487,9 +487,9 @@ TEST_P(ImageSnapshotPipeline, ImageSnapshotVerifiesAndRestoresBitForBit) {
   req.into = empty.uri();
   auto out = RestoreSnapshot(*repo_, m, req);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_EQ(testing::ReadFileOrDie(empty.uri().database()),
-            testing::ReadFileOrDie(source_->uri().database()));
-  EXPECT_EQ(fs::status(empty.uri().database()).permissions() & fs::perms::all,
+  EXPECT_EQ(testing::ReadFileOrDie(empty.uri().path()),
+            testing::ReadFileOrDie(source_->uri().path()));
+  EXPECT_EQ(fs::status(empty.uri().path()).permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
 }
 
@@ -581,13 +581,13 @@ TEST_P(ImageSnapshotPipeline, RestoreRefusesANonEmptyTargetOrAStrayJournalAndCha
   ASSERT_EQ(m.layout, Layout::kImage);
   ScratchDatabase target(engine_);
   target.Exec("CREATE TABLE keepme (id INTEGER PRIMARY KEY); INSERT INTO keepme VALUES (42);");
-  const std::string before = testing::ReadFileOrDie(target.uri().database());
+  const std::string before = testing::ReadFileOrDie(target.uri().path());
   RestoreRequest req;
   req.driver = driver_;
   req.into = target.uri();
   auto out = RestoreSnapshot(*repo_, m, req);
   EXPECT_EQ(out.status().code(), StatusCode::kCheckFailed) << out.status().ToString();
-  EXPECT_EQ(testing::ReadFileOrDie(target.uri().database()), before);
+  EXPECT_EQ(testing::ReadFileOrDie(target.uri().path()), before);
 
   // An empty WAL-mode database that another connection holds open: its
   // -wal file would be applied to the new file, so the restore refuses.
@@ -596,15 +596,15 @@ TEST_P(ImageSnapshotPipeline, RestoreRefusesANonEmptyTargetOrAStrayJournalAndCha
   auto holder = empty.Connect();
   ASSERT_NE(holder, nullptr);
   ASSERT_TRUE(holder->Execute("SELECT count(*) FROM sqlite_schema").ok());
-  const std::string wal = empty.uri().database() + "-wal";
+  const std::string wal = empty.uri().path() + "-wal";
   ASSERT_TRUE(fs::exists(wal));
-  const std::string empty_before = testing::ReadFileOrDie(empty.uri().database());
+  const std::string empty_before = testing::ReadFileOrDie(empty.uri().path());
   req.into = empty.uri();
   auto refused = RestoreSnapshot(*repo_, m, req);
   EXPECT_EQ(refused.status().code(), StatusCode::kInvalidInput) << refused.status().ToString();
   EXPECT_NE(refused.status().message().find(wal), std::string::npos) << refused.status().ToString();
-  EXPECT_EQ(testing::ReadFileOrDie(empty.uri().database()), empty_before);
-  for (const auto& e : fs::directory_iterator(fs::path(empty.uri().database()).parent_path())) {
+  EXPECT_EQ(testing::ReadFileOrDie(empty.uri().path()), empty_before);
+  for (const auto& e : fs::directory_iterator(fs::path(empty.uri().path()).parent_path())) {
     EXPECT_EQ(e.path().string().find(".cutover-"), std::string::npos) << "left behind: " << e.path();
   }
 }

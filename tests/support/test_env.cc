@@ -98,7 +98,7 @@ ScratchDatabase::~ScratchDatabase() {
   if (!st.ok()) ADD_FAILURE() << "cannot drop scratch database " << name_ << ": " << st.ToString();
   if (engine_ == "sqlite") {
     std::error_code ec;
-    fs::remove_all(server_.database(), ec);
+    fs::remove_all(server_.path(), ec);
   }
 }
 
