@@ -25,6 +25,9 @@ struct ProbeWorkload::Worker {
   // This worker's slots: first_slot + m * period, m = 0, 1, ...
   Clock::time_point first_slot{};
   Clock::duration period{};
+  // The engine cannot limit this kind of statement's run time (MySQL limits
+  // only SELECTs): its probes rely on lock_timeout alone.
+  bool no_statement_timeout = false;
 };
 
 ProbeWorkload::ProbeWorkload(Driver& driver, ConnectionUri uri, std::vector<ProbeSpec> specs,
@@ -198,7 +201,7 @@ void ProbeWorkload::RunOneProbe(Worker& w) {
   if (st.ok()) {
     std::uniform_int_distribution<std::size_t> pick(0, s.statements->size() - 1);
     const std::string& sql = (*s.statements)[pick(w.rng)];
-    st = ProbeOnce(*w.conn, s.kind, sql, start + options_.timeout);
+    st = ProbeOnce(w, sql, start + options_.timeout);
   }
   const Clock::duration latency = Clock::now() - start;
   if (st.ok()) {
@@ -213,8 +216,9 @@ void ProbeWorkload::RunOneProbe(Worker& w) {
   probes_run_.fetch_add(1);
 }
 
-Status ProbeWorkload::ProbeOnce(Connection& conn, ProbeKind kind, const std::string& sql,
-                                Clock::time_point deadline) {
+Status ProbeWorkload::ProbeOnce(Worker& w, const std::string& sql, Clock::time_point deadline) {
+  Connection& conn = *w.conn;
+  const ProbeKind kind = w.series->kind;
   const bool poll = options_.lock_poll_interval.count() > 0;
   while (true) {
     const Clock::duration remaining = deadline - Clock::now();
@@ -223,8 +227,9 @@ Status ProbeWorkload::ProbeOnce(Connection& conn, ProbeKind kind, const std::str
                                  " ms expired while waiting for a lock");
     }
     ExecOptions o;
-    o.statement_timeout = CeilMs(remaining);
-    o.lock_timeout = poll ? std::min(options_.lock_poll_interval, o.statement_timeout) : o.statement_timeout;
+    const std::chrono::milliseconds left = CeilMs(remaining);
+    if (!w.no_statement_timeout) o.statement_timeout = left;
+    o.lock_timeout = poll ? std::min(options_.lock_poll_interval, left) : left;
     Status st;
     if (kind == ProbeKind::kRead) {
       st = conn.Query(
@@ -236,6 +241,10 @@ Status ProbeWorkload::ProbeOnce(Connection& conn, ProbeKind kind, const std::str
         Status undone = conn.Rollback();
         if (st.ok() && !undone.ok()) st = undone.WithContext("rolling back the probe write");
       }
+    }
+    if (st.code() == StatusCode::kUnsupported && !w.no_statement_timeout) {
+      w.no_statement_timeout = true;  // and run this probe again without it
+      continue;
     }
     if (st.ok() || !poll || st.code() != StatusCode::kLockTimeout) return st;
   }

@@ -18,10 +18,13 @@
 // ever changed. Each call carries ExecOptions{lock_timeout, statement_timeout}
 // set to what is left of the probe's timeout, so a probe never hangs (the
 // connection's own timeouts, e.g. SQLite's busy_timeout URI parameter, are
-// overridden per statement by these). A probe that ends with kLockTimeout is
-// a timeout whose latency is at least the timeout; any other failure is an
-// error (counted, first message kept) and the workload goes on. A connection
-// that reports kConnection is reopened before its next probe.
+// overridden per statement by these; an engine that cannot limit a kind of
+// statement's run time, MySQL for non-SELECTs, answers kUnsupported once and
+// that connection's probes then carry lock_timeout alone). A probe that ends
+// with kLockTimeout is a timeout whose latency is at least the timeout; any
+// other failure is an error (counted, first message kept) and the workload
+// goes on. A connection that reports kConnection is reopened before its next
+// probe.
 //
 // Resolution (why several staggered connections): a block that starts at t0
 // and ends at t0+D is reported through the first probe that starts after t0:
@@ -144,7 +147,7 @@ class ProbeWorkload {
   struct Worker;
   void RunWorker(Worker& worker);
   void RunOneProbe(Worker& worker);
-  Status ProbeOnce(Connection& conn, ProbeKind kind, const std::string& sql, Clock::time_point deadline);
+  Status ProbeOnce(Worker& worker, const std::string& sql, Clock::time_point deadline);
   Status Reconnect(Worker& worker);
   bool SleepUntil(Clock::time_point when);
 

@@ -30,7 +30,12 @@ constexpr int kRows = 3000;
 
 // A table "t" of kRows rows, ids 1..kRows.
 void CreateTable(const ScratchDatabase& db) {
-  if (db.engine() == "postgresql") {
+  if (db.engine() == "mysql") {
+    db.Exec(
+        "CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB;"
+        "INSERT INTO t SELECT seq, seq FROM seq_1_to_" +
+        std::to_string(kRows) + ";");
+  } else if (db.engine() == "postgresql") {
     db.Exec(
         "CREATE TABLE t (id integer PRIMARY KEY, v integer NOT NULL);"
         "INSERT INTO t SELECT g, g FROM generate_series(1, " +
@@ -87,6 +92,9 @@ LockRecipe SqliteReserved() {
 }
 LockRecipe SqliteExclusive() {
   return {{"BEGIN EXCLUSIVE"}, "ROLLBACK"};
+}
+LockRecipe MariaDbLockTablesWrite() {
+  return {{"LOCK TABLES t WRITE"}, "UNLOCK TABLES"};
 }
 LockRecipe PgAccessExclusive() {
   return {{"BEGIN", "LOCK TABLE t IN ACCESS EXCLUSIVE MODE"}, "ROLLBACK"};
@@ -409,6 +417,40 @@ TEST(ProbePostgresTest, BlockLongerThanTheTimeoutGivesTimeouts) {
   EXPECT_GT(run.write_block.timeouts, 0);
   EXPECT_GE(run.write_block.max, milliseconds(150));
   EXPECT_EQ(run.read_after.timeouts, 0);
+}
+
+// ---- MariaDB -----------------------------------------------------------------
+
+TEST(ProbeMariaDbTest, LockTablesWriteBlocksReadsAndWritesFor500Ms) {
+  ScratchDatabase db("mysql");
+  ASSERT_FALSE(db.name().empty());
+  CreateTable(db);
+  ASSERT_FALSE(HasFailure());
+  BlockRun run = MeasureBlock(db, MariaDbLockTablesWrite(), milliseconds(500), OptionsFor("mysql"));
+  ASSERT_FALSE(HasFailure());
+  ExpectWithin(run.read_blocked_ms, run, 50.0, "read");
+  ExpectWithin(run.write_blocked_ms, run, 50.0, "write");
+  EXPECT_NEAR(run.write_blocked_ms, 500.0, 50.0);
+}
+
+TEST(ProbeMariaDbTest, A200MsBlockIsReportedWithin20Ms) {
+  ScratchDatabase db("mysql");
+  ASSERT_FALSE(db.name().empty());
+  CreateTable(db);
+  ASSERT_FALSE(HasFailure());
+  std::vector<double> errors;
+  for (int i = 0; i < 3; ++i) {
+    BlockRun run =
+        MeasureBlock(db, MariaDbLockTablesWrite(), milliseconds(200), OptionsFor("mysql"), milliseconds(150));
+    ASSERT_FALSE(HasFailure());
+    ExpectWithin(run.read_blocked_ms, run, 20.0, "read, run " + std::to_string(i));
+    ExpectWithin(run.write_blocked_ms, run, 20.0, "write, run " + std::to_string(i));
+    errors.push_back(run.read_blocked_ms - run.hold_ms);
+    errors.push_back(run.write_blocked_ms - run.hold_ms);
+  }
+  std::printf("[ spread   ] mariadb 200 ms block, reported - held (ms): min %.1f max %.1f\n",
+              *std::min_element(errors.begin(), errors.end()),
+              *std::max_element(errors.begin(), errors.end()));
 }
 
 }  // namespace
