@@ -186,6 +186,14 @@ void ExpectWithin(double blocked, const BlockRun& run, double tolerance, const s
   EXPECT_LE(blocked, run.hold_ms + run.take_ms + tolerance) << what;
 }
 
+// How far `blocked` lies outside [hold, hold + take] (0 inside), for the
+// spread the resolution tests print.
+double OutsideHold(double blocked, const BlockRun& run) {
+  if (blocked < run.hold_ms) return blocked - run.hold_ms;
+  if (blocked > run.hold_ms + run.take_ms) return blocked - run.hold_ms - run.take_ms;
+  return 0.0;
+}
+
 // ---- SQLite ---------------------------------------------------------------
 
 TEST(ProbeSqliteTest, ReservedLockBlocksWritesFor500MsAndReadsNot) {
@@ -228,12 +236,13 @@ TEST(ProbeSqliteTest, A200MsBlockIsReportedWithin20Ms) {
     ASSERT_FALSE(HasFailure());
     EXPECT_NEAR(run.read_blocked_ms, run.hold_ms, 20.0) << "run " << i;
     EXPECT_NEAR(run.write_blocked_ms, run.hold_ms, 20.0) << "run " << i;
-    errors.push_back(run.read_blocked_ms - run.hold_ms);
-    errors.push_back(run.write_blocked_ms - run.hold_ms);
+    errors.push_back(OutsideHold(run.read_blocked_ms, run));
+    errors.push_back(OutsideHold(run.write_blocked_ms, run));
   }
-  std::printf("[ spread   ] sqlite 200 ms block, reported - held (ms): min %.1f max %.1f\n",
-              *std::min_element(errors.begin(), errors.end()),
-              *std::max_element(errors.begin(), errors.end()));
+  std::printf(
+      "[ spread   ] sqlite 200 ms block, reported outside [held, held + taking the lock] (ms): min %.1f max "
+      "%.1f\n",
+      *std::min_element(errors.begin(), errors.end()), *std::max_element(errors.begin(), errors.end()));
 }
 
 TEST(ProbeSqliteTest, BlockLongerThanTheTimeoutGivesTimeoutsAndTheWorkloadGoesOn) {
@@ -396,12 +405,13 @@ TEST(ProbePostgresTest, A200MsBlockIsReportedWithin20Ms) {
     ASSERT_FALSE(HasFailure());
     ExpectWithin(run.read_blocked_ms, run, 20.0, "read, run " + std::to_string(i));
     ExpectWithin(run.write_blocked_ms, run, 20.0, "write, run " + std::to_string(i));
-    errors.push_back(run.read_blocked_ms - run.hold_ms);
-    errors.push_back(run.write_blocked_ms - run.hold_ms);
+    errors.push_back(OutsideHold(run.read_blocked_ms, run));
+    errors.push_back(OutsideHold(run.write_blocked_ms, run));
   }
-  std::printf("[ spread   ] postgresql 200 ms block, reported - held (ms): min %.1f max %.1f\n",
-              *std::min_element(errors.begin(), errors.end()),
-              *std::max_element(errors.begin(), errors.end()));
+  std::printf(
+      "[ spread   ] postgresql 200 ms block, reported outside [held, held + taking the lock] (ms): min %.1f "
+      "max %.1f\n",
+      *std::min_element(errors.begin(), errors.end()), *std::max_element(errors.begin(), errors.end()));
 }
 
 TEST(ProbePostgresTest, BlockLongerThanTheTimeoutGivesTimeouts) {
@@ -445,12 +455,13 @@ TEST(ProbeMariaDbTest, A200MsBlockIsReportedWithin20Ms) {
     ASSERT_FALSE(HasFailure());
     ExpectWithin(run.read_blocked_ms, run, 20.0, "read, run " + std::to_string(i));
     ExpectWithin(run.write_blocked_ms, run, 20.0, "write, run " + std::to_string(i));
-    errors.push_back(run.read_blocked_ms - run.hold_ms);
-    errors.push_back(run.write_blocked_ms - run.hold_ms);
+    errors.push_back(OutsideHold(run.read_blocked_ms, run));
+    errors.push_back(OutsideHold(run.write_blocked_ms, run));
   }
-  std::printf("[ spread   ] mariadb 200 ms block, reported - held (ms): min %.1f max %.1f\n",
-              *std::min_element(errors.begin(), errors.end()),
-              *std::max_element(errors.begin(), errors.end()));
+  std::printf(
+      "[ spread   ] mariadb 200 ms block, reported outside [held, held + taking the lock] (ms): min %.1f max "
+      "%.1f\n",
+      *std::min_element(errors.begin(), errors.end()), *std::max_element(errors.begin(), errors.end()));
 }
 
 }  // namespace
