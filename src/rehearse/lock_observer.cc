@@ -12,6 +12,7 @@ LockObserver::LockObserver(Driver& driver, ConnectionUri uri, LockObserverOption
     : driver_(driver), uri_(std::move(uri)), options_(options) {
   LockWindowSummary first;
   first.window = std::string(kBeforeFirstMark);
+  first.begin = Clock::time_point::min();
   windows_.push_back(std::move(first));
 }
 
@@ -46,6 +47,7 @@ Status LockObserver::Mark(const std::string& name) {
   }
   LockWindowSummary w;
   w.window = name;
+  w.begin = Clock::now();
   windows_.push_back(std::move(w));
   return Status::Ok();
 }
@@ -82,6 +84,12 @@ void LockObserver::Run() {
 
 void LockObserver::TakeSample() {
   const Clock::time_point start = Clock::now();
+  // The sample counts in the window current when it started.
+  std::size_t window_index = 0;
+  {
+    std::lock_guard lock(mu_);
+    window_index = windows_.size() - 1;
+  }
   Status failure;
   Result<std::vector<LockWait>> waits = Status::Internal("no connection");
   if (conn_ == nullptr) {
@@ -105,7 +113,7 @@ void LockObserver::TakeSample() {
     return;
   }
   ++stats_.samples;
-  ++windows_.back().samples;
+  ++windows_[window_index].samples;
   total_sample_time_ += took;
   const auto took_us = std::chrono::duration_cast<std::chrono::microseconds>(took);
   stats_.max_sample_time = std::max(stats_.max_sample_time, took_us);
@@ -123,7 +131,7 @@ void LockObserver::TakeSample() {
     if (failure.code() == StatusCode::kConnection) conn_.reset();
     return;
   }
-  Aggregate(*waits);
+  Aggregate(*waits, start + took);
 }
 
 namespace {
@@ -139,25 +147,40 @@ void AddSession(std::set<std::string>& set, const std::string& id, std::int64_t&
 
 }  // namespace
 
-void LockObserver::Aggregate(const std::vector<LockWait>& waits) {
-  LockWindowSummary& w = windows_.back();
-  auto find = [&w](const std::string& object, const std::string& lock) {
+std::size_t LockObserver::WindowAt(Clock::time_point t) const {
+  for (std::size_t i = windows_.size(); i-- > 1;) {
+    if (windows_[i].begin <= t) return i;
+  }
+  return 0;
+}
+
+void LockObserver::Aggregate(const std::vector<LockWait>& waits, Clock::time_point observed_at) {
+  auto find = [this](std::size_t window, const std::string& object, const std::string& lock) {
+    auto& locks = windows_[window].locks;
     auto it = std::lower_bound(
-        w.locks.begin(), w.locks.end(), std::tie(object, lock),
+        locks.begin(), locks.end(), std::tie(object, lock),
         [](const ObservedLock& a, const std::tuple<const std::string&, const std::string&>& b) {
           return std::tie(a.object, a.lock) < b;
         });
-    if (it == w.locks.end() || it->object != object || it->lock != lock) {
+    if (it == locks.end() || it->object != object || it->lock != lock) {
       ObservedLock fresh;
       fresh.object = object;
       fresh.lock = lock;
-      it = w.locks.insert(it, std::move(fresh));
+      it = locks.insert(it, std::move(fresh));
     }
     return it;
   };
-  std::set<std::pair<std::string, std::string>> seen_this_sample;
+  std::set<std::tuple<std::size_t, std::string, std::string>> seen_this_sample;
   for (const LockWait& wait : waits) {
-    ObservedLock& o = *find(wait.object, wait.lock);
+    // A wait is charged to the window in which it began, as a probe is to
+    // the window in which it started: a sample that straddles a Mark() or
+    // sees a wait that began earlier does not move the wait to another
+    // statement. The engine computes `waited` while answering, so the
+    // sample's end minus `waited` is at or just after the wait's start
+    // (never before it: a slow sample cannot push a wait into an earlier
+    // window).
+    const std::size_t window = WindowAt(observed_at - wait.waited);
+    ObservedLock& o = *find(window, wait.object, wait.lock);
     AddSession(o.waiting_sessions, wait.waiting_session, o.sessions_not_kept);
     // PostgreSQL reports every blocker, comma-separated (pg_blocking_pids).
     for (std::string_view id : Split(wait.blocking_session, ',')) {
@@ -168,9 +191,9 @@ void LockObserver::Aggregate(const std::vector<LockWait>& waits) {
       o.longest_wait_session = wait.waiting_session;
       o.longest_wait_query = wait.query;
     }
-    seen_this_sample.emplace(wait.object, wait.lock);
+    seen_this_sample.emplace(window, wait.object, wait.lock);
   }
-  for (const auto& [object, lock] : seen_this_sample) ++find(object, lock)->samples_seen;
+  for (const auto& [window, object, lock] : seen_this_sample) ++find(window, object, lock)->samples_seen;
 }
 
 std::vector<LockWindowSummary> LockObserver::Summaries() const {

@@ -144,6 +144,9 @@ Status ProbeWorkload::Start() {
 }
 
 Status ProbeWorkload::Mark(const std::string& name) {
+  if (!started_) {
+    return Status::Internal("probe window '" + name + "' marked before the probe workload was started");
+  }
   const Clock::time_point at = Clock::now();
   for (auto& s : series_) CUTOVER_RETURN_IF_ERROR(s->recorder->Mark(name, at));
   return Status::Ok();

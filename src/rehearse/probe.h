@@ -118,7 +118,8 @@ class ProbeWorkload {
 
   // Opens every connection, then starts probing. Once only.
   Status Start();
-  // Starts window `name` for every series at one instant (see latency.h).
+  // Starts window `name` for every series at one instant (see latency.h);
+  // kInvalidInput for an empty or repeated name, kInternal before Start().
   Status Mark(const std::string& name);
   // Stops probing, waits for the probes in flight (at most about the
   // timeout), closes the connections and settles every window.
