@@ -19,7 +19,7 @@
 #
 # Prints one line per block ("[ measure ] ...": hold, time taken to get the
 # lock, read and write blocked time) and, per engine, the worst deviation
-# outside [hold, hold + taking the lock] over all runs.
+# outside [hold, hold + taking + releasing the lock] over all runs.
 # Exit status: 0 every block within +-20 ms, 1 otherwise, 3 the binary failed to run.
 set -euo pipefail
 
@@ -36,7 +36,7 @@ status=0
 "$TEST_BIN" --gtest_filter="$filter" --gtest_repeat="$RUNS" >"$out" 2>&1 || status=$?
 grep -E '^\[ measure' "$out" || true
 awk '/^\[ spread/ { e=$4; lo=$(NF-2); hi=$NF; if (!(e in min) || lo < min[e]) min[e]=lo; if (!(e in max) || hi > max[e]) max[e]=hi }
-     END { for (e in min) printf "%s: reported outside [held, held + taking the lock], worst over all runs: %+.1f .. %+.1f ms\n", e, min[e], max[e] }' "$out"
+     END { for (e in min) printf "%s: reported outside [held, held + taking + releasing], worst over all runs: %+.1f .. %+.1f ms\n", e, min[e], max[e] }' "$out"
 if [ "$status" -ne 0 ]; then
   grep -E 'FAILED|Failure' "$out" >&2 || true
   exit 1

@@ -26,7 +26,7 @@ std::uint32_t Percentile(const std::vector<std::uint32_t>& sorted, double p) {
 }  // namespace
 
 double BlockedMs(const LatencySummary& window, const LatencySummary& baseline) {
-  const auto blocked = window.max - baseline.p50;
+  const auto blocked = window.max_in_window - baseline.p50;
   if (blocked.count() <= 0) return 0.0;
   return static_cast<double>(blocked.count()) / 1000.0;
 }
@@ -90,6 +90,16 @@ void LatencyRecorder::Record(Clock::time_point start, Clock::duration latency, P
   if (outcome == ProbeOutcome::kTimeout) ++s.timeouts;
   const std::uint32_t us = ToMicros32(latency);
   s.max = std::max(s.max, std::chrono::microseconds(us));
+  // Time in flight within each window the probe overlapped (windows are in
+  // time order; only the last few can overlap a probe that just ended).
+  const Clock::time_point end = start + latency;
+  for (auto it = windows_.rbegin(); it != windows_.rend(); ++it) {
+    LatencySummary& ws = it->summary;
+    if (ws.end <= start) break;
+    if (ws.begin >= end) continue;
+    const auto in_window = std::min(end, ws.end) - std::max(start, ws.begin);
+    ws.max_in_window = std::max(ws.max_in_window, std::chrono::microseconds(ToMicros32(in_window)));
+  }
   if (s.settled) {
     // Arrived later than `settle` promised: the counters and max above stay
     // exact; the percentiles were computed already and are left as they are.

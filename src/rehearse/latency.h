@@ -4,11 +4,21 @@
 // What it is for: `cutover rehearse` runs probe reads and writes against a
 // restored copy while the plan's statements run (rehearse/probe.h). Each
 // (table, kind) series feeds one recorder. The caller delimits windows with
-// Mark() ("baseline", "statement 3", ...); every sample belongs to the window
-// that was current when the probe STARTED, so a probe that a statement
-// blocked is charged to that statement even when it completes after the
-// next Mark(). Blocked time is BlockedMs(): the largest latency in a window
-// minus the median of the pre-statement baseline, never negative.
+// Mark() ("baseline", "statement 3", ...).
+//
+// Which window a probe counts in: its count, outcome and latency (p50, p95,
+// max) go to the window that was current when the probe STARTED, so a probe
+// that a statement blocked is charged to that statement even when it
+// completes after the next Mark(). Its time in flight also goes, clipped, to
+// every window it overlapped (`max_in_window`): a probe that started just
+// before a statement's Mark() and was then blocked by the statement (common
+// on PostgreSQL: a probe still in its first round trips when the
+// statement's lock is granted) shows up in the statement's window with the
+// time it spent blocked there, not in the previous window only.
+//
+// Blocked time is BlockedMs(): the longest a probe was in flight within the
+// window (max_in_window) minus the median latency of the pre-statement
+// baseline, never negative.
 //
 // Clock: std::chrono::steady_clock (monotonic) everywhere; wall-clock jumps
 // never change a latency.
@@ -16,14 +26,18 @@
 // Memory (a rehearsal can last hours): the recorder keeps raw latencies only
 // for windows that may still receive samples. A window is *settled* once
 // `settle` (the longest a probe can take: its timeout plus a margin) has
-// passed since it ended; it is then reduced to its LatencySummary and its raw
-// samples are freed (checked at each Mark(), so memory holds the raw samples
-// of the windows marked within the last `settle`, plus the open one). Finish() settles everything (call it
-// once no probe is running). Within one window the raw samples are a reservoir of at most `max_raw_samples`
-// (Vitter's algorithm R, seeded, so runs are reproducible): count, timeouts, errors and max stay exact
-// whatever the window's length; p50/p95 are exact up to max_raw_samples samples and estimated from a uniform
-// sample beyond (the summary says so with `sampled`). Latencies are held as 32-bit microseconds (up to 71
-// minutes; longer values saturate). Each summary is a few hundred bytes, one per window.
+// passed since it ended; it is then reduced to its LatencySummary and its
+// raw samples are freed (checked at each Mark(), so memory holds the raw
+// samples of the windows marked within the last `settle`, plus the open
+// one). Finish() settles everything (call it once no probe is running).
+// Within one window the raw samples are a reservoir of at most
+// `max_raw_samples` (Vitter's algorithm R, seeded, so runs are
+// reproducible): count, timeouts, errors, max and max_in_window stay exact
+// whatever the window's length; p50/p95 are exact up to max_raw_samples
+// samples and estimated from a uniform sample beyond (the summary says so
+// with `sampled`). Latencies are held as 32-bit microseconds (up to 71
+// minutes; longer values saturate). Each summary is a few hundred bytes, one
+// per window.
 //
 // Threads: every method may be called from any thread (one mutex; probes
 // record a few hundred samples per second, so contention is negligible).
@@ -69,12 +83,17 @@ struct LatencySummary {
   std::chrono::microseconds p50{0};
   std::chrono::microseconds p95{0};
   std::chrono::microseconds max{0};
+  // The longest time one ok or timed-out probe was in flight within this
+  // window, probes that started in an earlier window included (clipped to
+  // the window's bounds). What BlockedMs() measures.
+  std::chrono::microseconds max_in_window{0};
   bool sampled = false;  // p50/p95 estimated from a reservoir (more than max_raw_samples samples)
   bool settled = false;  // no sample can arrive any more; false: provisional figures
 };
 
-// The largest latency of `window` above the median of `baseline`, in
-// milliseconds (fractional), never negative. 0 when `window` has no latency.
+// The longest a probe was in flight within `window` (max_in_window) above
+// the median latency of `baseline`, in milliseconds (fractional), never
+// negative. 0 when no probe was in flight in `window`.
 double BlockedMs(const LatencySummary& window, const LatencySummary& baseline);
 
 struct LatencyRecorderOptions {

@@ -59,6 +59,27 @@ TEST(LatencyRecorderTest, SamplesBelongToTheWindowCurrentWhenTheyStarted) {
   EXPECT_EQ(all[3].max, milliseconds(3));
 }
 
+TEST(LatencyRecorderTest, AProbeInFlightAcrossAMarkCountsInBothWindowsTimeInFlight) {
+  LatencyRecorder r;
+  ASSERT_TRUE(r.Mark("baseline", kT0).ok());
+  for (int i = 0; i < 5; ++i) r.Record(kT0 + milliseconds(i), milliseconds(2), ProbeOutcome::kOk);
+  ASSERT_TRUE(r.Mark("statement 1", kT0 + milliseconds(100)).ok());
+  // Started 3 ms before the statement's mark, then blocked by it until 400 ms
+  // after the mark; no probe started during the statement.
+  r.Record(kT0 + milliseconds(97), milliseconds(403), ProbeOutcome::kOk);
+  ASSERT_TRUE(r.Mark("after", kT0 + milliseconds(600)).ok());
+  auto baseline = r.Summary("baseline");
+  auto statement = r.Summary("statement 1");
+  ASSERT_TRUE(baseline && statement);
+  EXPECT_EQ(baseline->count, 6);  // counted where it started
+  EXPECT_EQ(baseline->max, milliseconds(403));
+  EXPECT_EQ(baseline->max_in_window, milliseconds(3));  // its 3 ms before the mark
+  EXPECT_EQ(statement->count, 0);
+  EXPECT_EQ(statement->max_in_window, milliseconds(400));
+  EXPECT_DOUBLE_EQ(*r.BlockedMs("statement 1", "baseline"), 398.0);
+  EXPECT_EQ(r.Summary("after")->max_in_window, milliseconds(0));
+}
+
 TEST(LatencyRecorderTest, TimeoutsCountWithTheirLatencyErrorsOnlyAsCounts) {
   LatencyRecorder r;
   ASSERT_TRUE(r.Mark("w", kT0).ok());

@@ -6,7 +6,8 @@
 // restored copy, marks a "baseline" window, then one window per statement
 // (Mark("statement 3")), and reports per statement, per table, read and
 // write: count, p50, p95, max, timeouts, errors and the blocked time
-// (rehearse/latency.h: the largest latency above the baseline's median).
+// (rehearse/latency.h: the longest a probe was in flight within the window,
+// above the baseline's median latency).
 // The SQL is the caller's: for each table a ProbeSpec of ready-to-run
 // statements (reads by a random existing primary key; writes that are
 // undone: a no-op UPDATE of one row, an INSERT). The driver layer generates

@@ -101,8 +101,16 @@ LockRecipe PgAccessExclusive() {
 }
 
 struct BlockRun {
-  double hold_ms = 0;  // from the lock taken to its release returning
-  double take_ms = 0;  // how long taking the lock took (the block may start during it)
+  // What the test knows of the block: the lock was certainly held from the
+  // moment taking it returned until releasing it began (hold_ms), and
+  // certainly not longer than from the moment taking it began until
+  // releasing it returned (hold_ms + take_ms + release_ms). Taking can wait
+  // for probes in flight (PostgreSQL queues new probes behind the waiting
+  // request) and a loaded machine can deschedule the holder between the
+  // server's release and the call's return.
+  double hold_ms = 0;
+  double take_ms = 0;
+  double release_ms = 0;
   double read_blocked_ms = 0;
   double write_blocked_ms = 0;
   LatencySummary read_block, write_block, read_after, write_after;
@@ -141,6 +149,7 @@ BlockRun MeasureBlock(const ScratchDatabase& db, const LockRecipe& recipe, milli
   }
   const auto locked = Clock::now();
   std::this_thread::sleep_until(locked + hold);
+  const auto release_start = Clock::now();
   auto released = holder->Execute(recipe.release);
   EXPECT_TRUE(released.ok()) << released.status().ToString();
   const auto released_at = Clock::now();
@@ -155,8 +164,9 @@ BlockRun MeasureBlock(const ScratchDatabase& db, const LockRecipe& recipe, milli
       milliseconds(3000)));
   workload.Stop();
 
-  run.hold_ms = std::chrono::duration<double, std::milli>(released_at - locked).count();
+  run.hold_ms = std::chrono::duration<double, std::milli>(release_start - locked).count();
   run.take_ms = std::chrono::duration<double, std::milli>(locked - take_start).count();
+  run.release_ms = std::chrono::duration<double, std::milli>(released_at - release_start).count();
   auto rb = workload.BlockedMs("t", ProbeKind::kRead, "block");
   auto wb = workload.BlockedMs("t", ProbeKind::kWrite, "block");
   EXPECT_TRUE(rb.ok() && wb.ok());
@@ -170,27 +180,27 @@ BlockRun MeasureBlock(const ScratchDatabase& db, const LockRecipe& recipe, milli
     EXPECT_EQ(s->errors, 0) << s->first_error;
   }
   std::printf(
-      "[ measure  ] %s hold %.1f ms (taking the lock %.1f ms): read blocked %.1f ms (%lld probes), "
+      "[ measure  ] %s hold %.1f ms (+ taking %.1f, releasing %.1f): read blocked %.1f ms (%lld probes), "
       "write blocked %.1f ms (%lld probes)\n",
-      db.engine().c_str(), run.hold_ms, run.take_ms, run.read_blocked_ms,
+      db.engine().c_str(), run.hold_ms, run.take_ms, run.release_ms, run.read_blocked_ms,
       static_cast<long long>(run.read_block.count), run.write_blocked_ms,
       static_cast<long long>(run.write_block.count));
   return run;
 }
 
-// `blocked` matches the hold within `tolerance`. A PostgreSQL lock request
-// queues new probes behind it while it waits for the probes in flight, so
-// there the block may start up to take_ms before the lock is granted.
+// `blocked` matches the block within `tolerance`: between what the lock
+// was certainly held and the most it can have been held (see BlockRun).
 void ExpectWithin(double blocked, const BlockRun& run, double tolerance, const std::string& what) {
   EXPECT_GE(blocked, run.hold_ms - tolerance) << what;
-  EXPECT_LE(blocked, run.hold_ms + run.take_ms + tolerance) << what;
+  EXPECT_LE(blocked, run.hold_ms + run.take_ms + run.release_ms + tolerance) << what;
 }
 
-// How far `blocked` lies outside [hold, hold + take] (0 inside), for the
-// spread the resolution tests print.
+// How far `blocked` lies outside what the block can have been (0 inside),
+// for the spread the resolution tests print.
 double OutsideHold(double blocked, const BlockRun& run) {
+  const double most = run.hold_ms + run.take_ms + run.release_ms;
   if (blocked < run.hold_ms) return blocked - run.hold_ms;
-  if (blocked > run.hold_ms + run.take_ms) return blocked - run.hold_ms - run.take_ms;
+  if (blocked > most) return blocked - most;
   return 0.0;
 }
 
@@ -203,8 +213,8 @@ TEST(ProbeSqliteTest, ReservedLockBlocksWritesFor500MsAndReadsNot) {
   ASSERT_FALSE(HasFailure());
   BlockRun run = MeasureBlock(db, SqliteReserved(), milliseconds(500), OptionsFor("sqlite"));
   ASSERT_FALSE(HasFailure());
-  EXPECT_NEAR(run.hold_ms, 500.0, 5.0);
-  EXPECT_NEAR(run.write_blocked_ms, run.hold_ms, 50.0);
+  ExpectWithin(run.write_blocked_ms, run, 50.0, "write");
+  EXPECT_NEAR(run.write_blocked_ms, 500.0, 50.0);
   EXPECT_LT(run.read_blocked_ms, 50.0) << "a RESERVED lock must not block readers in rollback-journal mode";
   EXPECT_EQ(run.write_block.timeouts, 0);
   EXPECT_EQ(run.read_block.timeouts, 0);
@@ -218,8 +228,8 @@ TEST(ProbeSqliteTest, ExclusiveLockBlocksReadsAndWritesFor500Ms) {
   ASSERT_FALSE(HasFailure());
   BlockRun run = MeasureBlock(db, SqliteExclusive(), milliseconds(500), OptionsFor("sqlite"));
   ASSERT_FALSE(HasFailure());
-  EXPECT_NEAR(run.read_blocked_ms, run.hold_ms, 50.0);
-  EXPECT_NEAR(run.write_blocked_ms, run.hold_ms, 50.0);
+  ExpectWithin(run.read_blocked_ms, run, 50.0, "read");
+  ExpectWithin(run.write_blocked_ms, run, 50.0, "write");
   EXPECT_NEAR(run.read_blocked_ms, 500.0, 50.0);
 }
 
@@ -234,13 +244,14 @@ TEST(ProbeSqliteTest, A200MsBlockIsReportedWithin20Ms) {
     BlockRun run =
         MeasureBlock(db, SqliteExclusive(), milliseconds(200), OptionsFor("sqlite"), milliseconds(150));
     ASSERT_FALSE(HasFailure());
-    EXPECT_NEAR(run.read_blocked_ms, run.hold_ms, 20.0) << "run " << i;
-    EXPECT_NEAR(run.write_blocked_ms, run.hold_ms, 20.0) << "run " << i;
+    ExpectWithin(run.read_blocked_ms, run, 20.0, "read, run " + std::to_string(i));
+    ExpectWithin(run.write_blocked_ms, run, 20.0, "write, run " + std::to_string(i));
     errors.push_back(OutsideHold(run.read_blocked_ms, run));
     errors.push_back(OutsideHold(run.write_blocked_ms, run));
   }
   std::printf(
-      "[ spread   ] sqlite 200 ms block, reported outside [held, held + taking the lock] (ms): min %.1f max "
+      "[ spread   ] sqlite 200 ms block, reported outside [held, held + taking + releasing] (ms): min %.1f "
+      "max "
       "%.1f\n",
       *std::min_element(errors.begin(), errors.end()), *std::max_element(errors.begin(), errors.end()));
 }
@@ -410,7 +421,8 @@ TEST(ProbePostgresTest, A200MsBlockIsReportedWithin20Ms) {
     errors.push_back(OutsideHold(run.write_blocked_ms, run));
   }
   std::printf(
-      "[ spread   ] postgresql 200 ms block, reported outside [held, held + taking the lock] (ms): min %.1f "
+      "[ spread   ] postgresql 200 ms block, reported outside [held, held + taking + releasing] (ms): min "
+      "%.1f "
       "max %.1f\n",
       *std::min_element(errors.begin(), errors.end()), *std::max_element(errors.begin(), errors.end()));
 }
@@ -460,7 +472,8 @@ TEST(ProbeMariaDbTest, A200MsBlockIsReportedWithin20Ms) {
     errors.push_back(OutsideHold(run.write_blocked_ms, run));
   }
   std::printf(
-      "[ spread   ] mariadb 200 ms block, reported outside [held, held + taking the lock] (ms): min %.1f max "
+      "[ spread   ] mariadb 200 ms block, reported outside [held, held + taking + releasing] (ms): min %.1f "
+      "max "
       "%.1f\n",
       *std::min_element(errors.begin(), errors.end()), *std::max_element(errors.begin(), errors.end()));
 }
