@@ -117,6 +117,8 @@ Status ProbeWorkload::Start() {
         st = st.WithContext("opening probe connection for " + s->label + " " + ProbeKindName(s->kind));
         workers_.clear();
         series_.clear();
+        std::lock_guard lock(sessions_mu_);
+        session_labels_.clear();
         return st;
       }
       workers_.push_back(std::move(w));

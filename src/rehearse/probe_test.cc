@@ -389,6 +389,7 @@ TEST(ProbeSqliteTest, StartRefusesBadSpecsAndUnreachableDatabases) {
   EXPECT_NE(st.message().find("opening probe connection for t read"), std::string::npos) << st.message();
   EXPECT_EQ(w.ProbesRun(), 0);
   EXPECT_TRUE(w.Results().empty());
+  EXPECT_TRUE(w.SessionLabels().empty());
 }
 
 // ---- PostgreSQL -------------------------------------------------------------
