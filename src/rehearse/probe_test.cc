@@ -443,6 +443,53 @@ TEST(ProbePostgresTest, BlockLongerThanTheTimeoutGivesTimeouts) {
   EXPECT_EQ(run.read_after.timeouts, 0);
 }
 
+TEST(ProbePostgresTest, AProbeConnectionKilledIsCountedAndReopened) {
+  ScratchDatabase db("postgresql");
+  ASSERT_FALSE(db.name().empty());
+  CreateTable(db);
+  ASSERT_FALSE(HasFailure());
+  auto admin = db.Connect();
+  ASSERT_NE(admin, nullptr);
+  ProbeWorkload workload(*TestDriver("postgresql"), db.uri(), {TableSpec()}, OptionsFor("postgresql"));
+  ASSERT_TRUE(workload.Start().ok());
+  ASSERT_TRUE(workload.Mark("before").ok());
+  ASSERT_TRUE(WaitFor([&] { return workload.ProbesRun() >= 20; }, milliseconds(3000)));
+  const auto original = workload.SessionLabels();
+  ASSERT_EQ(original.size(), 4u);
+  ASSERT_TRUE(workload.Mark("killed").ok());
+  for (const auto& [pid, label] : original) {
+    auto killed = admin->Execute("SELECT pg_terminate_backend(" + pid + ")");
+    ASSERT_TRUE(killed.ok()) << label << ": " << killed.status().ToString();
+  }
+  // Every connection notices on its next probe, is reopened, and probes again.
+  ASSERT_TRUE(WaitFor([&] { return workload.SessionLabels().size() >= 8u; }, milliseconds(3000)));
+  ASSERT_TRUE(workload.Mark("reopened").ok());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto r = workload.Summary("t", ProbeKind::kRead, "reopened");
+        auto w = workload.Summary("t", ProbeKind::kWrite, "reopened");
+        return r && w && r->count - r->errors >= 5 && w->count - w->errors >= 5;
+      },
+      milliseconds(3000)));
+  workload.Stop();
+  std::int64_t errors = 0;
+  for (ProbeKind kind : {ProbeKind::kRead, ProbeKind::kWrite}) {
+    auto killed = workload.Summary("t", kind, "killed");
+    ASSERT_TRUE(killed.has_value());
+    // A probe in flight at the kill may have started before the mark.
+    errors += killed->errors + workload.Summary("t", kind, "before")->errors;
+    if (killed->errors > 0) {
+      EXPECT_NE(killed->first_error.find("t " + std::string(ProbeKindName(kind)) + " probe"),
+                std::string::npos)
+          << killed->first_error;
+    }
+    auto after = workload.Summary("t", kind, "reopened");
+    EXPECT_EQ(after->errors, 0) << after->first_error;
+  }
+  EXPECT_GE(errors, 4);  // one failed probe per killed connection
+  EXPECT_EQ(workload.SessionLabels().size(), 8u);
+}
+
 // ---- MariaDB -----------------------------------------------------------------
 
 TEST(ProbeMariaDbTest, LockTablesWriteBlocksReadsAndWritesFor500Ms) {
