@@ -9,9 +9,10 @@ function(cutover_set_warnings target)
   endif()
 endfunction()
 
-# cutover_add_driver(name sources... LIBS libs...): one plugin module,
+# cutover_add_driver(name SOURCES sources... LIBS libs...): one plugin module,
 # cutover_driver_<name>.so in the drivers output directory, exporting only its
-# entry symbol.
+# entry symbol, installed to CUTOVER_INSTALL_DRIVER_DESTINATION (relative to
+# the install prefix, so --prefix, DESTDIR and CPack move it; see CMakeLists.txt).
 function(cutover_add_driver name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
   set(target cutover_driver_${name})
@@ -25,5 +26,5 @@ function(cutover_add_driver name)
   target_link_options(${target} PRIVATE -Wl,--no-undefined)
   target_compile_definitions(${target} PRIVATE CUTOVER_VERSION="${PROJECT_VERSION}")
   cutover_set_warnings(${target})
-  install(TARGETS ${target} LIBRARY DESTINATION ${CUTOVER_INSTALL_DRIVER_DIR})
+  install(TARGETS ${target} LIBRARY DESTINATION ${CUTOVER_INSTALL_DRIVER_DESTINATION})
 endfunction()

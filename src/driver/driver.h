@@ -399,14 +399,20 @@ class Driver {
 // ---------------------------------------------------------------------------
 // Plugin entry point.
 //
-// Every plugin exports one C symbol, CUTOVER_DRIVER_ENTRY_SYMBOL, returning a
-// pointer to a static CutoverDriverEntry. The loader reads api_version first
-// (a plain integer at offset 0, so it can be read whatever version the plugin
-// was built for) and refuses a mismatch before touching anything else.
+// Every plugin exports one C symbol, CUTOVER_DRIVER_ENTRY_SYMBOL
+// ("cutover_driver_entry"), returning a pointer to a static CutoverDriverEntry.
+// The symbol name is deliberately unversioned: the interface version lives in
+// the struct. The loader reads api_version first (a plain integer at offset 0,
+// so it can be read whatever version the plugin was built for) and refuses a
+// mismatch with kDriverApiVersion before touching anything else, so an
+// outdated plugin gets "interface version N, needs M" rather than "no entry
+// symbol". Plugins built before the rename export "cutover_driver_entry_v1"
+// (CUTOVER_LEGACY_DRIVER_ENTRY_SYMBOL); the loader names that symbol when it
+// finds it, so such a file is reported as needing a rebuild.
 extern "C" {
 
 struct CutoverDriverEntry {
-  std::uint32_t api_version;  // must equal cutover::kDriverApiVersion
+  std::uint32_t api_version;  // must equal cutover::kDriverApiVersion; never move it
   const char* name;           // "postgresql"
   // Creates the plugin's Driver. Never throws; returns nullptr only on
   // out-of-memory. The loader owns the result.
@@ -416,11 +422,12 @@ struct CutoverDriverEntry {
 typedef const CutoverDriverEntry* (*CutoverDriverEntryFn)();
 }
 
-#define CUTOVER_DRIVER_ENTRY_SYMBOL "cutover_driver_entry_v1"
+#define CUTOVER_DRIVER_ENTRY_SYMBOL "cutover_driver_entry"
+#define CUTOVER_LEGACY_DRIVER_ENTRY_SYMBOL "cutover_driver_entry_v1"
 
 // Use once in a plugin: CUTOVER_DEFINE_DRIVER_ENTRY("sqlite", &MakeSqliteDriver)
-#define CUTOVER_DEFINE_DRIVER_ENTRY(driver_name, factory)                                                 \
-  extern "C" __attribute__((visibility("default"))) const CutoverDriverEntry* cutover_driver_entry_v1() { \
-    static const CutoverDriverEntry entry{::cutover::kDriverApiVersion, driver_name, factory};            \
-    return &entry;                                                                                        \
+#define CUTOVER_DEFINE_DRIVER_ENTRY(driver_name, factory)                                              \
+  extern "C" __attribute__((visibility("default"))) const CutoverDriverEntry* cutover_driver_entry() { \
+    static const CutoverDriverEntry entry{::cutover::kDriverApiVersion, driver_name, factory};         \
+    return &entry;                                                                                     \
   }

@@ -11,8 +11,13 @@
 
 #include "base/strings.h"
 
+// Both come from CMakeLists.txt (GNUInstallDirs); these defaults match the
+// default prefix /usr/local.
 #ifndef CUTOVER_INSTALL_DRIVER_DIR
 #define CUTOVER_INSTALL_DRIVER_DIR "/usr/local/lib/cutover/drivers"
+#endif
+#ifndef CUTOVER_RELATIVE_DRIVER_DIR
+#define CUTOVER_RELATIVE_DRIVER_DIR "../lib/cutover/drivers"
 #endif
 
 namespace cutover {
@@ -61,12 +66,34 @@ struct DriverLoader::Plugin {
   }
 };
 
+std::string_view InstallDriverDirRelativeToBinary() {
+  return CUTOVER_RELATIVE_DRIVER_DIR;
+}
+std::string_view InstallDriverDirAbsolute() {
+  return CUTOVER_INSTALL_DRIVER_DIR;
+}
+
 DriverLoader::DriverLoader(std::vector<std::string> extra_paths) {
   for (const auto& p : extra_paths) AppendPathList(p, &search_path_);
   if (const char* env = std::getenv("CUTOVER_DRIVER_PATH")) AppendPathList(env, &search_path_);
-  std::string exe_dir = ExecutableDir();
-  if (!exe_dir.empty()) search_path_.push_back(exe_dir + "/drivers");
-  search_path_.emplace_back(CUTOVER_INSTALL_DRIVER_DIR);
+  // The directories derived from the binary's location come before the
+  // compiled-in install directory: an installation moved elsewhere (another
+  // --prefix, DESTDIR staging, an unpacked .deb) finds its own plugins, not
+  // those of another cutover installed under the configured prefix.
+  std::vector<std::string> fixed;
+  if (std::string exe_dir = ExecutableDir(); !exe_dir.empty()) {
+    fixed.push_back(exe_dir + "/drivers");  // the build tree
+    const fs::path relative(InstallDriverDirRelativeToBinary());
+    fixed.push_back(relative.is_absolute() ? relative.string()
+                                           : (fs::path(exe_dir) / relative).lexically_normal().string());
+  }
+  fixed.emplace_back(InstallDriverDirAbsolute());
+  // Installed under the configured prefix, the relative and absolute forms
+  // name one directory: list it once.
+  for (auto& dir : fixed) {
+    if (std::find(search_path_.begin(), search_path_.end(), dir) == search_path_.end())
+      search_path_.push_back(std::move(dir));
+  }
 }
 
 DriverLoader::~DriverLoader() = default;
@@ -78,7 +105,14 @@ Result<DriverLoader::Plugin*> DriverLoader::LoadFile(const std::string& path,
   if (handle == nullptr) return Status::NotFound("cannot load: " + DlError());
   auto entry_fn = reinterpret_cast<CutoverDriverEntryFn>(dlsym(handle, CUTOVER_DRIVER_ENTRY_SYMBOL));
   if (entry_fn == nullptr) {
+    const bool legacy = dlsym(handle, CUTOVER_LEGACY_DRIVER_ENTRY_SYMBOL) != nullptr;
     dlclose(handle);
+    if (legacy) {
+      return Status::NotFound(std::string("built for an older cutover: it exports '") +
+                              CUTOVER_LEGACY_DRIVER_ENTRY_SYMBOL + "' instead of '" +
+                              CUTOVER_DRIVER_ENTRY_SYMBOL +
+                              "': rebuild the plugin against this cutover's driver.h");
+    }
     return Status::NotFound(std::string("not a cutover driver: it has no entry symbol '") +
                             CUTOVER_DRIVER_ENTRY_SYMBOL + "'");
   }

@@ -3,10 +3,19 @@
 // A plugin is a shared module named cutover_driver_<name>.so exporting
 // CUTOVER_DRIVER_ENTRY_SYMBOL (see driver/driver.h). The loader searches, in
 // order:
-//   1. the --driver-path directories (colon-separated),
+//   1. the --driver-path directories (colon-separated; then [drivers] path
+//      from the config),
 //   2. $CUTOVER_DRIVER_PATH (colon-separated),
-//   3. <directory of the running binary>/drivers,
-//   4. the install directory (<libdir>/cutover/drivers).
+//   3. <directory of the running binary>/drivers (the build tree),
+//   4. <directory of the running binary>/<relative install dir>, the driver
+//      directory of an installation relative to its bindir, computed at
+//      configure time: "../lib/cutover/drivers", or
+//      "../lib/x86_64-linux-gnu/cutover/drivers" with a multiarch libdir. This
+//      is what makes `cmake --install --prefix X`, DESTDIR staging and a .deb
+//      unpacked anywhere find their own plugins,
+//   5. the absolute install directory compiled in (<prefix>/<libdir>/
+//      cutover/drivers), as a last resort; omitted when 4 already names it.
+// The binary's directory is that of /proc/self/exe, symlinks resolved.
 // The first file found for a driver name is the one loaded (dlopen with
 // RTLD_NOW | RTLD_LOCAL, so two plugins never see each other's symbols).
 //
@@ -23,6 +32,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -81,5 +91,10 @@ class DriverLoader {
   std::recursive_mutex mu_;
   std::map<std::string, std::unique_ptr<Plugin>> plugins_;  // by driver name
 };
+
+// The install-time driver directories of search steps 4 and 5 above: relative
+// to the binary's directory, and absolute (both fixed at configure time).
+std::string_view InstallDriverDirRelativeToBinary();
+std::string_view InstallDriverDirAbsolute();
 
 }  // namespace cutover

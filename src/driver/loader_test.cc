@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -60,8 +61,25 @@ TEST(DriverLoader, MissingEntrySymbolIsNamed) {
   DriverLoader loader({kBrokenDir});
   auto driver = loader.Get("noentry");
   ASSERT_FALSE(driver.ok());
-  EXPECT_NE(driver.status().message().find("no entry symbol 'cutover_driver_entry_v1'"), std::string::npos)
+  EXPECT_NE(driver.status().message().find("cutover_driver_noentry.so: not a cutover driver: it has no "
+                                           "entry symbol 'cutover_driver_entry'"),
+            std::string::npos)
       << driver.status().message();
+}
+
+// The entry symbol is unversioned (the version is in the struct); a plugin
+// built when it was still "cutover_driver_entry_v1" is told to rebuild.
+TEST(DriverLoader, LegacyEntrySymbolAsksForARebuild) {
+  EXPECT_STREQ(CUTOVER_DRIVER_ENTRY_SYMBOL, "cutover_driver_entry");
+  DriverLoader loader({kBrokenDir});
+  auto driver = loader.Get("legacyentry");
+  ASSERT_FALSE(driver.ok());
+  const std::string msg = driver.status().message();
+  EXPECT_NE(msg.find("cutover_driver_legacyentry.so: built for an older cutover: it exports "
+                     "'cutover_driver_entry_v1' instead of 'cutover_driver_entry'"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("rebuild the plugin"), std::string::npos) << msg;
 }
 
 TEST(DriverLoader, UnresolvedSymbolFailsAtLoadWithDlopenError) {
@@ -97,18 +115,48 @@ TEST(DriverLoader, NotASharedObjectAtAll) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(DriverLoader, SearchOrderIsFlagThenEnvThenBinaryDirThenInstallDir) {
+std::filesystem::path TestBinaryDir() {
+  return std::filesystem::read_symlink("/proc/self/exe").parent_path();
+}
+
+TEST(DriverLoader, SearchOrderIsFlagThenEnvThenBinaryDirThenInstallDirs) {
   setenv("CUTOVER_DRIVER_PATH", "/env/one:/env/two", 1);
   DriverLoader loader({"/flag/a:/flag/b"});
   unsetenv("CUTOVER_DRIVER_PATH");
   const auto& path = loader.search_path();
-  ASSERT_GE(path.size(), 6u);
+  const std::filesystem::path exe_dir = TestBinaryDir();
+  ASSERT_EQ(path.size(), 7u);
   EXPECT_EQ(path[0], "/flag/a");
   EXPECT_EQ(path[1], "/flag/b");
   EXPECT_EQ(path[2], "/env/one");
   EXPECT_EQ(path[3], "/env/two");
-  EXPECT_NE(path[4].find("/drivers"), std::string::npos);  // beside the binary
-  EXPECT_NE(path[5].find("cutover/drivers"), std::string::npos);
+  EXPECT_EQ(path[4], (exe_dir / "drivers").string());  // the build tree
+  // An installation's driver directory relative to its binary, normalized
+  // (build/tests/../lib/cutover/drivers -> build/lib/cutover/drivers).
+  EXPECT_EQ(path[5], (exe_dir / InstallDriverDirRelativeToBinary()).lexically_normal().string());
+  EXPECT_EQ(path[5].find(".."), std::string::npos) << path[5];
+  EXPECT_EQ(path[6], InstallDriverDirAbsolute());  // the last resort
+}
+
+TEST(DriverLoader, InstallDirsAreTheConfiguredOnes) {
+  const std::string relative(InstallDriverDirRelativeToBinary());
+  const std::string absolute(InstallDriverDirAbsolute());
+  // Relative from bindir to <libdir>/cutover/drivers: "../lib/cutover/drivers"
+  // or, with a multiarch libdir, "../lib/<triplet>/cutover/drivers".
+  EXPECT_TRUE(relative.starts_with("../")) << relative;
+  EXPECT_TRUE(relative.ends_with("/cutover/drivers")) << relative;
+  EXPECT_TRUE(absolute.starts_with("/")) << absolute;
+  EXPECT_TRUE(absolute.ends_with("/cutover/drivers")) << absolute;
+}
+
+TEST(DriverLoader, EnvironmentDirectoryEqualToABuiltInOneIsListedOnce) {
+  setenv("CUTOVER_DRIVER_PATH", std::string(InstallDriverDirAbsolute()).c_str(), 1);
+  DriverLoader loader;
+  unsetenv("CUTOVER_DRIVER_PATH");
+  const auto& path = loader.search_path();
+  EXPECT_EQ(std::count(path.begin(), path.end(), std::string(InstallDriverDirAbsolute())), 1) << path.size();
+  ASSERT_FALSE(path.empty());
+  EXPECT_EQ(path.front(), InstallDriverDirAbsolute());
 }
 
 TEST(DriverLoader, LoadAllReportsBrokenFilesAndLoadsGoodOnes) {
@@ -117,7 +165,8 @@ TEST(DriverLoader, LoadAllReportsBrokenFilesAndLoadsGoodOnes) {
   std::vector<DriverLoadFailure> failed;
   loader.LoadAll(&loaded, &failed);
   EXPECT_EQ(loaded.size(), 3u);
-  EXPECT_EQ(failed.size(), 4u);
+  // wrongversion, wrongname, noentry, legacyentry, unresolved.
+  EXPECT_EQ(failed.size(), 5u);
 }
 
 }  // namespace
