@@ -2,7 +2,7 @@
 # Probe resolution benchmark (issue #12): how precisely the rehearsal's probe
 # workload reports a known block.
 #
-# Runs the resolution tests of rehearse_probe_test RUNS times: each holds a
+# Runs the resolution tests of probe_test RUNS times: each holds a
 # lock for 200 ms (SQLite BEGIN EXCLUSIVE, PostgreSQL LOCK TABLE ... ACCESS
 # EXCLUSIVE, MariaDB LOCK TABLES ... WRITE) while the probes run, measured
 # with the monotonic clock, and compares the blocked time the probes report
@@ -13,7 +13,7 @@
 #   ENGINES=Sqlite bench/probe_resolution.sh          # no server needed
 #
 # Environment:
-#   TEST_BIN=build/tests/rehearse_probe_test   the test binary
+#   TEST_BIN=build/tests/probe_test   the test binary
 #   RUNS=5                                     repetitions (each test does 3 to 5 blocks)
 #   ENGINES="Sqlite Postgres MariaDb"          which engines
 #
@@ -23,10 +23,10 @@
 # Exit status: 0 every block within +-20 ms, 1 otherwise, 3 the binary failed to run.
 set -euo pipefail
 
-TEST_BIN=${TEST_BIN:-build/tests/rehearse_probe_test}
+TEST_BIN=${TEST_BIN:-build/tests/probe_test}
 RUNS=${RUNS:-5}
 ENGINES=${ENGINES:-"Sqlite Postgres MariaDb"}
-[ -x "$TEST_BIN" ] || { echo "probe_resolution: $TEST_BIN not found; build target rehearse_probe_test" >&2; exit 3; }
+[ -x "$TEST_BIN" ] || { echo "probe_resolution: $TEST_BIN not found; build target probe_test" >&2; exit 3; }
 
 filter=""
 for e in $ENGINES; do filter="${filter:+$filter:}Probe${e}Test.A200MsBlockIsReportedWithin20Ms"; done
