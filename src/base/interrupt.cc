@@ -63,9 +63,10 @@ InterruptToken::InterruptToken() {
   for (int i = 0; i < kSignalCount; ++i) {
     struct sigaction old {};
     if (sigaction(kSignals[i], nullptr, &old) != 0) continue;
-    // Ignored at start (nohup ignores SIGHUP; a shell ignores SIGINT for a
-    // background job): the caller asked for that, keep it.
-    if ((old.sa_flags & SA_SIGINFO) == 0 && old.sa_handler == SIG_IGN) continue;
+    // A SIGHUP ignored at start is nohup's request to outlive the terminal:
+    // keep it. SIGINT and SIGTERM are taken over even when ignored (a script's
+    // background job ignores SIGINT), so `kill -INT` still stops a run cleanly.
+    if (kSignals[i] == SIGHUP && (old.sa_flags & SA_SIGINFO) == 0 && old.sa_handler == SIG_IGN) continue;
     g_previous[i] = old;
     struct sigaction sa {};
     sa.sa_handler = OnSignal;

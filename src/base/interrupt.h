@@ -4,8 +4,8 @@
 // InterruptToken is owned by `main` (one per process, created before the
 // command runs, destroyed after). It installs one handler for the three
 // signals, without SA_RESTART so a blocking sleep or read returns EINTR and
-// its caller gets to poll; a signal that was ignored when the process
-// started (nohup, a background job) stays ignored. Its destructor puts back
+// its caller gets to poll; a SIGHUP that was ignored when the process
+// started (nohup) stays ignored. Its destructor puts back
 // the PREVIOUS actions (whatever they were), never SIG_DFL.
 //
 // The handler only records the signal. Whether that stops the run at a safe

@@ -58,6 +58,23 @@ TEST(InterruptToken, KeepsAnIgnoredSignalIgnored) {
   sigaction(SIGHUP, &saved, nullptr);
 }
 
+// A script's background job starts with SIGINT ignored; `kill -INT` must
+// still stop a run cleanly, and the ignored disposition comes back after.
+TEST(InterruptToken, TakesOverAnIgnoredSigint) {
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  struct sigaction saved {};
+  ASSERT_EQ(sigaction(SIGINT, &ignore, &saved), 0);
+  {
+    InterruptToken token;
+    EXPECT_NE(Current(SIGINT).sa_handler, SIG_IGN);
+    EXPECT_NE(Current(SIGINT).sa_handler, SIG_DFL);
+  }
+  EXPECT_EQ(Current(SIGINT).sa_handler, SIG_IGN);
+  sigaction(SIGINT, &saved, nullptr);
+}
+
 // Inside an InterruptGuard a signal only sets the flag; outside every guard
 // it does what the previous action did (here: a custom handler that counts).
 TEST(InterruptToken, SignalSetsTheFlagInsideAGuardAndFallsThroughOutside) {
