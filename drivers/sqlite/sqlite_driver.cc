@@ -86,6 +86,7 @@ Status AppendToMessage(const Status& status, const std::string& suffix) {
     case StatusCode::kQuery: return Status::Query(msg, status.sqlstate());
     case StatusCode::kLockTimeout: return Status::LockTimeout(msg);
     case StatusCode::kIo: return Status::Io(msg);
+    case StatusCode::kCancelled: return Status::Cancelled(msg);
     case StatusCode::kInternal: return Status::Internal(msg);
     case StatusCode::kOk: break;
   }

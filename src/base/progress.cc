@@ -1,6 +1,5 @@
 #include "base/progress.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -8,16 +7,6 @@
 #include <iostream>
 
 namespace cutover {
-namespace {
-
-std::atomic<int> g_signal{0};
-
-void OnSignal(int sig) {
-  g_signal.store(sig);
-}
-
-}  // namespace
-
 std::string HumanBytes(double bytes) {
   static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   int u = 0;
@@ -101,29 +90,6 @@ void Progress::Run() {
       std::cerr << "cutover: " << Line(false) << "\n" << std::flush;
     }
   }
-}
-
-InterruptGuard::InterruptGuard() {
-  g_signal.store(0);
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGHUP, &sa, nullptr);
-}
-
-InterruptGuard::~InterruptGuard() {
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-  signal(SIGHUP, SIG_DFL);
-}
-
-bool InterruptGuard::Requested() {
-  return g_signal.load() != 0;
-}
-int InterruptGuard::Signal() {
-  return g_signal.load();
 }
 
 }  // namespace cutover

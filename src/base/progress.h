@@ -15,6 +15,8 @@
 #include <string>
 #include <thread>
 
+#include "base/interrupt.h"  // InterruptGuard, for the commands that report progress
+
 namespace cutover {
 
 class Progress {
@@ -52,19 +54,5 @@ class Progress {
 // Human sizes and counts for messages: "1.2 GiB", "3.4M".
 std::string HumanBytes(double bytes);
 std::string HumanCount(double n);
-
-// Termination requests (SIGINT, SIGTERM, SIGHUP) turned into a flag that long
-// operations poll, so they stop at a safe point and clean up (drop a scratch
-// database, remove a partial snapshot) instead of dying mid-way.
-class InterruptGuard {
- public:
-  InterruptGuard();   // installs the handlers
-  ~InterruptGuard();  // back to the default dispositions
-  InterruptGuard(const InterruptGuard&) = delete;
-  InterruptGuard& operator=(const InterruptGuard&) = delete;
-  static bool Requested();
-  // The signal received, 0 when none.
-  static int Signal();
-};
 
 }  // namespace cutover

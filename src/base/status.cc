@@ -1,21 +1,22 @@
 #include "base/status.h"
 
+#include <exception>
+
 namespace cutover {
+namespace {
+
+const StatusCodeInfo* InfoFor(StatusCode code) {
+  for (const StatusCodeInfo& info : kStatusCodes) {
+    if (info.code == code) return &info;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 const char* StatusCodeName(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kInvalidInput: return "invalid input";
-    case StatusCode::kNotFound: return "not found";
-    case StatusCode::kUnsupported: return "unsupported";
-    case StatusCode::kCheckFailed: return "check failed";
-    case StatusCode::kConnection: return "connection error";
-    case StatusCode::kQuery: return "query error";
-    case StatusCode::kLockTimeout: return "lock timeout";
-    case StatusCode::kIo: return "I/O error";
-    case StatusCode::kInternal: return "internal error";
-  }
-  return "unknown";
+  const StatusCodeInfo* info = InfoFor(code);
+  return info != nullptr ? info->name : "unknown";
 }
 
 std::string Status::ToString() const {
@@ -27,20 +28,33 @@ std::string Status::ToString() const {
   return out;
 }
 
+int ExitCodeFor(StatusCode code) {
+  const StatusCodeInfo* info = InfoFor(code);
+  return info != nullptr ? info->exit_code : 3;  // a code from a newer plugin: a runtime error
+}
+
 int ExitCodeFor(const Status& status) {
-  switch (status.code()) {
-    case StatusCode::kOk: return 0;
-    case StatusCode::kCheckFailed: return 1;
-    case StatusCode::kInvalidInput:
-    case StatusCode::kNotFound:
-    case StatusCode::kUnsupported: return 2;
-    case StatusCode::kConnection:
-    case StatusCode::kQuery:
-    case StatusCode::kLockTimeout:
-    case StatusCode::kIo:
-    case StatusCode::kInternal: return 3;
+  return ExitCodeFor(status.code());
+}
+
+bool IsRetryable(StatusCode code) {
+  const StatusCodeInfo* info = InfoFor(code);
+  return info != nullptr && info->retryable;
+}
+
+Status StatusFromEscapedException(const std::exception_ptr& error) {
+  std::string what = "an unknown exception";
+  if (error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      what = *e.what() != '\0' ? e.what() : "an exception without a message";
+    } catch (...) {
+      what = "an exception that is not a std::exception";
+    }
   }
-  return 3;
+  return Status::Internal("internal error: " + what +
+                          "; please report this with the command line (no secrets)");
 }
 
 }  // namespace cutover

@@ -12,23 +12,52 @@
 #pragma once
 
 #include <cassert>
+#include <exception>
 #include <string>
 #include <utility>
 #include <variant>
 
 namespace cutover {
 
+// The one table of status codes (pgBackRest's error.yaml idea): every code
+// with its name (the "error" of a JSON error document), its process exit
+// code and whether running the same command again, unchanged, may succeed.
+// StatusCodeName, ExitCodeFor and IsRetryable are derived from it, and
+// docs/exit-codes.md shows the same table (status_test.cc checks that they
+// agree). Adding a code changes the driver plugin ABI (kDriverApiVersion).
+//
+//   X(enumerator,   name,               exit, retryable)
+#define CUTOVER_STATUS_CODES(X)                                                                         \
+  X(kOk, "ok", 0, false)                      /* success */                                             \
+  X(kInvalidInput, "invalid input", 2, false) /* bad URI, config, file, argument: fix the input */      \
+  X(kNotFound, "not found", 2, false)         /* a named file, object, driver or database is missing */ \
+  X(kUnsupported, "unsupported", 2, false)    /* valid request this engine or version cannot do */      \
+  X(kCheckFailed, "check failed", 1, false)   /* a verification ran and found a problem; a refusal */   \
+  X(kConnection, "connection error", 3, true) /* could not reach or lost the server */                  \
+  X(kQuery, "query error", 3, false)          /* the server rejected a statement */                     \
+  X(kLockTimeout, "lock timeout", 3, true)    /* a lock or statement timeout expired */                 \
+  X(kIo, "I/O error", 3, false)               /* file system failure (disk full, EIO, permissions) */   \
+  X(kCancelled, "cancelled", 3, true)         /* interrupted by SIGINT/SIGTERM/SIGHUP */                \
+  X(kInternal, "internal error", 3, false)    /* a bug in cutover or a plugin */
+
 enum class StatusCode {
-  kOk = 0,
-  kInvalidInput,  // bad URI, config, file, argument: the user must fix the input (exit 2)
-  kNotFound,      // a named file, object, driver or database does not exist (exit 2)
-  kUnsupported,   // valid request this engine or version cannot do (exit 2)
-  kCheckFailed,   // a verification ran and found a problem (exit 1)
-  kConnection,    // could not reach or lost the server (exit 3)
-  kQuery,         // the server rejected a statement (exit 3)
-  kLockTimeout,   // a lock or statement timeout expired (exit 3, may be retried)
-  kIo,            // file system failure (exit 3)
-  kInternal,      // a bug in cutover or a plugin (exit 3)
+#define CUTOVER_STATUS_ENUMERATOR(code, name, exit, retryable) code,
+  CUTOVER_STATUS_CODES(CUTOVER_STATUS_ENUMERATOR)
+#undef CUTOVER_STATUS_ENUMERATOR
+};
+
+struct StatusCodeInfo {
+  StatusCode code;
+  const char* enumerator;  // "kIo": the name in this table
+  const char* name;        // "I/O error"
+  int exit_code;
+  bool retryable;
+};
+
+inline constexpr StatusCodeInfo kStatusCodes[] = {
+#define CUTOVER_STATUS_INFO(code, name, exit, retryable) {StatusCode::code, #code, name, exit, retryable},
+    CUTOVER_STATUS_CODES(CUTOVER_STATUS_INFO)
+#undef CUTOVER_STATUS_INFO
 };
 
 class [[nodiscard]] Status {
@@ -48,6 +77,9 @@ class [[nodiscard]] Status {
   }
   static Status LockTimeout(std::string msg) { return {StatusCode::kLockTimeout, std::move(msg)}; }
   static Status Io(std::string msg) { return {StatusCode::kIo, std::move(msg)}; }
+  // An interruption (SIGINT, SIGTERM, SIGHUP). Build it with
+  // InterruptedStatus() (base/interrupt.h) so every command words it alike.
+  static Status Cancelled(std::string msg) { return {StatusCode::kCancelled, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
@@ -65,6 +97,22 @@ class [[nodiscard]] Status {
     return s;
   }
 
+  // Returns a copy carrying `sqlstate`: for a Status re-coded from another
+  // one (a failed statement reported as kCheckFailed), so the server's
+  // SQLSTATE or error number survives: Status::CheckFailed(msg).WithSqlstate(st.sqlstate()).
+  Status WithSqlstate(std::string sqlstate) const {
+    Status s = *this;
+    s.sqlstate_ = std::move(sqlstate);
+    return s;
+  }
+
+  // Same code and SQLSTATE, new message (for rewording a status).
+  Status WithMessage(std::string msg) const {
+    Status s = *this;
+    s.message_ = std::move(msg);
+    return s;
+  }
+
   // "invalid input: ..." etc.; for logs and tests.
   std::string ToString() const;
 
@@ -79,8 +127,19 @@ class [[nodiscard]] Status {
 // The process exit code for a status, per docs/exit-codes.md:
 // 0 ok, 1 a check failed, 2 usage or input error, 3 runtime error.
 int ExitCodeFor(const Status& status);
+int ExitCodeFor(StatusCode code);
 
 const char* StatusCodeName(StatusCode code);
+
+// Whether the same command, run again unchanged, may succeed (a lost
+// connection, a lock timeout, an interruption); not for input errors, failed
+// checks, rejected statements or I/O errors, which need someone to act first.
+bool IsRetryable(StatusCode code);
+
+// What main reports when an exception escaped a command (a bug: errors are
+// Status values): kInternal with "internal error: <what>; please report this
+// with the command line (no secrets)". `error` may be null or hold anything.
+Status StatusFromEscapedException(const std::exception_ptr& error);
 
 // A value of type T, or the Status explaining its absence.
 template <typename T>

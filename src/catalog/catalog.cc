@@ -134,7 +134,7 @@ Status Prefixed(const Status& status, const std::string& prefix, const fs::path*
   Status out = status.WithContext(prefix);
   if (file != nullptr && status.code() == StatusCode::kInvalidInput &&
       status.message().find("damaged") != std::string::npos) {
-    return Status::InvalidInput(out.message() + ". For the catalog: " + DamagedAdvice(*file));
+    return out.WithMessage(out.message() + ". For the catalog: " + DamagedAdvice(*file));
   }
   return out;
 }
@@ -449,8 +449,8 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(DriverLoader& loader, const std::
   if (!conn.ok()) {
     const Status& st = conn.status();
     if (st.code() == StatusCode::kInvalidInput) {
-      return Status::InvalidInput("catalog '" + file.string() + "' cannot be read: " + st.message() + "; " +
-                                  DamagedAdvice(file));
+      return st.WithMessage("catalog '" + file.string() + "' cannot be read: " + st.message() + "; " +
+                            DamagedAdvice(file));
     }
     return Prefixed(st, "cannot open catalog '" + file.string() + "'");
   }

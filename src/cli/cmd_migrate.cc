@@ -111,7 +111,8 @@ int RunApply(CommandContext& ctx, const ApplyArgs& args) {
 
   auto conn = prepared->target.driver->Connect(prepared->target.uri);
   if (!conn.ok()) return ctx.Fail(conn.status());
-  InterruptGuard interrupts;  // SIGINT/SIGTERM: finish the statement or batch, record, stop
+  // main's token: SIGINT/SIGTERM/SIGHUP finish the statement or batch, record it, stop (kCancelled)
+  InterruptGuard interrupts;
   migrate::ApplyReport report = migrate::Apply(**conn, prepared->plan, options);
   if (ctx.json()) {
     std::cout << migrate::ApplyJson(report, options);

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -61,9 +62,22 @@ int RunRestore(CommandContext& ctx, const RestoreArgs& args) {
   req.into = into->uri;
   req.jobs = args.jobs;
   req.progress = ctx.progress_mode();
-  InterruptGuard interrupts;
+  InterruptGuard interrupts;  // main's token: stop the load at the next chunk
   auto out = snapshot::RestoreSnapshot(*repo, *manifest, req);
-  if (!out.ok()) return ctx.Fail(out.status().WithContext("restoring " + *id + " into " + into->label));
+  if (!out.ok()) {
+    // An image is written to an unnamed file and only then renamed over the
+    // target; records go straight into the target's tables.
+    const Status st =
+        ReworkInterruption(out.status(),
+                           manifest->layout == snapshot::Layout::kImage
+                               ? "the target " + into->label + " was left unchanged"
+                               : "the target " + into->label + " holds a partial restore and is not usable",
+                           manifest->layout == snapshot::Layout::kImage
+                               ? "run the same restore again"
+                               : "drop it and create it again, empty, then run the same restore again");
+    if (st.code() == StatusCode::kCancelled) return ctx.Fail(st.WithContext("restoring " + *id));
+    return ctx.Fail(st.WithContext("restoring " + *id + " into " + into->label));
+  }
   if (ctx.json()) {
     std::cout << Json{{"format", "cutover.restore"},
                       {"version", 1},
@@ -151,6 +165,20 @@ int RunRestoreTest(CommandContext& ctx, const RestoreTestArgs& args) {
     if (r.kept)
       std::cout << "  kept scratch database " << r.scratch_database << " on " << scratch->Redacted() << "\n";
     for (const auto& p : r.problems) std::cout << "  problem: " << p << "\n";
+  }
+  if (InterruptGuard::Requested()) {
+    // The report above says what was done; the exit code says it was cut short.
+    const bool drop_failed = std::any_of(r.problems.begin(), r.problems.end(), [](const std::string& p) {
+      return p.rfind("dropping scratch database", 0) == 0;
+    });
+    const std::string scratch_fate =
+        r.kept        ? "the scratch database " + r.scratch_database + " was kept (--keep)"
+        : drop_failed ? "the scratch database could not be dropped (the next restore-test drops it)"
+                      : "the scratch database was dropped";
+    const Status cancelled = InterruptedStatus(scratch_fate + "; the test did not finish and proves nothing",
+                                               "run the same restore-test again");
+    std::cerr << "cutover: error: restore-test of " << *id << ": " << cancelled.message() << "\n";
+    return ExitCodeFor(cancelled);
   }
   return r.ok ? 0 : 1;
 }

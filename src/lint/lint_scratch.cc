@@ -400,8 +400,9 @@ class MySqlScratchProbe : public StatementProbe {
 
   Status CheckInterrupt(const std::string& where) const {
     if (!TerminationPending()) return Status::Ok();
-    return Status::Io("lint --scratch interrupted at " + where + "; scratch database " + name_ +
-                      " is dropped");
+    return InterruptedStatus("lint --scratch stopped at " + where + "; scratch database " + name_ +
+                                 " is dropped, nothing else was changed",
+                             "run the same lint again");
   }
 
   Status Exec(const std::string& sql) {

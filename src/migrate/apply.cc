@@ -37,10 +37,24 @@ std::string OneLine(std::string_view text) {
   return s;
 }
 
-Status Interrupted() {
-  return Status::Io(
-      "interrupted by signal " + std::to_string(InterruptGuard::Signal()) +
-      ": the current statement or batch was finished and recorded; run apply again to continue");
+// kCancelled: "interrupted by SIGINT; <kept>; run the same apply again to resume".
+// `kept` says what this run left applied and recorded in the history.
+Status Interrupted(const std::string& kept) {
+  return InterruptedStatus(kept, "run the same apply again to resume");
+}
+
+// What is kept of a backfill: each batch commits with its history row.
+std::string BatchesKept(const plan::PlanFile& f, const HistoryRow& row) {
+  return f.display_path + ": " + std::to_string(row.batches) + " batch(es), " + std::to_string(row.rows) +
+         " row(s) in total, committed and recorded in the history";
+}
+
+// What is kept of a file run statement by statement: each is recorded as it commits.
+std::string StatementsKept(const plan::PlanFile& f, std::int64_t done) {
+  if (done == 0) return f.display_path + ": no statement of it ran";
+  return f.display_path + ": " + std::to_string(done) + " of " + std::to_string(f.statements.size()) +
+         " statement(s) applied and recorded in the history (up to line " +
+         std::to_string(f.statements[static_cast<size_t>(done - 1)].line) + ")";
 }
 
 // One file to run (or record) for one migration.
@@ -113,6 +127,16 @@ class Runner {
     return SaveRow(conn_, row, exists);
   }
   void Remember(const HistoryRow& row) { history_[{row.migration, row.phase}] = row; }
+  // "<what of the current file>; the N earlier file(s) of this run are applied and recorded".
+  std::string Kept(const std::string& current) const {
+    const size_t earlier = report_.steps.size();
+    std::string kept = current;
+    if (!kept.empty()) kept += "; ";
+    return kept + (earlier == 0 ? (current.empty() ? "nothing was applied by this run"
+                                                   : "nothing else was applied by this run")
+                                : "the " + std::to_string(earlier) +
+                                      " earlier file(s) of this run are applied and recorded in the history");
+  }
   // Records a failure in autocommit; returns the failure for the caller.
   Status RecordFailure(HistoryRow row, const plan::PlanFile& f, const plan::Statement* s, const Status& error,
                        std::int64_t done, Clock::time_point start);
@@ -177,23 +201,31 @@ Status Runner::RecordFailure(HistoryRow row, const plan::PlanFile& f, const plan
   std::string msg = where + ": " + (s != nullptr ? "statement \"" + OneLine(s->text) + "\" failed: " : "") +
                     ScrubSecrets(error.message()) + "; " + ran;
   if (error.code() == StatusCode::kConnection) {
-    return Status::Connection(
-        msg +
-        "; the history could not be updated (connection lost): run `cutover status` after reconnecting");
+    return Status::Connection(msg +
+                              "; the history could not be updated (connection lost): run `cutover status` "
+                              "after reconnecting")
+        .WithSqlstate(error.sqlstate());
   }
+  // A statement the database refused is the migration's failure (exit 1); a
+  // file system failure under it (a full disk) is the environment's (exit 3).
+  auto failure = [&](std::string text) {
+    if (error.code() == StatusCode::kIo) return error.WithMessage(std::move(text));
+    return Status::CheckFailed(std::move(text)).WithSqlstate(error.sqlstate());
+  };
   if (Status saved = Save(row); !saved.ok()) {
     if (saved.code() == StatusCode::kConnection) {
-      return Status::Connection(msg + "; recording the failure also failed: " + saved.message());
+      return Status::Connection(msg + "; recording the failure also failed: " + saved.message())
+          .WithSqlstate(error.sqlstate());
     }
     // The statement's failure is what matters; the history keeps its last state.
-    return Status::CheckFailed(msg + "; recording the failure in the history also failed (" +
-                               saved.message() + "): check `cutover status` before running apply again");
+    return failure(msg + "; recording the failure in the history also failed (" + saved.message() +
+                   "): check `cutover status` before running apply again");
   }
   Remember(row);
-  return Status::CheckFailed(msg + (done > 0 ? "; fix the cause and run apply again to resume at line " +
-                                                   std::to_string(s != nullptr ? s->line : 0) +
-                                                   ", or roll back (docs/migrations.md)"
-                                             : "; fix the cause and run apply again"));
+  return failure(msg + (done > 0 ? "; fix the cause and run apply again to resume at line " +
+                                       std::to_string(s != nullptr ? s->line : 0) +
+                                       ", or roll back (docs/migrations.md)"
+                                 : "; fix the cause and run apply again"));
 }
 
 Result<std::vector<Step>> Runner::ReadHistoryAndPlan() {
@@ -438,7 +470,10 @@ Status Runner::RunFile(const Step& step, StepOutcome& out) {
 
   if (tx) {
     for (int attempt = 0;; ++attempt) {
-      if (InterruptGuard::Requested()) return Interrupted();
+      if (InterruptGuard::Requested()) {
+        return Interrupted(Kept(f.display_path + ": nothing of it is applied (one transaction, not started" +
+                                (attempt > 0 ? " again after a rollback)" : ")")));
+      }
       HistoryRow row = NewRow(step);
       const plan::Statement* failed = nullptr;
       Status error;
@@ -486,7 +521,8 @@ Status Runner::RunFile(const Step& step, StepOutcome& out) {
         if (!Backoff(attempt + 1,
                      f.display_path + " (the transaction was rolled back; the whole file runs again)",
                      error)) {
-          return Interrupted();
+          return Interrupted(
+              Kept(f.display_path + ": nothing of it is applied (its transaction was rolled back)"));
         }
         continue;
       }
@@ -507,7 +543,7 @@ Status Runner::RunFile(const Step& step, StepOutcome& out) {
   Remember(row);
   std::int64_t done = from;
   for (size_t i = static_cast<size_t>(from); i < f.statements.size(); ++i) {
-    if (InterruptGuard::Requested()) return Interrupted();
+    if (InterruptGuard::Requested()) return Interrupted(Kept(StatementsKept(f, done)));
     const plan::Statement& s = f.statements[i];
     Status error;
     for (int attempt = 0;; ++attempt) {
@@ -515,7 +551,9 @@ Status Runner::RunFile(const Step& step, StepOutcome& out) {
       error = r.status();
       if (error.code() == StatusCode::kLockTimeout && attempt < opt_.retries) {
         ++out.retries;
-        if (!Backoff(attempt + 1, f.display_path + ":" + std::to_string(s.line), error)) return Interrupted();
+        if (!Backoff(attempt + 1, f.display_path + ":" + std::to_string(s.line), error)) {
+          return Interrupted(Kept(StatementsKept(f, done)));
+        }
         continue;
       }
       break;
@@ -604,7 +642,7 @@ Status Runner::RunBackfill(const Step& step, StepOutcome& out) {
       out.batches = row.batches;
       out.rows = row.rows;
       out.outcome = "interrupted";
-      return Interrupted();
+      return Interrupted(Kept(BatchesKept(f, row)));
     }
     std::int64_t changed = 0;
     Status error;
@@ -634,7 +672,9 @@ Status Runner::RunBackfill(const Step& step, StepOutcome& out) {
       if (error.code() == StatusCode::kLockTimeout && attempt < opt_.retries) {
         ++out.retries;
         if (!Backoff(attempt + 1, f.display_path + " batch " + std::to_string(row.batches + 1), error)) {
-          return Interrupted();
+          out.batches = row.batches;
+          out.rows = row.rows;
+          return Interrupted(Kept(BatchesKept(f, row)));
         }
         continue;
       }
@@ -668,7 +708,7 @@ Status Runner::RunBackfill(const Step& step, StepOutcome& out) {
       out.batches = row.batches;
       out.rows = row.rows;
       out.outcome = "interrupted";
-      return Interrupted();
+      return Interrupted(Kept(BatchesKept(f, row)));
     }
   }
   row.state = RunState::kSucceeded;
@@ -711,7 +751,8 @@ Status Runner::RunChecks(const plan::Migration& m) {
     }
     if (!st.ok()) {
       return Status::CheckFailed(checks->display_path + ":" + std::to_string(s.line) +
-                                 ": acceptance check could not run: " + st.message());
+                                 ": acceptance check could not run: " + st.message())
+          .WithSqlstate(st.sqlstate());
     }
   }
   return Status::Ok();
@@ -724,8 +765,10 @@ Status Runner::RunStep(const Step& step) {
   out.file = step.file->display_path;
   Note("applying " + step.file->display_path);
   Status st = step.phase == "backfill" ? RunBackfill(step, out) : RunFile(step, out);
-  if (!st.ok() && out.outcome.empty()) out.outcome = st.code() == StatusCode::kIo ? "interrupted" : "failed";
+  if (!st.ok() && out.outcome.empty())
+    out.outcome = st.code() == StatusCode::kCancelled ? "interrupted" : "failed";
   if (!st.ok() && out.error.empty()) out.error = st.message();
+  if (!st.ok() && out.sqlstate.empty()) out.sqlstate = st.sqlstate();
   report_.steps.push_back(out);
   if (!st.ok()) return st;
   if (step.phase != "rollback") CUTOVER_RETURN_IF_ERROR(RunChecks(*step.migration));
@@ -745,7 +788,8 @@ Status Runner::Run() {
   Status locked = conn_.AcquireMigrationLock(wait);
   if (!locked.ok()) {
     if (locked.code() == StatusCode::kLockTimeout) {
-      return Status::CheckFailed("apply refused, nothing was changed: " + locked.message());
+      return Status::CheckFailed("apply refused, nothing was changed: " + locked.message())
+          .WithSqlstate(locked.sqlstate());
     }
     return locked;
   }
@@ -759,7 +803,7 @@ Status Runner::Run() {
   CUTOVER_RETURN_IF_ERROR(EnsureHistoryTable(conn_));
   if (opt_.baseline) return Baseline(*steps);
   for (const Step& step : *steps) {
-    if (InterruptGuard::Requested()) return Interrupted();
+    if (InterruptGuard::Requested()) return Interrupted(Kept(""));
     CUTOVER_RETURN_IF_ERROR(RunStep(step));
   }
   return Status::Ok();
@@ -784,6 +828,16 @@ ApplyReport Apply(Connection& conn, const plan::Plan& plan, const ApplyOptions& 
   return report;
 }
 
+namespace {
+
+std::string ErrorCodeLabel(const std::string& sqlstate) {
+  // PostgreSQL's SQLSTATE has five characters; MySQL/MariaDB give the
+  // server's error number and SQLite its (extended) result code.
+  return (sqlstate.size() == 5 ? "SQLSTATE " : "error code ") + sqlstate;
+}
+
+}  // namespace
+
 std::string ApplyText(const ApplyReport& report, const ApplyOptions& options) {
   if (options.dry_run) return report.dry_run_text;
   std::string out;
@@ -803,6 +857,7 @@ std::string ApplyText(const ApplyReport& report, const ApplyOptions& options) {
           (s.retries > 0 ? ", " + std::to_string(s.retries) + " retr" + (s.retries == 1 ? "y" : "ies") : "") +
           ")";
     }
+    if (!s.sqlstate.empty()) out += " [" + ErrorCodeLabel(s.sqlstate) + "]";
     out += "\n";
   }
   if (report.steps.empty() && report.status.ok()) {
@@ -822,6 +877,7 @@ std::string ApplyJson(const ApplyReport& report, const ApplyOptions& options) {
   doc["ok"] = report.status.ok();
   doc["exit_code"] = ExitCodeFor(report.status);
   if (!report.status.ok()) doc["error"] = ScrubSecrets(report.status.message());
+  if (!report.status.sqlstate().empty()) doc["sqlstate"] = report.status.sqlstate();
   auto steps = nlohmann::ordered_json::array();
   for (const StepOutcome& s : report.steps) {
     nlohmann::ordered_json j;
@@ -839,6 +895,7 @@ std::string ApplyJson(const ApplyReport& report, const ApplyOptions& options) {
       j["rows"] = s.rows;
     }
     if (!s.error.empty()) j["error"] = ScrubSecrets(s.error);
+    if (!s.sqlstate.empty()) j["sqlstate"] = s.sqlstate;
     steps.push_back(std::move(j));
   }
   doc["steps"] = std::move(steps);

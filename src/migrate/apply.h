@@ -22,7 +22,11 @@
 // Failure: ApplyReport::status says why the run stopped, with a code the CLI
 // turns into the exit code: kCheckFailed (a statement or check failed, or
 // the run was refused: exit 1), kInvalidInput (bad --to, bad plan file: exit
-// 2), kConnection / kIo (connection lost, interrupted by a signal: exit 3).
+// 2), kConnection (connection lost: exit 3), kIo (a file system failure, e.g.
+// a full disk under SQLite: exit 3), kCancelled (interrupted by a signal,
+// after finishing and recording the current statement or batch: exit 3). A
+// failed statement keeps the server's SQLSTATE (Status::sqlstate(), and
+// StepOutcome::sqlstate).
 // Steps completed before the failure stay applied and recorded.
 #pragma once
 
@@ -74,6 +78,7 @@ struct StepOutcome {
   std::int64_t batches = 0;  // backfill totals, accumulated across runs
   std::int64_t rows = 0;
   std::string error;
+  std::string sqlstate;  // of the failed statement: SQLSTATE, MySQL error number or SQLite result code
 };
 
 struct ApplyReport {
@@ -86,6 +91,7 @@ struct ApplyReport {
 ApplyReport Apply(Connection& conn, const plan::Plan& plan, const ApplyOptions& options);
 
 // Human summary and JSON ({"format":"cutover.apply","version":1,...}).
+// A failed step shows its code: "[SQLSTATE 42P01]", "[error code 2067]".
 std::string ApplyText(const ApplyReport& report, const ApplyOptions& options);
 std::string ApplyJson(const ApplyReport& report, const ApplyOptions& options);
 

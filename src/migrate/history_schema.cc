@@ -82,15 +82,20 @@ Result<SchemaModel> SchemaFromHistory(Driver& driver, const ConnectionUri& scrat
           return conn.status().WithContext("connecting to scratch database " + database.Redacted());
         for (const ReplayStep& step : steps) {
           for (std::int64_t i = 0; i < step.statements; ++i) {
-            if (TerminationPending()) return Status::Io("interrupted while replaying the migration history");
+            if (TerminationPending()) {
+              return InterruptedStatus(
+                  "nothing was changed (the replay ran on a scratch database, which is dropped)",
+                  "run the same command again");
+            }
             const plan::Statement& statement = step.file->statements[static_cast<std::size_t>(i)];
             auto r = (*conn)->Execute(step.file->ExecutableText(statement));
             if (!r.ok()) {
               return Status::InvalidInput(
-                  step.file->display_path + ":" + std::to_string(statement.line) +
-                  ": replaying the migration history on the scratch database failed: " +
-                  r.status().message() +
-                  "; the file does not run on the schema the earlier migrations build");
+                         step.file->display_path + ":" + std::to_string(statement.line) +
+                         ": replaying the migration history on the scratch database failed: " +
+                         r.status().message() +
+                         "; the file does not run on the schema the earlier migrations build")
+                  .WithSqlstate(r.status().sqlstate());
             }
           }
         }

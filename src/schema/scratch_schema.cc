@@ -1,35 +1,12 @@
 #include "schema/scratch_schema.h"
 
-#include <signal.h>
-
 #include <chrono>
 #include <ctime>
 #include <random>
 
+#include "base/interrupt.h"
+
 namespace cutover {
-namespace {
-
-// Blocks termination signals for its lifetime; pending ones are delivered
-// when it is destroyed.
-class TerminationSignalsHeld {
- public:
-  TerminationSignalsHeld() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigprocmask(SIG_BLOCK, &set, &previous_);
-  }
-  ~TerminationSignalsHeld() { sigprocmask(SIG_SETMASK, &previous_, nullptr); }
-  TerminationSignalsHeld(const TerminationSignalsHeld&) = delete;
-  TerminationSignalsHeld& operator=(const TerminationSignalsHeld&) = delete;
-
- private:
-  sigset_t previous_;
-};
-
-}  // namespace
 
 std::string NewScratchName() {
   std::time_t now = std::time(nullptr);
@@ -47,7 +24,7 @@ std::string NewScratchName() {
 Status WithScratchDatabase(
     Driver& driver, const ConnectionUri& scratch_server,
     const std::function<Status(const std::string& name, const ConnectionUri& database)>& use) {
-  TerminationSignalsHeld hold;
+  ScopedSignalsHeld hold;  // created means dropped: a signal waits until the drop
   const std::string name = NewScratchName();
   auto created = driver.CreateDatabase(scratch_server, name);
   if (!created.ok()) {
@@ -67,11 +44,7 @@ Status WithScratchDatabase(
 }
 
 bool TerminationPending() {
-  sigset_t pending;
-  sigemptyset(&pending);
-  if (sigpending(&pending) != 0) return false;
-  return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1 ||
-         sigismember(&pending, SIGHUP) == 1;
+  return InterruptToken::Requested();
 }
 
 Result<SchemaModel> SchemaFromDdl(Driver& driver, const ConnectionUri& scratch_server, std::string_view ddl,
@@ -82,7 +55,8 @@ Result<SchemaModel> SchemaFromDdl(Driver& driver, const ConnectionUri& scratch_s
     if (!conn.ok()) return conn.status().WithContext("connecting to scratch database " + db.Redacted());
     if (Status run = (*conn)->ExecuteScript(ddl); !run.ok()) {
       return Status::InvalidInput(source + ": the DDL failed on the scratch database: " + run.message() +
-                                  "; fix the file and run again");
+                                  "; fix the file and run again")
+          .WithSqlstate(run.sqlstate());
     }
     model = (*conn)->ReadSchema();
     return model.ok() ? Status::Ok() : model.status();

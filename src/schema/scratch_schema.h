@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/interrupt.h"  // InterruptedStatus, for the callers that poll
 #include "base/status.h"
 #include "base/uri.h"
 #include "driver/driver.h"
@@ -35,7 +36,8 @@ Status WithScratchDatabase(
     const std::function<Status(const std::string& name, const ConnectionUri& database)>& use);
 
 // True when a termination signal arrived while WithScratchDatabase holds
-// them back: the caller should stop at the next safe point.
+// them back (InterruptToken::Requested()): the caller should stop at the
+// next safe point and return InterruptedStatus(...).
 bool TerminationPending();
 
 // `source` names the script in error messages (a file path).

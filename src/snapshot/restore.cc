@@ -85,8 +85,7 @@ Status RunScheduled(Driver& driver, const ConnectionUri& uri, size_t count, int 
   }
   for (auto& t : threads) t.join();
   if (!first.ok()) return first;
-  if (InterruptGuard::Requested())
-    return Status::Io("interrupted by signal " + std::to_string(InterruptGuard::Signal()));
+  if (InterruptGuard::Requested()) return InterruptedStatus();
   return Status::Ok();
 }
 
@@ -275,7 +274,7 @@ Status WriteImage(const Repository& repo, const Manifest& m, const std::string& 
         }
         if (InterruptGuard::Requested()) {
           std::lock_guard<std::mutex> lock(mu);
-          if (first.ok()) first = Status::Io("interrupted");
+          if (first.ok()) first = InterruptedStatus();
           return;
         }
         const ChunkInfo& c = m.image[k];
@@ -500,7 +499,7 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
     RecordBatchSource source = [&]() -> Result<std::span<const std::string_view>> {
       records.clear();
       if (InterruptGuard::Requested()) {
-        read_error = Status::Io("interrupted by signal " + std::to_string(InterruptGuard::Signal()));
+        read_error = InterruptedStatus();
         return read_error;
       }
       if (next_chunk == r.chunks->size()) return std::span<const std::string_view>();
@@ -661,7 +660,7 @@ Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& m
     std::int64_t rows = 0;
     ContentDigest digest;
     Status read = conn.ExportRows(e.table, "", [&](std::string_view record) {
-      if (InterruptGuard::Requested()) return Status::Io("interrupted");
+      if (InterruptGuard::Requested()) return InterruptedStatus();
       ++rows;
       digest.AddRecord(record);
       return Status::Ok();

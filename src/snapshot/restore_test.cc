@@ -209,7 +209,7 @@ Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalo
     }
   }
   if (InterruptGuard::Requested()) {
-    report.problems.push_back("interrupted by signal " + std::to_string(InterruptGuard::Signal()));
+    report.problems.push_back(InterruptedStatus().message());
   }
 
   const auto drop_start = std::chrono::steady_clock::now();

@@ -60,8 +60,8 @@ class FirstError {
     std::lock_guard<std::mutex> lock(mu_);
     if (!status_.ok()) return status_;
     if (InterruptGuard::Requested()) {
-      return Status::Io("interrupted by signal " + std::to_string(InterruptGuard::Signal()) +
-                        "; the partial snapshot was removed");
+      return InterruptedStatus("no snapshot was recorded; its partial directory was removed",
+                               "run the same snapshot command again");
     }
     return Status::Ok();
   }
@@ -397,7 +397,7 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
   for (const auto& gone : repo.CleanUpIncomplete()) {
     spdlog::warn("removed the incomplete snapshot {} left by an interrupted run", gone);
   }
-  InterruptGuard interrupts;
+  InterruptGuard interrupts;  // main's token: a signal stops the readers, the guard below cleans up
   auto pending = repo.StartSnapshot();
   if (!pending.ok()) return pending.status();
   // From here on, any early return must remove the partial directory.

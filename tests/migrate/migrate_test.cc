@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -486,7 +487,9 @@ TEST_P(Migrate, BackfillStopsCleanlyOnSigterm) {
   const int code = backfill->Stop(SIGTERM);
   const std::string output = backfill->Log();
   EXPECT_EQ(code, 3) << output;
-  EXPECT_NE(output.find("interrupted by signal"), std::string::npos) << output;
+  EXPECT_NE(output.find("interrupted by SIGTERM; 0001_label/backfill.sql: "), std::string::npos) << output;
+  EXPECT_NE(output.find("committed and recorded in the history"), std::string::npos) << output;
+  EXPECT_NE(output.find("run the same apply again to resume"), std::string::npos) << output;
   auto row = History().at({"0001_label", "backfill"});
   EXPECT_GT(row.rows, 0);
   EXPECT_LT(row.rows, 2000);
@@ -497,6 +500,67 @@ TEST_P(Migrate, BackfillStopsCleanlyOnSigterm) {
       Cli({"apply", Uri(), "--plan", plan, "--phase", "backfill", "--pause", "1ms", "--batch-size", "400"});
   EXPECT_EQ(rerun.exit_code, 0) << rerun.err;
   EXPECT_EQ(History().at({"0001_label", "backfill"}).rows, 2000);
+}
+
+// Ctrl-C: kCancelled (exit 3) with one message shape saying what was kept
+// and what to run; the step's outcome is "interrupted", and `status` says so.
+TEST_P(Migrate, SigintDuringBackfillIsCancelledAndSaysWhatWasKept) {
+  CreateItems(2000);
+  const std::string plan = StandardPlan("-- cutover:batch-size 10\n-- cutover:pause 20ms\n");
+  ASSERT_TRUE(ApplyPhase(plan, plan::Phase::kExpand).status.ok());
+  testing::ChildProcess backfill(
+      {CUTOVER_BINARY, "apply", Uri(), "--plan", plan, "--phase", "backfill", "--json"},
+      testing::ProcessOptions(), dir_ / "int.out", dir_ / "int.err");
+  ASSERT_TRUE(backfill.started());
+  WaitForBackfillRows(100);
+  const int code = backfill.Stop(SIGINT);
+  const RunResult r = backfill.Result();
+  EXPECT_EQ(code, 3) << r.err;
+  EXPECT_NE(r.err.find("cutover: error: interrupted by SIGINT; 0001_label/backfill.sql: "), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(" row(s) in total, committed and recorded in the history"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("; run the same apply again to resume"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("interrupted by signal"), std::string::npos) << "the old wording: " << r.err;
+  auto doc = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << r.out;
+  EXPECT_EQ(doc["exit_code"], 3);
+  ASSERT_EQ(doc["steps"].size(), 1u) << r.out;
+  EXPECT_EQ(doc["steps"][0]["outcome"], "interrupted") << r.out;
+  EXPECT_GT(doc["steps"][0]["rows"].get<std::int64_t>(), 0) << r.out;
+  const auto row = History().at({"0001_label", "backfill"});
+  EXPECT_EQ(row.state, migrate::RunState::kRunning) << "kept for the next run to resume";
+  EXPECT_EQ(doc["steps"][0]["rows"].get<std::int64_t>(), row.rows) << "the message and the history agree";
+  auto status = Cli({"status", Uri(), "--plan", plan});
+  EXPECT_EQ(status.exit_code, 1) << status.out;
+  EXPECT_NE(status.out.find("interrupted after"), std::string::npos) << status.out;
+}
+
+// A failed statement keeps the server's code through apply's re-wording:
+// human output, JSON step and JSON document.
+TEST_P(Migrate, FailedStatementShowsItsSqlstate) {
+  CreateItems(2);
+  const std::string header = engine() == "mysql" ? "" : "-- cutover:no-transaction\n";
+  const std::string plan =
+      WritePlan("plan", {{"0001_a/expand.sql", header + "INSERT INTO " + table_ + " VALUES (1, 'again');\n"},
+                         {"0001_a/rollback.sql", "SELECT 1;\n"}});
+  // Extended result codes for SQLite: SQLITE_CONSTRAINT_PRIMARYKEY.
+  const std::map<std::string, std::string> expected = {
+      {"postgresql", "23505"}, {"mysql", "1062"}, {"sqlite", "1555"}};
+  const std::string code = expected.at(engine());
+  auto text = Cli({"apply", Uri(), "--plan", plan, "--phase", "expand"});
+  EXPECT_EQ(text.exit_code, 1) << text.err;
+  const std::string label = code.size() == 5 ? "[SQLSTATE " + code + "]" : "[error code " + code + "]";
+  EXPECT_NE(text.out.find("0001_a/expand.sql: failed"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(label), std::string::npos) << text.out;
+  auto json = Cli({"apply", Uri(), "--plan", plan, "--phase", "expand", "--json"});
+  EXPECT_EQ(json.exit_code, 1) << json.err;
+  auto doc = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << json.out;
+  EXPECT_EQ(doc["sqlstate"], code) << json.out;
+  ASSERT_EQ(doc["steps"].size(), 1u) << json.out;
+  EXPECT_EQ(doc["steps"][0]["outcome"], "failed");
+  EXPECT_EQ(doc["steps"][0]["sqlstate"], code) << json.out;
 }
 
 TEST_P(Migrate, BaselineRecordsWithoutRunning) {
@@ -661,6 +725,54 @@ TEST_P(StatementwiseMigrate, FailureMidFileThenFixAndRerunResumesAtTheFailedStat
   EXPECT_EQ(done.statements_done, 4);
   EXPECT_EQ(done.attempts, 2);
 }
+
+// ---- SQLite: a full disk is a failure, never an interruption ----
+class SqliteMigrate : public Migrate {};
+
+// The child runs with a file size limit (RLIMIT_FSIZE) and SIGXFSZ ignored,
+// so SQLite's write() fails with EFBIG as on a full disk: an I/O error,
+// exit 3, outcome "failed", and nowhere the word "interrupted".
+TEST_P(SqliteMigrate, FullDiskIsAFailureNotAnInterruption) {
+  CreateItems(2);
+  const std::string big = conn_->QuoteIdentifier("big");
+  std::string plan = WritePlan(
+      "plan", {{"0001_a/expand.sql", "CREATE TABLE " + conn_->QuoteIdentifier("small") + " (id INTEGER);\n"},
+               {"0001_a/rollback.sql", "SELECT 1;\n"}});
+  ASSERT_EQ(Cli({"apply", Uri(), "--plan", plan, "--phase", "expand"}).exit_code, 0);
+  const auto size = fs::file_size(db_->uri().database());
+  plan = WritePlan("plan",
+                   {{"0002_big/expand.sql",
+                     "CREATE TABLE " + big +
+                         " AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 100000) "
+                         "SELECT x, randomblob(200) AS b FROM c;\n"},
+                    {"0002_big/rollback.sql", "DROP TABLE " + big + ";\n"}});
+  // ulimit -f counts 512-byte blocks: room for the history, not for ~20 MB.
+  const std::string blocks = std::to_string(size / 512 + 256);
+  testing::ChildProcess apply(
+      {"/bin/sh", "-c", "ulimit -f " + blocks + " && trap '' XFSZ && exec \"$0\" \"$@\"", CUTOVER_BINARY,
+       "apply", Uri(), "--plan", plan, "--phase", "expand", "--json"},
+      testing::ProcessOptions(), dir_ / "full.out", dir_ / "full.err");
+  ASSERT_TRUE(apply.started());
+  const int code = apply.Wait();
+  const RunResult r = apply.Result();
+  EXPECT_EQ(code, 3) << r.out << r.err;
+  EXPECT_EQ(r.err.find("interrupted"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("interrupted"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("0002_big/expand.sql:1: statement"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("failed: "), std::string::npos) << r.err;
+  EXPECT_TRUE(r.err.find("database or disk is full") != std::string::npos ||
+              r.err.find("disk I/O error") != std::string::npos)
+      << "the SQLite error is named: " << r.err;
+  auto doc = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << r.out;
+  EXPECT_EQ(doc["exit_code"], 3);
+  ASSERT_EQ(doc["steps"].size(), 1u) << r.out;
+  EXPECT_EQ(doc["steps"][0]["outcome"], "failed") << r.out;
+  EXPECT_FALSE(conn_->Execute("SELECT count(*) FROM " + big).ok()) << "the transaction rolled back";
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteMigrate, ::testing::Values(std::string("sqlite")),
+                         [](const auto& p) { return p.param; });
 
 INSTANTIATE_TEST_SUITE_P(Statementwise, StatementwiseMigrate, ::testing::ValuesIn(testing::AllEngines()),
                          [](const auto& p) { return p.param; });

@@ -440,8 +440,8 @@ void InterruptTest::TerminateRestoreTest(const CliTarget& source, const CliTarge
     ExpectNoPassword(r, server.env);
     std::cout << "[ sigterm  ] restore-test on " << server.engine << " exited " << r.exit_code << " after "
               << stop_ms << " ms\n";
-    EXPECT_NE(r.exit_code, 0);
-    EXPECT_LT(r.exit_code, 128) << "killed by the signal instead of stopping cleanly:\n" << r.err;
+    EXPECT_EQ(r.exit_code, 3) << "an interruption is kCancelled:\n" << r.err;
+    EXPECT_NE(r.err.find("interrupted by SIGTERM"), std::string::npos) << r.err;
     EXPECT_FALSE(DatabaseExists(*driver, server.uri, name)) << "SIGTERM left scratch database " << name;
     EXPECT_TRUE(ScratchRecords(repo_).empty()) << "the catalog still lists scratch databases";
     Json doc = ParseJson(r);
@@ -643,7 +643,12 @@ TEST_F(InterruptTest, TerminatedSqliteSnapshotRemovesItsDirectory) {
   EXPECT_LT(r.exit_code, 128) << "killed by the signal instead of stopping cleanly:\n" << r.err;
   EXPECT_LT(stop_ms, 5000);
   EXPECT_TRUE(SnapshotDirs().empty()) << "the interrupted snapshot left its directory";
-  EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("interrupted by SIGTERM; no snapshot was recorded; its partial directory was removed; "
+                       "run the same snapshot command again"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find("\"cancelled\""), std::string::npos) << "the JSON error names the code: " << r.out;
   EXPECT_TRUE(Listed(t).empty());
 }
 
