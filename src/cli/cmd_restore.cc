@@ -1,8 +1,6 @@
 // cutover restore SNAPSHOT --into URI, and cutover restore-test: the
 // scheduled proof that a snapshot restores (see snapshot/restore_test.h).
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -52,13 +50,10 @@ int RunRestore(CommandContext& ctx, const RestoreArgs& args) {
   // A new SQLite database is a new file: create it (private) so the restore
   // can open it. Server engines need the database created first (createdb,
   // CREATE DATABASE), which keeps restore from ever guessing ownership.
-  if (into->uri.driver_scheme() == "sqlite" && !std::filesystem::exists(into->uri.database())) {
-    int fd = ::open(into->uri.database().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      return ctx.Fail(Status::Io(into->uri.database() +
-                                 ": cannot create the new SQLite database: " + std::strerror(errno)));
-    }
-    ::close(fd);
+  if (into->uri.driver_scheme() == "sqlite" && !repo->env().Exists(into->uri.database())) {
+    auto created = repo->env().NewWritableFile(into->uri.database());
+    Status st = created.ok() ? (*created)->Close() : created.status();
+    if (!st.ok()) return ctx.Fail(st.WithContext("cannot create the new SQLite database"));
   }
   snapshot::RestoreRequest req;
   req.driver = into->driver;

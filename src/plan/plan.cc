@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <sstream>
 
+#include "base/file_env.h"
 #include "base/sha256.h"
 #include "base/strings.h"
 #include "plan/pg_sql.h"
@@ -528,13 +528,12 @@ std::string PlanFileNames() {
   return out;
 }
 
+// A migration file found by listing its directory: gone by now is an I/O
+// failure, not bad input.
 Result<std::string> ReadRaw(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Io(path.string() + ": cannot open for reading");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status::Io(path.string() + ": read error");
-  return ss.str();
+  auto text = Env::Default().ReadFile(path, std::uint64_t{1} << 30);
+  if (!text.ok() && text.status().code() == StatusCode::kNotFound) return Status::Io(text.status().message());
+  return text;
 }
 
 std::vector<fs::directory_entry> SortedEntries(const fs::path& dir, std::error_code& ec) {

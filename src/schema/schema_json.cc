@@ -1,6 +1,5 @@
 #include "schema/schema_json.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -150,13 +149,10 @@ Result<SchemaModel> SchemaFromJson(std::string_view text, const std::string& sou
   return model;
 }
 
-Result<SchemaModel> LoadSchemaJsonFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(path + ": cannot open the schema file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status::Io(path + ": read error");
-  return SchemaFromJson(ss.str(), path);
+Result<SchemaModel> LoadSchemaJsonFile(const std::string& path, Env& env) {
+  auto text = env.ReadFile(path, kMaxSchemaJsonBytes);
+  if (!text.ok()) return text.status().WithContext("reading the schema file");
+  return SchemaFromJson(*text, path);
 }
 
 }  // namespace cutover
