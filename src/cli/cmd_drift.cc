@@ -104,8 +104,8 @@ Result<ExpectedSchema> LoadExpected(CommandContext& ctx, const DriftArgs& args,
     if (!model.ok()) return model.status();
     return ExpectedSchema{std::move(*model), "snapshot " + *id + " (" + manifest->started_at + ")"};
   }
-  std::error_code ec;
-  const bool is_file = fs::is_regular_file(x, ec);
+  auto info = Env::Default().Stat(x);
+  const bool is_file = info.ok() && info->kind == FileInfo::Kind::kFile;
   if (!is_file &&
       (ctx.config().targets.count(x) || x.find("://") != std::string::npos || StartsWith(x, "sqlite:"))) {
     auto conn = ctx.ConnectTarget(x);
