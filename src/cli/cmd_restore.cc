@@ -2,8 +2,6 @@
 // scheduled proof that a snapshot restores (see snapshot/restore_test.h).
 #include <spdlog/spdlog.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>

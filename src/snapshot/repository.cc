@@ -1,10 +1,8 @@
 #include "snapshot/repository.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <random>
 
