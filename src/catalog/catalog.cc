@@ -5,17 +5,11 @@
 // no stored text can change a statement.
 #include "catalog/catalog.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <utility>
@@ -115,10 +109,6 @@ constexpr std::size_t kVerificationWidth = 6;
 constexpr const char* kRestoreTestColumns =
     "r.snapshot_id, r.target, r.at, r.ok, r.detail, r.restore_seconds, r.total_seconds, r.row_count, "
     "r.byte_count, r.scratch_database";
-
-std::string ErrnoText(int err) {
-  return std::strerror(err);
-}
 
 // What to do about a catalog file SQLite cannot read.
 std::string DamagedAdvice(const fs::path& file) {
@@ -332,34 +322,37 @@ Result<std::int64_t> QueryInt(Connection& db, std::string_view sql) {
   return value;
 }
 
-Status EnsureRepositoryDir(const fs::path& repo) {
-  struct stat st {};
-  if (::stat(repo.c_str(), &st) == 0) {
-    if (!S_ISDIR(st.st_mode)) {
+Status EnsureRepositoryDir(Env& env, const fs::path& repo) {
+  auto info = env.Stat(repo);
+  if (info.ok()) {
+    if (info->kind != FileInfo::Kind::kDirectory) {
       return Status::InvalidInput("repository '" + repo.string() +
                                   "' exists but is not a directory: point --repo at a directory");
     }
     return Status::Ok();
   }
-  if (errno != ENOENT) {
-    return Status::Io("cannot access repository '" + repo.string() + "': " + ErrnoText(errno));
+  if (info.status().code() != StatusCode::kNotFound) {
+    return Status::Io("cannot access repository '" + repo.string() + "': " + info.status().message());
   }
-  std::error_code ec;
-  if (repo.has_parent_path()) fs::create_directories(repo.parent_path(), ec);
-  if (ec) {
-    return Status::Io("cannot create the parent directories of repository '" + repo.string() +
-                      "': " + ec.message());
-  }
-  if (::mkdir(repo.c_str(), 0700) != 0) {
-    if (errno == EEXIST && ::stat(repo.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      return Status::Ok();  // another process created it just now
+  if (repo.has_parent_path()) {
+    Status parents = env.CreateDirs(repo.parent_path());
+    if (!parents.ok()) {
+      return Status::Io("cannot create the parent directories of repository '" + repo.string() +
+                        "': " + parents.message());
     }
-    return Status::Io("cannot create repository directory '" + repo.string() + "': " + ErrnoText(errno));
   }
-  // mkdir's mode is filtered by the umask; set it exactly.
-  if (::chmod(repo.c_str(), 0700) != 0) {
-    return Status::Io("cannot set mode 0700 on repository directory '" + repo.string() +
-                      "': " + ErrnoText(errno));
+  // CreateDir sets mode 0700 exactly, whatever the umask.
+  auto made = env.CreateDir(repo);
+  if (!made.ok()) {
+    return Status::Io("cannot create repository directory '" + repo.string() +
+                      "': " + made.status().message());
+  }
+  if (!*made) {
+    auto now = env.Stat(repo);  // another process created it just now
+    if (!now.ok() || now->kind != FileInfo::Kind::kDirectory) {
+      return Status::Io("cannot create repository directory '" + repo.string() +
+                        "': something else appeared at that path");
+    }
   }
   return Status::Ok();
 }
@@ -367,19 +360,13 @@ Status EnsureRepositoryDir(const fs::path& repo) {
 // Creates an empty catalog file (a valid empty SQLite database) with mode
 // 0600 before SQLite ever opens it: SQLite gives its -wal, -shm and -journal
 // files the mode of the database file.
-Status EnsureCatalogFile(const fs::path& file) {
-  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return Status::Ok();
-    return Status::Io("cannot create catalog '" + file.string() + "': " + ErrnoText(errno) +
+Status EnsureCatalogFile(Env& env, const fs::path& file) {
+  if (env.Exists(file)) return Status::Ok();
+  auto created = env.NewWritableFile(file);
+  Status st = created.ok() ? (*created)->Close() : created.status();
+  if (!st.ok() && !env.Exists(file)) {
+    return Status::Io("cannot create catalog '" + file.string() + "': " + st.message() +
                       ": check that the repository directory is writable");
-  }
-  int rc = ::fchmod(fd, 0600);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) {
-    ::unlink(file.c_str());
-    return Status::Io("cannot set mode 0600 on catalog '" + file.string() + "': " + ErrnoText(err));
   }
   return Status::Ok();
 }
@@ -426,16 +413,17 @@ Catalog::Catalog(std::unique_ptr<Connection> db, std::filesystem::path path)
 
 Catalog::~Catalog() = default;
 
-Result<std::unique_ptr<Catalog>> Catalog::Open(DriverLoader& loader, const std::filesystem::path& repo) {
+Result<std::unique_ptr<Catalog>> Catalog::Open(DriverLoader& loader, const std::filesystem::path& repo,
+                                               Env& env) {
   if (repo.empty()) {
     return Status::InvalidInput("no repository directory given: set --repo or [repository] path");
   }
   std::error_code ec;
   fs::path repo_dir = fs::absolute(repo, ec);
   if (ec) return Status::Io("cannot resolve repository path '" + repo.string() + "': " + ec.message());
-  CUTOVER_RETURN_IF_ERROR(EnsureRepositoryDir(repo_dir));
+  CUTOVER_RETURN_IF_ERROR(EnsureRepositoryDir(env, repo_dir));
   const fs::path file = repo_dir / "catalog.db";
-  CUTOVER_RETURN_IF_ERROR(EnsureCatalogFile(file));
+  CUTOVER_RETURN_IF_ERROR(EnsureCatalogFile(env, file));
 
   auto driver = loader.Get("sqlite");
   if (!driver.ok()) {

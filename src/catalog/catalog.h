@@ -46,6 +46,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/file_env.h"
 #include "base/status.h"
 #include "driver/driver.h"
 #include "driver/loader.h"
@@ -112,7 +113,10 @@ class Catalog {
  public:
   // Opens REPO/catalog.db, creating the repository directory (0700) and the
   // file (0600) when missing and migrating the schema to the current version.
-  static Result<std::unique_ptr<Catalog>> Open(DriverLoader& loader, const std::filesystem::path& repo);
+  // Those directory and file operations go through `env`; the database file
+  // itself is opened by the SQLite driver.
+  static Result<std::unique_ptr<Catalog>> Open(DriverLoader& loader, const std::filesystem::path& repo,
+                                               Env& env = Env::Default());
   ~Catalog();
 
   // Inserts or replaces the row for record.id.

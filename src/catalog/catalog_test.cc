@@ -169,6 +169,44 @@ TEST(Catalog, RepositoryThatIsAFileIsRefused) {
   EXPECT_NE(catalog.status().message().find(repo.string()), std::string::npos) << catalog.status().message();
 }
 
+// The catalog's own file operations go through the Env it is given: a
+// failure there is kIo naming the repository, and nothing is created.
+class RefusingEnv : public EnvWrapper {
+ public:
+  explicit RefusingEnv(std::string refuse) : EnvWrapper(Env::Default()), refuse_(std::move(refuse)) {}
+  Result<bool> CreateDir(const fs::path& path) override {
+    if (refuse_ == "mkdir") return Status::Io("injected: mkdir failed: No space left on device");
+    return target().CreateDir(path);
+  }
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const fs::path& path) override {
+    if (refuse_ == "create") return Status::Io("injected: create failed: No space left on device");
+    return target().NewWritableFile(path);
+  }
+
+ private:
+  std::string refuse_;
+};
+
+TEST(Catalog, FileSystemFailuresThroughTheEnvAreIoErrorsNamingTheRepository) {
+  TempDir tmp;
+  const fs::path repo = tmp.path() / "repo";
+  RefusingEnv no_mkdir("mkdir");
+  auto refused = Catalog::Open(testing::TestLoader(), repo, no_mkdir);
+  EXPECT_EQ(refused.status().code(), StatusCode::kIo) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find(repo.string()), std::string::npos) << refused.status().message();
+  EXPECT_NE(refused.status().message().find("injected"), std::string::npos) << refused.status().message();
+  EXPECT_FALSE(fs::exists(repo));
+
+  RefusingEnv no_create("create");
+  refused = Catalog::Open(testing::TestLoader(), repo, no_create);
+  EXPECT_EQ(refused.status().code(), StatusCode::kIo) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find((repo / "catalog.db").string()), std::string::npos)
+      << refused.status().message();
+  EXPECT_FALSE(fs::exists(repo / "catalog.db"));
+
+  EXPECT_TRUE(Catalog::Open(testing::TestLoader(), repo, Env::Default()).ok());
+}
+
 TEST(Catalog, EmptyRepositoryPathIsRefused) {
   auto catalog = Catalog::Open(testing::TestLoader(), fs::path());
   ASSERT_FALSE(catalog.ok());

@@ -10,10 +10,10 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include "base/file_env.h"
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "migrate/history.h"
@@ -34,13 +34,9 @@ struct ExpectedSchema {
 };
 
 Result<std::string> ReadTextFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status::Io(path + ": read error");
-  std::string text = ss.str();
-  if (!IsValidUtf8(text)) return Status::InvalidInput(path + ": not UTF-8 text");
+  auto text = Env::Default().ReadFile(path, std::uint64_t{1} << 30);
+  if (!text.ok()) return text.status();
+  if (!IsValidUtf8(*text)) return Status::InvalidInput(path + ": not UTF-8 text");
   return text;
 }
 
@@ -109,8 +105,8 @@ Result<ExpectedSchema> LoadExpected(CommandContext& ctx, const DriftArgs& args,
     if (!model.ok()) return model.status();
     return ExpectedSchema{std::move(*model), "snapshot " + *id + " (" + manifest->started_at + ")"};
   }
-  std::error_code ec;
-  const bool is_file = fs::is_regular_file(x, ec);
+  auto info = Env::Default().Stat(x);
+  const bool is_file = info.ok() && info->kind == FileInfo::Kind::kFile;
   if (!is_file &&
       (ctx.config().targets.count(x) || x.find("://") != std::string::npos || StartsWith(x, "sqlite:"))) {
     auto conn = ctx.ConnectTarget(x);

@@ -22,9 +22,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <fstream>
 #include <iostream>
 
+#include "base/file_env.h"
 #include "cli/commands.h"
 #include "lint/lint.h"
 #include "lint/lint_scratch.h"
@@ -158,10 +158,9 @@ int RunLint(CommandContext& ctx, const LintArgs& args) {
   if (!report.ok()) return ctx.Fail(report.status());
 
   if (args.junit) {
-    std::ofstream out(*args.junit, std::ios::binary | std::ios::trunc);
-    out << lint::LintReportJunit(*report);
-    out.close();
-    if (!out) return ctx.Fail(Status::Io("--junit " + *args.junit + ": cannot write the file"));
+    Status written = WriteFileAtomically(Env::Default(), *args.junit, lint::LintReportJunit(*report));
+    if (!written.ok())
+      return ctx.Fail(Status::Io("--junit " + *args.junit + ": cannot write the file: " + written.message()));
   }
   std::cout << (ctx.json() ? lint::LintReportJson(*report) : lint::LintReportText(*report));
   std::cout.flush();

@@ -1,8 +1,6 @@
 // cutover restore SNAPSHOT --into URI, and cutover restore-test: the
 // scheduled proof that a snapshot restores (see snapshot/restore_test.h).
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <set>
 
+#include "base/file_env.h"
 #include "base/uri.h"
 
 namespace cutover {
@@ -57,11 +58,15 @@ Result<std::vector<std::string>> GetStringList(const std::string& path, const to
 }  // namespace
 
 Result<Config> LoadConfig(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return Status::NotFound(path + ": config file not found");
+  auto file_text = Env::Default().ReadFile(path, std::uint64_t{64} << 20);
+  if (!file_text.ok()) {
+    if (file_text.status().code() == StatusCode::kNotFound)
+      return Status::NotFound(path + ": config file not found");
+    return file_text.status();
+  }
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(*file_text, path);
   } catch (const toml::parse_error& e) {
     return Status::InvalidInput(path + ":" + std::to_string(e.source().begin.line) + ": " +
                                 std::string(e.description()));
@@ -151,8 +156,7 @@ Result<Config> LoadConfig(const std::string& path) {
 
 Result<Config> LoadConfigOrDefault(const std::optional<std::string>& explicit_path) {
   if (explicit_path) return LoadConfig(*explicit_path);
-  std::error_code ec;
-  if (std::filesystem::exists("cutover.toml", ec)) return LoadConfig("cutover.toml");
+  if (Env::Default().Exists("cutover.toml")) return LoadConfig("cutover.toml");
   return Config{};
 }
 

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <sstream>
 
+#include "base/file_env.h"
 #include "base/sha256.h"
 #include "base/strings.h"
 #include "plan/pg_sql.h"
@@ -528,20 +528,32 @@ std::string PlanFileNames() {
   return out;
 }
 
+// A migration file found by listing its directory: gone by now is an I/O
+// failure, not bad input.
 Result<std::string> ReadRaw(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Io(path.string() + ": cannot open for reading");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status::Io(path.string() + ": read error");
-  return ss.str();
+  auto text = Env::Default().ReadFile(path, std::uint64_t{1} << 30);
+  if (!text.ok() && text.status().code() == StatusCode::kNotFound) return Status::Io(text.status().message());
+  return text;
 }
 
-std::vector<fs::directory_entry> SortedEntries(const fs::path& dir, std::error_code& ec) {
-  std::vector<fs::directory_entry> entries;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) entries.push_back(*it);
-  std::sort(entries.begin(), entries.end(),
-            [](const auto& a, const auto& b) { return a.path().filename() < b.path().filename(); });
+struct DirEntry {
+  std::string name;
+  fs::path path;
+  bool is_directory = false;
+};
+
+// The entries of `dir` by name, through the Env like every file access.
+Result<std::vector<DirEntry>> SortedEntries(const fs::path& dir) {
+  Env& env = Env::Default();
+  auto names = env.ListDir(dir);
+  if (!names.ok())
+    return Status::Io(dir.string() + ": cannot list the directory: " + names.status().message());
+  std::sort(names->begin(), names->end());
+  std::vector<DirEntry> entries;
+  for (const auto& name : *names) {
+    auto info = env.Stat(dir / name);
+    entries.push_back({name, dir / name, info.ok() && info->kind == FileInfo::Kind::kDirectory});
+  }
   return entries;
 }
 
@@ -699,12 +711,12 @@ Result<PlanFile> ParsePlanFile(std::string_view raw, const std::string& display_
 }
 
 Result<Plan> ReadPlan(const std::string& directory, const ReadOptions& options) {
-  std::error_code ec;
   const fs::path root(directory);
-  if (!fs::exists(root, ec)) {
+  auto root_info = Env::Default().Stat(root);
+  if (!root_info.ok()) {
     return Status::NotFound("plan directory " + directory + " does not exist");
   }
-  if (!fs::is_directory(root, ec)) {
+  if (root_info->kind != FileInfo::Kind::kDirectory) {
     return Status::InvalidInput(directory +
                                 " is not a directory: a plan is a directory of migration folders "
                                 "(NNNN_name/expand.sql, ...)");
@@ -714,13 +726,13 @@ Result<Plan> ReadPlan(const std::string& directory, const ReadOptions& options) 
   plan.engine = options.engine;
   Problems problems;
 
-  auto entries = SortedEntries(root, ec);
-  if (ec) return Status::Io(directory + ": cannot list the directory: " + ec.message());
+  auto entries = SortedEntries(root);
+  if (!entries.ok()) return entries.status();
   std::vector<Migration> found;
-  for (const auto& entry : entries) {
-    const std::string name = entry.path().filename().string();
+  for (const auto& entry : *entries) {
+    const std::string& name = entry.name;
     if (name.empty() || name[0] == '.') continue;  // .git, editor files
-    if (entry.is_directory(ec)) {
+    if (entry.is_directory) {
       std::string number = MigrationNumber(name);
       if (number.empty()) {
         problems.Add(
@@ -735,7 +747,7 @@ Result<Plan> ReadPlan(const std::string& directory, const ReadOptions& options) 
       Migration m;
       m.name = name;
       m.number = number;
-      m.path = entry.path().string();
+      m.path = entry.path.string();
       found.push_back(std::move(m));
     } else if (PhaseForFileName(name)) {
       problems.Add(
@@ -762,13 +774,13 @@ Result<Plan> ReadPlan(const std::string& directory, const ReadOptions& options) 
   }
 
   for (Migration& m : found) {
-    auto files = SortedEntries(m.path, ec);
-    if (ec) return Status::Io(m.path + ": cannot list the directory: " + ec.message());
-    for (const auto& entry : files) {
-      const std::string name = entry.path().filename().string();
+    auto files = SortedEntries(m.path);
+    if (!files.ok()) return files.status();
+    for (const auto& entry : *files) {
+      const std::string& name = entry.name;
       const std::string display = m.name + "/" + name;
       if (name.empty() || name[0] == '.') continue;
-      if (entry.is_directory(ec)) {
+      if (entry.is_directory) {
         plan.warnings.push_back(display + ": a folder inside a migration; ignored");
         continue;
       }
@@ -791,15 +803,15 @@ Result<Plan> ReadPlan(const std::string& directory, const ReadOptions& options) 
         }
         continue;
       }
-      auto raw = ReadRaw(entry.path());
+      auto raw = ReadRaw(entry.path);
       if (!raw.ok()) return raw.status();
       auto file = ParseFileInto(*raw, display, *phase, options, &problems);
       if (!file) continue;
-      file->path = entry.path().string();
+      file->path = entry.path.string();
       m.files.emplace(*phase, std::move(*file));
     }
     if (m.files.count(Phase::kExpand) == 0) {
-      bool had_error_in_expand = fs::exists(fs::path(m.path) / "expand.sql", ec);
+      bool had_error_in_expand = Env::Default().Exists(fs::path(m.path) / "expand.sql");
       if (!had_error_in_expand) {
         problems.Add(m.name + "/expand.sql", 0,
                      "missing: every migration needs an expand.sql (the additive, backward-compatible step)");

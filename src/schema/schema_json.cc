@@ -1,7 +1,6 @@
 #include <algorithm>
 #include "schema/schema_json.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -154,13 +153,10 @@ Result<SchemaModel> SchemaFromJson(std::string_view text, const std::string& sou
   return model;
 }
 
-Result<SchemaModel> LoadSchemaJsonFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(path + ": cannot open the schema file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status::Io(path + ": read error");
-  return SchemaFromJson(ss.str(), path);
+Result<SchemaModel> LoadSchemaJsonFile(const std::string& path, Env& env) {
+  auto text = env.ReadFile(path, kMaxSchemaJsonBytes);
+  if (!text.ok()) return text.status().WithContext("reading the schema file");
+  return SchemaFromJson(*text, path);
 }
 
 }  // namespace cutover

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/file_env.h"
 #include "base/status.h"
 #include "driver/schema_model.h"
 
@@ -20,6 +21,8 @@ inline constexpr int kSchemaJsonVersion = 1;
 std::string SchemaToJson(const SchemaModel& model);
 // `source` names the input in error messages (a file path).
 Result<SchemaModel> SchemaFromJson(std::string_view text, const std::string& source);
-Result<SchemaModel> LoadSchemaJsonFile(const std::string& path);
+// The file is read through `env`; at most kMaxSchemaJsonBytes.
+inline constexpr std::uint64_t kMaxSchemaJsonBytes = std::uint64_t{1} << 30;
+Result<SchemaModel> LoadSchemaJsonFile(const std::string& path, Env& env = Env::Default());
 
 }  // namespace cutover

@@ -349,18 +349,13 @@ TEST_F(TempRepo, SnapshotRefusesADirectoryThatIsNotARepository) {
 }
 
 // An Env whose fsync fails: the commit must fail and leave no manifest.
-class FailingSyncEnv : public Env {
+class FailingSyncEnv : public EnvWrapper {
  public:
+  FailingSyncEnv() : EnvWrapper(Env::Default()) {}
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const fs::path& path) override {
-    auto f = Env::Default().NewWritableFile(path);
+    auto f = target().NewWritableFile(path);
     if (!f.ok()) return f.status();
     return std::unique_ptr<WritableFile>(new Failing(std::move(*f)));
-  }
-  Status CreateDirs(const fs::path& p) override { return Env::Default().CreateDirs(p); }
-  Status Rename(const fs::path& a, const fs::path& b) override { return Env::Default().Rename(a, b); }
-  Status SyncDir(const fs::path& d) override { return Env::Default().SyncDir(d); }
-  Result<std::string> ReadFile(const fs::path& p, std::uint64_t max) override {
-    return Env::Default().ReadFile(p, max);
   }
 
  private:

@@ -1,12 +1,8 @@
 #include "snapshot/repository.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <random>
 
@@ -37,23 +33,23 @@ std::string NewId() {
 
 constexpr char kNoRepository[] = "no repository: pass --repo DIR or set [repository] path in the config";
 
-bool IsRepository(const fs::path& root) {
-  std::error_code ec;
-  return fs::is_directory(root / "snapshots", ec);
+bool IsRepository(Env& env, const fs::path& root) {
+  auto info = env.Stat(root / "snapshots");
+  return info.ok() && info->kind == FileInfo::Kind::kDirectory;
 }
 
 }  // namespace
 
 Result<Repository> Repository::Open(const fs::path& root, Env& env) {
   if (root.empty()) return Status::InvalidInput(kNoRepository);
-  std::error_code ec;
-  const auto kind = fs::status(root, ec).type();
-  if (kind != fs::file_type::not_found && !IsRepository(root)) {
-    if (kind != fs::file_type::directory) {
+  auto info = env.Stat(root);
+  if (info.ok() && !IsRepository(env, root)) {
+    if (info->kind != FileInfo::Kind::kDirectory) {
       return Status::InvalidInput(root.string() +
                                   " is not a directory; pass a new or empty directory as --repo");
     }
-    if (!fs::is_empty(root, ec) || ec) {
+    auto names = env.ListDir(root);
+    if (!names.ok() || !names->empty()) {
       return Status::InvalidInput(
           root.string() +
           " is not a cutover repository (it has no snapshots/ directory) and is not "
@@ -66,13 +62,12 @@ Result<Repository> Repository::Open(const fs::path& root, Env& env) {
 
 Result<Repository> Repository::OpenExisting(const fs::path& root, Env& env) {
   if (root.empty()) return Status::InvalidInput(kNoRepository);
-  std::error_code ec;
-  if (!fs::exists(root, ec)) {
+  if (!env.Exists(root)) {
     return Status::InvalidInput("no repository at " + root.string() +
                                 " (the directory does not exist): check --repo or [repository] path; "
                                 "`cutover snapshot TARGET` creates it with the first snapshot");
   }
-  if (!IsRepository(root)) {
+  if (!IsRepository(env, root)) {
     return Status::InvalidInput(root.string() +
                                 " is not a cutover repository (it has no snapshots/ directory): check --repo "
                                 "or [repository] path");
@@ -85,12 +80,10 @@ Result<Repository::Pending> Repository::StartSnapshot() {
     Pending p;
     p.id = NewId();
     p.dir = SnapshotDir(p.id);
-    if (::mkdir(p.dir.c_str(), 0700) != 0) {
-      if (errno == EEXIST) continue;
-      return Status::Io(p.dir.string() + ": cannot create snapshot directory: " + std::strerror(errno));
-    }
-    ::chmod(p.dir.c_str(), 0700);
-    auto lock = FileLock::TryAcquire(p.dir / kLockFile);
+    auto made = env_->CreateDir(p.dir);
+    if (!made.ok()) return made.status().WithContext("creating the snapshot directory");
+    if (!*made) continue;
+    auto lock = env_->LockFile(p.dir / kLockFile);
     if (!lock.ok()) return lock.status();
     p.lock = std::move(*lock);
     CUTOVER_RETURN_IF_ERROR(env_->CreateDirs(p.dir / "data"));
@@ -107,8 +100,7 @@ Result<std::string> Repository::Commit(Pending& pending, const Manifest& manifes
   CUTOVER_RETURN_IF_ERROR(env_->SyncDir(pending.dir / "schema"));
   std::string text = Serialize(manifest);
   CUTOVER_RETURN_IF_ERROR(WriteFileAtomically(*env_, pending.dir / kManifestFile, text));
-  std::error_code ec;
-  fs::remove(pending.dir / kLockFile, ec);
+  (void)env_->RemoveFile(pending.dir / kLockFile);
   pending.lock.reset();
   (void)env_->SyncDir(pending.dir);
   (void)env_->SyncDir(root_ / "snapshots");
@@ -116,18 +108,20 @@ Result<std::string> Repository::Commit(Pending& pending, const Manifest& manifes
 }
 
 void Repository::Abandon(Pending& pending) {
-  std::error_code ec;
-  fs::remove_all(pending.dir, ec);
+  (void)env_->RemoveAll(pending.dir);
   pending.lock.reset();
 }
 
 Result<std::vector<std::string>> Repository::ListCommitted() const {
   std::vector<std::string> ids;
-  std::error_code ec;
-  for (fs::directory_iterator it(root_ / "snapshots", ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_directory() && fs::exists(it->path() / kManifestFile)) ids.push_back(it->path().filename());
+  auto names = env_->ListDir(root_ / "snapshots");
+  if (!names.ok()) return names.status();
+  for (const auto& name : *names) {
+    const fs::path dir = root_ / "snapshots" / name;
+    auto info = env_->Stat(dir);
+    if (info.ok() && info->kind == FileInfo::Kind::kDirectory && env_->Exists(dir / kManifestFile))
+      ids.push_back(name);
   }
-  if (ec) return Status::Io((root_ / "snapshots").string() + ": cannot list: " + ec.message());
   std::sort(ids.begin(), ids.end());
   return ids;
 }
@@ -169,34 +163,30 @@ Result<Manifest> Repository::LoadManifest(const std::string& id) const {
 
 std::vector<std::string> Repository::CleanUpIncomplete() const {
   std::vector<std::string> removed;
-  std::error_code ec;
-  for (fs::directory_iterator it(root_ / "snapshots", ec), end; !ec && it != end; it.increment(ec)) {
-    if (!it->is_directory() || fs::exists(it->path() / kManifestFile)) continue;
+  auto names = env_->ListDir(root_ / "snapshots");
+  if (!names.ok()) return removed;
+  for (const auto& name : *names) {
+    const fs::path dir = root_ / "snapshots" / name;
+    auto info = env_->Stat(dir);
+    if (!info.ok() || info->kind != FileInfo::Kind::kDirectory || env_->Exists(dir / kManifestFile)) continue;
     // A snapshot being created has its directory a moment before its lock:
     // leave very young directories alone.
-    std::error_code age_ec;
-    auto modified = fs::last_write_time(it->path(), age_ec);
-    if (age_ec || fs::file_time_type::clock::now() - modified < std::chrono::seconds(60)) {
-      if (!fs::exists(it->path() / kLockFile)) continue;
+    if (std::chrono::system_clock::now() - info->modified < std::chrono::seconds(60)) {
+      if (!env_->Exists(dir / kLockFile)) continue;
     }
-    auto lock = FileLock::TryAcquire(it->path() / kLockFile);
+    auto lock = env_->LockFile(dir / kLockFile);
     if (!lock.ok()) continue;  // a snapshot in progress
-    std::error_code rm;
-    fs::remove_all(it->path(), rm);
-    if (!rm) removed.push_back(it->path().filename());
+    if (env_->RemoveAll(dir).ok()) removed.push_back(name);
   }
   return removed;
 }
 
 Status Repository::Delete(const std::string& id) const {
   fs::path dir = SnapshotDir(id);
-  std::error_code ec;
-  fs::remove(dir / kManifestFile, ec);
-  if (ec) return Status::Io((dir / kManifestFile).string() + ": cannot delete: " + ec.message());
+  Status removed = env_->RemoveFile(dir / kManifestFile);
+  if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed.WithContext("deleting");
   (void)env_->SyncDir(dir);
-  fs::remove_all(dir, ec);
-  if (ec) return Status::Io(dir.string() + ": cannot delete: " + ec.message());
-  return Status::Ok();
+  return env_->RemoveAll(dir).WithContext("deleting");
 }
 
 }  // namespace cutover::snapshot

@@ -1,16 +1,12 @@
 #include "snapshot/restore.h"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -217,39 +213,23 @@ Prepare RestoreSessionSettings(bool scratch) {
 // another database's journal to the new file.
 Status WriteImage(const Repository& repo, const Manifest& m, const std::string& target,
                   const RestoreRequest& req) {
+  Env& env = repo.env();
   for (const char* suffix : {"-journal", "-wal"}) {
-    std::error_code ec;
-    if (std::filesystem::exists(target + suffix, ec)) {
+    if (env.Exists(target + suffix)) {
       return Status::InvalidInput(target + suffix + " exists beside the target: another process may have " +
                                   target +
                                   " open, or a crash left it; close that process or remove the file " +
                                   "and run again (nothing was changed)");
     }
   }
-  // The new file is unnamed (O_TMPFILE) until it is complete, so a killed
-  // restore leaves nothing behind; it gets a temporary name only for the
-  // rename over the target. Filesystems without O_TMPFILE get a named one.
+  // The new file is unnamed until it is complete, so a killed restore
+  // leaves nothing behind; it gets a temporary name only for the rename
+  // over the target (Env::NewTempFile, ReplaceWithTempFile).
   const std::filesystem::path parent = std::filesystem::path(target).parent_path();
-  const std::string dir_name = parent.empty() ? "." : parent.string();
-  std::string temp = target + ".cutover-XXXXXX";
-  bool named = false;
-  int fd = ::open(dir_name.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    fd = ::mkstemp(temp.data());
-    named = fd >= 0;
-  }
-  if (fd < 0) return Status::Io(target + ": cannot create a file beside it: " + std::strerror(errno));
-  bool renamed = false;
-  struct Cleanup {
-    int fd;
-    const std::string& temp;
-    const bool& named;
-    const bool& renamed;
-    ~Cleanup() {
-      ::close(fd);
-      if (named && !renamed) ::unlink(temp.c_str());
-    }
-  } cleanup{fd, temp, named, renamed};
+  const std::filesystem::path dir_name = parent.empty() ? std::filesystem::path(".") : parent;
+  auto file = env.NewTempFile(dir_name);
+  if (!file.ok()) return file.status().WithContext(target + ": cannot create a file beside it");
+  TempFile& out = **file;
 
   std::vector<std::int64_t> offsets;
   std::int64_t offset = 0;
@@ -281,7 +261,7 @@ Status WriteImage(const Repository& repo, const Manifest& m, const std::string& 
         auto stored = repo.env().ReadFile(dir / c.file, static_cast<std::uint64_t>(kMaxChunkRawBytes));
         Status st = stored.ok() ? DecodeChunk(*stored, c, raw) : stored.status();
         if (st.code() == StatusCode::kNotFound) st = Status::CheckFailed(c.file + ": missing");
-        if (st.ok()) st = WriteAllAt(fd, raw, offsets[k], target + " (the new file)");
+        if (st.ok()) st = out.WriteAt(offsets[k], raw).WithContext(target);
         if (!st.ok()) {
           std::lock_guard<std::mutex> lock(mu);
           if (first.ok()) first = st.WithContext("database image");
@@ -293,29 +273,9 @@ Status WriteImage(const Repository& repo, const Manifest& m, const std::string& 
   }
   for (auto& t : threads) t.join();
   CUTOVER_RETURN_IF_ERROR(first);
-  if (!req.scratch && ::fsync(fd) != 0)
-    return Status::Io(target + ": fsync of the new file: " + std::strerror(errno));
-  if (!named) {
-    // Give the unnamed file a name: linkat through /proc needs no privilege.
-    for (int attempt = 0; !named; ++attempt) {
-      temp = target + ".cutover-XXXXXX";
-      const int probe = ::mkstemp(temp.data());  // only to pick an unused name
-      if (probe < 0) return Status::Io(target + ": cannot name the new file: " + std::strerror(errno));
-      ::close(probe);
-      ::unlink(temp.c_str());
-      const std::string self = "/proc/self/fd/" + std::to_string(fd);
-      if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, temp.c_str(), AT_SYMLINK_FOLLOW) == 0) {
-        named = true;
-      } else if (errno != EEXIST || attempt > 10) {
-        return Status::Io(target + ": cannot name the new file: " + std::strerror(errno));
-      }
-    }
-  }
-  if (::rename(temp.c_str(), target.c_str()) != 0) {
-    return Status::Io("cannot rename " + temp + " to " + target + ": " + std::strerror(errno));
-  }
-  renamed = true;
-  if (!req.scratch) CUTOVER_RETURN_IF_ERROR(repo.env().SyncDir(dir_name));
+  if (!req.scratch) CUTOVER_RETURN_IF_ERROR(out.Sync().WithContext(target + ": fsync of the new file"));
+  CUTOVER_RETURN_IF_ERROR(ReplaceWithTempFile(env, out, target));
+  if (!req.scratch) CUTOVER_RETURN_IF_ERROR(env.SyncDir(dir_name));
   for (const auto& e : m.tables) {
     progress.AddRows(e.rows);
     progress.TableDone();

@@ -1,8 +1,6 @@
 #include "snapshot/take.h"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -289,7 +287,7 @@ std::string ImageChunkFileName(size_t seq) {
 }
 
 // The image layout's data stage: `jobs` threads read the file at `path`
-// through `fd` in pieces of chunk_raw_bytes (pread, so they share it), then
+// through `image` in pieces of chunk_raw_bytes (pread, so they share it), then
 // compress, hash and write each piece as a chunk; meanwhile one more thread
 // has the driver count and digest every table in the same file. The file
 // does not change while the snapshot's read transaction is open (the driver
@@ -304,15 +302,13 @@ struct ImageStage {
 };
 
 Result<ImageStage> WriteImageChunks(Env& env, const std::filesystem::path& dir, Driver& driver,
-                                    const std::string& path, int fd, const std::vector<std::string>& tables,
-                                    const SnapshotRequest& req, Progress& progress) {
-  auto file_size = [&]() -> std::int64_t {
-    struct stat st {};
-    return ::fstat(fd, &st) == 0 ? static_cast<std::int64_t>(st.st_size) : -1;
-  };
+                                    const std::string& path, RandomAccessFile& image,
+                                    const std::vector<std::string>& tables, const SnapshotRequest& req,
+                                    Progress& progress) {
   ImageStage out;
-  out.bytes = file_size();
-  if (out.bytes < 0) return Status::Io(path + ": cannot stat the database image: " + std::strerror(errno));
+  auto size = image.Size();
+  if (!size.ok()) return size.status().WithContext("the database image");
+  out.bytes = *size;
   // Chunks of at least 64 KiB: small test chunk sizes would otherwise make
   // one file per page.
   const std::int64_t piece = std::max<std::int64_t>(req.chunk_raw_bytes, std::int64_t{64} << 10);
@@ -338,7 +334,7 @@ Result<ImageStage> WriteImageChunks(Env& env, const std::filesystem::path& dir, 
         const auto started = std::chrono::steady_clock::now();
         const std::int64_t offset = static_cast<std::int64_t>(k) * piece;
         raw.resize(static_cast<size_t>(std::min(piece, out.bytes - offset)));
-        Status st = ReadAllAt(fd, raw.data(), raw.size(), offset, path);
+        Status st = image.ReadAt(offset, raw.data(), raw.size());
         ChunkInfo& info = out.chunks[k];
         info.file = ImageChunkFileName(k);
         if (st.ok()) st = EncodeChunk(raw, 0, ContentDigest(), req.compression_level, stored, info);
@@ -355,7 +351,7 @@ Result<ImageStage> WriteImageChunks(Env& env, const std::filesystem::path& dir, 
   digest_thread.join();
   if (Status synced = syncer.Finish(); !synced.ok()) error.Set(synced.WithContext("syncing chunk files"));
   CUTOVER_RETURN_IF_ERROR(error.status());
-  if (file_size() != out.bytes) {
+  if (auto now = image.Size(); !now.ok() || *now != out.bytes) {
     return Status::Internal(path + " changed size while it was read inside the snapshot's transaction");
   }
   out.digests = std::move(*digests);
@@ -493,12 +489,12 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
       // A descriptor of our own that stays open until the read transaction
       // has ended: on POSIX, closing any descriptor of a file drops every
       // lock the process holds on it, the engine's shared lock included.
-      const int fd = ::open(image_path->c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0)
-        return Status::Io(*image_path + ": cannot open the database image: " + std::strerror(errno));
-      auto image = WriteImageChunks(env, pending->dir, *req.driver, *image_path, fd, names, req, progress);
+      auto file = env.NewRandomAccessFile(*image_path);
+      if (!file.ok()) return file.status().WithContext("cannot open the database image");
+      auto image =
+          WriteImageChunks(env, pending->dir, *req.driver, *image_path, **file, names, req, progress);
       (void)coord->EndSnapshot();
-      ::close(fd);
+      file->reset();
       if (!image.ok()) return image.status();
       m.layout = Layout::kImage;
       m.image_bytes = image->bytes;

@@ -1,14 +1,9 @@
 #include "snapshot/verify.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -29,19 +24,14 @@ struct Item {
 
 constexpr char kImageOwner[] = "database image";
 
-// An unnamed private file for the decompressed image: nothing to clean up,
-// whatever happens to the process.
-Result<int> OpenImageScratch() {
+// An unnamed private file for the decompressed image in $TMPDIR: nothing
+// to clean up, whatever happens to the process.
+Result<std::unique_ptr<TempFile>> OpenImageScratch(Env& env) {
   const char* tmp = std::getenv("TMPDIR");
   const std::string dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
-  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd >= 0) return fd;
-  std::string pattern = dir + "/cutover-verify-image-XXXXXX";
-  fd = ::mkstemp(pattern.data());
-  if (fd < 0)
-    return Status::Io(dir + ": cannot create a temporary file for the image: " + std::strerror(errno));
-  ::unlink(pattern.c_str());
-  return fd;
+  auto file = env.NewTempFile(dir);
+  if (!file.ok()) return file.status().WithContext("a temporary file for the decompressed image");
+  return file;
 }
 
 std::string TableLabel(const DataTable& t) {
@@ -120,26 +110,23 @@ Result<VerifyReport> VerifySnapshot(const Repository& repo, const std::string& i
   }
   // --deep of an image: the decompressed bytes go to an unnamed file that
   // the driver then walks.
-  int image_fd = -1;
-  struct CloseFd {
-    int& fd;
-    ~CloseFd() {
-      if (fd >= 0) ::close(fd);
-    }
-  } close_image{image_fd};
+  std::unique_ptr<TempFile> image_file;
   if (deep && m.layout == Layout::kImage) {
-    auto fd = OpenImageScratch();
-    if (!fd.ok()) return fd.status();
-    image_fd = *fd;
+    auto file = OpenImageScratch(repo.env());
+    if (!file.ok()) return file.status();
+    image_file = std::move(*file);
   }
 
   // Files nobody named: an extra chunk is as suspicious as a missing one.
   std::set<std::string> named;
   for (const auto& item : items) named.insert(item.chunk->file);
   for (const char* sub : {"data", "schema"}) {
-    std::error_code ec;
-    for (fs::directory_iterator it(dir / sub, ec), end; !ec && it != end; it.increment(ec)) {
-      std::string rel = std::string(sub) + "/" + it->path().filename().string();
+    // An unreadable directory lists nothing here; its chunks are reported missing below.
+    auto names = repo.env().ListDir(dir / sub);
+    if (!names.ok()) continue;
+    std::sort(names->begin(), names->end());
+    for (const auto& name : *names) {
+      std::string rel = std::string(sub) + "/" + name;
       if (!named.count(rel))
         report.problems.push_back(rel + ": file not named in the manifest (extra chunk)");
     }
@@ -169,7 +156,7 @@ Result<VerifyReport> VerifySnapshot(const Repository& repo, const std::string& i
           st = deep ? DecodeChunk(*stored, c, framed) : CheckStoredBytes(*stored, c);
         }
         if (st.ok() && deep && item.image_offset >= 0) {
-          st = WriteAllAt(image_fd, framed, item.image_offset, "the decompressed image");
+          st = image_file->WriteAt(item.image_offset, framed).WithContext("the decompressed image");
         } else if (st.ok() && deep) {
           auto content = DigestFramed(framed, c.file);
           if (!content.ok()) {
@@ -195,12 +182,12 @@ Result<VerifyReport> VerifySnapshot(const Repository& repo, const std::string& i
   const bool image_intact = std::none_of(found.begin(), found.end(),
                                          [&](const auto& f) { return items[f.first].image_offset >= 0; });
   for (auto& [k, problem] : found) report.problems.push_back(std::move(problem));
-  if (image_fd >= 0 && image_intact) {
+  if (image_file && image_intact) {
     if (drivers == nullptr) return Status::Internal("verify --deep of an image needs the engine's driver");
     auto driver = drivers->Get(m.engine);
     if (!driver.ok()) return driver.status().WithContext("verify --deep of a " + m.engine + " image");
-    auto counted = CompareImageDigests(**driver, "/proc/self/fd/" + std::to_string(image_fd), m,
-                                       "the decompressed database image", report.problems);
+    auto counted = CompareImageDigests(**driver, image_file->OpenPath(), m, "the decompressed database image",
+                                       report.problems);
     if (!counted.ok()) return counted.status();
     report.rows_counted = *counted;
     progress.AddRows(*counted);

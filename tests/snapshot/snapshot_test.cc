@@ -7,9 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
+#include "base/file_env.h"
 #include "catalog/catalog.h"
 #include "schema/fingerprint.h"
 #include "snapshot/restore.h"
@@ -627,6 +631,170 @@ TEST_P(ImageSnapshotPipeline, WalModeDatabasesAreSnapshotAsRecords) {
   ASSERT_TRUE(automatic.ok()) << automatic.status().ToString();
   EXPECT_EQ(automatic->manifest.layout, Layout::kRecords);
   EXPECT_TRUE(RestoreTest(automatic->manifest).ok);
+}
+
+// The image restore through an Env that fails one step. Each fault must
+// leave the target's bytes and its directory exactly as they were (no
+// temporary file), and fail with kIo (exit 3) naming the target file. The
+// injected messages do not name the file: the restore must add it.
+enum class ImageFault { kFsync, kRename, kShortWrite, kNoSpace };
+
+const char* FaultName(ImageFault f) {
+  switch (f) {
+    case ImageFault::kFsync: return "failed fsync";
+    case ImageFault::kRename: return "failed rename";
+    case ImageFault::kShortWrite: return "short write";
+    case ImageFault::kNoSpace: return "ENOSPC";
+  }
+  return "?";
+}
+
+class FaultyEnv : public EnvWrapper {
+ public:
+  explicit FaultyEnv(ImageFault fault) : EnvWrapper(Env::Default()), fault_(fault) {}
+  Result<std::unique_ptr<TempFile>> NewTempFile(const fs::path& dir) override {
+    auto file = target().NewTempFile(dir);
+    if (!file.ok()) return file;
+    return std::unique_ptr<TempFile>(new FaultyTempFile(std::move(*file), *this));
+  }
+  Status Rename(const fs::path& from, const fs::path& to) override {
+    if (fault_ == ImageFault::kRename) return Injected("rename failed: Input/output error");
+    return target().Rename(from, to);
+  }
+  int injected() const { return injected_; }
+
+ private:
+  Status Injected(const std::string& what) {
+    ++injected_;
+    return Status::Io("injected: " + what);
+  }
+  // Fails the third write: by then other chunks are in the new file.
+  class FaultyTempFile : public TempFile {
+   public:
+    FaultyTempFile(std::unique_ptr<TempFile> inner, FaultyEnv& env) : inner_(std::move(inner)), env_(env) {}
+    Status WriteAt(std::int64_t offset, std::string_view data) override {
+      const bool fail =
+          (env_.fault_ == ImageFault::kShortWrite || env_.fault_ == ImageFault::kNoSpace) && ++writes_ == 3;
+      if (!fail) return inner_->WriteAt(offset, data);
+      std::lock_guard<std::mutex> lock(env_.mu_);
+      if (env_.fault_ == ImageFault::kNoSpace)
+        return env_.Injected("writing at byte " + std::to_string(offset) + ": No space left on device");
+      // Part of the data reaches the file, then the device gives up.
+      CUTOVER_RETURN_IF_ERROR(inner_->WriteAt(offset, data.substr(0, data.size() / 2)));
+      return env_.Injected("wrote " + std::to_string(data.size() / 2) + " of " + std::to_string(data.size()) +
+                           " bytes at byte " + std::to_string(offset) + ", then: Input/output error");
+    }
+    Status Sync() override {
+      if (env_.fault_ == ImageFault::kFsync) return env_.Injected("fsync failed: Input/output error");
+      return inner_->Sync();
+    }
+    Result<bool> LinkAs(const fs::path& path) override { return inner_->LinkAs(path); }
+    std::string OpenPath() const override { return inner_->OpenPath(); }
+
+   private:
+    std::unique_ptr<TempFile> inner_;
+    FaultyEnv& env_;
+    std::atomic<int> writes_{0};
+  };
+
+  ImageFault fault_;
+  std::mutex mu_;
+  int injected_ = 0;
+};
+
+std::vector<std::string> DirectoryNames(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST_P(ImageSnapshotPipeline, RestoreIntoAFileFailingAtEachStepLeavesTheTargetUntouched) {
+  Manifest m = TakeImage();
+  ASSERT_EQ(m.layout, Layout::kImage);
+  ASSERT_GT(m.image.size(), 4u);
+  for (ImageFault fault :
+       {ImageFault::kFsync, ImageFault::kRename, ImageFault::kShortWrite, ImageFault::kNoSpace}) {
+    SCOPED_TRACE(FaultName(fault));
+    ScratchDatabase target(engine_);
+    target.Exec("PRAGMA user_version = 7;");  // an empty database whose file has bytes to compare
+    const std::string path = target.uri().database();
+    const fs::path dir = fs::path(path).parent_path();
+    const std::string before = testing::ReadFileOrDie(path);
+    ASSERT_FALSE(before.empty());
+    const auto names_before = DirectoryNames(dir);
+
+    FaultyEnv env(fault);
+    auto repo = Repository::OpenExisting(dir_ / "repo", env);
+    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+    RestoreRequest req;
+    req.driver = driver_;
+    req.into = target.uri();
+    req.jobs = 2;
+    auto out = RestoreSnapshot(*repo, m, req);
+    EXPECT_EQ(out.status().code(), StatusCode::kIo) << out.status().ToString();
+    EXPECT_EQ(ExitCodeFor(out.status()), 3);
+    EXPECT_NE(out.status().message().find(path), std::string::npos) << out.status().ToString();
+    EXPECT_NE(out.status().message().find("injected"), std::string::npos) << out.status().ToString();
+    EXPECT_EQ(env.injected(), 1);
+    EXPECT_EQ(testing::ReadFileOrDie(path), before);
+    EXPECT_EQ(DirectoryNames(dir), names_before);
+  }
+}
+
+// restore-test writes the image into a scratch database without fsync (the
+// copy is dropped after the test): an fsync fault cannot happen there, the
+// others must fail the restore, be reported, and leave the scratch server's
+// directory as it was.
+TEST_P(ImageSnapshotPipeline, RestoreTestImageWriteFailingAtEachStepLeavesNothing) {
+  Manifest m = TakeImage();
+  ASSERT_EQ(m.layout, Layout::kImage);
+  for (ImageFault fault :
+       {ImageFault::kFsync, ImageFault::kRename, ImageFault::kShortWrite, ImageFault::kNoSpace}) {
+    SCOPED_TRACE(FaultName(fault));
+    FaultyEnv env(fault);
+    auto repo = Repository::OpenExisting(dir_ / "repo", env);
+    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+
+    // The restore step itself, as restore-test runs it.
+    ScratchDatabase scratch(engine_);
+    const std::string path = scratch.uri().database();
+    const fs::path dir = fs::path(path).parent_path();
+    const std::string before = testing::ReadFileOrDie(path);
+    const auto names_before = DirectoryNames(dir);
+    RestoreRequest req;
+    req.driver = driver_;
+    req.into = scratch.uri();
+    req.jobs = 2;
+    req.scratch = true;
+    auto out = RestoreSnapshot(*repo, m, req);
+    if (fault == ImageFault::kFsync) {
+      EXPECT_TRUE(out.ok()) << out.status().ToString();
+      EXPECT_EQ(env.injected(), 0) << "a scratch restore synced its file";
+      continue;
+    }
+    EXPECT_EQ(out.status().code(), StatusCode::kIo) << out.status().ToString();
+    EXPECT_EQ(ExitCodeFor(out.status()), 3);
+    EXPECT_NE(out.status().message().find(path), std::string::npos) << out.status().ToString();
+    EXPECT_EQ(env.injected(), 1);
+    EXPECT_EQ(testing::ReadFileOrDie(path), before);
+    EXPECT_EQ(DirectoryNames(dir), names_before);
+
+    // The whole restore-test: a verdict of failure naming the fault, and the
+    // scratch server's directory left as it was.
+    const auto server_before = DirectoryNames(scratch_server_.database());
+    RestoreTestRequest rt_req;
+    rt_req.driver = driver_;
+    rt_req.scratch_server = scratch_server_;
+    rt_req.jobs = 2;
+    auto rt = RunRestoreTest(*repo, *catalog_, m, rt_req);
+    ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+    EXPECT_FALSE(rt->ok);
+    EXPECT_TRUE(AnyContains(rt->problems, "restore failed")) << Joined(rt->problems);
+    EXPECT_TRUE(AnyContains(rt->problems, "injected")) << Joined(rt->problems);
+    EXPECT_TRUE(AnyContains(rt->problems, scratch_server_.database())) << Joined(rt->problems);
+    EXPECT_EQ(DirectoryNames(scratch_server_.database()), server_before);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllEngines, SnapshotPipeline, ::testing::ValuesIn(testing::AllEngines()),
