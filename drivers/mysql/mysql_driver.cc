@@ -45,10 +45,10 @@
 #include "base/strings.h"
 #include "base/uri.h"
 #include "driver/driver.h"
-#include "mysql_array_insert.h"
+#include "mysql_bulk_array_insert.h"
 #include "mysql_internal.h"
 
-namespace cutover::mysql_driver {
+namespace cutover::mysql {
 namespace {
 
 std::string ErrorSuffix(const sql::SQLException& e) {
@@ -1267,7 +1267,7 @@ class MysqlConnection final : public Connection {
   }
 
   // The C API session ImportRows loads through on MariaDB (see
-  // mysql_array_insert.h), opened on first use and pinned for loading like
+  // mysql_bulk_array_insert.h), opened on first use and pinned for loading like
   // Loader's session, except that unique checks stay on for every table:
   // InnoDB's bulk mode (unique_checks = 0 on an empty table) took twice the
   // server CPU for the same wall time here (634 MB table: 17.6 s against
@@ -2066,7 +2066,7 @@ class MysqlDriver final : public Driver {
   }
 
   Result<std::vector<cutover::ScriptStatement>> SplitScript(std::string_view script) const override {
-    auto split = mysql_driver::SplitScript(script);
+    auto split = mysql::SplitScript(script);
     if (!split.ok()) return split.status();
     std::vector<cutover::ScriptStatement> out;
     out.reserve(split->size());
@@ -2181,6 +2181,6 @@ Driver* MakeMysqlDriver() {
 }
 
 }  // namespace
-}  // namespace cutover::mysql_driver
+}  // namespace cutover::mysql
 
-CUTOVER_DEFINE_DRIVER_ENTRY("mysql", &::cutover::mysql_driver::MakeMysqlDriver)
+CUTOVER_DEFINE_DRIVER_ENTRY("mysql", &::cutover::mysql::MakeMysqlDriver)

@@ -4,10 +4,10 @@
 // (script splitting, normalization of catalog text, building the schema model
 // from catalog rows) can be unit-tested without a server:
 //   mysql_script.cc     statement splitting (DELIMITER, comments, quotes)
-//   mysql_normalize.cc  normalization of types, defaults, expressions, views
+//   mysql_schema_normalize.cc  normalization of types, defaults, expressions, views
 //   mysql_schema.cc     the catalog queries and the model they produce
-//   mysql_dump.cc       snapshot records (LOAD DATA lines) and SHOW CREATE surgery
-//   mysql_pipe.cc       the named pipe that feeds LOAD DATA LOCAL INFILE
+//   mysql_ddl.cc       snapshot records (LOAD DATA lines) and SHOW CREATE surgery
+//   mysql_bulk_pipe.cc       the named pipe that feeds LOAD DATA LOCAL INFILE
 //   mysql_driver.cc     Connector/C++: Driver, Connection, errors, timeouts,
 //                       snapshots, bulk export and import
 #pragma once
@@ -25,7 +25,7 @@
 #include "driver/driver.h"
 #include "driver/schema_model.h"
 
-namespace cutover::mysql_driver {
+namespace cutover::mysql {
 
 // ---- mysql_script.cc -------------------------------------------------------
 
@@ -59,7 +59,7 @@ Result<std::vector<SplitStatement>> SplitScript(std::string_view script, bool ba
 // The first line of a statement, trimmed and cut to `max_chars`, for messages.
 std::string FirstLine(std::string_view statement, size_t max_chars = 100);
 
-// ---- mysql_normalize.cc ----------------------------------------------------
+// ---- mysql_schema_normalize.cc ----------------------------------------------------
 
 // Server flavor, detected from VERSION(): MariaDB or Oracle MySQL.
 enum class Flavor { kMariaDb, kMySql };
@@ -141,7 +141,7 @@ inline bool IsConnectionLoss(int code) {
          code == kCrConnHostError;
 }
 
-// ---- mysql_dump.cc ---------------------------------------------------------
+// ---- mysql_ddl.cc ---------------------------------------------------------
 //
 // A snapshot record is one LOAD DATA line: fields separated by '\t', ended by
 // '\n', NULL as \N, and in each value the bytes \\, \t, \n, \r and NUL
@@ -222,7 +222,7 @@ std::string ChooseDelimiter(std::string_view text);
 std::vector<size_t> OrderViews(const std::vector<std::string>& names,
                                const std::vector<std::string>& definitions);
 
-// ---- mysql_pipe.cc ---------------------------------------------------------
+// ---- mysql_bulk_pipe.cc ---------------------------------------------------------
 
 // A named pipe in a private directory (mode 0700, removed on destruction)
 // through which ImportRows streams records to the client library, which
@@ -280,4 +280,4 @@ using CatalogQuery = std::function<Status(const std::string& sql, const RowCallb
 // (independent of the number of tables) and returns the sorted model.
 Result<SchemaModel> ReadSchemaWith(const CatalogQuery& query, const SchemaContext& ctx);
 
-}  // namespace cutover::mysql_driver
+}  // namespace cutover::mysql

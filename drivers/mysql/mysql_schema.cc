@@ -19,7 +19,7 @@
 #include "base/strings.h"
 #include "mysql_internal.h"
 
-namespace cutover::mysql_driver {
+namespace cutover::mysql {
 namespace {
 
 using Row = std::vector<std::optional<std::string>>;
@@ -611,4 +611,4 @@ Result<SchemaModel> ReadSchemaWith(const CatalogQuery& query, const SchemaContex
   return Builder(query, ctx).Run();
 }
 
-}  // namespace cutover::mysql_driver
+}  // namespace cutover::mysql

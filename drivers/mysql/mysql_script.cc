@@ -9,7 +9,7 @@
 #include "base/strings.h"
 #include "mysql_internal.h"
 
-namespace cutover::mysql_driver {
+namespace cutover::mysql {
 namespace {
 
 bool IsSpace(char c) {
@@ -228,4 +228,4 @@ std::string FirstLine(std::string_view statement, size_t max_chars) {
   return out;
 }
 
-}  // namespace cutover::mysql_driver
+}  // namespace cutover::mysql

@@ -27,7 +27,7 @@
 #include "base/strings.h"
 #include "base/uri.h"
 #include "driver/driver.h"
-#include "sqlite_image.h"
+#include "sqlite_snapshot_image.h"
 #include "sqlite_internal.h"
 
 namespace cutover::sqlite {

@@ -45,7 +45,7 @@ Status StatusFromSqlite(sqlite3* db, int rc, const std::string& what);
 // messages.
 Result<SchemaModel> ReadSqliteSchema(sqlite3* db, const std::string& display);
 
-// ---- Bulk data (sqlite_data.cc); `display` names the database in messages.
+// ---- Bulk data (sqlite_bulk.cc); `display` names the database in messages.
 
 // Connection::ListDataTables: ordinary tables (rowid and WITHOUT ROWID) and
 // the storage ("shadow") tables of virtual tables, by name; never SQLite's
@@ -58,7 +58,7 @@ Result<std::vector<DataTable>> ListSqliteDataTables(sqlite3* db, const std::stri
 // virtual tables' storage tables); post_data: indexes, views, triggers,
 // sqlite_sequence and sqlite_stat1 rows, user_version and application_id.
 Result<SchemaScript> DumpSqliteSchemaScript(sqlite3* db, const std::string& display);
-// Connection::ExportRows / ImportRows in the format of sqlite_record.h.
+// Connection::ExportRows / ImportRows in the format of sqlite_bulk_record.h.
 Status ExportSqliteRows(sqlite3* db, const std::string& display, const DataTable& table,
                         std::string_view predicate, const RecordCallback& on_record);
 Result<std::int64_t> ImportSqliteRows(sqlite3* db, const std::string& display, const DataTable& table,

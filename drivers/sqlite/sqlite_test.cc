@@ -28,7 +28,7 @@
 #include "schema/drift.h"
 #include "schema/fingerprint.h"
 #include "sqlite_ddl.h"
-#include "sqlite_record.h"
+#include "sqlite_bulk_record.h"
 #include "support/process.h"
 #include "support/test_env.h"
 

@@ -1,6 +1,6 @@
 // Bulk data for snapshots and restores: the tables a snapshot carries, the
 // schema script that recreates them, row export/import in the record format
-// of sqlite_record.h, and the integrity checks of a restore test.
+// of sqlite_bulk_record.h, and the integrity checks of a restore test.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -20,9 +20,9 @@
 #include "base/strings.h"
 #include "base/uri.h"
 #include "sqlite_ddl.h"
-#include "sqlite_image.h"
+#include "sqlite_snapshot_image.h"
 #include "sqlite_internal.h"
-#include "sqlite_record.h"
+#include "sqlite_bulk_record.h"
 
 namespace cutover::sqlite {
 namespace {

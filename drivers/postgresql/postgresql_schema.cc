@@ -1,7 +1,7 @@
 // ReadSchema for PostgreSQL: a fixed set of 13 pg_catalog queries, whatever
 // the number of objects, sent together through a libpqxx pipeline (with
 // BEGIN, the SET LOCALs and COMMIT: 25 statements in 3 round trips;
-// postgres_test.cc counts them through a proxy), then
+// postgresql_test.cc counts them through a proxy), then
 // normalization into the model of docs/schema-json.md.
 //
 // Scope: every schema except pg_catalog, information_schema, pg_toast*,
@@ -32,9 +32,9 @@
 #include <vector>
 
 #include "base/strings.h"
-#include "postgres_internal.h"
+#include "postgresql_internal.h"
 
-namespace cutover::postgres {
+namespace cutover::postgresql {
 namespace {
 
 // A user namespace, for a pg_namespace alias `n`.
@@ -728,4 +728,4 @@ SchemaModel ReadSchemaIn(pqxx::transaction_base& tx, int version) {
   return m;
 }
 
-}  // namespace cutover::postgres
+}  // namespace cutover::postgresql

@@ -13,7 +13,7 @@
 #include "base/strings.h"
 #include "mysql_internal.h"
 
-namespace cutover::mysql_driver {
+namespace cutover::mysql {
 namespace {
 
 bool IsSpace(char c) {
@@ -491,4 +491,4 @@ std::vector<size_t> OrderViews(const std::vector<std::string>& names,
   return order;
 }
 
-}  // namespace cutover::mysql_driver
+}  // namespace cutover::mysql

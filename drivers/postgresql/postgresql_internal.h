@@ -14,9 +14,9 @@
 #include "base/status.h"
 #include "driver/driver.h"
 #include "driver/schema_model.h"
-#include "postgres_text.h"
+#include "postgresql_script.h"
 
-namespace cutover::postgres {
+namespace cutover::postgresql {
 
 // Maps the exception being handled (call from a catch block only) to a
 // Status. `what` names what was being done ("running statement ... on URI");
@@ -113,4 +113,4 @@ struct PgDumpRequest {
 // are not included (the caller appends them).
 Result<SchemaScript> RunPgDump(const PgDumpRequest& request);
 
-}  // namespace cutover::postgres
+}  // namespace cutover::postgresql

@@ -27,11 +27,11 @@
 
 #include "base/strings.h"
 #include "base/uri.h"
-#include "postgres_internal.h"
+#include "postgresql_internal.h"
 
 extern char** environ;
 
-namespace cutover::postgres {
+namespace cutover::postgresql {
 
 // ---------------------------------------------------------------------------
 // The recorded handle.
@@ -542,4 +542,4 @@ Result<SchemaScript> RunPgDump(const PgDumpRequest& r) {
   return script;
 }
 
-}  // namespace cutover::postgres
+}  // namespace cutover::postgresql

@@ -26,7 +26,7 @@
 // does; JoinSnapshot() imports it on a worker. Both mark the connection as in
 // a transaction, so Query() and ReadSchema() read the snapshot too. Bulk data
 // (ExportRows/ImportRows) is COPY text through raw libpq on the same session
-// (postgres_bulk.cc), each call scoped by a savepoint inside a transaction or
+// (postgresql_bulk.cc), each call scoped by a savepoint inside a transaction or
 // by a transaction of its own, with the text-form settings pinned
 // transaction-locally (kDataSessionSettings). DumpSchemaScript() runs pg_dump
 // on the exported snapshot.
@@ -43,9 +43,9 @@
 
 #include "base/strings.h"
 #include "base/uri.h"
-#include "postgres_internal.h"
+#include "postgresql_internal.h"
 
-namespace cutover::postgres {
+namespace cutover::postgresql {
 
 // ---------------------------------------------------------------------------
 // Errors.
@@ -1576,7 +1576,7 @@ class PgDriver final : public Driver {
 
   Result<std::vector<ScriptStatement>> SplitScript(std::string_view script) const override {
     Unterminated open;
-    std::vector<ScriptStatement> statements = postgres::SplitScript(script, &open);
+    std::vector<ScriptStatement> statements = postgresql::SplitScript(script, &open);
     if (!open.kind.empty()) {
       return Status::InvalidInput("the script has an unterminated " + open.kind + " starting on line " +
                                   std::to_string(open.line) +
@@ -1620,6 +1620,6 @@ Driver* MakePostgresDriver() {
 }
 
 }  // namespace
-}  // namespace cutover::postgres
+}  // namespace cutover::postgresql
 
-CUTOVER_DEFINE_DRIVER_ENTRY("postgresql", &cutover::postgres::MakePostgresDriver)
+CUTOVER_DEFINE_DRIVER_ENTRY("postgresql", &cutover::postgresql::MakePostgresDriver)
