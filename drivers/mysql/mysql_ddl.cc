@@ -1,494 +1,235 @@
-// Snapshot helpers without a client-library dependency (see
-// mysql_internal.h): the LOAD DATA record format, and the text surgery that
-// turns SHOW CREATE output into a restorable script.
+// DumpSchemaScript() on MySQL/MariaDB: SHOW CREATE output for every object
+// of the database, made restorable by mysql_ddl_show_create.cc.
 #include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "base/strings.h"
+#include "base/uri.h"
 #include "mysql_internal.h"
 
 namespace cutover::mysql {
-namespace {
 
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+Result<SchemaScript> MysqlConnection::DumpSchemaScript() {
+  CUTOVER_RETURN_IF_ERROR(RequireDatabase("dump the schema of"));
+  const std::string what = "dumping the schema of " + display_uri_;
+  // SHOW CREATE output depends on sql_mode (quoting, options) and on the
+  // time zone (TIMESTAMP defaults): dump and restore under the same ones.
+  CUTOVER_RETURN_IF_ERROR(PinDataSession(what));
+  SchemaScript script;
+  std::string& pre = script.pre_data;
+  std::string& post = script.post_data;
+  const std::string header = "-- cutover schema script for " + info_.product + " " + info_.version +
+                             ", database " + QuoteIdent(ctx_.database) + "\n";
+  const std::string save =
+      "SET @cutover_saved_sql_mode = @@SESSION.sql_mode, @cutover_saved_time_zone = @@SESSION.time_zone, "
+      "@cutover_saved_fk_checks = @@SESSION.foreign_key_checks;\n"
+      "SET NAMES utf8mb4;\n";
+  const std::string data_mode = "SET SESSION sql_mode = '" + std::string(kDataSqlMode) + "';\n";
+  const std::string settings = "SET SESSION sql_mode = '" + std::string(kDataSqlMode) +
+                               "', SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0;\n";
+  const std::string restore =
+      "SET SESSION sql_mode = @cutover_saved_sql_mode, SESSION time_zone = @cutover_saved_time_zone, "
+      "SESSION foreign_key_checks = @cutover_saved_fk_checks;\n";
+  pre = header + "-- pre-data: tables and sequences, without foreign keys\n" + save + settings;
+  post = header + "-- post-data: deferred secondary keys, foreign keys, routines, views, triggers, events\n" +
+         save + settings;
 
-bool IsWordChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$' ||
-         static_cast<unsigned char>(c) >= 0x80;
-}
+  auto schemata = Fetch(
+      "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE "
+      "SCHEMA_NAME = " +
+          DbLiteral(),
+      what);
+  if (!schemata.ok()) return schemata.status();
+  if (!schemata->empty()) {
+    pre += "ALTER DATABASE CHARACTER SET " + Col((*schemata)[0], 0) + " COLLATE " + Col((*schemata)[0], 1) +
+           ";\n";
+  }
 
-// Index just past the quoted token starting at s[i] ('...', "..." or `...`):
-// doubled quotes and, except in backquotes, backslash escapes stay inside.
-// npos when it is not terminated.
-size_t SkipQuoted(std::string_view s, size_t i) {
-  const char q = s[i];
-  ++i;
-  while (i < s.size()) {
-    char c = s[i];
-    if (c == '\\' && q != '`') {
-      i += 2;
-      continue;
-    }
-    if (c == q) {
-      if (i + 1 < s.size() && s[i + 1] == q) {
-        i += 2;
-        continue;
+  auto objects = Fetch(
+      "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, CREATE_OPTIONS, DATA_LENGTH FROM information_schema.TABLES "
+      "WHERE TABLE_SCHEMA = " +
+          DbLiteral(),
+      what);
+  if (!objects.ok()) return objects.status();
+  std::vector<std::string> tables, views, sequences;
+  std::set<std::string> implicit_page_checksum;
+  // Tables too big for the bulk load (UseBulkLoad, same estimate as
+  // ListDataTables) get their secondary keys after the data.
+  std::set<std::string> defer_keys;
+  for (const TextRow& r : *objects) {
+    const std::string type = Col(r, 1);
+    if (type == "BASE TABLE" || type == "SYSTEM VERSIONED") {
+      tables.push_back(Col(r, 0));
+      if (type == "BASE TABLE" && Col(r, 2) == "InnoDB" && std::atoll(Col(r, 4).c_str()) > kBulkLoadMaxBytes)
+        defer_keys.insert(Col(r, 0));
+      if (Col(r, 2) == "Aria" && ToLower(Col(r, 3)).find("page_checksum") == std::string::npos) {
+        implicit_page_checksum.insert(Col(r, 0));
       }
-      return i + 1;
+    } else if (type == "VIEW") {
+      views.push_back(Col(r, 0));
+    } else if (type == "SEQUENCE") {
+      sequences.push_back(Col(r, 0));
     }
-    ++i;
   }
-  return std::string_view::npos;
-}
+  std::sort(tables.begin(), tables.end());
+  std::sort(views.begin(), views.end());
+  std::sort(sequences.begin(), sequences.end());
 
-size_t SkipSpaces(std::string_view s, size_t i) {
-  while (i < s.size() && IsSpace(s[i])) ++i;
-  return i;
-}
+  // Sequences first: column defaults may call NEXTVAL on them.
+  for (const std::string& s : sequences) {
+    auto create = ShowCreate("SHOW CREATE SEQUENCE " + QuoteIdent(s), 1, "sequence " + QuoteIdent(s));
+    if (!create.ok()) return create.status();
+    pre += *create + ";\n";
+    auto state = Fetch("SELECT next_not_cached_value, cycle_count FROM " + QuoteIdent(s),
+                       "reading the position of sequence " + QuoteIdent(s) + " on " + display_uri_);
+    if (!state.ok()) return state.status();
+    if (!state->empty()) {
+      // is_used = 0: the restored sequence hands out next_not_cached_value
+      // next, as the source would after a restart.
+      pre +=
+          "DO SETVAL(" + QuoteIdent(s) + ", " + Col((*state)[0], 0) + ", 0, " + Col((*state)[0], 1) + ");\n";
+    }
+  }
+  std::vector<std::string> foreign_keys, secondary_keys;
+  for (const std::string& t : tables) {
+    auto create = ShowCreate("SHOW CREATE TABLE " + QuoteIdent(t), 1, "table " + QuoteIdent(t));
+    if (!create.ok()) return create.status();
+    std::string statement = RemoveDatabaseQualifier(*create, ctx_.database);
+    if (implicit_page_checksum.count(t) > 0) statement = DropTableOption(statement, "PAGE_CHECKSUM=1");
+    auto parts = SplitCreateTable(statement, defer_keys.count(t) > 0);
+    if (!parts.ok()) return parts.status().WithContext("table " + QuoteIdent(t));
+    pre += parts->create_table + ";\n";
+    if (!parts->secondary_keys.empty()) {
+      std::vector<std::string> adds;
+      for (const std::string& key : parts->secondary_keys) adds.push_back("ADD " + key);
+      secondary_keys.push_back("ALTER TABLE " + QuoteIdent(t) + " " + Join(adds, ", ") + ";\n");
+    }
+    if (!parts->foreign_keys.empty()) {
+      std::vector<std::string> adds;
+      for (const std::string& fk : parts->foreign_keys) adds.push_back("ADD " + fk);
+      foreign_keys.push_back("ALTER TABLE " + QuoteIdent(t) + " " + Join(adds, ", ") + ";\n");
+    }
+  }
+  pre += restore;
 
-// The word (letters, digits, _ $) at s[i], or empty.
-std::string_view WordAt(std::string_view s, size_t i) {
-  size_t j = i;
-  while (j < s.size() && IsWordChar(s[j])) ++j;
-  return s.substr(i, j - i);
-}
+  // Foreign keys without validating the loaded rows (foreign_key_checks =
+  // 0 lets InnoDB add them in place instead of copying the table);
+  // CheckIntegrity looks for orphans instead. Deferred secondary keys
+  // first: a foreign key needs an index on its columns and would create
+  // one of its own if none existed yet.
+  for (const std::string& keys : secondary_keys) post += keys;
+  for (const std::string& fk : foreign_keys) post += fk;
 
-// A definition inside CREATE TABLE (...) that is a foreign key:
-// "CONSTRAINT [`name`] FOREIGN KEY ..." or "FOREIGN KEY ...".
-bool IsForeignKeyDefinition(std::string_view def) {
-  size_t i = 0;
-  std::string_view w = WordAt(def, i);
-  if (EqualsIgnoreCase(w, "CONSTRAINT")) {
-    i = SkipSpaces(def, i + w.size());
-    if (i < def.size() && def[i] == '`') {
-      size_t end = SkipQuoted(def, i);
-      if (end == std::string_view::npos) return false;
-      i = SkipSpaces(def, end);
-    } else {
-      std::string_view name = WordAt(def, i);
-      if (!EqualsIgnoreCase(name, "FOREIGN")) i = SkipSpaces(def, i + name.size());
-    }
-    w = WordAt(def, i);
+  // Routines before views (a view may call a function); bodies are not
+  // resolved at creation, so routines need no order among themselves.
+  auto routines = Fetch(
+      "SELECT ROUTINE_NAME, ROUTINE_TYPE, SQL_MODE FROM information_schema.ROUTINES "
+      "WHERE ROUTINE_SCHEMA = " +
+          DbLiteral() + " AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION')",
+      what);
+  if (!routines.ok()) return routines.status();
+  std::sort(routines->begin(), routines->end(), [](const TextRow& a, const TextRow& b) {
+    return std::make_pair(Col(a, 1), Col(a, 0)) < std::make_pair(Col(b, 1), Col(b, 0));
+  });
+  for (const TextRow& r : *routines) {
+    const std::string kind = Col(r, 1);
+    auto create = ShowCreate("SHOW CREATE " + kind + " " + QuoteIdent(Col(r, 0)), 2,
+                             ToLower(kind) + " " + QuoteIdent(Col(r, 0)));
+    if (!create.ok()) return create.status();
+    post += ModeLine(Col(r, 2)) + DelimitedBlock(StripDefiner(*create));
   }
-  if (!EqualsIgnoreCase(w, "FOREIGN")) return false;
-  i = SkipSpaces(def, i + w.size());
-  return EqualsIgnoreCase(WordAt(def, i), "KEY");
-}
 
-}  // namespace
+  std::vector<std::string> view_sql;
+  for (const std::string& v : views) {
+    auto create = ShowCreate("SHOW CREATE VIEW " + QuoteIdent(v), 1, "view " + QuoteIdent(v));
+    if (!create.ok()) return create.status();
+    view_sql.push_back(StripDefiner(*create));
+  }
+  if (!views.empty()) post += data_mode;
+  for (size_t i : OrderViews(views, view_sql)) post += view_sql[i] + ";\n";
 
-// ---- LOAD DATA records ------------------------------------------------------
-
-void AppendLoadDataField(std::string& out, std::string_view value) {
-  const char* p = value.data();
-  const char* end = p + value.size();
-  while (p < end) {
-    // Copy the longest run that needs no escape in one go.
-    const char* run = p;
-    while (p < end) {
-      char c = *p;
-      if (c == '\\' || c == '\t' || c == '\n' || c == '\r' || c == '\0') break;
-      ++p;
-    }
-    out.append(run, static_cast<size_t>(p - run));
-    if (p == end) break;
-    switch (*p) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += "\\0"; break;
-    }
-    ++p;
-  }
-}
-
-Status CheckLoadDataRecord(std::string_view record, size_t columns) {
-  if (record.empty() || record.back() != '\n') {
-    return Status::InvalidInput("the record does not end with a newline: it is not a LOAD DATA line");
-  }
-  std::string_view body = record.substr(0, record.size() - 1);
-  if (body.find('\n') != std::string_view::npos) {
-    return Status::InvalidInput(
-        "the record holds an unescaped newline before its end: it is not one LOAD DATA line");
-  }
-  size_t tabs = static_cast<size_t>(std::count(body.begin(), body.end(), '\t'));
-  if (tabs + 1 != columns) {
-    return Status::InvalidInput("the record has " + std::to_string(tabs + 1) + " fields, the table has " +
-                                std::to_string(columns) + " columns to load");
-  }
-  return Status::Ok();
-}
-
-Status LoadWarningsError(const std::string& what, const std::string& total,
-                         const std::vector<std::string>& shown, const std::string& code) {
-  return Status::Query(what + ": the server reported " + total +
-                           " warning(s), so it would have changed or dropped values; nothing was loaded: " +
-                           Join(shown, "; ") +
-                           ". The records do not fit this table (another column type, character set or "
-                           "constraint?)",
-                       code);
-}
-
-Status UnescapeLoadDataRecord(std::string_view record, size_t columns, std::string& arena,
-                              std::vector<LoadDataField>& fields) {
-  // The hot path of a MariaDB restore: memchr (vectorized) finds newlines,
-  // tabs and backslashes, and runs without escapes are copied whole.
-  if (record.empty() || record.back() != '\n') return CheckLoadDataRecord(record, columns);
-  const char* p = record.data();
-  const char* const end = p + record.size() - 1;  // without the final '\n'
-  if (std::memchr(p, '\n', static_cast<size_t>(end - p)) != nullptr)
-    return CheckLoadDataRecord(record, columns);
-  const size_t arena_size = arena.size();
-  const size_t fields_size = fields.size();
-  auto fail = [&](Status st) {
-    arena.resize(arena_size);
-    fields.resize(fields_size);
-    return st;
-  };
-  size_t count = 0;
-  while (true) {
-    const auto* tab = static_cast<const char*>(std::memchr(p, '\t', static_cast<size_t>(end - p)));
-    const char* field_end = tab != nullptr ? tab : end;
-    if (++count > columns) return fail(CheckLoadDataRecord(record, columns));
-    LoadDataField field{arena.size(), 0, false};
-    if (field_end - p == 2 && p[0] == '\\' && p[1] == 'N') {
-      field.null = true;
-    } else {
-      const char* q = p;
-      while (q < field_end) {
-        const auto* escape =
-            static_cast<const char*>(std::memchr(q, '\\', static_cast<size_t>(field_end - q)));
-        const char* run_end = escape != nullptr ? escape : field_end;
-        arena.append(q, static_cast<size_t>(run_end - q));
-        if (escape == nullptr) break;
-        if (escape + 1 == field_end)
-          return fail(Status::InvalidInput("the record has a field ending in a lone backslash"));
-        // The escapes LOAD DATA itself understands; any other escaped
-        // character stands for itself.
-        switch (escape[1]) {
-          case '0': arena += '\0'; break;
-          case 'b': arena += '\b'; break;
-          case 'n': arena += '\n'; break;
-          case 'r': arena += '\r'; break;
-          case 't': arena += '\t'; break;
-          case 'Z': arena += '\x1a'; break;
-          default: arena += escape[1]; break;
-        }
-        q = escape + 2;
-      }
-      field.length = arena.size() - field.offset;
-    }
-    fields.push_back(field);
-    if (tab == nullptr) break;
-    p = tab + 1;
-  }
-  if (count != columns) return fail(CheckLoadDataRecord(record, columns));
-  return Status::Ok();
-}
-
-Result<std::vector<std::optional<std::string>>> ParseLoadDataRecord(std::string_view record, size_t columns) {
-  std::string arena;
-  std::vector<LoadDataField> parsed;
-  CUTOVER_RETURN_IF_ERROR(UnescapeLoadDataRecord(record, columns, arena, parsed));
-  std::vector<std::optional<std::string>> values;
-  values.reserve(parsed.size());
-  for (const LoadDataField& f : parsed) {
-    if (f.null) {
-      values.emplace_back(std::nullopt);
-    } else {
-      values.emplace_back(arena.substr(f.offset, f.length));
-    }
-  }
-  return values;
-}
-
-// ---- SHOW CREATE surgery ----------------------------------------------------
-
-// The first backquoted name in `def` at or after `from`, unquoted.
-static std::string FirstQuotedName(std::string_view def, size_t from = 0) {
-  size_t open = def.find('`', from);
-  if (open == std::string_view::npos) return {};
-  std::string name;
-  for (size_t i = open + 1; i < def.size(); ++i) {
-    if (def[i] == '`') {
-      if (i + 1 < def.size() && def[i + 1] == '`') {
-        name += '`';
-        ++i;
-        continue;
-      }
-      return name;
-    }
-    name += def[i];
-  }
-  return {};
-}
-
-Result<CreateTableParts> SplitCreateTable(std::string_view create, bool defer_secondary_keys) {
-  // CREATE [TEMPORARY] TABLE [IF NOT EXISTS] `name` ( defs ) options
-  size_t i = 0;
-  size_t open = std::string_view::npos;
-  while (i < create.size()) {
-    char c = create[i];
-    if (c == '`' || c == '\'' || c == '"') {
-      i = SkipQuoted(create, i);
-      if (i == std::string_view::npos) break;
-      continue;
-    }
-    if (c == '(') {
-      open = i;
-      break;
-    }
-    ++i;
-  }
-  if (open == std::string_view::npos) {
-    return Status::Internal("SHOW CREATE TABLE returned a statement without a column list: " +
-                            FirstLine(create));
-  }
-  std::vector<std::string_view> defs;
-  int depth = 1;
-  size_t start = open + 1;
-  size_t close = std::string_view::npos;
-  for (i = open + 1; i < create.size();) {
-    char c = create[i];
-    if (c == '`' || c == '\'' || c == '"') {
-      i = SkipQuoted(create, i);
-      if (i == std::string_view::npos) break;
-      continue;
-    }
-    if (c == '(') {
-      ++depth;
-    } else if (c == ')') {
-      if (--depth == 0) {
-        defs.push_back(Trim(create.substr(start, i - start)));
-        close = i;
-        break;
-      }
-    } else if (c == ',' && depth == 1) {
-      defs.push_back(Trim(create.substr(start, i - start)));
-      start = i + 1;
-    }
-    ++i;
-  }
-  if (close == std::string_view::npos) {
-    return Status::Internal("SHOW CREATE TABLE returned an unbalanced statement: " + FirstLine(create));
-  }
-  if (defer_secondary_keys) {
-    std::string primary_first, auto_increment;
-    for (std::string_view def : defs) {
-      if (StartsWith(def, "PRIMARY KEY")) primary_first = FirstQuotedName(def);
-      // Over-matching (the word in a comment) only keeps the keys in place.
-      if (StartsWith(def, "`") && ToUpper(def).find("AUTO_INCREMENT") != std::string::npos)
-        auto_increment = FirstQuotedName(def);
-    }
-    if (primary_first.empty() || (!auto_increment.empty() && auto_increment != primary_first))
-      defer_secondary_keys = false;
-  }
-  CreateTableParts parts;
-  std::vector<std::string> kept;
-  for (std::string_view def : defs) {
-    const std::string upper = ToUpper(def);
-    if (IsForeignKeyDefinition(def)) {
-      parts.foreign_keys.emplace_back(def);
-    } else if (defer_secondary_keys && (StartsWith(def, "KEY `") || StartsWith(def, "UNIQUE KEY `")) &&
-               upper.find("USING HASH") == std::string::npos &&
-               upper.find("WITHOUT OVERLAPS") == std::string::npos) {
-      parts.secondary_keys.emplace_back(def);
-    } else {
-      kept.emplace_back(def);
-    }
-  }
-  if (parts.foreign_keys.empty() && parts.secondary_keys.empty()) {
-    parts.create_table = std::string(create);
-  } else {
-    parts.create_table = std::string(create.substr(0, open)) + "(\n  " + Join(kept, ",\n  ") + "\n" +
-                         std::string(create.substr(close));
-  }
-  return parts;
-}
-
-std::string DropTableOption(std::string_view create, std::string_view option) {
-  // Past the column list: the first top-level ')' after the first '('.
-  size_t i = 0;
-  int depth = 0;
-  bool seen_open = false;
-  while (i < create.size()) {
-    char c = create[i];
-    if (c == '`' || c == '\'' || c == '"') {
-      size_t end = SkipQuoted(create, i);
-      if (end == std::string_view::npos) return std::string(create);
-      i = end;
-      continue;
-    }
-    ++i;
-    if (c == '(') {
-      ++depth;
-      seen_open = true;
-    } else if (c == ')' && --depth == 0 && seen_open) {
-      break;
-    }
-  }
-  // Then the option as a whole word sequence outside quotes.
-  while (i < create.size()) {
-    char c = create[i];
-    if (c == '`' || c == '\'' || c == '"') {
-      size_t end = SkipQuoted(create, i);
-      if (end == std::string_view::npos) break;
-      i = end;
-      continue;
-    }
-    if (IsSpace(c) && create.size() - i > option.size() &&
-        EqualsIgnoreCase(create.substr(i + 1, option.size()), option) &&
-        (i + 1 + option.size() == create.size() || !IsWordChar(create[i + 1 + option.size()]))) {
-      return std::string(create.substr(0, i)) + std::string(create.substr(i + 1 + option.size()));
-    }
-    ++i;
-  }
-  return std::string(create);
-}
-
-std::string StripDefiner(std::string_view statement) {
-  // Only the clauses before the object keyword are looked at: a body may
-  // well contain the word DEFINER.
-  static const std::set<std::string> kObjectWords = {"VIEW",  "TRIGGER",   "PROCEDURE", "FUNCTION",
-                                                     "EVENT", "AGGREGATE", "PACKAGE"};
-  size_t i = 0;
-  while (i < statement.size()) {
-    i = SkipSpaces(statement, i);
-    if (i >= statement.size()) break;
-    char c = statement[i];
-    if (c == '`' || c == '\'' || c == '"') {
-      size_t end = SkipQuoted(statement, i);
-      if (end == std::string_view::npos) break;
-      i = end;
-      continue;
-    }
-    std::string_view word = WordAt(statement, i);
-    if (word.empty()) {
-      ++i;
-      continue;
-    }
-    std::string upper = ToUpper(word);
-    if (kObjectWords.count(upper) > 0) break;
-    if (upper != "DEFINER") {
-      i += word.size();
-      continue;
-    }
-    size_t begin = i;
-    size_t j = SkipSpaces(statement, i + word.size());
-    if (j >= statement.size() || statement[j] != '=') break;
-    j = SkipSpaces(statement, j + 1);
-    // user[@host]: each part quoted or a bare word; CURRENT_USER[()].
-    auto skip_part = [&](size_t k) -> size_t {
-      if (k >= statement.size()) return std::string_view::npos;
-      if (statement[k] == '`' || statement[k] == '\'' || statement[k] == '"') return SkipQuoted(statement, k);
-      size_t e = k;
-      while (e < statement.size() &&
-             (IsWordChar(statement[e]) || statement[e] == '.' || statement[e] == '%' || statement[e] == '-'))
-        ++e;
-      return e == k ? std::string_view::npos : e;
+  // Triggers on one table, timing and event fire in creation order.
+  auto triggers = Fetch(
+      "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, SQL_MODE "
+      "FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = " +
+          DbLiteral(),
+      what);
+  if (!triggers.ok()) return triggers.status();
+  std::sort(triggers->begin(), triggers->end(), [](const TextRow& a, const TextRow& b) {
+    auto key = [](const TextRow& r) {
+      return std::make_tuple(Col(r, 1), Col(r, 2), Col(r, 3), std::atoll(Col(r, 4).c_str()), Col(r, 0));
     };
-    size_t end = skip_part(j);
-    if (end == std::string_view::npos) break;
-    if (end + 1 < statement.size() && statement[end] == '(' && statement[end + 1] == ')') end += 2;
-    if (end < statement.size() && statement[end] == '@') {
-      end = skip_part(end + 1);
-      if (end == std::string_view::npos) break;
-    }
-    end = SkipSpaces(statement, end);
-    return std::string(statement.substr(0, begin)) + std::string(statement.substr(end));
+    return key(a) < key(b);
+  });
+  std::set<std::string> seen_triggers;
+  for (const TextRow& r : *triggers) {
+    if (!seen_triggers.insert(Col(r, 0)).second) continue;  // one row per event of a multi-event trigger
+    auto create =
+        ShowCreate("SHOW CREATE TRIGGER " + QuoteIdent(Col(r, 0)), 2, "trigger " + QuoteIdent(Col(r, 0)));
+    if (!create.ok()) return create.status();
+    post += ModeLine(Col(r, 5)) + DelimitedBlock(StripDefiner(*create));
   }
-  return std::string(statement);
+
+  auto events =
+      Fetch("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = " + DbLiteral(), what);
+  if (!events.ok()) return events.status();
+  std::sort(events->begin(), events->end());
+  for (const TextRow& r : *events) {
+    const std::string name = QuoteIdent(Col(r, 0));
+    auto rows =
+        Fetch("SHOW CREATE EVENT " + name, "reading the definition of event " + name + " on " + display_uri_);
+    if (!rows.ok()) return rows.status();
+    if (rows->empty() || rows->front().size() < 4 || !rows->front()[3]) {
+      return Status::Query("reading the definition of event " + name + " on " + display_uri_ +
+                           ": the server showed none; the user needs the EVENT privilege on the database");
+    }
+    const TextRow& e = (*rows)[0];
+    // The schedule's times are in the event's own time zone.
+    post += "SET SESSION time_zone = " + QuoteString(Col(e, 2), true) + ";\n" + ModeLine(Col(e, 1)) +
+            DelimitedBlock(StripDefiner(Col(e, 3))) + "SET SESSION time_zone = '+00:00';\n";
+  }
+  post += restore;
+  return script;
 }
 
-std::string RemoveDatabaseQualifier(std::string_view statement, std::string_view database) {
-  const std::string qualifier = QuoteIdent(database) + ".";
-  std::string out;
-  out.reserve(statement.size());
-  size_t i = 0;
-  while (i < statement.size()) {
-    char c = statement[i];
-    if (c == '\'' || c == '"' || c == '`') {
-      size_t end = SkipQuoted(statement, i);
-      if (end == std::string_view::npos) end = statement.size();
-      std::string_view token = statement.substr(i, end - i);
-      if (c == '`' && statement.substr(i, qualifier.size()) == qualifier && end + 1 <= statement.size() &&
-          end - i + 1 == qualifier.size()) {
-        i = end + 1;  // drop `db` and its dot
-        continue;
-      }
-      out.append(token);
-      i = end;
-      continue;
-    }
-    out += c;
-    ++i;
+Result<std::string> MysqlConnection::ShowCreate(const std::string& sql, size_t column,
+                                                const std::string& object) {
+  auto rows = Fetch(sql, "reading the definition of " + object + " on " + display_uri_);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty() || column >= (*rows)[0].size() || !(*rows)[0][column]) {
+    return Status::Query("reading the definition of " + object + " on " + display_uri_ +
+                         ": the server showed none; the user needs privileges to see it (SELECT on "
+                         "mysql.proc / SHOW CREATE ROUTINE for routines, TRIGGER for triggers)");
   }
-  return out;
+  return *(*rows)[0][column];
 }
 
-std::string ChooseDelimiter(std::string_view text) {
-  for (const char* candidate : {";;", "$$", "//", "$$$", "%%", "~~"}) {
-    if (text.find(candidate) == std::string_view::npos) return candidate;
-  }
-  for (int n = 1;; ++n) {
-    std::string candidate = "$cutover" + std::to_string(n) + "$";
-    if (text.find(candidate) == std::string_view::npos) return candidate;
-  }
+std::string MysqlConnection::ModeLine(const std::string& sql_mode) {
+  return "SET SESSION sql_mode = " + QuoteString(sql_mode, true) + ";\n";
 }
 
-std::vector<size_t> OrderViews(const std::vector<std::string>& names,
-                               const std::vector<std::string>& definitions) {
-  const size_t n = names.size();
-  // deps[i]: views whose quoted name occurs in view i's definition.
-  std::vector<std::set<size_t>> deps(n);
-  std::vector<std::set<size_t>> dependents(n);
-  for (size_t i = 0; i < n; ++i) {
-    for (size_t j = 0; j < n; ++j) {
-      if (i == j) continue;
-      if (definitions[i].find(QuoteIdent(names[j])) != std::string::npos) {
-        deps[i].insert(j);
-        dependents[j].insert(i);
-      }
-    }
-  }
-  auto by_name = [&](size_t a, size_t b) { return names[a] < names[b] || (names[a] == names[b] && a < b); };
-  std::set<size_t, decltype(by_name)> ready(by_name);
-  std::vector<size_t> missing(n);
-  for (size_t i = 0; i < n; ++i) {
-    missing[i] = deps[i].size();
-    if (missing[i] == 0) ready.insert(i);
-  }
-  std::vector<size_t> order;
-  std::vector<bool> done(n, false);
-  while (order.size() < n) {
-    if (ready.empty()) {
-      // A cycle: only possible through a name that merely appears in a
-      // literal. Break it at the first remaining view by name.
-      size_t pick = n;
-      for (size_t i = 0; i < n; ++i) {
-        if (!done[i] && (pick == n || by_name(i, pick))) pick = i;
-      }
-      ready.insert(pick);
-    }
-    size_t v = *ready.begin();
-    ready.erase(ready.begin());
-    if (done[v]) continue;
-    done[v] = true;
-    order.push_back(v);
-    for (size_t d : dependents[v]) {
-      if (!done[d] && missing[d] > 0 && --missing[d] == 0) ready.insert(d);
-    }
-  }
-  return order;
+std::string MysqlConnection::DelimitedBlock(const std::string& statement) {
+  std::string d = ChooseDelimiter(statement);
+  return "DELIMITER " + d + "\n" + statement + " " + d + "\nDELIMITER ;\n";
 }
 
 }  // namespace cutover::mysql

@@ -311,8 +311,7 @@ TEST(MysqlNormalize, DefaultsOfMariaDbAndMySqlAgree) {
     EXPECT_EQ(NormalizeDefault(c.mysql, c.type, c.mysql_extra, Flavor::kMySql), c.expected);
   }
   EXPECT_EQ(mysql::OnUpdateFromExtra("on update current_timestamp()"), "current_timestamp()");
-  EXPECT_EQ(mysql::OnUpdateFromExtra("DEFAULT_GENERATED on update CURRENT_TIMESTAMP"),
-            "current_timestamp()");
+  EXPECT_EQ(mysql::OnUpdateFromExtra("DEFAULT_GENERATED on update CURRENT_TIMESTAMP"), "current_timestamp()");
   EXPECT_EQ(mysql::OnUpdateFromExtra("on update CURRENT_TIMESTAMP(3)"), "current_timestamp(3)");
   EXPECT_EQ(mysql::OnUpdateFromExtra("auto_increment"), std::nullopt);
 }
@@ -344,16 +343,15 @@ TEST(MysqlNormalize, ViewDefinitionDropsOnlyTheCurrentDatabase) {
           "`other`.`u`)",
           "shop"),
       "select `t`.`id` AS `id`,`other`.`u`.`x` AS `x`,'`shop`.' AS `s` from (`t` join `other`.`u`)");
-  EXPECT_EQ(
-      mysql::NormalizeViewDefinition("select `we``ird`.`t`.`a` AS `a` from `we``ird`.`t`", "we`ird"),
-      "select `t`.`a` AS `a` from `t`");
+  EXPECT_EQ(mysql::NormalizeViewDefinition("select `we``ird`.`t`.`a` AS `a` from `we``ird`.`t`", "we`ird"),
+            "select `t`.`a` AS `a` from `t`");
   EXPECT_EQ(mysql::NormalizeViewDefinition("select\n  1   AS `a`", "db"), "select 1 AS `a`");
   // Column names are case-insensitive, table names and aliases keep their case.
-  EXPECT_EQ(mysql::NormalizeViewDefinition(
-                "select `db`.`Items`.`ID` AS `ID` from (`db`.`Items` `I` join `U`) "
-                "where `I`.`Name` = 'Ab'",
-                "db"),
-            "select `Items`.`id` AS `id` from (`Items` `I` join `U`) where `I`.`name` = 'Ab'");
+  EXPECT_EQ(
+      mysql::NormalizeViewDefinition("select `db`.`Items`.`ID` AS `ID` from (`db`.`Items` `I` join `U`) "
+                                     "where `I`.`Name` = 'Ab'",
+                                     "db"),
+      "select `Items`.`id` AS `id` from (`Items` `I` join `U`) where `I`.`name` = 'Ab'");
 }
 
 TEST(MysqlNormalize, QuotingAndCollations) {
@@ -375,7 +373,7 @@ using FakeTables = std::map<std::string, std::vector<FakeRow>>;
 
 // Answers catalog queries by the first information_schema table they read.
 mysql::CatalogQuery FakeCatalog(const FakeTables& tables, std::vector<std::string>* seen = nullptr,
-                                       std::string fail_on = "") {
+                                std::string fail_on = "") {
   return [&tables, seen, fail_on](const std::string& sql, const RowCallback& on_row) -> Status {
     std::smatch m;
     static const std::regex from_re(R"(FROM information_schema\.([A-Z_]+))");
@@ -621,8 +619,8 @@ TEST(MysqlSchemaRows, BoundedQueriesAndErrorsAreNeverPartialResults) {
   for (const char* table : {"TABLES", "COLUMNS", "STATISTICS", "KEY_COLUMN_USAGE", "CHECK_CONSTRAINTS",
                             "VIEWS", "TRIGGERS", "ROUTINES", "PARAMETERS"}) {
     EXPECT_TRUE(distinct.count(table)) << table;
-    auto failed = mysql::ReadSchemaWith(FakeCatalog(rows, nullptr, std::string(table)),
-                                               Context(Flavor::kMariaDb));
+    auto failed =
+        mysql::ReadSchemaWith(FakeCatalog(rows, nullptr, std::string(table)), Context(Flavor::kMariaDb));
     ASSERT_FALSE(failed.ok()) << "a failed catalog query on " << table << " must fail ReadSchema";
     EXPECT_EQ(failed.status().code(), StatusCode::kQuery);
     EXPECT_NE(failed.status().message().find("shop"), std::string::npos) << failed.status().message();
@@ -1496,8 +1494,7 @@ TEST(MysqlDump, MalformedRecordsAreRejected) {
 TEST(MysqlDump, UnescapeIntoAnArenaKeepsEarlierRecordsAndFailsCleanly) {
   std::string arena = "earlier";
   std::vector<mysql::LoadDataField> fields(1);
-  ASSERT_TRUE(
-      mysql::UnescapeLoadDataRecord("a\\tb\\\\c\\0\t\\N\t\t\\\\N\tx\\Zy\n", 5, arena, fields).ok());
+  ASSERT_TRUE(mysql::UnescapeLoadDataRecord("a\\tb\\\\c\\0\t\\N\t\t\\\\N\tx\\Zy\n", 5, arena, fields).ok());
   ASSERT_EQ(fields.size(), 6u) << "appended after the one already there";
   auto value = [&](size_t i) { return arena.substr(fields[i].offset, fields[i].length); };
   EXPECT_EQ(value(1), std::string("a\tb\\c\0", 6));
@@ -1519,9 +1516,8 @@ TEST(MysqlDump, UnescapeIntoAnArenaKeepsEarlierRecordsAndFailsCleanly) {
   }
   EXPECT_NE(mysql::UnescapeLoadDataRecord("1\t2\t3\n", 2, arena, fields).message().find("3 fields"),
             std::string::npos);
-  EXPECT_NE(
-      mysql::UnescapeLoadDataRecord("ab\\\t2\n", 2, arena, fields).message().find("lone backslash"),
-      std::string::npos);
+  EXPECT_NE(mysql::UnescapeLoadDataRecord("ab\\\t2\n", 2, arena, fields).message().find("lone backslash"),
+            std::string::npos);
 }
 
 TEST(MysqlDump, SplitCreateTableMovesOnlyForeignKeys) {
@@ -1704,12 +1700,12 @@ TEST(MysqlDump, DelimiterViewOrderAndQualifiers) {
   EXPECT_EQ(ordered, (std::vector<std::string>{"solo", "z_base", "m_mid", "a_dep"}));
   // A cycle (names only in literals) still yields every view once.
   EXPECT_EQ(mysql::OrderViews({"a", "b"}, {"select '`b`'", "select '`a`'"}).size(), 2u);
-  EXPECT_EQ(mysql::DropTableOption(
-                "CREATE TABLE `PAGE_CHECKSUM=1` (\n  `a` int COMMENT ' PAGE_CHECKSUM=1'\n) "
-                "ENGINE=Aria PAGE_CHECKSUM=1 COMMENT=' PAGE_CHECKSUM=1'",
-                "PAGE_CHECKSUM=1"),
-            "CREATE TABLE `PAGE_CHECKSUM=1` (\n  `a` int COMMENT ' PAGE_CHECKSUM=1'\n) ENGINE=Aria COMMENT=' "
-            "PAGE_CHECKSUM=1'");
+  EXPECT_EQ(
+      mysql::DropTableOption("CREATE TABLE `PAGE_CHECKSUM=1` (\n  `a` int COMMENT ' PAGE_CHECKSUM=1'\n) "
+                             "ENGINE=Aria PAGE_CHECKSUM=1 COMMENT=' PAGE_CHECKSUM=1'",
+                             "PAGE_CHECKSUM=1"),
+      "CREATE TABLE `PAGE_CHECKSUM=1` (\n  `a` int COMMENT ' PAGE_CHECKSUM=1'\n) ENGINE=Aria COMMENT=' "
+      "PAGE_CHECKSUM=1'");
   EXPECT_EQ(mysql::RemoveDatabaseQualifier(
                 "`id` int DEFAULT nextval(`src db`.`s`) COMMENT '`src db`.x', `src db2`.`t`", "src db"),
             "`id` int DEFAULT nextval(`s`) COMMENT '`src db`.x', `src db2`.`t`");

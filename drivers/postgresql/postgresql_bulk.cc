@@ -1,110 +1,30 @@
-// Bulk data and schema dumps of the PostgreSQL driver: COPY through raw libpq
-// on the session libpqxx manages, and pg_dump run as a child process.
+// Bulk data of the PostgreSQL driver: ExportRows/ImportRows as COPY text
+// through raw libpq on the session libpqxx manages (same transaction, same
+// exported snapshot), each call scoped by a savepoint inside a transaction
+// or by a transaction of its own, with the text-form settings pinned
+// transaction-locally (kDataSessionSettings).
 //
-// COPY: one record is one line of COPY's text format, '\n' included, exactly
-// as the server sends it (no parsing, no re-encoding); imports pack records
+// One record is one line of COPY's text format, '\n' included, exactly as
+// the server sends it (no parsing, no re-encoding); imports pack records
 // into ~1 MiB CopyData messages, so the cost per row is a memcpy.
-//
-// pg_dump: launched with posix_spawn, its stdout and stderr read through
-// one poll() loop (so neither pipe can fill up and block it), the password
-// handed over in the child's environment only (argv is visible to every
-// user in ps).
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <libpq-fe.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <future>
-#include <optional>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/strings.h"
 #include "base/uri.h"
 #include "postgresql_internal.h"
 
-extern char** environ;
-
 namespace cutover::postgresql {
-
-// ---------------------------------------------------------------------------
-// The recorded handle.
-
 namespace {
-// The sink for the policy being constructed on this thread (see
-// OpenRecordedConnection): libpqxx constructs the policy inside the
-// connection's constructor, with no way to pass it anything but options.
-thread_local RawHandle* t_sink = nullptr;
-}  // namespace
-
-RecordingConnect::RecordingConnect(const std::string& options)
-    : pqxx::connect_direct(options), sink_(t_sink) {}
-
-RecordingConnect::handle RecordingConnect::Record(handle h) noexcept {
-  if (sink_ != nullptr) sink_->pg = h;
-  return h;
-}
-RecordingConnect::handle RecordingConnect::do_startconnect(handle orig) {
-  return Record(pqxx::connect_direct::do_startconnect(orig));
-}
-RecordingConnect::handle RecordingConnect::do_completeconnect(handle orig) {
-  return Record(pqxx::connect_direct::do_completeconnect(orig));
-}
-RecordingConnect::handle RecordingConnect::do_dropconnect(handle orig) noexcept {
-  return Record(pqxx::connect_direct::do_dropconnect(orig));
-}
-RecordingConnect::handle RecordingConnect::do_disconnect(handle orig) noexcept {
-  return Record(pqxx::connect_direct::do_disconnect(orig));
-}
-
-std::unique_ptr<PqxxConnection> OpenRecordedConnection(const std::string& conninfo, RawHandle* sink) {
-  struct Scope {
-    explicit Scope(RawHandle* s) { t_sink = s; }
-    ~Scope() { t_sink = nullptr; }
-  } scope(sink);
-  return std::make_unique<PqxxConnection>(conninfo);
-}
-
-const char* const kDataSessionSettings =
-    "SET LOCAL TimeZone TO 'UTC'; "
-    "SET LOCAL DateStyle TO 'ISO, YMD'; "
-    "SET LOCAL IntervalStyle TO 'postgres'; "
-    "SET LOCAL extra_float_digits TO 3; "
-    "SET LOCAL bytea_output TO 'hex'; "
-    "SET LOCAL client_encoding TO 'UTF8'; "
-    // money's text form follows lc_monetary; xml input follows xmloption;
-    // regclass & co. print names relative to search_path.
-    "SET LOCAL lc_monetary TO 'C'; "
-    "SET LOCAL xmloption TO content; "
-    "SELECT pg_catalog.set_config('search_path', '', true)";
-
-// ---------------------------------------------------------------------------
-// COPY.
-
-namespace {
-
-// Reads and frees whatever results are left, so the session is idle again.
-void DrainResults(PGconn* pg) {
-  while (PGresult* r = PQgetResult(pg)) PQclear(r);
-}
-
-std::string Field(const PGresult* res, int code) {
-  const char* v = res != nullptr ? PQresultErrorField(res, code) : nullptr;
-  return v != nullptr ? CleanMessage(v) : std::string();
-}
-
-Status ConnectionLost(PGconn* pg, const std::string& what) {
-  std::string msg = CleanMessage(PQerrorMessage(pg));
-  return Status::Connection("connection to the PostgreSQL server lost while " + what +
-                            (msg.empty() ? "" : ": " + msg) +
-                            "; check that the server is running and reachable, then reconnect");
-}
 
 // Puts the connection in blocking mode for one COPY (PQputCopyData and
 // PQgetCopyData then never report "would block") and restores the previous
@@ -125,6 +45,11 @@ class BlockingScope {
   bool was_nonblocking_;
 };
 
+// Reads and frees whatever results are left, so the session is idle again.
+void DrainResults(PGconn* pg) {
+  while (PGresult* r = PQgetResult(pg)) PQclear(r);
+}
+
 // Asks the server to stop the running statement. Best effort: the caller
 // reads on until the server ends it either way.
 void Cancel(PGconn* pg) {
@@ -137,24 +62,18 @@ void Cancel(PGconn* pg) {
 
 }  // namespace
 
-Status StatusFromResult(PGconn* pg, const PGresult* res, const std::string& what) {
-  const std::string state = Field(res, PG_DIAG_SQLSTATE);
-  if (res == nullptr || (state.empty() && PQstatus(pg) == CONNECTION_BAD)) return ConnectionLost(pg, what);
-  std::string msg = Field(res, PG_DIAG_MESSAGE_PRIMARY);
-  if (msg.empty()) msg = CleanMessage(PQresultErrorMessage(res));
-  if (std::string d = Field(res, PG_DIAG_MESSAGE_DETAIL); !d.empty()) msg += "; " + d;
-  if (std::string c = Field(res, PG_DIAG_CONTEXT); !c.empty()) msg += " (" + c + ")";
-  if (std::string h = Field(res, PG_DIAG_MESSAGE_HINT); !h.empty()) msg += "; hint: " + h;
-  if (state == "55P03" || state == "57014") {
-    return Status::LockTimeout(what + ": " + msg + " (SQLSTATE " + state +
-                               "); retry when the blocking sessions are done, or raise the limit");
-  }
-  if (StartsWith(state, "08") || state == "57P01" || state == "57P02" || state == "57P03") {
-    return Status::Connection("connection to the PostgreSQL server lost while " + what + ": " + msg +
-                              "; check that the server is running and reachable, then reconnect");
-  }
-  return Status::Query(what + " failed: " + msg + (state.empty() ? "" : " (SQLSTATE " + state + ")"), state);
-}
+const char* const kDataSessionSettings =
+    "SET LOCAL TimeZone TO 'UTC'; "
+    "SET LOCAL DateStyle TO 'ISO, YMD'; "
+    "SET LOCAL IntervalStyle TO 'postgres'; "
+    "SET LOCAL extra_float_digits TO 3; "
+    "SET LOCAL bytea_output TO 'hex'; "
+    "SET LOCAL client_encoding TO 'UTF8'; "
+    // money's text form follows lc_monetary; xml input follows xmloption;
+    // regclass & co. print names relative to search_path.
+    "SET LOCAL lc_monetary TO 'C'; "
+    "SET LOCAL xmloption TO content; "
+    "SELECT pg_catalog.set_config('search_path', '', true)";
 
 Status CopyOut(PGconn* pg, const std::string& sql, const std::string& what, const RecordCallback& on_record) {
   if (pg == nullptr || PQstatus(pg) != CONNECTION_OK) return ConnectionLost(pg, what);
@@ -287,259 +206,143 @@ Result<std::int64_t> CopyIn(PGconn* pg, const std::string& sql, const std::strin
   return rows;
 }
 
-// ---------------------------------------------------------------------------
-// pg_dump.
-
-namespace {
-
-bool IsExecutable(const std::string& path) {
-  struct stat sb {};
-  return ::stat(path.c_str(), &sb) == 0 && S_ISREG(sb.st_mode) && ::access(path.c_str(), X_OK) == 0;
+Status PgConnection::ExportRows(const DataTable& table, std::string_view predicate,
+                                const RecordCallback& on_record) {
+  CUTOVER_RETURN_IF_ERROR(CheckUsable());
+  CUTOVER_RETURN_IF_ERROR(CheckNotAborted("ExportRows()"));
+  CUTOVER_RETURN_IF_ERROR(CheckSql(predicate));
+  const std::string name = QualifiedName(table.schema, table.name);
+  const std::string what = "exporting the rows of table " + name + " from " + display_;
+  // Inside a transaction (a snapshot, or the caller's) a savepoint scopes
+  // the settings and lets a failed lock or a stopped COPY leave the
+  // transaction usable; otherwise a transaction of our own does.
+  const bool own = !in_tx_;
+  try {
+    nt_->exec(std::string(own ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+                              : "SAVEPOINT cutover_export; ") +
+              kDataSessionSettings);
+  } catch (...) {
+    Status st = StatusFromException(what, {}, conn_->is_open());
+    AbortScope(own, "cutover_export");
+    return st;
+  }
+  Status st = LockForData(name, what);
+  if (st.ok())
+    st = CopyOut(raw_->pg, CopyOutSql(table.schema, table.name, table.columns, predicate), what, on_record);
+  // Rolling back to the savepoint drops only what the export set (settings,
+  // the lock taken inside it); the snapshot's own locks stay.
+  Status ended = EndScope(own ? (st.ok() ? "COMMIT" : "ROLLBACK")
+                              : "ROLLBACK TO SAVEPOINT cutover_export; RELEASE SAVEPOINT cutover_export",
+                          what, own);
+  return st.ok() ? ended : st;
 }
 
-struct ChildOutput {
-  int exit_code = -1;  // -1 when killed by a signal
-  int signal = 0;
-  std::string out;
-  std::string err;
-};
-
-// Runs `argv` (argv[0] an absolute path) with environment `env`, stdin from
-// /dev/null, collecting stdout and stderr (stderr capped at 1 MiB).
-Result<ChildOutput> RunChild(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
-  int out_pipe[2] = {-1, -1};
-  int err_pipe[2] = {-1, -1};
-  // O_CLOEXEC: children spawned by other threads must not inherit these.
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return Status::Io(std::string("pipe: ") + std::strerror(errno));
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    int e = errno;
-    ::close(out_pipe[0]);
-    ::close(out_pipe[1]);
-    return Status::Io(std::string("pipe: ") + std::strerror(e));
+Result<std::int64_t> PgConnection::ImportRows(const DataTable& table, const RecordBatchSource& next_batch) {
+  CUTOVER_RETURN_IF_ERROR(CheckUsable());
+  CUTOVER_RETURN_IF_ERROR(CheckNotAborted("ImportRows()"));
+  const std::string name = QualifiedName(table.schema, table.name);
+  const std::string what = "importing rows into table " + name + " of " + display_;
+  if (snapshot_) {
+    return Status::InvalidInput(what +
+                                ": the connection is reading a snapshot (read only); import on another "
+                                "connection");
   }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
-  std::vector<char*> av;
-  for (const std::string& a : argv) av.push_back(const_cast<char*>(a.c_str()));
-  av.push_back(nullptr);
-  std::vector<char*> ev;
-  for (const std::string& e : env) ev.push_back(const_cast<char*>(e.c_str()));
-  ev.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0].c_str(), &fa, nullptr, av.data(), ev.data());
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-  if (rc != 0) {
-    ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
-    return Status::Io("cannot run " + argv[0] + ": " + std::strerror(rc));
-  }
-  ChildOutput result;
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string* sinks[2] = {&result.out, &result.err};
-  int open_fds = 2;
-  char chunk[65536];
-  while (open_fds > 0) {
-    int n = ::poll(fds, 2, -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
+  const bool own = !in_tx_;
+  std::string restore_settings;
+  try {
+    if (!own) {
+      // SET LOCAL would outlive the savepoint's release: note the values
+      // to put back.
+      pqxx::result r = nt_->exec(kSettingsSnapshotSql);
+      restore_settings = "SELECT " + RestoreSettingsSql(r);
     }
-    for (int k = 0; k < 2; ++k) {
-      if (fds[k].fd < 0 || fds[k].revents == 0) continue;
-      ssize_t got = ::read(fds[k].fd, chunk, sizeof chunk);
-      if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-      if (got <= 0) {
-        ::close(fds[k].fd);
-        fds[k].fd = -1;
-        --open_fds;
-        continue;
-      }
-      if (k == 0 || sinks[k]->size() < (1u << 20)) sinks[k]->append(chunk, static_cast<size_t>(got));
+    // No synchronous commit wait: a restore is verified afterwards, and one
+    // lost at a server crash is simply redone.
+    nt_->exec(std::string(own ? "BEGIN; " : "SAVEPOINT cutover_import; ") + kDataSessionSettings +
+              "; SET LOCAL synchronous_commit TO off");
+  } catch (...) {
+    Status st = StatusFromException(what, {}, conn_->is_open());
+    AbortScope(own, "cutover_import");
+    return st;
+  }
+  Result<std::int64_t> rows =
+      CopyIn(raw_->pg, CopyInSql(table.schema, table.name, table.columns), what, next_batch);
+  std::string end;
+  if (own) {
+    end = rows.ok() ? "COMMIT" : "ROLLBACK";
+  } else {
+    end = rows.ok() ? "RELEASE SAVEPOINT cutover_import; " + restore_settings
+                    : "ROLLBACK TO SAVEPOINT cutover_import; RELEASE SAVEPOINT cutover_import";
+  }
+  Status ended = EndScope(end, what, own);
+  if (!rows.ok()) return rows.status();
+  if (!ended.ok()) return ended;
+  return rows;
+}
+
+Status PgConnection::LockForData(const std::string& name, const std::string& what) {
+  try {
+    nt_->exec("LOCK TABLE ONLY " + name + " IN ACCESS SHARE MODE NOWAIT");
+    return Status::Ok();
+  } catch (const pqxx::sql_error& e) {
+    const std::string state = e.sqlstate();
+    if (state == "55P03") {
+      return Status::LockTimeout(what + ": table " + name +
+                                 " cannot be locked without waiting: another session holds or is waiting "
+                                 "for a conflicting lock on "
+                                 "it (typically DDL such as ALTER TABLE queued behind the snapshot), and "
+                                 "waiting would deadlock the "
+                                 "snapshot (" +
+                                 CleanMessage(e.what()) +
+                                 ", SQLSTATE 55P03); take the snapshot again when that session is done");
     }
-  }
-  for (pollfd& p : fds)
-    if (p.fd >= 0) ::close(p.fd);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return Status::Io("waiting for " + argv[0] + ": " + std::strerror(errno));
-  }
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-  return result;
-}
-
-// The environment for pg_dump: ours, with PGPASSWORD replaced by the
-// password the session actually used (from the URI, PGPASSWORD or
-// ~/.pgpass), so pg_dump authenticates exactly as we did.
-std::vector<std::string> ChildEnvironment(const char* password) {
-  std::vector<std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (StartsWith(*e, "PGPASSWORD=")) continue;
-    env.emplace_back(*e);
-  }
-  if (password != nullptr && *password != '\0') env.push_back(std::string("PGPASSWORD=") + password);
-  return env;
-}
-
-std::string ConninfoValue(std::string_view v) {
-  std::string out = "'";
-  for (char c : v) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
-// A conninfo string for the server and database of the live session, without
-// any secret: the host actually connected to (never another one of a
-// multi-host URI: an exported snapshot exists on one server only) and every
-// other option the session was opened with.
-std::string ChildConninfo(PGconn* pg) {
-  std::string out;
-  auto add = [&](std::string_view key, std::string_view value) {
-    out += std::string(key) + "=" + ConninfoValue(value) + " ";
-  };
-  const std::string host = PQhost(pg) != nullptr ? PQhost(pg) : "";
-  const std::string hostaddr = PQhostaddr(pg) != nullptr ? PQhostaddr(pg) : "";
-  if (!host.empty()) add("host", host);
-  if (!hostaddr.empty() && !StartsWith(host, "/")) add("hostaddr", hostaddr);
-  if (PQport(pg) != nullptr && *PQport(pg) != '\0') add("port", PQport(pg));
-  if (PQdb(pg) != nullptr) add("dbname", PQdb(pg));
-  if (PQuser(pg) != nullptr) add("user", PQuser(pg));
-  if (PQconninfoOption* opts = PQconninfo(pg)) {
-    for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
-      if (o->val == nullptr || *o->val == '\0') continue;
-      const std::string key = o->keyword;
-      if (key == "host" || key == "hostaddr" || key == "port" || key == "dbname" || key == "user" ||
-          key == "target_session_attrs" || key == "load_balance_hosts" || key == "replication" ||
-          key == "fallback_application_name" || IsSecretParam(key)) {
-        continue;
-      }
-      add(key, o->val);
+    if (state == "42P01") {
+      return Status::NotFound(what + ": table " + name + " does not exist (" + CleanMessage(e.what()) +
+                              "); list the tables with ListDataTables() on this database");
     }
-    PQconninfoFree(opts);
+    return StatusFromException(what, {}, conn_->is_open());
+  } catch (...) {
+    return StatusFromException(what, {}, conn_->is_open());
   }
-  add("fallback_application_name", "cutover pg_dump");
-  return out;
 }
 
-// The version a string like "15" or "9.6" names, as a version number.
-std::optional<int> DirectoryVersion(const std::string& name) {
-  if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) return std::nullopt;
-  return ParsePgDumpVersion(name);
+void PgConnection::AbortScope(bool own, const char* savepoint) noexcept {
+  if (own) {
+    QuietExec("ROLLBACK");
+    return;
+  }
+  try {
+    nt_->exec(std::string("ROLLBACK TO SAVEPOINT ") + savepoint + "; RELEASE SAVEPOINT " + savepoint);
+  } catch (...) {
+    tx_failed_ = true;
+  }
 }
 
-struct Located {
-  std::string path;
-  std::string how;  // "CUTOVER_PG_DUMP", "PATH", ...
-};
-
-Result<Located> LocatePgDump(int server_version_num) {
-  if (const char* env = std::getenv("CUTOVER_PG_DUMP"); env != nullptr && *env != '\0') {
-    if (!IsExecutable(env)) {
-      return Status::NotFound(std::string("CUTOVER_PG_DUMP names ") + env +
-                              ", which is not an executable file; point it at pg_dump or unset it");
+Status PgConnection::EndScope(const std::string& sql, const std::string& what, bool own) {
+  try {
+    nt_->exec(sql);
+    return Status::Ok();
+  } catch (...) {
+    Status st = StatusFromException(what, {}, conn_->is_open());
+    if (own) {
+      QuietExec("ROLLBACK");
+    } else {
+      tx_failed_ = true;
     }
-    return Located{env, "CUTOVER_PG_DUMP"};
+    return st;
   }
-  const std::string root = "/usr/lib/postgresql/";
-  const std::string same = root + MajorVersionName(server_version_num) + "/bin/pg_dump";
-  if (IsExecutable(same)) return Located{same, "the server's major version"};
-  std::error_code ec;
-  std::optional<std::pair<int, std::string>> newest;
-  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
-    auto v = DirectoryVersion(entry.path().filename().string());
-    const std::string candidate = entry.path().string() + "/bin/pg_dump";
-    if (v && IsExecutable(candidate) && (!newest || *v > newest->first))
-      newest = std::make_pair(*v, candidate);
-  }
-  if (newest) return Located{newest->second, "the newest under " + root};
-  if (const char* path = std::getenv("PATH")) {
-    for (std::string_view dir : Split(path, ':')) {
-      if (dir.empty()) continue;
-      const std::string candidate = std::string(dir) + "/pg_dump";
-      if (IsExecutable(candidate)) return Located{candidate, "PATH"};
-    }
-  }
-  const std::string major = MajorVersionName(server_version_num);
-  return Status::NotFound("pg_dump not found (searched CUTOVER_PG_DUMP, " + same + ", " + root +
-                          "*/bin/pg_dump and PATH); install the PostgreSQL " + major +
-                          " client tools (Debian/Ubuntu: apt install postgresql-client-" + major +
-                          ") or set CUTOVER_PG_DUMP to a pg_dump of version " + major + " or newer");
 }
 
-Status PgDumpFailed(const std::string& what, const ChildOutput& out) {
-  std::string err = CleanMessage(out.err);
-  if (err.size() > 4000) err = err.substr(0, 4000) + "...";
-  const std::string how = out.signal != 0 ? "was killed by signal " + std::to_string(out.signal)
-                                          : "exited with status " + std::to_string(out.exit_code);
-  if (err.find("lock timeout") != std::string::npos ||
-      err.find("could not obtain lock") != std::string::npos) {
-    return Status::LockTimeout(
-        what + ": pg_dump could not lock a table in time (" + err +
-        "); another session holds or waits for a conflicting lock: retry when it is done");
+std::string PgConnection::RestoreSettingsSql(const pqxx::result& r) {
+  static constexpr const char* kNames[] = {
+      "TimeZone",        "DateStyle",   "IntervalStyle", "extra_float_digits", "bytea_output",
+      "client_encoding", "lc_monetary", "xmloption",     "search_path",        "synchronous_commit"};
+  std::string sql;
+  for (int i = 0; i < 10; ++i) {
+    if (i > 0) sql += ", ";
+    sql += "pg_catalog.set_config('" + std::string(kNames[i]) + "', " + QuoteLit(r[0][i].c_str()) + ", true)";
   }
-  return Status::Query(what + ": pg_dump " + how + (err.empty() ? "" : ": " + err));
-}
-
-}  // namespace
-
-Result<SchemaScript> RunPgDump(const PgDumpRequest& r) {
-  const std::string what = "dumping the schema of " + r.display;
-  auto located = LocatePgDump(r.server_version_num);
-  if (!located.ok()) return located.status().WithContext(what);
-  const std::string& path = located->path;
-  std::vector<std::string> env = ChildEnvironment(PQpass(r.pg));
-
-  auto version_run = RunChild({path, "--version"}, env);
-  if (!version_run.ok()) return version_run.status().WithContext(what);
-  std::string version_line(Trim(version_run->out));
-  auto dump_version = ParsePgDumpVersion(version_line);
-  if (version_run->exit_code != 0 || !dump_version) {
-    return Status::Unsupported(what + ": " + path + " (found through " + located->how +
-                               ") did not report a version (\"" + CleanMessage(version_line) +
-                               "\"); point CUTOVER_PG_DUMP at a working pg_dump");
-  }
-  const std::string server_major = MajorVersionName(r.server_version_num);
-  if (MajorVersionName(*dump_version) != server_major && *dump_version < r.server_version_num) {
-    return Status::Unsupported(
-        what + ": " + path + " is pg_dump " + MajorVersionName(*dump_version) + " (\"" + version_line +
-        "\", found through " + located->how + "), older than the server (PostgreSQL " + r.server_version +
-        "); pg_dump cannot dump a newer server. Install the PostgreSQL " + server_major +
-        " client tools (Debian/Ubuntu: apt install postgresql-client-" + server_major +
-        ") or set CUTOVER_PG_DUMP to a pg_dump of version " + server_major + " or newer");
-  }
-
-  std::vector<std::string> base = {
-      path, "--schema-only", "--no-owner", "--no-privileges", "--no-password", "--encoding=UTF8"};
-  if (!r.snapshot_id.empty()) base.push_back("--snapshot=" + r.snapshot_id);
-  if (r.lock_timeout.count() > 0)
-    base.push_back("--lock-wait-timeout=" + std::to_string(r.lock_timeout.count()));
-  base.push_back("--dbname=" + ChildConninfo(r.pg));
-
-  // Both sections at once: each pg_dump spends most of its time waiting for
-  // catalog queries, and they share the exported snapshot.
-  auto dump_section = [&](const char* section) {
-    std::vector<std::string> argv = base;
-    argv.insert(argv.begin() + 1, std::string("--section=") + section);
-    return RunChild(argv, env);
-  };
-  auto post_run = std::async(std::launch::async, dump_section, "post-data");
-  auto pre_run = dump_section("pre-data");
-  auto post = post_run.get();
-  SchemaScript script;
-  for (auto* run : {&pre_run, &post}) {
-    const char* section = run == &pre_run ? "pre-data" : "post-data";
-    if (!run->ok()) return run->status().WithContext(what);
-    if ((*run)->exit_code != 0) return PgDumpFailed(what + " (" + section + " section)", **run);
-    (run == &pre_run ? script.pre_data : script.post_data) = StripRestrictLines((*run)->out);
-  }
-  return script;
+  return sql;
 }
 
 }  // namespace cutover::postgresql

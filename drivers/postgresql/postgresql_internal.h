@@ -6,15 +6,17 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <pqxx/pqxx>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/status.h"
+#include "base/uri.h"
 #include "driver/driver.h"
 #include "driver/schema_model.h"
-#include "postgresql_script.h"
+#include "postgresql_script_text.h"
 
 namespace cutover::postgresql {
 
@@ -112,5 +114,180 @@ struct PgDumpRequest {
 // child's PGPASSWORD only. \restrict lines are removed. Sequence positions
 // are not included (the caller appends them).
 Result<SchemaScript> RunPgDump(const PgDumpRequest& request);
+
+// ---- The session and the driver ---------------------------------------------
+
+// Swallows server notices (DROP ... IF EXISTS "skipping", etc.): libpqxx
+// would print them on stderr.
+class QuietNotices : public pqxx::errorhandler {
+ public:
+  explicit QuietNotices(pqxx::connection_base& c) : pqxx::errorhandler(c) {}
+  bool operator()(const char[]) noexcept override { return false; }
+};
+
+std::string Ms(std::chrono::milliseconds ms);
+
+Status ConnectionLost(PGconn* pg, const std::string& what);
+
+Status ConnectFailure(const ConnectionUri& uri, std::string_view raw);
+
+// Statement text for messages: `statement "CREATE TABLE x (..."`.
+std::string Describe(std::string_view sql);
+
+Status CheckSql(std::string_view sql);
+
+class PgConnection final : public Connection {
+ public:
+  PgConnection(std::unique_ptr<RawHandle> raw, std::unique_ptr<PqxxConnection> conn, std::string display);
+  ~PgConnection() override;
+
+  // Reads the server version; part of connecting.
+  void Init();
+
+  const ServerInfo& server_info() const override { return info_; }
+  std::string display_uri() const override { return display_; }
+
+  std::string QuoteIdentifier(std::string_view name) const override { return QuoteIdent(name); }
+  std::string QuoteLiteral(std::string_view value) const override { return QuoteLit(value); }
+  Result<std::int64_t> Execute(std::string_view sql, const ExecOptions& options) override;
+  Status ExecuteScript(std::string_view script) override;
+  Status Query(std::string_view sql, const RowCallback& on_row, const ExecOptions& options) override;
+  Status Begin() override;
+  Status Commit() override;
+  Status Rollback() override;
+  Result<SchemaModel> ReadSchema() override;
+
+  // ---- Snapshots and bulk data -------------------------------------------
+
+  bool SupportsSharedSnapshot() const override { return true; }
+  Result<SnapshotPoint> BeginSnapshot(const SnapshotOptions& options) override;
+  Status JoinSnapshot(const SnapshotPoint& point) override;
+
+  Status ReleaseSnapshotBarrier() override { return Status::Ok(); }
+  Status EndSnapshot() override;
+  Result<std::vector<DataTable>> ListDataTables() override;
+  Result<SchemaScript> DumpSchemaScript() override;
+  Status ExportRows(const DataTable& table, std::string_view predicate,
+                    const RecordCallback& on_record) override;
+  Result<std::int64_t> ImportRows(const DataTable& table, const RecordBatchSource& next_batch) override;
+  Result<std::string> SnapshotImagePath() override;
+  Result<bool> IsEmptyDatabase() override;
+  Result<std::vector<std::string>> CheckIntegrity(std::string* checks_run) override;
+
+  std::string SessionId() override { return std::to_string(pid_); }
+
+  // ---- Migration lock: a session-level advisory lock (survives COMMIT,
+  // released when the session ends), polled so the wait is bounded.
+  Status AcquireMigrationLock(std::chrono::milliseconds wait) override;
+  Status ReleaseMigrationLock() override;
+
+  bool TransactionalDdl() const override { return true; }
+  Result<std::vector<LockWait>> LockWaits() override;
+
+ private:
+  Status CheckUsable() const;
+  Status LostTransaction(const char* command) const;
+
+  // Maps the exception being handled; marks an open transaction as failed.
+  Status Fail(const std::string& what, const ExecOptions& options);
+
+  // Follows BEGIN/COMMIT/ROLLBACK sent as statements, so that a transaction
+  // block opened through Execute()/ExecuteScript() is treated like Begin():
+  // Query() and ReadSchema() then never COMMIT it behind the caller's back.
+  void Track(std::string_view sql, bool succeeded);
+
+  // Runs a statement whose failure does not matter (cleanup).
+  void QuietExec(const char* sql) noexcept;
+
+  // ---- Snapshot helpers ----
+
+  Status CheckNoTransaction(const char* op) const;
+  Status CheckNotAborted(const char* op) const;
+
+  // Ends the snapshot's transaction whatever state it is in.
+  void AbandonSnapshot() noexcept;
+
+  // LOCK TABLE ... IN ACCESS SHARE MODE on every table of the user schemas,
+  // waiting at most `timeout` for each. On a timeout the message names the
+  // tables other sessions hold or wait for an ACCESS EXCLUSIVE lock on.
+  Status LockAllTables(std::chrono::milliseconds timeout);
+
+  // The ACCESS SHARE lock an export takes first, NOWAIT: when DDL is queued
+  // behind the snapshot's locks, waiting here would wait for the coordinator,
+  // which waits for us.
+  Status LockForData(const std::string& name, const std::string& what);
+
+  // Undoes a transaction (own) or savepoint that failed while being set up;
+  // when even that fails, the caller's transaction is marked aborted.
+  void AbortScope(bool own, const char* savepoint) noexcept;
+
+  // Ends what ExportRows/ImportRows opened (their transaction or savepoint).
+  Status EndScope(const std::string& sql, const std::string& what, bool own);
+
+  // setval() calls restoring every sequence of the user schemas to its
+  // position: schema-only dumps leave positions out. Sequences are not
+  // transactional, so the values read may be later than the snapshot: never
+  // earlier, so no restored value is ever handed out twice.
+  Result<std::string> SequencePositions();
+
+  // The settings kDataSessionSettings changes, read before an import inside
+  // the caller's transaction and put back after it.
+  static constexpr const char* kSettingsSnapshotSql =
+      "SELECT pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'), "
+      "pg_catalog.current_setting('IntervalStyle'), pg_catalog.current_setting('extra_float_digits'), "
+      "pg_catalog.current_setting('bytea_output'), pg_catalog.current_setting('client_encoding'), "
+      "pg_catalog.current_setting('lc_monetary'), pg_catalog.current_setting('xmloption'), "
+      "pg_catalog.current_setting('search_path'), pg_catalog.current_setting('synchronous_commit')";
+  static std::string RestoreSettingsSql(const pqxx::result& r);
+  Status QueryBuffered(const std::string& sql, const RowCallback& on_row, const ExecOptions& options);
+
+  // Streams through a cursor inside the current transaction block.
+  // `savepoint`: guard the DECLARE with a savepoint, so that a WITH query the
+  // server refuses as a cursor (data-modifying WITH) leaves the caller's
+  // transaction intact and is read in one result instead. Without it, a
+  // refusal sets `*refused` and returns an error for the caller to retry.
+  Status QueryCursor(const std::string& sql, const RowCallback& on_row, const ExecOptions& options,
+                     bool savepoint, bool* refused = nullptr);
+
+  std::unique_ptr<RawHandle> raw_;  // written by conn_'s policy: declared first, destroyed last
+  std::unique_ptr<PqxxConnection> conn_;
+  std::unique_ptr<QuietNotices> notices_;
+  std::unique_ptr<pqxx::nontransaction> nt_;
+  bool in_tx_ = false;      // Begin() was called
+  bool tx_failed_ = false;  // a statement failed inside it
+  std::string display_;
+  ServerInfo info_;
+  int pid_ = 0;
+  std::uint64_t cursor_seq_ = 0;
+  // Inside BeginSnapshot()/JoinSnapshot() .. EndSnapshot(); in_tx_ is set too,
+  // so Query() and ReadSchema() read from the snapshot.
+  bool snapshot_ = false;
+  std::string snapshot_id_;  // exported (coordinator) or joined (worker)
+  std::chrono::milliseconds snapshot_lock_timeout_{0};
+  bool migration_lock_held_ = false;
+  std::int64_t migration_lock_key_ = 0;
+};
+
+class PgDriver final : public Driver {
+ public:
+  PgDriver();
+
+  const DriverInfo& info() const override { return info_; }
+  Result<std::unique_ptr<Connection>> Connect(const ConnectionUri& uri) override;
+  Result<ConnectionUri> CreateDatabase(const ConnectionUri& server, std::string_view name) override;
+  Status DropDatabase(const ConnectionUri& server, std::string_view name) override;
+  Result<std::vector<ImageTableDigest>> DigestImage(const std::string& /*path*/,
+                                                    const std::vector<std::string>& /*tables*/) override;
+  Result<std::string> ImageFilePath(const ConnectionUri& /*uri*/) const override;
+  Result<std::vector<ScriptStatement>> SplitScript(std::string_view script) const override;
+  Result<std::vector<std::string>> ListDatabases(const ConnectionUri& server,
+                                                 std::string_view prefix) override;
+
+ private:
+  DriverInfo info_;
+};
+
+// Opens a session and reads its server version (see PgConnection::Init).
+Result<std::unique_ptr<PgConnection>> OpenConnection(const ConnectionUri& uri);
 
 }  // namespace cutover::postgresql

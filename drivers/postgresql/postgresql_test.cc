@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "base/strings.h"
-#include "postgresql_script.h"
+#include "postgresql_script_text.h"
 #include "schema/drift.h"
 #include "schema/fingerprint.h"
 #include "support/test_env.h"
@@ -280,10 +280,10 @@ TEST(PostgresText, NormalizationHelpers) {
   EXPECT_EQ(postgresql::NormalizeDefault("now()"), "CURRENT_TIMESTAMP");
   EXPECT_EQ(postgresql::NormalizeDefault("transaction_timestamp()"), "CURRENT_TIMESTAMP");
   EXPECT_EQ(postgresql::NormalizeDefault("'a  b'::text"), "'a  b'::text");
-  EXPECT_EQ(
-      postgresql::TriggerWhen("CREATE TRIGGER t BEFORE UPDATE ON x FOR EACH ROW WHEN ((old.a IS DISTINCT FROM "
-                            "new.a) AND (new.b <> ')')) EXECUTE FUNCTION f()"),
-      "(old.a IS DISTINCT FROM new.a) AND (new.b <> ')')");
+  EXPECT_EQ(postgresql::TriggerWhen(
+                "CREATE TRIGGER t BEFORE UPDATE ON x FOR EACH ROW WHEN ((old.a IS DISTINCT FROM "
+                "new.a) AND (new.b <> ')')) EXECUTE FUNCTION f()"),
+            "(old.a IS DISTINCT FROM new.a) AND (new.b <> ')')");
   EXPECT_EQ(
       postgresql::TriggerWhen("CREATE TRIGGER t AFTER INSERT ON x FOR EACH ROW EXECUTE FUNCTION f('WHEN (')"),
       "");
@@ -1646,7 +1646,7 @@ TEST(PostgresText, PgDumpVersionsAndRestrictLines) {
   EXPECT_EQ(postgresql::MajorVersionName(150018), "15");
   EXPECT_EQ(postgresql::MajorVersionName(90624), "9.6");
   EXPECT_EQ(postgresql::StripRestrictLines("\\restrict abcDEF123\n\nSET x = 1;\nCREATE TABLE t (a int);\n"
-                                         "\\unrestrict abcDEF123\n"),
+                                           "\\unrestrict abcDEF123\n"),
             "\nSET x = 1;\nCREATE TABLE t (a int);\n");
   EXPECT_EQ(postgresql::StripRestrictLines("SELECT '\\restrict';\n\\restricted\n"),
             "SELECT '\\restrict';\n\\restricted\n");

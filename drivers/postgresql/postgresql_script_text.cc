@@ -1,0 +1,608 @@
+#include "postgresql_script_text.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "base/strings.h"
+#include "base/uri.h"
+
+namespace cutover::postgresql {
+
+namespace {
+
+bool IsIdentStart(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return std::isalpha(u) || c == '_' || u >= 0x80;
+}
+bool IsIdentChar(char c) {
+  return IsIdentStart(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '$';
+}
+
+// Length of a dollar-quote tag starting at s[i] == '$' ("$$", "$tag$"), or 0.
+size_t DollarTagLength(std::string_view s, size_t i) {
+  size_t j = i + 1;
+  if (j < s.size() && s[j] == '$') return 2;
+  if (j >= s.size() || !IsIdentStart(s[j]) || s[j] == '$') return 0;
+  while (j < s.size() && s[j] != '$') {
+    if (!IsIdentStart(s[j]) && !std::isdigit(static_cast<unsigned char>(s[j]))) return 0;
+    ++j;
+  }
+  if (j >= s.size()) return 0;
+  return j - i + 1;
+}
+
+// Skips whitespace and comments from position i; returns the new position.
+size_t SkipSpaceAndComments(std::string_view s, size_t i) {
+  while (i < s.size()) {
+    if (std::isspace(static_cast<unsigned char>(s[i]))) {
+      ++i;
+    } else if (s.substr(i, 2) == "--") {
+      while (i < s.size() && s[i] != '\n') ++i;
+    } else if (s.substr(i, 2) == "/*") {
+      int depth = 0;
+      while (i < s.size()) {
+        if (s.substr(i, 2) == "/*") {
+          ++depth;
+          i += 2;
+        } else if (s.substr(i, 2) == "*/") {
+          --depth;
+          i += 2;
+          if (depth == 0) break;
+        } else {
+          ++i;
+        }
+      }
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
+// The index just past the block comment opened at s[i] ("/*", nested
+// comments included), or npos when it never closes.
+size_t BlockCommentEnd(std::string_view s, size_t i) {
+  int depth = 0;
+  while (i < s.size()) {
+    if (s.substr(i, 2) == "/*") {
+      ++depth;
+      i += 2;
+    } else if (s.substr(i, 2) == "*/") {
+      i += 2;
+      if (--depth == 0) return i;
+    } else {
+      ++i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// The index of the quote that closes the quoted text opened at s[open]
+// (a doubled quote is part of the text), or s.size() when it never closes.
+// With backslash_escapes (E'...'), a backslash escapes the next character.
+size_t ClosingQuote(std::string_view s, size_t open, char quote, bool backslash_escapes) {
+  size_t j = open + 1;
+  while (j < s.size()) {
+    if (backslash_escapes && s[j] == '\\') {
+      j += 2;
+      continue;
+    }
+    if (s[j] == quote) {
+      if (j + 1 < s.size() && s[j + 1] == quote) {
+        j += 2;
+        continue;
+      }
+      return j;
+    }
+    ++j;
+  }
+  return s.size();
+}
+
+}  // namespace
+
+std::vector<ScriptStatement> SplitScript(std::string_view s, Unterminated* unterminated) {
+  std::vector<ScriptStatement> out;
+  Unterminated open;
+  size_t start = 0;  // start of the current statement
+  int line = 1;
+  int start_line = 1;
+  bool started = false;  // a significant character was seen
+  int paren_depth = 0;
+  int begin_depth = 0;
+  // First identifiers of the statement, for CREATE [OR REPLACE] FUNCTION|PROCEDURE.
+  std::vector<std::string> first_words;
+  bool routine = false;
+
+  auto finish = [&](size_t end) {
+    if (started) {
+      std::string_view text = Trim(s.substr(start, end - start));
+      out.push_back({std::string(text), start_line});
+    }
+    started = false;
+    paren_depth = 0;
+    begin_depth = 0;
+    first_words.clear();
+    routine = false;
+  };
+  auto mark = [&](size_t i) {
+    if (!started) {
+      started = true;
+      start = i;
+      start_line = line;
+    }
+  };
+  auto count_lines = [&](size_t from, size_t to) {
+    for (size_t k = from; k < to && k < s.size(); ++k)
+      if (s[k] == '\n') ++line;
+  };
+
+  size_t i = 0;
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == '\n') {
+      ++line;
+      ++i;
+      continue;
+    }
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+      continue;
+    }
+    if (s.substr(i, 2) == "--") {
+      while (i < s.size() && s[i] != '\n') ++i;
+      continue;
+    }
+    if (s.substr(i, 2) == "/*") {
+      size_t j = BlockCommentEnd(s, i);
+      if (j == std::string_view::npos) {
+        open = {"comment", line};
+        j = s.size();
+      }
+      count_lines(i, j);
+      i = j;
+      continue;
+    }
+    if (c == ';' && !started) {
+      ++i;  // an empty statement
+      continue;
+    }
+    mark(i);
+    if (c == ';') {
+      if (paren_depth <= 0 && begin_depth <= 0) {
+        finish(i);
+      }
+      ++i;
+      continue;
+    }
+    if (c == '\'') {
+      // E'...' allows backslash escapes.
+      bool escapes = i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') && (i < 2 || !IsIdentChar(s[i - 2]));
+      size_t j = ClosingQuote(s, i, '\'', escapes);
+      if (j >= s.size()) open = {"string", line};
+      count_lines(i, j);
+      i = std::min(j + 1, s.size());
+      continue;
+    }
+    if (c == '"') {
+      size_t j = ClosingQuote(s, i, '"', false);
+      if (j >= s.size()) open = {"quoted identifier", line};
+      count_lines(i, j);
+      i = std::min(j + 1, s.size());
+      continue;
+    }
+    if (c == '$' && (i == 0 || !IsIdentChar(s[i - 1]))) {
+      size_t len = DollarTagLength(s, i);
+      if (len > 0) {
+        std::string_view tag = s.substr(i, len);
+        size_t close = s.find(tag, i + len);
+        size_t end = close == std::string_view::npos ? s.size() : close + len;
+        if (close == std::string_view::npos) open = {"dollar-quoted string", line};
+        count_lines(i, end);
+        i = end;
+        continue;
+      }
+    }
+    if (c == '(') {
+      ++paren_depth;
+      ++i;
+      continue;
+    }
+    if (c == ')') {
+      --paren_depth;
+      ++i;
+      continue;
+    }
+    if (IsIdentStart(c)) {
+      size_t j = i;
+      while (j < s.size() && IsIdentChar(s[j])) ++j;
+      std::string word = ToLower(s.substr(i, j - i));
+      if (first_words.size() < 4) {
+        first_words.push_back(word);
+        const auto& w = first_words;
+        routine = w.size() >= 2 && w[0] == "create" &&
+                  (w[1] == "function" || w[1] == "procedure" ||
+                   (w.size() >= 4 && w[1] == "or" && w[2] == "replace" &&
+                    (w[3] == "function" || w[3] == "procedure")));
+      }
+      if (routine && paren_depth == 0) {
+        if (word == "begin") {
+          ++begin_depth;
+        } else if (word == "case") {
+          if (begin_depth >= 1) ++begin_depth;
+        } else if (word == "end") {
+          if (begin_depth > 0) --begin_depth;
+        }
+      }
+      i = j;
+      continue;
+    }
+    ++i;
+  }
+  finish(s.size());
+  if (unterminated != nullptr) *unterminated = open;
+  return out;
+}
+
+std::string FirstLine(std::string_view sql, size_t max) {
+  size_t i = SkipSpaceAndComments(sql, 0);
+  std::string_view rest = sql.substr(i);
+  size_t nl = rest.find('\n');
+  std::string line(Trim(rest.substr(0, nl)));
+  if (line.size() > max) {
+    size_t cut = max;
+    // Do not cut a UTF-8 sequence in half.
+    while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
+    line = line.substr(0, cut) + "...";
+  } else if (nl != std::string_view::npos && !Trim(rest.substr(nl)).empty()) {
+    line += " ...";
+  }
+  return line;
+}
+
+std::string FirstKeyword(std::string_view sql) {
+  size_t i = SkipSpaceAndComments(sql, 0);
+  if (i < sql.size() && sql[i] == '(') return "(";
+  size_t j = i;
+  while (j < sql.size() && IsIdentChar(sql[j])) ++j;
+  return ToLower(sql.substr(i, j - i));
+}
+
+int TransactionEffect(std::string_view sql) {
+  // The first words, lower-cased, comments skipped.
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (words.size() < 4) {
+    i = SkipSpaceAndComments(sql, i);
+    size_t j = i;
+    while (j < sql.size() && IsIdentChar(sql[j])) ++j;
+    if (j == i) break;
+    words.push_back(ToLower(sql.substr(i, j - i)));
+    i = j;
+  }
+  if (words.empty()) return 0;
+  auto has = [&](const char* w) { return std::find(words.begin() + 1, words.end(), w) != words.end(); };
+  const std::string& first = words[0];
+  if (first == "begin") return 1;
+  if (first == "start") return words.size() > 1 && words[1] == "transaction" ? 1 : 0;
+  if (first == "commit" || first == "end") {
+    if (has("prepared")) return 0;
+    if (has("chain") && !has("no")) return 0;
+    return -1;
+  }
+  if (first == "rollback" || first == "abort") {
+    if (has("to") || has("prepared")) return 0;
+    if (has("chain") && !has("no")) return 0;
+    return -1;
+  }
+  if (first == "prepare") return words.size() > 1 && words[1] == "transaction" ? -1 : 0;
+  return 0;
+}
+
+std::string QuoteIdent(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string QuoteLit(std::string_view value) {
+  bool backslash = value.find('\\') != std::string_view::npos;
+  std::string out = backslash ? "E'" : "'";
+  for (char c : value) {
+    if (c == '\'') out += '\'';
+    if (c == '\\') out += '\\';
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+namespace {
+
+void AppendUtf8(std::string& out, unsigned cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+std::optional<unsigned> Hex4(std::string_view s, size_t i) {
+  if (i + 4 > s.size()) return std::nullopt;
+  unsigned v = 0;
+  for (size_t k = i; k < i + 4; ++k) {
+    char c = s[k];
+    v <<= 4;
+    if (c >= '0' && c <= '9')
+      v |= static_cast<unsigned>(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      v |= static_cast<unsigned>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      v |= static_cast<unsigned>(c - 'A' + 10);
+    else
+      return std::nullopt;
+  }
+  return v;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> ParseJsonStringArray(std::string_view json) {
+  std::vector<std::string> items;
+  size_t i = 0;
+  auto skip_ws = [&] {
+    while (i < json.size() && std::isspace(static_cast<unsigned char>(json[i]))) ++i;
+  };
+  skip_ws();
+  if (i >= json.size() || json[i] != '[') return std::nullopt;
+  ++i;
+  skip_ws();
+  if (i < json.size() && json[i] == ']') return items;
+  while (true) {
+    skip_ws();
+    if (i >= json.size() || json[i] != '"') return std::nullopt;
+    ++i;
+    std::string item;
+    while (true) {
+      if (i >= json.size()) return std::nullopt;
+      char c = json[i];
+      if (c == '"') {
+        ++i;
+        break;
+      }
+      if (c != '\\') {
+        item += c;
+        ++i;
+        continue;
+      }
+      if (i + 1 >= json.size()) return std::nullopt;
+      char e = json[i + 1];
+      i += 2;
+      switch (e) {
+        case '"': item += '"'; break;
+        case '\\': item += '\\'; break;
+        case '/': item += '/'; break;
+        case 'b': item += '\b'; break;
+        case 'f': item += '\f'; break;
+        case 'n': item += '\n'; break;
+        case 'r': item += '\r'; break;
+        case 't': item += '\t'; break;
+        case 'u': {
+          auto cp = Hex4(json, i);
+          if (!cp) return std::nullopt;
+          i += 4;
+          unsigned code = *cp;
+          if (code >= 0xD800 && code < 0xDC00 && json.substr(i, 2) == "\\u") {
+            auto low = Hex4(json, i + 2);
+            if (low && *low >= 0xDC00 && *low < 0xE000) {
+              code = 0x10000 + ((code - 0xD800) << 10) + (*low - 0xDC00);
+              i += 6;
+            }
+          }
+          AppendUtf8(item, code);
+          break;
+        }
+        default: return std::nullopt;
+      }
+    }
+    items.push_back(std::move(item));
+    skip_ws();
+    if (i < json.size() && json[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (i < json.size() && json[i] == ']') return items;
+    return std::nullopt;
+  }
+}
+
+std::optional<std::vector<long long>> ParseIntList(std::string_view text) {
+  std::vector<long long> out;
+  std::string_view t = Trim(text);
+  if (!t.empty() && t.front() == '{') {
+    if (t.back() != '}') return std::nullopt;
+    t = t.substr(1, t.size() - 2);
+  }
+  size_t i = 0;
+  while (i < t.size()) {
+    char c = t[i];
+    if (c == ' ' || c == ',') {
+      ++i;
+      continue;
+    }
+    bool negative = c == '-';
+    if (negative) ++i;
+    if (i >= t.size() || !std::isdigit(static_cast<unsigned char>(t[i]))) return std::nullopt;
+    long long v = 0;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) {
+      if (v > (1LL << 40)) return std::nullopt;
+      v = v * 10 + (t[i] - '0');
+      ++i;
+    }
+    if (i < t.size() && t[i] != ' ' && t[i] != ',') return std::nullopt;
+    out.push_back(negative ? -v : v);
+  }
+  return out;
+}
+
+std::string CleanMessage(std::string_view message) {
+  std::string text = ScrubSecrets(message);
+  std::vector<std::string> lines;
+  for (std::string_view l : Split(text, '\n')) {
+    std::string_view t = Trim(l);
+    if (t.empty()) continue;
+    if (StartsWith(t, "ERROR:")) t = Trim(t.substr(6));
+    lines.emplace_back(t);
+  }
+  return Join(lines, " | ");
+}
+
+namespace {
+
+// Balanced parenthesized group starting at s[open] == '(', skipping quoted
+// text; returns the position of the closing parenthesis or npos.
+size_t MatchParen(std::string_view s, size_t open) {
+  int depth = 0;
+  for (size_t i = open; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '\'' || c == '"') {
+      size_t j = i + 1;
+      while (j < s.size()) {
+        if (s[j] == c) {
+          if (j + 1 < s.size() && s[j + 1] == c) {
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        ++j;
+      }
+      i = j;
+      continue;
+    }
+    if (c == '(') ++depth;
+    if (c == ')' && --depth == 0) return i;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+std::string NormalizeDefault(std::string_view expr) {
+  std::string e = CollapseSqlWhitespace(expr);
+  // now(), transaction_timestamp() and CURRENT_TIMESTAMP are the same value.
+  if (e == "now()" || e == "transaction_timestamp()") return "CURRENT_TIMESTAMP";
+  return e;
+}
+
+std::string TriggerWhen(std::string_view def) {
+  // pg_get_triggerdef: "... FOR EACH ROW|STATEMENT WHEN (cond) EXECUTE ...".
+  size_t each = def.find(" FOR EACH ");
+  if (each == std::string_view::npos) return "";
+  size_t when = def.find(" WHEN (", each);
+  if (when == std::string_view::npos) return "";
+  size_t open = when + 6;
+  size_t close = MatchParen(def, open);
+  if (close == std::string_view::npos) return "";
+  return std::string(def.substr(open + 1, close - open - 1));
+}
+
+std::optional<int> ParsePgDumpVersion(std::string_view text) {
+  // After "(PostgreSQL) " when present, else the first number.
+  size_t i = text.find(") ");
+  i = i == std::string_view::npos ? 0 : i + 2;
+  while (i < text.size() && !std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  std::vector<int> parts;
+  while (i < text.size() && parts.size() < 3) {
+    size_t j = i;
+    long v = 0;
+    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j])) && v < 100000) {
+      v = v * 10 + (text[j] - '0');
+      ++j;
+    }
+    if (j == i) break;
+    parts.push_back(static_cast<int>(v));
+    if (j >= text.size() || text[j] != '.') break;
+    i = j + 1;
+  }
+  if (parts.empty() || parts[0] == 0 || parts[0] >= 1000) return std::nullopt;
+  // 15.14, 15beta2 (minor 0), 9.6.24.
+  if (parts[0] >= 10) return parts[0] * 10000 + (parts.size() > 1 ? parts[1] : 0);
+  return parts[0] * 10000 + (parts.size() > 1 ? parts[1] : 0) * 100 + (parts.size() > 2 ? parts[2] : 0);
+}
+
+std::string MajorVersionName(int version_num) {
+  if (version_num >= 100000) return std::to_string(version_num / 10000);
+  return std::to_string(version_num / 10000) + "." + std::to_string(version_num / 100 % 100);
+}
+
+std::string StripRestrictLines(std::string_view dump) {
+  std::string out;
+  out.reserve(dump.size());
+  size_t i = 0;
+  while (i < dump.size()) {
+    size_t nl = dump.find('\n', i);
+    size_t end = nl == std::string_view::npos ? dump.size() : nl + 1;
+    std::string_view line = dump.substr(i, end - i);
+    std::string_view bare = line;
+    while (!bare.empty() && (bare.back() == '\n' || bare.back() == '\r')) bare.remove_suffix(1);
+    auto is_cmd = [&](std::string_view cmd) {
+      return StartsWith(bare, cmd) && (bare.size() == cmd.size() || bare[cmd.size()] == ' ');
+    };
+    if (!is_cmd("\\restrict") && !is_cmd("\\unrestrict")) out.append(line);
+    i = end;
+  }
+  return out;
+}
+
+std::string QualifiedName(std::string_view schema, std::string_view name) {
+  return schema.empty() ? QuoteIdent(name) : QuoteIdent(schema) + "." + QuoteIdent(name);
+}
+
+namespace {
+std::string ColumnList(const std::vector<std::string>& columns) {
+  std::string out;
+  for (const std::string& c : columns) {
+    if (!out.empty()) out += ", ";
+    out += QuoteIdent(c);
+  }
+  return out;
+}
+}  // namespace
+
+std::string CopyOutSql(std::string_view schema, std::string_view name,
+                       const std::vector<std::string>& columns, std::string_view predicate) {
+  const std::string table = QualifiedName(schema, name);
+  if (Trim(predicate).empty()) {
+    // COPY of a table reads that table alone (never inheritance children).
+    if (columns.empty()) return "COPY " + table + " TO STDOUT";
+    return "COPY " + table + " (" + ColumnList(columns) + ") TO STDOUT";
+  }
+  // ONLY: a SELECT would also read the rows of inheritance children, which
+  // are tables of their own in the snapshot.
+  return "COPY (SELECT " + ColumnList(columns) + " FROM ONLY " + table + " WHERE (" + std::string(predicate) +
+         ")) TO STDOUT";
+}
+
+std::string CopyInSql(std::string_view schema, std::string_view name,
+                      const std::vector<std::string>& columns) {
+  const std::string table = QualifiedName(schema, name);
+  if (columns.empty()) return "COPY " + table + " FROM STDIN";
+  return "COPY " + table + " (" + ColumnList(columns) + ") FROM STDIN";
+}
+
+}  // namespace cutover::postgresql
