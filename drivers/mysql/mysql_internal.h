@@ -4,15 +4,24 @@
 // (script splitting, normalization of catalog text, building the schema model
 // from catalog rows) can be unit-tested without a server:
 //   mysql_script.cc     statement splitting (DELIMITER, comments, quotes)
-//   mysql_normalize.cc  normalization of types, defaults, expressions, views
+//   mysql_schema_normalize.cc  normalization of types, defaults, expressions, views
 //   mysql_schema.cc     the catalog queries and the model they produce
-//   mysql_dump.cc       snapshot records (LOAD DATA lines) and SHOW CREATE surgery
-//   mysql_pipe.cc       the named pipe that feeds LOAD DATA LOCAL INFILE
+//   mysql_ddl.cc       snapshot records (LOAD DATA lines) and SHOW CREATE surgery
+//   mysql_bulk_pipe.cc       the named pipe that feeds LOAD DATA LOCAL INFILE
 //   mysql_driver.cc     Connector/C++: Driver, Connection, errors, timeouts,
 //                       snapshots, bulk export and import
 #pragma once
 
+#include <cppconn/datatype.h>
+#include <cppconn/exception.h>
+#include <cppconn/resultset.h>
+#include <cppconn/resultset_metadata.h>
+#include <cppconn/statement.h>
+#include <mysql_connection.h>
+#include <mysql_driver.h>
+
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,10 +31,13 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/strings.h"
+#include "base/uri.h"
 #include "driver/driver.h"
 #include "driver/schema_model.h"
+#include "mysql_bulk_array_insert.h"
 
-namespace cutover::mysql_driver {
+namespace cutover::mysql {
 
 // ---- mysql_script.cc -------------------------------------------------------
 
@@ -59,7 +71,7 @@ Result<std::vector<SplitStatement>> SplitScript(std::string_view script, bool ba
 // The first line of a statement, trimmed and cut to `max_chars`, for messages.
 std::string FirstLine(std::string_view statement, size_t max_chars = 100);
 
-// ---- mysql_normalize.cc ----------------------------------------------------
+// ---- mysql_schema_normalize.cc ----------------------------------------------------
 
 // Server flavor, detected from VERSION(): MariaDB or Oracle MySQL.
 enum class Flavor { kMariaDb, kMySql };
@@ -141,7 +153,7 @@ inline bool IsConnectionLoss(int code) {
          code == kCrConnHostError;
 }
 
-// ---- mysql_dump.cc ---------------------------------------------------------
+// ---- mysql_ddl.cc ---------------------------------------------------------
 //
 // A snapshot record is one LOAD DATA line: fields separated by '\t', ended by
 // '\n', NULL as \N, and in each value the bytes \\, \t, \n, \r and NUL
@@ -222,7 +234,7 @@ std::string ChooseDelimiter(std::string_view text);
 std::vector<size_t> OrderViews(const std::vector<std::string>& names,
                                const std::vector<std::string>& definitions);
 
-// ---- mysql_pipe.cc ---------------------------------------------------------
+// ---- mysql_bulk_pipe.cc ---------------------------------------------------------
 
 // A named pipe in a private directory (mode 0700, removed on destruction)
 // through which ImportRows streams records to the client library, which
@@ -280,4 +292,406 @@ using CatalogQuery = std::function<Status(const std::string& sql, const RowCallb
 // (independent of the number of tables) and returns the sorted model.
 Result<SchemaModel> ReadSchemaWith(const CatalogQuery& query, const SchemaContext& ctx);
 
-}  // namespace cutover::mysql_driver
+// ---- The session and the driver (Connector/C++) ---------------------------
+
+// Opens another raw connection to the same URI, with or without the client
+// capability for LOAD DATA LOCAL INFILE.
+using Opener = std::function<Result<std::unique_ptr<sql::Connection>>(bool local_infile)>;
+
+std::string ErrorSuffix(const sql::SQLException& e);
+
+std::string Message(const sql::SQLException& e);
+
+std::string FormatSeconds(std::chrono::milliseconds ms);
+
+// A boolean URI parameter (validated by ParseEndpoint), `fallback` when absent.
+bool FlagParam(const ConnectionUri& uri, const std::string& key, bool fallback);
+
+// The first keyword of a statement, upper-cased, after comments and "(".
+std::string FirstKeyword(std::string_view sql);
+
+bool MentionsSqlMode(std::string_view sql);
+
+// sql_mode of snapshot, export and schema-dump sessions: no mode that
+// changes the text of values or of SHOW CREATE output (PAD_CHAR_TO_FULL_LENGTH,
+// ANSI_QUOTES, NO_BACKSLASH_ESCAPES...).
+constexpr const char* kDataSqlMode = "NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION";
+
+// The endpoint and credentials of a URI, its parameters checked: socket=,
+// connect_timeout=, local_infile= and array_insert= (both read where they
+// apply). The password comes from the URI or MYSQL_PWD.
+Result<Endpoint> ParseEndpoint(const ConnectionUri& uri);
+
+class MysqlConnection final : public Connection {
+ public:
+  // `opener` is empty for auxiliary connections (barrier, loader), which
+  // never open further ones. `local_infile` is false when the URI says
+  // local_infile=0: ImportRows then always loads with INSERT.
+  MysqlConnection(std::unique_ptr<sql::Connection> conn, ConnectionUri uri, Opener opener = {},
+                  bool local_infile = false);
+  ~MysqlConnection() override;
+
+  // Reads version, session id, lower_case_table_names and sql_mode.
+  Status Init();
+
+  const ServerInfo& server_info() const override { return info_; }
+  std::string display_uri() const override { return display_uri_; }
+
+  std::string QuoteIdentifier(std::string_view name) const override { return QuoteIdent(name); }
+  std::string QuoteLiteral(std::string_view value) const override;
+  Result<std::int64_t> Execute(std::string_view sql, const ExecOptions& options) override;
+  Status ExecuteScript(std::string_view script) override;
+  Status Query(std::string_view sql, const RowCallback& on_row, const ExecOptions& options) override;
+
+  // Out of line: a unit test that includes this header must not inline
+  // them (through devirtualization) and so need the Connector code.
+  Status Begin() override;
+  Status Commit() override;
+  Status Rollback() override;
+  Result<SchemaModel> ReadSchema() override;
+
+  std::string SessionId() override { return session_id_; }
+
+  // ---- Migration lock: GET_LOCK is session-level (COMMIT does not release
+  // it) and the server releases it when the connection ends.
+  Status AcquireMigrationLock(std::chrono::milliseconds wait) override;
+  Status ReleaseMigrationLock() override;
+
+  bool TransactionalDdl() const override { return false; }
+  Result<std::vector<LockWait>> LockWaits() override;
+
+  // ---- Snapshots --------------------------------------------------------
+  //
+  // The barrier is held on a separate connection: on MariaDB it is BACKUP
+  // STAGE START + BLOCK_COMMIT, on MySQL FLUSH TABLES WITH READ LOCK. BACKUP
+  // STAGE is preferred on MariaDB because it does not flush tables: FTWRL
+  // waits for every running statement (a long report query) to finish while
+  // blocking all writers behind it; BLOCK_COMMIT only waits for commits in
+  // progress and then holds commits (and writes to non-transactional
+  // tables), which is all a consistent point needs. BACKUP STAGE END
+  // implicitly commits the session's transaction, which is why the barrier
+  // cannot share the coordinator's session. Closing the barrier connection
+  // releases it too, so a crashed run never leaves the server locked.
+
+  bool SupportsSharedSnapshot() const override { return true; }
+  Result<SnapshotPoint> BeginSnapshot(const SnapshotOptions& options) override;
+  Status JoinSnapshot(const SnapshotPoint& point) override;
+
+  // With lock_nontransactional_tables (and such tables present) the barrier
+  // stays until EndSnapshot: the non-transactional tables are read after
+  // this call and only the barrier keeps them consistent. All writes on the
+  // server wait until then; that is the price of the option.
+  Status ReleaseSnapshotBarrier() override;
+  Status EndSnapshot() override;
+  Result<std::vector<DataTable>> ListDataTables() override;
+  Result<SchemaScript> DumpSchemaScript() override;
+
+  // ---- Bulk data ----------------------------------------------------------
+
+  Status ExportRows(const DataTable& table, std::string_view predicate,
+                    const RecordCallback& on_record) override;
+  Result<std::int64_t> ImportRows(const DataTable& table, const RecordBatchSource& next_batch) override;
+  Result<std::string> SnapshotImagePath() override;
+  Result<bool> IsEmptyDatabase() override;
+  Result<std::vector<std::string>> CheckIntegrity(std::string* checks_run) override;
+
+ private:
+  using TextRow = std::vector<std::optional<std::string>>;
+
+  // What ExportRows/ImportRows need to know about one column.
+  struct ColumnType {
+    std::string data_type;   // DATA_TYPE, lower case
+    bool has_scale = false;  // FLOAT(M,D) / DOUBLE(M,D)
+  };
+
+  // The column list and SET clause of LOAD DATA, and how INSERT wraps values.
+  struct LoadTarget {
+    std::string column_list;                           // "`a`, @cutover_v1, `c`"
+    std::string set_clause;                            // " SET `b` = CAST(@cutover_v1 AS UNSIGNED)" or ""
+    std::vector<std::string> insert_columns;           // quoted names
+    std::vector<std::string> wrap_before, wrap_after;  // around a value literal in INSERT
+  };
+
+  static std::string Col(const TextRow& r, size_t i) { return i < r.size() && r[i] ? *r[i] : std::string(); }
+  static bool IsIntegerType(const std::string& t);
+  static bool IsGeneratedColumn(const std::string& extra, const std::string& generation);
+  Status RequireDatabase(const std::string& action) const;
+
+  std::string DbLiteral() const { return QuoteString(ctx_.database, ctx_.backslash_escapes); }
+  Status Run(std::string_view sql, const std::string& what);
+  Result<std::vector<TextRow>> Fetch(const std::string& sql, const std::string& what);
+
+  // The statement column of a SHOW CREATE ... row.
+  Result<std::string> ShowCreate(const std::string& sql, size_t column, const std::string& object);
+  static std::string ModeLine(const std::string& sql_mode);
+  static std::string DelimitedBlock(const std::string& statement);
+
+  // Session settings of every snapshot, export and schema-dump session: the
+  // text form of TIMESTAMP values and of SHOW CREATE output depends on them.
+  Status PinDataSession(const std::string& what);
+
+  // Sets this session's lock_wait_timeout (metadata locks) to `timeout`,
+  // rounded up to whole seconds, saving the value to put back.
+  Status LimitLockWaits(std::chrono::milliseconds timeout, const std::string& what);
+  Status RestoreLockWaits(const std::string& what);
+  Status StartSnapshotTransaction(const std::string& what);
+  Result<std::map<std::string, std::string>> ReadPosition();
+  Status ReleaseBarrier();
+  Result<std::unique_ptr<MysqlConnection>> OpenAuxiliary(bool local_infile);
+
+  // The connection ImportRows loads through, opened on first use: only it
+  // has the LOAD DATA LOCAL capability (see Open). Its session is pinned for
+  // loading: no foreign key checks (post_data adds the foreign keys), strict
+  // mode so bad values fail instead of being adjusted, zero dates and
+  // explicit zeros in AUTO_INCREMENT columns accepted as they are, and lock
+  // waits long enough for another range of the same table to finish its
+  // bulk load (see UseBulkLoad). unique_checks is set per table.
+  Result<MysqlConnection*> Loader(bool local_infile);
+
+  // The C API session ImportRows loads through on MariaDB (see
+  // mysql_bulk_array_insert.h), opened on first use and pinned for loading like
+  // Loader's session, except that unique checks stay on for every table:
+  // InnoDB's bulk mode (unique_checks = 0 on an empty table) took twice the
+  // server CPU for the same wall time here (634 MB table: 17.6 s against
+  // 8.1 s), CPU the other loaders need.
+  Result<ArrayInsertSession*> ArrayLoader();
+
+  // Loads the records into `table` with one array-bound INSERT (bound
+  // values wrapped as LOAD DATA's SET clause wraps them), in one transaction.
+  Result<std::int64_t> ArrayInsertRows(ArrayInsertSession& session, const DataTable& table,
+                                       const LoadTarget& target, std::span<const std::string_view> first,
+                                       const RecordBatchSource& next_batch);
+
+  // DATA_TYPE of each of table.columns, in order, on this connection.
+  Result<std::vector<ColumnType>> ColumnTypes(const DataTable& table, const std::string& what);
+  bool CanCastToDouble() const;
+
+  // The select-list expression that yields a column's exact text.
+  std::string ExportExpression(const std::string& quoted, const ColumnType& t) const;
+  LoadTarget MakeLoadTarget(const DataTable& table, const std::vector<ColumnType>& types) const;
+
+  // Streams a forward-only result as LOAD DATA records.
+  Status StreamRecords(const std::string& sql, size_t columns, const RecordCallback& on_record);
+  Status CheckLoadWarnings(const std::string& label);
+
+  // MariaDB (10.6+) loads into an empty InnoDB table in bulk when unique and
+  // foreign key checks are off: no undo log per row, indexes built sorted at
+  // commit, about twice as fast as row-by-row inserts here. But the bulk load
+  // holds an exclusive table lock until it commits, so the key ranges of one
+  // big table, which restore loads on several connections at once, would
+  // queue behind each other (and the later ones load row by row anyway).
+  // Bulk mode is therefore used for tables at most the size above which the
+  // snapshot core splits tables into ranges (take.h split_bytes, 64 MiB);
+  // bigger ones keep unique checks on and load their ranges in parallel.
+  static constexpr std::int64_t kBulkLoadMaxBytes = std::int64_t{64} << 20;
+  static bool UseBulkLoad(const DataTable& table) { return table.estimated_bytes <= kBulkLoadMaxBytes; }
+  Status SetUniqueChecks(bool on, const std::string& what);
+
+  // MariaDB loads into an empty InnoDB table in bulk (no undo log per row,
+  // indexes built at the end) when unique and foreign key checks are off,
+  // and then reports a duplicate key as error 1180 "during COMMIT".
+  static Status BulkLoadError(const Status& st);
+  static bool IsLocalInfileRefusal(const Status& st);
+  void NoteInsertFallback(const Status& why);
+
+  // LOAD DATA LOCAL INFILE fed through a named pipe: the statement runs on a
+  // helper thread (the loader connection is used by nobody else meanwhile)
+  // while this thread pulls batches and writes them into the pipe. All in
+  // one transaction, so a load that fails or warns leaves nothing behind.
+  // `*refused` is set, with nothing loaded and `first` not yet given up,
+  // when the server or client library refuses LOCAL INFILE.
+  Result<std::int64_t> LoadDataLocal(MysqlConnection& ld, const DataTable& table, const LoadTarget& target,
+                                     std::span<const std::string_view> first,
+                                     const RecordBatchSource& next_batch, bool* refused);
+
+  // The fallback when LOCAL INFILE is refused or disabled: the same records
+  // as multi-row INSERTs of _binary literals (the bytes unconverted, as LOAD
+  // DATA ... CHARACTER SET binary does), in one transaction.
+  Result<std::int64_t> InsertRows(MysqlConnection& ld, const DataTable& table, const LoadTarget& target,
+                                  std::span<const std::string_view> first,
+                                  const RecordBatchSource& next_batch);
+
+  struct ErrorContext {
+    const std::string& what;
+    const ExecOptions* options;
+  };
+  void SetSqlMode(const std::string& mode);
+  void RefreshSqlMode();
+
+  // "`db`.`t`" or "db.t" -> "t" when db is the connected database.
+  std::string UnqualifiedObject(std::string_view object) const;
+  Status BrokenStatus() const;
+  void NoteFailure(int code);
+  Status MapError(const sql::SQLException& e, const ErrorContext& ctx);
+
+  template <typename Fn>
+  Status Guarded(const std::string& what, const ExecOptions* options, Fn&& fn) {
+    if (broken_) return BrokenStatus().WithContext(what);
+    try {
+      return fn();
+    } catch (const sql::SQLException& e) {
+      return MapError(e, ErrorContext{what, options});
+    } catch (const std::exception& e) {
+      diagnostics_may_hold_errors_ = true;
+      return Status::Internal(what + ": " + ScrubSecrets(e.what()));
+    } catch (...) {
+      diagnostics_may_hold_errors_ = true;
+      return Status::Internal(what + ": unknown exception from MySQL Connector/C++");
+    }
+  }
+  Status Simple(const char* sql);
+  static int LockSeconds(std::chrono::milliseconds ms);
+
+  // Applies the limits of `options` to this session, runs body, restores the
+  // previous values. Throws sql::SQLException from the SET statements.
+  template <typename Body>
+  Status WithLimits(std::string_view sql, const ExecOptions& options, Body&& body) {
+    std::vector<std::string> set, restore;
+    if (options.lock_timeout.count() > 0) {
+      std::string secs = std::to_string(LockSeconds(options.lock_timeout));
+      set.push_back("@cutover_saved_lwt = @@SESSION.lock_wait_timeout");
+      set.push_back("@cutover_saved_ilwt = @@SESSION.innodb_lock_wait_timeout");
+      set.push_back("SESSION lock_wait_timeout = " + secs);
+      set.push_back("SESSION innodb_lock_wait_timeout = " + secs);
+      restore.push_back("SESSION lock_wait_timeout = @cutover_saved_lwt");
+      restore.push_back("SESSION innodb_lock_wait_timeout = @cutover_saved_ilwt");
+    }
+    if (options.statement_timeout.count() > 0) {
+      if (ctx_.flavor == Flavor::kMariaDb) {
+        set.push_back("@cutover_saved_mst = @@SESSION.max_statement_time");
+        set.push_back("SESSION max_statement_time = " + FormatSeconds(options.statement_timeout));
+        restore.push_back("SESSION max_statement_time = @cutover_saved_mst");
+      } else {
+        std::string keyword = FirstKeyword(sql);
+        if (keyword != "SELECT" && keyword != "WITH") {
+          return Status::Unsupported(
+              "MySQL can only limit the run time of SELECT statements (max_execution_time); '" +
+              FirstLine(sql) +
+              "' cannot get a statement_timeout: run it without one, or rely on lock_timeout");
+        }
+        set.push_back("@cutover_saved_met = @@SESSION.max_execution_time");
+        set.push_back("SESSION max_execution_time = " + std::to_string(options.statement_timeout.count()));
+        restore.push_back("SESSION max_execution_time = @cutover_saved_met");
+      }
+    }
+    if (set.empty()) return body();
+    CUTOVER_RETURN_IF_ERROR(RunAndDrain("SET " + Join(set, ", ")).status());
+    const std::string restore_sql = "SET " + Join(restore, ", ");
+    Status result;
+    try {
+      result = body();
+    } catch (...) {
+      // Restore the previous limits, then report the statement's own error.
+      if (!broken_) {
+        try {
+          (void)RunAndDrain(restore_sql);
+        } catch (const sql::SQLException& e) {
+          NoteFailure(e.getErrorCode());
+        } catch (...) {  // NOLINT(bugprone-empty-catch): the original error is the one to report
+        }
+      }
+      throw;
+    }
+    if (!broken_) {
+      try {
+        Status restored = RunAndDrain(restore_sql).status();
+        if (result.ok()) result = restored;
+      } catch (const sql::SQLException& e) {
+        NoteFailure(e.getErrorCode());
+        if (result.ok()) throw;
+      }
+    }
+    return result;
+  }
+
+  // Runs one statement, discarding result sets; returns the affected rows.
+  // Throws sql::SQLException.
+  Result<std::int64_t> RunAndDrain(std::string_view sql);
+
+  // After a forward-only result ended: did it end because of an error?
+  Status CheckStreamErrors(const std::string& what);
+  void ClearDiagnostics();
+  Status Stream(std::string_view sql, const RowCallback& on_row);
+
+  // A buffered query (mysql_store_result): errors are reported, memory is
+  // the size of the result. For catalog queries only.
+  Status Buffered(const std::string& sql, const RowCallback& on_row);
+
+  std::unique_ptr<sql::Connection> conn_;
+  ConnectionUri uri_;
+  std::string display_uri_;
+  ServerInfo info_;
+  SchemaContext ctx_;
+  std::string session_id_;
+  bool broken_ = false;
+  bool migration_lock_held_ = false;
+  std::string migration_lock_name_;
+  bool diagnostics_may_hold_errors_ = false;
+
+  Opener opener_;
+  bool local_infile_ = false;  // the URI allows LOAD DATA LOCAL (local_infile is not 0)
+  bool array_insert_ = true;   // MariaDB: load with array-bound INSERT (array_insert is not 0)
+  std::unique_ptr<ArrayInsertSession> array_loader_;  // ImportRows' session for that, opened on first use
+  bool local_infile_capable_ = false;                 // this session was opened with the LOCAL capability
+  bool local_infile_refused_ = false;                 // the server refused it once: INSERT from then on
+  std::unique_ptr<MysqlConnection> barrier_;          // holds the snapshot barrier
+  std::unique_ptr<MysqlConnection> loader_;           // runs ImportRows' statements
+  bool in_snapshot_ = false;
+  bool hold_barrier_until_end_ = false;
+  bool lock_waits_limited_ = false;    // LimitLockWaits saved the session's value
+  std::optional<bool> unique_checks_;  // loader sessions: what unique_checks is set to  //
+                                       // lock_nontransactional_tables: released by EndSnapshot
+};
+
+class MysqlDriver final : public Driver {
+ public:
+  MysqlDriver();
+
+  const DriverInfo& info() const override { return info_; }
+  Result<std::unique_ptr<Connection>> Connect(const ConnectionUri& uri) override;
+  Result<ConnectionUri> CreateDatabase(const ConnectionUri& server, std::string_view name) override;
+  Status DropDatabase(const ConnectionUri& server, std::string_view name) override;
+  Result<std::vector<std::string>> ListDatabases(const ConnectionUri& server,
+                                                 std::string_view prefix) override;
+  Result<std::vector<ImageTableDigest>> DigestImage(const std::string& /*path*/,
+                                                    const std::vector<std::string>& /*tables*/) override;
+  Result<std::string> ImageFilePath(const ConnectionUri& /*uri*/) const override;
+  Result<std::vector<cutover::ScriptStatement>> SplitScript(std::string_view script) const override;
+
+ private:
+  static Status CheckName(std::string_view name);
+
+  // Opens a raw Connector connection for the URI. All errors mapped.
+  // Only the connections ImportRows opens for LOAD DATA LOCAL INFILE get
+  // `local_infile`: with that capability the client library hands the server
+  // any file it names, so no other connection advertises it.
+  Result<std::unique_ptr<sql::Connection>> Open(const ConnectionUri& uri, bool local_infile);
+
+  // Runs fn on a server-level connection (no database selected).
+  template <typename Fn>
+  Status OnServer(const ConnectionUri& server, const std::string& what, Fn&& fn) {
+    ConnectionUri server_only = server.WithDatabase("");
+    auto conn = Open(server_only, false);
+    if (!conn.ok()) return conn.status();
+    const std::string context = what + " " + server_only.Redacted();
+    try {
+      std::unique_ptr<sql::Statement> st((*conn)->createStatement());
+      fn(*st);
+      return Status::Ok();
+    } catch (const sql::SQLException& e) {
+      std::string msg = context + ": " + Message(e) + ErrorSuffix(e);
+      if (IsConnectionLoss(e.getErrorCode())) return Status::Connection(msg);
+      return Status::Query(msg, std::to_string(e.getErrorCode()));
+    } catch (const std::exception& e) {
+      return Status::Internal(context + ": " + ScrubSecrets(e.what()));
+    } catch (...) {
+      return Status::Internal(context + ": unknown exception from MySQL Connector/C++");
+    }
+  }
+
+  DriverInfo info_;
+  sql::mysql::MySQL_Driver* driver_ = nullptr;
+  std::string init_error_;
+};
+
+}  // namespace cutover::mysql

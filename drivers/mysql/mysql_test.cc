@@ -51,7 +51,7 @@ using testing::StatusKb;
 using testing::TakeDriverSnapshot;
 
 namespace fs = std::filesystem;
-using mysql_driver::Flavor;
+using mysql::Flavor;
 using testing::ScratchDatabase;
 using testing::ServerUri;
 using testing::TestDriver;
@@ -65,14 +65,14 @@ Driver* Mysql() {
   return TestDriver("mysql");
 }
 
-std::vector<std::string> Texts(const std::vector<mysql_driver::SplitStatement>& statements) {
+std::vector<std::string> Texts(const std::vector<mysql::SplitStatement>& statements) {
   std::vector<std::string> out;
   for (const auto& s : statements) out.push_back(s.text);
   return out;
 }
 
 std::vector<std::string> Split(std::string_view script, bool backslash_escapes = true) {
-  auto r = mysql_driver::SplitScript(script, backslash_escapes);
+  auto r = mysql::SplitScript(script, backslash_escapes);
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   return r.ok() ? Texts(*r) : std::vector<std::string>{"<error>"};
 }
@@ -195,7 +195,7 @@ TEST(MysqlScript, DelimiterCommand) {
       "CREATE PROCEDURE p() BEGIN SELECT ';'; SELECT 2; END $$\n"
       "DELIMITER ;\n"
       "SELECT 3;\n";
-  auto r = mysql_driver::SplitScript(script);
+  auto r = mysql::SplitScript(script);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->size(), 4u);
   EXPECT_EQ((*r)[0].text, "CREATE TABLE t (a int)");
@@ -219,7 +219,7 @@ TEST(MysqlScript, DelimiterCommand) {
 }
 
 TEST(MysqlScript, LineNumbersCountCommentsAndStrings) {
-  auto r = mysql_driver::SplitScript("\n\n-- c\nSELECT 'a\nb';\n/* x\ny */\n\n  SELECT 2;");
+  auto r = mysql::SplitScript("\n\n-- c\nSELECT 'a\nb';\n/* x\ny */\n\n  SELECT 2;");
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->size(), 2u);
   EXPECT_EQ((*r)[0].line, 4);
@@ -235,7 +235,7 @@ TEST(MysqlScript, UnterminatedAndBadDelimiterAreErrorsNamingTheLine) {
        {Bad{"SELECT 1;\nSELECT 'abc;\n", "line 2"}, Bad{"SELECT \"x", "line 1"},
         Bad{"\n\nSELECT `x", "line 3"}, Bad{"SELECT 1; /* never closed", "line 1"},
         Bad{"SELECT 1;\nDELIMITER\nSELECT 2", "line 2"}, Bad{"DELIMITER \\\\\n", "backslash"}}) {
-    auto r = mysql_driver::SplitScript(b.script);
+    auto r = mysql::SplitScript(b.script);
     ASSERT_FALSE(r.ok()) << b.script;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidInput);
     EXPECT_NE(r.status().message().find(b.needle), std::string::npos) << r.status().message();
@@ -249,9 +249,9 @@ TEST(MysqlScript, NoBackslashEscapesMode) {
 }
 
 TEST(MysqlScript, FirstLineIsShortAndValidUtf8) {
-  EXPECT_EQ(mysql_driver::FirstLine("  SELECT 1\nFROM t"), "SELECT 1 ...");
-  EXPECT_EQ(mysql_driver::FirstLine("SELECT 1"), "SELECT 1");
-  std::string cut = mysql_driver::FirstLine("SELECT 'ééééé'", 10);
+  EXPECT_EQ(mysql::FirstLine("  SELECT 1\nFROM t"), "SELECT 1 ...");
+  EXPECT_EQ(mysql::FirstLine("SELECT 1"), "SELECT 1");
+  std::string cut = mysql::FirstLine("SELECT 'ééééé'", 10);
   EXPECT_TRUE(IsValidUtf8(cut)) << cut;
   EXPECT_TRUE(EndsWith(cut, " ...")) << cut;
 }
@@ -261,7 +261,7 @@ TEST(MysqlScript, FirstLineIsShortAndValidUtf8) {
 // ===========================================================================
 
 TEST(MysqlNormalize, ColumnTypes) {
-  using mysql_driver::NormalizeColumnType;
+  using mysql::NormalizeColumnType;
   EXPECT_EQ(NormalizeColumnType("int(11)"), "int");
   EXPECT_EQ(NormalizeColumnType("INT(10) UNSIGNED"), "int unsigned");
   EXPECT_EQ(NormalizeColumnType("bigint(20) unsigned"), "bigint unsigned");
@@ -274,14 +274,14 @@ TEST(MysqlNormalize, ColumnTypes) {
   EXPECT_EQ(NormalizeColumnType("VARCHAR(20)"), "varchar(20)");
   EXPECT_EQ(NormalizeColumnType("enum('A','b''C')"), "enum('A','b''C')");
   EXPECT_EQ(NormalizeColumnType("SET('X','y')"), "set('X','y')");
-  EXPECT_TRUE(mysql_driver::IsNumericType("int unsigned"));
-  EXPECT_TRUE(mysql_driver::IsNumericType("bit(3)"));
-  EXPECT_FALSE(mysql_driver::IsNumericType("interval"));
-  EXPECT_FALSE(mysql_driver::IsNumericType("varchar(3)"));
+  EXPECT_TRUE(mysql::IsNumericType("int unsigned"));
+  EXPECT_TRUE(mysql::IsNumericType("bit(3)"));
+  EXPECT_FALSE(mysql::IsNumericType("interval"));
+  EXPECT_FALSE(mysql::IsNumericType("varchar(3)"));
 }
 
 TEST(MysqlNormalize, DefaultsOfMariaDbAndMySqlAgree) {
-  using mysql_driver::NormalizeDefault;
+  using mysql::NormalizeDefault;
   struct Case {
     std::optional<std::string> mariadb;
     std::optional<std::string> mysql;
@@ -310,15 +310,14 @@ TEST(MysqlNormalize, DefaultsOfMariaDbAndMySqlAgree) {
     EXPECT_EQ(NormalizeDefault(c.mariadb, c.type, "", Flavor::kMariaDb), c.expected);
     EXPECT_EQ(NormalizeDefault(c.mysql, c.type, c.mysql_extra, Flavor::kMySql), c.expected);
   }
-  EXPECT_EQ(mysql_driver::OnUpdateFromExtra("on update current_timestamp()"), "current_timestamp()");
-  EXPECT_EQ(mysql_driver::OnUpdateFromExtra("DEFAULT_GENERATED on update CURRENT_TIMESTAMP"),
-            "current_timestamp()");
-  EXPECT_EQ(mysql_driver::OnUpdateFromExtra("on update CURRENT_TIMESTAMP(3)"), "current_timestamp(3)");
-  EXPECT_EQ(mysql_driver::OnUpdateFromExtra("auto_increment"), std::nullopt);
+  EXPECT_EQ(mysql::OnUpdateFromExtra("on update current_timestamp()"), "current_timestamp()");
+  EXPECT_EQ(mysql::OnUpdateFromExtra("DEFAULT_GENERATED on update CURRENT_TIMESTAMP"), "current_timestamp()");
+  EXPECT_EQ(mysql::OnUpdateFromExtra("on update CURRENT_TIMESTAMP(3)"), "current_timestamp(3)");
+  EXPECT_EQ(mysql::OnUpdateFromExtra("auto_increment"), std::nullopt);
 }
 
 TEST(MysqlNormalize, Expressions) {
-  using mysql_driver::NormalizeExpression;
+  using mysql::NormalizeExpression;
   EXPECT_EQ(NormalizeExpression("`price` > 0", Flavor::kMariaDb), "price > 0");
   EXPECT_EQ(NormalizeExpression("(`price` > 0)", Flavor::kMySql), "price > 0");
   EXPECT_EQ(NormalizeExpression("`a` + `b`", Flavor::kMariaDb),
@@ -339,31 +338,30 @@ TEST(MysqlNormalize, Expressions) {
 
 TEST(MysqlNormalize, ViewDefinitionDropsOnlyTheCurrentDatabase) {
   EXPECT_EQ(
-      mysql_driver::NormalizeViewDefinition(
+      mysql::NormalizeViewDefinition(
           "select `shop`.`t`.`id` AS `id`,`other`.`u`.`x` AS `x`,'`shop`.' AS `s` from (`shop`.`t` join "
           "`other`.`u`)",
           "shop"),
       "select `t`.`id` AS `id`,`other`.`u`.`x` AS `x`,'`shop`.' AS `s` from (`t` join `other`.`u`)");
-  EXPECT_EQ(
-      mysql_driver::NormalizeViewDefinition("select `we``ird`.`t`.`a` AS `a` from `we``ird`.`t`", "we`ird"),
-      "select `t`.`a` AS `a` from `t`");
-  EXPECT_EQ(mysql_driver::NormalizeViewDefinition("select\n  1   AS `a`", "db"), "select 1 AS `a`");
+  EXPECT_EQ(mysql::NormalizeViewDefinition("select `we``ird`.`t`.`a` AS `a` from `we``ird`.`t`", "we`ird"),
+            "select `t`.`a` AS `a` from `t`");
+  EXPECT_EQ(mysql::NormalizeViewDefinition("select\n  1   AS `a`", "db"), "select 1 AS `a`");
   // Column names are case-insensitive, table names and aliases keep their case.
-  EXPECT_EQ(mysql_driver::NormalizeViewDefinition(
-                "select `db`.`Items`.`ID` AS `ID` from (`db`.`Items` `I` join `U`) "
-                "where `I`.`Name` = 'Ab'",
-                "db"),
-            "select `Items`.`id` AS `id` from (`Items` `I` join `U`) where `I`.`name` = 'Ab'");
+  EXPECT_EQ(
+      mysql::NormalizeViewDefinition("select `db`.`Items`.`ID` AS `ID` from (`db`.`Items` `I` join `U`) "
+                                     "where `I`.`Name` = 'Ab'",
+                                     "db"),
+      "select `Items`.`id` AS `id` from (`Items` `I` join `U`) where `I`.`name` = 'Ab'");
 }
 
 TEST(MysqlNormalize, QuotingAndCollations) {
-  EXPECT_EQ(mysql_driver::QuoteIdent("a`b"), "`a``b`");
-  EXPECT_EQ(mysql_driver::QuoteIdent("plain"), "`plain`");
-  EXPECT_EQ(mysql_driver::QuoteString("it's \\ x", true), "'it''s \\\\ x'");
-  EXPECT_EQ(mysql_driver::QuoteString("it's \\ x", false), "'it''s \\ x'");
-  EXPECT_EQ(mysql_driver::QuoteString(std::string_view("a\0b", 3), true), "'a\\0b'");
-  EXPECT_EQ(mysql_driver::NormalizeCollation("utf8_general_ci"), "utf8mb3_general_ci");
-  EXPECT_EQ(mysql_driver::NormalizeCollation("utf8mb4_bin"), "utf8mb4_bin");
+  EXPECT_EQ(mysql::QuoteIdent("a`b"), "`a``b`");
+  EXPECT_EQ(mysql::QuoteIdent("plain"), "`plain`");
+  EXPECT_EQ(mysql::QuoteString("it's \\ x", true), "'it''s \\\\ x'");
+  EXPECT_EQ(mysql::QuoteString("it's \\ x", false), "'it''s \\ x'");
+  EXPECT_EQ(mysql::QuoteString(std::string_view("a\0b", 3), true), "'a\\0b'");
+  EXPECT_EQ(mysql::NormalizeCollation("utf8_general_ci"), "utf8mb3_general_ci");
+  EXPECT_EQ(mysql::NormalizeCollation("utf8mb4_bin"), "utf8mb4_bin");
 }
 
 // ===========================================================================
@@ -374,8 +372,8 @@ using FakeRow = std::vector<std::optional<std::string>>;
 using FakeTables = std::map<std::string, std::vector<FakeRow>>;
 
 // Answers catalog queries by the first information_schema table they read.
-mysql_driver::CatalogQuery FakeCatalog(const FakeTables& tables, std::vector<std::string>* seen = nullptr,
-                                       std::string fail_on = "") {
+mysql::CatalogQuery FakeCatalog(const FakeTables& tables, std::vector<std::string>* seen = nullptr,
+                                std::string fail_on = "") {
   return [&tables, seen, fail_on](const std::string& sql, const RowCallback& on_row) -> Status {
     std::smatch m;
     static const std::regex from_re(R"(FROM information_schema\.([A-Z_]+))");
@@ -500,8 +498,8 @@ FakeTables MySqlRows() {
   return t;
 }
 
-mysql_driver::SchemaContext Context(Flavor flavor) {
-  mysql_driver::SchemaContext ctx;
+mysql::SchemaContext Context(Flavor flavor) {
+  mysql::SchemaContext ctx;
   ctx.database = "shop";
   ctx.flavor = flavor;
   ctx.version_number = flavor == Flavor::kMariaDb ? 101119 : 80036;
@@ -512,8 +510,8 @@ mysql_driver::SchemaContext Context(Flavor flavor) {
 TEST(MysqlSchemaRows, MySql8CatalogGivesTheSameModelAsMariaDb) {
   FakeTables maria_rows = MariaDbRows();
   FakeTables mysql_rows = MySqlRows();
-  auto maria = mysql_driver::ReadSchemaWith(FakeCatalog(maria_rows), Context(Flavor::kMariaDb));
-  auto mysql = mysql_driver::ReadSchemaWith(FakeCatalog(mysql_rows), Context(Flavor::kMySql));
+  auto maria = mysql::ReadSchemaWith(FakeCatalog(maria_rows), Context(Flavor::kMariaDb));
+  auto mysql = mysql::ReadSchemaWith(FakeCatalog(mysql_rows), Context(Flavor::kMySql));
   ASSERT_TRUE(maria.ok()) << maria.status().ToString();
   ASSERT_TRUE(mysql.ok()) << mysql.status().ToString();
   EXPECT_EQ(Dump(*maria), Dump(*mysql));
@@ -582,7 +580,7 @@ TEST(MysqlSchemaRows, MySqlFunctionalIndexAndNotEnforcedCheck) {
   FakeTables rows = MySqlRows();
   rows["STATISTICS"].push_back({"t", "ix_expr", "1", "1", N, N, "A", "BTREE", "", "NO", "(`qty` + 1)"});
   rows["CHECK_CONSTRAINTS"].push_back({"t", "ck_soft", "Table", "(`qty` <> 5)", "NO"});
-  auto m = mysql_driver::ReadSchemaWith(FakeCatalog(rows), Context(Flavor::kMySql));
+  auto m = mysql::ReadSchemaWith(FakeCatalog(rows), Context(Flavor::kMySql));
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_EQ(Attr(*m, ObjectKind::kIndex, "t", "ix_expr", "keys"), "[\"(qty + 1)\"]");
   EXPECT_EQ(Attr(*m, ObjectKind::kCheckConstraint, "t", "ck_soft", "mysql.enforced"), "false");
@@ -599,7 +597,7 @@ TEST(MysqlSchemaRows, LowerCaseTableNamesFoldsTableNames) {
   for (int lctn : {0, 2}) {
     auto ctx = Context(Flavor::kMariaDb);
     ctx.lower_case_table_names = lctn;
-    auto m = mysql_driver::ReadSchemaWith(FakeCatalog(rows), ctx);
+    auto m = mysql::ReadSchemaWith(FakeCatalog(rows), ctx);
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     const std::string orders = lctn == 0 ? "Orders" : "orders";
     EXPECT_NE(m->Find(ObjectKind::kTable, "", "", orders), nullptr) << Dump(*m);
@@ -613,7 +611,7 @@ TEST(MysqlSchemaRows, LowerCaseTableNamesFoldsTableNames) {
 TEST(MysqlSchemaRows, BoundedQueriesAndErrorsAreNeverPartialResults) {
   FakeTables rows = MariaDbRows();
   std::vector<std::string> seen;
-  auto ok = mysql_driver::ReadSchemaWith(FakeCatalog(rows, &seen), Context(Flavor::kMariaDb));
+  auto ok = mysql::ReadSchemaWith(FakeCatalog(rows, &seen), Context(Flavor::kMariaDb));
   ASSERT_TRUE(ok.ok());
   EXPECT_LE(seen.size(), 12u);
   std::set<std::string> distinct(seen.begin(), seen.end());
@@ -621,8 +619,8 @@ TEST(MysqlSchemaRows, BoundedQueriesAndErrorsAreNeverPartialResults) {
   for (const char* table : {"TABLES", "COLUMNS", "STATISTICS", "KEY_COLUMN_USAGE", "CHECK_CONSTRAINTS",
                             "VIEWS", "TRIGGERS", "ROUTINES", "PARAMETERS"}) {
     EXPECT_TRUE(distinct.count(table)) << table;
-    auto failed = mysql_driver::ReadSchemaWith(FakeCatalog(rows, nullptr, std::string(table)),
-                                               Context(Flavor::kMariaDb));
+    auto failed =
+        mysql::ReadSchemaWith(FakeCatalog(rows, nullptr, std::string(table)), Context(Flavor::kMariaDb));
     ASSERT_FALSE(failed.ok()) << "a failed catalog query on " << table << " must fail ReadSchema";
     EXPECT_EQ(failed.status().code(), StatusCode::kQuery);
     EXPECT_NE(failed.status().message().find("shop"), std::string::npos) << failed.status().message();
@@ -1460,7 +1458,7 @@ std::string Record(const std::vector<std::optional<std::string>>& values) {
   for (size_t i = 0; i < values.size(); ++i) {
     if (i > 0) out += '\t';
     if (values[i]) {
-      mysql_driver::AppendLoadDataField(out, *values[i]);
+      mysql::AppendLoadDataField(out, *values[i]);
     } else {
       out += "\\N";
     }
@@ -1477,27 +1475,26 @@ TEST(MysqlDump, LoadDataFieldsEscapeAndParseBack) {
   EXPECT_EQ(std::count(rec.begin(), rec.end(), '\t'), 5) << "raw tabs only between fields";
   EXPECT_EQ(rec.find('\0'), std::string::npos);
   EXPECT_NE(rec.find("\\0"), std::string::npos);
-  auto parsed = mysql_driver::ParseLoadDataRecord(rec, values.size());
+  auto parsed = mysql::ParseLoadDataRecord(rec, values.size());
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(*parsed, values) << "'' and NULL and the text \\N stay apart";
 }
 
 TEST(MysqlDump, MalformedRecordsAreRejected) {
-  EXPECT_EQ(mysql_driver::CheckLoadDataRecord("1\t2", 2).code(), StatusCode::kInvalidInput) << "no newline";
-  EXPECT_EQ(mysql_driver::CheckLoadDataRecord("1\n2\n", 1).code(), StatusCode::kInvalidInput) << "two lines";
-  auto fields = mysql_driver::CheckLoadDataRecord("1\t2\t3\n", 2);
+  EXPECT_EQ(mysql::CheckLoadDataRecord("1\t2", 2).code(), StatusCode::kInvalidInput) << "no newline";
+  EXPECT_EQ(mysql::CheckLoadDataRecord("1\n2\n", 1).code(), StatusCode::kInvalidInput) << "two lines";
+  auto fields = mysql::CheckLoadDataRecord("1\t2\t3\n", 2);
   EXPECT_EQ(fields.code(), StatusCode::kInvalidInput);
   EXPECT_NE(fields.message().find("3 fields"), std::string::npos) << fields.message();
-  EXPECT_TRUE(mysql_driver::CheckLoadDataRecord("\\N\t\n", 2).ok());
-  EXPECT_FALSE(mysql_driver::ParseLoadDataRecord("a\\\n", 1).ok()) << "lone backslash at the end";
+  EXPECT_TRUE(mysql::CheckLoadDataRecord("\\N\t\n", 2).ok());
+  EXPECT_FALSE(mysql::ParseLoadDataRecord("a\\\n", 1).ok()) << "lone backslash at the end";
 }
 
 // The array-insert path unescapes records into one arena per batch.
 TEST(MysqlDump, UnescapeIntoAnArenaKeepsEarlierRecordsAndFailsCleanly) {
   std::string arena = "earlier";
-  std::vector<mysql_driver::LoadDataField> fields(1);
-  ASSERT_TRUE(
-      mysql_driver::UnescapeLoadDataRecord("a\\tb\\\\c\\0\t\\N\t\t\\\\N\tx\\Zy\n", 5, arena, fields).ok());
+  std::vector<mysql::LoadDataField> fields(1);
+  ASSERT_TRUE(mysql::UnescapeLoadDataRecord("a\\tb\\\\c\\0\t\\N\t\t\\\\N\tx\\Zy\n", 5, arena, fields).ok());
   ASSERT_EQ(fields.size(), 6u) << "appended after the one already there";
   auto value = [&](size_t i) { return arena.substr(fields[i].offset, fields[i].length); };
   EXPECT_EQ(value(1), std::string("a\tb\\c\0", 6));
@@ -1512,16 +1509,15 @@ TEST(MysqlDump, UnescapeIntoAnArenaKeepsEarlierRecordsAndFailsCleanly) {
   const std::string before = arena;
   for (const char* bad : {"1\t2\t3\n", "1\n", "1\t2", "1\n\t2\n", "ab\\\t2\n"}) {
     SCOPED_TRACE(bad);
-    Status st = mysql_driver::UnescapeLoadDataRecord(bad, 2, arena, fields);
+    Status st = mysql::UnescapeLoadDataRecord(bad, 2, arena, fields);
     EXPECT_EQ(st.code(), StatusCode::kInvalidInput);
     EXPECT_EQ(arena, before) << "nothing appended on failure";
     EXPECT_EQ(fields.size(), 6u);
   }
-  EXPECT_NE(mysql_driver::UnescapeLoadDataRecord("1\t2\t3\n", 2, arena, fields).message().find("3 fields"),
+  EXPECT_NE(mysql::UnescapeLoadDataRecord("1\t2\t3\n", 2, arena, fields).message().find("3 fields"),
             std::string::npos);
-  EXPECT_NE(
-      mysql_driver::UnescapeLoadDataRecord("ab\\\t2\n", 2, arena, fields).message().find("lone backslash"),
-      std::string::npos);
+  EXPECT_NE(mysql::UnescapeLoadDataRecord("ab\\\t2\n", 2, arena, fields).message().find("lone backslash"),
+            std::string::npos);
 }
 
 TEST(MysqlDump, SplitCreateTableMovesOnlyForeignKeys) {
@@ -1536,7 +1532,7 @@ TEST(MysqlDump, SplitCreateTableMovesOnlyForeignKeys) {
       "  CONSTRAINT `ck` CHECK (`id` > 0 and `e` <> ','),\n"
       "  CONSTRAINT `foreign` FOREIGN KEY (`id`) REFERENCES `other` (`id`)\n"
       ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='t (1), x'";
-  auto parts = mysql_driver::SplitCreateTable(create);
+  auto parts = mysql::SplitCreateTable(create);
   ASSERT_TRUE(parts.ok()) << parts.status().ToString();
   EXPECT_EQ(
       parts->foreign_keys,
@@ -1552,11 +1548,11 @@ TEST(MysqlDump, SplitCreateTableMovesOnlyForeignKeys) {
             "  KEY `fk `` , (1)` (`p``1`),\n"
             "  CONSTRAINT `ck` CHECK (`id` > 0 and `e` <> ',')\n"
             ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='t (1), x'");
-  auto plain = mysql_driver::SplitCreateTable("CREATE TABLE `t` (\n  `a` int\n) ENGINE=InnoDB");
+  auto plain = mysql::SplitCreateTable("CREATE TABLE `t` (\n  `a` int\n) ENGINE=InnoDB");
   ASSERT_TRUE(plain.ok());
   EXPECT_TRUE(plain->foreign_keys.empty());
   EXPECT_EQ(plain->create_table, "CREATE TABLE `t` (\n  `a` int\n) ENGINE=InnoDB");
-  EXPECT_FALSE(mysql_driver::SplitCreateTable("CREATE TABLE `t` (\n  `a` int").ok());
+  EXPECT_FALSE(mysql::SplitCreateTable("CREATE TABLE `t` (\n  `a` int").ok());
 }
 
 TEST(MysqlDump, SplitCreateTableDefersSecondaryKeysOnlyWhenSafe) {
@@ -1571,7 +1567,7 @@ TEST(MysqlDump, SplitCreateTableDefersSecondaryKeysOnlyWhenSafe) {
       "  FULLTEXT KEY `ft` (`body`),\n"
       "  CONSTRAINT `fk` FOREIGN KEY (`p`) REFERENCES `par` (`id`)\n"
       ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
-  auto parts = mysql_driver::SplitCreateTable(create, true);
+  auto parts = mysql::SplitCreateTable(create, true);
   ASSERT_TRUE(parts.ok()) << parts.status().ToString();
   EXPECT_EQ(parts->secondary_keys, (std::vector<std::string>{"UNIQUE KEY `u ``1`` ,` (`p`,`id`)",
                                                              "KEY `by p` (`p`) COMMENT 'x, (y)'"}));
@@ -1587,26 +1583,26 @@ TEST(MysqlDump, SplitCreateTableDefersSecondaryKeysOnlyWhenSafe) {
             ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
   // Without the option, or without a primary key, or with an AUTO_INCREMENT
   // column only a secondary key covers, every key stays in CREATE TABLE.
-  auto kept = mysql_driver::SplitCreateTable(create, false);
+  auto kept = mysql::SplitCreateTable(create, false);
   ASSERT_TRUE(kept.ok());
   EXPECT_TRUE(kept->secondary_keys.empty());
   const std::string no_pk =
       "CREATE TABLE `t` (\n  `a` int NOT NULL,\n  UNIQUE KEY `a` (`a`)\n) ENGINE=InnoDB";
-  auto unique_only = mysql_driver::SplitCreateTable(no_pk, true);
+  auto unique_only = mysql::SplitCreateTable(no_pk, true);
   ASSERT_TRUE(unique_only.ok());
   EXPECT_TRUE(unique_only->secondary_keys.empty());
   EXPECT_EQ(unique_only->create_table, no_pk);
   const std::string auto_in_key =
       "CREATE TABLE `t` (\n  `a` int NOT NULL,\n  `n` int NOT NULL AUTO_INCREMENT,\n  PRIMARY KEY (`a`),\n"
       "  KEY `n` (`n`)\n) ENGINE=InnoDB";
-  auto with_auto = mysql_driver::SplitCreateTable(auto_in_key, true);
+  auto with_auto = mysql::SplitCreateTable(auto_in_key, true);
   ASSERT_TRUE(with_auto.ok());
   EXPECT_TRUE(with_auto->secondary_keys.empty());
   EXPECT_EQ(with_auto->create_table, auto_in_key);
 }
 
 TEST(MysqlDump, StripDefinerOnlyInTheHead) {
-  using mysql_driver::StripDefiner;
+  using mysql::StripDefiner;
   EXPECT_EQ(
       StripDefiner("CREATE ALGORITHM=UNDEFINED DEFINER=`ro``ot`@`local host` SQL SECURITY DEFINER VIEW `v` "
                    "AS select 'DEFINER=`x`@`y`' AS `a`"),
@@ -1624,7 +1620,7 @@ TEST(MysqlDump, StripDefinerOnlyInTheHead) {
 }
 
 TEST(MysqlDump, LoadPipeIsPrivateStreamsAndLeavesNothingBehind) {
-  auto pipe = mysql_driver::LoadPipe::Create();
+  auto pipe = mysql::LoadPipe::Create();
   ASSERT_TRUE(pipe.ok()) << pipe.status().ToString();
   const std::string path = (*pipe)->path();
   const fs::path dir = fs::path(path).parent_path();
@@ -1669,7 +1665,7 @@ TEST(MysqlDump, LoadPipeRemovesDirectoriesOfDeadProcesses) {
   const std::string saved_value = saved != nullptr ? saved : "";
   ::setenv("TMPDIR", tmp.c_str(), 1);
   {
-    auto pipe = mysql_driver::LoadPipe::Create();
+    auto pipe = mysql::LoadPipe::Create();
     ASSERT_TRUE(pipe.ok()) << pipe.status().ToString();
     EXPECT_NE((*pipe)->path().find("/cutover-load-" + std::to_string(::getpid()) + "-"), std::string::npos)
         << (*pipe)->path();
@@ -1690,27 +1686,27 @@ TEST(MysqlDump, LoadPipeRemovesDirectoriesOfDeadProcesses) {
 }
 
 TEST(MysqlDump, DelimiterViewOrderAndQualifiers) {
-  EXPECT_EQ(mysql_driver::ChooseDelimiter("BEGIN SELECT 1; END"), ";;");
-  EXPECT_EQ(mysql_driver::ChooseDelimiter("BEGIN SELECT ';;'; END"), "$$");
-  EXPECT_EQ(mysql_driver::ChooseDelimiter(";; $$ // $$$ %% ~~"), "$cutover1$");
+  EXPECT_EQ(mysql::ChooseDelimiter("BEGIN SELECT 1; END"), ";;");
+  EXPECT_EQ(mysql::ChooseDelimiter("BEGIN SELECT ';;'; END"), "$$");
+  EXPECT_EQ(mysql::ChooseDelimiter(";; $$ // $$$ %% ~~"), "$cutover1$");
   // a_dep uses m_mid, which uses z_base: created base first whatever the names.
   std::vector<std::string> names = {"a_dep", "z_base", "m_mid", "solo"};
   std::vector<std::string> defs = {
       "CREATE VIEW `a_dep` AS select * from `m_mid`", "CREATE VIEW `z_base` AS select 1 AS `x`",
       "CREATE VIEW `m_mid` AS select `x` from `z_base`", "CREATE VIEW `solo` AS select 2"};
-  std::vector<size_t> order = mysql_driver::OrderViews(names, defs);
+  std::vector<size_t> order = mysql::OrderViews(names, defs);
   std::vector<std::string> ordered;
   for (size_t i : order) ordered.push_back(names[i]);
   EXPECT_EQ(ordered, (std::vector<std::string>{"solo", "z_base", "m_mid", "a_dep"}));
   // A cycle (names only in literals) still yields every view once.
-  EXPECT_EQ(mysql_driver::OrderViews({"a", "b"}, {"select '`b`'", "select '`a`'"}).size(), 2u);
-  EXPECT_EQ(mysql_driver::DropTableOption(
-                "CREATE TABLE `PAGE_CHECKSUM=1` (\n  `a` int COMMENT ' PAGE_CHECKSUM=1'\n) "
-                "ENGINE=Aria PAGE_CHECKSUM=1 COMMENT=' PAGE_CHECKSUM=1'",
-                "PAGE_CHECKSUM=1"),
-            "CREATE TABLE `PAGE_CHECKSUM=1` (\n  `a` int COMMENT ' PAGE_CHECKSUM=1'\n) ENGINE=Aria COMMENT=' "
-            "PAGE_CHECKSUM=1'");
-  EXPECT_EQ(mysql_driver::RemoveDatabaseQualifier(
+  EXPECT_EQ(mysql::OrderViews({"a", "b"}, {"select '`b`'", "select '`a`'"}).size(), 2u);
+  EXPECT_EQ(
+      mysql::DropTableOption("CREATE TABLE `PAGE_CHECKSUM=1` (\n  `a` int COMMENT ' PAGE_CHECKSUM=1'\n) "
+                             "ENGINE=Aria PAGE_CHECKSUM=1 COMMENT=' PAGE_CHECKSUM=1'",
+                             "PAGE_CHECKSUM=1"),
+      "CREATE TABLE `PAGE_CHECKSUM=1` (\n  `a` int COMMENT ' PAGE_CHECKSUM=1'\n) ENGINE=Aria COMMENT=' "
+      "PAGE_CHECKSUM=1'");
+  EXPECT_EQ(mysql::RemoveDatabaseQualifier(
                 "`id` int DEFAULT nextval(`src db`.`s`) COMMENT '`src db`.x', `src db2`.`t`", "src db"),
             "`id` int DEFAULT nextval(`s`) COMMENT '`src db`.x', `src db2`.`t`");
 }
@@ -1915,7 +1911,7 @@ TEST(MysqlSnapshot, HostileNamesViewsRoutinesTriggersEventsSequencesRestore) {
   ASSERT_TRUE(conn);
   const std::string parent = "Par`ent, (p) 'q' \"d\"";
   const std::string child = "child\\x ü";
-  auto q = [](const std::string& n) { return mysql_driver::QuoteIdent(n); };
+  auto q = [](const std::string& n) { return mysql::QuoteIdent(n); };
   src.Exec(
       "CREATE SEQUENCE `s q` START WITH 100 INCREMENT BY 5 NOCACHE;\n"
       "CREATE SEQUENCE cached START WITH 1;\n"
@@ -2264,7 +2260,7 @@ TEST(MysqlSnapshot, ArrayInsertSplitsArraysByBytes) {
     }
     digests.push_back(Sha256Hex(value));
     std::string record = std::to_string(i) + "\t";
-    mysql_driver::AppendLoadDataField(record, value);
+    mysql::AppendLoadDataField(record, value);
     record += i == 5 ? "\t\\N\n" : "\t" + std::to_string(i * 7) + "\n";
     records.push_back(std::move(record));
   }
@@ -2521,7 +2517,7 @@ TEST(MysqlSnapshot, DeferredSecondaryKeysRecreateTheSameTables) {
                               return Status::Ok();
                             })
                     .ok());
-    auto parts = mysql_driver::SplitCreateTable(create, true);
+    auto parts = mysql::SplitCreateTable(create, true);
     ASSERT_TRUE(parts.ok()) << parts.status().ToString();
     pre += parts->create_table + ";\n";
     std::vector<std::string> adds;

@@ -45,7 +45,7 @@ Status StatusFromSqlite(sqlite3* db, int rc, const std::string& what);
 // messages.
 Result<SchemaModel> ReadSqliteSchema(sqlite3* db, const std::string& display);
 
-// ---- Bulk data (sqlite_data.cc); `display` names the database in messages.
+// ---- Bulk data (sqlite_bulk.cc); `display` names the database in messages.
 
 // Connection::ListDataTables: ordinary tables (rowid and WITHOUT ROWID) and
 // the storage ("shadow") tables of virtual tables, by name; never SQLite's
@@ -58,7 +58,7 @@ Result<std::vector<DataTable>> ListSqliteDataTables(sqlite3* db, const std::stri
 // virtual tables' storage tables); post_data: indexes, views, triggers,
 // sqlite_sequence and sqlite_stat1 rows, user_version and application_id.
 Result<SchemaScript> DumpSqliteSchemaScript(sqlite3* db, const std::string& display);
-// Connection::ExportRows / ImportRows in the format of sqlite_record.h.
+// Connection::ExportRows / ImportRows in the format of sqlite_bulk_record.h.
 Status ExportSqliteRows(sqlite3* db, const std::string& display, const DataTable& table,
                         std::string_view predicate, const RecordCallback& on_record);
 Result<std::int64_t> ImportSqliteRows(sqlite3* db, const std::string& display, const DataTable& table,
@@ -84,5 +84,214 @@ Result<std::vector<std::string>> CheckSqliteIntegrity(sqlite3* db, const std::st
 // kInvalidInput names the line of an unterminated string, identifier or
 // comment, of a trigger body without END, or of a NUL byte.
 Result<std::vector<ScriptStatement>> SplitSqliteScript(std::string_view script);
+
+// ---- The session and the driver ---------------------------------------------
+
+template <typename F>
+auto Guarded(const std::string& what, F&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return Status::Internal(what + ": unexpected error: " + ScrubSecrets(e.what()));
+  } catch (...) {
+    return Status::Internal(what + ": unexpected unknown exception");
+  }
+}
+
+// The statement deadline the progress handler checks. It lives as long as
+// the connection, so the handler never points at a dead object.
+struct Deadline {
+  std::chrono::steady_clock::time_point at{};
+  bool expired = false;
+
+  static int OnProgress(void* self) {
+    auto* d = static_cast<Deadline*>(self);
+    if (std::chrono::steady_clock::now() >= d->at) {
+      d->expired = true;
+      return 1;  // interrupts the statement with SQLITE_INTERRUPT
+    }
+    return 0;
+  }
+};
+
+
+int LineAt(std::string_view text, std::size_t pos);
+
+std::string Quote(std::string_view name);
+
+std::string QuoteText(std::string_view value);
+
+// Runs `fn` for each row of `sql` (parameters bound by `bind`, if given).
+Status ForEachRow(sqlite3* db, const std::string& sql, const std::string& what,
+                  const std::function<Status(sqlite3_stmt*)>& fn,
+                  const std::function<void(sqlite3_stmt*)>& bind = nullptr);
+
+Status Exec(sqlite3* db, const char* sql, const std::string& what);
+
+// Virtual tables whose module this library does not provide: their storage
+// tables cannot be told from ordinary ones, and a restore could not create
+// them. Returns kUnsupported naming them.
+Status CheckVirtualTables(sqlite3* db, const std::string& display);
+
+// How one table stores its rows, as the record format needs it.
+struct TableShape {
+  std::string name;  // as stored
+  std::string type;  // pragma_table_list: table, shadow, virtual
+  bool without_rowid = false;
+  std::vector<std::string> columns;  // not generated, in cid order
+  std::string alias;                 // the INTEGER PRIMARY KEY rowid alias; empty when none
+  // For a rowid table without an alias: a name that reaches the rowid
+  // (rowid, _rowid_ or oid, whichever no column shadows); empty otherwise.
+  std::string rowid_name;
+};
+
+struct ColumnInfo {
+  std::string name;
+  std::string type;
+  int pk = 0;
+  int hidden = 0;
+};
+
+void CompleteShape(TableShape& shape, const std::vector<ColumnInfo>& cols, bool has_pk_index);
+
+constexpr int kDefaultBusyTimeoutMs = 5000;
+
+class SqliteConnection final : public Connection {
+ public:
+  SqliteConnection(sqlite3* db, const ConnectionUri& uri, int busy_ms);
+  ~SqliteConnection() override;
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  const ServerInfo& server_info() const override { return info_; }
+  std::string display_uri() const override { return display_; }
+  std::string QuoteIdentifier(std::string_view name) const override;
+  std::string QuoteLiteral(std::string_view value) const override;
+  Result<std::int64_t> Execute(std::string_view sql, const ExecOptions& options) override;
+  Status ExecuteScript(std::string_view script) override;
+  Status Query(std::string_view sql, const RowCallback& on_row, const ExecOptions& options) override;
+  Status Begin() override;
+  Status Commit() override;
+  Status Rollback() override;
+  Result<SchemaModel> ReadSchema() override;
+
+  std::string SessionId() override { return session_id_; }
+
+  // ---- Migration lock: SQLite's own locks last one transaction, so the lock
+  // for a whole apply run is an flock on "<file>-cutover-lock" (0600), held
+  // through this connection's descriptor; the kernel drops it when the
+  // process ends, also on kill -9. The holder writes its pid into the file.
+  Status AcquireMigrationLock(std::chrono::milliseconds wait) override;
+  Status ReleaseMigrationLock() override;
+
+  bool TransactionalDdl() const override { return true; }
+  Result<std::vector<LockWait>> LockWaits() override;
+
+  // ---- Snapshots and bulk data ----
+  //
+  // A snapshot is one read transaction on this connection: BEGIN, then a
+  // read that takes the read lock. With a rollback journal that is a SHARED
+  // lock, held until EndSnapshot(): writers can prepare changes but cannot
+  // commit (they wait for their busy timeout, then fail busy), so nothing
+  // the snapshot reads can change. In WAL mode it is a read mark: writers
+  // commit freely and this transaction keeps seeing the database as of
+  // BeginSnapshot(). Other connections cannot join it.
+
+  bool SupportsSharedSnapshot() const override { return false; }
+  Result<SnapshotPoint> BeginSnapshot(const SnapshotOptions& options) override;
+  Status JoinSnapshot(const SnapshotPoint&) override;
+
+  Status ReleaseSnapshotBarrier() override { return Status::Ok(); }
+  Status EndSnapshot() override;
+  Result<std::vector<DataTable>> ListDataTables() override;
+  Result<SchemaScript> DumpSchemaScript() override;
+  Status ExportRows(const DataTable& table, std::string_view predicate,
+                    const RecordCallback& on_record) override;
+  Result<std::int64_t> ImportRows(const DataTable& table, const RecordBatchSource& next_batch) override;
+
+  // The database file itself: while the snapshot's read transaction holds
+  // SQLite's SHARED lock, no writer can change it (rollback journal modes).
+  Result<std::string> SnapshotImagePath() override;
+  Result<bool> IsEmptyDatabase() override;
+  Result<std::vector<std::string>> CheckIntegrity(std::string* checks_run) override;
+
+ private:
+  // Runs every statement of `sql` in order (prepare_v2 with its tail, so
+  // trigger bodies and comments are handled by SQLite itself), stopping at
+  // the first error, whose message names the statement's line and first line.
+  Status Run(std::string_view sql, const ExecOptions& options, std::int64_t* changes);
+
+  // Runs `fn` inside a read transaction (the snapshot's, when one is open),
+  // so that its several catalog queries see one state of the database.
+  template <typename T, typename F>
+  Result<T> InReadTransaction(F&& fn) {
+    const bool own = sqlite3_get_autocommit(db_) != 0;
+    if (own) CUTOVER_RETURN_IF_ERROR(Run("BEGIN", ExecOptions{}, nullptr));
+    Result<T> result = fn();
+    if (own && sqlite3_get_autocommit(db_) == 0) {
+      Status end = Run(result.ok() ? "COMMIT" : "ROLLBACK", ExecOptions{}, nullptr);
+      if (result.ok() && !end.ok()) return end;
+    }
+    return result;
+  }
+
+  // One value of a single-row statement, as text.
+  Result<std::string> ScalarText(const char* sql, const std::string& what);
+  Result<SnapshotPoint> DoBeginSnapshot(const SnapshotOptions& options);
+  Result<std::string> DoSnapshotImagePath();
+
+  // A script that opened a transaction and then failed must not leave it open
+  // (it would hold the database's locks): roll it back and say so.
+  Status AfterFailure(const Status& error, bool was_autocommit);
+  std::string Describe(std::string_view sql, std::size_t pos) const;
+
+  // SQLite stops reading SQL text at a NUL byte: refuse it rather than
+  // silently run only the part before it.
+  Status CheckText(std::string_view sql) const;
+  Status RunQuery(std::string_view sql, const RowCallback& on_row, const ExecOptions& options);
+
+  sqlite3* db_;
+  std::string display_;
+  std::string path_;  // the database file, for the migration lock file beside it
+  int lock_fd_ = -1;  // holds the migration lock's flock while open
+  int busy_ms_;
+  Deadline deadline_;
+  ServerInfo info_;
+  std::string session_id_;
+  bool in_snapshot_ = false;  // between a successful BeginSnapshot() and EndSnapshot()
+};
+
+class SqliteDriver final : public Driver {
+ public:
+  SqliteDriver();
+
+  const DriverInfo& info() const override { return info_; }
+  Result<std::unique_ptr<Connection>> Connect(const ConnectionUri& uri) override;
+  Result<ConnectionUri> CreateDatabase(const ConnectionUri& server, std::string_view name) override;
+  Status DropDatabase(const ConnectionUri& server, std::string_view name) override;
+  Result<std::vector<std::string>> ListDatabases(const ConnectionUri& server,
+                                                 std::string_view prefix) override;
+
+ private:
+  // What a sqlite URI asks for: the file (as given: a relative path is
+  // relative to the working directory) and the connection settings.
+  struct OpenRequest {
+    std::string path;
+    int busy_ms = kDefaultBusyTimeoutMs;
+    int flags = SQLITE_OPEN_READWRITE;
+  };
+  static Result<OpenRequest> ParseUri(const ConnectionUri& uri);
+  Result<std::unique_ptr<Connection>> DoConnect(const ConnectionUri& uri);
+  Result<std::vector<ImageTableDigest>> DigestImage(const std::string& path,
+                                                    const std::vector<std::string>& tables) override;
+
+  // The file Connect() opens for `uri`. SQLite resolves a relative path
+  // against the working directory when it opens it; so does this, once, so
+  // the path stays right if the directory changes later.
+  Result<std::string> ImageFilePath(const ConnectionUri& uri) const override;
+  Result<std::vector<ScriptStatement>> SplitScript(std::string_view script) const override;
+
+  DriverInfo info_;
+};
 
 }  // namespace cutover::sqlite

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "base/strings.h"
-#include "sqlite_ddl.h"
+#include "sqlite_ddl_parse.h"
 #include "sqlite_internal.h"
 
 namespace cutover::sqlite {
@@ -543,6 +543,20 @@ class Reader {
 Result<SchemaModel> ReadSqliteSchema(sqlite3* db, const std::string& display) {
   Reader reader(db, display);
   return reader.Read();
+}
+
+Result<SchemaModel> SqliteConnection::ReadSchema() {
+  return Guarded(display_, [&]() -> Result<SchemaModel> {
+    // One read transaction, so every catalog query sees the same schema.
+    const bool own_transaction = sqlite3_get_autocommit(db_) != 0;
+    if (own_transaction) CUTOVER_RETURN_IF_ERROR(Run("BEGIN", ExecOptions{}, nullptr));
+    auto model = ReadSqliteSchema(db_, display_);
+    if (own_transaction) {
+      Status end = Run(model.ok() ? "COMMIT" : "ROLLBACK", ExecOptions{}, nullptr);
+      if (model.ok() && !end.ok()) return end;
+    }
+    return model;
+  });
 }
 
 }  // namespace cutover::sqlite

@@ -167,4 +167,13 @@ Result<std::vector<ScriptStatement>> SplitSqliteScript(std::string_view script) 
   return out;
 }
 
+Status SqliteConnection::ExecuteScript(std::string_view script) {
+  return Guarded(display_, [&]() -> Status { return Run(script, ExecOptions{}, nullptr); });
+}
+
+Result<std::vector<ScriptStatement>> SqliteDriver::SplitScript(std::string_view script) const {
+  return Guarded("sqlite SplitScript",
+                 [&]() -> Result<std::vector<ScriptStatement>> { return SplitSqliteScript(script); });
+}
+
 }  // namespace cutover::sqlite

@@ -27,8 +27,8 @@
 #include "base/strings.h"
 #include "schema/drift.h"
 #include "schema/fingerprint.h"
-#include "sqlite_ddl.h"
-#include "sqlite_record.h"
+#include "sqlite_bulk_record.h"
+#include "sqlite_ddl_parse.h"
 #include "support/process.h"
 #include "support/test_env.h"
 

@@ -1,14 +1,8 @@
-// Bulk data and schema dumps of the PostgreSQL driver: COPY through raw libpq
-// on the session libpqxx manages, and pg_dump run as a child process.
-//
-// COPY: one record is one line of COPY's text format, '\n' included, exactly
-// as the server sends it (no parsing, no re-encoding); imports pack records
-// into ~1 MiB CopyData messages, so the cost per row is a memcpy.
-//
-// pg_dump: launched with posix_spawn, its stdout and stderr read through
-// one poll() loop (so neither pipe can fill up and block it), the password
-// handed over in the child's environment only (argv is visible to every
-// user in ps).
+// PostgreSQL schema dumps: DumpSchemaScript() runs pg_dump (launched with
+// posix_spawn, its stdout and stderr read through one poll() loop so neither
+// pipe can fill up and block it, the password handed over in the child's
+// environment only: argv is visible to every user in ps) on the snapshot,
+// and appends the sequence positions schema-only dumps leave out.
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
@@ -27,269 +21,11 @@
 
 #include "base/strings.h"
 #include "base/uri.h"
-#include "postgres_internal.h"
+#include "postgresql_internal.h"
 
 extern char** environ;
 
-namespace cutover::postgres {
-
-// ---------------------------------------------------------------------------
-// The recorded handle.
-
-namespace {
-// The sink for the policy being constructed on this thread (see
-// OpenRecordedConnection): libpqxx constructs the policy inside the
-// connection's constructor, with no way to pass it anything but options.
-thread_local RawHandle* t_sink = nullptr;
-}  // namespace
-
-RecordingConnect::RecordingConnect(const std::string& options)
-    : pqxx::connect_direct(options), sink_(t_sink) {}
-
-RecordingConnect::handle RecordingConnect::Record(handle h) noexcept {
-  if (sink_ != nullptr) sink_->pg = h;
-  return h;
-}
-RecordingConnect::handle RecordingConnect::do_startconnect(handle orig) {
-  return Record(pqxx::connect_direct::do_startconnect(orig));
-}
-RecordingConnect::handle RecordingConnect::do_completeconnect(handle orig) {
-  return Record(pqxx::connect_direct::do_completeconnect(orig));
-}
-RecordingConnect::handle RecordingConnect::do_dropconnect(handle orig) noexcept {
-  return Record(pqxx::connect_direct::do_dropconnect(orig));
-}
-RecordingConnect::handle RecordingConnect::do_disconnect(handle orig) noexcept {
-  return Record(pqxx::connect_direct::do_disconnect(orig));
-}
-
-std::unique_ptr<PqxxConnection> OpenRecordedConnection(const std::string& conninfo, RawHandle* sink) {
-  struct Scope {
-    explicit Scope(RawHandle* s) { t_sink = s; }
-    ~Scope() { t_sink = nullptr; }
-  } scope(sink);
-  return std::make_unique<PqxxConnection>(conninfo);
-}
-
-const char* const kDataSessionSettings =
-    "SET LOCAL TimeZone TO 'UTC'; "
-    "SET LOCAL DateStyle TO 'ISO, YMD'; "
-    "SET LOCAL IntervalStyle TO 'postgres'; "
-    "SET LOCAL extra_float_digits TO 3; "
-    "SET LOCAL bytea_output TO 'hex'; "
-    "SET LOCAL client_encoding TO 'UTF8'; "
-    // money's text form follows lc_monetary; xml input follows xmloption;
-    // regclass & co. print names relative to search_path.
-    "SET LOCAL lc_monetary TO 'C'; "
-    "SET LOCAL xmloption TO content; "
-    "SELECT pg_catalog.set_config('search_path', '', true)";
-
-// ---------------------------------------------------------------------------
-// COPY.
-
-namespace {
-
-// Reads and frees whatever results are left, so the session is idle again.
-void DrainResults(PGconn* pg) {
-  while (PGresult* r = PQgetResult(pg)) PQclear(r);
-}
-
-std::string Field(const PGresult* res, int code) {
-  const char* v = res != nullptr ? PQresultErrorField(res, code) : nullptr;
-  return v != nullptr ? CleanMessage(v) : std::string();
-}
-
-Status ConnectionLost(PGconn* pg, const std::string& what) {
-  std::string msg = CleanMessage(PQerrorMessage(pg));
-  return Status::Connection("connection to the PostgreSQL server lost while " + what +
-                            (msg.empty() ? "" : ": " + msg) +
-                            "; check that the server is running and reachable, then reconnect");
-}
-
-// Puts the connection in blocking mode for one COPY (PQputCopyData and
-// PQgetCopyData then never report "would block") and restores the previous
-// mode afterwards.
-class BlockingScope {
- public:
-  explicit BlockingScope(PGconn* pg) : pg_(pg), was_nonblocking_(PQisnonblocking(pg) != 0) {
-    if (was_nonblocking_) (void)PQsetnonblocking(pg_, 0);
-  }
-  ~BlockingScope() {
-    if (was_nonblocking_) (void)PQsetnonblocking(pg_, 1);
-  }
-  BlockingScope(const BlockingScope&) = delete;
-  BlockingScope& operator=(const BlockingScope&) = delete;
-
- private:
-  PGconn* pg_;
-  bool was_nonblocking_;
-};
-
-// Asks the server to stop the running statement. Best effort: the caller
-// reads on until the server ends it either way.
-void Cancel(PGconn* pg) {
-  PGcancel* c = PQgetCancel(pg);
-  if (c == nullptr) return;
-  char err[256];
-  (void)PQcancel(c, err, sizeof err);
-  PQfreeCancel(c);
-}
-
-}  // namespace
-
-Status StatusFromResult(PGconn* pg, const PGresult* res, const std::string& what) {
-  const std::string state = Field(res, PG_DIAG_SQLSTATE);
-  if (res == nullptr || (state.empty() && PQstatus(pg) == CONNECTION_BAD)) return ConnectionLost(pg, what);
-  std::string msg = Field(res, PG_DIAG_MESSAGE_PRIMARY);
-  if (msg.empty()) msg = CleanMessage(PQresultErrorMessage(res));
-  if (std::string d = Field(res, PG_DIAG_MESSAGE_DETAIL); !d.empty()) msg += "; " + d;
-  if (std::string c = Field(res, PG_DIAG_CONTEXT); !c.empty()) msg += " (" + c + ")";
-  if (std::string h = Field(res, PG_DIAG_MESSAGE_HINT); !h.empty()) msg += "; hint: " + h;
-  if (state == "55P03" || state == "57014") {
-    return Status::LockTimeout(what + ": " + msg + " (SQLSTATE " + state +
-                               "); retry when the blocking sessions are done, or raise the limit");
-  }
-  if (StartsWith(state, "08") || state == "57P01" || state == "57P02" || state == "57P03") {
-    return Status::Connection("connection to the PostgreSQL server lost while " + what + ": " + msg +
-                              "; check that the server is running and reachable, then reconnect");
-  }
-  return Status::Query(what + " failed: " + msg + (state.empty() ? "" : " (SQLSTATE " + state + ")"), state);
-}
-
-Status CopyOut(PGconn* pg, const std::string& sql, const std::string& what, const RecordCallback& on_record) {
-  if (pg == nullptr || PQstatus(pg) != CONNECTION_OK) return ConnectionLost(pg, what);
-  BlockingScope blocking(pg);
-  // The extended protocol runs exactly one statement, whatever the text.
-  if (PQsendQueryParams(pg, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 0) {
-    return ConnectionLost(pg, what);
-  }
-  PGresult* res = PQgetResult(pg);
-  if (res == nullptr || PQresultStatus(res) != PGRES_COPY_OUT) {
-    Status st = StatusFromResult(pg, res, what);
-    PQclear(res);
-    DrainResults(pg);
-    return st;
-  }
-  PQclear(res);
-  Status stop;
-  while (true) {
-    char* buf = nullptr;
-    const int n = PQgetCopyData(pg, &buf, 0);
-    if (n > 0) {
-      if (stop.ok()) {
-        try {
-          stop = on_record(std::string_view(buf, static_cast<size_t>(n)));
-        } catch (...) {
-          stop = Status::Internal("the record callback threw an exception while " + what);
-        }
-        // The rest of the table is not wanted: stop the server instead of
-        // reading it all.
-        if (!stop.ok()) Cancel(pg);
-      }
-      PQfreemem(buf);
-      continue;
-    }
-    if (n == -1) break;  // end of data; the command's result follows
-    Status lost = ConnectionLost(pg, what);
-    DrainResults(pg);
-    return stop.ok() ? lost : stop;
-  }
-  res = PQgetResult(pg);
-  Status st = res != nullptr && PQresultStatus(res) == PGRES_COMMAND_OK ? Status::Ok()
-                                                                        : StatusFromResult(pg, res, what);
-  PQclear(res);
-  DrainResults(pg);
-  return stop.ok() ? st : stop;
-}
-
-Result<std::int64_t> CopyIn(PGconn* pg, const std::string& sql, const std::string& what,
-                            const RecordBatchSource& next_batch) {
-  if (pg == nullptr || PQstatus(pg) != CONNECTION_OK) return ConnectionLost(pg, what);
-  BlockingScope blocking(pg);
-  if (PQsendQueryParams(pg, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 0) {
-    return ConnectionLost(pg, what);
-  }
-  PGresult* res = PQgetResult(pg);
-  if (res == nullptr || PQresultStatus(res) != PGRES_COPY_IN) {
-    Status st = StatusFromResult(pg, res, what);
-    PQclear(res);
-    DrainResults(pg);
-    return st;
-  }
-  PQclear(res);
-
-  constexpr size_t kMessageBytes = 1u << 20;
-  std::string buf;
-  buf.reserve(kMessageBytes);
-  bool sending = true;  // false once the server stopped the COPY (its error is in the result)
-  auto put = [&](const char* data, size_t size) {
-    if (sending && size > 0 && PQputCopyData(pg, data, static_cast<int>(size)) != 1) sending = false;
-  };
-  auto flush = [&] {
-    put(buf.data(), buf.size());
-    buf.clear();
-  };
-
-  Status stop;  // a source error or a malformed record: the COPY is aborted
-  std::int64_t record_no = 0;
-  while (sending && stop.ok()) {
-    Result<std::span<const std::string_view>> batch = Status::Internal("unset");
-    try {
-      batch = next_batch();
-    } catch (...) {
-      batch = Status::Internal("the record source threw an exception while " + what);
-    }
-    if (!batch.ok()) {
-      stop = batch.status();
-      break;
-    }
-    if (batch->empty()) break;
-    for (std::string_view rec : *batch) {
-      ++record_no;
-      // A record is exactly one COPY line: a missing or inner newline would
-      // shift every later row; "\." would end the data early.
-      if (rec.empty() || rec.back() != '\n' || std::memchr(rec.data(), '\n', rec.size() - 1) != nullptr ||
-          rec == "\\.\n") {
-        stop = Status::InvalidInput(what + ": record " + std::to_string(record_no) +
-                                    " is not one line of PostgreSQL COPY text (" +
-                                    (rec.empty() || rec.back() != '\n' ? "no final newline"
-                                     : rec == "\\.\n"                  ? "an end-of-data marker"
-                                                                       : "a newline inside") +
-                                    "); the snapshot data is damaged or was not written by this driver");
-        break;
-      }
-      if (rec.size() >= kMessageBytes) {
-        flush();
-        put(rec.data(), rec.size());
-      } else {
-        if (buf.size() + rec.size() > kMessageBytes) flush();
-        buf.append(rec);
-      }
-      if (!sending) break;
-    }
-  }
-  if (stop.ok()) flush();
-  // PQputCopyEnd fails when the server already ended the COPY with an error;
-  // the result below then says why.
-  (void)PQputCopyEnd(pg, stop.ok() ? nullptr : "cutover stopped the import");
-  res = PQgetResult(pg);
-  std::int64_t rows = 0;
-  Status st;
-  if (res != nullptr && PQresultStatus(res) == PGRES_COMMAND_OK) {
-    rows = std::atoll(PQcmdTuples(res));
-  } else {
-    st = StatusFromResult(pg, res, what);
-  }
-  PQclear(res);
-  DrainResults(pg);
-  if (!stop.ok()) return stop;
-  if (!st.ok()) return st;
-  return rows;
-}
-
-// ---------------------------------------------------------------------------
-// pg_dump.
-
+namespace cutover::postgresql {
 namespace {
 
 bool IsExecutable(const std::string& path) {
@@ -542,4 +278,65 @@ Result<SchemaScript> RunPgDump(const PgDumpRequest& r) {
   return script;
 }
 
-}  // namespace cutover::postgres
+Result<SchemaScript> PgConnection::DumpSchemaScript() {
+  CUTOVER_RETURN_IF_ERROR(CheckUsable());
+  CUTOVER_RETURN_IF_ERROR(CheckNotAborted("DumpSchemaScript()"));
+  PgDumpRequest req;
+  req.pg = raw_->pg;
+  req.server_version_num = info_.version_number;
+  req.server_version = info_.version;
+  req.snapshot_id = snapshot_ ? snapshot_id_ : "";
+  req.lock_timeout = snapshot_ ? snapshot_lock_timeout_ : std::chrono::milliseconds{0};
+  req.display = display_;
+  auto script = RunPgDump(req);
+  if (!script.ok()) return script.status();
+  auto positions = SequencePositions();
+  if (!positions.ok()) return positions.status();
+  if (!positions->empty()) {
+    script->post_data +=
+        "\n--\n-- Sequence positions as of the snapshot (schema-only dumps leave them out), added by "
+        "cutover\n--\n\n" +
+        *positions;
+  }
+  return script;
+}
+
+Result<std::string> PgConnection::SequencePositions() {
+  const std::string what = "reading the sequence positions of " + display_;
+  const bool savepoint = in_tx_;
+  try {
+    if (savepoint) nt_->exec("SAVEPOINT cutover_sequences");
+    std::vector<std::string> names;
+    pqxx::result r = nt_->exec(
+        "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = "
+        "c.relnamespace WHERE c.relkind = 'S' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE "
+        "'pg\\_%' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = "
+        "'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e') "
+        "ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"");
+    for (const auto& row : r) names.push_back(QualifiedName(row[0].c_str(), row[1].c_str()));
+    std::string out;
+    constexpr size_t kPerQuery = 200;
+    for (size_t i = 0; i < names.size(); i += kPerQuery) {
+      std::string sql;
+      const size_t end = std::min(names.size(), i + kPerQuery);
+      for (size_t j = i; j < end; ++j) {
+        if (!sql.empty()) sql += " UNION ALL ";
+        sql += "SELECT " + std::to_string(j) + ", last_value, is_called FROM " + names[j];
+      }
+      pqxx::result v = nt_->exec(sql + " ORDER BY 1");
+      for (const auto& row : v) {
+        const size_t k = static_cast<size_t>(std::atoll(row[0].c_str()));
+        out += "SELECT pg_catalog.setval(" + QuoteLit(names.at(k)) + ", " + row[1].c_str() + ", " +
+               (std::string_view(row[2].c_str()) == "t" ? "true" : "false") + ");\n";
+      }
+    }
+    if (savepoint) nt_->exec("RELEASE SAVEPOINT cutover_sequences");
+    return out;
+  } catch (...) {
+    Status st = StatusFromException(what, {}, conn_->is_open());
+    if (savepoint) QuietExec("ROLLBACK TO SAVEPOINT cutover_sequences; RELEASE SAVEPOINT cutover_sequences");
+    return st;
+  }
+}
+
+}  // namespace cutover::postgresql

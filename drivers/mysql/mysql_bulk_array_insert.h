@@ -28,7 +28,7 @@
 #include "base/status.h"
 #include "driver/driver.h"
 
-namespace cutover::mysql_driver {
+namespace cutover::mysql {
 
 // Where and as whom to connect, parsed from the URI by the driver.
 struct Endpoint {
@@ -80,6 +80,6 @@ class ArrayInsertSession {
   bool broken_ = false;
 };
 
-}  // namespace cutover::mysql_driver
+}  // namespace cutover::mysql
 
 #endif  // CUTOVER_DRIVERS_MYSQL_MYSQL_ARRAY_INSERT_H_

@@ -1,7 +1,7 @@
 // ReadSchema for PostgreSQL: a fixed set of 13 pg_catalog queries, whatever
 // the number of objects, sent together through a libpqxx pipeline (with
 // BEGIN, the SET LOCALs and COMMIT: 25 statements in 3 round trips;
-// postgres_test.cc counts them through a proxy), then
+// postgresql_test.cc counts them through a proxy), then
 // normalization into the model of docs/schema-json.md.
 //
 // Scope: every schema except pg_catalog, information_schema, pg_toast*,
@@ -32,9 +32,9 @@
 #include <vector>
 
 #include "base/strings.h"
-#include "postgres_internal.h"
+#include "postgresql_internal.h"
 
-namespace cutover::postgres {
+namespace cutover::postgresql {
 namespace {
 
 // A user namespace, for a pg_namespace alias `n`.
@@ -728,4 +728,54 @@ SchemaModel ReadSchemaIn(pqxx::transaction_base& tx, int version) {
   return m;
 }
 
-}  // namespace cutover::postgres
+Result<SchemaModel> PgConnection::ReadSchema() {
+  CUTOVER_RETURN_IF_ERROR(CheckUsable());
+  // Deterministic deparsing: object names relative to public only, ISO
+  // dates, UTC for timestamptz constants, shortest exact floats; no JIT
+  // (it costs more than it saves on catalog queries).
+  static constexpr const char* kSettings =
+      "SET LOCAL search_path TO public; "
+      "SET LOCAL datestyle TO 'ISO, YMD'; "
+      "SET LOCAL intervalstyle TO 'postgres'; "
+      "SET LOCAL timezone TO 'UTC'; "
+      "SET LOCAL extra_float_digits TO 1; "
+      "SET LOCAL bytea_output TO 'hex'; "
+      "SET LOCAL statement_timeout TO 0; "
+      "SET LOCAL work_mem TO '64MB'; "
+      "SET LOCAL jit TO off";
+  const std::string what = "reading the schema of " + display_;
+  if (in_tx_) {
+    // A savepoint keeps the SET LOCALs from leaking into the caller's
+    // transaction: rolling back to it restores them.
+    try {
+      nt_->exec(std::string("SAVEPOINT cutover_read_schema; ") + kSettings);
+      SchemaModel model = ReadSchemaIn(*nt_, info_.version_number);
+      model.server_version = info_.version;
+      nt_->exec("ROLLBACK TO SAVEPOINT cutover_read_schema; RELEASE SAVEPOINT cutover_read_schema");
+      return model;
+    } catch (...) {
+      Status st = Fail(what, {});
+      if (conn_->is_open()) {
+        try {
+          nt_->exec("ROLLBACK TO SAVEPOINT cutover_read_schema; RELEASE SAVEPOINT cutover_read_schema");
+          tx_failed_ = false;  // the caller's transaction is intact
+        } catch (...) {
+        }
+      }
+      return st;
+    }
+  }
+  try {
+    nt_->exec(std::string("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ") + kSettings);
+    SchemaModel model = ReadSchemaIn(*nt_, info_.version_number);
+    model.server_version = info_.version;
+    nt_->exec("COMMIT");
+    return model;
+  } catch (...) {
+    Status st = Fail(what, {});
+    QuietExec("ROLLBACK");
+    return st;
+  }
+}
+
+}  // namespace cutover::postgresql

@@ -1,7 +1,7 @@
-// The b-tree walker of sqlite_image.h. The file format is that of
+// The b-tree walker of sqlite_snapshot_image.h. The file format is that of
 // https://www.sqlite.org/fileformat2.html; every value read from the file is
 // checked before it is used as an offset, a size or a page number.
-#include "sqlite_image.h"
+#include "sqlite_snapshot_image.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>

@@ -1,4 +1,4 @@
-#include "mysql_array_insert.h"
+#include "mysql_bulk_array_insert.h"
 
 #include <mysql.h>
 
@@ -16,7 +16,7 @@
 #include "base/uri.h"
 #include "mysql_internal.h"
 
-namespace cutover::mysql_driver {
+namespace cutover::mysql {
 
 struct ArrayInsertSession::Handles {
   MYSQL* mysql = nullptr;
@@ -320,4 +320,4 @@ Result<std::int64_t> ArrayInsertSession::Insert(std::string_view insert_sql, siz
   return inserted;
 }
 
-}  // namespace cutover::mysql_driver
+}  // namespace cutover::mysql

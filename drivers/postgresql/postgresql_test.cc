@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "base/strings.h"
-#include "postgres_text.h"
+#include "postgresql_script_text.h"
 #include "schema/drift.h"
 #include "schema/fingerprint.h"
 #include "support/test_env.h"
@@ -164,7 +164,7 @@ void WaitGone(Connection& observer, const std::string& pid) {
 
 std::vector<std::string> Texts(std::string_view script) {
   std::vector<std::string> out;
-  for (const auto& s : postgres::SplitScript(script)) out.push_back(s.text);
+  for (const auto& s : postgresql::SplitScript(script)) out.push_back(s.text);
   return out;
 }
 
@@ -211,7 +211,7 @@ TEST(PostgresText, SplitScriptHonoursQuotesCommentsAndBodies) {
 
 TEST(PostgresText, SplitScriptLineNumbers) {
   auto st =
-      postgres::SplitScript("-- header\n\nSELECT 1;\n/* multi\nline */\nSELECT\n  'a\nb';\n\n  SELECT 3");
+      postgresql::SplitScript("-- header\n\nSELECT 1;\n/* multi\nline */\nSELECT\n  'a\nb';\n\n  SELECT 3");
   ASSERT_EQ(st.size(), 3u);
   EXPECT_EQ(st[0].line, 3);
   EXPECT_EQ(st[1].line, 6);
@@ -219,16 +219,16 @@ TEST(PostgresText, SplitScriptLineNumbers) {
 }
 
 TEST(PostgresText, FirstLineAndKeyword) {
-  EXPECT_EQ(postgres::FirstLine("-- c\n  /* x */ CREATE TABLE t (\n a int\n)"), "CREATE TABLE t ( ...");
-  EXPECT_EQ(postgres::FirstLine("SELECT 1"), "SELECT 1");
-  EXPECT_EQ(postgres::FirstLine(std::string(200, 'x')).size(), 123u);
-  EXPECT_EQ(postgres::FirstKeyword(" /* c */ -- d\n WITH x AS (SELECT 1) SELECT * FROM x"), "with");
-  EXPECT_EQ(postgres::FirstKeyword("(SELECT 1) UNION (SELECT 2)"), "(");
-  EXPECT_EQ(postgres::FirstKeyword("sElEcT 1"), "select");
+  EXPECT_EQ(postgresql::FirstLine("-- c\n  /* x */ CREATE TABLE t (\n a int\n)"), "CREATE TABLE t ( ...");
+  EXPECT_EQ(postgresql::FirstLine("SELECT 1"), "SELECT 1");
+  EXPECT_EQ(postgresql::FirstLine(std::string(200, 'x')).size(), 123u);
+  EXPECT_EQ(postgresql::FirstKeyword(" /* c */ -- d\n WITH x AS (SELECT 1) SELECT * FROM x"), "with");
+  EXPECT_EQ(postgresql::FirstKeyword("(SELECT 1) UNION (SELECT 2)"), "(");
+  EXPECT_EQ(postgresql::FirstKeyword("sElEcT 1"), "select");
 }
 
 TEST(PostgresText, TransactionEffect) {
-  using postgres::TransactionEffect;
+  using postgresql::TransactionEffect;
   EXPECT_EQ(TransactionEffect("BEGIN"), 1);
   EXPECT_EQ(TransactionEffect("-- c\n begin isolation level serializable"), 1);
   EXPECT_EQ(TransactionEffect("START TRANSACTION READ ONLY"), 1);
@@ -248,47 +248,47 @@ TEST(PostgresText, TransactionEffect) {
 }
 
 TEST(PostgresText, Quoting) {
-  EXPECT_EQ(postgres::QuoteIdent("plain"), "\"plain\"");
-  EXPECT_EQ(postgres::QuoteIdent("we\"ird"), "\"we\"\"ird\"");
-  EXPECT_EQ(postgres::QuoteIdent(""), "\"\"");
-  EXPECT_EQ(postgres::QuoteLit("it's"), "'it''s'");
-  EXPECT_EQ(postgres::QuoteLit("a\\b'c"), "E'a\\\\b''c'");
-  EXPECT_EQ(postgres::QuoteLit(""), "''");
+  EXPECT_EQ(postgresql::QuoteIdent("plain"), "\"plain\"");
+  EXPECT_EQ(postgresql::QuoteIdent("we\"ird"), "\"we\"\"ird\"");
+  EXPECT_EQ(postgresql::QuoteIdent(""), "\"\"");
+  EXPECT_EQ(postgresql::QuoteLit("it's"), "'it''s'");
+  EXPECT_EQ(postgresql::QuoteLit("a\\b'c"), "E'a\\\\b''c'");
+  EXPECT_EQ(postgresql::QuoteLit(""), "''");
 }
 
 TEST(PostgresText, JsonStringArrays) {
-  auto v = postgres::ParseJsonStringArray(R"(["a", "b\"c", "\\", "\u00e9\ud83d\ude00", "\n\t\b\f\/"])");
+  auto v = postgresql::ParseJsonStringArray(R"(["a", "b\"c", "\\", "\u00e9\ud83d\ude00", "\n\t\b\f\/"])");
   ASSERT_TRUE(v.has_value());
   EXPECT_EQ(*v, (std::vector<std::string>{"a", "b\"c", "\\", "\xC3\xA9\xF0\x9F\x98\x80", "\n\t\b\f/"}));
-  EXPECT_EQ(*postgres::ParseJsonStringArray("[]"), std::vector<std::string>{});
-  EXPECT_FALSE(postgres::ParseJsonStringArray("[1]").has_value());
-  EXPECT_FALSE(postgres::ParseJsonStringArray("[\"a\"").has_value());
-  EXPECT_FALSE(postgres::ParseJsonStringArray("[\"a\" \"b\"]").has_value());
-  EXPECT_FALSE(postgres::ParseJsonStringArray("null").has_value());
+  EXPECT_EQ(*postgresql::ParseJsonStringArray("[]"), std::vector<std::string>{});
+  EXPECT_FALSE(postgresql::ParseJsonStringArray("[1]").has_value());
+  EXPECT_FALSE(postgresql::ParseJsonStringArray("[\"a\"").has_value());
+  EXPECT_FALSE(postgresql::ParseJsonStringArray("[\"a\" \"b\"]").has_value());
+  EXPECT_FALSE(postgresql::ParseJsonStringArray("null").has_value());
 }
 
 TEST(PostgresText, IntLists) {
-  EXPECT_EQ(*postgres::ParseIntList("{1,2,30}"), (std::vector<long long>{1, 2, 30}));
-  EXPECT_EQ(*postgres::ParseIntList("3 0 -2"), (std::vector<long long>{3, 0, -2}));
-  EXPECT_EQ(*postgres::ParseIntList(""), std::vector<long long>{});
-  EXPECT_EQ(*postgres::ParseIntList("{}"), std::vector<long long>{});
-  EXPECT_FALSE(postgres::ParseIntList("{1,a}").has_value());
-  EXPECT_FALSE(postgres::ParseIntList("{1").has_value());
+  EXPECT_EQ(*postgresql::ParseIntList("{1,2,30}"), (std::vector<long long>{1, 2, 30}));
+  EXPECT_EQ(*postgresql::ParseIntList("3 0 -2"), (std::vector<long long>{3, 0, -2}));
+  EXPECT_EQ(*postgresql::ParseIntList(""), std::vector<long long>{});
+  EXPECT_EQ(*postgresql::ParseIntList("{}"), std::vector<long long>{});
+  EXPECT_FALSE(postgresql::ParseIntList("{1,a}").has_value());
+  EXPECT_FALSE(postgresql::ParseIntList("{1").has_value());
 }
 
 TEST(PostgresText, NormalizationHelpers) {
-  EXPECT_EQ(postgres::NormalizeDefault("now()"), "CURRENT_TIMESTAMP");
-  EXPECT_EQ(postgres::NormalizeDefault("transaction_timestamp()"), "CURRENT_TIMESTAMP");
-  EXPECT_EQ(postgres::NormalizeDefault("'a  b'::text"), "'a  b'::text");
+  EXPECT_EQ(postgresql::NormalizeDefault("now()"), "CURRENT_TIMESTAMP");
+  EXPECT_EQ(postgresql::NormalizeDefault("transaction_timestamp()"), "CURRENT_TIMESTAMP");
+  EXPECT_EQ(postgresql::NormalizeDefault("'a  b'::text"), "'a  b'::text");
+  EXPECT_EQ(postgresql::TriggerWhen(
+                "CREATE TRIGGER t BEFORE UPDATE ON x FOR EACH ROW WHEN ((old.a IS DISTINCT FROM "
+                "new.a) AND (new.b <> ')')) EXECUTE FUNCTION f()"),
+            "(old.a IS DISTINCT FROM new.a) AND (new.b <> ')')");
   EXPECT_EQ(
-      postgres::TriggerWhen("CREATE TRIGGER t BEFORE UPDATE ON x FOR EACH ROW WHEN ((old.a IS DISTINCT FROM "
-                            "new.a) AND (new.b <> ')')) EXECUTE FUNCTION f()"),
-      "(old.a IS DISTINCT FROM new.a) AND (new.b <> ')')");
-  EXPECT_EQ(
-      postgres::TriggerWhen("CREATE TRIGGER t AFTER INSERT ON x FOR EACH ROW EXECUTE FUNCTION f('WHEN (')"),
+      postgresql::TriggerWhen("CREATE TRIGGER t AFTER INSERT ON x FOR EACH ROW EXECUTE FUNCTION f('WHEN (')"),
       "");
-  EXPECT_EQ(postgres::CleanMessage("ERROR:  boom\nLINE 1: x\n   ^\n"), "boom | LINE 1: x | ^");
-  EXPECT_EQ(postgres::CleanMessage("failed: password=hunter2 x"), "failed: password=*** x");
+  EXPECT_EQ(postgresql::CleanMessage("ERROR:  boom\nLINE 1: x\n   ^\n"), "boom | LINE 1: x | ^");
+  EXPECT_EQ(postgresql::CleanMessage("failed: password=hunter2 x"), "failed: password=*** x");
 }
 
 // ===========================================================================
@@ -1453,7 +1453,7 @@ class CountingProxy {
             // A simple query may hold several statements (a pipeline sends
             // them together): count each.
             const std::string text = pending.substr(5, be32(1) - 4);
-            queries_ += static_cast<int>(postgres::SplitScript(text.c_str()).size());
+            queries_ += static_cast<int>(postgresql::SplitScript(text.c_str()).size());
           } else if (pending[0] == 'P') {
             ++queries_;
           }
@@ -1636,26 +1636,26 @@ TEST(PostgresFixture, ShopLoadsThroughExecuteScript) {
 }
 
 TEST(PostgresText, PgDumpVersionsAndRestrictLines) {
-  EXPECT_EQ(postgres::ParsePgDumpVersion("pg_dump (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)"), 150014);
-  EXPECT_EQ(postgres::ParsePgDumpVersion("pg_dump (PostgreSQL) 11.0\n"), 110000);
-  EXPECT_EQ(postgres::ParsePgDumpVersion("pg_dump (PostgreSQL) 17beta2"), 170000);
-  EXPECT_EQ(postgres::ParsePgDumpVersion("pg_dump (PostgreSQL) 9.6.24"), 90624);
-  EXPECT_EQ(postgres::ParsePgDumpVersion("16"), 160000);
-  EXPECT_EQ(postgres::ParsePgDumpVersion("pg_dump: command not found"), std::nullopt);
-  EXPECT_EQ(postgres::ParsePgDumpVersion(""), std::nullopt);
-  EXPECT_EQ(postgres::MajorVersionName(150018), "15");
-  EXPECT_EQ(postgres::MajorVersionName(90624), "9.6");
-  EXPECT_EQ(postgres::StripRestrictLines("\\restrict abcDEF123\n\nSET x = 1;\nCREATE TABLE t (a int);\n"
-                                         "\\unrestrict abcDEF123\n"),
+  EXPECT_EQ(postgresql::ParsePgDumpVersion("pg_dump (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)"), 150014);
+  EXPECT_EQ(postgresql::ParsePgDumpVersion("pg_dump (PostgreSQL) 11.0\n"), 110000);
+  EXPECT_EQ(postgresql::ParsePgDumpVersion("pg_dump (PostgreSQL) 17beta2"), 170000);
+  EXPECT_EQ(postgresql::ParsePgDumpVersion("pg_dump (PostgreSQL) 9.6.24"), 90624);
+  EXPECT_EQ(postgresql::ParsePgDumpVersion("16"), 160000);
+  EXPECT_EQ(postgresql::ParsePgDumpVersion("pg_dump: command not found"), std::nullopt);
+  EXPECT_EQ(postgresql::ParsePgDumpVersion(""), std::nullopt);
+  EXPECT_EQ(postgresql::MajorVersionName(150018), "15");
+  EXPECT_EQ(postgresql::MajorVersionName(90624), "9.6");
+  EXPECT_EQ(postgresql::StripRestrictLines("\\restrict abcDEF123\n\nSET x = 1;\nCREATE TABLE t (a int);\n"
+                                           "\\unrestrict abcDEF123\n"),
             "\nSET x = 1;\nCREATE TABLE t (a int);\n");
-  EXPECT_EQ(postgres::StripRestrictLines("SELECT '\\restrict';\n\\restricted\n"),
+  EXPECT_EQ(postgresql::StripRestrictLines("SELECT '\\restrict';\n\\restricted\n"),
             "SELECT '\\restrict';\n\\restricted\n");
-  EXPECT_EQ(postgres::CopyOutSql("s", "t\"x", {"a", "B c"}, ""),
+  EXPECT_EQ(postgresql::CopyOutSql("s", "t\"x", {"a", "B c"}, ""),
             "COPY \"s\".\"t\"\"x\" (\"a\", \"B c\") TO STDOUT");
-  EXPECT_EQ(postgres::CopyOutSql("s", "t", {"a"}, "\"a\" >= 1"),
+  EXPECT_EQ(postgresql::CopyOutSql("s", "t", {"a"}, "\"a\" >= 1"),
             "COPY (SELECT \"a\" FROM ONLY \"s\".\"t\" WHERE (\"a\" >= 1)) TO STDOUT");
-  EXPECT_EQ(postgres::CopyOutSql("s", "t", {}, ""), "COPY \"s\".\"t\" TO STDOUT");
-  EXPECT_EQ(postgres::CopyInSql("", "t", {"a"}), "COPY \"t\" (\"a\") FROM STDIN");
+  EXPECT_EQ(postgresql::CopyOutSql("s", "t", {}, ""), "COPY \"s\".\"t\" TO STDOUT");
+  EXPECT_EQ(postgresql::CopyInSql("", "t", {"a"}), "COPY \"t\" (\"a\") FROM STDIN");
 }
 
 // ===========================================================================

@@ -23,7 +23,7 @@
 
 #include "mysql_internal.h"
 
-namespace cutover::mysql_driver {
+namespace cutover::mysql {
 namespace {
 
 std::string ErrnoText(int err) {
@@ -139,4 +139,4 @@ void LoadPipe::CloseWriteEnd() {
   write_fd_ = -1;
 }
 
-}  // namespace cutover::mysql_driver
+}  // namespace cutover::mysql

@@ -11,7 +11,7 @@
 #include "base/strings.h"
 #include "mysql_internal.h"
 
-namespace cutover::mysql_driver {
+namespace cutover::mysql {
 namespace {
 
 bool IsIdentChar(char c) {
@@ -329,4 +329,4 @@ std::string QuoteString(std::string_view value, bool backslash_escapes) {
   return out;
 }
 
-}  // namespace cutover::mysql_driver
+}  // namespace cutover::mysql

@@ -1,6 +1,6 @@
 // Text helpers of the PostgreSQL driver that need no client library: script
 // splitting, quoting, JSON lists from the catalog, normalizations. Built as a
-// static library linked into the plugin and into postgres_driver_test, which
+// static library linked into the plugin and into postgresql_driver_test, which
 // unit-tests it directly.
 #pragma once
 
@@ -11,7 +11,7 @@
 
 #include "driver/driver.h"  // ScriptStatement (a plain struct: no link dependency)
 
-namespace cutover::postgres {
+namespace cutover::postgresql {
 
 // Splits a SQL script into statements the way psql does: semicolons inside
 // '...', E'...', "...", $tag$...$tag$, comments (-- and nested /* */),
@@ -91,4 +91,4 @@ std::string CopyInSql(std::string_view schema, std::string_view name,
 // "schema"."name" (or "name" when schema is empty), for SQL and messages.
 std::string QualifiedName(std::string_view schema, std::string_view name);
 
-}  // namespace cutover::postgres
+}  // namespace cutover::postgresql

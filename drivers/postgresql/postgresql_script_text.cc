@@ -1,4 +1,4 @@
-#include "postgres_text.h"
+#include "postgresql_script_text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 #include "base/strings.h"
 #include "base/uri.h"
 
-namespace cutover::postgres {
+namespace cutover::postgresql {
 
 namespace {
 
@@ -605,4 +605,4 @@ std::string CopyInSql(std::string_view schema, std::string_view name,
   return "COPY " + table + " (" + ColumnList(columns) + ") FROM STDIN";
 }
 
-}  // namespace cutover::postgres
+}  // namespace cutover::postgresql

@@ -1,0 +1,235 @@
+// DumpSchemaScript() on MySQL/MariaDB: SHOW CREATE output for every object
+// of the database, made restorable by mysql_ddl_show_create.cc.
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "base/strings.h"
+#include "base/uri.h"
+#include "mysql_internal.h"
+
+namespace cutover::mysql {
+
+Result<SchemaScript> MysqlConnection::DumpSchemaScript() {
+  CUTOVER_RETURN_IF_ERROR(RequireDatabase("dump the schema of"));
+  const std::string what = "dumping the schema of " + display_uri_;
+  // SHOW CREATE output depends on sql_mode (quoting, options) and on the
+  // time zone (TIMESTAMP defaults): dump and restore under the same ones.
+  CUTOVER_RETURN_IF_ERROR(PinDataSession(what));
+  SchemaScript script;
+  std::string& pre = script.pre_data;
+  std::string& post = script.post_data;
+  const std::string header = "-- cutover schema script for " + info_.product + " " + info_.version +
+                             ", database " + QuoteIdent(ctx_.database) + "\n";
+  const std::string save =
+      "SET @cutover_saved_sql_mode = @@SESSION.sql_mode, @cutover_saved_time_zone = @@SESSION.time_zone, "
+      "@cutover_saved_fk_checks = @@SESSION.foreign_key_checks;\n"
+      "SET NAMES utf8mb4;\n";
+  const std::string data_mode = "SET SESSION sql_mode = '" + std::string(kDataSqlMode) + "';\n";
+  const std::string settings = "SET SESSION sql_mode = '" + std::string(kDataSqlMode) +
+                               "', SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0;\n";
+  const std::string restore =
+      "SET SESSION sql_mode = @cutover_saved_sql_mode, SESSION time_zone = @cutover_saved_time_zone, "
+      "SESSION foreign_key_checks = @cutover_saved_fk_checks;\n";
+  pre = header + "-- pre-data: tables and sequences, without foreign keys\n" + save + settings;
+  post = header + "-- post-data: deferred secondary keys, foreign keys, routines, views, triggers, events\n" +
+         save + settings;
+
+  auto schemata = Fetch(
+      "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE "
+      "SCHEMA_NAME = " +
+          DbLiteral(),
+      what);
+  if (!schemata.ok()) return schemata.status();
+  if (!schemata->empty()) {
+    pre += "ALTER DATABASE CHARACTER SET " + Col((*schemata)[0], 0) + " COLLATE " + Col((*schemata)[0], 1) +
+           ";\n";
+  }
+
+  auto objects = Fetch(
+      "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, CREATE_OPTIONS, DATA_LENGTH FROM information_schema.TABLES "
+      "WHERE TABLE_SCHEMA = " +
+          DbLiteral(),
+      what);
+  if (!objects.ok()) return objects.status();
+  std::vector<std::string> tables, views, sequences;
+  std::set<std::string> implicit_page_checksum;
+  // Tables too big for the bulk load (UseBulkLoad, same estimate as
+  // ListDataTables) get their secondary keys after the data.
+  std::set<std::string> defer_keys;
+  for (const TextRow& r : *objects) {
+    const std::string type = Col(r, 1);
+    if (type == "BASE TABLE" || type == "SYSTEM VERSIONED") {
+      tables.push_back(Col(r, 0));
+      if (type == "BASE TABLE" && Col(r, 2) == "InnoDB" && std::atoll(Col(r, 4).c_str()) > kBulkLoadMaxBytes)
+        defer_keys.insert(Col(r, 0));
+      if (Col(r, 2) == "Aria" && ToLower(Col(r, 3)).find("page_checksum") == std::string::npos) {
+        implicit_page_checksum.insert(Col(r, 0));
+      }
+    } else if (type == "VIEW") {
+      views.push_back(Col(r, 0));
+    } else if (type == "SEQUENCE") {
+      sequences.push_back(Col(r, 0));
+    }
+  }
+  std::sort(tables.begin(), tables.end());
+  std::sort(views.begin(), views.end());
+  std::sort(sequences.begin(), sequences.end());
+
+  // Sequences first: column defaults may call NEXTVAL on them.
+  for (const std::string& s : sequences) {
+    auto create = ShowCreate("SHOW CREATE SEQUENCE " + QuoteIdent(s), 1, "sequence " + QuoteIdent(s));
+    if (!create.ok()) return create.status();
+    pre += *create + ";\n";
+    auto state = Fetch("SELECT next_not_cached_value, cycle_count FROM " + QuoteIdent(s),
+                       "reading the position of sequence " + QuoteIdent(s) + " on " + display_uri_);
+    if (!state.ok()) return state.status();
+    if (!state->empty()) {
+      // is_used = 0: the restored sequence hands out next_not_cached_value
+      // next, as the source would after a restart.
+      pre +=
+          "DO SETVAL(" + QuoteIdent(s) + ", " + Col((*state)[0], 0) + ", 0, " + Col((*state)[0], 1) + ");\n";
+    }
+  }
+  std::vector<std::string> foreign_keys, secondary_keys;
+  for (const std::string& t : tables) {
+    auto create = ShowCreate("SHOW CREATE TABLE " + QuoteIdent(t), 1, "table " + QuoteIdent(t));
+    if (!create.ok()) return create.status();
+    std::string statement = RemoveDatabaseQualifier(*create, ctx_.database);
+    if (implicit_page_checksum.count(t) > 0) statement = DropTableOption(statement, "PAGE_CHECKSUM=1");
+    auto parts = SplitCreateTable(statement, defer_keys.count(t) > 0);
+    if (!parts.ok()) return parts.status().WithContext("table " + QuoteIdent(t));
+    pre += parts->create_table + ";\n";
+    if (!parts->secondary_keys.empty()) {
+      std::vector<std::string> adds;
+      for (const std::string& key : parts->secondary_keys) adds.push_back("ADD " + key);
+      secondary_keys.push_back("ALTER TABLE " + QuoteIdent(t) + " " + Join(adds, ", ") + ";\n");
+    }
+    if (!parts->foreign_keys.empty()) {
+      std::vector<std::string> adds;
+      for (const std::string& fk : parts->foreign_keys) adds.push_back("ADD " + fk);
+      foreign_keys.push_back("ALTER TABLE " + QuoteIdent(t) + " " + Join(adds, ", ") + ";\n");
+    }
+  }
+  pre += restore;
+
+  // Foreign keys without validating the loaded rows (foreign_key_checks =
+  // 0 lets InnoDB add them in place instead of copying the table);
+  // CheckIntegrity looks for orphans instead. Deferred secondary keys
+  // first: a foreign key needs an index on its columns and would create
+  // one of its own if none existed yet.
+  for (const std::string& keys : secondary_keys) post += keys;
+  for (const std::string& fk : foreign_keys) post += fk;
+
+  // Routines before views (a view may call a function); bodies are not
+  // resolved at creation, so routines need no order among themselves.
+  auto routines = Fetch(
+      "SELECT ROUTINE_NAME, ROUTINE_TYPE, SQL_MODE FROM information_schema.ROUTINES "
+      "WHERE ROUTINE_SCHEMA = " +
+          DbLiteral() + " AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION')",
+      what);
+  if (!routines.ok()) return routines.status();
+  std::sort(routines->begin(), routines->end(), [](const TextRow& a, const TextRow& b) {
+    return std::make_pair(Col(a, 1), Col(a, 0)) < std::make_pair(Col(b, 1), Col(b, 0));
+  });
+  for (const TextRow& r : *routines) {
+    const std::string kind = Col(r, 1);
+    auto create = ShowCreate("SHOW CREATE " + kind + " " + QuoteIdent(Col(r, 0)), 2,
+                             ToLower(kind) + " " + QuoteIdent(Col(r, 0)));
+    if (!create.ok()) return create.status();
+    post += ModeLine(Col(r, 2)) + DelimitedBlock(StripDefiner(*create));
+  }
+
+  std::vector<std::string> view_sql;
+  for (const std::string& v : views) {
+    auto create = ShowCreate("SHOW CREATE VIEW " + QuoteIdent(v), 1, "view " + QuoteIdent(v));
+    if (!create.ok()) return create.status();
+    view_sql.push_back(StripDefiner(*create));
+  }
+  if (!views.empty()) post += data_mode;
+  for (size_t i : OrderViews(views, view_sql)) post += view_sql[i] + ";\n";
+
+  // Triggers on one table, timing and event fire in creation order.
+  auto triggers = Fetch(
+      "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, SQL_MODE "
+      "FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = " +
+          DbLiteral(),
+      what);
+  if (!triggers.ok()) return triggers.status();
+  std::sort(triggers->begin(), triggers->end(), [](const TextRow& a, const TextRow& b) {
+    auto key = [](const TextRow& r) {
+      return std::make_tuple(Col(r, 1), Col(r, 2), Col(r, 3), std::atoll(Col(r, 4).c_str()), Col(r, 0));
+    };
+    return key(a) < key(b);
+  });
+  std::set<std::string> seen_triggers;
+  for (const TextRow& r : *triggers) {
+    if (!seen_triggers.insert(Col(r, 0)).second) continue;  // one row per event of a multi-event trigger
+    auto create =
+        ShowCreate("SHOW CREATE TRIGGER " + QuoteIdent(Col(r, 0)), 2, "trigger " + QuoteIdent(Col(r, 0)));
+    if (!create.ok()) return create.status();
+    post += ModeLine(Col(r, 5)) + DelimitedBlock(StripDefiner(*create));
+  }
+
+  auto events =
+      Fetch("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = " + DbLiteral(), what);
+  if (!events.ok()) return events.status();
+  std::sort(events->begin(), events->end());
+  for (const TextRow& r : *events) {
+    const std::string name = QuoteIdent(Col(r, 0));
+    auto rows =
+        Fetch("SHOW CREATE EVENT " + name, "reading the definition of event " + name + " on " + display_uri_);
+    if (!rows.ok()) return rows.status();
+    if (rows->empty() || rows->front().size() < 4 || !rows->front()[3]) {
+      return Status::Query("reading the definition of event " + name + " on " + display_uri_ +
+                           ": the server showed none; the user needs the EVENT privilege on the database");
+    }
+    const TextRow& e = (*rows)[0];
+    // The schedule's times are in the event's own time zone.
+    post += "SET SESSION time_zone = " + QuoteString(Col(e, 2), true) + ";\n" + ModeLine(Col(e, 1)) +
+            DelimitedBlock(StripDefiner(Col(e, 3))) + "SET SESSION time_zone = '+00:00';\n";
+  }
+  post += restore;
+  return script;
+}
+
+Result<std::string> MysqlConnection::ShowCreate(const std::string& sql, size_t column,
+                                                const std::string& object) {
+  auto rows = Fetch(sql, "reading the definition of " + object + " on " + display_uri_);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty() || column >= (*rows)[0].size() || !(*rows)[0][column]) {
+    return Status::Query("reading the definition of " + object + " on " + display_uri_ +
+                         ": the server showed none; the user needs privileges to see it (SELECT on "
+                         "mysql.proc / SHOW CREATE ROUTINE for routines, TRIGGER for triggers)");
+  }
+  return *(*rows)[0][column];
+}
+
+std::string MysqlConnection::ModeLine(const std::string& sql_mode) {
+  return "SET SESSION sql_mode = " + QuoteString(sql_mode, true) + ";\n";
+}
+
+std::string MysqlConnection::DelimitedBlock(const std::string& statement) {
+  std::string d = ChooseDelimiter(statement);
+  return "DELIMITER " + d + "\n" + statement + " " + d + "\nDELIMITER ;\n";
+}
+
+}  // namespace cutover::mysql

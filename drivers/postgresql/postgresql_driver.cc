@@ -1,0 +1,203 @@
+// The PostgreSQL driver plugin's entry point and Driver: connecting
+// (libpq conninfo from the URI), creating, dropping and listing databases.
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/strings.h"
+#include "base/uri.h"
+#include "postgresql_internal.h"
+
+namespace cutover::postgresql {
+namespace {
+
+constexpr const char* kDriverVersion = CUTOVER_VERSION;
+
+std::string LibpqVersionText() {
+  int v = PQlibVersion();
+  return std::to_string(v / 10000) + "." + std::to_string(v % 10000);
+}
+
+// ---------------------------------------------------------------------------
+// Driver.
+
+// Builds a libpq key=value conninfo string from the URI (so connect_timeout
+// and fallback_application_name can be added when the URI does not set
+// them). Bad parameters are kInvalidInput.
+Result<std::string> BuildConninfo(const ConnectionUri& uri) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(uri.Text().c_str(), &err);
+  if (opts == nullptr) {
+    std::string msg = err != nullptr ? CleanMessage(err) : "out of memory";
+    if (err != nullptr) PQfreemem(err);
+    return Status::InvalidInput("the PostgreSQL URI " + uri.Redacted() + " is not accepted by libpq: " + msg +
+                                "; see https://www.postgresql.org/docs/current/libpq-connect.html for valid "
+                                "parameters");
+  }
+  std::string out;
+  bool has_timeout = false;
+  bool has_app = false;
+  for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    std::string key = o->keyword;
+    if (key == "connect_timeout") has_timeout = true;
+    if (key == "application_name" || key == "fallback_application_name") has_app = true;
+    std::string value;
+    for (const char* p = o->val; *p; ++p) {
+      if (*p == '\'' || *p == '\\') value += '\\';
+      value += *p;
+    }
+    out += key + "='" + value + "' ";
+  }
+  PQconninfoFree(opts);
+  if (!has_timeout) out += "connect_timeout='10' ";
+  if (!has_app) out += "fallback_application_name='cutover' ";
+  return out;
+}
+
+// The URI of the maintenance database for server-level commands: the URI's
+// own database, or "postgres" when it names none.
+ConnectionUri MaintenanceUri(const ConnectionUri& server) {
+  if (server.database().empty() && !server.param("dbname")) return server.WithDatabase("postgres");
+  return server;
+}
+
+Status CheckDatabaseName(std::string_view name) {
+  if (name.empty()) return Status::InvalidInput("empty database name");
+  if (name.size() > 63) {
+    return Status::InvalidInput(
+        "database name '" + std::string(name) + "' is " + std::to_string(name.size()) +
+        " bytes long; PostgreSQL names are at most 63 bytes (longer ones are truncated)");
+  }
+  if (name.find('\0') != std::string_view::npos || !IsValidUtf8(name)) {
+    return Status::InvalidInput("database name contains a NUL byte or invalid UTF-8");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PgConnection>> OpenConnection(const ConnectionUri& uri) {
+  if (uri.driver_scheme() != "postgresql") {
+    return Status::InvalidInput("the PostgreSQL driver cannot open " + uri.Redacted() +
+                                ": expected a postgresql:// or postgres:// URI");
+  }
+  auto conninfo = BuildConninfo(uri);
+  if (!conninfo.ok()) return conninfo.status();
+  auto raw = std::make_unique<RawHandle>();
+  std::unique_ptr<PqxxConnection> conn;
+  try {
+    conn = OpenRecordedConnection(*conninfo, raw.get());
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    conn->inhibit_reactivation(true);
+#pragma GCC diagnostic pop
+  } catch (const pqxx::broken_connection& e) {
+    return ConnectFailure(uri, e.what());
+  } catch (const std::exception& e) {
+    return ConnectFailure(uri, e.what());
+  } catch (...) {
+    return Status::Internal("unknown exception while connecting to " + uri.Redacted());
+  }
+  auto c = std::make_unique<PgConnection>(std::move(raw), std::move(conn), uri.Redacted());
+  try {
+    c->Init();
+  } catch (...) {
+    return StatusFromException("reading the server version of " + uri.Redacted(), {}, false);
+  }
+  return c;
+}
+
+Driver* MakePostgresDriver() {
+  try {
+    return new PgDriver();
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+PgDriver::PgDriver() {
+  info_.name = "postgresql";
+  info_.schemes = {"postgresql", "postgres"};
+  info_.driver_version = kDriverVersion;
+  info_.client_library = std::string("libpqxx ") + PQXX_VERSION + " / libpq " + LibpqVersionText();
+}
+
+Result<std::unique_ptr<Connection>> PgDriver::Connect(const ConnectionUri& uri) {
+  try {
+    auto c = OpenConnection(uri);
+    if (!c.ok()) return c.status();
+    return std::unique_ptr<Connection>(std::move(*c));
+  } catch (...) {
+    return StatusFromException("connecting to " + uri.Redacted(), {}, false);
+  }
+}
+
+Result<ConnectionUri> PgDriver::CreateDatabase(const ConnectionUri& server, std::string_view name) {
+  CUTOVER_RETURN_IF_ERROR(CheckDatabaseName(name));
+  try {
+    auto c = OpenConnection(MaintenanceUri(server));
+    if (!c.ok()) return c.status().WithContext("creating database '" + std::string(name) + "'");
+    auto r = (*c)->Execute("CREATE DATABASE " + QuoteIdent(name) + " TEMPLATE template0 ENCODING 'UTF8'", {});
+    if (!r.ok()) {
+      if (r.status().sqlstate() == "42P04") {
+        return Status::Query("cannot create database '" + std::string(name) + "' on " + server.Redacted() +
+                                 ": it already exists; choose another name or drop it first",
+                             "42P04");
+      }
+      return r.status().WithContext("creating database '" + std::string(name) + "'");
+    }
+    return server.WithDatabase(name);
+  } catch (...) {
+    return StatusFromException("creating database '" + std::string(name) + "'", {}, true);
+  }
+}
+
+Status PgDriver::DropDatabase(const ConnectionUri& server, std::string_view name) {
+  CUTOVER_RETURN_IF_ERROR(CheckDatabaseName(name));
+  try {
+    auto c = OpenConnection(MaintenanceUri(server));
+    if (!c.ok()) return c.status().WithContext("dropping database '" + std::string(name) + "'");
+    bool force = (*c)->server_info().version_number >= 130000;
+    auto r =
+        (*c)->Execute("DROP DATABASE IF EXISTS " + QuoteIdent(name) + (force ? " WITH (FORCE)" : ""), {});
+    if (!r.ok()) return r.status().WithContext("dropping database '" + std::string(name) + "'");
+    return Status::Ok();
+  } catch (...) {
+    return StatusFromException("dropping database '" + std::string(name) + "'", {}, true);
+  }
+}
+
+Result<std::vector<std::string>> PgDriver::ListDatabases(const ConnectionUri& server,
+                                                         std::string_view prefix) {
+  try {
+    auto c = OpenConnection(MaintenanceUri(server));
+    if (!c.ok()) return c.status().WithContext("listing databases");
+    std::vector<std::string> names;
+    Status st = (*c)->Query(
+        "SELECT datname FROM pg_catalog.pg_database WHERE NOT datistemplate AND left(datname, length(" +
+            QuoteLit(prefix) + ")) = " + QuoteLit(prefix) + " ORDER BY datname",
+        [&](RowView row) {
+          names.emplace_back(row[0].data);
+          return Status::Ok();
+        },
+        {});
+    if (!st.ok()) return st.WithContext("listing databases");
+    std::erase_if(names, [&](const std::string& n) { return !StartsWith(n, prefix); });
+    return names;
+  } catch (...) {
+    return StatusFromException("listing databases on " + server.Redacted(), {}, true);
+  }
+}
+
+}  // namespace cutover::postgresql
+
+CUTOVER_DEFINE_DRIVER_ENTRY("postgresql", &cutover::postgresql::MakePostgresDriver)

@@ -1,0 +1,293 @@
+// Internals of the PostgreSQL driver plugin that use libpqxx or libpq,
+// shared by its source files. Nothing here crosses the plugin boundary.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "base/uri.h"
+#include "driver/driver.h"
+#include "driver/schema_model.h"
+#include "postgresql_script_text.h"
+
+namespace cutover::postgresql {
+
+// Maps the exception being handled (call from a catch block only) to a
+// Status. `what` names what was being done ("running statement ... on URI");
+// `options` says which limits were set, so an expired one is named.
+// `connection_open` is false when the connection is known to be gone.
+Status StatusFromException(std::string_view what, const ExecOptions& options, bool connection_open);
+
+// Reads the whole schema of the database `tx` is connected to, with one
+// catalog query per object family. The caller pins search_path, DateStyle,
+// TimeZone... (see PgConnection::ReadSchema) so deparsed text is
+// deterministic. Throws what libpqxx throws.
+SchemaModel ReadSchemaIn(pqxx::transaction_base& tx, int server_version_num);
+
+// ---- Raw libpq access -------------------------------------------------------
+//
+// Bulk data goes through libpq's COPY calls directly: libpqxx 6.4 only copies
+// whole tables (no COPY (SELECT ...)), copies every line once more into a
+// std::string and strips its newline, and keeps the PGconn private. The
+// connection policy below records the PGconn that libpqxx opens, so the
+// plugin can use libpq on the very session libpqxx manages (same
+// transaction, same exported snapshot). Between libpqxx calls the session is
+// idle, so interleaving is safe as long as every raw exchange is finished
+// (all results read) before libpqxx is used again.
+
+// Where RecordingConnect writes the handle. Owned by the PgConnection; must
+// outlive the libpqxx connection.
+struct RawHandle {
+  PGconn* pg = nullptr;
+};
+
+// libpqxx's direct connection policy, plus recording of the handle in the
+// RawHandle that was current (see OpenRecordedConnection) when the policy was
+// constructed.
+class RecordingConnect : public pqxx::connect_direct {
+ public:
+  explicit RecordingConnect(const std::string& options);
+  handle do_startconnect(handle orig) override;
+  handle do_completeconnect(handle orig) override;
+  handle do_dropconnect(handle orig) noexcept override;
+  handle do_disconnect(handle orig) noexcept override;
+
+ private:
+  handle Record(handle h) noexcept;
+  RawHandle* sink_;
+};
+
+using PqxxConnection = pqxx::basic_connection_base<RecordingConnect>;
+
+// Opens a libpqxx connection whose PGconn is recorded in `*sink`. Throws what
+// libpqxx throws.
+std::unique_ptr<PqxxConnection> OpenRecordedConnection(const std::string& conninfo, RawHandle* sink);
+
+// Session settings that fix the text form of every type in COPY output and
+// how COPY input is parsed, as transaction-local SETs (one string of
+// statements). Export and import sessions both run them, so the same rows
+// always give the same bytes, also after a restore on another server.
+extern const char* const kDataSessionSettings;
+
+// Runs `sql` (a COPY ... TO STDOUT) and calls `on_record` with each line,
+// '\n' included. A callback error cancels the COPY (the current transaction
+// is then aborted: callers use a savepoint or their own transaction) and is
+// returned. Server errors name `what`. Never throws.
+Status CopyOut(PGconn* pg, const std::string& sql, const std::string& what, const RecordCallback& on_record);
+
+// Runs `sql` (a COPY ... FROM STDIN) feeding it the records of
+// `next_batch`, packed into ~1 MiB messages. Every record must be one COPY
+// line ending in '\n'. Returns the rows loaded (COPY's count). A source error
+// aborts the COPY and is returned; a server error names `what` and carries
+// COPY's line number. Never throws.
+Result<std::int64_t> CopyIn(PGconn* pg, const std::string& sql, const std::string& what,
+                            const RecordBatchSource& next_batch);
+
+// A Status for a failed PGresult (SQLSTATE, message, detail, hint and
+// context), or for a failed connection when `res` is null.
+Status StatusFromResult(PGconn* pg, const PGresult* res, const std::string& what);
+
+// ---- pg_dump ------------------------------------------------------------------
+
+// What DumpSchema() needs to run pg_dump against the session's server.
+struct PgDumpRequest {
+  PGconn* pg = nullptr;                       // the live session: host, port, database, password
+  int server_version_num = 0;                 // 150018
+  std::string server_version;                 // "15.18"
+  std::string snapshot_id;                    // exported snapshot to dump from; empty: pg_dump's own
+  std::chrono::milliseconds lock_timeout{0};  // pg_dump --lock-wait-timeout; 0: none
+  std::string display;                        // the redacted URI, for messages
+};
+
+// Locates pg_dump (CUTOVER_PG_DUMP, /usr/lib/postgresql/<major>/bin, the
+// newest /usr/lib/postgresql/*/bin, PATH), refuses one older than the
+// server (kUnsupported naming both versions and what to install), and runs
+// it twice (--section=pre-data, --section=post-data) with the password in the
+// child's PGPASSWORD only. \restrict lines are removed. Sequence positions
+// are not included (the caller appends them).
+Result<SchemaScript> RunPgDump(const PgDumpRequest& request);
+
+// ---- The session and the driver ---------------------------------------------
+
+// Swallows server notices (DROP ... IF EXISTS "skipping", etc.): libpqxx
+// would print them on stderr.
+class QuietNotices : public pqxx::errorhandler {
+ public:
+  explicit QuietNotices(pqxx::connection_base& c) : pqxx::errorhandler(c) {}
+  bool operator()(const char[]) noexcept override { return false; }
+};
+
+std::string Ms(std::chrono::milliseconds ms);
+
+Status ConnectionLost(PGconn* pg, const std::string& what);
+
+Status ConnectFailure(const ConnectionUri& uri, std::string_view raw);
+
+// Statement text for messages: `statement "CREATE TABLE x (..."`.
+std::string Describe(std::string_view sql);
+
+Status CheckSql(std::string_view sql);
+
+class PgConnection final : public Connection {
+ public:
+  PgConnection(std::unique_ptr<RawHandle> raw, std::unique_ptr<PqxxConnection> conn, std::string display);
+  ~PgConnection() override;
+
+  // Reads the server version; part of connecting.
+  void Init();
+
+  const ServerInfo& server_info() const override { return info_; }
+  std::string display_uri() const override { return display_; }
+
+  std::string QuoteIdentifier(std::string_view name) const override { return QuoteIdent(name); }
+  std::string QuoteLiteral(std::string_view value) const override { return QuoteLit(value); }
+  Result<std::int64_t> Execute(std::string_view sql, const ExecOptions& options) override;
+  Status ExecuteScript(std::string_view script) override;
+  Status Query(std::string_view sql, const RowCallback& on_row, const ExecOptions& options) override;
+  Status Begin() override;
+  Status Commit() override;
+  Status Rollback() override;
+  Result<SchemaModel> ReadSchema() override;
+
+  // ---- Snapshots and bulk data -------------------------------------------
+
+  bool SupportsSharedSnapshot() const override { return true; }
+  Result<SnapshotPoint> BeginSnapshot(const SnapshotOptions& options) override;
+  Status JoinSnapshot(const SnapshotPoint& point) override;
+
+  Status ReleaseSnapshotBarrier() override { return Status::Ok(); }
+  Status EndSnapshot() override;
+  Result<std::vector<DataTable>> ListDataTables() override;
+  Result<SchemaScript> DumpSchemaScript() override;
+  Status ExportRows(const DataTable& table, std::string_view predicate,
+                    const RecordCallback& on_record) override;
+  Result<std::int64_t> ImportRows(const DataTable& table, const RecordBatchSource& next_batch) override;
+  Result<std::string> SnapshotImagePath() override;
+  Result<bool> IsEmptyDatabase() override;
+  Result<std::vector<std::string>> CheckIntegrity(std::string* checks_run) override;
+
+  std::string SessionId() override { return std::to_string(pid_); }
+
+  // ---- Migration lock: a session-level advisory lock (survives COMMIT,
+  // released when the session ends), polled so the wait is bounded.
+  Status AcquireMigrationLock(std::chrono::milliseconds wait) override;
+  Status ReleaseMigrationLock() override;
+
+  bool TransactionalDdl() const override { return true; }
+  Result<std::vector<LockWait>> LockWaits() override;
+
+ private:
+  Status CheckUsable() const;
+  Status LostTransaction(const char* command) const;
+
+  // Maps the exception being handled; marks an open transaction as failed.
+  Status Fail(const std::string& what, const ExecOptions& options);
+
+  // Follows BEGIN/COMMIT/ROLLBACK sent as statements, so that a transaction
+  // block opened through Execute()/ExecuteScript() is treated like Begin():
+  // Query() and ReadSchema() then never COMMIT it behind the caller's back.
+  void Track(std::string_view sql, bool succeeded);
+
+  // Runs a statement whose failure does not matter (cleanup).
+  void QuietExec(const char* sql) noexcept;
+
+  // ---- Snapshot helpers ----
+
+  Status CheckNoTransaction(const char* op) const;
+  Status CheckNotAborted(const char* op) const;
+
+  // Ends the snapshot's transaction whatever state it is in.
+  void AbandonSnapshot() noexcept;
+
+  // LOCK TABLE ... IN ACCESS SHARE MODE on every table of the user schemas,
+  // waiting at most `timeout` for each. On a timeout the message names the
+  // tables other sessions hold or wait for an ACCESS EXCLUSIVE lock on.
+  Status LockAllTables(std::chrono::milliseconds timeout);
+
+  // The ACCESS SHARE lock an export takes first, NOWAIT: when DDL is queued
+  // behind the snapshot's locks, waiting here would wait for the coordinator,
+  // which waits for us.
+  Status LockForData(const std::string& name, const std::string& what);
+
+  // Undoes a transaction (own) or savepoint that failed while being set up;
+  // when even that fails, the caller's transaction is marked aborted.
+  void AbortScope(bool own, const char* savepoint) noexcept;
+
+  // Ends what ExportRows/ImportRows opened (their transaction or savepoint).
+  Status EndScope(const std::string& sql, const std::string& what, bool own);
+
+  // setval() calls restoring every sequence of the user schemas to its
+  // position: schema-only dumps leave positions out. Sequences are not
+  // transactional, so the values read may be later than the snapshot: never
+  // earlier, so no restored value is ever handed out twice.
+  Result<std::string> SequencePositions();
+
+  // The settings kDataSessionSettings changes, read before an import inside
+  // the caller's transaction and put back after it.
+  static constexpr const char* kSettingsSnapshotSql =
+      "SELECT pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'), "
+      "pg_catalog.current_setting('IntervalStyle'), pg_catalog.current_setting('extra_float_digits'), "
+      "pg_catalog.current_setting('bytea_output'), pg_catalog.current_setting('client_encoding'), "
+      "pg_catalog.current_setting('lc_monetary'), pg_catalog.current_setting('xmloption'), "
+      "pg_catalog.current_setting('search_path'), pg_catalog.current_setting('synchronous_commit')";
+  static std::string RestoreSettingsSql(const pqxx::result& r);
+  Status QueryBuffered(const std::string& sql, const RowCallback& on_row, const ExecOptions& options);
+
+  // Streams through a cursor inside the current transaction block.
+  // `savepoint`: guard the DECLARE with a savepoint, so that a WITH query the
+  // server refuses as a cursor (data-modifying WITH) leaves the caller's
+  // transaction intact and is read in one result instead. Without it, a
+  // refusal sets `*refused` and returns an error for the caller to retry.
+  Status QueryCursor(const std::string& sql, const RowCallback& on_row, const ExecOptions& options,
+                     bool savepoint, bool* refused = nullptr);
+
+  std::unique_ptr<RawHandle> raw_;  // written by conn_'s policy: declared first, destroyed last
+  std::unique_ptr<PqxxConnection> conn_;
+  std::unique_ptr<QuietNotices> notices_;
+  std::unique_ptr<pqxx::nontransaction> nt_;
+  bool in_tx_ = false;      // Begin() was called
+  bool tx_failed_ = false;  // a statement failed inside it
+  std::string display_;
+  ServerInfo info_;
+  int pid_ = 0;
+  std::uint64_t cursor_seq_ = 0;
+  // Inside BeginSnapshot()/JoinSnapshot() .. EndSnapshot(); in_tx_ is set too,
+  // so Query() and ReadSchema() read from the snapshot.
+  bool snapshot_ = false;
+  std::string snapshot_id_;  // exported (coordinator) or joined (worker)
+  std::chrono::milliseconds snapshot_lock_timeout_{0};
+  bool migration_lock_held_ = false;
+  std::int64_t migration_lock_key_ = 0;
+};
+
+class PgDriver final : public Driver {
+ public:
+  PgDriver();
+
+  const DriverInfo& info() const override { return info_; }
+  Result<std::unique_ptr<Connection>> Connect(const ConnectionUri& uri) override;
+  Result<ConnectionUri> CreateDatabase(const ConnectionUri& server, std::string_view name) override;
+  Status DropDatabase(const ConnectionUri& server, std::string_view name) override;
+  Result<std::vector<ImageTableDigest>> DigestImage(const std::string& /*path*/,
+                                                    const std::vector<std::string>& /*tables*/) override;
+  Result<std::string> ImageFilePath(const ConnectionUri& /*uri*/) const override;
+  Result<std::vector<ScriptStatement>> SplitScript(std::string_view script) const override;
+  Result<std::vector<std::string>> ListDatabases(const ConnectionUri& server,
+                                                 std::string_view prefix) override;
+
+ private:
+  DriverInfo info_;
+};
+
+// Opens a session and reads its server version (see PgConnection::Init).
+Result<std::unique_ptr<PgConnection>> OpenConnection(const ConnectionUri& uri);
+
+}  // namespace cutover::postgresql

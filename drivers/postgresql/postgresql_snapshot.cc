@@ -1,0 +1,248 @@
+// PostgreSQL snapshots: BeginSnapshot() opens a REPEATABLE READ READ ONLY
+// transaction, exports its snapshot and locks every table IN ACCESS SHARE
+// MODE, as pg_dump does; JoinSnapshot() imports it on a worker. Both mark the
+// connection as in a transaction, so Query() and ReadSchema() read the
+// snapshot too. PostgreSQL has no database images.
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/strings.h"
+#include "base/uri.h"
+#include "postgresql_internal.h"
+
+namespace cutover::postgresql {
+
+Result<SnapshotPoint> PgConnection::BeginSnapshot(const SnapshotOptions& options) {
+  CUTOVER_RETURN_IF_ERROR(CheckUsable());
+  CUTOVER_RETURN_IF_ERROR(CheckNoTransaction("BeginSnapshot()"));
+  const std::string what = "starting a snapshot of " + display_;
+  const bool modern = info_.version_number >= 100000;
+  SnapshotPoint point;
+  try {
+    nt_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    in_tx_ = true;
+    tx_failed_ = false;
+    snapshot_ = true;
+    // The first query fixes the snapshot: export it and note where the WAL
+    // was (the replay position on a standby).
+    pqxx::result r = nt_->exec(
+        std::string(
+            "SELECT pg_catalog.pg_export_snapshot(), CASE WHEN pg_catalog.pg_is_in_recovery() THEN ") +
+        (modern ? "pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_lsn()"
+                : "pg_catalog.pg_last_xlog_replay_location() ELSE pg_catalog.pg_current_xlog_location()") +
+        " END::text");
+    snapshot_id_ = r[0][0].c_str();
+    point.token = snapshot_id_;
+    point.position["snapshot_id"] = snapshot_id_;
+    point.position["lsn"] = r[0][1].is_null() ? "" : r[0][1].c_str();
+  } catch (...) {
+    Status st = StatusFromException(what, {}, conn_->is_open());
+    AbandonSnapshot();
+    return st;
+  }
+  // ACCESS SHARE on every table, as pg_dump takes them: DDL that would
+  // change a table under the workers waits until EndSnapshot() instead.
+  Status locked = LockAllTables(options.lock_timeout);
+  if (!locked.ok()) {
+    AbandonSnapshot();
+    return locked;
+  }
+  snapshot_lock_timeout_ = options.lock_timeout;
+  return point;
+}
+
+Status PgConnection::JoinSnapshot(const SnapshotPoint& point) {
+  CUTOVER_RETURN_IF_ERROR(CheckUsable());
+  CUTOVER_RETURN_IF_ERROR(CheckNoTransaction("JoinSnapshot()"));
+  if (point.token.empty()) {
+    return Status::InvalidInput(
+        "JoinSnapshot() on " + display_ +
+        " needs the exported snapshot id BeginSnapshot() returned; the token is empty");
+  }
+  try {
+    // SET TRANSACTION SNAPSHOT must come before the transaction's first query.
+    nt_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT " +
+              QuoteLit(point.token));
+  } catch (const pqxx::sql_error& e) {
+    const std::string state = e.sqlstate();
+    Status st =
+        StatusFromException("joining snapshot " + point.token + " on " + display_, {}, conn_->is_open());
+    QuietExec("ROLLBACK");
+    if (state == "22023" || state == "0A000") {
+      return Status::InvalidInput("cannot join snapshot '" + point.token + "' on " + display_ + ": " +
+                                  CleanMessage(e.what()) +
+                                  "; the coordinator's transaction must still be open and the worker must "
+                                  "connect to the same server and database");
+    }
+    return st;
+  } catch (...) {
+    Status st =
+        StatusFromException("joining snapshot " + point.token + " on " + display_, {}, conn_->is_open());
+    QuietExec("ROLLBACK");
+    return st;
+  }
+  in_tx_ = true;
+  tx_failed_ = false;
+  snapshot_ = true;
+  snapshot_id_ = point.token;
+  snapshot_lock_timeout_ = std::chrono::milliseconds{0};
+  return Status::Ok();
+}
+
+Status PgConnection::EndSnapshot() {
+  if (!snapshot_) return Status::Ok();
+  AbandonSnapshot();
+  return Status::Ok();
+}
+
+Result<std::vector<DataTable>> PgConnection::ListDataTables() {
+  CUTOVER_RETURN_IF_ERROR(CheckUsable());
+  CUTOVER_RETURN_IF_ERROR(CheckNotAborted("ListDataTables()"));
+  const int v = info_.version_number;
+  const std::string generated = v >= 120000 ? " AND a.attgenerated = ''" : "";
+  const std::string keyatts = v >= 110000 ? "i.indnkeyatts" : "i.indnatts";
+  // Ordinary tables and leaf partitions (relkind 'r'; a partitioned parent
+  // holds no rows), in user schemas, not owned by an extension. The split
+  // column: one NOT NULL int2/int4/int8 column that alone is the key of a
+  // valid, non-partial unique index, the primary key first.
+  const std::string sql = R"sql(
+SELECT n.nspname, c.relname,
+       (SELECT pg_catalog.json_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)sql" +
+                          generated + R"sql(),
+       (SELECT a.attname FROM pg_catalog.pg_index i
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+         WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid AND )sql" +
+                          keyatts + R"sql( = 1
+           AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attnotnull
+           AND a.atttypid IN ('pg_catalog.int2'::pg_catalog.regtype, 'pg_catalog.int4'::pg_catalog.regtype,
+                              'pg_catalog.int8'::pg_catalog.regtype)
+         ORDER BY i.indisprimary DESC, a.attnum LIMIT 1),
+       greatest(c.reltuples, 0)::bigint,
+       pg_catalog.pg_relation_size(c.oid)
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                   WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
+                     AND d.deptype = 'e')
+ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C")sql";
+  try {
+    std::vector<DataTable> tables;
+    pqxx::result r = nt_->exec(sql);
+    for (const auto& row : r) {
+      DataTable t;
+      t.schema = row[0].c_str();
+      t.name = row[1].c_str();
+      if (!row[2].is_null()) {
+        auto cols = ParseJsonStringArray(row[2].c_str());
+        if (!cols) {
+          return Status::Internal("cannot parse the column list of table " + QualifiedName(t.schema, t.name) +
+                                  " from the catalog of " + display_);
+        }
+        t.columns = std::move(*cols);
+      }
+      t.split_column = row[3].is_null() ? "" : row[3].c_str();
+      t.estimated_rows = std::atoll(row[4].c_str());
+      t.estimated_bytes = std::atoll(row[5].c_str());
+      tables.push_back(std::move(t));
+    }
+    return tables;
+  } catch (...) {
+    return Fail("listing the tables of " + display_, {});
+  }
+}
+
+Result<std::string> PgConnection::SnapshotImagePath() {
+  return Status::Unsupported("PostgreSQL databases are snapshot as records, not as a file image");
+}
+
+void PgConnection::AbandonSnapshot() noexcept {
+  QuietExec("ROLLBACK");
+  in_tx_ = false;
+  tx_failed_ = false;
+  snapshot_ = false;
+  snapshot_id_.clear();
+  snapshot_lock_timeout_ = std::chrono::milliseconds{0};
+}
+
+Status PgConnection::LockAllTables(std::chrono::milliseconds timeout) {
+  const std::string what = "locking the tables of " + display_ + " for the snapshot";
+  std::vector<std::string> names;
+  std::string previous;
+  try {
+    pqxx::result r = nt_->exec(
+        "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = "
+        "c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname "
+        "NOT "
+        "LIKE 'pg\\_%' ORDER BY 1, 2");
+    for (const auto& row : r) names.push_back(QualifiedName(row[0].c_str(), row[1].c_str()));
+    if (names.empty()) return Status::Ok();
+    previous = nt_->exec("SELECT pg_catalog.current_setting('lock_timeout')")[0][0].c_str();
+    nt_->exec("SAVEPOINT cutover_lock; SELECT pg_catalog.set_config('lock_timeout', '" +
+              std::to_string(timeout.count()) + "ms', true)");
+  } catch (...) {
+    return StatusFromException(what, {}, conn_->is_open());
+  }
+  try {
+    constexpr size_t kPerStatement = 1000;
+    for (size_t i = 0; i < names.size(); i += kPerStatement) {
+      std::string sql = "LOCK TABLE ";
+      for (size_t j = i; j < std::min(names.size(), i + kPerStatement); ++j)
+        sql += (j == i ? "ONLY " : ", ONLY ") + names[j];
+      nt_->exec(sql + " IN ACCESS SHARE MODE");
+    }
+    nt_->exec("RELEASE SAVEPOINT cutover_lock; SELECT pg_catalog.set_config('lock_timeout', " +
+              QuoteLit(previous) + ", true)");
+    return Status::Ok();
+  } catch (const pqxx::sql_error& e) {
+    if (e.sqlstate() != "55P03") return StatusFromException(what, {}, conn_->is_open());
+  } catch (...) {
+    return StatusFromException(what, {}, conn_->is_open());
+  }
+  // Who is in the way: sessions holding or queued for ACCESS EXCLUSIVE
+  // (a queued request blocks new ACCESS SHARE requests too).
+  std::vector<std::string> blockers;
+  try {
+    nt_->exec("ROLLBACK TO SAVEPOINT cutover_lock");
+    pqxx::result r = nt_->exec(
+        "SELECT DISTINCT n.nspname, c.relname, l.pid, l.granted FROM pg_catalog.pg_locks l "
+        "JOIN pg_catalog.pg_class c ON c.oid = l.relation JOIN pg_catalog.pg_namespace n ON n.oid = "
+        "c.relnamespace WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.pid <> "
+        "pg_catalog.pg_backend_pid() AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE "
+        "datname = "
+        "pg_catalog.current_database()) AND c.relkind IN ('r', 'p') ORDER BY 1, 2, 3 LIMIT 10");
+    for (const auto& row : r) {
+      blockers.push_back(QualifiedName(row[0].c_str(), row[1].c_str()) + " (session " + row[2].c_str() +
+                         (std::string_view(row[3].c_str()) == "t" ? " holds" : " waits for") +
+                         " an ACCESS EXCLUSIVE lock)");
+    }
+  } catch (...) {
+    // The message below is still right without the names.
+  }
+  return Status::LockTimeout(
+      what + ": lock_timeout of " + Ms(timeout) + " expired" +
+      (blockers.empty() ? std::string(" (a table was locked by another session)")
+                        : ": " + Join(blockers, ", ")) +
+      "; DDL or VACUUM FULL is running or waiting on it: retry when it is done, or raise the lock timeout");
+}
+
+Result<std::vector<ImageTableDigest>> PgDriver::DigestImage(const std::string&,
+                                                            const std::vector<std::string>&) {
+  return Status::Unsupported("PostgreSQL has no database images");
+}
+
+Result<std::string> PgDriver::ImageFilePath(const ConnectionUri&) const {
+  return Status::Unsupported("PostgreSQL has no database images");
+}
+
+}  // namespace cutover::postgresql
