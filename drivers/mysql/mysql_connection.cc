@@ -384,3 +384,16 @@ Status MysqlConnection::Buffered(const std::string& sql, const RowCallback& on_r
 }
 
 }  // namespace cutover::mysql
+
+namespace cutover::mysql {
+
+// InnoDB takes each lock when a statement needs it, waiting at most the
+// statement's lock_timeout: nothing to take up front.
+Status MysqlConnection::BeginWrite(std::chrono::milliseconds /*lock_timeout*/) { return Begin(); }
+
+Status MysqlConnection::SetReadOnly() {
+  auto r = Execute("SET SESSION TRANSACTION READ ONLY");
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+}  // namespace cutover::mysql

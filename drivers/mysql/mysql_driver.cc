@@ -120,9 +120,7 @@ Result<std::unique_ptr<sql::Connection>> MysqlDriver::Open(const ConnectionUri& 
     return Status::Internal("MySQL Connector/C++ failed to initialize (" + init_error_ + "); cannot open " +
                             shown);
   }
-  if (uri.driver_scheme() != "mysql") {
-    return Status::InvalidInput(shown + " is not a mysql:// or mariadb:// URI");
-  }
+  CUTOVER_RETURN_IF_ERROR(uri.RequireServerForm("MySQL/MariaDB"));
   auto endpoint = ParseEndpoint(uri);
   if (!endpoint.ok()) return endpoint.status();
   sql::ConnectOptionsMap options;
@@ -175,3 +173,16 @@ Result<std::unique_ptr<sql::Connection>> MysqlDriver::Open(const ConnectionUri& 
 }  // namespace cutover::mysql
 
 CUTOVER_DEFINE_DRIVER_ENTRY("mysql", &cutover::mysql::MakeMysqlDriver)
+
+namespace cutover::mysql {
+
+Result<bool> MysqlDriver::CreateTargetIfMissing(const ConnectionUri& uri) {
+  return Status::Unsupported("MySQL/MariaDB databases are created beforehand (CREATE DATABASE): " +
+                             uri.Redacted());
+}
+
+Result<ConnectionUri> MysqlDriver::LocalScratchServer(const std::string& /*directory*/) const {
+  return Status::Unsupported("MySQL/MariaDB needs a scratch server: give --scratch or set [scratch] uri");
+}
+
+}  // namespace cutover::mysql

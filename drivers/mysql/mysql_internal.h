@@ -358,6 +358,13 @@ class MysqlConnection final : public Connection {
   Status ReleaseMigrationLock() override;
 
   bool TransactionalDdl() const override { return false; }
+
+  // API v5 (definitions in the role files named beside each).
+  Result<std::vector<std::string>> PhysicalRanges(const DataTable& table, int parts) override;  // _snapshot.cc
+  Status PrepareRestoreSession(bool scratch) override;                                          // _bulk.cc
+  Result<bool> TableExists(std::string_view name) override;                                     // _schema.cc
+  Status BeginWrite(std::chrono::milliseconds lock_timeout) override;                           // _connection.cc
+  Status SetReadOnly() override;                                                                // _connection.cc
   Result<std::vector<LockWait>> LockWaits() override;
 
   // ---- Snapshots --------------------------------------------------------
@@ -562,16 +569,19 @@ class MysqlConnection final : public Connection {
         set.push_back("SESSION max_statement_time = " + FormatSeconds(options.statement_timeout));
         restore.push_back("SESSION max_statement_time = @cutover_saved_mst");
       } else {
-        std::string keyword = FirstKeyword(sql);
-        if (keyword != "SELECT" && keyword != "WITH") {
+        const std::string keyword = FirstKeyword(sql);
+        const bool limitable = keyword == "SELECT" || keyword == "WITH";
+        if (!limitable && !options.statement_timeout_if_supported) {
           return Status::Unsupported(
               "MySQL can only limit the run time of SELECT statements (max_execution_time); '" +
               FirstLine(sql) +
               "' cannot get a statement_timeout: run it without one, or rely on lock_timeout");
         }
-        set.push_back("@cutover_saved_met = @@SESSION.max_execution_time");
-        set.push_back("SESSION max_execution_time = " + std::to_string(options.statement_timeout.count()));
-        restore.push_back("SESSION max_execution_time = @cutover_saved_met");
+        if (limitable) {
+          set.push_back("@cutover_saved_met = @@SESSION.max_execution_time");
+          set.push_back("SESSION max_execution_time = " + std::to_string(options.statement_timeout.count()));
+          restore.push_back("SESSION max_execution_time = @cutover_saved_met");
+        }
       }
     }
     if (set.empty()) return body();
@@ -657,6 +667,11 @@ class MysqlDriver final : public Driver {
                                                     const std::vector<std::string>& /*tables*/) override;
   Result<std::string> ImageFilePath(const ConnectionUri& /*uri*/) const override;
   Result<std::vector<cutover::ScriptStatement>> SplitScript(std::string_view script) const override;
+
+  // API v5.
+  StatementClass ClassifyStatement(std::string_view statement) const override;                // _script.cc
+  Result<bool> CreateTargetIfMissing(const ConnectionUri& uri) override;                      // _driver.cc
+  Result<ConnectionUri> LocalScratchServer(const std::string& directory) const override;      // _driver.cc
 
  private:
   static Status CheckName(std::string_view name);

@@ -41,3 +41,21 @@ Result<SchemaModel> MysqlConnection::ReadSchema() {
 }
 
 }  // namespace cutover::mysql
+
+namespace cutover::mysql {
+
+Result<bool> MysqlConnection::TableExists(std::string_view name) {
+  bool exists = false;
+  Status st = Query(
+      "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE "
+      "TABLE' AND TABLE_NAME = " +
+          QuoteLiteral(name),
+      [&](RowView row) {
+        exists = row.size() == 1 && row[0].data != "0";
+        return Status::Ok();
+      });
+  if (!st.ok()) return st;
+  return exists;
+}
+
+}  // namespace cutover::mysql

@@ -25,6 +25,7 @@
 
 #include "base/strings.h"
 #include "base/uri.h"
+#include "driver/statement_class.h"
 #include "mysql_internal.h"
 
 namespace cutover::mysql {
@@ -75,6 +76,17 @@ Result<std::vector<cutover::ScriptStatement>> MysqlDriver::SplitScript(std::stri
   out.reserve(split->size());
   for (SplitStatement& s : *split) out.push_back(std::move(s));
   return out;
+}
+
+}  // namespace cutover::mysql
+
+namespace cutover::mysql {
+
+// Dump scripts are written with backslash escapes in strings (the server
+// default; a dump under NO_BACKSLASH_ESCAPES doubles quotes, which reads the
+// same).
+StatementClass MysqlDriver::ClassifyStatement(std::string_view statement) const {
+  return ClassifyCommonStatement(statement, {.backslash_escapes = true, .escape_string_prefix = false});
 }
 
 }  // namespace cutover::mysql

@@ -346,3 +346,10 @@ std::string PgConnection::RestoreSettingsSql(const pqxx::result& r) {
 }
 
 }  // namespace cutover::postgresql
+
+namespace cutover::postgresql {
+
+// ImportRows tunes its own sessions (see RestoreSettingsSql).
+Status PgConnection::PrepareRestoreSession(bool /*scratch*/) { return Status::Ok(); }
+
+}  // namespace cutover::postgresql

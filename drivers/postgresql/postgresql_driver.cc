@@ -86,10 +86,7 @@ Status CheckDatabaseName(std::string_view name) {
 }  // namespace
 
 Result<std::unique_ptr<PgConnection>> OpenConnection(const ConnectionUri& uri) {
-  if (uri.driver_scheme() != "postgresql") {
-    return Status::InvalidInput("the PostgreSQL driver cannot open " + uri.Redacted() +
-                                ": expected a postgresql:// or postgres:// URI");
-  }
+  CUTOVER_RETURN_IF_ERROR(uri.RequireServerForm("PostgreSQL"));
   auto conninfo = BuildConninfo(uri);
   if (!conninfo.ok()) return conninfo.status();
   auto raw = std::make_unique<RawHandle>();
@@ -201,3 +198,16 @@ Result<std::vector<std::string>> PgDriver::ListDatabases(const ConnectionUri& se
 }  // namespace cutover::postgresql
 
 CUTOVER_DEFINE_DRIVER_ENTRY("postgresql", &cutover::postgresql::MakePostgresDriver)
+
+namespace cutover::postgresql {
+
+Result<bool> PgDriver::CreateTargetIfMissing(const ConnectionUri& uri) {
+  return Status::Unsupported("PostgreSQL databases are created beforehand (createdb, CREATE DATABASE): " +
+                             uri.Redacted());
+}
+
+Result<ConnectionUri> PgDriver::LocalScratchServer(const std::string& /*directory*/) const {
+  return Status::Unsupported("PostgreSQL needs a scratch server: give --scratch or set [scratch] uri");
+}
+
+}  // namespace cutover::postgresql

@@ -779,3 +779,21 @@ Result<SchemaModel> PgConnection::ReadSchema() {
 }
 
 }  // namespace cutover::postgresql
+
+namespace cutover::postgresql {
+
+Result<bool> PgConnection::TableExists(std::string_view name) {
+  bool exists = false;
+  Status st = Query(
+      "SELECT count(*) FROM pg_catalog.pg_class c WHERE c.relname = " + QuoteLiteral(name) +
+          " AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT n.oid FROM pg_catalog.pg_namespace n "
+          "WHERE n.nspname = pg_catalog.current_schema())",
+      [&](RowView row) {
+        exists = row.size() == 1 && row[0].data != "0";
+        return Status::Ok();
+      });
+  if (!st.ok()) return st;
+  return exists;
+}
+
+}  // namespace cutover::postgresql

@@ -14,6 +14,7 @@
 
 #include "base/strings.h"
 #include "base/uri.h"
+#include "driver/statement_class.h"
 #include "postgresql_internal.h"
 
 namespace cutover::postgresql {
@@ -69,6 +70,22 @@ Result<std::vector<ScriptStatement>> PgDriver::SplitScript(std::string_view scri
                                 "; close it (everything after it would be swallowed)");
   }
   return statements;
+}
+
+}  // namespace cutover::postgresql
+
+namespace cutover::postgresql {
+
+// pg_dump scripts set their search path with a SELECT:
+//   SELECT pg_catalog.set_config('search_path', '', false);
+StatementClass PgDriver::ClassifyStatement(std::string_view statement) const {
+  const QuotingRules rules{.backslash_escapes = false, .escape_string_prefix = true};
+  const std::vector<std::string> t = TopLevelTokens(statement, 4, rules);
+  if (t.size() == 4 && ToUpper(t[0]) == "SELECT" && ToUpper(t[1]) == "PG_CATALOG" && t[2] == "." &&
+      ToUpper(t[3]) == "SET_CONFIG") {
+    return {StatementClass::Kind::kSessionSetting, {}, false};
+  }
+  return ClassifyCommonStatement(statement, rules);
 }
 
 }  // namespace cutover::postgresql

@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -243,6 +244,47 @@ Result<std::vector<ImageTableDigest>> PgDriver::DigestImage(const std::string&,
 
 Result<std::string> PgDriver::ImageFilePath(const ConnectionUri&) const {
   return Status::Unsupported("PostgreSQL has no database images");
+}
+
+}  // namespace cutover::postgresql
+
+namespace cutover::postgresql {
+
+// PostgreSQL 14+ splits a heap table by physical position (TID range scans),
+// so each range reads only its own pages whatever the key order. The page
+// count comes from the relation's size inside the snapshot: rows the snapshot
+// sees cannot live past it, and the last range is open-ended anyway. A
+// partitioned parent or a small table is not split.
+Result<std::vector<std::string>> PgConnection::PhysicalRanges(const DataTable& table, int parts) {
+  std::vector<std::string> predicates;
+  if (info_.version_number < 140000 || parts < 2) return predicates;
+  const std::string name = table.schema.empty() ? QuoteIdentifier(table.name)
+                                                : QuoteIdentifier(table.schema) + "." + QuoteIdentifier(table.name);
+  std::int64_t pages = -1;
+  Status st = Query(
+      "SELECT pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int8 "
+      "FROM pg_catalog.pg_class c WHERE c.relkind = 'r' AND c.oid = " +
+          QuoteLiteral(name) + "::pg_catalog.regclass",
+      [&](RowView row) -> Status {
+        if (row.size() == 1 && !row[0].is_null()) {
+          std::from_chars(row[0].data.data(), row[0].data.data() + row[0].data.size(), pages);
+        }
+        return Status::Ok();
+      });
+  if (!st.ok()) return st.WithContext("reading the size of " + name);
+  if (pages < static_cast<std::int64_t>(parts) * 2) return predicates;
+  auto tid = [](std::int64_t page) { return "'(" + std::to_string(page) + ",0)'::pg_catalog.tid"; };
+  // pages >= 2 * parts: every range has at least two pages, and range i
+  // ends where range i + 1 starts.
+  for (int i = 0; i < parts; ++i) {
+    const std::int64_t from = pages * i / parts;
+    const std::int64_t to = pages * (i + 1) / parts;
+    std::string p;
+    if (i > 0) p = "ctid >= " + tid(from);
+    if (i + 1 < parts) p += (p.empty() ? "" : " AND ") + std::string("ctid < ") + tid(to);
+    predicates.push_back(p);
+  }
+  return predicates;
 }
 
 }  // namespace cutover::postgresql

@@ -344,3 +344,23 @@ Result<std::int64_t> SqliteConnection::ImportRows(const DataTable& table,
 }
 
 }  // namespace cutover::sqlite
+
+namespace cutover::sqlite {
+
+// A 64 MiB page cache: index builds sort in it and inserts into indexed
+// tables stop re-reading pages (memory stays bounded: one loader at a time).
+// A scratch copy needs no rollback journal and no fsync: a crash loses only
+// a copy that the restore test drops anyway.
+Status SqliteConnection::PrepareRestoreSession(bool scratch) {
+  std::vector<const char*> settings{"PRAGMA main.cache_size = -65536"};
+  if (scratch) {
+    settings.push_back("PRAGMA main.journal_mode = OFF");
+    settings.push_back("PRAGMA main.synchronous = OFF");
+  }
+  return Guarded(display_, [&]() -> Status {
+    for (const char* sql : settings) CUTOVER_RETURN_IF_ERROR(Run(sql, ExecOptions{}, nullptr));
+    return Status::Ok();
+  });
+}
+
+}  // namespace cutover::sqlite

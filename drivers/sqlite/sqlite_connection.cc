@@ -158,7 +158,7 @@ Status Exec(sqlite3* db, const char* sql, const std::string& what) {
 }
 
 SqliteConnection::SqliteConnection(sqlite3* db, const ConnectionUri& uri, int busy_ms)
-    : db_(db), display_(uri.Redacted()), path_(uri.database()), busy_ms_(busy_ms) {
+    : db_(db), display_(uri.Redacted()), path_(uri.path()), busy_ms_(busy_ms) {
   info_.product = "SQLite";
   info_.version = sqlite3_libversion();
   info_.version_number = sqlite3_libversion_number();
@@ -205,7 +205,8 @@ Status SqliteConnection::Rollback() {
   });
 }
 
-Status SqliteConnection::Run(std::string_view sql, const ExecOptions& options, std::int64_t* changes) {
+Status SqliteConnection::Run(std::string_view sql, const ExecOptions& options, std::int64_t* changes,
+                              int first_line) {
   CUTOVER_RETURN_IF_ERROR(CheckText(sql));
   LimitGuard guard(db_, busy_ms_, &deadline_, options);
   const bool was_autocommit = sqlite3_get_autocommit(db_) != 0;
@@ -220,17 +221,17 @@ Status SqliteConnection::Run(std::string_view sql, const ExecOptions& options, s
     StatementPtr stmt(raw);
     std::size_t end = tail != nullptr ? static_cast<std::size_t>(tail - sql.data()) : sql.size();
     if (rc != SQLITE_OK) {
-      std::string where = Describe(sql, pos);
+      std::string where = Describe(sql, pos, first_line);
       int offset = sqlite3_error_offset(db_);
       if (offset >= 0) {
-        int error_line = LineAt(sql, pos + static_cast<std::size_t>(offset));
-        if (error_line != LineAt(sql, pos)) where += " (error on line " + std::to_string(error_line) + ")";
+        int error_line = LineAt(sql, pos + static_cast<std::size_t>(offset)) + first_line - 1;
+        if (error_line != LineAt(sql, pos) + first_line - 1) where += " (error on line " + std::to_string(error_line) + ")";
       }
       return AfterFailure(guard.Translate(rc, where), was_autocommit);
     }
     if (stmt == nullptr) {  // only a comment was left
       if (end <= pos) {
-        return Status::InvalidInput(Describe(sql, pos) + ": SQLite found no statement in this text");
+        return Status::InvalidInput(Describe(sql, pos, first_line) + ": SQLite found no statement in this text");
       }
       pos = end;
       continue;
@@ -238,7 +239,7 @@ Status SqliteConnection::Run(std::string_view sql, const ExecOptions& options, s
     const std::int64_t before = sqlite3_total_changes64(db_);
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
     }
-    if (rc != SQLITE_DONE) return AfterFailure(guard.Translate(rc, Describe(sql, pos)), was_autocommit);
+    if (rc != SQLITE_DONE) return AfterFailure(guard.Translate(rc, Describe(sql, pos, first_line)), was_autocommit);
     // sqlite3_changes64 keeps its value across DDL: count it only when
     // this statement changed rows.
     if (changes != nullptr && sqlite3_total_changes64(db_) != before) *changes += sqlite3_changes64(db_);
@@ -259,8 +260,8 @@ Result<std::string> SqliteConnection::ScalarText(const char* sql, const std::str
   return value;
 }
 
-std::string SqliteConnection::Describe(std::string_view sql, std::size_t pos) const {
-  return display_ + ": statement at line " + std::to_string(LineAt(sql, pos)) + " (" +
+std::string SqliteConnection::Describe(std::string_view sql, std::size_t pos, int first_line) const {
+  return display_ + ": statement at line " + std::to_string(LineAt(sql, pos) + first_line - 1) + " (" +
          FirstLine(sql.substr(pos)) + ")";
 }
 
@@ -336,6 +337,23 @@ Status SqliteConnection::RunQuery(std::string_view sql, const RowCallback& on_ro
   }
   if (rc != SQLITE_DONE) return guard.Translate(rc, Describe(sql, pos));
   return Status::Ok();
+}
+
+}  // namespace cutover::sqlite
+
+namespace cutover::sqlite {
+
+// A deferred transaction takes the write lock at its first write, and could
+// then fail busy half-way through a migration file: take it up front, waiting
+// at most `lock_timeout` for other writers.
+Status SqliteConnection::BeginWrite(std::chrono::milliseconds lock_timeout) {
+  ExecOptions begin;
+  begin.lock_timeout = lock_timeout;
+  return Guarded(display_, [&]() -> Status { return Run("BEGIN IMMEDIATE", begin, nullptr); });
+}
+
+Status SqliteConnection::SetReadOnly() {
+  return Guarded(display_, [&]() -> Status { return Run("PRAGMA query_only = ON", ExecOptions{}, nullptr); });
 }
 
 }  // namespace cutover::sqlite

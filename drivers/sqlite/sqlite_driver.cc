@@ -62,7 +62,7 @@ Status ValidateScratchName(std::string_view name) {
 }
 
 std::string ScratchPath(const ConnectionUri& server, std::string_view name) {
-  std::string dir = server.database();
+  std::string dir = server.path();
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   return dir + "/" + std::string(name) + ".db";
 }
@@ -95,7 +95,7 @@ Result<std::unique_ptr<Connection>> SqliteDriver::Connect(const ConnectionUri& u
 Result<ConnectionUri> SqliteDriver::CreateDatabase(const ConnectionUri& server, std::string_view name) {
   return Guarded(server.Redacted(), [&]() -> Result<ConnectionUri> {
     CUTOVER_RETURN_IF_ERROR(ValidateScratchName(name));
-    const std::string dir = server.database();
+    const std::string dir = server.path();
     struct stat st {};
     if (::stat(dir.c_str(), &st) == 0) {
       if (!S_ISDIR(st.st_mode)) {
@@ -128,7 +128,7 @@ Result<ConnectionUri> SqliteDriver::CreateDatabase(const ConnectionUri& server, 
       ::unlink(path.c_str());
       return Status::Io("cannot set mode 0600 on '" + path + "': " + ErrnoText(err));
     }
-    return server.WithDatabase(path);
+    return server.WithPath(path);
   });
 }
 
@@ -151,7 +151,7 @@ Result<std::vector<std::string>> SqliteDriver::ListDatabases(const ConnectionUri
                                                              std::string_view prefix) {
   return Guarded(server.Redacted(), [&]() -> Result<std::vector<std::string>> {
     std::vector<std::string> names;
-    const std::string dir = server.database();
+    const std::string dir = server.path();
     std::error_code ec;
     if (!std::filesystem::exists(dir, ec)) return names;  // no directory, no databases
     if (!std::filesystem::is_directory(dir, ec)) {
@@ -172,9 +172,7 @@ Result<std::vector<std::string>> SqliteDriver::ListDatabases(const ConnectionUri
 
 Result<SqliteDriver::OpenRequest> SqliteDriver::ParseUri(const ConnectionUri& uri) {
   const std::string display = uri.Redacted();
-  if (uri.driver_scheme() != "sqlite") {
-    return Status::InvalidInput("the sqlite driver cannot open '" + display + "': expected a sqlite: URI");
-  }
+  CUTOVER_RETURN_IF_ERROR(uri.RequireFileForm("an SQLite database"));
   OpenRequest req;
   for (const auto& [key, value] : uri.params()) {
     if (key == "busy_timeout") {
@@ -188,7 +186,7 @@ Result<SqliteDriver::OpenRequest> SqliteDriver::ParseUri(const ConnectionUri& ur
                                   "' (or value); accepted: busy_timeout=<ms>, mode=ro|rw");
     }
   }
-  req.path = uri.database();
+  req.path = uri.path();
   return req;
 }
 
@@ -269,3 +267,28 @@ Result<std::unique_ptr<Connection>> SqliteDriver::DoConnect(const ConnectionUri&
 }  // namespace cutover::sqlite
 
 CUTOVER_DEFINE_DRIVER_ENTRY("sqlite", &cutover::sqlite::MakeSqliteDriver)
+
+namespace cutover::sqlite {
+
+// A new SQLite database is a new, empty file, private to the user.
+Result<bool> SqliteDriver::CreateTargetIfMissing(const ConnectionUri& uri) {
+  return Guarded(uri.Redacted(), [&]() -> Result<bool> {
+    auto req = ParseUri(uri);
+    if (!req.ok()) return req.status();
+    int fd = ::open(req->path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      if (errno == EEXIST) return false;
+      return Status::Io(req->path + ": cannot create the new SQLite database: " + ErrnoText(errno));
+    }
+    ::close(fd);
+    return true;
+  });
+}
+
+Result<ConnectionUri> SqliteDriver::LocalScratchServer(const std::string& directory) const {
+  auto base = ConnectionUri::Parse("sqlite:///");
+  if (!base.ok()) return base.status();
+  return base->WithPath(directory.empty() ? "/" : directory);
+}
+
+}  // namespace cutover::sqlite

@@ -185,6 +185,13 @@ class SqliteConnection final : public Connection {
   Status ReleaseMigrationLock() override;
 
   bool TransactionalDdl() const override { return true; }
+
+  // API v5 (definitions in the role files named beside each).
+  Result<std::vector<std::string>> PhysicalRanges(const DataTable& table, int parts) override;  // _snapshot.cc
+  Status PrepareRestoreSession(bool scratch) override;                                          // _bulk.cc
+  Result<bool> TableExists(std::string_view name) override;                                     // _schema.cc
+  Status BeginWrite(std::chrono::milliseconds lock_timeout) override;                           // _connection.cc
+  Status SetReadOnly() override;                                                                // _connection.cc
   Result<std::vector<LockWait>> LockWaits() override;
 
   // ---- Snapshots and bulk data ----
@@ -219,7 +226,8 @@ class SqliteConnection final : public Connection {
   // Runs every statement of `sql` in order (prepare_v2 with its tail, so
   // trigger bodies and comments are handled by SQLite itself), stopping at
   // the first error, whose message names the statement's line and first line.
-  Status Run(std::string_view sql, const ExecOptions& options, std::int64_t* changes);
+  // `first_line`: the line of `sql` in the script it came from, for messages.
+  Status Run(std::string_view sql, const ExecOptions& options, std::int64_t* changes, int first_line = 1);
 
   // Runs `fn` inside a read transaction (the snapshot's, when one is open),
   // so that its several catalog queries see one state of the database.
@@ -243,7 +251,7 @@ class SqliteConnection final : public Connection {
   // A script that opened a transaction and then failed must not leave it open
   // (it would hold the database's locks): roll it back and say so.
   Status AfterFailure(const Status& error, bool was_autocommit);
-  std::string Describe(std::string_view sql, std::size_t pos) const;
+  std::string Describe(std::string_view sql, std::size_t pos, int first_line = 1) const;
 
   // SQLite stops reading SQL text at a NUL byte: refuse it rather than
   // silently run only the part before it.
@@ -290,6 +298,11 @@ class SqliteDriver final : public Driver {
   // the path stays right if the directory changes later.
   Result<std::string> ImageFilePath(const ConnectionUri& uri) const override;
   Result<std::vector<ScriptStatement>> SplitScript(std::string_view script) const override;
+
+  // API v5.
+  StatementClass ClassifyStatement(std::string_view statement) const override;                // _script.cc
+  Result<bool> CreateTargetIfMissing(const ConnectionUri& uri) override;                      // _driver.cc
+  Result<ConnectionUri> LocalScratchServer(const std::string& directory) const override;      // _driver.cc
 
   DriverInfo info_;
 };

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "driver/statement_class.h"
 #include "sqlite_internal.h"
 
 namespace cutover::sqlite {
@@ -167,13 +168,34 @@ Result<std::vector<ScriptStatement>> SplitSqliteScript(std::string_view script) 
   return out;
 }
 
+// Split by the same splitter as SplitScript, so that a script runs exactly as
+// the plan reader and lint saw it; each statement keeps its script line in
+// messages. A transaction the script opened and left open by a failure is
+// rolled back, as SQLite's own shell does.
 Status SqliteConnection::ExecuteScript(std::string_view script) {
-  return Guarded(display_, [&]() -> Status { return Run(script, ExecOptions{}, nullptr); });
+  return Guarded(display_, [&]() -> Status {
+    auto statements = SplitSqliteScript(script);
+    if (!statements.ok()) return statements.status().WithContext(display_);
+    const bool was_autocommit = sqlite3_get_autocommit(db_) != 0;
+    for (const ScriptStatement& s : *statements) {
+      Status st = Run(s.text, ExecOptions{}, nullptr, s.line);
+      if (!st.ok()) return AfterFailure(st, was_autocommit);
+    }
+    return Status::Ok();
+  });
 }
 
 Result<std::vector<ScriptStatement>> SqliteDriver::SplitScript(std::string_view script) const {
   return Guarded("sqlite SplitScript",
                  [&]() -> Result<std::vector<ScriptStatement>> { return SplitSqliteScript(script); });
+}
+
+}  // namespace cutover::sqlite
+
+namespace cutover::sqlite {
+
+StatementClass SqliteDriver::ClassifyStatement(std::string_view statement) const {
+  return ClassifyCommonStatement(statement, {.backslash_escapes = false, .escape_string_prefix = false});
 }
 
 }  // namespace cutover::sqlite

@@ -324,3 +324,13 @@ Result<std::string> SqliteDriver::ImageFilePath(const ConnectionUri& uri) const 
 }
 
 }  // namespace cutover::sqlite
+
+namespace cutover::sqlite {
+
+// One reader at a time on SQLite (SupportsSharedSnapshot is false): nothing
+// to split for.
+Result<std::vector<std::string>> SqliteConnection::PhysicalRanges(const DataTable& /*table*/, int /*parts*/) {
+  return std::vector<std::string>{};
+}
+
+}  // namespace cutover::sqlite

@@ -409,10 +409,10 @@ class TempDir {
   TempDir() : uri_(ServerUri("sqlite")) {}
   ~TempDir() {
     std::error_code ec;
-    fs::remove_all(uri_.database(), ec);
+    fs::remove_all(uri_.path(), ec);
   }
   const ConnectionUri& uri() const { return uri_; }
-  std::string path(const std::string& name) const { return uri_.database() + "/" + name; }
+  std::string path(const std::string& name) const { return uri_.path() + "/" + name; }
 
  private:
   ConnectionUri uri_;
@@ -507,7 +507,7 @@ TEST(SqliteDriver, TruncatedFilesGiveAClearError) {
         INSERT INTO t SELECT x, printf('%0300d', x) FROM c;)sql")
                     .ok());
   }
-  const std::string original = testing::ReadFileOrDie(db.uri().database());
+  const std::string original = testing::ReadFileOrDie(db.uri().path());
   ASSERT_GT(original.size(), 500000u);
   for (size_t keep : {original.size() / 2, size_t{4096}, size_t{50}}) {
     SCOPED_TRACE("truncated to " + std::to_string(keep) + " bytes");
@@ -536,7 +536,7 @@ TEST(SqliteDriver, DirectoryAndBadParametersAreInvalidInput) {
   EXPECT_EQ(as_dir.status().code(), StatusCode::kInvalidInput) << as_dir.status().ToString();
 
   ScratchDatabase db("sqlite");
-  const std::string path = db.uri().database();
+  const std::string path = db.uri().path();
   for (const char* query : {"?password=hunter2", "?busy_timeout=soon", "?mode=rwc", "?busy_timeout=-1"}) {
     auto conn = Sqlite()->Connect(FileUri(path, query));
     ASSERT_FALSE(conn.ok()) << query;
@@ -549,7 +549,7 @@ TEST(SqliteDriver, DirectoryAndBadParametersAreInvalidInput) {
 
 TEST(SqliteDriver, RelativePathUri) {
   ScratchDatabase db("sqlite");
-  std::string relative = fs::relative(db.uri().database()).string();
+  std::string relative = fs::relative(db.uri().path()).string();
   ASSERT_FALSE(StartsWith(relative, "/"));
   auto uri = ConnectionUri::Parse("sqlite:" + relative);
   ASSERT_TRUE(uri.ok());
@@ -561,7 +561,7 @@ TEST(SqliteDriver, RelativePathUri) {
 TEST(SqliteDriver, ReadOnlyModeRejectsWrites) {
   ScratchDatabase db("sqlite");
   db.Exec("CREATE TABLE t(a)");
-  auto conn = Open(FileUri(db.uri().database(), "?mode=ro"));
+  auto conn = Open(FileUri(db.uri().path(), "?mode=ro"));
   ASSERT_TRUE(conn);
   auto r = conn->Execute("INSERT INTO t VALUES (1)");
   ASSERT_FALSE(r.ok());
@@ -594,7 +594,7 @@ TEST(SqliteDriver, ScratchDatabasesLiveInADirectory) {
   auto created = d->CreateDatabase(server, "cutover_scratch_a");
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   const std::string file = base.path("nested/scratch/cutover_scratch_a.db");
-  EXPECT_EQ(created->database(), file);
+  EXPECT_EQ(created->path(), file);
   EXPECT_EQ(created->Text(), "sqlite://" + file);
   struct stat st {};
   ASSERT_EQ(::stat(base.path("nested/scratch").c_str(), &st), 0);
@@ -887,7 +887,7 @@ TEST(SqliteDriver, LockTimeoutExpiresAndIsRestored) {
   db.Exec("CREATE TABLE t(a)");
   // busy_timeout=1000: the connection's own default lock wait.
   auto holder = db.Connect();
-  auto waiter = Open(FileUri(db.uri().database(), "?busy_timeout=1000"));
+  auto waiter = Open(FileUri(db.uri().path(), "?busy_timeout=1000"));
   ASSERT_TRUE(holder && waiter);
   ASSERT_TRUE(holder->Execute("BEGIN IMMEDIATE").ok());
   ASSERT_TRUE(holder->Execute("INSERT INTO t VALUES (1)").ok());
@@ -1343,7 +1343,7 @@ TEST(SqliteSchema, MalformedSchemaIsAClearErrorNotAPartialModel) {
   auto fresh = Sqlite()->Connect(db.uri());
   ASSERT_FALSE(fresh.ok()) << "a database whose schema cannot be read must not open as if it were fine";
   EXPECT_EQ(fresh.status().code(), StatusCode::kInvalidInput) << fresh.status().ToString();
-  EXPECT_NE(fresh.status().message().find(db.uri().database()), std::string::npos)
+  EXPECT_NE(fresh.status().message().find(db.uri().path()), std::string::npos)
       << fresh.status().message();
   EXPECT_NE(fresh.status().message().find("malformed"), std::string::npos) << fresh.status().message();
 }
@@ -2016,7 +2016,7 @@ void SnapshotIsolation(bool wal) {
           "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);"
           "INSERT INTO t VALUES (1, 'a'), (2, 'b');");
   auto reader = db.Connect();
-  auto writer = Open(FileUri(db.uri().database(), "?busy_timeout=300"));
+  auto writer = Open(FileUri(db.uri().path(), "?busy_timeout=300"));
   ASSERT_TRUE(reader && writer);
   auto point = reader->BeginSnapshot(SnapshotOptions{});
   ASSERT_TRUE(point.ok()) << point.status().ToString();
@@ -2863,16 +2863,16 @@ TEST(SqliteImage, ImageFilePathIsTheFileConnectOpens) {
   ScratchDatabase db("sqlite");
   auto abs = Sqlite()->ImageFilePath(db.uri());
   ASSERT_TRUE(abs.ok()) << abs.status().ToString();
-  EXPECT_EQ(*abs, db.uri().database());
-  const std::string relative = fs::relative(db.uri().database()).string();
+  EXPECT_EQ(*abs, db.uri().path());
+  const std::string relative = fs::relative(db.uri().path()).string();
   ASSERT_FALSE(StartsWith(relative, "/"));
   auto uri = ConnectionUri::Parse("sqlite:" + relative + "?busy_timeout=100");
   ASSERT_TRUE(uri.ok());
   auto rel = Sqlite()->ImageFilePath(*uri);
   ASSERT_TRUE(rel.ok()) << rel.status().ToString();
   EXPECT_TRUE(StartsWith(*rel, "/")) << *rel;
-  EXPECT_TRUE(fs::equivalent(*rel, db.uri().database())) << *rel;
-  auto bad = ConnectionUri::Parse("sqlite://" + db.uri().database() + "?mode=rwc");
+  EXPECT_TRUE(fs::equivalent(*rel, db.uri().path())) << *rel;
+  auto bad = ConnectionUri::Parse("sqlite://" + db.uri().path() + "?mode=rwc");
   ASSERT_TRUE(bad.ok());
   EXPECT_EQ(Sqlite()->ImageFilePath(*bad).status().code(), StatusCode::kInvalidInput);
   auto pg = ConnectionUri::Parse("postgresql://u@h/db");

@@ -25,6 +25,7 @@
 #include <iostream>
 
 #include "base/file_env.h"
+#include "base/strings.h"
 #include "cli/commands.h"
 #include "lint/lint.h"
 #include "lint/lint_scratch.h"

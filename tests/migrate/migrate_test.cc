@@ -739,7 +739,7 @@ TEST_P(SqliteMigrate, FullDiskIsAFailureNotAnInterruption) {
       "plan", {{"0001_a/expand.sql", "CREATE TABLE " + conn_->QuoteIdentifier("small") + " (id INTEGER);\n"},
                {"0001_a/rollback.sql", "SELECT 1;\n"}});
   ASSERT_EQ(Cli({"apply", Uri(), "--plan", plan, "--phase", "expand"}).exit_code, 0);
-  const auto size = fs::file_size(db_->uri().database());
+  const auto size = fs::file_size(db_->uri().path());
   plan = WritePlan("plan",
                    {{"0002_big/expand.sql",
                      "CREATE TABLE " + big +

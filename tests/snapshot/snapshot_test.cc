@@ -718,7 +718,7 @@ TEST_P(ImageSnapshotPipeline, RestoreIntoAFileFailingAtEachStepLeavesTheTargetUn
     SCOPED_TRACE(FaultName(fault));
     ScratchDatabase target(engine_);
     target.Exec("PRAGMA user_version = 7;");  // an empty database whose file has bytes to compare
-    const std::string path = target.uri().database();
+    const std::string path = target.uri().path();
     const fs::path dir = fs::path(path).parent_path();
     const std::string before = testing::ReadFileOrDie(path);
     ASSERT_FALSE(before.empty());
@@ -758,7 +758,7 @@ TEST_P(ImageSnapshotPipeline, RestoreTestImageWriteFailingAtEachStepLeavesNothin
 
     // The restore step itself, as restore-test runs it.
     ScratchDatabase scratch(engine_);
-    const std::string path = scratch.uri().database();
+    const std::string path = scratch.uri().path();
     const fs::path dir = fs::path(path).parent_path();
     const std::string before = testing::ReadFileOrDie(path);
     const auto names_before = DirectoryNames(dir);
@@ -782,7 +782,7 @@ TEST_P(ImageSnapshotPipeline, RestoreTestImageWriteFailingAtEachStepLeavesNothin
 
     // The whole restore-test: a verdict of failure naming the fault, and the
     // scratch server's directory left as it was.
-    const auto server_before = DirectoryNames(scratch_server_.database());
+    const auto server_before = DirectoryNames(scratch_server_.path());
     RestoreTestRequest rt_req;
     rt_req.driver = driver_;
     rt_req.scratch_server = scratch_server_;
@@ -792,8 +792,8 @@ TEST_P(ImageSnapshotPipeline, RestoreTestImageWriteFailingAtEachStepLeavesNothin
     EXPECT_FALSE(rt->ok);
     EXPECT_TRUE(AnyContains(rt->problems, "restore failed")) << Joined(rt->problems);
     EXPECT_TRUE(AnyContains(rt->problems, "injected")) << Joined(rt->problems);
-    EXPECT_TRUE(AnyContains(rt->problems, scratch_server_.database())) << Joined(rt->problems);
-    EXPECT_EQ(DirectoryNames(scratch_server_.database()), server_before);
+    EXPECT_TRUE(AnyContains(rt->problems, scratch_server_.path())) << Joined(rt->problems);
+    EXPECT_EQ(DirectoryNames(scratch_server_.path()), server_before);
   }
 }
 
