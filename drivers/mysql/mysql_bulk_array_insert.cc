@@ -47,6 +47,69 @@ std::string ErrorText(unsigned code, const char* message, const char* sqlstate) 
   return msg + "]";
 }
 
+// One array of rows: values unescaped into an arena, row-major fields
+// (row r, column c at r * columns + c).
+struct Array {
+  std::string arena;
+  std::vector<LoadDataField> fields;
+  size_t rows = 0;
+};
+
+// The parameter arrays of the prepared INSERT, one per column, pointing
+// into an Array's arena.
+struct ArrayBinds {
+  explicit ArrayBinds(size_t columns)
+      : values(columns), lengths(columns), indicators(columns), binds(columns) {}
+
+  // Points every column's parameter array at the values of `a`.
+  void Point(const Array& a) {
+    const size_t columns = binds.size();
+    for (size_t c = 0; c < columns; ++c) {
+      values[c].resize(a.rows);
+      lengths[c].resize(a.rows);
+      indicators[c].resize(a.rows);
+      for (size_t r = 0; r < a.rows; ++r) {
+        const LoadDataField& f = a.fields[r * columns + c];
+        values[c][r] = const_cast<char*>(a.arena.data()) + f.offset;
+        lengths[c][r] = static_cast<unsigned long>(f.length);
+        indicators[c][r] = f.null ? STMT_INDICATOR_NULL : STMT_INDICATOR_NONE;
+      }
+      MYSQL_BIND& b = binds[c];
+      b = MYSQL_BIND{};
+      // A blob parameter is binary: the server takes its bytes unconverted.
+      b.buffer_type = MYSQL_TYPE_BLOB;
+      b.buffer = values[c].data();
+      b.length = lengths[c].data();
+      b.u.indicator = indicators[c].data();
+    }
+  }
+
+  std::vector<std::vector<char*>> values;
+  std::vector<std::vector<unsigned long>> lengths;
+  std::vector<std::vector<char>> indicators;
+  std::vector<MYSQL_BIND> binds;
+};
+
+// Appends record `record_no` (1-based, for messages) to `a`. kInvalidInput
+// for a malformed record, or for a row that does not fit in one packet:
+// the server would drop the connection instead of saying so.
+Status AddRecord(Array& a, std::string_view record, size_t columns, std::int64_t record_no, size_t max_packet,
+                 const std::string& what) {
+  if (Status st = UnescapeLoadDataRecord(record, columns, a.arena, a.fields); !st.ok()) {
+    return Status::InvalidInput(what + ": record " + std::to_string(record_no) + ": " + st.message());
+  }
+  const size_t row_bytes = record.size() + columns * kValueOverhead + (size_t{64} << 10);
+  if (a.rows == 0 && max_packet > 0 && row_bytes > max_packet) {
+    return Status::InvalidInput(what + ": record " + std::to_string(record_no) + " needs a packet of " +
+                                std::to_string(row_bytes) + " bytes, more than the server's " +
+                                "max_allowed_packet (" + std::to_string(max_packet) +
+                                "); raise max_allowed_packet on the server, or load with "
+                                "?array_insert=0 (LOAD DATA)");
+  }
+  ++a.rows;
+  return Status::Ok();
+}
+
 }  // namespace
 
 ArrayInsertSession::ArrayInsertSession(std::unique_ptr<Handles> handles, std::string display_uri)
@@ -171,41 +234,14 @@ Result<std::int64_t> ArrayInsertSession::Insert(std::string_view insert_sql, siz
       std::clamp<size_t>(max_packet_ > (size_t{64} << 10) ? max_packet_ - (size_t{64} << 10) : 0,
                          size_t{64} << 10, kMaxBytesPerExecute);
 
-  // One array of rows: values unescaped into an arena, row-major fields
-  // (row r, column c at r * columns + c).
-  struct Array {
-    std::string arena;
-    std::vector<LoadDataField> fields;
-    size_t rows = 0;
-  };
-  std::vector<std::vector<char*>> values(columns);
-  std::vector<std::vector<unsigned long>> lengths(columns);
-  std::vector<std::vector<char>> indicators(columns);
-  std::vector<MYSQL_BIND> binds(columns);
+  ArrayBinds binds(columns);
   std::int64_t inserted = 0;
 
   auto execute = [&](const Array& a) -> Status {
-    for (size_t c = 0; c < columns; ++c) {
-      values[c].resize(a.rows);
-      lengths[c].resize(a.rows);
-      indicators[c].resize(a.rows);
-      for (size_t r = 0; r < a.rows; ++r) {
-        const LoadDataField& f = a.fields[r * columns + c];
-        values[c][r] = const_cast<char*>(a.arena.data()) + f.offset;
-        lengths[c][r] = static_cast<unsigned long>(f.length);
-        indicators[c][r] = f.null ? STMT_INDICATOR_NULL : STMT_INDICATOR_NONE;
-      }
-      MYSQL_BIND& b = binds[c];
-      b = MYSQL_BIND{};
-      // A blob parameter is binary: the server takes its bytes unconverted.
-      b.buffer_type = MYSQL_TYPE_BLOB;
-      b.buffer = values[c].data();
-      b.length = lengths[c].data();
-      b.u.indicator = indicators[c].data();
-    }
+    binds.Point(a);
     unsigned int array_size = static_cast<unsigned int>(a.rows);
     if (mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &array_size) != 0) return stmt_error();
-    if (mysql_stmt_bind_param(stmt, binds.data()) != 0) return stmt_error();
+    if (mysql_stmt_bind_param(stmt, binds.binds.data()) != 0) return stmt_error();
     if (mysql_stmt_execute(stmt) != 0) return stmt_error();
     const auto affected = static_cast<std::int64_t>(mysql_stmt_affected_rows(stmt));
     CUTOVER_RETURN_IF_ERROR(Warnings(what));
@@ -265,21 +301,7 @@ Result<std::int64_t> ArrayInsertSession::Insert(std::string_view insert_sql, siz
             hand_over();
             if (!take_empty()) return Status::Ok();
           }
-          if (Status st = UnescapeLoadDataRecord(record, columns, a->arena, a->fields); !st.ok()) {
-            return Status::InvalidInput(what + ": record " + std::to_string(record_no) + ": " + st.message());
-          }
-          // A row that does not fit in one packet would make the server
-          // drop the connection: say so instead.
-          const size_t row_bytes = record.size() + columns * kValueOverhead + (size_t{64} << 10);
-          if (a->rows == 0 && max_packet_ > 0 && row_bytes > max_packet_) {
-            return Status::InvalidInput(what + ": record " + std::to_string(record_no) +
-                                        " needs a packet of " + std::to_string(row_bytes) +
-                                        " bytes, more than the server's " + "max_allowed_packet (" +
-                                        std::to_string(max_packet_) +
-                                        "); raise max_allowed_packet on the server, or load with "
-                                        "?array_insert=0 (LOAD DATA)");
-          }
-          ++a->rows;
+          CUTOVER_RETURN_IF_ERROR(AddRecord(*a, record, columns, record_no, max_packet_, what));
         }
         auto next = next_batch();
         if (!next.ok()) return next.status();

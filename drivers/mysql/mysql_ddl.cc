@@ -43,7 +43,6 @@ Result<SchemaScript> MysqlConnection::DumpSchemaScript() {
       "SET @cutover_saved_sql_mode = @@SESSION.sql_mode, @cutover_saved_time_zone = @@SESSION.time_zone, "
       "@cutover_saved_fk_checks = @@SESSION.foreign_key_checks;\n"
       "SET NAMES utf8mb4;\n";
-  const std::string data_mode = "SET SESSION sql_mode = '" + std::string(kDataSqlMode) + "';\n";
   const std::string settings = "SET SESSION sql_mode = '" + std::string(kDataSqlMode) +
                                "', SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0;\n";
   const std::string restore =
@@ -53,6 +52,32 @@ Result<SchemaScript> MysqlConnection::DumpSchemaScript() {
   post = header + "-- post-data: deferred secondary keys, foreign keys, routines, views, triggers, events\n" +
          save + settings;
 
+  CUTOVER_RETURN_IF_ERROR(DumpDatabaseDefaults(what, pre));
+  auto objects = ListDumpObjects(what);
+  if (!objects.ok()) return objects.status();
+  // Sequences first: column defaults may call NEXTVAL on them.
+  CUTOVER_RETURN_IF_ERROR(DumpSequences(objects->sequences, pre));
+  std::string deferred_keys;
+  CUTOVER_RETURN_IF_ERROR(DumpTables(*objects, pre, deferred_keys));
+  pre += restore;
+
+  // Foreign keys without validating the loaded rows (foreign_key_checks =
+  // 0 lets InnoDB add them in place instead of copying the table);
+  // CheckIntegrity looks for orphans instead. Deferred secondary keys
+  // first: a foreign key needs an index on its columns and would create
+  // one of its own if none existed yet.
+  post += deferred_keys;
+  // Routines before views (a view may call a function); bodies are not
+  // resolved at creation, so routines need no order among themselves.
+  CUTOVER_RETURN_IF_ERROR(DumpRoutines(what, post));
+  CUTOVER_RETURN_IF_ERROR(DumpViews(objects->views, post));
+  CUTOVER_RETURN_IF_ERROR(DumpTriggers(what, post));
+  CUTOVER_RETURN_IF_ERROR(DumpEvents(what, post));
+  post += restore;
+  return script;
+}
+
+Status MysqlConnection::DumpDatabaseDefaults(const std::string& what, std::string& pre) {
   auto schemata = Fetch(
       "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE "
       "SCHEMA_NAME = " +
@@ -63,38 +88,39 @@ Result<SchemaScript> MysqlConnection::DumpSchemaScript() {
     pre += "ALTER DATABASE CHARACTER SET " + Col((*schemata)[0], 0) + " COLLATE " + Col((*schemata)[0], 1) +
            ";\n";
   }
+  return Status::Ok();
+}
 
+Result<MysqlConnection::DumpObjects> MysqlConnection::ListDumpObjects(const std::string& what) {
   auto objects = Fetch(
       "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, CREATE_OPTIONS, DATA_LENGTH FROM information_schema.TABLES "
       "WHERE TABLE_SCHEMA = " +
           DbLiteral(),
       what);
   if (!objects.ok()) return objects.status();
-  std::vector<std::string> tables, views, sequences;
-  std::set<std::string> implicit_page_checksum;
-  // Tables too big for the bulk load (UseBulkLoad, same estimate as
-  // ListDataTables) get their secondary keys after the data.
-  std::set<std::string> defer_keys;
+  DumpObjects o;
   for (const TextRow& r : *objects) {
     const std::string type = Col(r, 1);
     if (type == "BASE TABLE" || type == "SYSTEM VERSIONED") {
-      tables.push_back(Col(r, 0));
+      o.tables.push_back(Col(r, 0));
       if (type == "BASE TABLE" && Col(r, 2) == "InnoDB" && std::atoll(Col(r, 4).c_str()) > kBulkLoadMaxBytes)
-        defer_keys.insert(Col(r, 0));
+        o.defer_keys.insert(Col(r, 0));
       if (Col(r, 2) == "Aria" && ToLower(Col(r, 3)).find("page_checksum") == std::string::npos) {
-        implicit_page_checksum.insert(Col(r, 0));
+        o.implicit_page_checksum.insert(Col(r, 0));
       }
     } else if (type == "VIEW") {
-      views.push_back(Col(r, 0));
+      o.views.push_back(Col(r, 0));
     } else if (type == "SEQUENCE") {
-      sequences.push_back(Col(r, 0));
+      o.sequences.push_back(Col(r, 0));
     }
   }
-  std::sort(tables.begin(), tables.end());
-  std::sort(views.begin(), views.end());
-  std::sort(sequences.begin(), sequences.end());
+  std::sort(o.tables.begin(), o.tables.end());
+  std::sort(o.views.begin(), o.views.end());
+  std::sort(o.sequences.begin(), o.sequences.end());
+  return o;
+}
 
-  // Sequences first: column defaults may call NEXTVAL on them.
+Status MysqlConnection::DumpSequences(const std::vector<std::string>& sequences, std::string& pre) {
   for (const std::string& s : sequences) {
     auto create = ShowCreate("SHOW CREATE SEQUENCE " + QuoteIdent(s), 1, "sequence " + QuoteIdent(s));
     if (!create.ok()) return create.status();
@@ -109,13 +135,18 @@ Result<SchemaScript> MysqlConnection::DumpSchemaScript() {
           "DO SETVAL(" + QuoteIdent(s) + ", " + Col((*state)[0], 0) + ", 0, " + Col((*state)[0], 1) + ");\n";
     }
   }
+  return Status::Ok();
+}
+
+Status MysqlConnection::DumpTables(const DumpObjects& objects, std::string& pre, std::string& deferred_keys) {
   std::vector<std::string> foreign_keys, secondary_keys;
-  for (const std::string& t : tables) {
+  for (const std::string& t : objects.tables) {
     auto create = ShowCreate("SHOW CREATE TABLE " + QuoteIdent(t), 1, "table " + QuoteIdent(t));
     if (!create.ok()) return create.status();
     std::string statement = RemoveDatabaseQualifier(*create, ctx_.database);
-    if (implicit_page_checksum.count(t) > 0) statement = DropTableOption(statement, "PAGE_CHECKSUM=1");
-    auto parts = SplitCreateTable(statement, defer_keys.count(t) > 0);
+    if (objects.implicit_page_checksum.count(t) > 0)
+      statement = DropTableOption(statement, "PAGE_CHECKSUM=1");
+    auto parts = SplitCreateTable(statement, objects.defer_keys.count(t) > 0);
     if (!parts.ok()) return parts.status().WithContext("table " + QuoteIdent(t));
     pre += parts->create_table + ";\n";
     if (!parts->secondary_keys.empty()) {
@@ -129,18 +160,12 @@ Result<SchemaScript> MysqlConnection::DumpSchemaScript() {
       foreign_keys.push_back("ALTER TABLE " + QuoteIdent(t) + " " + Join(adds, ", ") + ";\n");
     }
   }
-  pre += restore;
+  for (const std::string& keys : secondary_keys) deferred_keys += keys;
+  for (const std::string& fk : foreign_keys) deferred_keys += fk;
+  return Status::Ok();
+}
 
-  // Foreign keys without validating the loaded rows (foreign_key_checks =
-  // 0 lets InnoDB add them in place instead of copying the table);
-  // CheckIntegrity looks for orphans instead. Deferred secondary keys
-  // first: a foreign key needs an index on its columns and would create
-  // one of its own if none existed yet.
-  for (const std::string& keys : secondary_keys) post += keys;
-  for (const std::string& fk : foreign_keys) post += fk;
-
-  // Routines before views (a view may call a function); bodies are not
-  // resolved at creation, so routines need no order among themselves.
+Status MysqlConnection::DumpRoutines(const std::string& what, std::string& post) {
   auto routines = Fetch(
       "SELECT ROUTINE_NAME, ROUTINE_TYPE, SQL_MODE FROM information_schema.ROUTINES "
       "WHERE ROUTINE_SCHEMA = " +
@@ -157,16 +182,22 @@ Result<SchemaScript> MysqlConnection::DumpSchemaScript() {
     if (!create.ok()) return create.status();
     post += ModeLine(Col(r, 2)) + DelimitedBlock(StripDefiner(*create));
   }
+  return Status::Ok();
+}
 
+Status MysqlConnection::DumpViews(const std::vector<std::string>& views, std::string& post) {
   std::vector<std::string> view_sql;
   for (const std::string& v : views) {
     auto create = ShowCreate("SHOW CREATE VIEW " + QuoteIdent(v), 1, "view " + QuoteIdent(v));
     if (!create.ok()) return create.status();
     view_sql.push_back(StripDefiner(*create));
   }
-  if (!views.empty()) post += data_mode;
+  if (!views.empty()) post += "SET SESSION sql_mode = '" + std::string(kDataSqlMode) + "';\n";
   for (size_t i : OrderViews(views, view_sql)) post += view_sql[i] + ";\n";
+  return Status::Ok();
+}
 
+Status MysqlConnection::DumpTriggers(const std::string& what, std::string& post) {
   // Triggers on one table, timing and event fire in creation order.
   auto triggers = Fetch(
       "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, SQL_MODE "
@@ -188,7 +219,10 @@ Result<SchemaScript> MysqlConnection::DumpSchemaScript() {
     if (!create.ok()) return create.status();
     post += ModeLine(Col(r, 5)) + DelimitedBlock(StripDefiner(*create));
   }
+  return Status::Ok();
+}
 
+Status MysqlConnection::DumpEvents(const std::string& what, std::string& post) {
   auto events =
       Fetch("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = " + DbLiteral(), what);
   if (!events.ok()) return events.status();
@@ -207,8 +241,7 @@ Result<SchemaScript> MysqlConnection::DumpSchemaScript() {
     post += "SET SESSION time_zone = " + QuoteString(Col(e, 2), true) + ";\n" + ModeLine(Col(e, 1)) +
             DelimitedBlock(StripDefiner(Col(e, 3))) + "SET SESSION time_zone = '+00:00';\n";
   }
-  post += restore;
-  return script;
+  return Status::Ok();
 }
 
 Result<std::string> MysqlConnection::ShowCreate(const std::string& sql, size_t column,

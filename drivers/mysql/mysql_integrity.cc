@@ -1,5 +1,6 @@
-// Integrity checks on MySQL/MariaDB (CHECK TABLE on every table) and the
-// emptiness test of a restore target.
+// Integrity checks on MySQL/MariaDB (CHECK TABLE on every table, and every
+// foreign key checked for orphan rows) and the emptiness test of a restore
+// target.
 #include <algorithm>
 #include <atomic>
 #include <cctype>

@@ -1,15 +1,16 @@
-// Internal declarations of the MySQL/MariaDB driver plugin.
+// Internal declarations of the MySQL/MariaDB driver plugin, shared by its
+// files (one per role, see docs/driver-interface.md, "A driver's files").
 //
-// The plugin is split so that the parts without a client-library dependency
-// (script splitting, normalization of catalog text, building the schema model
-// from catalog rows) can be unit-tested without a server:
-//   mysql_script.cc     statement splitting (DELIMITER, comments, quotes)
+// The parts without a Connector/C++ dependency are unit-tested without a
+// server (static library cutover_mysql_core):
+//   mysql_script_split.cc      statement splitting (DELIMITER, comments, quotes)
 //   mysql_schema_normalize.cc  normalization of types, defaults, expressions, views
-//   mysql_schema.cc     the catalog queries and the model they produce
-//   mysql_ddl.cc       snapshot records (LOAD DATA lines) and SHOW CREATE surgery
-//   mysql_bulk_pipe.cc       the named pipe that feeds LOAD DATA LOCAL INFILE
-//   mysql_driver.cc     Connector/C++: Driver, Connection, errors, timeouts,
-//                       snapshots, bulk export and import
+//   mysql_schema_catalog.cc    the catalog queries and the model they produce
+//   mysql_ddl_show_create.cc   SHOW CREATE surgery for restorable scripts
+//   mysql_bulk_record.cc       snapshot records (LOAD DATA lines)
+//   mysql_bulk_pipe.cc         the named pipe that feeds LOAD DATA LOCAL INFILE
+// The Connector/C++ classes (MysqlConnection, MysqlDriver) are declared at
+// the end; their methods are defined in the role files.
 #pragma once
 
 #include <cppconn/datatype.h>
@@ -26,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,7 +41,7 @@
 
 namespace cutover::mysql {
 
-// ---- mysql_script.cc -------------------------------------------------------
+// ---- mysql_script_split.cc -------------------------------------------------------
 
 // A statement as the splitter found it: the public ScriptStatement (text
 // without its delimiter, 1-based line of its first significant character)
@@ -153,7 +155,7 @@ inline bool IsConnectionLoss(int code) {
          code == kCrConnHostError;
 }
 
-// ---- mysql_ddl.cc ---------------------------------------------------------
+// ---- mysql_bulk_record.cc, mysql_ddl_show_create.cc -------------------------
 //
 // A snapshot record is one LOAD DATA line: fields separated by '\t', ended by
 // '\n', NULL as \N, and in each value the bytes \\, \t, \n, \r and NUL
@@ -273,7 +275,7 @@ class LoadPipe {
   std::uint64_t written_ = 0;
 };
 
-// ---- mysql_schema.cc -------------------------------------------------------
+// ---- mysql_schema_catalog.cc -------------------------------------------------------
 
 // What ReadSchema needs to know about the session.
 struct SchemaContext {
@@ -322,6 +324,11 @@ constexpr const char* kDataSqlMode = "NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTI
 // apply). The password comes from the URI or MYSQL_PWD.
 Result<Endpoint> ParseEndpoint(const ConnectionUri& uri);
 
+// A session on a MySQL/MariaDB server through Connector/C++: owns the
+// Connector connection and, while a snapshot or a load runs, the auxiliary
+// connections it opened (barrier, loader). Every Connector call runs inside
+// Guarded(), so errors come back as Status; a lost connection makes every
+// later call kConnection.
 class MysqlConnection final : public Connection {
  public:
   // `opener` is empty for auxiliary connections (barrier, loader), which
@@ -427,6 +434,30 @@ class MysqlConnection final : public Connection {
   std::string DbLiteral() const { return QuoteString(ctx_.database, ctx_.backslash_escapes); }
   Status Run(std::string_view sql, const std::string& what);
   Result<std::vector<TextRow>> Fetch(const std::string& sql, const std::string& what);
+
+  // ---- DumpSchemaScript() steps (mysql_ddl.cc) ----
+  // The objects of the database a schema script recreates, by name.
+  struct DumpObjects {
+    std::vector<std::string> tables, views, sequences;
+    std::set<std::string> implicit_page_checksum;  // Aria tables showing PAGE_CHECKSUM=1 they never set
+    // Tables too big for the bulk load (UseBulkLoad, same estimate as
+    // ListDataTables): their secondary keys come after the data.
+    std::set<std::string> defer_keys;
+  };
+  // ALTER DATABASE with the database's default character set and collation.
+  Status DumpDatabaseDefaults(const std::string& what, std::string& pre);
+  Result<DumpObjects> ListDumpObjects(const std::string& what);
+  // CREATE SEQUENCE and the position of each.
+  Status DumpSequences(const std::vector<std::string>& sequences, std::string& pre);
+  // CREATE TABLE without foreign keys (and without deferred secondary keys)
+  // into `pre`; the ALTER TABLE ... ADD statements for those into
+  // `deferred_keys`, secondary keys first.
+  Status DumpTables(const DumpObjects& objects, std::string& pre, std::string& deferred_keys);
+  Status DumpRoutines(const std::string& what, std::string& post);
+  // Views in dependency order.
+  Status DumpViews(const std::vector<std::string>& views, std::string& post);
+  Status DumpTriggers(const std::string& what, std::string& post);
+  Status DumpEvents(const std::string& what, std::string& post);
 
   // The statement column of a SHOW CREATE ... row.
   Result<std::string> ShowCreate(const std::string& sql, size_t column, const std::string& object);
@@ -653,6 +684,8 @@ class MysqlConnection final : public Connection {
                                        // lock_nontransactional_tables: released by EndSnapshot
 };
 
+// The plugin's Driver: opens MysqlConnections and runs server-level commands
+// (CREATE/DROP DATABASE, listing) on connections of their own.
 class MysqlDriver final : public Driver {
  public:
   MysqlDriver();

@@ -96,11 +96,8 @@ Status CopyOut(PGconn* pg, const std::string& sql, const std::string& what, cons
     const int n = PQgetCopyData(pg, &buf, 0);
     if (n > 0) {
       if (stop.ok()) {
-        try {
-          stop = on_record(std::string_view(buf, static_cast<size_t>(n)));
-        } catch (...) {
-          stop = Status::Internal("the record callback threw an exception while " + what);
-        }
+        stop = CallingBack("the record callback threw an exception while " + what,
+                           [&] { return on_record(std::string_view(buf, static_cast<size_t>(n))); });
         // The rest of the table is not wanted: stop the server instead of
         // reading it all.
         if (!stop.ok()) Cancel(pg);
@@ -153,11 +150,7 @@ Result<std::int64_t> CopyIn(PGconn* pg, const std::string& sql, const std::strin
   std::int64_t record_no = 0;
   while (sending && stop.ok()) {
     Result<std::span<const std::string_view>> batch = Status::Internal("unset");
-    try {
-      batch = next_batch();
-    } catch (...) {
-      batch = Status::Internal("the record source threw an exception while " + what);
-    }
+    batch = CallingBack("the record source threw an exception while " + what, [&] { return next_batch(); });
     if (!batch.ok()) {
       stop = batch.status();
       break;
@@ -217,16 +210,17 @@ Status PgConnection::ExportRows(const DataTable& table, std::string_view predica
   // the settings and lets a failed lock or a stopped COPY leave the
   // transaction usable; otherwise a transaction of our own does.
   const bool own = !in_tx_;
-  try {
-    nt_->exec(std::string(own ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
-                              : "SAVEPOINT cutover_export; ") +
-              kDataSessionSettings);
-  } catch (...) {
-    Status st = StatusFromException(what, {}, conn_->is_open());
-    AbortScope(own, "cutover_export");
-    return st;
-  }
-  Status st = LockForData(name, what);
+  Status st = Guarded(
+      what,
+      [&] {
+        nt_->exec(std::string(own ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+                                  : "SAVEPOINT cutover_export; ") +
+                  kDataSessionSettings);
+        return Status::Ok();
+      },
+      GuardOptions{}.KeepingTransaction().Undoing([&] { AbortScope(own, "cutover_export"); }));
+  if (!st.ok()) return st;
+  st = LockForData(name, what);
   if (st.ok())
     st = CopyOut(raw_->pg, CopyOutSql(table.schema, table.name, table.columns, predicate), what, on_record);
   // Rolling back to the savepoint drops only what the export set (settings,
@@ -249,22 +243,23 @@ Result<std::int64_t> PgConnection::ImportRows(const DataTable& table, const Reco
   }
   const bool own = !in_tx_;
   std::string restore_settings;
-  try {
-    if (!own) {
-      // SET LOCAL would outlive the savepoint's release: note the values
-      // to put back.
-      pqxx::result r = nt_->exec(kSettingsSnapshotSql);
-      restore_settings = "SELECT " + RestoreSettingsSql(r);
-    }
-    // No synchronous commit wait: a restore is verified afterwards, and one
-    // lost at a server crash is simply redone.
-    nt_->exec(std::string(own ? "BEGIN; " : "SAVEPOINT cutover_import; ") + kDataSessionSettings +
-              "; SET LOCAL synchronous_commit TO off");
-  } catch (...) {
-    Status st = StatusFromException(what, {}, conn_->is_open());
-    AbortScope(own, "cutover_import");
-    return st;
-  }
+  Status started = Guarded(
+      what,
+      [&] {
+        if (!own) {
+          // SET LOCAL would outlive the savepoint's release: note the values
+          // to put back.
+          pqxx::result r = nt_->exec(kSettingsSnapshotSql);
+          restore_settings = "SELECT " + RestoreSettingsSql(r);
+        }
+        // No synchronous commit wait: a restore is verified afterwards, and one
+        // lost at a server crash is simply redone.
+        nt_->exec(std::string(own ? "BEGIN; " : "SAVEPOINT cutover_import; ") + kDataSessionSettings +
+                  "; SET LOCAL synchronous_commit TO off");
+        return Status::Ok();
+      },
+      GuardOptions{}.KeepingTransaction().Undoing([&] { AbortScope(own, "cutover_import"); }));
+  if (!started.ok()) return started;
   Result<std::int64_t> rows =
       CopyIn(raw_->pg, CopyInSql(table.schema, table.name, table.columns), what, next_batch);
   std::string end;
@@ -281,29 +276,30 @@ Result<std::int64_t> PgConnection::ImportRows(const DataTable& table, const Reco
 }
 
 Status PgConnection::LockForData(const std::string& name, const std::string& what) {
-  try {
-    nt_->exec("LOCK TABLE ONLY " + name + " IN ACCESS SHARE MODE NOWAIT");
-    return Status::Ok();
-  } catch (const pqxx::sql_error& e) {
-    const std::string state = e.sqlstate();
-    if (state == "55P03") {
-      return Status::LockTimeout(what + ": table " + name +
-                                 " cannot be locked without waiting: another session holds or is waiting "
-                                 "for a conflicting lock on "
-                                 "it (typically DDL such as ALTER TABLE queued behind the snapshot), and "
-                                 "waiting would deadlock the "
-                                 "snapshot (" +
-                                 CleanMessage(e.what()) +
-                                 ", SQLSTATE 55P03); take the snapshot again when that session is done");
-    }
-    if (state == "42P01") {
-      return Status::NotFound(what + ": table " + name + " does not exist (" + CleanMessage(e.what()) +
-                              "); list the tables with ListDataTables() on this database");
-    }
-    return StatusFromException(what, {}, conn_->is_open());
-  } catch (...) {
-    return StatusFromException(what, {}, conn_->is_open());
-  }
+  return Guarded(
+      what,
+      [&] {
+        nt_->exec("LOCK TABLE ONLY " + name + " IN ACCESS SHARE MODE NOWAIT");
+        return Status::Ok();
+      },
+      GuardOptions{}.KeepingTransaction().Recognizing([&](const std::exception& e) -> std::optional<Status> {
+        const std::string state = SqlState(e);
+        if (state == "55P03") {
+          return Status::LockTimeout(what + ": table " + name +
+                                     " cannot be locked without waiting: another session holds or is waiting "
+                                     "for a conflicting lock on "
+                                     "it (typically DDL such as ALTER TABLE queued behind the snapshot), and "
+                                     "waiting would deadlock the "
+                                     "snapshot (" +
+                                     CleanMessage(e.what()) +
+                                     ", SQLSTATE 55P03); take the snapshot again when that session is done");
+        }
+        if (state == "42P01") {
+          return Status::NotFound(what + ": table " + name + " does not exist (" + CleanMessage(e.what()) +
+                                  "); list the tables with ListDataTables() on this database");
+        }
+        return std::nullopt;
+      }));
 }
 
 void PgConnection::AbortScope(bool own, const char* savepoint) noexcept {
@@ -311,26 +307,26 @@ void PgConnection::AbortScope(bool own, const char* savepoint) noexcept {
     QuietExec("ROLLBACK");
     return;
   }
-  try {
+  const bool undone = IgnoringErrors([&] {
     nt_->exec(std::string("ROLLBACK TO SAVEPOINT ") + savepoint + "; RELEASE SAVEPOINT " + savepoint);
-  } catch (...) {
-    tx_failed_ = true;
-  }
+  });
+  if (!undone) tx_failed_ = true;
 }
 
 Status PgConnection::EndScope(const std::string& sql, const std::string& what, bool own) {
-  try {
-    nt_->exec(sql);
-    return Status::Ok();
-  } catch (...) {
-    Status st = StatusFromException(what, {}, conn_->is_open());
-    if (own) {
-      QuietExec("ROLLBACK");
-    } else {
-      tx_failed_ = true;
-    }
-    return st;
-  }
+  return Guarded(
+      what,
+      [&] {
+        nt_->exec(sql);
+        return Status::Ok();
+      },
+      GuardOptions{}.KeepingTransaction().Undoing([&] {
+        if (own) {
+          QuietExec("ROLLBACK");
+        } else {
+          tx_failed_ = true;
+        }
+      }));
 }
 
 std::string PgConnection::RestoreSettingsSql(const pqxx::result& r) {

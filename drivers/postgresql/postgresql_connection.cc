@@ -161,7 +161,7 @@ SavedLimits ApplyLimits(pqxx::transaction_base& t, const ExecOptions& o, bool lo
 // aborted the rollback restores the values anyway.
 void RestoreLimits(pqxx::transaction_base& t, const SavedLimits& saved, const ExecOptions& o) noexcept {
   if (!saved.active) return;
-  try {
+  IgnoringErrors([&] {
     const char* l = saved.local ? "true" : "false";
     std::vector<std::string> sets;
     if (o.statement_timeout.count() > 0)
@@ -169,8 +169,7 @@ void RestoreLimits(pqxx::transaction_base& t, const SavedLimits& saved, const Ex
     if (o.lock_timeout.count() > 0)
       sets.push_back("set_config('lock_timeout', " + QuoteLit(saved.lock_timeout) + ", " + l + ")");
     t.exec("SELECT " + Join(sets, ", "));
-  } catch (...) {
-  }
+  });
 }
 
 std::string StripTrailingSemicolons(std::string_view sql) {
@@ -259,23 +258,21 @@ void PgConnection::Init() {
 Result<std::int64_t> PgConnection::Execute(std::string_view sql, const ExecOptions& options) {
   CUTOVER_RETURN_IF_ERROR(CheckSql(sql));
   CUTOVER_RETURN_IF_ERROR(CheckUsable());
-  try {
-    SavedLimits saved = ApplyLimits(*nt_, options, in_tx_);
-    pqxx::result r;
-    try {
-      r = nt_->exec(std::string(sql));
-    } catch (...) {
-      // Inside a transaction the rollback restores the limits.
-      if (!in_tx_ && conn_->is_open()) RestoreLimits(*nt_, saved, options);
-      Track(sql, false);
-      throw;
-    }
-    RestoreLimits(*nt_, saved, options);
-    Track(sql, true);
-    return static_cast<std::int64_t>(r.affected_rows());
-  } catch (...) {
-    return Fail("running " + Describe(sql) + " on " + display_, options);
-  }
+  return Guarded(
+      "running " + Describe(sql) + " on " + display_,
+      [&]() -> Result<std::int64_t> {
+        SavedLimits saved = ApplyLimits(*nt_, options, in_tx_);
+        pqxx::result r = UndoOnThrow([&] { return nt_->exec(std::string(sql)); },
+                                     [&] {
+                                       // Inside a transaction the rollback restores the limits.
+                                       if (!in_tx_ && conn_->is_open()) RestoreLimits(*nt_, saved, options);
+                                       Track(sql, false);
+                                     });
+        RestoreLimits(*nt_, saved, options);
+        Track(sql, true);
+        return static_cast<std::int64_t>(r.affected_rows());
+      },
+      GuardOptions{}.WithLimits(options));
 }
 
 Status PgConnection::Query(std::string_view sql, const RowCallback& on_row, const ExecOptions& options) {
@@ -289,37 +286,31 @@ Status PgConnection::Query(std::string_view sql, const RowCallback& on_row, cons
   const bool cursorable = kw == "select" || kw == "values" || kw == "table" || kw == "with" || kw == "(";
   const std::string what = "running query " + Describe(sql) + " on " + display_;
   if (!cursorable) {
-    try {
-      return QueryBuffered(text, on_row, options);
-    } catch (...) {
-      return Fail(what, options);
-    }
+    return Guarded(
+        what, [&] { return QueryBuffered(text, on_row, options); }, GuardOptions{}.WithLimits(options));
   }
   if (in_tx_) {
-    try {
-      return QueryCursor(text, on_row, options, kw == "with");
-    } catch (...) {
-      return Fail(what, options);
-    }
+    return Guarded(
+        what, [&] { return QueryCursor(text, on_row, options, kw == "with"); },
+        GuardOptions{}.WithLimits(options));
   }
   // Autocommit: a transaction of our own holds the cursor.
   bool refused = false;
-  try {
-    nt_->exec("BEGIN");
-    Status st = QueryCursor(text, on_row, options, false, &refused);
-    nt_->exec(st.ok() ? "COMMIT" : "ROLLBACK");
-    if (!refused) return st;
-  } catch (...) {
-    Status st = Fail(what, options);
-    QuietExec("ROLLBACK");
-    return st;
-  }
+  bool ended = false;  // COMMIT or ROLLBACK went through
+  Status st = Guarded(
+      what,
+      [&] {
+        nt_->exec("BEGIN");
+        Status cursor = QueryCursor(text, on_row, options, false, &refused);
+        nt_->exec(cursor.ok() ? "COMMIT" : "ROLLBACK");
+        ended = true;
+        return cursor;
+      },
+      GuardOptions{}.WithLimits(options).Undoing([&] { QuietExec("ROLLBACK"); }));
+  if (!refused || !ended) return st;
   // A data-modifying WITH cannot be a cursor: read it in one result.
-  try {
-    return QueryBuffered(text, on_row, options);
-  } catch (...) {
-    return Fail(what, options);
-  }
+  return Guarded(
+      what, [&] { return QueryBuffered(text, on_row, options); }, GuardOptions{}.WithLimits(options));
 }
 
 Status PgConnection::Begin() {
@@ -328,14 +319,12 @@ Status PgConnection::Begin() {
     return Status::InvalidInput("Begin() called while a transaction is already open on " + display_ +
                                 "; Commit() or Rollback() it first");
   }
-  try {
+  return Guarded("starting a transaction on " + display_, [&] {
     nt_->exec("BEGIN");
     in_tx_ = true;
     tx_failed_ = false;
     return Status::Ok();
-  } catch (...) {
-    return Fail("starting a transaction on " + display_, {});
-  }
+  });
 }
 
 Status PgConnection::Commit() {
@@ -346,24 +335,24 @@ Status PgConnection::Commit() {
   in_tx_ = false;
   snapshot_ = false;  // Commit()/Rollback()/COMMIT also end a snapshot
   if (!conn_->is_open()) return LostTransaction("COMMIT");
-  try {
-    // COMMIT of a transaction aborted by an earlier error "succeeds" with
-    // the tag ROLLBACK; every statement goes through this class, so a
-    // failure inside the transaction was seen (tx_failed_).
-    nt_->exec(tx_failed_ ? "ROLLBACK" : "COMMIT");
-    if (tx_failed_) {
-      tx_failed_ = false;
-      return Status::Query(
-          "COMMIT on " + display_ +
-              " rolled back instead: an earlier statement of the transaction failed, so "
-              "nothing was committed. Fix the failing statement and rerun the whole transaction",
-          "25P02");
-    }
-    return Status::Ok();
-  } catch (...) {
-    tx_failed_ = false;
-    return Fail("committing the transaction on " + display_, {});
-  }
+  return Guarded(
+      "committing the transaction on " + display_,
+      [&] {
+        // COMMIT of a transaction aborted by an earlier error "succeeds" with
+        // the tag ROLLBACK; every statement goes through this class, so a
+        // failure inside the transaction was seen (tx_failed_).
+        nt_->exec(tx_failed_ ? "ROLLBACK" : "COMMIT");
+        if (tx_failed_) {
+          tx_failed_ = false;
+          return Status::Query(
+              "COMMIT on " + display_ +
+                  " rolled back instead: an earlier statement of the transaction failed, so "
+                  "nothing was committed. Fix the failing statement and rerun the whole transaction",
+              "25P02");
+        }
+        return Status::Ok();
+      },
+      GuardOptions{}.Undoing([&] { tx_failed_ = false; }));
 }
 
 Status PgConnection::Rollback() {
@@ -375,12 +364,10 @@ Status PgConnection::Rollback() {
   snapshot_ = false;  // Commit()/Rollback()/COMMIT also end a snapshot
   tx_failed_ = false;
   if (!conn_->is_open()) return LostTransaction("ROLLBACK");
-  try {
+  return Guarded("rolling back the transaction on " + display_, [&] {
     nt_->exec("ROLLBACK");
     return Status::Ok();
-  } catch (...) {
-    return Fail("rolling back the transaction on " + display_, {});
-  }
+  });
 }
 
 Status PgConnection::CheckUsable() const {
@@ -414,10 +401,7 @@ void PgConnection::Track(std::string_view sql, bool succeeded) {
 
 void PgConnection::QuietExec(const char* sql) noexcept {
   if (!conn_->is_open()) return;
-  try {
-    nt_->exec(sql);
-  } catch (...) {
-  }
+  IgnoringErrors([&] { nt_->exec(sql); });
 }
 
 Status PgConnection::CheckNoTransaction(const char* op) const {
@@ -438,13 +422,10 @@ Status PgConnection::CheckNotAborted(const char* op) const {
 Status PgConnection::QueryBuffered(const std::string& sql, const RowCallback& on_row,
                                    const ExecOptions& options) {
   SavedLimits saved = ApplyLimits(*nt_, options, in_tx_);
-  pqxx::result r;
-  try {
-    r = nt_->exec(sql);
-  } catch (...) {
-    if (!in_tx_ && conn_->is_open()) RestoreLimits(*nt_, saved, options);
-    throw;
-  }
+  pqxx::result r = UndoOnThrow([&] { return nt_->exec(sql); },
+                               [&] {
+                                 if (!in_tx_ && conn_->is_open()) RestoreLimits(*nt_, saved, options);
+                               });
   RestoreLimits(*nt_, saved, options);
   std::vector<Cell> cells;
   std::vector<std::string> blobs;
@@ -458,23 +439,15 @@ Status PgConnection::QueryCursor(const std::string& sql, const RowCallback& on_r
   const std::string declare = "DECLARE " + cursor + " NO SCROLL CURSOR WITHOUT HOLD FOR " + sql;
   if (savepoint) {
     nt_->exec("SAVEPOINT cutover_declare");
-    try {
-      nt_->exec(declare);
-    } catch (const pqxx::sql_error& e) {
-      if (e.sqlstate() != "0A000") throw;
+    if (!ExecUnless(*nt_, declare, "0A000")) {
       nt_->exec("ROLLBACK TO SAVEPOINT cutover_declare; RELEASE SAVEPOINT cutover_declare");
       RestoreLimits(*nt_, saved, options);
       return QueryBuffered(sql, on_row, options);
     }
     nt_->exec("RELEASE SAVEPOINT cutover_declare");
-  } else {
-    try {
-      nt_->exec(declare);
-    } catch (const pqxx::sql_error& e) {
-      if (refused == nullptr || e.sqlstate() != "0A000") throw;
-      *refused = true;
-      return Status::Unsupported("the statement cannot be declared as a cursor");
-    }
+  } else if (!ExecUnless(*nt_, declare, refused != nullptr ? "0A000" : "")) {
+    *refused = true;
+    return Status::Unsupported("the statement cannot be declared as a cursor");
   }
   // Batches of about 4 MB: wide rows fetch fewer at a time.
   constexpr size_t kTargetBytes = 4u << 20;

@@ -304,39 +304,43 @@ Result<SchemaScript> PgConnection::DumpSchemaScript() {
 Result<std::string> PgConnection::SequencePositions() {
   const std::string what = "reading the sequence positions of " + display_;
   const bool savepoint = in_tx_;
-  try {
-    if (savepoint) nt_->exec("SAVEPOINT cutover_sequences");
-    std::vector<std::string> names;
-    pqxx::result r = nt_->exec(
-        "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = "
-        "c.relnamespace WHERE c.relkind = 'S' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE "
-        "'pg\\_%' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = "
-        "'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e') "
-        "ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"");
-    for (const auto& row : r) names.push_back(QualifiedName(row[0].c_str(), row[1].c_str()));
-    std::string out;
-    constexpr size_t kPerQuery = 200;
-    for (size_t i = 0; i < names.size(); i += kPerQuery) {
-      std::string sql;
-      const size_t end = std::min(names.size(), i + kPerQuery);
-      for (size_t j = i; j < end; ++j) {
-        if (!sql.empty()) sql += " UNION ALL ";
-        sql += "SELECT " + std::to_string(j) + ", last_value, is_called FROM " + names[j];
-      }
-      pqxx::result v = nt_->exec(sql + " ORDER BY 1");
-      for (const auto& row : v) {
-        const size_t k = static_cast<size_t>(std::atoll(row[0].c_str()));
-        out += "SELECT pg_catalog.setval(" + QuoteLit(names.at(k)) + ", " + row[1].c_str() + ", " +
-               (std::string_view(row[2].c_str()) == "t" ? "true" : "false") + ");\n";
-      }
-    }
-    if (savepoint) nt_->exec("RELEASE SAVEPOINT cutover_sequences");
-    return out;
-  } catch (...) {
-    Status st = StatusFromException(what, {}, conn_->is_open());
-    if (savepoint) QuietExec("ROLLBACK TO SAVEPOINT cutover_sequences; RELEASE SAVEPOINT cutover_sequences");
-    return st;
-  }
+  return Guarded(
+      what,
+      [&]() -> Result<std::string> {
+        if (savepoint) nt_->exec("SAVEPOINT cutover_sequences");
+        std::vector<std::string> names;
+        pqxx::result r = nt_->exec(
+            "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid "
+            "= "
+            "c.relnamespace WHERE c.relkind = 'S' AND n.nspname <> 'information_schema' AND n.nspname NOT "
+            "LIKE "
+            "'pg\\_%' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = "
+            "'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e') "
+            "ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"");
+        for (const auto& row : r) names.push_back(QualifiedName(row[0].c_str(), row[1].c_str()));
+        std::string out;
+        constexpr size_t kPerQuery = 200;
+        for (size_t i = 0; i < names.size(); i += kPerQuery) {
+          std::string sql;
+          const size_t end = std::min(names.size(), i + kPerQuery);
+          for (size_t j = i; j < end; ++j) {
+            if (!sql.empty()) sql += " UNION ALL ";
+            sql += "SELECT " + std::to_string(j) + ", last_value, is_called FROM " + names[j];
+          }
+          pqxx::result v = nt_->exec(sql + " ORDER BY 1");
+          for (const auto& row : v) {
+            const size_t k = static_cast<size_t>(std::atoll(row[0].c_str()));
+            out += "SELECT pg_catalog.setval(" + QuoteLit(names.at(k)) + ", " + row[1].c_str() + ", " +
+                   (std::string_view(row[2].c_str()) == "t" ? "true" : "false") + ");\n";
+          }
+        }
+        if (savepoint) nt_->exec("RELEASE SAVEPOINT cutover_sequences");
+        return out;
+      },
+      GuardOptions{}.KeepingTransaction().Undoing([&] {
+        if (savepoint)
+          QuietExec("ROLLBACK TO SAVEPOINT cutover_sequences; RELEASE SAVEPOINT cutover_sequences");
+      }));
 }
 
 }  // namespace cutover::postgresql

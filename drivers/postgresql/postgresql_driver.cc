@@ -91,25 +91,26 @@ Result<std::unique_ptr<PgConnection>> OpenConnection(const ConnectionUri& uri) {
   if (!conninfo.ok()) return conninfo.status();
   auto raw = std::make_unique<RawHandle>();
   std::unique_ptr<PqxxConnection> conn;
-  try {
-    conn = OpenRecordedConnection(*conninfo, raw.get());
+  const std::string connecting = "connecting to " + uri.Redacted();
+  Status connected = Guarded(
+      connecting, false,
+      [&] {
+        conn = OpenRecordedConnection(*conninfo, raw.get());
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    conn->inhibit_reactivation(true);
+        conn->inhibit_reactivation(true);
 #pragma GCC diagnostic pop
-  } catch (const pqxx::broken_connection& e) {
-    return ConnectFailure(uri, e.what());
-  } catch (const std::exception& e) {
-    return ConnectFailure(uri, e.what());
-  } catch (...) {
-    return Status::Internal("unknown exception while connecting to " + uri.Redacted());
-  }
+        return Status::Ok();
+      },
+      GuardOptions{}.Recognizing(
+          [&](const std::exception& e) -> std::optional<Status> { return ConnectFailure(uri, e.what()); }));
+  if (!connected.ok()) return connected;
   auto c = std::make_unique<PgConnection>(std::move(raw), std::move(conn), uri.Redacted());
-  try {
+  Status ready = Guarded("reading the server version of " + uri.Redacted(), false, [&] {
     c->Init();
-  } catch (...) {
-    return StatusFromException("reading the server version of " + uri.Redacted(), {}, false);
-  }
+    return Status::Ok();
+  });
+  if (!ready.ok()) return ready;
   return c;
 }
 
@@ -129,18 +130,16 @@ PgDriver::PgDriver() {
 }
 
 Result<std::unique_ptr<Connection>> PgDriver::Connect(const ConnectionUri& uri) {
-  try {
+  return Guarded("connecting to " + uri.Redacted(), false, [&]() -> Result<std::unique_ptr<Connection>> {
     auto c = OpenConnection(uri);
     if (!c.ok()) return c.status();
     return std::unique_ptr<Connection>(std::move(*c));
-  } catch (...) {
-    return StatusFromException("connecting to " + uri.Redacted(), {}, false);
-  }
+  });
 }
 
 Result<ConnectionUri> PgDriver::CreateDatabase(const ConnectionUri& server, std::string_view name) {
   CUTOVER_RETURN_IF_ERROR(CheckDatabaseName(name));
-  try {
+  return Guarded("creating database '" + std::string(name) + "'", true, [&]() -> Result<ConnectionUri> {
     auto c = OpenConnection(MaintenanceUri(server));
     if (!c.ok()) return c.status().WithContext("creating database '" + std::string(name) + "'");
     auto r = (*c)->Execute("CREATE DATABASE " + QuoteIdent(name) + " TEMPLATE template0 ENCODING 'UTF8'", {});
@@ -153,14 +152,12 @@ Result<ConnectionUri> PgDriver::CreateDatabase(const ConnectionUri& server, std:
       return r.status().WithContext("creating database '" + std::string(name) + "'");
     }
     return server.WithDatabase(name);
-  } catch (...) {
-    return StatusFromException("creating database '" + std::string(name) + "'", {}, true);
-  }
+  });
 }
 
 Status PgDriver::DropDatabase(const ConnectionUri& server, std::string_view name) {
   CUTOVER_RETURN_IF_ERROR(CheckDatabaseName(name));
-  try {
+  return Guarded("dropping database '" + std::string(name) + "'", true, [&]() -> Status {
     auto c = OpenConnection(MaintenanceUri(server));
     if (!c.ok()) return c.status().WithContext("dropping database '" + std::string(name) + "'");
     bool force = (*c)->server_info().version_number >= 130000;
@@ -168,31 +165,28 @@ Status PgDriver::DropDatabase(const ConnectionUri& server, std::string_view name
         (*c)->Execute("DROP DATABASE IF EXISTS " + QuoteIdent(name) + (force ? " WITH (FORCE)" : ""), {});
     if (!r.ok()) return r.status().WithContext("dropping database '" + std::string(name) + "'");
     return Status::Ok();
-  } catch (...) {
-    return StatusFromException("dropping database '" + std::string(name) + "'", {}, true);
-  }
+  });
 }
 
 Result<std::vector<std::string>> PgDriver::ListDatabases(const ConnectionUri& server,
                                                          std::string_view prefix) {
-  try {
-    auto c = OpenConnection(MaintenanceUri(server));
-    if (!c.ok()) return c.status().WithContext("listing databases");
-    std::vector<std::string> names;
-    Status st = (*c)->Query(
-        "SELECT datname FROM pg_catalog.pg_database WHERE NOT datistemplate AND left(datname, length(" +
-            QuoteLit(prefix) + ")) = " + QuoteLit(prefix) + " ORDER BY datname",
-        [&](RowView row) {
-          names.emplace_back(row[0].data);
-          return Status::Ok();
-        },
-        {});
-    if (!st.ok()) return st.WithContext("listing databases");
-    std::erase_if(names, [&](const std::string& n) { return !StartsWith(n, prefix); });
-    return names;
-  } catch (...) {
-    return StatusFromException("listing databases on " + server.Redacted(), {}, true);
-  }
+  return Guarded(
+      "listing databases on " + server.Redacted(), true, [&]() -> Result<std::vector<std::string>> {
+        auto c = OpenConnection(MaintenanceUri(server));
+        if (!c.ok()) return c.status().WithContext("listing databases");
+        std::vector<std::string> names;
+        Status st = (*c)->Query(
+            "SELECT datname FROM pg_catalog.pg_database WHERE NOT datistemplate AND left(datname, length(" +
+                QuoteLit(prefix) + ")) = " + QuoteLit(prefix) + " ORDER BY datname",
+            [&](RowView row) {
+              names.emplace_back(row[0].data);
+              return Status::Ok();
+            },
+            {});
+        if (!st.ok()) return st.WithContext("listing databases");
+        std::erase_if(names, [&](const std::string& n) { return !StartsWith(n, prefix); });
+        return names;
+      });
 }
 
 }  // namespace cutover::postgresql

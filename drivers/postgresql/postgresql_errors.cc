@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -136,10 +137,44 @@ Status ConnectFailure(const ConnectionUri& uri, std::string_view raw) {
                             "; check that the server is running and that host, port and user are right");
 }
 
-Status PgConnection::Fail(const std::string& what, const ExecOptions& options) {
-  bool open = conn_->is_open();
-  if (in_tx_) tx_failed_ = true;
-  return StatusFromException(what, options, open);
+Status GuardedFailure(const std::string& what, const GuardOptions& options, bool connection_open) {
+  std::optional<Status> special;
+  if (options.special) {
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      special = options.special(e);
+    } catch (...) {
+    }
+  }
+  Status status = special ? *std::move(special) : StatusFromException(what, options.limits, connection_open);
+  if (options.cleanup) options.cleanup();
+  return status;
+}
+
+bool ExecUnless(pqxx::transaction_base& t, const std::string& sql, std::string_view state) {
+  try {
+    t.exec(sql);
+    return true;
+  } catch (const pqxx::sql_error& e) {
+    if (state.empty() || e.sqlstate() != state) throw;
+    return false;
+  }
+}
+
+bool IsServerError(const std::exception& e) {
+  return dynamic_cast<const pqxx::sql_error*>(&e) != nullptr;
+}
+
+std::string SqlState(const std::exception& e) {
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+  return sql != nullptr ? sql->sqlstate() : std::string();
+}
+
+Status PgConnection::SessionFailure(const std::string& what, const GuardOptions& options) {
+  const bool open = conn_->is_open();
+  if (options.marks_transaction && in_tx_) tx_failed_ = true;
+  return GuardedFailure(what, options, open);
 }
 
 }  // namespace cutover::postgresql

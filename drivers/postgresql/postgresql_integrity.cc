@@ -46,12 +46,10 @@ Result<bool> PgConnection::IsEmptyDatabase() {
       " + (SELECT count(*) FROM pg_catalog.pg_foreign_data_wrapper)"
       " + (SELECT count(*) FROM pg_catalog.pg_foreign_server)"
       " + (SELECT count(*) FROM pg_catalog.pg_publication)";
-  try {
+  return Guarded("checking whether " + display_ + " is empty", [&]() -> Result<bool> {
     pqxx::result r = nt_->exec(sql);
     return std::atoll(r[0][0].c_str()) == 0;
-  } catch (...) {
-    return Fail("checking whether " + display_ + " is empty", {});
-  }
+  });
 }
 
 Result<std::vector<std::string>> PgConnection::CheckIntegrity(std::string* checks_run) {
@@ -64,7 +62,7 @@ Result<std::vector<std::string>> PgConnection::CheckIntegrity(std::string* check
   const std::string what = "checking the integrity of " + display_;
   std::string schema;
   bool heapam = false;
-  try {
+  Status ready = Guarded(what, [&]() -> Status {
     pqxx::result r = nt_->exec(
         "SELECT (SELECT default_version FROM pg_catalog.pg_available_extensions WHERE name = 'amcheck'), "
         "(SELECT extname FROM pg_catalog.pg_extension WHERE extname = 'amcheck')");
@@ -76,16 +74,21 @@ Result<std::vector<std::string>> PgConnection::CheckIntegrity(std::string* check
                                  " on the server to enable integrity checks");
     }
     if (r[0][1].is_null()) {
-      try {
-        // public rather than the session's search_path, which a restored
-        // pg_dump script leaves empty.
-        nt_->exec("CREATE EXTENSION IF NOT EXISTS amcheck SCHEMA public");
-      } catch (const std::exception& e) {
-        return Status::Unsupported("amcheck is available but cannot be created in " + display_ + ": " +
-                                   CleanMessage(e.what()) +
-                                   "; connect as a user allowed to create extensions (superuser, or the "
-                                   "database owner for trusted extensions)");
-      }
+      Status created = Guarded(
+          what,
+          [&] {
+            // public rather than the session's search_path, which a restored
+            // pg_dump script leaves empty.
+            nt_->exec("CREATE EXTENSION IF NOT EXISTS amcheck SCHEMA public");
+            return Status::Ok();
+          },
+          GuardOptions{}.Recognizing([&](const std::exception& e) -> std::optional<Status> {
+            return Status::Unsupported("amcheck is available but cannot be created in " + display_ + ": " +
+                                       CleanMessage(e.what()) +
+                                       "; connect as a user allowed to create extensions (superuser, or the "
+                                       "database owner for trusted extensions)");
+          }));
+      if (!created.ok()) return created;
     }
     pqxx::result s = nt_->exec(
         "SELECT n.nspname, EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.pronamespace = n.oid AND "
@@ -94,9 +97,9 @@ Result<std::vector<std::string>> PgConnection::CheckIntegrity(std::string* check
         "e.extnamespace WHERE e.extname = 'amcheck'");
     schema = QuoteIdent(s[0][0].c_str());
     heapam = std::string_view(s[0][1].c_str()) == "t";
-  } catch (...) {
-    return Fail(what, {});
-  }
+    return Status::Ok();
+  });
+  if (!ready.ok()) return ready;
   struct Rel {
     std::string oid;
     std::string name;
@@ -111,7 +114,7 @@ Result<std::vector<std::string>> PgConnection::CheckIntegrity(std::string* check
       " AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' AND c.relpersistence <> 't' ";
   std::vector<Rel> indexes;
   std::vector<Rel> tables;
-  try {
+  Status listed = Guarded(what, [&] {
     indexes =
         list(std::string("SELECT c.oid, n.nspname, c.relname FROM pg_catalog.pg_index i "
                          "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
@@ -125,45 +128,54 @@ Result<std::vector<std::string>> PgConnection::CheckIntegrity(std::string* check
                                 "WHERE c.relkind IN ('r', 'm') AND c.relispopulated") +
                     kUser + "ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"");
     }
-  } catch (...) {
-    return Fail(what, {});
-  }
+    return Status::Ok();
+  });
+  if (!listed.ok()) return listed;
   std::vector<std::string> problems;
   constexpr size_t kPerRelation = 100;
   // One statement per relation, each its own transaction: a corrupt index
   // raises an error that must not stop the other checks.
+  // A check that fails with a server error is a problem found; any other
+  // failure (the connection lost) ends the checks.
+  auto problem_from = [&](const std::string& label) {
+    return GuardOptions{}.Recognizing([&, label](const std::exception& e) -> std::optional<Status> {
+      if (!IsServerError(e) || !conn_->is_open()) return std::nullopt;
+      problems.push_back(label + ": " + CleanMessage(e.what()));
+      return Status::Ok();
+    });
+  };
   for (const Rel& idx : indexes) {
-    try {
-      nt_->exec("SELECT " + schema + ".bt_index_check(" + idx.oid + "::pg_catalog.regclass)");
-    } catch (const pqxx::sql_error& e) {
-      if (!conn_->is_open()) return Fail(what, {});
-      problems.push_back("index " + idx.name + ": " + CleanMessage(e.what()));
-    } catch (...) {
-      return Fail(what, {});
-    }
+    Status checked = Guarded(
+        what,
+        [&] {
+          nt_->exec("SELECT " + schema + ".bt_index_check(" + idx.oid + "::pg_catalog.regclass)");
+          return Status::Ok();
+        },
+        problem_from("index " + idx.name));
+    if (!checked.ok()) return checked;
   }
   for (const Rel& t : tables) {
-    try {
-      pqxx::result r = nt_->exec("SELECT blkno, offnum, attnum, msg FROM " + schema + ".verify_heapam(" +
-                                 t.oid + "::pg_catalog.regclass, check_toast => true)");
-      size_t n = 0;
-      for (const auto& row : r) {
-        if (++n > kPerRelation) break;
-        std::string where = "block " + std::string(row[0].c_str());
-        if (!row[1].is_null()) where += ", offset " + std::string(row[1].c_str());
-        if (!row[2].is_null()) where += ", attribute " + std::string(row[2].c_str());
-        problems.push_back("table " + t.name + ": " + where + ": " + std::string(row[3].c_str()));
-      }
-      if (r.size() > kPerRelation) {
-        problems.push_back("table " + t.name + ": " + std::to_string(r.size() - kPerRelation) +
-                           " more problems not listed");
-      }
-    } catch (const pqxx::sql_error& e) {
-      if (!conn_->is_open()) return Fail(what, {});
-      problems.push_back("table " + t.name + ": " + CleanMessage(e.what()));
-    } catch (...) {
-      return Fail(what, {});
-    }
+    Status checked = Guarded(
+        what,
+        [&] {
+          pqxx::result r = nt_->exec("SELECT blkno, offnum, attnum, msg FROM " + schema + ".verify_heapam(" +
+                                     t.oid + "::pg_catalog.regclass, check_toast => true)");
+          size_t n = 0;
+          for (const auto& row : r) {
+            if (++n > kPerRelation) break;
+            std::string where = "block " + std::string(row[0].c_str());
+            if (!row[1].is_null()) where += ", offset " + std::string(row[1].c_str());
+            if (!row[2].is_null()) where += ", attribute " + std::string(row[2].c_str());
+            problems.push_back("table " + t.name + ": " + where + ": " + std::string(row[3].c_str()));
+          }
+          if (r.size() > kPerRelation) {
+            problems.push_back("table " + t.name + ": " + std::to_string(r.size() - kPerRelation) +
+                               " more problems not listed");
+          }
+          return Status::Ok();
+        },
+        problem_from("table " + t.name));
+    if (!checked.ok()) return checked;
   }
   if (checks_run != nullptr) {
     *checks_run = "amcheck: " + std::to_string(indexes.size()) + " btree indexes (bt_index_check)";

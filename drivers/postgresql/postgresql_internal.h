@@ -1,15 +1,22 @@
 // Internals of the PostgreSQL driver plugin that use libpqxx or libpq,
-// shared by its source files. Nothing here crosses the plugin boundary.
+// shared by its files (one per role, see docs/driver-interface.md, "A
+// driver's files"). Nothing here crosses the plugin boundary. The text
+// helpers without a client-library dependency are in
+// postgresql_script_text.h.
 #pragma once
 
 #include <libpq-fe.h>
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <pqxx/pqxx>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -25,6 +32,111 @@ namespace cutover::postgresql {
 // `options` says which limits were set, so an expired one is named.
 // `connection_open` is false when the connection is known to be gone.
 Status StatusFromException(std::string_view what, const ExecOptions& options, bool connection_open);
+
+// ---- Guarded(): the one exception boundary ----------------------------------
+//
+// libpqxx reports every failure by throwing; nothing may cross the plugin
+// boundary. Every call into libpqxx therefore runs inside Guarded() (or
+// PgConnection::Guarded(), which also tracks the session's transaction),
+// which maps what was thrown with StatusFromException().
+
+// What Guarded() does besides mapping the exception, set with the chained
+// calls below: GuardOptions{}.WithLimits(options).Undoing([&] { ... }).
+struct GuardOptions {
+  // The limits in force, named in the message when one expired.
+  GuardOptions& WithLimits(const ExecOptions& options) {
+    limits = options;
+    return *this;
+  }
+  // PgConnection::Guarded() only: the failed call ran inside a savepoint or
+  // transaction of its own that the caller undoes, so the caller's
+  // transaction is not marked aborted.
+  GuardOptions& KeepingTransaction() {
+    marks_transaction = false;
+    return *this;
+  }
+  // `recognize` looks at the exception first: a Status it returns is the
+  // result (for a SQLSTATE with a meaning of its own, such as 55P03 after
+  // NOWAIT); nullopt falls through to StatusFromException(). It may run
+  // statements (guarded themselves).
+  GuardOptions& Recognizing(std::function<std::optional<Status>(const std::exception&)> recognize) {
+    special = std::move(recognize);
+    return *this;
+  }
+  // `undo` runs last, after the Status is made: it undoes what the failed
+  // call started (ROLLBACK, ROLLBACK TO SAVEPOINT). It must not throw.
+  GuardOptions& Undoing(std::function<void()> undo) {
+    cleanup = std::move(undo);
+    return *this;
+  }
+
+  ExecOptions limits;
+  bool marks_transaction = true;
+  std::function<std::optional<Status>(const std::exception&)> special;
+  std::function<void()> cleanup;
+};
+
+// The Status for the exception being handled (call from a catch block
+// only), following `options`.
+Status GuardedFailure(const std::string& what, const GuardOptions& options, bool connection_open);
+
+// Runs `fn` (returning Status or Result<T>); an exception becomes
+// GuardedFailure(). `connection_open` is false where the connection is
+// known to be gone (or was never opened).
+template <typename Fn>
+auto Guarded(const std::string& what, bool connection_open, Fn&& fn, const GuardOptions& options = {})
+    -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (...) {
+    return GuardedFailure(what, options, connection_open);
+  }
+}
+
+// Whether `e` is an error the server reported (pqxx::sql_error), and its
+// SQLSTATE (empty for any other exception).
+bool IsServerError(const std::exception& e);
+std::string SqlState(const std::exception& e);
+
+// Runs `fn`; when it throws, runs `undo` (which must not throw) and lets the
+// exception go on to Guarded(): for cleanup that must come first.
+template <typename Fn, typename Undo>
+auto UndoOnThrow(Fn&& fn, Undo&& undo) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (...) {
+    undo();
+    throw;
+  }
+}
+
+// Runs `fn` and ignores whatever it throws: for cleanup whose failure
+// changes nothing (the caller reports the first error, or the rollback of
+// the transaction undoes it anyway). Returns whether `fn` finished.
+template <typename Fn>
+bool IgnoringErrors(Fn&& fn) noexcept {
+  try {
+    fn();
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+// Calls a caller's callback (record sink or source), which must not throw:
+// an exception becomes kInternal with `message`.
+template <typename Fn>
+auto CallingBack(const std::string& message, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (...) {
+    return Status::Internal(message);
+  }
+}
+
+// Runs `sql`; returns false when the server refuses it with SQLSTATE
+// `state` (never when `state` is empty). Any other error is thrown.
+bool ExecUnless(pqxx::transaction_base& t, const std::string& sql, std::string_view state);
 
 // Reads the whole schema of the database `tx` is connected to, with one
 // catalog query per object family. The caller pins search_path, DateStyle,
@@ -136,6 +248,11 @@ std::string Describe(std::string_view sql);
 
 Status CheckSql(std::string_view sql);
 
+// A session on a PostgreSQL server (see postgresql_connection.cc for how
+// transactions, streaming, limits and reconnection work): owns the libpqxx
+// connection, its one nontransaction and the raw libpq handle it records.
+// Every libpqxx call runs inside Guarded(), so errors come back as Status; a
+// lost connection makes every later call kConnection.
 class PgConnection final : public Connection {
  public:
   PgConnection(std::unique_ptr<RawHandle> raw, std::unique_ptr<PqxxConnection> conn, std::string display);
@@ -192,11 +309,22 @@ class PgConnection final : public Connection {
   Result<std::vector<LockWait>> LockWaits() override;
 
  private:
+  // Guarded() on this session: whether the connection is still open is
+  // asked after the failure, and a failure inside a transaction marks it
+  // aborted, as the server does (unless options.marks_transaction is false).
+  template <typename Fn>
+  auto Guarded(const std::string& what, Fn&& fn, const GuardOptions& options = {}) -> decltype(fn()) {
+    try {
+      return fn();
+    } catch (...) {
+      return SessionFailure(what, options);
+    }
+  }
+  // The Status for the exception being handled, for Guarded().
+  Status SessionFailure(const std::string& what, const GuardOptions& options);
+
   Status CheckUsable() const;
   Status LostTransaction(const char* command) const;
-
-  // Maps the exception being handled; marks an open transaction as failed.
-  Status Fail(const std::string& what, const ExecOptions& options);
 
   // Follows BEGIN/COMMIT/ROLLBACK sent as statements, so that a transaction
   // block opened through Execute()/ExecuteScript() is treated like Begin():
@@ -218,6 +346,9 @@ class PgConnection final : public Connection {
   // waiting at most `timeout` for each. On a timeout the message names the
   // tables other sessions hold or wait for an ACCESS EXCLUSIVE lock on.
   Status LockAllTables(std::chrono::milliseconds timeout);
+  // LockAllTables() after its lock_timeout expired: the LockTimeout status,
+  // naming the sessions that hold or wait for ACCESS EXCLUSIVE locks.
+  Status LockTimeoutNamingBlockers(const std::string& what, std::chrono::milliseconds timeout);
 
   // The ACCESS SHARE lock an export takes first, NOWAIT: when DDL is queued
   // behind the snapshot's locks, waiting here would wait for the coordinator,
@@ -275,6 +406,8 @@ class PgConnection final : public Connection {
   std::int64_t migration_lock_key_ = 0;
 };
 
+// The plugin's Driver: opens PgConnections and runs server-level commands
+// (CREATE/DROP DATABASE, listing) on connections to the maintenance database.
 class PgDriver final : public Driver {
  public:
   PgDriver();

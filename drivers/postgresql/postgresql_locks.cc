@@ -40,7 +40,7 @@ Status PgConnection::AcquireMigrationLock(std::chrono::milliseconds wait) {
   CUTOVER_RETURN_IF_ERROR(CheckUsable());
   if (migration_lock_held_) return Status::Ok();
   const std::string what = "taking the cutover migration lock on " + display_;
-  try {
+  return Guarded(what, [&]() -> Status {
     const std::string db = nt_->exec("SELECT pg_catalog.current_database()")[0][0].c_str();
     migration_lock_key_ = MigrationLockKey(db);
     const std::string key = std::to_string(migration_lock_key_);
@@ -79,21 +79,17 @@ Status PgConnection::AcquireMigrationLock(std::chrono::milliseconds wait) {
                                holder + " (advisory lock " + key + "); waited " + Ms(wait) +
                                ". Wait for that run to finish, or check that it is still alive "
                                "(pg_stat_activity) before terminating it");
-  } catch (...) {
-    return Fail(what, {});
-  }
+  });
 }
 
 Status PgConnection::ReleaseMigrationLock() {
   if (!migration_lock_held_) return Status::Ok();
   migration_lock_held_ = false;
   CUTOVER_RETURN_IF_ERROR(CheckUsable());
-  try {
+  return Guarded("releasing the cutover migration lock on " + display_, [&]() -> Status {
     nt_->exec("SELECT pg_catalog.pg_advisory_unlock(" + std::to_string(migration_lock_key_) + ")");
     return Status::Ok();
-  } catch (...) {
-    return Fail("releasing the cutover migration lock on " + display_, {});
-  }
+  });
 }
 
 Result<std::vector<LockWait>> PgConnection::LockWaits() {
@@ -116,7 +112,7 @@ FROM pg_catalog.pg_stat_activity a
 LEFT JOIN LATERAL (SELECT * FROM pg_catalog.pg_locks pl WHERE pl.pid = a.pid AND NOT pl.granted LIMIT 1) l ON true
 WHERE a.datname = current_database() AND a.wait_event_type = 'Lock' AND a.pid <> pg_backend_pid()
 ORDER BY a.pid)sql";
-  try {
+  return Guarded("listing lock waits on " + display_, [&]() -> Result<std::vector<LockWait>> {
     std::vector<LockWait> waits;
     pqxx::result r = nt_->exec(sql);
     for (const auto& row : r) {
@@ -130,9 +126,7 @@ ORDER BY a.pid)sql";
       waits.push_back(std::move(w));
     }
     return waits;
-  } catch (...) {
-    return Fail("listing lock waits on " + display_, {});
-  }
+  });
 }
 
 }  // namespace cutover::postgresql

@@ -699,31 +699,27 @@ SchemaModel ReadSchemaIn(pqxx::transaction_base& tx, int version) {
   SchemaModel m;
   m.engine = "postgresql";
   Catalog cat;
-  try {
-    ParseSchemas(result(), m);
-    ParseExtensions(result(), m);
-    ParseCollations(result(), cat);
-    ParseOpclasses(result(), cat);
-    ParseTables(result(), m);
-    ParseColumns(result(), m, cat);
-    ParseConstraints(result(), m, cat);
-    ParseIndexes(result(), m, cat);
-    ParseViews(result(), m);
-    ParseSequences(result(), m);
-    ParseTypes(result(), m);
-    ParseTriggers(result(), m, cat);
-    ParseRoutines(result(), m);
-    pipeline.complete();
-  } catch (...) {
-    // Drain what is still in flight instead of letting the pipeline's
-    // destructor send a cancel request, which could hit the statement the
-    // caller runs next (its ROLLBACK).
-    try {
-      pipeline.flush();
-    } catch (...) {
-    }
-    throw;
-  }
+  // On failure, drain what is still in flight instead of letting the
+  // pipeline's destructor send a cancel request, which could hit the
+  // statement the caller runs next (its ROLLBACK).
+  UndoOnThrow(
+      [&] {
+        ParseSchemas(result(), m);
+        ParseExtensions(result(), m);
+        ParseCollations(result(), cat);
+        ParseOpclasses(result(), cat);
+        ParseTables(result(), m);
+        ParseColumns(result(), m, cat);
+        ParseConstraints(result(), m, cat);
+        ParseIndexes(result(), m, cat);
+        ParseViews(result(), m);
+        ParseSequences(result(), m);
+        ParseTypes(result(), m);
+        ParseTriggers(result(), m, cat);
+        ParseRoutines(result(), m);
+        pipeline.complete();
+      },
+      [&] { IgnoringErrors([&] { pipeline.flush(); }); });
   SortByKey(m);
   return m;
 }
@@ -747,35 +743,33 @@ Result<SchemaModel> PgConnection::ReadSchema() {
   if (in_tx_) {
     // A savepoint keeps the SET LOCALs from leaking into the caller's
     // transaction: rolling back to it restores them.
-    try {
-      nt_->exec(std::string("SAVEPOINT cutover_read_schema; ") + kSettings);
-      SchemaModel model = ReadSchemaIn(*nt_, info_.version_number);
-      model.server_version = info_.version;
-      nt_->exec("ROLLBACK TO SAVEPOINT cutover_read_schema; RELEASE SAVEPOINT cutover_read_schema");
-      return model;
-    } catch (...) {
-      Status st = Fail(what, {});
-      if (conn_->is_open()) {
-        try {
+    return Guarded(
+        what,
+        [&]() -> Result<SchemaModel> {
+          nt_->exec(std::string("SAVEPOINT cutover_read_schema; ") + kSettings);
+          SchemaModel model = ReadSchemaIn(*nt_, info_.version_number);
+          model.server_version = info_.version;
           nt_->exec("ROLLBACK TO SAVEPOINT cutover_read_schema; RELEASE SAVEPOINT cutover_read_schema");
-          tx_failed_ = false;  // the caller's transaction is intact
-        } catch (...) {
-        }
-      }
-      return st;
-    }
+          return model;
+        },
+        GuardOptions{}.Undoing([&] {
+          if (!conn_->is_open()) return;
+          IgnoringErrors([&] {
+            nt_->exec("ROLLBACK TO SAVEPOINT cutover_read_schema; RELEASE SAVEPOINT cutover_read_schema");
+            tx_failed_ = false;  // the caller's transaction is intact
+          });
+        }));
   }
-  try {
-    nt_->exec(std::string("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ") + kSettings);
-    SchemaModel model = ReadSchemaIn(*nt_, info_.version_number);
-    model.server_version = info_.version;
-    nt_->exec("COMMIT");
-    return model;
-  } catch (...) {
-    Status st = Fail(what, {});
-    QuietExec("ROLLBACK");
-    return st;
-  }
+  return Guarded(
+      what,
+      [&]() -> Result<SchemaModel> {
+        nt_->exec(std::string("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ") + kSettings);
+        SchemaModel model = ReadSchemaIn(*nt_, info_.version_number);
+        model.server_version = info_.version;
+        nt_->exec("COMMIT");
+        return model;
+      },
+      GuardOptions{}.Undoing([&] { QuietExec("ROLLBACK"); }));
 }
 
 }  // namespace cutover::postgresql

@@ -28,35 +28,36 @@ Status PgConnection::ExecuteScript(std::string_view script) {
   const bool caller_tx = in_tx_;
   size_t done = 0;
   for (const ScriptStatement& st : statements) {
-    try {
-      nt_->exec(st.text);
-      Track(st.text, true);
+    Status failed = Guarded(
+        "running line " + std::to_string(st.line) + ": " + Describe(st.text) + " on " + display_, [&] {
+          UndoOnThrow([&] { nt_->exec(st.text); }, [&] { Track(st.text, false); });
+          Track(st.text, true);
+          return Status::Ok();
+        });
+    if (failed.ok()) {
       ++done;
-    } catch (...) {
-      Track(st.text, false);
-      Status failed =
-          Fail("running line " + std::to_string(st.line) + ": " + Describe(st.text) + " on " + display_, {});
-      std::string next;
-      if (done == 0) {
-        next = "no earlier statement of the script ran";
-      } else if (caller_tx) {
-        next = std::to_string(done) + " earlier statement(s) ran inside the open transaction";
-      } else {
-        next = std::to_string(done) + " earlier statement(s) were applied";
-      }
-      if (!caller_tx && in_tx_) {
-        // The script opened a transaction block (BEGIN): roll it back
-        // rather than leave the session inside an aborted one.
-        QuietExec("ROLLBACK");
-        in_tx_ = false;
-        tx_failed_ = false;
-        next += "; the transaction block the script opened was rolled back";
-      } else if (in_tx_) {
-        next += "; the transaction is aborted: roll it back";
-      }
-      return failed.WithContext("script failed at statement " + std::to_string(done + 1) + " of " +
-                                std::to_string(statements.size()) + " (" + next + ")");
+      continue;
     }
+    std::string next;
+    if (done == 0) {
+      next = "no earlier statement of the script ran";
+    } else if (caller_tx) {
+      next = std::to_string(done) + " earlier statement(s) ran inside the open transaction";
+    } else {
+      next = std::to_string(done) + " earlier statement(s) were applied";
+    }
+    if (!caller_tx && in_tx_) {
+      // The script opened a transaction block (BEGIN): roll it back
+      // rather than leave the session inside an aborted one.
+      QuietExec("ROLLBACK");
+      in_tx_ = false;
+      tx_failed_ = false;
+      next += "; the transaction block the script opened was rolled back";
+    } else if (in_tx_) {
+      next += "; the transaction is aborted: roll it back";
+    }
+    return failed.WithContext("script failed at statement " + std::to_string(done + 1) + " of " +
+                              std::to_string(statements.size()) + " (" + next + ")");
   }
   return Status::Ok();
 }

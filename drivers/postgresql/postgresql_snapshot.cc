@@ -28,28 +28,30 @@ Result<SnapshotPoint> PgConnection::BeginSnapshot(const SnapshotOptions& options
   const std::string what = "starting a snapshot of " + display_;
   const bool modern = info_.version_number >= 100000;
   SnapshotPoint point;
-  try {
-    nt_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-    in_tx_ = true;
-    tx_failed_ = false;
-    snapshot_ = true;
-    // The first query fixes the snapshot: export it and note where the WAL
-    // was (the replay position on a standby).
-    pqxx::result r = nt_->exec(
-        std::string(
-            "SELECT pg_catalog.pg_export_snapshot(), CASE WHEN pg_catalog.pg_is_in_recovery() THEN ") +
-        (modern ? "pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_lsn()"
-                : "pg_catalog.pg_last_xlog_replay_location() ELSE pg_catalog.pg_current_xlog_location()") +
-        " END::text");
-    snapshot_id_ = r[0][0].c_str();
-    point.token = snapshot_id_;
-    point.position["snapshot_id"] = snapshot_id_;
-    point.position["lsn"] = r[0][1].is_null() ? "" : r[0][1].c_str();
-  } catch (...) {
-    Status st = StatusFromException(what, {}, conn_->is_open());
-    AbandonSnapshot();
-    return st;
-  }
+  Status started = Guarded(
+      what,
+      [&] {
+        nt_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        in_tx_ = true;
+        tx_failed_ = false;
+        snapshot_ = true;
+        // The first query fixes the snapshot: export it and note where the WAL
+        // was (the replay position on a standby).
+        pqxx::result r = nt_->exec(
+            std::string(
+                "SELECT pg_catalog.pg_export_snapshot(), CASE WHEN pg_catalog.pg_is_in_recovery() THEN ") +
+            (modern
+                 ? "pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_lsn()"
+                 : "pg_catalog.pg_last_xlog_replay_location() ELSE pg_catalog.pg_current_xlog_location()") +
+            " END::text");
+        snapshot_id_ = r[0][0].c_str();
+        point.token = snapshot_id_;
+        point.position["snapshot_id"] = snapshot_id_;
+        point.position["lsn"] = r[0][1].is_null() ? "" : r[0][1].c_str();
+        return Status::Ok();
+      },
+      GuardOptions{}.KeepingTransaction().Undoing([&] { AbandonSnapshot(); }));
+  if (!started.ok()) return started;
   // ACCESS SHARE on every table, as pg_dump takes them: DDL that would
   // change a table under the workers waits until EndSnapshot() instead.
   Status locked = LockAllTables(options.lock_timeout);
@@ -69,28 +71,26 @@ Status PgConnection::JoinSnapshot(const SnapshotPoint& point) {
         "JoinSnapshot() on " + display_ +
         " needs the exported snapshot id BeginSnapshot() returned; the token is empty");
   }
-  try {
-    // SET TRANSACTION SNAPSHOT must come before the transaction's first query.
-    nt_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT " +
-              QuoteLit(point.token));
-  } catch (const pqxx::sql_error& e) {
-    const std::string state = e.sqlstate();
-    Status st =
-        StatusFromException("joining snapshot " + point.token + " on " + display_, {}, conn_->is_open());
-    QuietExec("ROLLBACK");
-    if (state == "22023" || state == "0A000") {
-      return Status::InvalidInput("cannot join snapshot '" + point.token + "' on " + display_ + ": " +
-                                  CleanMessage(e.what()) +
-                                  "; the coordinator's transaction must still be open and the worker must "
-                                  "connect to the same server and database");
-    }
-    return st;
-  } catch (...) {
-    Status st =
-        StatusFromException("joining snapshot " + point.token + " on " + display_, {}, conn_->is_open());
-    QuietExec("ROLLBACK");
-    return st;
-  }
+  Status joined = Guarded(
+      "joining snapshot " + point.token + " on " + display_,
+      [&] {
+        // SET TRANSACTION SNAPSHOT must come before the transaction's first query.
+        nt_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT " +
+                  QuoteLit(point.token));
+        return Status::Ok();
+      },
+      GuardOptions{}
+          .KeepingTransaction()
+          .Recognizing([&](const std::exception& e) -> std::optional<Status> {
+            const std::string state = SqlState(e);
+            if (state != "22023" && state != "0A000") return std::nullopt;
+            return Status::InvalidInput(
+                "cannot join snapshot '" + point.token + "' on " + display_ + ": " + CleanMessage(e.what()) +
+                "; the coordinator's transaction must still be open and the worker must "
+                "connect to the same server and database");
+          })
+          .Undoing([&] { QuietExec("ROLLBACK"); }));
+  if (!joined.ok()) return joined;
   in_tx_ = true;
   tx_failed_ = false;
   snapshot_ = true;
@@ -137,7 +137,7 @@ WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LI
                    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
                      AND d.deptype = 'e')
 ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C")sql";
-  try {
+  return Guarded("listing the tables of " + display_, [&]() -> Result<std::vector<DataTable>> {
     std::vector<DataTable> tables;
     pqxx::result r = nt_->exec(sql);
     for (const auto& row : r) {
@@ -158,9 +158,7 @@ ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C")sql";
       tables.push_back(std::move(t));
     }
     return tables;
-  } catch (...) {
-    return Fail("listing the tables of " + display_, {});
-  }
+  });
 }
 
 Result<std::string> PgConnection::SnapshotImagePath() {
@@ -180,40 +178,51 @@ Status PgConnection::LockAllTables(std::chrono::milliseconds timeout) {
   const std::string what = "locking the tables of " + display_ + " for the snapshot";
   std::vector<std::string> names;
   std::string previous;
-  try {
-    pqxx::result r = nt_->exec(
-        "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = "
-        "c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname "
-        "NOT "
-        "LIKE 'pg\\_%' ORDER BY 1, 2");
-    for (const auto& row : r) names.push_back(QualifiedName(row[0].c_str(), row[1].c_str()));
-    if (names.empty()) return Status::Ok();
-    previous = nt_->exec("SELECT pg_catalog.current_setting('lock_timeout')")[0][0].c_str();
-    nt_->exec("SAVEPOINT cutover_lock; SELECT pg_catalog.set_config('lock_timeout', '" +
-              std::to_string(timeout.count()) + "ms', true)");
-  } catch (...) {
-    return StatusFromException(what, {}, conn_->is_open());
-  }
-  try {
-    constexpr size_t kPerStatement = 1000;
-    for (size_t i = 0; i < names.size(); i += kPerStatement) {
-      std::string sql = "LOCK TABLE ";
-      for (size_t j = i; j < std::min(names.size(), i + kPerStatement); ++j)
-        sql += (j == i ? "ONLY " : ", ONLY ") + names[j];
-      nt_->exec(sql + " IN ACCESS SHARE MODE");
-    }
-    nt_->exec("RELEASE SAVEPOINT cutover_lock; SELECT pg_catalog.set_config('lock_timeout', " +
-              QuoteLit(previous) + ", true)");
-    return Status::Ok();
-  } catch (const pqxx::sql_error& e) {
-    if (e.sqlstate() != "55P03") return StatusFromException(what, {}, conn_->is_open());
-  } catch (...) {
-    return StatusFromException(what, {}, conn_->is_open());
-  }
+  Status prepared = Guarded(
+      what,
+      [&] {
+        pqxx::result r = nt_->exec(
+            "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+            "ON n.oid = "
+            "c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND "
+            "n.nspname "
+            "NOT "
+            "LIKE 'pg\\_%' ORDER BY 1, 2");
+        for (const auto& row : r) names.push_back(QualifiedName(row[0].c_str(), row[1].c_str()));
+        if (names.empty()) return Status::Ok();
+        previous = nt_->exec("SELECT pg_catalog.current_setting('lock_timeout')")[0][0].c_str();
+        nt_->exec("SAVEPOINT cutover_lock; SELECT pg_catalog.set_config('lock_timeout', '" +
+                  std::to_string(timeout.count()) + "ms', true)");
+        return Status::Ok();
+      },
+      GuardOptions{}.KeepingTransaction());
+  if (!prepared.ok() || names.empty()) return prepared;
+  return Guarded(
+      what,
+      [&] {
+        constexpr size_t kPerStatement = 1000;
+        for (size_t i = 0; i < names.size(); i += kPerStatement) {
+          std::string sql = "LOCK TABLE ";
+          for (size_t j = i; j < std::min(names.size(), i + kPerStatement); ++j)
+            sql += (j == i ? "ONLY " : ", ONLY ") + names[j];
+          nt_->exec(sql + " IN ACCESS SHARE MODE");
+        }
+        nt_->exec("RELEASE SAVEPOINT cutover_lock; SELECT pg_catalog.set_config('lock_timeout', " +
+                  QuoteLit(previous) + ", true)");
+        return Status::Ok();
+      },
+      GuardOptions{}.KeepingTransaction().Recognizing([&](const std::exception& e) -> std::optional<Status> {
+        if (SqlState(e) != "55P03") return std::nullopt;
+        return LockTimeoutNamingBlockers(what, timeout);
+      }));
+}
+
+Status PgConnection::LockTimeoutNamingBlockers(const std::string& what, std::chrono::milliseconds timeout) {
   // Who is in the way: sessions holding or queued for ACCESS EXCLUSIVE
-  // (a queued request blocks new ACCESS SHARE requests too).
+  // (a queued request blocks new ACCESS SHARE requests too). Without the
+  // names, the message is still right.
   std::vector<std::string> blockers;
-  try {
+  IgnoringErrors([&] {
     nt_->exec("ROLLBACK TO SAVEPOINT cutover_lock");
     pqxx::result r = nt_->exec(
         "SELECT DISTINCT n.nspname, c.relname, l.pid, l.granted FROM pg_catalog.pg_locks l "
@@ -227,9 +236,7 @@ Status PgConnection::LockAllTables(std::chrono::milliseconds timeout) {
                          (std::string_view(row[3].c_str()) == "t" ? " holds" : " waits for") +
                          " an ACCESS EXCLUSIVE lock)");
     }
-  } catch (...) {
-    // The message below is still right without the names.
-  }
+  });
   return Status::LockTimeout(
       what + ": lock_timeout of " + Ms(timeout) + " expired" +
       (blockers.empty() ? std::string(" (a table was locked by another session)")

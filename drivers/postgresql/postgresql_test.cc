@@ -1114,15 +1114,9 @@ CREATE TABLE rooms (room int, during tsrange, EXCLUDE USING gist (room WITH =, d
 CREATE TEMP TABLE scratch_temp (x int);
 )sql";
 
-TEST(PostgresSchema, ReadsEveryObjectKindWithItsAttributes) {
-  SchemaModel m = ModelOf(kRichSchema);
-  const std::string dump = Dump(m);
-  SCOPED_TRACE(dump);
+// Part of ReadsEveryObjectKindWithItsAttributes.
+void ExpectSchemasTablesAndColumns(const SchemaModel& m) {
   using K = ObjectKind;
-  EXPECT_EQ(m.engine, "postgresql");
-  EXPECT_FALSE(m.server_version.empty());
-  // Sorted canonically.
-  for (size_t i = 1; i < m.objects.size(); ++i) EXPECT_LT(m.objects[i - 1].Key(), m.objects[i].Key());
   // Schemas: public without its default comment, app with its comment.
   EXPECT_EQ(Find(m, K::kSchema, "", "", "public")->attributes.size(), 0u);
   EXPECT_EQ(Attr(m, K::kSchema, "", "", "app", "comment"), "application objects");
@@ -1177,6 +1171,11 @@ TEST(PostgresSchema, ReadsEveryObjectKindWithItsAttributes) {
   EXPECT_EQ(Attr(m, K::kColumn, "public", "child", "k", "position"), "1");
   EXPECT_EQ(Attr(m, K::kColumn, "public", "child", "extra", "position"), "2");
   EXPECT_EQ(Find(m, K::kColumn, "public", "child", "v"), nullptr);
+}
+
+// Part of ReadsEveryObjectKindWithItsAttributes.
+void ExpectConstraintsAndIndexes(const SchemaModel& m) {
+  using K = ObjectKind;
   // Constraints.
   EXPECT_EQ(Attr(m, K::kPrimaryKey, "public", "order_lines", "order_lines_pkey", "columns"),
             ListValue({"order_id", "line"}));
@@ -1228,6 +1227,11 @@ TEST(PostgresSchema, ReadsEveryObjectKindWithItsAttributes) {
   EXPECT_EQ(Attr(m, K::kIndex, "public", "rooms", "rooms_room_during_excl", "postgresql.exclusion"),
             "EXCLUDE USING gist (room WITH =, during WITH &&)");
   EXPECT_EQ(Attr(m, K::kIndex, "public", "order_totals", "order_totals_customer_id_idx", "unique"), "true");
+}
+
+// Part of ReadsEveryObjectKindWithItsAttributes.
+void ExpectViewsSequencesAndTypes(const SchemaModel& m) {
+  using K = ObjectKind;
   // Views.
   EXPECT_EQ(Attr(m, K::kView, "public", "", "big_orders", "definition"),
             "SELECT orders.id, orders.total FROM orders WHERE orders.total > 1000::numeric");
@@ -1259,6 +1263,11 @@ TEST(PostgresSchema, ReadsEveryObjectKindWithItsAttributes) {
             ListValue({"positive: CHECK (VALUE > 0)"}));
   EXPECT_EQ(Attr(m, K::kDomain, "public", "", "code", "collation"), "C");
   EXPECT_EQ(Attr(m, K::kDomain, "public", "", "positive_int", "collation"), "<absent>");
+}
+
+// Part of ReadsEveryObjectKindWithItsAttributes.
+void ExpectTriggersAndRoutines(const SchemaModel& m) {
+  using K = ObjectKind;
   // Triggers.
   EXPECT_EQ(Attr(m, K::kTrigger, "public", "customers", "customers_touch", "timing"), "BEFORE");
   EXPECT_EQ(Attr(m, K::kTrigger, "public", "customers", "customers_touch", "events"),
@@ -1300,6 +1309,20 @@ TEST(PostgresSchema, ReadsEveryObjectKindWithItsAttributes) {
   EXPECT_EQ(Attr(m, K::kProcedure, "app", "", "p(integer, integer)", "postgresql.config"),
             ListValue({"search_path=pg_catalog"}));
   for (const auto& o : m.objects) EXPECT_FALSE(StartsWith(o.name, "my_sum")) << "aggregates are not listed";
+}
+
+TEST(PostgresSchema, ReadsEveryObjectKindWithItsAttributes) {
+  SchemaModel m = ModelOf(kRichSchema);
+  const std::string dump = Dump(m);
+  SCOPED_TRACE(dump);
+  EXPECT_EQ(m.engine, "postgresql");
+  EXPECT_FALSE(m.server_version.empty());
+  // Sorted canonically.
+  for (size_t i = 1; i < m.objects.size(); ++i) EXPECT_LT(m.objects[i - 1].Key(), m.objects[i].Key());
+  ExpectSchemasTablesAndColumns(m);
+  ExpectConstraintsAndIndexes(m);
+  ExpectViewsSequencesAndTypes(m);
+  ExpectTriggersAndRoutines(m);
 }
 
 TEST(PostgresSchema, PartitionsCarryTheirClonedObjects) {

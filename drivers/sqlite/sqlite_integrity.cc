@@ -227,16 +227,10 @@ bool ReadsAsNumber(std::string_view name) {
 
 // The parallel check; nullopt when it cannot run here (the caller then runs
 // the serial one).
-std::optional<Result<std::vector<std::string>>> ParallelIntegrityCheck(sqlite3* db,
-                                                                       const std::string& display,
-                                                                       std::string* checks_run) {
-  const char* file = sqlite3_db_filename(db, "main");
-  // Without a file there is nothing a second connection could open; with a
-  // transaction open here, other connections would not see what it did.
-  if (file == nullptr || *file == '\0' || sqlite3_get_autocommit(db) == 0) return std::nullopt;
-
-  // The plan, from the catalog: every ordinary table (virtual ones have no
-  // b-tree), its indexes and any ANALYZE row count.
+// The plan of a parallel integrity check, from the catalog: every ordinary
+// table (virtual ones have no b-tree), its indexes and any ANALYZE row
+// count; the b-trees' names by root page for messages.
+struct IntegrityPlan {
   struct TableInfo {
     std::string name;
     std::int64_t root = 0;
@@ -244,11 +238,19 @@ std::optional<Result<std::vector<std::string>>> ParallelIntegrityCheck(sqlite3* 
     std::int64_t stat_rows = 0;
   };
   std::vector<TableInfo> tables;
-  std::map<std::string, std::size_t> by_name;  // lower-case name -> tables index
-  std::map<std::int64_t, std::string> trees;   // root page -> "table \"t\"", "index \"i\" of table \"t\""
-  std::vector<std::pair<std::string, std::int64_t>> indexes;  // table, root
+  std::map<std::int64_t, std::string> trees;  // root page -> "table \"t\"", "index \"i\" of table \"t\""
   std::int64_t page_size = 4096;
   std::int64_t page_count = 0;
+  std::int64_t index_count = 0;
+};
+
+// Reads the plan; nullopt when the serial check must run instead (a
+// catalog too damaged to read, which the serial integrity_check reports as
+// well as it can, or a table name integrity_check(TABLE) would misread).
+std::optional<IntegrityPlan> PlanIntegrityCheck(sqlite3* db, const std::string& display) {
+  IntegrityPlan plan;
+  std::map<std::string, std::size_t> by_name;                 // lower-case name -> tables index
+  std::vector<std::pair<std::string, std::int64_t>> indexes;  // table, root
   const std::string what = display + ": planning the integrity check";
   Status listed = ForEachRow(
       db, "SELECT type, name, tbl_name, rootpage FROM main.sqlite_schema WHERE type IN ('table', 'index')",
@@ -258,12 +260,12 @@ std::optional<Result<std::vector<std::string>>> ParallelIntegrityCheck(sqlite3* 
         const std::int64_t root = sqlite3_column_int64(s, 3);
         if (root <= 0) return Status::Ok();  // virtual tables
         if (type == "table") {
-          by_name[ToLower(name)] = tables.size();
-          tables.push_back(TableInfo{name, root, {}, 0});
-          trees[root] = "table " + Quote(name);
+          by_name[ToLower(name)] = plan.tables.size();
+          plan.tables.push_back(IntegrityPlan::TableInfo{name, root, {}, 0});
+          plan.trees[root] = "table " + Quote(name);
         } else {
           indexes.emplace_back(ColumnText(s, 2), root);
-          trees[root] = "index " + Quote(name) + " of table " + Quote(ColumnText(s, 2));
+          plan.trees[root] = "index " + Quote(name) + " of table " + Quote(ColumnText(s, 2));
         }
         return Status::Ok();
       });
@@ -271,49 +273,43 @@ std::optional<Result<std::vector<std::string>>> ParallelIntegrityCheck(sqlite3* 
     listed =
         ForEachRow(db, "SELECT p.page_count, s.page_size FROM pragma_page_count AS p, pragma_page_size AS s",
                    what, [&](sqlite3_stmt* s) {
-                     page_count = sqlite3_column_int64(s, 0);
-                     page_size = std::max<std::int64_t>(512, sqlite3_column_int64(s, 1));
+                     plan.page_count = sqlite3_column_int64(s, 0);
+                     plan.page_size = std::max<std::int64_t>(512, sqlite3_column_int64(s, 1));
                      return Status::Ok();
                    });
   }
-  // A catalog too damaged to read: the serial integrity_check reports what
-  // it can.
   if (!listed.ok()) return std::nullopt;
-  std::int64_t index_count = 0;
   for (const auto& [table, root] : indexes) {
     auto it = by_name.find(ToLower(table));
-    if (it != by_name.end()) tables[it->second].index_roots.push_back(root);
-    ++index_count;
+    if (it != by_name.end()) plan.tables[it->second].index_roots.push_back(root);
+    ++plan.index_count;
   }
-  for (const TableInfo& t : tables) {
+  for (const IntegrityPlan::TableInfo& t : plan.tables) {
     if (ReadsAsNumber(t.name)) return std::nullopt;
   }
-  {
-    // ANALYZE's row counts, when there are any.
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db, "SELECT tbl, max(CAST(stat AS INTEGER)) FROM main.sqlite_stat1 GROUP BY tbl",
-                           -1, &raw, nullptr) == SQLITE_OK) {
-      StatementPtr stmt(raw);
-      while (sqlite3_step(stmt.get()) == SQLITE_ROW) {
-        auto it = by_name.find(ToLower(ColumnText(stmt.get(), 0)));
-        if (it != by_name.end()) tables[it->second].stat_rows = sqlite3_column_int64(stmt.get(), 1);
-      }
-    } else {
-      StatementPtr none(raw);
+  // ANALYZE's row counts, when there are any.
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT tbl, max(CAST(stat AS INTEGER)) FROM main.sqlite_stat1 GROUP BY tbl", -1,
+                         &raw, nullptr) == SQLITE_OK) {
+    StatementPtr stmt(raw);
+    while (sqlite3_step(stmt.get()) == SQLITE_ROW) {
+      auto it = by_name.find(ToLower(ColumnText(stmt.get(), 0)));
+      if (it != by_name.end()) plan.tables[it->second].stat_rows = sqlite3_column_int64(stmt.get(), 1);
     }
+  } else {
+    StatementPtr none(raw);
   }
+  return plan;
+}
 
-  CheckerPtr first = OpenChecker(file);
-  CheckerPtr second = first ? OpenChecker(file) : nullptr;
-  if (!second) return std::nullopt;
-
-  // Costs, in estimated microseconds (measured on a 1.2 GB database: about
-  // 5 us per page walked, 1.8 us per index entry compared with its row).
-  // Sizes come from a few page reads per
-  // b-tree (dbstat would read the whole file); row counts from ANALYZE, else
-  // from the sizes.
+// The parts of the check, each with its cost in estimated microseconds
+// (measured on a 1.2 GB database: about 5 us per page walked, 1.8 us per
+// index entry compared with its row). Sizes come from a few page reads per
+// b-tree (dbstat would read the whole file); row counts from ANALYZE, else
+// from the sizes.
+std::vector<IntegrityPart> CostedIntegrityParts(const char* file, const IntegrityPlan& plan) {
   std::vector<std::int64_t> roots;
-  for (const TableInfo& t : tables) {
+  for (const IntegrityPlan::TableInfo& t : plan.tables) {
     roots.push_back(t.root);
     roots.insert(roots.end(), t.index_roots.begin(), t.index_roots.end());
   }
@@ -322,10 +318,10 @@ std::optional<Result<std::vector<std::string>>> ParallelIntegrityCheck(sqlite3* 
   std::vector<IntegrityPart> parts;
   IntegrityPart quick;
   quick.kind = IntegrityPart::Kind::kQuickCheck;
-  quick.cost = 5.0 * static_cast<double>(page_count);
+  quick.cost = 5.0 * static_cast<double>(plan.page_count);
   parts.push_back(std::move(quick));
   std::size_t next_root = 0;
-  for (const TableInfo& t : tables) {
+  for (const IntegrityPlan::TableInfo& t : plan.tables) {
     const double table_pages = static_cast<double>(pages[next_root++]);
     double index_pages = 0;
     double largest_index = 0;
@@ -334,22 +330,28 @@ std::optional<Result<std::vector<std::string>>> ParallelIntegrityCheck(sqlite3* 
       index_pages += p;
       largest_index = std::max(largest_index, p);
     }
+    const double page_size = static_cast<double>(plan.page_size);
     const double rows = t.stat_rows > 0          ? static_cast<double>(t.stat_rows)
-                        : !t.index_roots.empty() ? largest_index * static_cast<double>(page_size) / 40
-                                                 : table_pages * static_cast<double>(page_size) / 200;
+                        : !t.index_roots.empty() ? largest_index * page_size / 40
+                                                 : table_pages * page_size / 200;
     IntegrityPart part;
     part.kind = IntegrityPart::Kind::kTable;
     part.table = t.name;
     part.cost = 5.0 * (table_pages + index_pages) + 1.8 * rows * static_cast<double>(t.index_roots.size());
     parts.push_back(std::move(part));
   }
+  return parts;
+}
+
+// Runs the parts, largest first: two workers, one per connection, take the
+// next part until none is left (or one failed for another reason than
+// damage).
+void RunIntegrityParts(sqlite3* first, sqlite3* second, const std::string& display,
+                       std::vector<IntegrityPart>& parts) {
   std::vector<std::size_t> order(parts.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return parts[a].cost > parts[b].cost; });
-
-  // Two workers, one per connection, take the next part until none is left
-  // (or one failed for another reason than damage).
   std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
   auto work = [&](sqlite3* on) {
@@ -365,21 +367,19 @@ std::optional<Result<std::vector<std::string>>> ParallelIntegrityCheck(sqlite3* 
       if (!part.status.ok()) failed.store(true);
     }
   };
-  {
-    std::thread helper(work, second.get());
-    struct Join {
-      std::thread& t;
-      ~Join() { t.join(); }
-    } join{helper};
-    work(first.get());
-  }
+  std::thread helper(work, second);
+  struct Join {
+    std::thread& t;
+    ~Join() { t.join(); }
+  } join{helper};
+  work(first);
+}
 
-  // Problems in a stable order: tables by name, then the whole-file check.
-  // A line the table's own check already reported
-  // (NOT NULL, a damaged b-tree) is not repeated for quick_check.
-  for (const IntegrityPart& part : parts) {
-    if (!part.status.ok()) return Result<std::vector<std::string>>(part.status);
-  }
+// The problems the parts found, in a stable order: tables by name, then the
+// whole-file check. A line the table's own check already reported (NOT
+// NULL, a damaged b-tree) is not repeated for quick_check.
+std::vector<std::string> MergeIntegrityProblems(const std::vector<IntegrityPart>& parts,
+                                                const std::map<std::int64_t, std::string>& trees) {
   std::vector<const IntegrityPart*> sorted;
   for (const IntegrityPart& part : parts) sorted.push_back(&part);
   std::stable_sort(sorted.begin(), sorted.end(), [](const IntegrityPart* a, const IntegrityPart* b) {
@@ -399,10 +399,32 @@ std::optional<Result<std::vector<std::string>>> ParallelIntegrityCheck(sqlite3* 
     }
     if (!part->stopped.empty()) problems.push_back(label + " stopped: " + part->stopped);
   }
+  return problems;
+}
+
+std::optional<Result<std::vector<std::string>>> ParallelIntegrityCheck(sqlite3* db,
+                                                                       const std::string& display,
+                                                                       std::string* checks_run) {
+  const char* file = sqlite3_db_filename(db, "main");
+  // Without a file there is nothing a second connection could open; with a
+  // transaction open here, other connections would not see what it did.
+  if (file == nullptr || *file == '\0' || sqlite3_get_autocommit(db) == 0) return std::nullopt;
+  std::optional<IntegrityPlan> plan = PlanIntegrityCheck(db, display);
+  if (!plan) return std::nullopt;
+  CheckerPtr first = OpenChecker(file);
+  CheckerPtr second = first ? OpenChecker(file) : nullptr;
+  if (!second) return std::nullopt;
+  std::vector<IntegrityPart> parts = CostedIntegrityParts(file, *plan);
+  RunIntegrityParts(first.get(), second.get(), display, parts);
+  for (const IntegrityPart& part : parts) {
+    if (!part.status.ok()) return Result<std::vector<std::string>>(part.status);
+  }
+  std::vector<std::string> problems = MergeIntegrityProblems(parts, plan->trees);
   if (checks_run != nullptr) {
-    *checks_run = "integrity_check of " + std::to_string(tables.size()) +
-                  (tables.size() == 1 ? " table" : " tables") + " (" + std::to_string(index_count) +
-                  (index_count == 1 ? " index" : " indexes") +
+    const std::size_t tables = plan->tables.size();
+    const std::int64_t index_count = plan->index_count;
+    *checks_run = "integrity_check of " + std::to_string(tables) + (tables == 1 ? " table" : " tables") +
+                  " (" + std::to_string(index_count) + (index_count == 1 ? " index" : " indexes") +
                   ") and quick_check of the whole file, on 2 connections";
   }
   return Result<std::vector<std::string>>(std::move(problems));

@@ -1,4 +1,6 @@
-// Internal declarations shared by the SQLite driver's sources.
+// Internal declarations shared by the SQLite driver's files (one per role,
+// see docs/driver-interface.md, "A driver's files"). The DDL parser without
+// an SQLite dependency is in sqlite_ddl_parse.h.
 #pragma once
 
 #include <sqlite3.h>
@@ -45,7 +47,9 @@ Status StatusFromSqlite(sqlite3* db, int rc, const std::string& what);
 // messages.
 Result<SchemaModel> ReadSqliteSchema(sqlite3* db, const std::string& display);
 
-// ---- Bulk data (sqlite_bulk.cc); `display` names the database in messages.
+// ---- Snapshots, schema scripts, bulk data, integrity (sqlite_snapshot.cc,
+// sqlite_ddl.cc, sqlite_bulk.cc, sqlite_integrity.cc); `display` names the
+// database in messages.
 
 // Connection::ListDataTables: ordinary tables (rowid and WITHOUT ROWID) and
 // the storage ("shadow") tables of virtual tables, by name; never SQLite's
@@ -156,6 +160,10 @@ void CompleteShape(TableShape& shape, const std::vector<ColumnInfo>& cols, bool 
 
 constexpr int kDefaultBusyTimeoutMs = 5000;
 
+// A connection to one SQLite database file: owns the sqlite3 handle (and the
+// migration lock's file descriptor while it is held). Statement and lock
+// limits are enforced by a progress handler; every call runs inside
+// Guarded(), so errors come back as Status.
 class SqliteConnection final : public Connection {
  public:
   SqliteConnection(sqlite3* db, const ConnectionUri& uri, int busy_ms);
@@ -269,6 +277,8 @@ class SqliteConnection final : public Connection {
   bool in_snapshot_ = false;  // between a successful BeginSnapshot() and EndSnapshot()
 };
 
+// The plugin's Driver: opens SqliteConnections on existing files and manages
+// scratch databases (<dir>/<name>.db) for CreateDatabase/DropDatabase.
 class SqliteDriver final : public Driver {
  public:
   SqliteDriver();
