@@ -392,7 +392,7 @@ namespace cutover::mysql {
 Status MysqlConnection::BeginWrite(std::chrono::milliseconds /*lock_timeout*/) { return Begin(); }
 
 Status MysqlConnection::SetReadOnly() {
-  auto r = Execute("SET SESSION TRANSACTION READ ONLY");
+  auto r = Execute("SET SESSION TRANSACTION READ ONLY", ExecOptions{});
   return r.ok() ? Status::Ok() : r.status();
 }
 

@@ -480,7 +480,7 @@ namespace cutover::postgresql {
 Status PgConnection::BeginWrite(std::chrono::milliseconds /*lock_timeout*/) { return Begin(); }
 
 Status PgConnection::SetReadOnly() {
-  auto r = Execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+  auto r = Execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", ExecOptions{});
   return r.ok() ? Status::Ok() : r.status();
 }
 

@@ -785,7 +785,8 @@ Result<bool> PgConnection::TableExists(std::string_view name) {
       [&](RowView row) {
         exists = row.size() == 1 && row[0].data != "0";
         return Status::Ok();
-      });
+      },
+      ExecOptions{});
   if (!st.ok()) return st;
   return exists;
 }

@@ -277,7 +277,8 @@ Result<std::vector<std::string>> PgConnection::PhysicalRanges(const DataTable& t
           std::from_chars(row[0].data.data(), row[0].data.data() + row[0].data.size(), pages);
         }
         return Status::Ok();
-      });
+      },
+      ExecOptions{});
   if (!st.ok()) return st.WithContext("reading the size of " + name);
   if (pages < static_cast<std::int64_t>(parts) * 2) return predicates;
   auto tid = [](std::int64_t page) { return "'(" + std::to_string(page) + ",0)'::pg_catalog.tid"; };

@@ -569,7 +569,8 @@ Result<bool> SqliteConnection::TableExists(std::string_view name) {
                     [&](RowView row) {
                       exists = row.size() == 1 && row[0].data != "0";
                       return Status::Ok();
-                    });
+                    },
+                    ExecOptions{});
   if (!st.ok()) return st;
   return exists;
 }
