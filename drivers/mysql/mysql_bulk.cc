@@ -554,6 +554,8 @@ Result<std::int64_t> MysqlConnection::InsertRows(MysqlConnection& ld, const Data
 namespace cutover::mysql {
 
 // ImportRows tunes its own session (foreign and unique checks, sql_log_bin).
-Status MysqlConnection::PrepareRestoreSession(bool /*scratch*/) { return Status::Ok(); }
+Status MysqlConnection::PrepareRestoreSession(bool /*scratch*/) {
+  return Status::Ok();
+}
 
 }  // namespace cutover::mysql

@@ -389,7 +389,9 @@ namespace cutover::mysql {
 
 // InnoDB takes each lock when a statement needs it, waiting at most the
 // statement's lock_timeout: nothing to take up front.
-Status MysqlConnection::BeginWrite(std::chrono::milliseconds /*lock_timeout*/) { return Begin(); }
+Status MysqlConnection::BeginWrite(std::chrono::milliseconds /*lock_timeout*/) {
+  return Begin();
+}
 
 Status MysqlConnection::SetReadOnly() {
   auto r = Execute("SET SESSION TRANSACTION READ ONLY", ExecOptions{});

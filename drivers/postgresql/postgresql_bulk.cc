@@ -346,6 +346,8 @@ std::string PgConnection::RestoreSettingsSql(const pqxx::result& r) {
 namespace cutover::postgresql {
 
 // ImportRows tunes its own sessions (see RestoreSettingsSql).
-Status PgConnection::PrepareRestoreSession(bool /*scratch*/) { return Status::Ok(); }
+Status PgConnection::PrepareRestoreSession(bool /*scratch*/) {
+  return Status::Ok();
+}
 
 }  // namespace cutover::postgresql

@@ -477,7 +477,9 @@ namespace cutover::postgresql {
 
 // PostgreSQL takes each lock when a statement needs it, waiting at most the
 // statement's lock_timeout: nothing to take up front.
-Status PgConnection::BeginWrite(std::chrono::milliseconds /*lock_timeout*/) { return Begin(); }
+Status PgConnection::BeginWrite(std::chrono::milliseconds /*lock_timeout*/) {
+  return Begin();
+}
 
 Status PgConnection::SetReadOnly() {
   auto r = Execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", ExecOptions{});

@@ -265,8 +265,9 @@ namespace cutover::postgresql {
 Result<std::vector<std::string>> PgConnection::PhysicalRanges(const DataTable& table, int parts) {
   std::vector<std::string> predicates;
   if (info_.version_number < 140000 || parts < 2) return predicates;
-  const std::string name = table.schema.empty() ? QuoteIdentifier(table.name)
-                                                : QuoteIdentifier(table.schema) + "." + QuoteIdentifier(table.name);
+  const std::string name = table.schema.empty()
+                               ? QuoteIdentifier(table.name)
+                               : QuoteIdentifier(table.schema) + "." + QuoteIdentifier(table.name);
   std::int64_t pages = -1;
   Status st = Query(
       "SELECT pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int8 "

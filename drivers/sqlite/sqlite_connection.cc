@@ -206,7 +206,7 @@ Status SqliteConnection::Rollback() {
 }
 
 Status SqliteConnection::Run(std::string_view sql, const ExecOptions& options, std::int64_t* changes,
-                              int first_line) {
+                             int first_line) {
   CUTOVER_RETURN_IF_ERROR(CheckText(sql));
   LimitGuard guard(db_, busy_ms_, &deadline_, options);
   const bool was_autocommit = sqlite3_get_autocommit(db_) != 0;
@@ -225,13 +225,15 @@ Status SqliteConnection::Run(std::string_view sql, const ExecOptions& options, s
       int offset = sqlite3_error_offset(db_);
       if (offset >= 0) {
         int error_line = LineAt(sql, pos + static_cast<std::size_t>(offset)) + first_line - 1;
-        if (error_line != LineAt(sql, pos) + first_line - 1) where += " (error on line " + std::to_string(error_line) + ")";
+        if (error_line != LineAt(sql, pos) + first_line - 1)
+          where += " (error on line " + std::to_string(error_line) + ")";
       }
       return AfterFailure(guard.Translate(rc, where), was_autocommit);
     }
     if (stmt == nullptr) {  // only a comment was left
       if (end <= pos) {
-        return Status::InvalidInput(Describe(sql, pos, first_line) + ": SQLite found no statement in this text");
+        return Status::InvalidInput(Describe(sql, pos, first_line) +
+                                    ": SQLite found no statement in this text");
       }
       pos = end;
       continue;
@@ -239,7 +241,8 @@ Status SqliteConnection::Run(std::string_view sql, const ExecOptions& options, s
     const std::int64_t before = sqlite3_total_changes64(db_);
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
     }
-    if (rc != SQLITE_DONE) return AfterFailure(guard.Translate(rc, Describe(sql, pos, first_line)), was_autocommit);
+    if (rc != SQLITE_DONE)
+      return AfterFailure(guard.Translate(rc, Describe(sql, pos, first_line)), was_autocommit);
     // sqlite3_changes64 keeps its value across DDL: count it only when
     // this statement changed rows.
     if (changes != nullptr && sqlite3_total_changes64(db_) != before) *changes += sqlite3_changes64(db_);

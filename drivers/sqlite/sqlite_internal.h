@@ -118,7 +118,6 @@ struct Deadline {
   }
 };
 
-
 int LineAt(std::string_view text, std::size_t pos);
 
 std::string Quote(std::string_view name);
@@ -195,11 +194,12 @@ class SqliteConnection final : public Connection {
   bool TransactionalDdl() const override { return true; }
 
   // API v5 (definitions in the role files named beside each).
-  Result<std::vector<std::string>> PhysicalRanges(const DataTable& table, int parts) override;  // _snapshot.cc
-  Status PrepareRestoreSession(bool scratch) override;                                          // _bulk.cc
-  Result<bool> TableExists(std::string_view name) override;                                     // _schema.cc
-  Status BeginWrite(std::chrono::milliseconds lock_timeout) override;                           // _connection.cc
-  Status SetReadOnly() override;                                                                // _connection.cc
+  Result<std::vector<std::string>> PhysicalRanges(const DataTable& table,
+                                                  int parts) override;  // _snapshot.cc
+  Status PrepareRestoreSession(bool scratch) override;                  // _bulk.cc
+  Result<bool> TableExists(std::string_view name) override;             // _schema.cc
+  Status BeginWrite(std::chrono::milliseconds lock_timeout) override;   // _connection.cc
+  Status SetReadOnly() override;                                        // _connection.cc
   Result<std::vector<LockWait>> LockWaits() override;
 
   // ---- Snapshots and bulk data ----
@@ -310,9 +310,9 @@ class SqliteDriver final : public Driver {
   Result<std::vector<ScriptStatement>> SplitScript(std::string_view script) const override;
 
   // API v5.
-  StatementClass ClassifyStatement(std::string_view statement) const override;                // _script.cc
-  Result<bool> CreateTargetIfMissing(const ConnectionUri& uri) override;                      // _driver.cc
-  Result<ConnectionUri> LocalScratchServer(const std::string& directory) const override;      // _driver.cc
+  StatementClass ClassifyStatement(std::string_view statement) const override;            // _script.cc
+  Result<bool> CreateTargetIfMissing(const ConnectionUri& uri) override;                  // _driver.cc
+  Result<ConnectionUri> LocalScratchServer(const std::string& directory) const override;  // _driver.cc
 
   DriverInfo info_;
 };

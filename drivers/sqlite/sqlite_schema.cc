@@ -565,12 +565,13 @@ namespace cutover::sqlite {
 
 Result<bool> SqliteConnection::TableExists(std::string_view name) {
   bool exists = false;
-  Status st = Query("SELECT count(*) FROM main.sqlite_schema WHERE type = 'table' AND name = " + QuoteLiteral(name),
-                    [&](RowView row) {
-                      exists = row.size() == 1 && row[0].data != "0";
-                      return Status::Ok();
-                    },
-                    ExecOptions{});
+  Status st = Query(
+      "SELECT count(*) FROM main.sqlite_schema WHERE type = 'table' AND name = " + QuoteLiteral(name),
+      [&](RowView row) {
+        exists = row.size() == 1 && row[0].data != "0";
+        return Status::Ok();
+      },
+      ExecOptions{});
   if (!st.ok()) return st;
   return exists;
 }

@@ -1343,8 +1343,7 @@ TEST(SqliteSchema, MalformedSchemaIsAClearErrorNotAPartialModel) {
   auto fresh = Sqlite()->Connect(db.uri());
   ASSERT_FALSE(fresh.ok()) << "a database whose schema cannot be read must not open as if it were fine";
   EXPECT_EQ(fresh.status().code(), StatusCode::kInvalidInput) << fresh.status().ToString();
-  EXPECT_NE(fresh.status().message().find(db.uri().path()), std::string::npos)
-      << fresh.status().message();
+  EXPECT_NE(fresh.status().message().find(db.uri().path()), std::string::npos) << fresh.status().message();
   EXPECT_NE(fresh.status().message().find("malformed"), std::string::npos) << fresh.status().message();
 }
 

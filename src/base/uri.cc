@@ -119,7 +119,8 @@ Status ParseQuery(std::string_view query, std::string_view text,
     auto eq = part.find('=');
     auto key = PercentDecode(part.substr(0, eq));
     auto val = PercentDecode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
-    if (!key.ok() || !val.ok()) return Status::InvalidInput(Describe(text) + " has a bad %-escape in its query");
+    if (!key.ok() || !val.ok())
+      return Status::InvalidInput(Describe(text) + " has a bad %-escape in its query");
     params->emplace_back(*key, *val);
   }
   return Status::Ok();
@@ -153,7 +154,8 @@ Result<ConnectionUri> ConnectionUri::Parse(std::string_view text) {
   auto path = PercentDecode(uri.raw_path_);
   if (!path.ok()) return Status::InvalidInput(Describe(text) + " has a bad %-escape in its path");
   uri.path_ = *path;
-  if (q != std::string_view::npos) CUTOVER_RETURN_IF_ERROR(ParseQuery(rest.substr(q + 1), text, &uri.params_));
+  if (q != std::string_view::npos)
+    CUTOVER_RETURN_IF_ERROR(ParseQuery(rest.substr(q + 1), text, &uri.params_));
   uri.text_ = std::string(text);
   return uri;
 }
@@ -214,8 +216,10 @@ std::string ConnectionUri::database() const {
 
 Status ConnectionUri::RequireServerForm(std::string_view what) const {
   if (has_authority_) return Status::Ok();
-  return Status::InvalidInput(Redacted() + " must start with " + scheme_ + "://: " + std::string(what) +
-                              " URIs name a server (" + scheme_ + "://user@host:port/database)");
+  // Not Redacted(): in a malformed URI a password may sit anywhere in the path.
+  return Status::InvalidInput("a '" + scheme_ + ":' URI must start with " + scheme_ +
+                              "://: " + std::string(what) + " URIs name a server (" + scheme_ +
+                              "://user@host:port/database)");
 }
 
 Status ConnectionUri::RequireFileForm(std::string_view what) const {
@@ -239,8 +243,10 @@ namespace {
 // Percent-encodes a path, keeping its '/' separators.
 std::string EncodePath(std::string_view path) {
   std::string out;
+  bool first = true;
   for (std::string_view part : Split(path, '/')) {
-    if (!out.empty() || StartsWith(path, "/")) out += '/';
+    if (!first) out += '/';
+    first = false;
     out += PercentEncode(part);
   }
   return out;
@@ -260,7 +266,10 @@ std::string ConnectionUri::Compose(bool redact) const {
     out += host_.find(':') != std::string::npos ? "[" + host_ + "]" : PercentEncode(host_);
     if (port_) out += ":" + std::to_string(*port_);
   }
-  out += raw_path_;
+  // A path with '@' outside an authority is probably a mistyped
+  // user:password@host: never show what stands before it.
+  const size_t at = has_authority_ || !redact ? std::string::npos : raw_path_.rfind('@');
+  out += at == std::string::npos ? raw_path_ : "***" + raw_path_.substr(at);
   bool first = true;
   for (const auto& [k, v] : params_) {
     out += first ? '?' : '&';
@@ -270,7 +279,9 @@ std::string ConnectionUri::Compose(bool redact) const {
   return out;
 }
 
-std::string ConnectionUri::Redacted() const { return Compose(true); }
+std::string ConnectionUri::Redacted() const {
+  return Compose(true);
+}
 
 ConnectionUri ConnectionUri::WithDatabase(std::string_view database) const {
   return WithPath("/" + std::string(database));

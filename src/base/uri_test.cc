@@ -64,6 +64,7 @@ TEST(ConnectionUri, SqliteForms) {
   Status opaque = ConnectionUri::Parse("postgresql:u:topsecret@h")->RequireServerForm("PostgreSQL");
   EXPECT_EQ(opaque.code(), StatusCode::kInvalidInput);
   EXPECT_EQ(opaque.message().find("topsecret"), std::string::npos) << opaque.message();
+  EXPECT_EQ(ConnectionUri::Parse("postgresql:u:topsecret@h")->Redacted().find("topsecret"), std::string::npos);
 }
 
 TEST(ConnectionUri, RejectsBadInputWithoutLeakingThePassword) {

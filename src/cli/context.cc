@@ -119,14 +119,15 @@ int CommandContext::Fail(const Status& status) const {
   return ExitCodeFor(status);
 }
 
-Result<ConnectionUri> ResolveScratchServer(DriverLoader& loader, const Config& config, const std::string& target,
-                                           const std::optional<std::string>& flag, Driver& driver,
-                                           const TempDir& local_dir, const std::string& purpose,
-                                           const std::string& engine_of) {
+Result<ConnectionUri> ResolveScratchServer(DriverLoader& loader, const Config& config,
+                                           const std::string& target, const std::optional<std::string>& flag,
+                                           Driver& driver, const TempDir& local_dir,
+                                           const std::string& purpose, const std::string& engine_of) {
   auto scratch_text = ResolveScratch(config, target, flag);
   if (!scratch_text) {
     auto local = driver.LocalScratchServer(local_dir.path());
-    if (local.ok() && local_dir.path().empty()) return Status::Io("cannot create a temporary scratch directory");
+    if (local.ok() && local_dir.path().empty())
+      return Status::Io("cannot create a temporary scratch directory");
     if (local.ok()) return *local;
     return Status::InvalidInput(purpose +
                                 ": give --scratch URI (a server where cutover may create databases) or set "
@@ -137,8 +138,8 @@ Result<ConnectionUri> ResolveScratchServer(DriverLoader& loader, const Config& c
   auto scratch_driver = loader.ForUri(*scratch);
   if (!scratch_driver.ok()) return scratch_driver.status().WithContext("--scratch " + scratch->Redacted());
   if (*scratch_driver != &driver) {
-    return Status::InvalidInput("the scratch server " + scratch->Redacted() + " is not a " + driver.info().name +
-                                " server like " + engine_of);
+    return Status::InvalidInput("the scratch server " + scratch->Redacted() + " is not a " +
+                                driver.info().name + " server like " + engine_of);
   }
   return *scratch;
 }

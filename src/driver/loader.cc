@@ -195,7 +195,9 @@ bool Serves(const Driver& driver, const std::string& scheme) {
 // Routed by DriverInfo::schemes, the only table of scheme aliases: a plugin
 // named like the scheme is tried first (no directory scan for the usual
 // postgresql://, mysql://, sqlite: URIs), then every plugin on the path.
-Result<Driver*> DriverLoader::ForUri(const ConnectionUri& uri) { return ForScheme(uri.scheme()); }
+Result<Driver*> DriverLoader::ForUri(const ConnectionUri& uri) {
+  return ForScheme(uri.scheme());
+}
 
 Result<Driver*> DriverLoader::ForScheme(const std::string& scheme) {
   std::lock_guard<std::recursive_mutex> lock(mu_);

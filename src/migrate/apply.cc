@@ -80,6 +80,11 @@ class Runner {
   Result<std::vector<Step>> PlanSteps();
   Status RunStep(const Step& step);
   Status RunFile(const Step& step, StepOutcome& out);
+  Result<std::int64_t> ResumePoint(const Step& step, StepOutcome& out);
+  Status RunFileInTransaction(const Step& step, std::int64_t from, StepOutcome& out);
+  Status RunFileByStatement(const Step& step, std::int64_t from, StepOutcome& out);
+  Status MarkRolledBack(const Step& step, std::vector<HistoryRow>& rolled);
+  Result<std::int64_t> ExecuteStatement(const plan::PlanFile& f, const plan::Statement& s);
   Status RunBackfill(const Step& step, StepOutcome& out);
   std::optional<std::int64_t> RemainingRows(const plan::PlanFile& f);
   Status RunChecks(const plan::Migration& m);
@@ -162,7 +167,9 @@ ExecOptions Runner::OptionsFor(const plan::PlanFile& f, const plan::Statement& s
   return o;
 }
 
-Status Runner::BeginTx(const ExecOptions& o) { return conn_.BeginWrite(o.lock_timeout); }
+Status Runner::BeginTx(const ExecOptions& o) {
+  return conn_.BeginWrite(o.lock_timeout);
+}
 
 bool Runner::Sleep(milliseconds d) {
   const auto end = Clock::now() + d;
@@ -422,119 +429,133 @@ Status Runner::Baseline(const std::vector<Step>& steps) {
   return Status::Ok();
 }
 
-Status Runner::RunFile(const Step& step, StepOutcome& out) {
+// Where an earlier, stopped run of this file left off (0: from the start).
+Result<std::int64_t> Runner::ResumePoint(const Step& step, StepOutcome& out) {
   const plan::PlanFile& f = *step.file;
-  const std::string& mname = step.migration->name;
-  const HistoryRow* old = Row(mname, step.phase);
-  std::int64_t from = 0;
-  if (old != nullptr && (old->state == RunState::kFailed || old->state == RunState::kRunning) &&
-      old->statements_done > 0) {
-    from = old->statements_done;
-    if (from > static_cast<std::int64_t>(f.statements.size()) ||
-        (old->checksum != f.checksum && StatementsChecksum(f, from) != old->done_checksum)) {
-      return Status::CheckFailed(
-          f.display_path + ": an earlier run applied its first " + std::to_string(from) +
-          " statement(s) and stopped, and those statements were changed on disk since, so cutover cannot "
-          "tell "
-          "where to resume. Restore the file as it was (checksum " +
-          old->checksum.substr(0, 12) +
-          "), or repair the database by hand and record the outcome (docs/migrations.md, recovery)");
-    }
-    Note(f.display_path + ": resuming at statement " + std::to_string(from + 1) + " of " +
-         std::to_string(f.statements.size()) + " (the first " + std::to_string(from) +
-         " ran in an earlier run" +
-         (old->checksum != f.checksum ? "; the file changed after them, which is allowed" : "") + ")");
-    out.outcome = "resumed";
-    out.resumed_at = from;
+  const HistoryRow* old = Row(step.migration->name, step.phase);
+  if (old == nullptr || (old->state != RunState::kFailed && old->state != RunState::kRunning) ||
+      old->statements_done <= 0) {
+    return std::int64_t{0};
   }
-  const bool tx = Transactional(f);
-  out.transactional = tx;
+  const std::int64_t from = old->statements_done;
+  if (from > static_cast<std::int64_t>(f.statements.size()) ||
+      (old->checksum != f.checksum && StatementsChecksum(f, from) != old->done_checksum)) {
+    return Status::CheckFailed(
+        f.display_path + ": an earlier run applied its first " + std::to_string(from) +
+        " statement(s) and stopped, and those statements were changed on disk since, so cutover cannot "
+        "tell "
+        "where to resume. Restore the file as it was (checksum " +
+        old->checksum.substr(0, 12) +
+        "), or repair the database by hand and record the outcome (docs/migrations.md, recovery)");
+  }
+  Note(f.display_path + ": resuming at statement " + std::to_string(from + 1) + " of " +
+       std::to_string(f.statements.size()) + " (the first " + std::to_string(from) +
+       " ran in an earlier run" +
+       (old->checksum != f.checksum ? "; the file changed after them, which is allowed" : "") + ")");
+  out.outcome = "resumed";
+  out.resumed_at = from;
+  return from;
+}
+
+// Rollback only: marks the migration's expand and backfill rolled back, in
+// the current transaction if any; `rolled` receives the rows to remember
+// once that commits.
+Status Runner::MarkRolledBack(const Step& step, std::vector<HistoryRow>& rolled) {
+  rolled.clear();
+  if (step.phase != "rollback") return Status::Ok();
+  for (const char* p : {"expand", "backfill"}) {
+    const HistoryRow* r = Row(step.migration->name, p);
+    if (r == nullptr || r->state == RunState::kRolledBack) continue;
+    HistoryRow copy = *r;
+    copy.state = RunState::kRolledBack;
+    copy.note = "rolled back " + NowUtc();
+    CUTOVER_RETURN_IF_ERROR(SaveRow(conn_, copy, true));
+    rolled.push_back(copy);
+  }
+  return Status::Ok();
+}
+
+Result<std::int64_t> Runner::ExecuteStatement(const plan::PlanFile& f, const plan::Statement& s) {
+  return conn_.Execute(f.ExecutableText(s), OptionsFor(f, s));
+}
+
+Status Runner::RunFile(const Step& step, StepOutcome& out) {
+  auto from = ResumePoint(step, out);
+  if (!from.ok()) return from.status();
+  out.transactional = Transactional(*step.file);
+  if (out.transactional) return RunFileInTransaction(step, *from, out);
+  return RunFileByStatement(step, *from, out);
+}
+
+// The whole file and its history row in one transaction, retried as a whole
+// after a lock timeout.
+Status Runner::RunFileInTransaction(const Step& step, std::int64_t from, StepOutcome& out) {
+  const plan::PlanFile& f = *step.file;
   const auto start = Clock::now();
-  const bool rollback = step.phase == "rollback";
-  // Marks expand/backfill rolled back (rollback only), in the current transaction if any.
   std::vector<HistoryRow> rolled;
-  auto mark_rolled_back = [&]() -> Status {
-    rolled.clear();
-    if (!rollback) return Status::Ok();
-    for (const char* p : {"expand", "backfill"}) {
-      const HistoryRow* r = Row(mname, p);
-      if (r == nullptr || r->state == RunState::kRolledBack) continue;
-      HistoryRow copy = *r;
-      copy.state = RunState::kRolledBack;
-      copy.note = "rolled back " + NowUtc();
-      CUTOVER_RETURN_IF_ERROR(SaveRow(conn_, copy, true));
-      rolled.push_back(copy);
+  for (int attempt = 0;; ++attempt) {
+    if (InterruptGuard::Requested()) {
+      return Interrupted(Kept(f.display_path + ": nothing of it is applied (one transaction, not started" +
+                              (attempt > 0 ? " again after a rollback)" : ")")));
     }
-    return Status::Ok();
-  };
-
-  if (tx) {
-    for (int attempt = 0;; ++attempt) {
-      if (InterruptGuard::Requested()) {
-        return Interrupted(Kept(f.display_path + ": nothing of it is applied (one transaction, not started" +
-                                (attempt > 0 ? " again after a rollback)" : ")")));
-      }
-      HistoryRow row = NewRow(step);
-      const plan::Statement* failed = nullptr;
-      Status error;
-      const ExecOptions first = f.statements.empty() ? ExecOptions{} : OptionsFor(f, f.statements.front());
-      error = BeginTx(first);
-      std::int64_t done = from;
-      if (!error.ok() && static_cast<size_t>(from) < f.statements.size()) {
-        failed = &f.statements[static_cast<size_t>(from)];  // it could not start: name where the file starts
-      }
-      if (error.ok()) {
-        for (size_t i = static_cast<size_t>(from); i < f.statements.size(); ++i) {
-          const plan::Statement& s = f.statements[i];
-          auto r = conn_.Execute(f.ExecutableText(s), OptionsFor(f, s));
-          if (!r.ok()) {
-            failed = &s;
-            error = r.status();
-            break;
-          }
-          ++done;
-        }
-      }
-      if (error.ok()) {
-        row.state = RunState::kSucceeded;
-        row.statements_done = done;
-        row.done_checksum = StatementsChecksum(f, done);
-        row.finished_at = NowUtc();
-        row.duration_ms = MsSince(start);
-        error = Save(row);
-        if (error.ok()) error = mark_rolled_back();
-        if (error.ok()) {
-          error = conn_.Commit();
-          if (error.ok()) {
-            Remember(row);
-            for (const auto& r : rolled) Remember(r);
-            out.statements = done - from;
-            out.duration_ms = row.duration_ms;
-            out.retries = attempt;
-            if (out.outcome.empty()) out.outcome = rollback ? "rolled back" : "applied";
-            return Status::Ok();
-          }
-        }
-      }
-      RollbackQuietly();
-      if (error.code() == StatusCode::kLockTimeout && attempt < opt_.retries) {
-        if (!Backoff(attempt + 1,
-                     f.display_path + " (the transaction was rolled back; the whole file runs again)",
-                     error)) {
-          return Interrupted(
-              Kept(f.display_path + ": nothing of it is applied (its transaction was rolled back)"));
-        }
-        continue;
-      }
-      out.retries = attempt;
-      out.outcome = "failed";
-      out.error = error.message();
-      // The transaction rolled back: nothing of this run is applied.
-      return RecordFailure(NewRow(step), f, failed, error, from, start);
+    HistoryRow row = NewRow(step);
+    const plan::Statement* failed = nullptr;
+    const ExecOptions first = f.statements.empty() ? ExecOptions{} : OptionsFor(f, f.statements.front());
+    Status error = BeginTx(first);
+    std::int64_t done = from;
+    if (!error.ok() && static_cast<size_t>(from) < f.statements.size()) {
+      failed = &f.statements[static_cast<size_t>(from)];  // it could not start: name where the file starts
     }
+    for (size_t i = static_cast<size_t>(from); error.ok() && i < f.statements.size(); ++i) {
+      auto r = ExecuteStatement(f, f.statements[i]);
+      if (!r.ok()) {
+        failed = &f.statements[i];
+        error = r.status();
+        break;
+      }
+      ++done;
+    }
+    if (error.ok()) {
+      row.state = RunState::kSucceeded;
+      row.statements_done = done;
+      row.done_checksum = StatementsChecksum(f, done);
+      row.finished_at = NowUtc();
+      row.duration_ms = MsSince(start);
+      error = Save(row);
+      if (error.ok()) error = MarkRolledBack(step, rolled);
+      if (error.ok()) error = conn_.Commit();
+      if (error.ok()) {
+        Remember(row);
+        for (const auto& r : rolled) Remember(r);
+        out.statements = done - from;
+        out.duration_ms = row.duration_ms;
+        out.retries = attempt;
+        if (out.outcome.empty()) out.outcome = step.phase == "rollback" ? "rolled back" : "applied";
+        return Status::Ok();
+      }
+    }
+    RollbackQuietly();
+    if (error.code() == StatusCode::kLockTimeout && attempt < opt_.retries) {
+      if (!Backoff(attempt + 1,
+                   f.display_path + " (the transaction was rolled back; the whole file runs again)", error)) {
+        return Interrupted(
+            Kept(f.display_path + ": nothing of it is applied (its transaction was rolled back)"));
+      }
+      continue;
+    }
+    out.retries = attempt;
+    out.outcome = "failed";
+    out.error = error.message();
+    // The transaction rolled back: nothing of this run is applied.
+    return RecordFailure(NewRow(step), f, failed, error, from, start);
   }
+}
 
-  // Statement by statement, progress recorded after each.
+// Statement by statement in autocommit, progress recorded after each, each
+// statement retried after a lock timeout.
+Status Runner::RunFileByStatement(const Step& step, std::int64_t from, StepOutcome& out) {
+  const plan::PlanFile& f = *step.file;
+  const auto start = Clock::now();
   HistoryRow row = NewRow(step);
   row.state = RunState::kRunning;
   row.statements_done = from;
@@ -547,16 +568,12 @@ Status Runner::RunFile(const Step& step, StepOutcome& out) {
     const plan::Statement& s = f.statements[i];
     Status error;
     for (int attempt = 0;; ++attempt) {
-      auto r = conn_.Execute(f.ExecutableText(s), OptionsFor(f, s));
-      error = r.status();
-      if (error.code() == StatusCode::kLockTimeout && attempt < opt_.retries) {
-        ++out.retries;
-        if (!Backoff(attempt + 1, f.display_path + ":" + std::to_string(s.line), error)) {
-          return Interrupted(Kept(StatementsKept(f, done)));
-        }
-        continue;
+      error = ExecuteStatement(f, s).status();
+      if (error.code() != StatusCode::kLockTimeout || attempt >= opt_.retries) break;
+      ++out.retries;
+      if (!Backoff(attempt + 1, f.display_path + ":" + std::to_string(s.line), error)) {
+        return Interrupted(Kept(StatementsKept(f, done)));
       }
-      break;
     }
     if (!error.ok()) {
       out.outcome = "failed";
@@ -574,11 +591,12 @@ Status Runner::RunFile(const Step& step, StepOutcome& out) {
   row.duration_ms = MsSince(start);
   CUTOVER_RETURN_IF_ERROR(Save(row));
   Remember(row);
-  CUTOVER_RETURN_IF_ERROR(mark_rolled_back());
+  std::vector<HistoryRow> rolled;
+  CUTOVER_RETURN_IF_ERROR(MarkRolledBack(step, rolled));
   for (const auto& r : rolled) Remember(r);
   out.statements = done - from;
   out.duration_ms = row.duration_ms;
-  if (out.outcome.empty()) out.outcome = rollback ? "rolled back" : "applied";
+  if (out.outcome.empty()) out.outcome = step.phase == "rollback" ? "rolled back" : "applied";
   return Status::Ok();
 }
 
@@ -777,7 +795,8 @@ Status Runner::RunStep(const Step& step) {
 
 Status Runner::Run() {
   if (opt_.dry_run) {
-    if (Status ro = conn_.SetReadOnly(); !ro.ok()) return ro.WithContext("making the dry-run session read-only");
+    if (Status ro = conn_.SetReadOnly(); !ro.ok())
+      return ro.WithContext("making the dry-run session read-only");
     auto steps = ReadHistoryAndPlan();
     if (!steps.ok()) return steps.status();
     report_.dry_run_text = DryRun(*steps);

@@ -1,6 +1,6 @@
-#include <algorithm>
 #include "schema/schema_json.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
 

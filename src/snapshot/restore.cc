@@ -300,6 +300,242 @@ Result<std::string> ReadSchemaFile(const Repository& repo, const Manifest& m, co
   return std::string(records[0]);
 }
 
+namespace {
+
+// The records layout, loaded on `jobs` connections: ranges biggest first, and
+// each table's index builds (post-data) as soon as the table is loaded, on
+// the same workers, so the build of a big table overlaps the loading of the
+// others. Engines restored on one connection run the post-data script whole,
+// after the data.
+class RecordsRestore {
+ public:
+  RecordsRestore(const Repository& repo, const Manifest& m, const RestoreRequest& req, Prepare prepare,
+                 int jobs)
+      : repo_(repo),
+        m_(m),
+        req_(req),
+        prepare_(std::move(prepare)),
+        jobs_(jobs),
+        dir_(repo.SnapshotDir(m.id)) {
+    for (const auto& e : m.tables) {
+      for (const auto& r : e.ranges) {
+        std::int64_t b = 0;
+        for (const auto& c : r) b += c.stored_bytes;
+        if (!r.empty()) ranges_.push_back({&e, &r, b});
+        total_bytes_ += b;
+      }
+    }
+    std::stable_sort(ranges_.begin(), ranges_.end(),
+                     [](const RangeRef& a, const RangeRef& b) { return a.bytes > b.bytes; });
+    // Ranges of each table (by every name a statement may use) not yet loaded.
+    for (const RangeRef& r : ranges_) {
+      for (const std::string& name : NamesOf(*r.table)) ++unloaded_[name];
+    }
+    ranges_left_ = ranges_.size();
+  }
+
+  Status Run(const std::string& post, StageTimes& stages) {
+    if (jobs_ > 1) {
+      auto planned = PlanPostData(*req_.driver, m_, post);
+      if (!planned.ok()) return planned.status().WithContext("reading the post-data script");
+      plan_ = std::move(*planned);
+    }
+    if (plan_) items_ = plan_->items;
+    taken_.assign(ranges_.size() + items_.size(), false);
+    Progress progress(req_.progress, "restore", static_cast<std::int64_t>(m_.tables.size()), total_bytes_);
+    progress_ = &progress;
+    Status loaded = RunScheduled(
+        *req_.driver, req_.into, ranges_.size() + items_.size(), jobs_, [this] { return NextItem(); },
+        [this](size_t k) { ItemDone(k); },
+        [this](Connection& conn, size_t k) -> Status {
+          if (k < ranges_.size()) return LoadRange(conn, ranges_[k]);
+          Status st = BuildIndex(conn, items_[k - ranges_.size()]);
+          if (!st.ok()) return st.WithContext("creating indexes, constraints and triggers (post-data)");
+          return st;
+        },
+        prepare_);
+    index_sessions_.clear();
+    if (!loaded.ok()) return loaded;
+    std::string what = std::to_string(ranges_.size()) + " ranges";
+    if (!items_.empty()) what += " and " + std::to_string(items_.size()) + " index statements";
+    stages.Mark("restore: load the data (" + what + " on " + std::to_string(std::max(1, jobs_)) +
+                " connections)");
+    Status post_data = RunScript(*req_.driver, req_.into, plan_ ? plan_->rest : post, prepare_);
+    if (!post_data.ok())
+      return post_data.WithContext("creating indexes, constraints and triggers (post-data)");
+    stages.Mark("restore: post-data");
+    return Status::Ok();
+  }
+
+  std::int64_t rows() const { return rows_.load(); }
+
+ private:
+  struct RangeRef {
+    const TableEntry* table;
+    const std::vector<ChunkInfo>* chunks;
+    std::int64_t bytes;
+  };
+
+  bool TableLoaded(const std::string& table) {
+    auto it = unloaded_.find(ToLower(table));
+    if (it == unloaded_.end()) it = unloaded_.find(table);
+    // A table the manifest does not name waits for all the data.
+    return it == unloaded_.end() ? ranges_left_ == 0 : it->second == 0;
+  }
+
+  // Biggest first, but a worker prefers a range of a table nobody is
+  // loading: two loaders of one table contend on its extension lock (and on
+  // MariaDB on its index pages). An index build whose table is loaded goes
+  // before any range: it is the longest single step left for that table.
+  // Called under the scheduler's lock, like ItemDone.
+  std::optional<size_t> NextItem() {
+    for (size_t i = 0; i < items_.size(); ++i) {
+      if (taken_[ranges_.size() + i] || !TableLoaded(items_[i].index.table)) continue;
+      auto& [shared, exclusive] = building_[items_[i].index.table];
+      if (exclusive > 0 || (items_[i].index.exclusive && shared > 0)) continue;
+      taken_[ranges_.size() + i] = true;
+      (items_[i].index.exclusive ? exclusive : shared)++;
+      return ranges_.size() + i;
+    }
+    std::optional<size_t> fallback;
+    for (size_t i = 0; i < ranges_.size(); ++i) {
+      if (taken_[i]) continue;
+      if (!fallback) fallback = i;
+      if (loading_[ranges_[i].table] == 0) {
+        fallback = i;
+        break;
+      }
+    }
+    if (fallback) {
+      taken_[*fallback] = true;
+      ++loading_[ranges_[*fallback].table];
+    }
+    return fallback;
+  }
+
+  void ItemDone(size_t k) {
+    if (k < ranges_.size()) {
+      --loading_[ranges_[k].table];
+      for (const std::string& name : NamesOf(*ranges_[k].table)) --unloaded_[name];
+      --ranges_left_;
+      return;
+    }
+    const PostDataPlan::Item& item = items_[k - ranges_.size()];
+    auto& [shared, exclusive] = building_[item.index.table];
+    (item.index.exclusive ? exclusive : shared)--;
+  }
+
+  Result<std::string> LoadChunk(const ChunkInfo& c) const {
+    auto stored = repo_.env().ReadFile(dir_ / c.file, static_cast<std::uint64_t>(kMaxChunkRawBytes));
+    if (!stored.ok()) {
+      if (stored.status().code() == StatusCode::kNotFound) return Status::CheckFailed(c.file + ": missing");
+      return stored.status();
+    }
+    std::string framed;
+    CUTOVER_RETURN_IF_ERROR(DecodeChunk(*stored, c, framed));
+    return framed;
+  }
+
+  // The next chunk is read and decoded on another thread while the driver
+  // loads the current one: two chunks per worker in memory.
+  Status LoadRange(Connection& conn, const RangeRef& r) {
+    size_t next_chunk = 0;
+    std::future<Result<std::string>> prefetch;
+    std::string framed;
+    std::vector<std::string_view> records;
+    Status read_error;
+    RecordBatchSource source = [&]() -> Result<std::span<const std::string_view>> {
+      records.clear();
+      if (InterruptGuard::Requested()) {
+        read_error = InterruptedStatus();
+        return read_error;
+      }
+      if (next_chunk == r.chunks->size()) return std::span<const std::string_view>();
+      const ChunkInfo& c = (*r.chunks)[next_chunk++];
+      Result<std::string> current = prefetch.valid() ? prefetch.get() : LoadChunk(c);
+      if (next_chunk < r.chunks->size()) {
+        prefetch = std::async(std::launch::async,
+                              [this, &next = (*r.chunks)[next_chunk]] { return LoadChunk(next); });
+      }
+      if (!current.ok()) {
+        read_error = current.status();
+        return read_error;
+      }
+      framed = std::move(*current);
+      if (Status st = SplitFramedRecords(framed, records); !st.ok()) {
+        read_error = st.WithContext(c.file);
+        return read_error;
+      }
+      if (static_cast<std::int64_t>(records.size()) != c.rows) {
+        read_error = Status::CheckFailed(c.file + ": " + std::to_string(records.size()) +
+                                         " records, the manifest records " + std::to_string(c.rows));
+        return read_error;
+      }
+      progress_->AddBytes(c.stored_bytes);
+      progress_->AddRows(c.rows);
+      return std::span<const std::string_view>(records);
+    };
+    auto n = conn.ImportRows(r.table->table, source);
+    if (prefetch.valid()) prefetch.wait();  // the driver may stop early; never leave the thread behind
+    // A damaged chunk is the snapshot's fault, whatever the driver made of
+    // the error it got back from the source.
+    if (!read_error.ok()) return read_error.WithContext("table " + TableLabel(r.table->table));
+    if (!n.ok()) return n.status().WithContext("loading table " + TableLabel(r.table->table));
+    rows_ += *n;
+    return Status::Ok();
+  }
+
+  // Index builds run on a session of their own per worker, opened on its
+  // first build and prepared with the post-data settings, so the worker's
+  // loading session keeps its own settings.
+  Status BuildIndex(Connection& worker, const PostDataPlan::Item& item) {
+    Connection* session = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(index_sessions_mu_);
+      auto it = index_sessions_.find(&worker);
+      if (it != index_sessions_.end()) session = it->second.get();
+    }
+    if (session == nullptr) {
+      auto opened = req_.driver->Connect(req_.into);
+      if (!opened.ok()) return opened.status();
+      CUTOVER_RETURN_IF_ERROR(prepare_(**opened));
+      if (!plan_->preamble.empty()) {
+        if (Status st = (*opened)->ExecuteScript(plan_->preamble); !st.ok())
+          return st.WithContext("post-data settings");
+      }
+      session = opened->get();
+      std::lock_guard<std::mutex> lock(index_sessions_mu_);
+      index_sessions_[&worker] = std::move(*opened);
+    }
+    auto r = session->Execute(item.text);
+    if (!r.ok()) return r.status().WithContext("post-data line " + std::to_string(item.line));
+    return Status::Ok();
+  }
+
+  const Repository& repo_;
+  const Manifest& m_;
+  const RestoreRequest& req_;
+  const Prepare prepare_;
+  const int jobs_;
+  const std::filesystem::path dir_;
+  std::vector<RangeRef> ranges_;
+  std::int64_t total_bytes_ = 0;
+  std::optional<PostDataPlan> plan_;
+  std::vector<PostDataPlan::Item> items_;
+  Progress* progress_ = nullptr;
+  std::atomic<std::int64_t> rows_{0};
+  // Scheduling state, used under RunScheduled's lock.
+  std::vector<bool> taken_;
+  std::map<const TableEntry*, int> loading_;
+  std::map<std::string, std::pair<int, int>> building_;  // table -> (shared, exclusive) index builds
+  std::map<std::string, int> unloaded_;
+  size_t ranges_left_ = 0;
+  std::mutex index_sessions_mu_;
+  std::map<Connection*, std::unique_ptr<Connection>> index_sessions_;
+};
+
+}  // namespace
+
 Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m, const RestoreRequest& req) {
   const auto t0 = std::chrono::steady_clock::now();
   StageTimes stages;
@@ -323,6 +559,8 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
         " is not empty: cutover restores only into a new or empty database and changed "
         "nothing; create an empty database (or drop its objects) and run again");
   }
+  RestoreOutcome out;
+  out.rows = m.TotalRows();
   if (m.layout == Layout::kImage) {
     into->reset();  // the file is replaced: no connection may hold the old one open
     auto path = req.driver->ImageFilePath(req.into);
@@ -331,220 +569,19 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
     CUTOVER_RETURN_IF_ERROR(WriteImage(repo, m, *path, req));
     stages.Mark("restore: write the database image (" + std::to_string(m.image.size()) + " chunks on " +
                 std::to_string(std::max(1, req.jobs)) + " threads)");
-    RestoreOutcome out;
-    out.stages = stages.entries();
-    out.rows = m.TotalRows();
-    out.stored_bytes = m.TotalStoredBytes();
-    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return out;
+  } else {
+    const Prepare prepare = RestoreSessionSettings(req.scratch);
+    CUTOVER_RETURN_IF_ERROR(prepare(**into));
+    if (Status st = (*into)->ExecuteScript(*pre); !st.ok())
+      return st.WithContext("creating the schema (pre-data)");
+    stages.Mark("restore: check the snapshot's schema files, pre-data");
+    const int jobs = (*into)->SupportsSharedSnapshot() ? req.jobs : 1;
+    into->reset();  // workers connect on their own
+    RecordsRestore records(repo, m, req, prepare, jobs);
+    CUTOVER_RETURN_IF_ERROR(records.Run(*post, stages));
+    out.rows = records.rows();
   }
-  const Prepare prepare = RestoreSessionSettings(req.scratch);
-  CUTOVER_RETURN_IF_ERROR(prepare(**into));
-  if (Status st = (*into)->ExecuteScript(*pre); !st.ok())
-    return st.WithContext("creating the schema (pre-data)");
-  stages.Mark("restore: check the snapshot's schema files, pre-data");
-
-  struct RangeRef {
-    const TableEntry* table;
-    const std::vector<ChunkInfo>* chunks;
-    std::int64_t bytes;
-  };
-  std::vector<RangeRef> ranges;
-  std::int64_t total = 0;
-  for (const auto& e : m.tables) {
-    for (const auto& r : e.ranges) {
-      std::int64_t b = 0;
-      for (const auto& c : r) b += c.stored_bytes;
-      if (!r.empty()) ranges.push_back({&e, &r, b});
-      total += b;
-    }
-  }
-  std::stable_sort(ranges.begin(), ranges.end(),
-                   [](const RangeRef& a, const RangeRef& b) { return a.bytes > b.bytes; });
-  const int jobs = (*into)->SupportsSharedSnapshot() ? req.jobs : 1;
-  into->reset();  // workers connect on their own
-
-  Progress progress(req.progress, "restore", static_cast<std::int64_t>(m.tables.size()), total);
-  std::atomic<std::int64_t> rows{0};
-  const auto dir = repo.SnapshotDir(m.id);
-  // Biggest first, but a worker prefers a range of a table nobody is
-  // loading: two loaders of one table contend on its extension lock (and on
-  // MariaDB on its index pages).
-  // Index builds (post-data) start as soon as their table is loaded, on
-  // the same `jobs` workers, so the build of a big table overlaps the
-  // loading of the others. Engines restored on one connection run the
-  // post-data script whole, after the data.
-  std::optional<PostDataPlan> plan;
-  if (jobs > 1) {
-    auto planned = PlanPostData(*req.driver, m, *post);
-    if (!planned.ok()) return planned.status().WithContext("reading the post-data script");
-    plan = std::move(*planned);
-  }
-  const std::vector<PostDataPlan::Item> no_items;
-  const auto& items = plan ? plan->items : no_items;
-  // Ranges of each table (by every name a statement may use) not yet loaded.
-  std::map<std::string, int> unloaded;
-  for (const RangeRef& r : ranges) {
-    for (const std::string& name : NamesOf(*r.table)) ++unloaded[name];
-  }
-  size_t ranges_left = ranges.size();
-  auto table_loaded = [&](const std::string& table) {
-    auto it = unloaded.find(ToLower(table));
-    if (it == unloaded.end()) it = unloaded.find(table);
-    // A table the manifest does not name waits for all the data.
-    return it == unloaded.end() ? ranges_left == 0 : it->second == 0;
-  };
-
-  // Biggest first, but a worker prefers a range of a table nobody is
-  // loading: two loaders of one table contend on its extension lock (and on
-  // MariaDB on its index pages). An index build whose table is loaded goes
-  // before any range: it is the longest single step left for that table.
-  std::vector<bool> taken(ranges.size() + items.size(), false);
-  std::map<const TableEntry*, int> loading;
-  std::map<std::string, std::pair<int, int>> building;  // table -> (shared, exclusive) index builds
-  auto next_item = [&]() -> std::optional<size_t> {
-    for (size_t i = 0; i < items.size(); ++i) {
-      if (taken[ranges.size() + i] || !table_loaded(items[i].index.table)) continue;
-      auto& [shared, exclusive] = building[items[i].index.table];
-      if (exclusive > 0 || (items[i].index.exclusive && shared > 0)) continue;
-      taken[ranges.size() + i] = true;
-      (items[i].index.exclusive ? exclusive : shared)++;
-      return ranges.size() + i;
-    }
-    std::optional<size_t> fallback;
-    for (size_t i = 0; i < ranges.size(); ++i) {
-      if (taken[i]) continue;
-      if (!fallback) fallback = i;
-      if (loading[ranges[i].table] == 0) {
-        fallback = i;
-        break;
-      }
-    }
-    if (fallback) {
-      taken[*fallback] = true;
-      ++loading[ranges[*fallback].table];
-    }
-    return fallback;
-  };
-  auto item_done = [&](size_t k) {
-    if (k < ranges.size()) {
-      --loading[ranges[k].table];
-      for (const std::string& name : NamesOf(*ranges[k].table)) --unloaded[name];
-      --ranges_left;
-      return;
-    }
-    const PostDataPlan::Item& item = items[k - ranges.size()];
-    auto& [shared, exclusive] = building[item.index.table];
-    (item.index.exclusive ? exclusive : shared)--;
-  };
-  auto load_range = [&](Connection& conn, size_t k) -> Status {
-    const RangeRef& r = ranges[k];
-    // The next chunk is read and decoded on another thread while the
-    // driver loads the current one: two chunks per worker in memory.
-    auto load = [&repo, &dir](const ChunkInfo& c) -> Result<std::string> {
-      auto stored = repo.env().ReadFile(dir / c.file, static_cast<std::uint64_t>(kMaxChunkRawBytes));
-      if (!stored.ok()) {
-        if (stored.status().code() == StatusCode::kNotFound) return Status::CheckFailed(c.file + ": missing");
-        return stored.status();
-      }
-      std::string framed;
-      CUTOVER_RETURN_IF_ERROR(DecodeChunk(*stored, c, framed));
-      return framed;
-    };
-    size_t next_chunk = 0;
-    std::future<Result<std::string>> prefetch;
-    std::string framed;
-    std::vector<std::string_view> records;
-    Status read_error;
-    RecordBatchSource source = [&]() -> Result<std::span<const std::string_view>> {
-      records.clear();
-      if (InterruptGuard::Requested()) {
-        read_error = InterruptedStatus();
-        return read_error;
-      }
-      if (next_chunk == r.chunks->size()) return std::span<const std::string_view>();
-      const ChunkInfo& c = (*r.chunks)[next_chunk++];
-      Result<std::string> current = prefetch.valid() ? prefetch.get() : load(c);
-      if (next_chunk < r.chunks->size()) {
-        prefetch = std::async(std::launch::async, load, std::cref((*r.chunks)[next_chunk]));
-      }
-      if (!current.ok()) {
-        read_error = current.status();
-        return read_error;
-      }
-      framed = std::move(*current);
-      if (Status st = SplitFramedRecords(framed, records); !st.ok()) {
-        read_error = st.WithContext(c.file);
-        return read_error;
-      }
-      if (static_cast<std::int64_t>(records.size()) != c.rows) {
-        read_error = Status::CheckFailed(c.file + ": " + std::to_string(records.size()) +
-                                         " records, the manifest records " + std::to_string(c.rows));
-        return read_error;
-      }
-      progress.AddBytes(c.stored_bytes);
-      progress.AddRows(c.rows);
-      return std::span<const std::string_view>(records);
-    };
-    auto n = conn.ImportRows(r.table->table, source);
-    if (prefetch.valid()) prefetch.wait();  // the driver may stop early; never leave the thread behind
-    // A damaged chunk is the snapshot's fault, whatever the driver made of
-    // the error it got back from the source.
-    if (!read_error.ok()) return read_error.WithContext("table " + TableLabel(r.table->table));
-    if (!n.ok()) return n.status().WithContext("loading table " + TableLabel(r.table->table));
-    rows += *n;
-    return Status::Ok();
-  };
-  // Index builds run on a session of their own per worker, opened on its
-  // first build and prepared with the post-data settings, so the worker's
-  // loading session keeps its own settings.
-  std::mutex index_sessions_mu;
-  std::map<Connection*, std::unique_ptr<Connection>> index_sessions;
-  auto build_index = [&](Connection& worker, const PostDataPlan::Item& item) -> Status {
-    Connection* session = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(index_sessions_mu);
-      auto it = index_sessions.find(&worker);
-      if (it != index_sessions.end()) session = it->second.get();
-    }
-    if (session == nullptr) {
-      auto opened = req.driver->Connect(req.into);
-      if (!opened.ok()) return opened.status();
-      CUTOVER_RETURN_IF_ERROR(prepare(**opened));
-      if (!plan->preamble.empty()) {
-        if (Status st = (*opened)->ExecuteScript(plan->preamble); !st.ok())
-          return st.WithContext("post-data settings");
-      }
-      session = opened->get();
-      std::lock_guard<std::mutex> lock(index_sessions_mu);
-      index_sessions[&worker] = std::move(*opened);
-    }
-    auto r = session->Execute(item.text);
-    if (!r.ok()) return r.status().WithContext("post-data line " + std::to_string(item.line));
-    return Status::Ok();
-  };
-  Status loaded = RunScheduled(
-      *req.driver, req.into, ranges.size() + items.size(), jobs, next_item, item_done,
-      [&](Connection& conn, size_t k) -> Status {
-        if (k < ranges.size()) return load_range(conn, k);
-        Status st = build_index(conn, items[k - ranges.size()]);
-        if (!st.ok()) return st.WithContext("creating indexes, constraints and triggers (post-data)");
-        return st;
-      },
-      prepare);
-  index_sessions.clear();
-  if (!loaded.ok()) return loaded;
-  std::string loaded_what = std::to_string(ranges.size()) + " ranges";
-  if (!items.empty()) loaded_what += " and " + std::to_string(items.size()) + " index statements";
-  stages.Mark("restore: load the data (" + loaded_what + " on " + std::to_string(std::max(1, jobs)) +
-              " connections)");
-
-  Status post_data = RunScript(*req.driver, req.into, plan ? plan->rest : *post, prepare);
-  if (!post_data.ok()) return post_data.WithContext("creating indexes, constraints and triggers (post-data)");
-  stages.Mark("restore: post-data");
-  RestoreOutcome out;
   out.stages = stages.entries();
-  out.rows = rows.load();
   out.stored_bytes = m.TotalStoredBytes();
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;

@@ -381,6 +381,314 @@ Result<SnapshotOutcome> CommitSnapshot(Repository& repo, Repository::Pending& pe
   return out;
 }
 
+// The coordinator inside a consistent snapshot, and the workers that joined
+// it (none on engines whose snapshot cannot be shared).
+struct Sessions {
+  std::unique_ptr<Connection> coord;
+  std::vector<std::unique_ptr<Connection>> workers;
+  int jobs = 1;
+};
+
+Result<Sessions> OpenSessions(const SnapshotRequest& req, Manifest& m) {
+  Sessions s;
+  auto coord = req.driver->Connect(req.uri);
+  if (!coord.ok()) return coord.status();
+  s.coord = std::move(*coord);
+  const ServerInfo& server = s.coord->server_info();
+  m.server_product = server.product;
+  m.server_version = server.version;
+  auto point = s.coord->BeginSnapshot(req.options);
+  if (!point.ok()) return point.status().WithContext("starting a consistent snapshot of " + m.source);
+  m.point = point->position;
+  s.jobs = s.coord->SupportsSharedSnapshot() ? std::max(1, req.jobs) : 1;
+  for (int i = 1; i < s.jobs; ++i) {
+    auto w = req.driver->Connect(req.uri);
+    if (!w.ok()) return w.status().WithContext("opening snapshot worker " + std::to_string(i));
+    if (Status st = (*w)->JoinSnapshot(*point); !st.ok()) {
+      return st.WithContext("snapshot worker " + std::to_string(i) + " joining the snapshot");
+    }
+    s.workers.push_back(std::move(*w));
+  }
+  return s;
+}
+
+struct SchemaAtSnapshot {
+  std::vector<DataTable> tables;
+  SchemaScript script;
+  SchemaModel model;
+};
+
+// Schema and table list are read before the barrier is released: on engines
+// whose DDL is not transactional they must match the data. A lock wait here
+// fails after --lock-timeout (the drivers bound it): on MySQL/MariaDB every
+// commit on the server waits for the barrier.
+Result<SchemaAtSnapshot> ReadSchemaUnderBarrier(Connection& coord) {
+  auto barrier_context = [](const Status& st, const std::string& what) {
+    if (st.code() != StatusCode::kLockTimeout) return st.WithContext(what);
+    return st.WithContext(what +
+                          " while the snapshot barrier was held (another session holds a lock on "
+                          "the schema, e.g. a DDL in progress; retry when it is done, or raise "
+                          "--lock-timeout)");
+  };
+  SchemaAtSnapshot out;
+  auto tables = coord.ListDataTables();
+  if (!tables.ok()) return barrier_context(tables.status(), "listing tables");
+  auto script = coord.DumpSchemaScript();
+  if (!script.ok()) return barrier_context(script.status(), "dumping the schema");
+  auto model = coord.ReadSchema();
+  if (!model.ok()) return barrier_context(model.status(), "reading the schema model");
+  CUTOVER_RETURN_IF_ERROR(coord.ReleaseSnapshotBarrier());
+  out.tables = std::move(*tables);
+  out.script = std::move(*script);
+  out.model = std::move(*model);
+  return out;
+}
+
+Status WriteSchemaFiles(Env& env, const std::filesystem::path& dir, const SchemaAtSnapshot& schema, int level,
+                        Manifest& m) {
+  m.fingerprint = Fingerprint(schema.model);
+  m.schema_objects = static_cast<std::int64_t>(schema.model.objects.size());
+  auto pre = WriteSchemaFile(env, dir, "pre-data.sql.zst", schema.script.pre_data, level);
+  if (!pre.ok()) return pre.status();
+  auto post = WriteSchemaFile(env, dir, "post-data.sql.zst", schema.script.post_data, level);
+  if (!post.ok()) return post.status();
+  auto model = WriteSchemaFile(env, dir, "model.json.zst", SchemaToJson(schema.model), level);
+  if (!model.ok()) return model.status();
+  m.pre_data = *pre;
+  m.post_data = *post;
+  m.model = *model;
+  return Status::Ok();
+}
+
+// The image layout, where the engine offers one: true when the image was
+// taken (the read transaction has ended), false to fall back to records.
+Result<bool> TakeImage(Env& env, const std::filesystem::path& dir, const SnapshotRequest& req,
+                       Connection& coord, const std::vector<DataTable>& tables, Manifest& m,
+                       StageTimes& stages) {
+  if (req.layout == SnapshotRequest::LayoutChoice::kRecords) return false;
+  auto image_path = coord.SnapshotImagePath();
+  if (!image_path.ok()) {
+    if (req.layout == SnapshotRequest::LayoutChoice::kImage ||
+        image_path.status().code() != StatusCode::kUnsupported) {
+      return image_path.status().WithContext("snapshot as a database image");
+    }
+    spdlog::debug("snapshot as records: {}", image_path.status().message());
+    return false;
+  }
+  std::vector<std::string> names;
+  std::int64_t estimate = 0;
+  m.tables.resize(tables.size());
+  for (size_t i = 0; i < tables.size(); ++i) {
+    m.tables[i].table = tables[i];
+    names.push_back(tables[i].name);
+    estimate += tables[i].estimated_bytes;
+  }
+  Progress progress(req.progress, "snapshot", static_cast<std::int64_t>(tables.size()), estimate);
+  // A descriptor of our own that stays open until the read transaction has
+  // ended: on POSIX, closing any descriptor of a file drops every lock the
+  // process holds on it, the engine's shared lock included.
+  auto file = env.NewRandomAccessFile(*image_path);
+  if (!file.ok()) return file.status().WithContext("cannot open the database image");
+  auto image = WriteImageChunks(env, dir, *req.driver, *image_path, **file, names, req, progress);
+  (void)coord.EndSnapshot();
+  file->reset();
+  if (!image.ok()) return image.status();
+  m.layout = Layout::kImage;
+  m.image_bytes = image->bytes;
+  m.image = std::move(image->chunks);
+  for (size_t i = 0; i < m.tables.size(); ++i) {
+    m.tables[i].rows = image->digests[i].rows;
+    m.tables[i].digest = image->digests[i].digest;
+    progress.AddRows(image->digests[i].rows);
+    progress.TableDone();
+  }
+  stages.Mark("snapshot: read, compress and write the database image (" + std::to_string(m.image.size()) +
+              " chunks on " + std::to_string(std::max(1, req.jobs)) + " threads)");
+  stages.Add("snapshot: compression, hashing and writing (summed over the threads)", image->compress_seconds);
+  stages.Add("snapshot: counting and digesting the tables in the image (beside them)", image->digest_seconds);
+  return true;
+}
+
+// Tasks: whole tables, and ranges of big ones; largest first.
+Result<std::vector<Task>> PlanTasks(Connection& coord, const std::vector<DataTable>& tables,
+                                    const SnapshotRequest& req, int jobs, Manifest& m) {
+  std::vector<Task> tasks;
+  m.tables.resize(tables.size());
+  for (size_t i = 0; i < tables.size(); ++i) {
+    const DataTable& t = tables[i];
+    m.tables[i].table = t;
+    std::vector<std::string> predicates{""};
+    if (jobs > 1 && t.estimated_bytes > req.split_bytes) {
+      auto split = SplitForReaders(coord, t,
+                                   std::min<std::int64_t>(4 * jobs, t.estimated_bytes / req.split_bytes + 1));
+      if (!split.ok()) return split.status();
+      predicates = std::move(*split);
+    }
+    m.tables[i].ranges.resize(predicates.size());
+    for (size_t r = 0; r < predicates.size(); ++r) {
+      tasks.push_back(
+          Task{i, r, predicates[r], t.estimated_bytes / static_cast<std::int64_t>(predicates.size())});
+    }
+  }
+  std::stable_sort(tasks.begin(), tasks.end(),
+                   [](const Task& a, const Task& b) { return a.estimated_bytes > b.estimated_bytes; });
+  return tasks;
+}
+
+std::int64_t MicrosSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+// The records layout: readers export the tasks' rows into framed chunks,
+// compressors encode, hash and write them. Fills each manifest table's
+// ranges, rows, bytes and digest.
+class RecordsPipeline {
+ public:
+  RecordsPipeline(Env& env, const std::filesystem::path& dir, const SnapshotRequest& req, Manifest& m)
+      : env_(env),
+        dir_(dir),
+        req_(req),
+        m_(m),
+        compressors_(std::max(1, req.jobs)),
+        queue_(static_cast<size_t>(compressors_) * 2),
+        syncer_(static_cast<size_t>(compressors_) * 4) {}
+
+  Status Run(const std::vector<Connection*>& readers, const std::vector<Task>& tasks, StageTimes& stages) {
+    std::int64_t total_estimate = 0;
+    for (const auto& e : m_.tables) total_estimate += e.table.estimated_bytes;
+    Progress progress(req_.progress, "snapshot", static_cast<std::int64_t>(m_.tables.size()), total_estimate);
+    progress_ = &progress;
+    ranges_left_ = std::vector<std::atomic<int>>(m_.tables.size());
+    for (size_t i = 0; i < m_.tables.size(); ++i)
+      ranges_left_[i] = static_cast<int>(m_.tables[i].ranges.size());
+    // Compression is most of the client's CPU: size the pool from the jobs
+    // asked for, not from the reader connections (one on SQLite).
+    std::vector<std::thread> compressors, reader_threads;
+    for (int c = 0; c < compressors_; ++c) compressors.emplace_back([this] { Compress(); });
+    for (Connection* conn : readers)
+      reader_threads.emplace_back([this, conn, &tasks] { Read(*conn, tasks); });
+    for (auto& t : reader_threads) t.join();
+    queue_.Close();
+    for (auto& t : compressors) t.join();
+    if (Status synced = syncer_.Finish(); !synced.ok()) error_.Set(synced.WithContext("syncing chunk files"));
+    for (Connection* conn : readers) (void)conn->EndSnapshot();
+    CUTOVER_RETURN_IF_ERROR(error_.status());
+    stages.Mark("snapshot: read, compress and write the data");
+    stages.Add("snapshot: compression, hashing and writing (summed over " + std::to_string(compressors_) +
+                   " threads)",
+               static_cast<double>(compress_us_.load()) / 1e6);
+    stages.Add("snapshot: readers waiting for a compressor (summed over " + std::to_string(readers.size()) +
+                   " readers)",
+               static_cast<double>(queue_wait_us_.load()) / 1e6);
+    return Assemble();
+  }
+
+ private:
+  void Compress() {
+    while (auto job = queue_.Pop()) {
+      if (error_.failed()) continue;  // drain so readers never block on a full queue
+      ChunkInfo info;
+      info.file = ChunkFileName(job->table, job->range, job->seq);
+      const auto started = std::chrono::steady_clock::now();
+      std::string stored;
+      Status st = EncodeChunk(job->framed, job->rows, job->digest, req_.compression_level, stored, info);
+      if (st.ok()) st = WriteStoredChunk(env_, dir_, stored, info, &syncer_);
+      compress_us_ += MicrosSince(started);
+      if (!st.ok()) {
+        error_.Set(st.WithContext("table " + m_.tables[job->table].table.name));
+        continue;
+      }
+      progress_->AddBytes(static_cast<std::int64_t>(job->framed.size()));
+      std::lock_guard<std::mutex> lock(results_mu_);
+      results_[{job->table, job->range, job->seq}] = std::move(info);
+    }
+  }
+
+  void Read(Connection& conn, const std::vector<Task>& tasks) {
+    while (!error_.failed()) {
+      size_t k = next_task_.fetch_add(1);
+      if (k >= tasks.size()) break;
+      if (!ReadTask(conn, tasks[k])) break;
+    }
+  }
+
+  // False when the task failed (the error is recorded).
+  bool ReadTask(Connection& conn, const Task& task) {
+    const DataTable& t = m_.tables[task.table].table;
+    std::string framed;
+    framed.reserve(static_cast<size_t>(req_.chunk_raw_bytes) + 4096);
+    size_t seq = 0;
+    std::int64_t rows = 0, chunk_rows = 0;
+    ContentDigest digest;
+    Status st = conn.ExportRows(t, task.predicate, [&](std::string_view record) -> Status {
+      if (error_.failed()) return Status::Io("stopped");
+      AppendFramedRecord(framed, record);
+      digest.AddRecord(record);
+      ++chunk_rows;
+      if (++rows % 4096 == 0) progress_->AddRows(4096);
+      if (static_cast<std::int64_t>(framed.size()) >= req_.chunk_raw_bytes) {
+        const auto started = std::chrono::steady_clock::now();
+        queue_.Push(Job{task.table, task.range, seq++, std::move(framed), chunk_rows, digest});
+        queue_wait_us_ += MicrosSince(started);
+        framed = std::string();
+        framed.reserve(static_cast<size_t>(req_.chunk_raw_bytes) + 4096);
+        chunk_rows = 0;
+        digest = ContentDigest();
+      }
+      return Status::Ok();
+    });
+    progress_->AddRows(rows % 4096);
+    if (!st.ok()) {
+      if (!error_.failed()) error_.Set(st.WithContext("reading table " + t.name));
+      return false;
+    }
+    if (!framed.empty())
+      queue_.Push(Job{task.table, task.range, seq++, std::move(framed), chunk_rows, digest});
+    if (--ranges_left_[task.table] == 0) progress_->TableDone();
+    return true;
+  }
+
+  // The chunks in order into their ranges; each table's totals.
+  Status Assemble() {
+    for (auto& [key, info] : results_) {
+      auto [table, range, seq] = key;
+      auto& chunks = m_.tables[table].ranges[range];
+      if (chunks.size() != seq) return Status::Internal("chunk " + info.file + " out of sequence");
+      chunks.push_back(std::move(info));
+    }
+    for (auto& e : m_.tables) {
+      ContentDigest digest;
+      for (const auto& range : e.ranges) {
+        for (const auto& c : range) {
+          e.rows += c.rows;
+          e.raw_bytes += c.raw_bytes;
+          auto d = ContentDigest::FromHex(c.digest);
+          if (!d.ok()) return d.status();
+          digest.Add(*d);
+        }
+      }
+      e.digest = digest.Hex();
+    }
+    return Status::Ok();
+  }
+
+  Env& env_;
+  const std::filesystem::path& dir_;
+  const SnapshotRequest& req_;
+  Manifest& m_;
+  const int compressors_;
+  JobQueue queue_;
+  Syncer syncer_;
+  FirstError error_;
+  Progress* progress_ = nullptr;
+  std::atomic<std::int64_t> compress_us_{0}, queue_wait_us_{0};
+  std::atomic<size_t> next_task_{0};
+  std::vector<std::atomic<int>> ranges_left_;
+  std::mutex results_mu_;
+  std::map<std::tuple<size_t, size_t, size_t>, ChunkInfo> results_;
+};
+
 }  // namespace
 
 const char* ToolVersion() {
@@ -415,251 +723,26 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
   m.started_at = NowIso8601();
   m.compression_level = req.compression_level;
 
-  auto coord_r = req.driver->Connect(req.uri);
-  if (!coord_r.ok()) return coord_r.status();
-  std::unique_ptr<Connection> coord = std::move(*coord_r);
-  const ServerInfo& server = coord->server_info();
-  m.server_product = server.product;
-  m.server_version = server.version;
-
-  auto point = coord->BeginSnapshot(req.options);
-  if (!point.ok()) return point.status().WithContext("starting a consistent snapshot of " + m.source);
-  m.point = point->position;
-
-  std::vector<std::unique_ptr<Connection>> workers;
-  const int jobs = coord->SupportsSharedSnapshot() ? std::max(1, req.jobs) : 1;
-  for (int i = 1; i < jobs; ++i) {
-    auto w = req.driver->Connect(req.uri);
-    if (!w.ok()) return w.status().WithContext("opening snapshot worker " + std::to_string(i));
-    if (Status st = (*w)->JoinSnapshot(*point); !st.ok()) {
-      return st.WithContext("snapshot worker " + std::to_string(i) + " joining the snapshot");
-    }
-    workers.push_back(std::move(*w));
-  }
+  auto sessions = OpenSessions(req, m);
+  if (!sessions.ok()) return sessions.status();
   stages.Mark("snapshot: connect, begin and join the snapshot");
-
-  // Schema and table list are read before the barrier is released: on
-  // engines whose DDL is not transactional they must match the data.
-  // A lock wait here fails after --lock-timeout (the drivers bound it):
-  // on MySQL/MariaDB every commit on the server waits for the barrier.
-  auto barrier_context = [](const Status& st, const std::string& what) {
-    if (st.code() != StatusCode::kLockTimeout) return st.WithContext(what);
-    return st.WithContext(what +
-                          " while the snapshot barrier was held (another session holds a lock on "
-                          "the schema, e.g. a DDL in progress; retry when it is done, or raise "
-                          "--lock-timeout)");
-  };
-  auto tables = coord->ListDataTables();
-  if (!tables.ok()) return barrier_context(tables.status(), "listing tables");
-  auto script = coord->DumpSchemaScript();
-  if (!script.ok()) return barrier_context(script.status(), "dumping the schema");
-  auto model = coord->ReadSchema();
-  if (!model.ok()) return barrier_context(model.status(), "reading the schema model");
-  if (Status st = coord->ReleaseSnapshotBarrier(); !st.ok()) return st;
+  auto schema = ReadSchemaUnderBarrier(*sessions->coord);
+  if (!schema.ok()) return schema.status();
   stages.Mark("snapshot: table list, schema script and model (barrier held)");
-
-  m.fingerprint = Fingerprint(*model);
-  m.schema_objects = static_cast<std::int64_t>(model->objects.size());
   Env& env = repo.env();
-  auto pre = WriteSchemaFile(env, pending->dir, "pre-data.sql.zst", script->pre_data, req.compression_level);
-  if (!pre.ok()) return pre.status();
-  auto post =
-      WriteSchemaFile(env, pending->dir, "post-data.sql.zst", script->post_data, req.compression_level);
-  if (!post.ok()) return post.status();
-  auto model_file =
-      WriteSchemaFile(env, pending->dir, "model.json.zst", SchemaToJson(*model), req.compression_level);
-  if (!model_file.ok()) return model_file.status();
-  m.pre_data = *pre;
-  m.post_data = *post;
-  m.model = *model_file;
+  CUTOVER_RETURN_IF_ERROR(WriteSchemaFiles(env, pending->dir, *schema, req.compression_level, m));
   stages.Mark("snapshot: write the schema files");
 
-  if (req.layout != SnapshotRequest::LayoutChoice::kRecords) {
-    auto image_path = coord->SnapshotImagePath();
-    if (image_path.ok()) {
-      std::vector<std::string> names;
-      std::int64_t estimate = 0;
-      m.tables.resize(tables->size());
-      for (size_t i = 0; i < tables->size(); ++i) {
-        m.tables[i].table = (*tables)[i];
-        names.push_back((*tables)[i].name);
-        estimate += (*tables)[i].estimated_bytes;
-      }
-      Progress progress(req.progress, "snapshot", static_cast<std::int64_t>(tables->size()), estimate);
-      // A descriptor of our own that stays open until the read transaction
-      // has ended: on POSIX, closing any descriptor of a file drops every
-      // lock the process holds on it, the engine's shared lock included.
-      auto file = env.NewRandomAccessFile(*image_path);
-      if (!file.ok()) return file.status().WithContext("cannot open the database image");
-      auto image =
-          WriteImageChunks(env, pending->dir, *req.driver, *image_path, **file, names, req, progress);
-      (void)coord->EndSnapshot();
-      file->reset();
-      if (!image.ok()) return image.status();
-      m.layout = Layout::kImage;
-      m.image_bytes = image->bytes;
-      m.image = std::move(image->chunks);
-      for (size_t i = 0; i < m.tables.size(); ++i) {
-        m.tables[i].rows = image->digests[i].rows;
-        m.tables[i].digest = image->digests[i].digest;
-        progress.AddRows(image->digests[i].rows);
-        progress.TableDone();
-      }
-      stages.Mark("snapshot: read, compress and write the database image (" + std::to_string(m.image.size()) +
-                  " chunks on " + std::to_string(std::max(1, req.jobs)) + " threads)");
-      stages.Add("snapshot: compression, hashing and writing (summed over the threads)",
-                 image->compress_seconds);
-      stages.Add("snapshot: counting and digesting the tables in the image (beside them)",
-                 image->digest_seconds);
-      return CommitSnapshot(repo, *pending, guard.committed, std::move(m), stages, t0);
-    }
-    if (req.layout == SnapshotRequest::LayoutChoice::kImage ||
-        image_path.status().code() != StatusCode::kUnsupported) {
-      return image_path.status().WithContext("snapshot as a database image");
-    }
-    spdlog::debug("snapshot as records: {}", image_path.status().message());
-  }
-
-  // Tasks: whole tables, and key ranges of big ones; largest first.
-  std::vector<Task> tasks;
-  m.tables.resize(tables->size());
-  std::int64_t total_estimate = 0;
-  for (size_t i = 0; i < tables->size(); ++i) {
-    const DataTable& t = (*tables)[i];
-    m.tables[i].table = t;
-    total_estimate += t.estimated_bytes;
-    std::vector<std::string> predicates{""};
-    if (jobs > 1 && t.estimated_bytes > req.split_bytes) {
-      auto split = SplitForReaders(*coord, t, std::min<std::int64_t>(4 * jobs, t.estimated_bytes / req.split_bytes + 1));
-      if (!split.ok()) return split.status();
-      predicates = std::move(*split);
-    }
-    m.tables[i].ranges.resize(predicates.size());
-    for (size_t r = 0; r < predicates.size(); ++r) {
-      tasks.push_back(
-          Task{i, r, predicates[r], t.estimated_bytes / static_cast<std::int64_t>(predicates.size())});
-    }
-  }
-  std::stable_sort(tasks.begin(), tasks.end(),
-                   [](const Task& a, const Task& b) { return a.estimated_bytes > b.estimated_bytes; });
-  stages.Mark("snapshot: plan the key ranges");
-
-  Progress progress(req.progress, "snapshot", static_cast<std::int64_t>(tables->size()), total_estimate);
-  FirstError error;
-  // Compression is most of the client's CPU: size the pool from the jobs
-  // asked for, not from the reader connections (one on SQLite).
-  const int compressors = std::max(1, req.jobs);
-  std::atomic<std::int64_t> compress_us{0}, queue_wait_us{0};
-  auto micros_since = [](std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
-        .count();
-  };
-  JobQueue queue(static_cast<size_t>(compressors) * 2);
-  std::mutex results_mu;
-  std::map<std::tuple<size_t, size_t, size_t>, ChunkInfo> results;
-  std::vector<std::atomic<int>> ranges_left(tables->size());
-  for (size_t i = 0; i < tables->size(); ++i) ranges_left[i] = static_cast<int>(m.tables[i].ranges.size());
-
-  Syncer syncer(static_cast<size_t>(compressors) * 4);
-  std::vector<std::thread> compressor_threads;
-  for (int c = 0; c < compressors; ++c) {
-    compressor_threads.emplace_back([&] {
-      while (auto job = queue.Pop()) {
-        if (error.failed()) continue;  // drain so readers never block on a full queue
-        ChunkInfo info;
-        info.file = ChunkFileName(job->table, job->range, job->seq);
-        const auto started = std::chrono::steady_clock::now();
-        std::string stored;
-        Status st = EncodeChunk(job->framed, job->rows, job->digest, req.compression_level, stored, info);
-        if (st.ok()) st = WriteStoredChunk(env, pending->dir, stored, info, &syncer);
-        compress_us += micros_since(started);
-        if (!st.ok()) {
-          error.Set(st.WithContext("table " + m.tables[job->table].table.name));
-          continue;
-        }
-        progress.AddBytes(static_cast<std::int64_t>(job->framed.size()));
-        std::lock_guard<std::mutex> lock(results_mu);
-        results[{job->table, job->range, job->seq}] = std::move(info);
-      }
-    });
-  }
-
-  std::atomic<size_t> next_task{0};
-  std::vector<Connection*> readers{coord.get()};
-  for (auto& w : workers) readers.push_back(w.get());
-  std::vector<std::thread> reader_threads;
-  for (Connection* conn : readers) {
-    reader_threads.emplace_back([&, conn] {
-      while (!error.failed()) {
-        size_t k = next_task.fetch_add(1);
-        if (k >= tasks.size()) break;
-        const Task& task = tasks[k];
-        const DataTable& t = m.tables[task.table].table;
-        std::string framed;
-        framed.reserve(static_cast<size_t>(req.chunk_raw_bytes) + 4096);
-        size_t seq = 0;
-        std::int64_t rows = 0, chunk_rows = 0;
-        ContentDigest digest;
-        Status st = conn->ExportRows(t, task.predicate, [&](std::string_view record) -> Status {
-          if (error.failed()) return Status::Io("stopped");
-          AppendFramedRecord(framed, record);
-          digest.AddRecord(record);
-          ++chunk_rows;
-          if (++rows % 4096 == 0) progress.AddRows(4096);
-          if (static_cast<std::int64_t>(framed.size()) >= req.chunk_raw_bytes) {
-            const auto started = std::chrono::steady_clock::now();
-            queue.Push(Job{task.table, task.range, seq++, std::move(framed), chunk_rows, digest});
-            queue_wait_us += micros_since(started);
-            framed = std::string();
-            framed.reserve(static_cast<size_t>(req.chunk_raw_bytes) + 4096);
-            chunk_rows = 0;
-            digest = ContentDigest();
-          }
-          return Status::Ok();
-        });
-        progress.AddRows(rows % 4096);
-        if (!st.ok()) {
-          if (!error.failed()) error.Set(st.WithContext("reading table " + t.name));
-          break;
-        }
-        if (!framed.empty())
-          queue.Push(Job{task.table, task.range, seq++, std::move(framed), chunk_rows, digest});
-        if (--ranges_left[task.table] == 0) progress.TableDone();
-      }
-    });
-  }
-  for (auto& t : reader_threads) t.join();
-  queue.Close();
-  for (auto& t : compressor_threads) t.join();
-  if (Status synced = syncer.Finish(); !synced.ok()) error.Set(synced.WithContext("syncing chunk files"));
-  for (Connection* conn : readers) (void)conn->EndSnapshot();
-  CUTOVER_RETURN_IF_ERROR(error.status());
-  stages.Mark("snapshot: read, compress and write the data");
-  stages.Add(
-      "snapshot: compression, hashing and writing (summed over " + std::to_string(compressors) + " threads)",
-      static_cast<double>(compress_us.load()) / 1e6);
-  stages.Add("snapshot: readers waiting for a compressor (summed over " + std::to_string(readers.size()) +
-                 " readers)",
-             static_cast<double>(queue_wait_us.load()) / 1e6);
-
-  for (auto& [key, info] : results) {
-    auto [table, range, seq] = key;
-    auto& chunks = m.tables[table].ranges[range];
-    if (chunks.size() != seq) return Status::Internal("chunk " + info.file + " out of sequence");
-    chunks.push_back(std::move(info));
-  }
-  for (auto& e : m.tables) {
-    ContentDigest digest;
-    for (const auto& range : e.ranges) {
-      for (const auto& c : range) {
-        e.rows += c.rows;
-        e.raw_bytes += c.raw_bytes;
-        auto d = ContentDigest::FromHex(c.digest);
-        if (!d.ok()) return d.status();
-        digest.Add(*d);
-      }
-    }
-    e.digest = digest.Hex();
+  auto image = TakeImage(env, pending->dir, req, *sessions->coord, schema->tables, m, stages);
+  if (!image.ok()) return image.status();
+  if (!*image) {
+    auto tasks = PlanTasks(*sessions->coord, schema->tables, req, sessions->jobs, m);
+    if (!tasks.ok()) return tasks.status();
+    stages.Mark("snapshot: plan the key ranges");
+    std::vector<Connection*> readers{sessions->coord.get()};
+    for (auto& w : sessions->workers) readers.push_back(w.get());
+    RecordsPipeline pipeline(env, pending->dir, req, m);
+    CUTOVER_RETURN_IF_ERROR(pipeline.Run(readers, *tasks, stages));
   }
   return CommitSnapshot(repo, *pending, guard.committed, std::move(m), stages, t0);
 }
