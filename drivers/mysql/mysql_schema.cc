@@ -24,6 +24,7 @@
 
 #include "base/strings.h"
 #include "base/uri.h"
+#include "driver/driver_helpers.h"
 #include "mysql_internal.h"
 
 namespace cutover::mysql {
@@ -45,18 +46,11 @@ Result<SchemaModel> MysqlConnection::ReadSchema() {
 namespace cutover::mysql {
 
 Result<bool> MysqlConnection::TableExists(std::string_view name) {
-  bool exists = false;
-  Status st = Query(
+  return CountsAny(
+      *this,
       "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE "
       "TABLE' AND TABLE_NAME = " +
-          QuoteLiteral(name),
-      [&](RowView row) {
-        exists = row.size() == 1 && row[0].data != "0";
-        return Status::Ok();
-      },
-      ExecOptions{});
-  if (!st.ok()) return st;
-  return exists;
+          QuoteLiteral(name));
 }
 
 }  // namespace cutover::mysql

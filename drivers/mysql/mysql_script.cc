@@ -25,7 +25,7 @@
 
 #include "base/strings.h"
 #include "base/uri.h"
-#include "driver/statement_class.h"
+#include "driver/driver_helpers.h"
 #include "mysql_internal.h"
 
 namespace cutover::mysql {

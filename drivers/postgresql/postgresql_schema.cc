@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "driver/driver_helpers.h"
 #include "postgresql_internal.h"
 
 namespace cutover::postgresql {
@@ -777,18 +778,11 @@ Result<SchemaModel> PgConnection::ReadSchema() {
 namespace cutover::postgresql {
 
 Result<bool> PgConnection::TableExists(std::string_view name) {
-  bool exists = false;
-  Status st = Query(
+  return CountsAny(
+      *this,
       "SELECT count(*) FROM pg_catalog.pg_class c WHERE c.relname = " + QuoteLiteral(name) +
           " AND c.relkind IN ('r', 'p') AND c.relnamespace = (SELECT n.oid FROM pg_catalog.pg_namespace n "
-          "WHERE n.nspname = pg_catalog.current_schema())",
-      [&](RowView row) {
-        exists = row.size() == 1 && row[0].data != "0";
-        return Status::Ok();
-      },
-      ExecOptions{});
-  if (!st.ok()) return st;
-  return exists;
+          "WHERE n.nspname = pg_catalog.current_schema())");
 }
 
 }  // namespace cutover::postgresql

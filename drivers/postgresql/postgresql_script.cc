@@ -14,7 +14,7 @@
 
 #include "base/strings.h"
 #include "base/uri.h"
-#include "driver/statement_class.h"
+#include "driver/driver_helpers.h"
 #include "postgresql_internal.h"
 
 namespace cutover::postgresql {

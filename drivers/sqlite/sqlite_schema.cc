@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "driver/driver_helpers.h"
 #include "sqlite_ddl_parse.h"
 #include "sqlite_internal.h"
 
@@ -564,16 +565,8 @@ Result<SchemaModel> SqliteConnection::ReadSchema() {
 namespace cutover::sqlite {
 
 Result<bool> SqliteConnection::TableExists(std::string_view name) {
-  bool exists = false;
-  Status st = Query(
-      "SELECT count(*) FROM main.sqlite_schema WHERE type = 'table' AND name = " + QuoteLiteral(name),
-      [&](RowView row) {
-        exists = row.size() == 1 && row[0].data != "0";
-        return Status::Ok();
-      },
-      ExecOptions{});
-  if (!st.ok()) return st;
-  return exists;
+  return CountsAny(
+      *this, "SELECT count(*) FROM main.sqlite_schema WHERE type = 'table' AND name = " + QuoteLiteral(name));
 }
 
 }  // namespace cutover::sqlite

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "base/strings.h"
-#include "driver/statement_class.h"
+#include "driver/driver_helpers.h"
 #include "sqlite_internal.h"
 
 namespace cutover::sqlite {
@@ -178,7 +178,9 @@ Status SqliteConnection::ExecuteScript(std::string_view script) {
     if (!statements.ok()) return statements.status().WithContext(display_);
     const bool was_autocommit = sqlite3_get_autocommit(db_) != 0;
     for (const ScriptStatement& s : *statements) {
-      Status st = Run(s.text, ExecOptions{}, nullptr, s.line);
+      // With its ';', so that SQLite's syntax errors point where they did
+      // in the script ("near ';'", not "incomplete input").
+      Status st = Run(s.text + ";", ExecOptions{}, nullptr, s.line);
       if (!st.ok()) return AfterFailure(st, was_autocommit);
     }
     return Status::Ok();

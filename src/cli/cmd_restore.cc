@@ -1,5 +1,5 @@
 // cutover restore SNAPSHOT --into URI, and cutover restore-test: the
-// scheduled proof that a snapshot restores (see snapshot/restore_test.h).
+// scheduled proof that a snapshot restores (see snapshot/restore_check.h).
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,7 +11,7 @@
 
 #include "cli/commands.h"
 #include "snapshot/restore.h"
-#include "snapshot/restore_test.h"
+#include "snapshot/restore_check.h"
 
 namespace cutover::cli {
 namespace {

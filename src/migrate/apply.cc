@@ -84,7 +84,10 @@ class Runner {
   Status RunFileInTransaction(const Step& step, std::int64_t from, StepOutcome& out);
   Status RunFileByStatement(const Step& step, std::int64_t from, StepOutcome& out);
   Status MarkRolledBack(const Step& step, std::vector<HistoryRow>& rolled);
-  Result<std::int64_t> ExecuteStatement(const plan::PlanFile& f, const plan::Statement& s);
+  // Every migration statement runs through these, which call the observer.
+  Result<std::int64_t> Execute(const Step& step, const plan::Statement& s, std::string_view sql,
+                               const ExecOptions& o, int attempt, bool batch);
+  Result<std::int64_t> ExecuteStatement(const Step& step, const plan::Statement& s, int attempt);
   Status RunBackfill(const Step& step, StepOutcome& out);
   std::optional<std::int64_t> RemainingRows(const plan::PlanFile& f);
   Status RunChecks(const plan::Migration& m);
@@ -475,8 +478,17 @@ Status Runner::MarkRolledBack(const Step& step, std::vector<HistoryRow>& rolled)
   return Status::Ok();
 }
 
-Result<std::int64_t> Runner::ExecuteStatement(const plan::PlanFile& f, const plan::Statement& s) {
-  return conn_.Execute(f.ExecutableText(s), OptionsFor(f, s));
+Result<std::int64_t> Runner::Execute(const Step& step, const plan::Statement& s, std::string_view sql,
+                                     const ExecOptions& o, int attempt, bool batch) {
+  StatementObserver::Event event{step.migration, step.file, &s, step.phase, sql, attempt, batch};
+  if (opt_.observer != nullptr) opt_.observer->Before(event);
+  auto r = conn_.Execute(sql, o);
+  if (opt_.observer != nullptr) opt_.observer->After(event, r.status(), r.ok() ? *r : 0);
+  return r;
+}
+
+Result<std::int64_t> Runner::ExecuteStatement(const Step& step, const plan::Statement& s, int attempt) {
+  return Execute(step, s, step.file->ExecutableText(s), OptionsFor(*step.file, s), attempt, false);
 }
 
 Status Runner::RunFile(const Step& step, StepOutcome& out) {
@@ -507,7 +519,7 @@ Status Runner::RunFileInTransaction(const Step& step, std::int64_t from, StepOut
       failed = &f.statements[static_cast<size_t>(from)];  // it could not start: name where the file starts
     }
     for (size_t i = static_cast<size_t>(from); error.ok() && i < f.statements.size(); ++i) {
-      auto r = ExecuteStatement(f, f.statements[i]);
+      auto r = ExecuteStatement(step, f.statements[i], attempt);
       if (!r.ok()) {
         failed = &f.statements[i];
         error = r.status();
@@ -568,7 +580,7 @@ Status Runner::RunFileByStatement(const Step& step, std::int64_t from, StepOutco
     const plan::Statement& s = f.statements[i];
     Status error;
     for (int attempt = 0;; ++attempt) {
-      error = ExecuteStatement(f, s).status();
+      error = ExecuteStatement(step, s, attempt).status();
       if (error.code() != StatusCode::kLockTimeout || attempt >= opt_.retries) break;
       ++out.retries;
       if (!Backoff(attempt + 1, f.display_path + ":" + std::to_string(s.line), error)) {
@@ -667,7 +679,7 @@ Status Runner::RunBackfill(const Step& step, StepOutcome& out) {
     for (int attempt = 0;; ++attempt) {
       error = BeginTx(eo);
       if (error.ok()) {
-        auto r = conn_.Execute(sql, eo);
+        auto r = Execute(step, s, sql, eo, attempt, true);
         error = r.status();
         if (r.ok()) {
           changed = *r;

@@ -47,6 +47,28 @@ namespace cutover::migrate {
 inline constexpr std::chrono::milliseconds kDefaultLockTimeout{2000};
 inline constexpr int kDefaultRetries = 5;
 
+// Sees every migration statement that apply runs, around its execution, so
+// that `cutover rehearse` can measure each one (probes, lock observation)
+// with the very executor `apply` uses. Called on apply's thread, for every
+// attempt (a retry after a lock timeout is a new attempt) and every backfill
+// batch; must not throw. Borrowed by ApplyOptions for the call.
+class StatementObserver {
+ public:
+  struct Event {
+    const plan::Migration* migration = nullptr;
+    const plan::PlanFile* file = nullptr;
+    const plan::Statement* statement = nullptr;
+    std::string_view phase;  // history phase: "expand", "backfill", "contract", "rollback"
+    std::string_view sql;    // as executed (backfill: the batch size filled in)
+    int attempt = 0;         // 0 for the first
+    bool batch = false;      // a backfill batch
+  };
+  virtual ~StatementObserver() = default;
+  virtual void Before(const Event& event) = 0;
+  // `rows`: what the statement changed (0 when it failed).
+  virtual void After(const Event& event, const Status& result, std::int64_t rows) = 0;
+};
+
 struct ApplyOptions {
   plan::Phase phase = plan::Phase::kExpand;  // kExpand, kBackfill, kContract or kRollback
   std::optional<std::string> to;             // last migration to include (rollback: the oldest)
@@ -63,6 +85,8 @@ struct ApplyOptions {
   std::chrono::milliseconds backoff{250};
   // Receives notes for people (retries, resumes, progress): stderr in the CLI.
   std::function<void(const std::string&)> note;
+  // Sees every statement run (rehearse); none by default.
+  StatementObserver* observer = nullptr;
 };
 
 struct StepOutcome {

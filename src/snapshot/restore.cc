@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "base/strings.h"
-#include "driver/statement_class.h"
+#include "driver/driver_helpers.h"
 #include "schema/drift.h"
 #include "schema/fingerprint.h"
 #include "schema/schema_json.h"

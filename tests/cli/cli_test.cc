@@ -104,6 +104,13 @@ TEST_F(CliTest, BadTargetsGetClearErrors) {
   EXPECT_NE(missing.err.find("nope.db"), std::string::npos) << missing.err;
   auto bad_uri = Run({"schema", "oracle://u:pw@h/db"});
   EXPECT_EQ(bad_uri.exit_code, 2);
+  EXPECT_NE(bad_uri.err.find("no driver serves URI scheme 'oracle'"), std::string::npos) << bad_uri.err;
+  EXPECT_NE(bad_uri.err.find("postgresql (postgresql, postgres)"), std::string::npos) << bad_uri.err;
+  EXPECT_EQ(bad_uri.err.find(":pw@"), std::string::npos) << bad_uri.err;
+  // Aliases route by the drivers' schemes.
+  auto alias = Run({"schema", "postgres:u:pw@h/db"});
+  EXPECT_EQ(alias.exit_code, 2) << alias.err;
+  EXPECT_NE(alias.err.find("must start with postgres://"), std::string::npos) << alias.err;
   auto unknown_name = Run({"schema", "production"});
   EXPECT_EQ(unknown_name.exit_code, 2);
   EXPECT_NE(unknown_name.err.find("neither a connection URI nor a target"), std::string::npos)

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
@@ -464,6 +465,204 @@ TEST_P(DriverConformance, DdlWaitingForATableLockIsALockTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   ASSERT_TRUE(holder->Commit().ok());
   EXPECT_TRUE(ddl->Execute("ALTER TABLE t ADD COLUMN w int", o).ok()) << "works once the lock is gone";
+}
+
+// ---- API v5: what the core used to do with engine knowledge -------------
+
+TEST_P(DriverConformance, TableExistsSeesBaseTablesOfTheCurrentSchemaOnly) {
+  ScratchDatabase db(engine());
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  const std::string hostile = "we\"ird 't`able";
+  db.Exec("CREATE TABLE " + conn->QuoteIdentifier(hostile) + " (id int PRIMARY KEY)");
+  db.Exec("CREATE VIEW v AS SELECT 1 AS one");
+  auto table = conn->TableExists(hostile);
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  EXPECT_TRUE(*table);
+  auto view = conn->TableExists("v");
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  EXPECT_FALSE(*view) << "a view is not a table";
+  auto missing = conn->TableExists("no_such_table' OR '1'='1");
+  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  EXPECT_FALSE(*missing);
+}
+
+TEST_P(DriverConformance, SetReadOnlyRefusesWritesAndKeepsReads) {
+  ScratchDatabase db(engine());
+  db.Exec("CREATE TABLE t (id int PRIMARY KEY)");
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  ASSERT_TRUE(conn->SetReadOnly().ok());
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM t"), "0");
+  auto write = conn->Execute("INSERT INTO t VALUES (1)");
+  EXPECT_FALSE(write.ok()) << "a read-only session wrote";
+  auto other = db.Connect();
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(Scalar(*other, "SELECT count(*) FROM t"), "0");
+  EXPECT_TRUE(other->Execute("INSERT INTO t VALUES (2)").ok()) << "only that session is read-only";
+}
+
+// SQLite takes its write lock up front, so a second writer waits at most its
+// lock timeout; the server engines lock per statement and let both begin.
+TEST_P(DriverConformance, BeginWriteTakesTheWriteLockWhereTheEngineHasOne) {
+  ScratchDatabase db(engine());
+  db.Exec("CREATE TABLE t (id int PRIMARY KEY)");
+  auto first = db.Connect();
+  auto second = db.Connect();
+  ASSERT_TRUE(first && second);
+  ASSERT_TRUE(first->BeginWrite(std::chrono::milliseconds(2000)).ok());
+  ASSERT_TRUE(first->Execute("INSERT INTO t VALUES (1)").ok());
+  const auto start = std::chrono::steady_clock::now();
+  Status again = second->BeginWrite(std::chrono::milliseconds(300));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  if (engine() == "sqlite") {
+    EXPECT_EQ(again.code(), StatusCode::kLockTimeout) << again.ToString();
+    EXPECT_GE(waited, std::chrono::milliseconds(250));
+    EXPECT_LT(waited, std::chrono::seconds(3));
+  } else {
+    EXPECT_TRUE(again.ok()) << again.ToString();
+    EXPECT_TRUE(second->Rollback().ok());
+  }
+  ASSERT_TRUE(first->Commit().ok());
+  EXPECT_EQ(Scalar(*second, "SELECT count(*) FROM t"), "1");
+}
+
+TEST_P(DriverConformance, PrepareRestoreSessionLeavesAWorkingSession) {
+  for (bool scratch : {false, true}) {
+    ScratchDatabase db(engine());
+    auto conn = db.Connect();
+    ASSERT_NE(conn, nullptr);
+    ASSERT_TRUE(conn->PrepareRestoreSession(scratch).ok()) << scratch;
+    ASSERT_TRUE(conn->Execute("CREATE TABLE t (id int PRIMARY KEY)").ok());
+    ASSERT_TRUE(conn->Execute("INSERT INTO t VALUES (1), (2)").ok());
+    EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM t"), "2");
+  }
+}
+
+// Ranges by physical position partition the table: every row in exactly one.
+TEST_P(DriverConformance, PhysicalRangesPartitionTheTableOrAreEmpty) {
+  ScratchDatabase db(engine());
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  db.Exec("CREATE TABLE t (id int PRIMARY KEY, pad " + Sql(engine()).text_type + ")");
+  const std::string rows = Sql(engine()).long_rows;
+  ASSERT_TRUE(
+      conn->Execute("INSERT INTO t (id, pad) SELECT n, payload FROM (" + rows + ") AS g WHERE n <= 20000")
+          .ok());
+  DataTable t;
+  t.name = "t";
+  t.schema = engine() == "postgresql" ? "public" : "";
+  auto ranges = conn->PhysicalRanges(t, 4);
+  ASSERT_TRUE(ranges.ok()) << ranges.status().ToString();
+  if (engine() != "postgresql") {
+    EXPECT_TRUE(ranges->empty()) << "no physical addresses on " << engine();
+    return;
+  }
+  ASSERT_EQ(ranges->size(), 4u) << "PostgreSQL 14+ splits by TID ranges";
+  std::int64_t total = 0;
+  for (const std::string& predicate : *ranges) {
+    const std::string n = Scalar(*conn, "SELECT count(*) FROM t WHERE " + predicate);
+    EXPECT_NE(n, "0") << predicate;
+    total += std::stoll(n);
+  }
+  EXPECT_EQ(total, 20000);
+  auto one = conn->PhysicalRanges(t, 1);
+  ASSERT_TRUE(one.ok());
+  EXPECT_TRUE(one->empty()) << "one part needs no split";
+}
+
+TEST_P(DriverConformance, ClassifyStatementReadsTheDumpShapesWithTheEnginesQuoting) {
+  Driver* driver = testing::TestDriver(engine());
+  ASSERT_NE(driver, nullptr);
+  ScratchDatabase db(engine());
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  using Kind = StatementClass::Kind;
+  const std::string hostile = conn->QuoteIdentifier("Ta\"b`le ON x");
+  struct Case {
+    std::string sql;
+    Kind kind;
+    std::string table;
+    bool exclusive;
+  } cases[] = {
+      {"CREATE INDEX i ON t (a)", Kind::kIndexBuild, "t", false},
+      {"CREATE UNIQUE INDEX i ON " + hostile + " (a)", Kind::kIndexBuild, "Ta\"b`le ON x", false},
+      {"ALTER TABLE T ADD PRIMARY KEY (id)", Kind::kIndexBuild, "t", true},
+      {"ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES p (id)", Kind::kOther, "", false},
+      {"SET x = 1", Kind::kSessionSetting, "", false},
+      {"SET CONSTRAINTS ALL DEFERRED", Kind::kOther, "", false},
+      {"-- a comment\nINSERT INTO t VALUES (1)", Kind::kOther, "", false},
+  };
+  for (const Case& c : cases) {
+    const StatementClass got = driver->ClassifyStatement(c.sql);
+    EXPECT_EQ(got.kind, c.kind) << c.sql;
+    EXPECT_EQ(got.table, c.table) << c.sql;
+    EXPECT_EQ(got.exclusive, c.exclusive) << c.sql;
+  }
+  // Quoted names and literals are read by the engine's own rules: a misread
+  // quote would expose the ON or the FOREIGN KEY written inside them.
+  const std::string index = "CREATE INDEX " + conn->QuoteIdentifier("i\" ON wrong (` ON wrong") + " ON t (a)";
+  EXPECT_EQ(driver->ClassifyStatement(index).table, "t") << index;
+  const std::string literal =
+      "ALTER TABLE t ADD PRIMARY KEY (id) " +
+      conn->QuoteLiteral("x\\', ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES p (id) -- '");
+  const StatementClass got = driver->ClassifyStatement(literal);
+  EXPECT_EQ(got.kind, Kind::kIndexBuild) << literal;
+  EXPECT_TRUE(got.exclusive) << literal;
+}
+
+TEST_P(DriverConformance, FileEnginesCreateTargetsAndScratchDirectoriesServerEnginesSayUnsupported) {
+  Driver* driver = testing::TestDriver(engine());
+  ASSERT_NE(driver, nullptr);
+  const ConnectionUri server = testing::ServerUri(engine());
+  if (engine() != "sqlite") {
+    EXPECT_EQ(driver->CreateTargetIfMissing(server.WithDatabase("cutover_no_such_db")).status().code(),
+              StatusCode::kUnsupported);
+    EXPECT_EQ(driver->LocalScratchServer("/tmp").status().code(), StatusCode::kUnsupported);
+    return;
+  }
+  const std::string dir = server.path();
+  std::filesystem::create_directories(dir);
+  const ConnectionUri target = server.WithPath(dir + "/new 'target'.db");
+  auto created = driver->CreateTargetIfMissing(target);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_TRUE(*created);
+  EXPECT_EQ(std::filesystem::status(target.path()).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  auto again = driver->CreateTargetIfMissing(target);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again) << "an existing file is left alone";
+  auto nowhere = driver->CreateTargetIfMissing(server.WithPath(dir + "/missing/dir/x.db"));
+  ASSERT_FALSE(nowhere.ok());
+  EXPECT_EQ(nowhere.status().code(), StatusCode::kIo);
+  EXPECT_NE(nowhere.status().message().find("missing/dir/x.db"), std::string::npos)
+      << nowhere.status().message();
+  auto local = driver->LocalScratchServer(dir);
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  auto scratch = driver->CreateDatabase(*local, "cutover_scratch_local");
+  ASSERT_TRUE(scratch.ok()) << scratch.status().ToString();
+  EXPECT_TRUE(std::filesystem::exists(dir + "/cutover_scratch_local.db"));
+  EXPECT_TRUE(driver->DropDatabase(*local, "cutover_scratch_local").ok());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_P(DriverConformance, UrisOfTheWrongFormAreRefusedNamingTheForm) {
+  Driver* driver = testing::TestDriver(engine());
+  ASSERT_NE(driver, nullptr);
+  const std::string scheme = driver->info().schemes.front();
+  const std::string bad = engine() == "sqlite" ? scheme + "://host/x.db" : scheme + ":u:s3cr3t@h/db";
+  auto uri = ConnectionUri::Parse(bad);
+  ASSERT_TRUE(uri.ok()) << "the shape parses; the driver judges the form";
+  auto conn = driver->Connect(*uri);
+  ASSERT_FALSE(conn.ok());
+  EXPECT_EQ(conn.status().code(), StatusCode::kInvalidInput) << conn.status().ToString();
+  EXPECT_EQ(conn.status().message().find("s3cr3t"), std::string::npos) << conn.status().message();
+  // Every scheme the driver declares routes to it.
+  for (const std::string& s : driver->info().schemes) {
+    auto routed = testing::TestLoader().ForScheme(s);
+    ASSERT_TRUE(routed.ok()) << s;
+    EXPECT_EQ(*routed, driver) << s;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllDrivers, DriverConformance, ::testing::ValuesIn(testing::AllEngines()),

@@ -235,6 +235,61 @@ TEST_P(Migrate, ExpandBackfillContractWithHistoryAndStatus) {
   EXPECT_NE(again.out.find("Nothing to apply"), std::string::npos) << again.out;
 }
 
+// The seam rehearse measures through: every statement apply runs, each
+// backfill batch and each failure, in order, around its execution.
+class RecordingObserver : public migrate::StatementObserver {
+ public:
+  void Before(const Event& e) override {
+    log.push_back("before " + std::string(e.phase) + " " + e.file->display_path + ":" +
+                  std::to_string(e.statement->line) + (e.batch ? " batch" : ""));
+    in_flight = true;
+  }
+  void After(const Event& e, const Status& result, std::int64_t rows) override {
+    EXPECT_TRUE(in_flight) << "After without Before";
+    in_flight = false;
+    log.push_back("after " + std::string(e.phase) + (result.ok() ? " ok " : " failed ") +
+                  std::to_string(rows));
+    if (!result.ok()) last_error = result;
+    sql.emplace_back(e.sql);
+  }
+  std::vector<std::string> log;
+  std::vector<std::string> sql;
+  Status last_error;
+  bool in_flight = false;
+};
+
+TEST_P(Migrate, ObserverSeesEveryStatementBatchAndFailureInOrder) {
+  CreateItems(20);
+  const std::string plan = StandardPlan();
+  RecordingObserver seen;
+  migrate::ApplyOptions options;
+  options.observer = &seen;
+  ASSERT_TRUE(ApplyPhase(plan, plan::Phase::kExpand, options).status.ok());
+  ASSERT_TRUE(ApplyPhase(plan, plan::Phase::kBackfill, options).status.ok());
+  const std::vector<std::string> expected = {
+      "before expand 0001_label/expand.sql:1",           "after expand ok 0",
+      "before expand 0002_other/expand.sql:1",           "after expand ok 0",
+      "before backfill 0001_label/backfill.sql:2 batch", "after backfill ok 7",
+      "before backfill 0001_label/backfill.sql:2 batch", "after backfill ok 7",
+      "before backfill 0001_label/backfill.sql:2 batch", "after backfill ok 6",
+      "before backfill 0001_label/backfill.sql:2 batch", "after backfill ok 0"};
+  EXPECT_EQ(seen.log, expected);
+  ASSERT_GE(seen.sql.size(), 5u);
+  EXPECT_NE(seen.sql[4].find("LIMIT 7"), std::string::npos) << "the batch as executed: " << seen.sql[4];
+
+  // A failing statement is seen with its error.
+  const std::string broken =
+      WritePlan("broken", {{"0001_bad/expand.sql", "SELECT 1;\nINSERT INTO no_such_table VALUES (1);\n"},
+                           {"0001_bad/rollback.sql", "SELECT 1;\n"}});
+  RecordingObserver failing;
+  options.observer = &failing;
+  EXPECT_FALSE(ApplyPhase(broken, plan::Phase::kExpand, options).status.ok());
+  ASSERT_EQ(failing.log.size(), 4u);
+  EXPECT_EQ(failing.log[3], "after expand failed 0");
+  EXPECT_NE(failing.last_error.message().find("no_such_table"), std::string::npos)
+      << failing.last_error.ToString();
+}
+
 TEST_P(Migrate, BackfillShowsAnEtaFromTheRemainingQuery) {
   CreateItems(50);
   const std::string plan = StandardPlan(

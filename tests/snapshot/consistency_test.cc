@@ -35,7 +35,7 @@
 #include "catalog/catalog.h"
 #include "snapshot/repository.h"
 #include "snapshot/restore.h"
-#include "snapshot/restore_test.h"
+#include "snapshot/restore_check.h"
 #include "snapshot/take.h"
 #include "support/process.h"
 #include "support/test_env.h"

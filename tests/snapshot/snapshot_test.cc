@@ -17,7 +17,7 @@
 #include "catalog/catalog.h"
 #include "schema/fingerprint.h"
 #include "snapshot/restore.h"
-#include "snapshot/restore_test.h"
+#include "snapshot/restore_check.h"
 #include "snapshot/take.h"
 #include "snapshot/verify.h"
 #include "support/test_env.h"

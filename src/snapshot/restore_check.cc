@@ -1,4 +1,4 @@
-#include "snapshot/restore_test.h"
+#include "snapshot/restore_check.h"
 
 #include <signal.h>
 #include <spdlog/spdlog.h>

@@ -1,4 +1,4 @@
-#include "driver/statement_class.h"
+#include "driver/driver_helpers.h"
 
 #include <cctype>
 
@@ -157,6 +157,20 @@ StatementClass ClassifyCommonStatement(std::string_view statement, const Quoting
   if (a == "CREATE" && (b == "INDEX" || (b == "UNIQUE" && ToUpper(t[2]) == "INDEX"))) return CreateIndex(t);
   if (a == "ALTER" && b == "TABLE") return AlterTableAddKeys(t, kLimit);
   return {};
+}
+
+}  // namespace cutover
+
+namespace cutover {
+
+Result<bool> CountsAny(Connection& conn, const std::string& count_sql) {
+  bool any = false;
+  Status st = conn.Query(count_sql, [&](RowView row) {
+    any = row.size() == 1 && !row[0].is_null() && row[0].data != "0";
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return any;
 }
 
 }  // namespace cutover

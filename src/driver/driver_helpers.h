@@ -1,5 +1,8 @@
-// Statement classification for drivers: the shared part of
-// Driver::ClassifyStatement (driver/driver.h).
+// Helpers the driver plugins share (linked into every plugin through
+// cutover_driver_api), so that the same logic is written once.
+//
+// Statement classification: the shared part of Driver::ClassifyStatement
+// (driver/driver.h).
 //
 // A restore runs the index builds of a post-data script on several
 // connections and everything else in order on one. Deciding which statement
@@ -38,5 +41,13 @@ std::vector<std::string> TopLevelTokens(std::string_view statement, size_t limit
 
 // The classification by the shapes above.
 StatementClass ClassifyCommonStatement(std::string_view statement, const QuotingRules& rules);
+
+}  // namespace cutover
+
+namespace cutover {
+
+// Runs a `SELECT count(*) ...` and says whether it counted anything: the
+// shape of the drivers' existence checks (Connection::TableExists).
+Result<bool> CountsAny(Connection& conn, const std::string& count_sql);
 
 }  // namespace cutover
