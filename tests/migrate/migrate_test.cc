@@ -277,13 +277,12 @@ TEST_P(Migrate, ObserverSeesEveryStatementBatchAndFailureInOrder) {
   ASSERT_GE(seen.sql.size(), 5u);
   EXPECT_NE(seen.sql[4].find("LIMIT 7"), std::string::npos) << "the batch as executed: " << seen.sql[4];
 
-  // A failing statement is seen with its error.
-  const std::string broken =
-      WritePlan("broken", {{"0001_bad/expand.sql", "SELECT 1;\nINSERT INTO no_such_table VALUES (1);\n"},
-                           {"0001_bad/rollback.sql", "SELECT 1;\n"}});
+  // A failing statement is seen with its error (a new migration of the same plan).
+  WritePlan("plan", {{"0003_bad/expand.sql", "SELECT 1;\nINSERT INTO no_such_table VALUES (1);\n"},
+                     {"0003_bad/rollback.sql", "SELECT 1;\n"}});
   RecordingObserver failing;
   options.observer = &failing;
-  EXPECT_FALSE(ApplyPhase(broken, plan::Phase::kExpand, options).status.ok());
+  EXPECT_FALSE(ApplyPhase(plan, plan::Phase::kExpand, options).status.ok());
   ASSERT_EQ(failing.log.size(), 4u);
   EXPECT_EQ(failing.log[3], "after expand failed 0");
   EXPECT_NE(failing.last_error.message().find("no_such_table"), std::string::npos)
