@@ -41,17 +41,20 @@ namespace cutover {
 inline constexpr std::uint32_t kDriverApiVersion = 5;
 
 struct DriverInfo {
-  std::string name;  // "postgresql", "mysql", "sqlite"
+  // The driver's name, also its plugin file's: cutover_driver_<name>.so.
+  std::string name;
   // URI schemes served, e.g. {"postgresql", "postgres"}. The loader routes a
   // URI to the driver whose list holds its scheme: this is the only table of
   // scheme aliases in cutover.
   std::vector<std::string> schemes;
-  std::string driver_version;        // the plugin's own version
-  std::string client_library;        // "libpqxx 6.4.5 / libpq 15.18"
+  std::string driver_version;  // the plugin's own version
+  std::string client_library;  // "libpqxx 6.4.5 / libpq 15.18"
 };
 
 struct ServerInfo {
-  std::string product;     // "PostgreSQL", "MariaDB", "MySQL", "SQLite"
+  // The server product as the server reports it (e.g. MariaDB for a
+  // mysql:// URI), for reports; never compared by the core.
+  std::string product;
   std::string version;     // "15.18", "10.11.19-MariaDB", "3.40.1"
   int version_number = 0;  // 150018, 101119, 3040001: comparable
 };
@@ -413,7 +416,8 @@ extern "C" {
 
 struct CutoverDriverEntry {
   std::uint32_t api_version;  // must equal cutover::kDriverApiVersion; never move it
-  const char* name;           // "postgresql"
+  // The driver's name; must match the plugin file's.
+  const char* name;
   // Creates the plugin's Driver. Never throws; returns nullptr only on
   // out-of-memory. The loader owns the result.
   cutover::Driver* (*create_driver)();

@@ -74,7 +74,8 @@ struct SchemaObject {
 bool KeyLess(const SchemaObject& a, const SchemaObject& b);
 
 struct SchemaModel {
-  std::string engine;          // "postgresql", "mysql", "sqlite"
+  // The driver's name (DriverInfo::name).
+  std::string engine;
   std::string server_version;  // informational; not part of the fingerprint
   std::vector<SchemaObject> objects;
 

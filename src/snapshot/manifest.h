@@ -56,8 +56,9 @@ struct Manifest {
   int format_version = kManifestFormatVersion;
   std::string id;
   std::string tool_version;
-  std::string engine;          // driver name
-  std::string server_product;  // "PostgreSQL"
+  std::string engine;  // driver name
+  // The server product as the driver names it (ServerInfo::product).
+  std::string server_product;
   std::string server_version;
   std::string source;                        // redacted URI
   std::string target;                        // config target name, or the redacted URI
