@@ -204,6 +204,30 @@ double OutsideHold(double blocked, const BlockRun& run) {
   return 0.0;
 }
 
+// Resolution: `runs` blocks of 200 ms, each reported within +-20 ms for
+// reads and writes; prints the spread that bench/probe_resolution.sh reads.
+void ExpectA200MsBlockWithin20Ms(const std::string& engine, const std::string& label,
+                                 const LockRecipe& recipe, int runs) {
+  ScratchDatabase db(engine);
+  ASSERT_FALSE(db.name().empty());
+  CreateTable(db);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  std::vector<double> errors;
+  for (int i = 0; i < runs; ++i) {
+    BlockRun run = MeasureBlock(db, recipe, milliseconds(200), OptionsFor(engine), milliseconds(150));
+    ASSERT_FALSE(::testing::Test::HasFailure());
+    ExpectWithin(run.read_blocked_ms, run, 20.0, "read, run " + std::to_string(i));
+    ExpectWithin(run.write_blocked_ms, run, 20.0, "write, run " + std::to_string(i));
+    errors.push_back(OutsideHold(run.read_blocked_ms, run));
+    errors.push_back(OutsideHold(run.write_blocked_ms, run));
+  }
+  std::printf(
+      "[ spread   ] %s 200 ms block, reported outside [held, held + taking + releasing] (ms): min %.1f max "
+      "%.1f\n",
+      label.c_str(), *std::min_element(errors.begin(), errors.end()),
+      *std::max_element(errors.begin(), errors.end()));
+}
+
 // ---- SQLite ---------------------------------------------------------------
 
 TEST(ProbeSqliteTest, ReservedLockBlocksWritesFor500MsAndReadsNot) {
@@ -233,27 +257,8 @@ TEST(ProbeSqliteTest, ExclusiveLockBlocksReadsAndWritesFor500Ms) {
   EXPECT_NEAR(run.read_blocked_ms, 500.0, 50.0);
 }
 
-// Resolution: a 200 ms block, five times, each within +-20 ms.
 TEST(ProbeSqliteTest, A200MsBlockIsReportedWithin20Ms) {
-  ScratchDatabase db("sqlite");
-  ASSERT_FALSE(db.name().empty());
-  CreateTable(db);
-  ASSERT_FALSE(HasFailure());
-  std::vector<double> errors;
-  for (int i = 0; i < 5; ++i) {
-    BlockRun run =
-        MeasureBlock(db, SqliteExclusive(), milliseconds(200), OptionsFor("sqlite"), milliseconds(150));
-    ASSERT_FALSE(HasFailure());
-    ExpectWithin(run.read_blocked_ms, run, 20.0, "read, run " + std::to_string(i));
-    ExpectWithin(run.write_blocked_ms, run, 20.0, "write, run " + std::to_string(i));
-    errors.push_back(OutsideHold(run.read_blocked_ms, run));
-    errors.push_back(OutsideHold(run.write_blocked_ms, run));
-  }
-  std::printf(
-      "[ spread   ] sqlite 200 ms block, reported outside [held, held + taking + releasing] (ms): min %.1f "
-      "max "
-      "%.1f\n",
-      *std::min_element(errors.begin(), errors.end()), *std::max_element(errors.begin(), errors.end()));
+  ExpectA200MsBlockWithin20Ms("sqlite", "sqlite", SqliteExclusive(), 5);
 }
 
 TEST(ProbeSqliteTest, BlockLongerThanTheTimeoutGivesTimeoutsAndTheWorkloadGoesOn) {
@@ -407,25 +412,7 @@ TEST(ProbePostgresTest, AccessExclusiveBlocksReadsAndWritesFor500Ms) {
 }
 
 TEST(ProbePostgresTest, A200MsBlockIsReportedWithin20Ms) {
-  ScratchDatabase db("postgresql");
-  ASSERT_FALSE(db.name().empty());
-  CreateTable(db);
-  ASSERT_FALSE(HasFailure());
-  std::vector<double> errors;
-  for (int i = 0; i < 3; ++i) {
-    BlockRun run =
-        MeasureBlock(db, PgAccessExclusive(), milliseconds(200), OptionsFor("postgresql"), milliseconds(150));
-    ASSERT_FALSE(HasFailure());
-    ExpectWithin(run.read_blocked_ms, run, 20.0, "read, run " + std::to_string(i));
-    ExpectWithin(run.write_blocked_ms, run, 20.0, "write, run " + std::to_string(i));
-    errors.push_back(OutsideHold(run.read_blocked_ms, run));
-    errors.push_back(OutsideHold(run.write_blocked_ms, run));
-  }
-  std::printf(
-      "[ spread   ] postgresql 200 ms block, reported outside [held, held + taking + releasing] (ms): min "
-      "%.1f "
-      "max %.1f\n",
-      *std::min_element(errors.begin(), errors.end()), *std::max_element(errors.begin(), errors.end()));
+  ExpectA200MsBlockWithin20Ms("postgresql", "postgresql", PgAccessExclusive(), 3);
 }
 
 TEST(ProbePostgresTest, BlockLongerThanTheTimeoutGivesTimeouts) {
@@ -505,25 +492,7 @@ TEST(ProbeMariaDbTest, LockTablesWriteBlocksReadsAndWritesFor500Ms) {
 }
 
 TEST(ProbeMariaDbTest, A200MsBlockIsReportedWithin20Ms) {
-  ScratchDatabase db("mysql");
-  ASSERT_FALSE(db.name().empty());
-  CreateTable(db);
-  ASSERT_FALSE(HasFailure());
-  std::vector<double> errors;
-  for (int i = 0; i < 3; ++i) {
-    BlockRun run =
-        MeasureBlock(db, MariaDbLockTablesWrite(), milliseconds(200), OptionsFor("mysql"), milliseconds(150));
-    ASSERT_FALSE(HasFailure());
-    ExpectWithin(run.read_blocked_ms, run, 20.0, "read, run " + std::to_string(i));
-    ExpectWithin(run.write_blocked_ms, run, 20.0, "write, run " + std::to_string(i));
-    errors.push_back(OutsideHold(run.read_blocked_ms, run));
-    errors.push_back(OutsideHold(run.write_blocked_ms, run));
-  }
-  std::printf(
-      "[ spread   ] mariadb 200 ms block, reported outside [held, held + taking + releasing] (ms): min %.1f "
-      "max "
-      "%.1f\n",
-      *std::min_element(errors.begin(), errors.end()), *std::max_element(errors.begin(), errors.end()));
+  ExpectA200MsBlockWithin20Ms("mysql", "mariadb", MariaDbLockTablesWrite(), 3);
 }
 
 }  // namespace
