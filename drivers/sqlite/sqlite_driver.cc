@@ -86,6 +86,7 @@ SqliteDriver::SqliteDriver() {
   info_.schemes = {"sqlite"};
   info_.driver_version = CUTOVER_VERSION;
   info_.client_library = std::string("SQLite ") + sqlite3_libversion();
+  info_.lock_waits_polled_by_client = true;  // the busy handler sleeps between retries
 }
 
 Result<std::unique_ptr<Connection>> SqliteDriver::Connect(const ConnectionUri& uri) {

@@ -200,6 +200,11 @@ class SqliteConnection final : public Connection {
   Result<bool> TableExists(std::string_view name) override;             // _schema.cc
   Status BeginWrite(std::chrono::milliseconds lock_timeout) override;   // _connection.cc
   Status SetReadOnly() override;                                        // _connection.cc
+  // API v6 (rehearsals)
+  Result<ProbeStatements> ProbeStatementsFor(const TableId& table, int keys) override;  // _locks.cc
+  Result<std::string> StorageIdentity(const TableId& table) override;                   // _locks.cc
+  Result<std::vector<HeldLock>> LocksHeldBy(std::string_view session) override;         // _locks.cc
+  Result<std::vector<TableRowEstimate>> EstimatedRowCounts() override;                  // _locks.cc
   Result<std::vector<LockWait>> LockWaits() override;
 
   // ---- Snapshots and bulk data ----
@@ -313,6 +318,9 @@ class SqliteDriver final : public Driver {
   StatementClass ClassifyStatement(std::string_view statement) const override;            // _script.cc
   Result<bool> CreateTargetIfMissing(const ConnectionUri& uri) override;                  // _driver.cc
   Result<ConnectionUri> LocalScratchServer(const std::string& directory) const override;  // _driver.cc
+  Result<ConnectionUri> CloneDatabase(const ConnectionUri& server, std::string_view source,
+                                      std::string_view name) override;                  // _driver.cc
+  std::vector<std::string> ReferencedNames(std::string_view statement) const override;  // _driver.cc
 
   DriverInfo info_;
 };

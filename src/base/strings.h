@@ -23,6 +23,9 @@ std::string CollapseSqlWhitespace(std::string_view sql);
 std::string ReplaceAll(std::string_view s, std::string_view from, std::string_view to);
 // True when s is valid UTF-8.
 bool IsValidUtf8(std::string_view s);
+// Text for an XML attribute or element: markup characters escaped, control
+// characters XML 1.0 forbids replaced by spaces.
+std::string XmlEscape(std::string_view s);
 // Appends s as a JSON string literal (quotes included): escapes quotes,
 // backslashes and control characters; a byte that is not part of valid UTF-8
 // becomes U+FFFD so the output is always valid JSON.

@@ -96,6 +96,44 @@ CREATE TABLE scratch_databases (
   PRIMARY KEY (engine, name)
 );
 )sql"},
+    {2, "base copies and rehearsals",
+     R"sql(
+CREATE TABLE base_copies (
+  engine TEXT NOT NULL,
+  server TEXT NOT NULL,
+  server_key TEXT NOT NULL,
+  name TEXT NOT NULL,
+  snapshot_id TEXT NOT NULL,
+  target TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  restore_seconds REAL NOT NULL,
+  PRIMARY KEY (engine, server_key, name)
+);
+CREATE INDEX base_copies_by_snapshot ON base_copies (engine, server_key, snapshot_id, created_at);
+
+CREATE TABLE rehearsals (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  target TEXT NOT NULL,
+  engine TEXT NOT NULL,
+  snapshot_id TEXT NOT NULL,
+  snapshot_fingerprint TEXT NOT NULL,
+  live_fingerprint TEXT NOT NULL,
+  plan_sha256 TEXT NOT NULL,
+  phases TEXT NOT NULL,
+  to_migration TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+  tool_version TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  report_json TEXT NOT NULL
+);
+CREATE INDEX rehearsals_latest ON rehearsals (target, plan_sha256, started_at, seq);
+CREATE INDEX rehearsals_by_target ON rehearsals (target, started_at, seq);
+CREATE INDEX rehearsals_by_time ON rehearsals (started_at, seq);
+)sql"},
 };
 
 constexpr int kSchemaVersion = kSteps[std::size(kSteps) - 1].version;
@@ -106,6 +144,11 @@ constexpr const char* kSnapshotColumns =
 constexpr std::size_t kSnapshotWidth = 13;
 constexpr const char* kVerificationColumns = "v.snapshot_id, v.at, v.deep, v.ok, v.detail, v.seconds";
 constexpr std::size_t kVerificationWidth = 6;
+constexpr const char* kBaseCopyColumns =
+    "engine, server, name, snapshot_id, target, fingerprint, created_at, restore_seconds";
+constexpr const char* kRehearsalColumns =
+    "id, target, engine, snapshot_id, snapshot_fingerprint, live_fingerprint, plan_sha256, phases, "
+    "to_migration, started_at, finished_at, ok, tool_version, summary, report_json";
 constexpr const char* kRestoreTestColumns =
     "r.snapshot_id, r.target, r.at, r.ok, r.detail, r.restore_seconds, r.total_seconds, r.row_count, "
     "r.byte_count, r.scratch_database";
@@ -216,6 +259,39 @@ RestoreTestRecord ReadRestoreTest(RowReader& r, std::size_t at) {
   return t;
 }
 
+BaseCopyRecord ReadBaseCopy(RowReader& r) {
+  BaseCopyRecord b;
+  b.engine = r.Text(0);
+  b.server = r.Text(1);
+  b.name = r.Text(2);
+  b.snapshot_id = r.Text(3);
+  b.target = r.Text(4);
+  b.fingerprint = r.Text(5);
+  b.created_at = r.Text(6);
+  b.restore_seconds = r.Real(7, "restore_seconds");
+  return b;
+}
+
+RehearsalRecord ReadRehearsal(RowReader& r) {
+  RehearsalRecord h;
+  h.id = r.Text(0);
+  h.target = r.Text(1);
+  h.engine = r.Text(2);
+  h.snapshot_id = r.Text(3);
+  h.snapshot_fingerprint = r.Text(4);
+  h.live_fingerprint = r.Text(5);
+  h.plan_sha256 = r.Text(6);
+  h.phases = r.Text(7);
+  h.to = r.Text(8);
+  h.started_at = r.Text(9);
+  h.finished_at = r.Text(10);
+  h.ok = r.Bool(11, "ok");
+  h.tool_version = r.Text(12);
+  h.summary = r.Text(13);
+  h.report_json = r.Text(14);
+  return h;
+}
+
 // Builds a statement: strings through the connection's QuoteLiteral, numbers
 // formatted here. The first invalid value (a time that does not parse, a
 // number that is not finite, an empty key) is kept and reported by sql().
@@ -236,6 +312,11 @@ class Sql {
   Sql& Key(std::string_view value, const char* field) {
     if (value.empty()) Fail(std::string(field) + " is empty");
     return Str(value);
+  }
+  // A required free-text value (a target, a server).
+  Sql& FreeKey(std::string_view value, const char* field) {
+    if (value.empty()) Fail(std::string(field) + " is empty");
+    return Free(value);
   }
   Sql& Int(std::int64_t value) {
     out_ += std::to_string(value);
@@ -820,6 +901,250 @@ Result<std::vector<ScratchRecord>> Catalog::ListScratch() {
         out.push_back(std::move(s));
         return Status::Ok();
       });
+  if (!st.ok()) return Prefixed(st, where, &path_);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Base copies
+
+std::string ScratchServerKey(std::string_view redacted_server) {
+  std::string key(redacted_server);
+  for (size_t at = key.find(":***@"); at != std::string::npos; at = key.find(":***@", at + 1)) {
+    key.erase(at, 4);
+  }
+  return key;
+}
+
+namespace {
+
+// The key under which a server string is stored: the same scrubbing as the
+// stored `server` column, then the password marker removed.
+std::string StoredServerKey(std::string_view server) {
+  return ScratchServerKey(ScrubSecrets(server));
+}
+
+}  // namespace
+
+Status Catalog::RecordBaseCopy(const BaseCopyRecord& record) {
+  std::lock_guard lock(mu_);
+  const std::string where = "catalog '" + path_.string() + "': recording base copy '" + record.name + "' (" +
+                            record.engine + ") of snapshot '" + record.snapshot_id + "'";
+  Sql upsert(*db_, where);
+  upsert
+      .Raw(
+          "INSERT INTO base_copies (engine, server, server_key, name, snapshot_id, target, fingerprint, "
+          "created_at, restore_seconds) VALUES (")
+      .Key(record.engine, "engine")
+      .Raw(", ")
+      .FreeKey(record.server, "server")
+      .Raw(", ")
+      .Str(StoredServerKey(record.server))
+      .Raw(", ")
+      .Key(record.name, "base copy name")
+      .Raw(", ")
+      .Key(record.snapshot_id, "snapshot id")
+      .Raw(", ")
+      .Free(record.target)
+      .Raw(", ")
+      .Str(record.fingerprint)
+      .Raw(", ")
+      .Time(record.created_at, "created_at", true)
+      .Raw(", ")
+      .Real(record.restore_seconds, "restore_seconds")
+      .Raw(
+          ")\nON CONFLICT (engine, server_key, name) DO UPDATE SET server = excluded.server, "
+          "snapshot_id = excluded.snapshot_id, target = excluded.target, fingerprint = excluded.fingerprint, "
+          "created_at = excluded.created_at, restore_seconds = excluded.restore_seconds");
+  auto upsert_sql = upsert.sql();
+  if (!upsert_sql.ok()) return upsert_sql.status();
+  Sql forget(*db_, where);
+  forget.Raw("DELETE FROM scratch_databases WHERE engine = ")
+      .Str(record.engine)
+      .Raw(" AND name = ")
+      .Str(record.name);
+  auto forget_sql = forget.sql();
+  if (!forget_sql.ok()) return forget_sql.status();
+
+  WriteTransaction txn(*db_);
+  CUTOVER_RETURN_IF_ERROR(Prefixed(txn.Begin(), where, &path_));
+  for (const std::string* sql : {&*upsert_sql, &*forget_sql}) {
+    auto r = db_->Execute(*sql);
+    if (!r.ok()) return Prefixed(r.status(), where, &path_);
+  }
+  return Prefixed(txn.Commit(), where, &path_);
+}
+
+Result<std::optional<BaseCopyRecord>> Catalog::FindBaseCopy(const std::string& engine,
+                                                            const std::string& server,
+                                                            const std::string& snapshot_id) {
+  std::lock_guard lock(mu_);
+  const std::string where = "catalog '" + path_.string() + "': looking up a base copy of snapshot '" +
+                            snapshot_id + "' (" + engine + ")";
+  Sql q(*db_, where);
+  q.Raw("SELECT ")
+      .Raw(kBaseCopyColumns)
+      .Raw(" FROM base_copies WHERE engine = ")
+      .Str(engine)
+      .Raw(" AND server_key = ")
+      .Str(StoredServerKey(server))
+      .Raw(" AND snapshot_id = ")
+      .Str(snapshot_id)
+      .Raw("\nORDER BY created_at DESC, rowid DESC LIMIT 1");
+  auto sql = q.sql();
+  if (!sql.ok()) return sql.status();
+  std::optional<BaseCopyRecord> found;
+  static const std::string kTable = "base_copies";
+  Status st = db_->Query(*sql, [&](RowView row) {
+    RowReader r(row, kTable);
+    found = ReadBaseCopy(r);
+    return r.status();
+  });
+  if (!st.ok()) return Prefixed(st, where, &path_);
+  return found;
+}
+
+Result<std::vector<BaseCopyRecord>> Catalog::ListBaseCopies() {
+  std::lock_guard lock(mu_);
+  const std::string where = "catalog '" + path_.string() + "': listing base copies";
+  std::vector<BaseCopyRecord> out;
+  static const std::string kTable = "base_copies";
+  Status st =
+      db_->Query(std::string("SELECT ") + kBaseCopyColumns + " FROM base_copies ORDER BY created_at, rowid",
+                 [&](RowView row) {
+                   RowReader r(row, kTable);
+                   BaseCopyRecord b = ReadBaseCopy(r);
+                   if (!r.status().ok()) return r.status();
+                   out.push_back(std::move(b));
+                   return Status::Ok();
+                 });
+  if (!st.ok()) return Prefixed(st, where, &path_);
+  return out;
+}
+
+Status Catalog::ForgetBaseCopy(const std::string& engine, const std::string& server,
+                               const std::string& name) {
+  std::lock_guard lock(mu_);
+  const std::string where =
+      "catalog '" + path_.string() + "': forgetting base copy '" + name + "' (" + engine + ")";
+  Sql q(*db_, where);
+  q.Raw("DELETE FROM base_copies WHERE engine = ")
+      .Key(engine, "engine")
+      .Raw(" AND server_key = ")
+      .Str(StoredServerKey(server))
+      .Raw(" AND name = ")
+      .Key(name, "base copy name");
+  auto sql = q.sql();
+  if (!sql.ok()) return sql.status();
+  auto r = db_->Execute(*sql);
+  return r.ok() ? Status::Ok() : Prefixed(r.status(), where, &path_);
+}
+
+// ---------------------------------------------------------------------------
+// Rehearsals
+
+Status Catalog::RecordRehearsal(const RehearsalRecord& record) {
+  std::lock_guard lock(mu_);
+  const std::string where = "catalog '" + path_.string() + "': recording rehearsal '" + record.id + "'";
+  Sql exists(*db_, where);
+  exists.Raw("SELECT count(*) FROM rehearsals WHERE id = ").Key(record.id, "rehearsal id");
+  auto exists_sql = exists.sql();
+  if (!exists_sql.ok()) return exists_sql.status();
+  Sql insert(*db_, where);
+  insert.Raw("INSERT INTO rehearsals (").Raw(kRehearsalColumns).Raw(")\nVALUES (");
+  insert.Str(record.id)
+      .Raw(", ")
+      .FreeKey(record.target, "target")
+      .Raw(", ")
+      .Key(record.engine, "engine")
+      .Raw(", ")
+      .Key(record.snapshot_id, "snapshot id")
+      .Raw(", ")
+      .Str(record.snapshot_fingerprint)
+      .Raw(", ")
+      .Str(record.live_fingerprint)
+      .Raw(", ")
+      .Key(record.plan_sha256, "plan_sha256")
+      .Raw(", ")
+      .Free(record.phases)
+      .Raw(", ")
+      .Free(record.to)
+      .Raw(", ")
+      .Time(record.started_at, "started_at", true)
+      .Raw(", ")
+      .Time(record.finished_at, "finished_at", false)
+      .Raw(", ")
+      .Bool(record.ok)
+      .Raw(", ")
+      .Str(record.tool_version)
+      .Raw(", ")
+      .Free(record.summary)
+      .Raw(", ")
+      .Free(record.report_json)
+      .Raw(")");
+  auto insert_sql = insert.sql();
+  if (!insert_sql.ok()) return insert_sql.status();
+
+  WriteTransaction txn(*db_);
+  CUTOVER_RETURN_IF_ERROR(Prefixed(txn.Begin(), where, &path_));
+  auto count = QueryInt(*db_, *exists_sql);
+  if (!count.ok()) return Prefixed(count.status(), where, &path_);
+  if (*count != 0) {
+    return Status::InvalidInput(where +
+                                ": a rehearsal with that id is already recorded; rehearsals are evidence and "
+                                "are never replaced: generate another id");
+  }
+  auto r = db_->Execute(*insert_sql);
+  if (!r.ok()) return Prefixed(r.status(), where, &path_);
+  return Prefixed(txn.Commit(), where, &path_);
+}
+
+Result<std::optional<RehearsalRecord>> Catalog::LatestRehearsal(const std::string& target,
+                                                                const std::string& plan_sha256) {
+  std::lock_guard lock(mu_);
+  const std::string where = "catalog '" + path_.string() + "': looking up the latest rehearsal of target '" +
+                            target + "' with plan " + plan_sha256;
+  Sql q(*db_, where);
+  // Stored targets went through ScrubSecrets; look them up the same way.
+  q.Raw("SELECT ")
+      .Raw(kRehearsalColumns)
+      .Raw(" FROM rehearsals WHERE target = ")
+      .Free(target)
+      .Raw(" AND plan_sha256 = ")
+      .Str(plan_sha256)
+      .Raw("\nORDER BY started_at DESC, seq DESC LIMIT 1");
+  auto sql = q.sql();
+  if (!sql.ok()) return sql.status();
+  std::optional<RehearsalRecord> found;
+  static const std::string kTable = "rehearsals";
+  Status st = db_->Query(*sql, [&](RowView row) {
+    RowReader r(row, kTable);
+    found = ReadRehearsal(r);
+    return r.status();
+  });
+  if (!st.ok()) return Prefixed(st, where, &path_);
+  return found;
+}
+
+Result<std::vector<RehearsalRecord>> Catalog::ListRehearsals(const std::string& target) {
+  std::lock_guard lock(mu_);
+  const std::string where = "catalog '" + path_.string() + "': listing rehearsals" +
+                            (target.empty() ? std::string() : " of target '" + target + "'");
+  Sql q(*db_, where);
+  q.Raw("SELECT ").Raw(kRehearsalColumns).Raw(" FROM rehearsals");
+  if (!target.empty()) q.Raw(" WHERE target = ").Free(target);
+  q.Raw("\nORDER BY started_at, seq");
+  auto sql = q.sql();
+  if (!sql.ok()) return sql.status();
+  std::vector<RehearsalRecord> out;
+  static const std::string kTable = "rehearsals";
+  Status st = db_->Query(*sql, [&](RowView row) {
+    RowReader r(row, kTable);
+    RehearsalRecord h = ReadRehearsal(r);
+    if (!r.status().ok()) return r.status();
+    out.push_back(std::move(h));
+    return Status::Ok();
+  });
   if (!st.ok()) return Prefixed(st, where, &path_);
   return out;
 }

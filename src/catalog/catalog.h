@@ -1,10 +1,12 @@
 // The repository catalog: what cutover has done with a repository's
 // snapshots, kept in an embedded SQLite database (REPO/catalog.db, mode 0600).
 //
-// It records snapshots, verifications, restore tests and the scratch
+// It records snapshots, verifications, restore tests, the scratch
 // databases cutover created (so that only those are ever dropped, also after
-// a run was killed). Later capabilities (rehearsals, gate decisions, the
-// audit log) add tables through the same versioned schema: each schema
+// a run was killed), the base copies kept for later rehearsals, and the
+// rehearsals themselves (the evidence the gate checks). Later capabilities
+// (gate decisions, the audit log) add tables through the same versioned
+// schema: each schema
 // change is one numbered step in catalog.cc, applied in a transaction, and
 // PRAGMA user_version says how far a file has been migrated. A catalog newer
 // than this binary is refused (kUnsupported), never downgraded.
@@ -109,6 +111,49 @@ struct ScratchRecord {
   std::string purpose;  // "restore-test", "drift"
 };
 
+// A restored copy of a snapshot kept so that later rehearsals clone it
+// instead of restoring again (Driver::CloneDatabase). Its row is the only
+// reason it exists: cutover drops it (DropReplacedBaseCopies, `prune`) and
+// forgets the row after a successful drop. A base copy is never a scratch
+// database: recording one forgets a scratch registration of the same
+// (engine, name) in the same transaction, so stale-scratch cleanup never
+// drops it.
+struct BaseCopyRecord {
+  std::string engine;  // driver name
+  std::string server;  // redacted scratch server URI (a directory for SQLite)
+  std::string name;    // database name on that server (cutover_base_...)
+  std::string snapshot_id;
+  std::string target;
+  std::string fingerprint;  // schema fingerprint of the copy as restored
+  std::string created_at;
+  double restore_seconds = 0;  // how long restoring it took
+};
+
+// One `cutover rehearse` run: the evidence the gate checks.
+struct RehearsalRecord {
+  std::string id;  // unique, e.g. "rh-20261206T101500Z-1a2b3c"
+  std::string target;
+  std::string engine;
+  std::string snapshot_id;
+  std::string snapshot_fingerprint;
+  std::string live_fingerprint;  // the live target's schema fingerprint when rehearsed
+  std::string plan_sha256;       // over every file of the plan, names and bytes
+  std::string phases;            // "expand,backfill,contract"
+  std::string to;                // --to, or empty
+  std::string started_at;
+  std::string finished_at;  // may be empty
+  bool ok = false;
+  std::string tool_version;
+  std::string summary;      // one line for listings
+  std::string report_json;  // the full `rehearse --json` document
+};
+
+// The identity of a scratch server for matching catalog rows: its redacted
+// URI without the password marker, so the same server reached with and
+// without a password in the URI (PGPASSWORD, ~/.my.cnf) redacts to
+// user:***@host and user@host, which must match. Every ":***@" becomes "@".
+std::string ScratchServerKey(std::string_view redacted_server);
+
 class Catalog {
  public:
   // Opens REPO/catalog.db, creating the repository directory (0700) and the
@@ -140,6 +185,33 @@ class Catalog {
   Status RegisterScratch(const ScratchRecord& record);
   Status ForgetScratch(const std::string& engine, const std::string& name);
   Result<std::vector<ScratchRecord>> ListScratch();
+
+  // Base copies, keyed by (engine, ScratchServerKey(server), name).
+  // RecordBaseCopy inserts or replaces that row and, in the same
+  // transaction, forgets the scratch registration of (engine, name): a
+  // promoted scratch database is never left both registered as scratch and
+  // recorded as a base copy, nor neither. Server strings are matched by
+  // ScratchServerKey, so a redacted URI with or without the password marker
+  // finds the row. Forgetting a row that does not exist succeeds.
+  Status RecordBaseCopy(const BaseCopyRecord& record);
+  // The newest base copy of `snapshot_id` on that server (several may exist
+  // when rehearsals ran concurrently), or nullopt.
+  Result<std::optional<BaseCopyRecord>> FindBaseCopy(const std::string& engine, const std::string& server,
+                                                     const std::string& snapshot_id);
+  // Every base copy, oldest first.
+  Result<std::vector<BaseCopyRecord>> ListBaseCopies();
+  Status ForgetBaseCopy(const std::string& engine, const std::string& server, const std::string& name);
+
+  // Rehearsals are evidence: recorded once, never replaced (an id that is
+  // already recorded is kInvalidInput). started_at is required, finished_at
+  // may be empty; both are stored in canonical form.
+  Status RecordRehearsal(const RehearsalRecord& record);
+  // The newest rehearsal of `target` with this plan hash (any outcome), or
+  // nullopt. Newest: latest started_at, ties broken by insertion order.
+  Result<std::optional<RehearsalRecord>> LatestRehearsal(const std::string& target,
+                                                         const std::string& plan_sha256);
+  // Oldest first (started_at, then insertion order); all targets when empty.
+  Result<std::vector<RehearsalRecord>> ListRehearsals(const std::string& target);
 
   const std::filesystem::path& path() const { return path_; }
 

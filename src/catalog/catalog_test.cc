@@ -113,6 +113,64 @@ void ExpectSameSnapshot(const SnapshotRecord& a, const SnapshotRecord& b) {
   EXPECT_EQ(a.deleted, b.deleted);
 }
 
+BaseCopyRecord Base(const std::string& name, const std::string& snapshot_id, const std::string& created,
+                    const std::string& target = "prod") {
+  return BaseCopyRecord{"postgresql", "postgresql://cutover:***@scratch:5432/postgres",
+                        name,         snapshot_id,
+                        target,       "sha256:fp-" + snapshot_id,
+                        created,      12.5};
+}
+
+void ExpectSameBaseCopy(const BaseCopyRecord& a, const BaseCopyRecord& b) {
+  EXPECT_EQ(a.engine, b.engine);
+  EXPECT_EQ(a.server, b.server);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.snapshot_id, b.snapshot_id);
+  EXPECT_EQ(a.target, b.target);
+  EXPECT_EQ(a.fingerprint, b.fingerprint);
+  EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.restore_seconds, b.restore_seconds);
+}
+
+RehearsalRecord Rehearsal(const std::string& id, const std::string& target, const std::string& started,
+                          const std::string& plan = "sha256:plan1", bool ok = true) {
+  RehearsalRecord h;
+  h.id = id;
+  h.target = target;
+  h.engine = "postgresql";
+  h.snapshot_id = "s1";
+  h.snapshot_fingerprint = "sha256:snap";
+  h.live_fingerprint = "sha256:live";
+  h.plan_sha256 = plan;
+  h.phases = "expand,backfill,contract";
+  h.to = "";
+  h.started_at = started;
+  h.finished_at = started;
+  h.ok = ok;
+  h.tool_version = "0.1.0";
+  h.summary = "3 phases, 7 statements, longest lock wait 12 ms";
+  h.report_json = R"({"format":"cutover.rehearse","ok":true})";
+  return h;
+}
+
+void ExpectSameRehearsal(const RehearsalRecord& a, const RehearsalRecord& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.target, b.target);
+  EXPECT_EQ(a.engine, b.engine);
+  EXPECT_EQ(a.snapshot_id, b.snapshot_id);
+  EXPECT_EQ(a.snapshot_fingerprint, b.snapshot_fingerprint);
+  EXPECT_EQ(a.live_fingerprint, b.live_fingerprint);
+  EXPECT_EQ(a.plan_sha256, b.plan_sha256);
+  EXPECT_EQ(a.phases, b.phases);
+  EXPECT_EQ(a.to, b.to);
+  EXPECT_EQ(a.started_at, b.started_at);
+  EXPECT_EQ(a.finished_at, b.finished_at);
+  EXPECT_EQ(a.ok, b.ok);
+  EXPECT_EQ(a.tool_version, b.tool_version);
+  EXPECT_EQ(a.summary, b.summary);
+  EXPECT_EQ(a.report_json, b.report_json);
+}
+
 // Strings that break naive SQL building, quoting, line handling or encoding.
 const std::vector<std::string>& HostileStrings() {
   static const std::vector<std::string> values = {
@@ -224,10 +282,11 @@ TEST(Catalog, SchemaIsVersionedAndReopeningKeepsTheData) {
   {
     auto raw = RawConnect(repo / "catalog.db");
     ASSERT_NE(raw, nullptr);
-    EXPECT_EQ(QueryText(*raw, "PRAGMA user_version"), "1");
+    EXPECT_EQ(QueryText(*raw, "PRAGMA user_version"), "2");
     EXPECT_EQ(QueryText(*raw, "PRAGMA application_id"), std::to_string(0x43555456));
     EXPECT_EQ(QueryText(*raw, "PRAGMA journal_mode"), "wal");
-    for (const char* table : {"snapshots", "verifications", "restore_tests", "scratch_databases"}) {
+    for (const char* table :
+         {"snapshots", "verifications", "restore_tests", "scratch_databases", "base_copies", "rehearsals"}) {
       EXPECT_EQ(QueryText(*raw, std::string(
                                     "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '") +
                                     table + "'"),
@@ -416,7 +475,30 @@ TEST(Catalog, HostileStringsRoundTripUnchanged) {
     EXPECT_EQ(scratch->front().purpose, value);
     EXPECT_EQ(scratch->front().pid, 4242);
     ASSERT_TRUE(catalog->ForgetScratch(value, value).ok());
+
+    BaseCopyRecord b{value, value, value, id, value, value, "2026-03-01T12:00:00Z", 3.5};
+    ASSERT_TRUE(catalog->RecordBaseCopy(b).ok());
+    auto copy = catalog->FindBaseCopy(value, value, id);
+    ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+    ASSERT_TRUE(copy->has_value());
+    ExpectSameBaseCopy(**copy, b);
+    ASSERT_TRUE(catalog->ForgetBaseCopy(value, value, value).ok());
+
+    RehearsalRecord h = Rehearsal(id, value, "2026-03-01T12:00:00Z", value);
+    h.engine = h.snapshot_id = h.snapshot_fingerprint = h.live_fingerprint = h.phases = h.to = value;
+    h.tool_version = h.summary = h.report_json = value;
+    ASSERT_TRUE(catalog->RecordRehearsal(h).ok());
+    auto latest = catalog->LatestRehearsal(value, value);
+    ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+    ASSERT_TRUE(latest->has_value());
+    ExpectSameRehearsal(**latest, h);
   }
+  auto copies = catalog->ListBaseCopies();
+  ASSERT_TRUE(copies.ok());
+  EXPECT_TRUE(copies->empty());
+  auto rehearsals = catalog->ListRehearsals("");
+  ASSERT_TRUE(rehearsals.ok()) << rehearsals.status().ToString();
+  EXPECT_EQ(rehearsals->size(), HostileStrings().size());
   auto list = catalog->ListSnapshots();
   ASSERT_TRUE(list.ok()) << list.status().ToString();
   ASSERT_EQ(list->size(), HostileStrings().size());
@@ -436,7 +518,7 @@ TEST(Catalog, HostileStringsRoundTripUnchanged) {
   // Every table is still there: nothing was executed as SQL.
   auto raw = RawConnect(catalog->path());
   ASSERT_NE(raw, nullptr);
-  EXPECT_EQ(QueryText(*raw, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), "4");
+  EXPECT_EQ(QueryText(*raw, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), "6");
 }
 
 TEST(Catalog, NumbersRoundTripAtTheirLimits) {
@@ -706,6 +788,372 @@ TEST(Catalog, ScratchRegistry) {
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 2u);
   for (const auto& s : *list) EXPECT_FALSE(s.engine == "postgresql" && s.name == "cutover_scratch_a");
+}
+
+// ---------------------------------------------------------------------------
+// Schema step 2: base copies and rehearsals
+
+// A catalog left at version 1 by an older cutover: step 2 only adds, so
+// dropping its tables and resetting user_version recreates that file exactly.
+void MakeVersion1Catalog(const fs::path& repo) {
+  {
+    auto catalog = OpenOrDie(repo);
+    ASSERT_NE(catalog, nullptr);
+    ASSERT_TRUE(catalog->RecordSnapshot(Snap("old", "2025-06-01T00:00:00Z")).ok());
+    ASSERT_TRUE(
+        catalog->RecordRestoreTest({"old", "prod", "2025-06-02T00:00:00Z", true, "", 1, 2, 3, 4, "x"}).ok());
+    ASSERT_TRUE(catalog
+                    ->RegisterScratch({"cutover_scratch_left", "sqlite", "sqlite:///tmp/s", "h", 7,
+                                       "2025-06-02T00:00:00Z", "restore-test"})
+                    .ok());
+  }
+  auto raw = RawConnect(repo / "catalog.db");
+  ASSERT_NE(raw, nullptr);
+  ASSERT_TRUE(
+      raw->ExecuteScript("DROP TABLE base_copies; DROP TABLE rehearsals; PRAGMA user_version = 1").ok());
+  EXPECT_EQ(QueryText(*raw, "SELECT count(*) FROM sqlite_schema"), "11")
+      << "version 1 has 4 tables, 5 indexes and 2 automatic primary-key indexes";
+}
+
+TEST(Catalog, Version1CatalogIsMigratedToVersion2KeepingItsRows) {
+  TempDir tmp;
+  const fs::path repo = tmp.path() / "repo";
+  MakeVersion1Catalog(repo);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+
+  auto catalog = OpenOrDie(repo);
+  ASSERT_NE(catalog, nullptr);
+  {
+    auto raw = RawConnect(repo / "catalog.db");
+    ASSERT_NE(raw, nullptr);
+    EXPECT_EQ(QueryText(*raw, "PRAGMA user_version"), "2");
+  }
+  auto found = catalog->FindSnapshot("old");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  auto last = catalog->LastSuccessfulRestoreTest("prod");
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ((*last)->scratch_database, "x");
+  auto scratch = catalog->ListScratch();
+  ASSERT_TRUE(scratch.ok());
+  ASSERT_EQ(scratch->size(), 1u);
+  EXPECT_EQ(scratch->front().name, "cutover_scratch_left");
+
+  ASSERT_TRUE(catalog->RecordBaseCopy(Base("cutover_base_1", "old", "2026-01-01T00:00:00Z")).ok());
+  ASSERT_TRUE(catalog->RecordRehearsal(Rehearsal("rh-1", "prod", "2026-01-01T00:00:00Z")).ok());
+  auto copies = catalog->ListBaseCopies();
+  ASSERT_TRUE(copies.ok());
+  EXPECT_EQ(copies->size(), 1u);
+  auto rehearsals = catalog->ListRehearsals("prod");
+  ASSERT_TRUE(rehearsals.ok());
+  EXPECT_EQ(rehearsals->size(), 1u);
+}
+
+// A step that fails leaves the file at the previous version, all of it: the
+// step's tables are not half created.
+TEST(Catalog, FailedStep2LeavesTheCatalogAtVersion1) {
+  TempDir tmp;
+  const fs::path repo = tmp.path() / "repo";
+  MakeVersion1Catalog(repo);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  {
+    auto raw = RawConnect(repo / "catalog.db");
+    ASSERT_NE(raw, nullptr);
+    // Someone's own table in the way of step 2's second table.
+    ASSERT_TRUE(raw->ExecuteScript("CREATE TABLE rehearsals (x INTEGER)").ok());
+  }
+  auto catalog = Catalog::Open(testing::TestLoader(), repo);
+  ASSERT_FALSE(catalog.ok());
+  const std::string msg = catalog.status().message();
+  EXPECT_NE(msg.find("schema step 2"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("stays at version 1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find((repo / "catalog.db").string()), std::string::npos) << msg;
+  auto raw = RawConnect(repo / "catalog.db");
+  ASSERT_NE(raw, nullptr);
+  EXPECT_EQ(QueryText(*raw, "PRAGMA user_version"), "1");
+  EXPECT_EQ(QueryText(*raw, "SELECT count(*) FROM sqlite_schema WHERE name = 'base_copies'"), "0")
+      << "the step's first table was rolled back";
+  EXPECT_EQ(QueryText(*raw, "SELECT count(*) FROM snapshots"), "1");
+}
+
+TEST(Catalog, BaseCopiesAreFoundByEngineServerAndSnapshotNewestFirst) {
+  TempDir tmp;
+  auto catalog = OpenOrDie(tmp.path() / "repo");
+  ASSERT_NE(catalog, nullptr);
+  auto none = catalog->FindBaseCopy("postgresql", "postgresql://cutover@scratch:5432/postgres", "s1");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+
+  // Two copies of s1 (concurrent first rehearsals) at the same second, one older, one of s2.
+  ASSERT_TRUE(catalog->RecordBaseCopy(Base("cutover_base_old", "s1", "2026-01-01T00:00:00Z")).ok());
+  ASSERT_TRUE(catalog->RecordBaseCopy(Base("cutover_base_a", "s1", "2026-01-02T00:00:00Z")).ok());
+  ASSERT_TRUE(catalog->RecordBaseCopy(Base("cutover_base_b", "s1", "2026-01-02T00:00:00+00:00")).ok());
+  ASSERT_TRUE(catalog->RecordBaseCopy(Base("cutover_base_s2", "s2", "2026-01-03T00:00:00Z")).ok());
+  BaseCopyRecord other_engine = Base("cutover_base_my", "s1", "2026-01-04T00:00:00Z");
+  other_engine.engine = "mysql";
+  ASSERT_TRUE(catalog->RecordBaseCopy(other_engine).ok());
+  BaseCopyRecord other_server = Base("cutover_base_elsewhere", "s1", "2026-01-05T00:00:00Z");
+  other_server.server = "postgresql://cutover:***@other:5432/postgres";
+  ASSERT_TRUE(catalog->RecordBaseCopy(other_server).ok());
+
+  // The server with or without the password marker is the same server.
+  for (const char* server :
+       {"postgresql://cutover:***@scratch:5432/postgres", "postgresql://cutover@scratch:5432/postgres"}) {
+    SCOPED_TRACE(server);
+    auto found = catalog->FindBaseCopy("postgresql", server, "s1");
+    ASSERT_TRUE(found.ok()) << found.status().ToString();
+    ASSERT_TRUE(found->has_value());
+    ExpectSameBaseCopy(**found, Base("cutover_base_b", "s1", "2026-01-02T00:00:00Z"));
+  }
+  auto mysql = catalog->FindBaseCopy("mysql", "postgresql://cutover@scratch:5432/postgres", "s1");
+  ASSERT_TRUE(mysql.ok() && mysql->has_value());
+  EXPECT_EQ((*mysql)->name, "cutover_base_my");
+  auto s3 = catalog->FindBaseCopy("postgresql", "postgresql://cutover@scratch:5432/postgres", "s3");
+  ASSERT_TRUE(s3.ok());
+  EXPECT_FALSE(s3->has_value());
+
+  auto list = catalog->ListBaseCopies();
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  std::vector<std::string> names;
+  for (const auto& b : *list) names.push_back(b.name);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"cutover_base_old", "cutover_base_a", "cutover_base_b",
+                                      "cutover_base_s2", "cutover_base_my", "cutover_base_elsewhere"}));
+
+  // Recording the same (engine, server, name) again replaces the row.
+  BaseCopyRecord replaced = Base("cutover_base_b", "s9", "2026-01-06T00:00:00Z");
+  replaced.server = "postgresql://cutover@scratch:5432/postgres";
+  replaced.restore_seconds = 99;
+  ASSERT_TRUE(catalog->RecordBaseCopy(replaced).ok());
+  list = catalog->ListBaseCopies();
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->size(), 6u);
+  auto s9 = catalog->FindBaseCopy("postgresql", "postgresql://cutover:***@scratch:5432/postgres", "s9");
+  ASSERT_TRUE(s9.ok() && s9->has_value());
+  ExpectSameBaseCopy(**s9, replaced);
+  auto s1 = catalog->FindBaseCopy("postgresql", "postgresql://cutover@scratch:5432/postgres", "s1");
+  ASSERT_TRUE(s1.ok() && s1->has_value());
+  EXPECT_EQ((*s1)->name, "cutover_base_a");
+
+  // Forgetting: only that server's row; twice is fine.
+  ASSERT_TRUE(
+      catalog->ForgetBaseCopy("postgresql", "postgresql://cutover@scratch:5432/postgres", "cutover_base_a")
+          .ok());
+  ASSERT_TRUE(
+      catalog->ForgetBaseCopy("postgresql", "postgresql://cutover@scratch:5432/postgres", "cutover_base_a")
+          .ok());
+  ASSERT_TRUE(catalog
+                  ->ForgetBaseCopy("postgresql", "postgresql://cutover@scratch:5432/postgres",
+                                   "cutover_base_elsewhere")
+                  .ok());
+  s1 = catalog->FindBaseCopy("postgresql", "postgresql://cutover@scratch:5432/postgres", "s1");
+  ASSERT_TRUE(s1.ok() && s1->has_value());
+  EXPECT_EQ((*s1)->name, "cutover_base_old");
+  list = catalog->ListBaseCopies();
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->size(), 5u) << "another server's copy of the same name is another database";
+}
+
+TEST(Catalog, RecordingABaseCopyForgetsItsScratchRegistrationInTheSameTransaction) {
+  TempDir tmp;
+  auto catalog = OpenOrDie(tmp.path() / "repo");
+  ASSERT_NE(catalog, nullptr);
+  for (const char* name : {"cutover_base_promoted", "cutover_scratch_other"}) {
+    ASSERT_TRUE(catalog
+                    ->RegisterScratch({name, "postgresql", "postgresql://cutover:***@scratch:5432/postgres",
+                                       "h", 1, "2026-01-01T00:00:00Z", "rehearse"})
+                    .ok());
+  }
+  // A refused record changes neither table.
+  BaseCopyRecord bad = Base("cutover_base_promoted", "s1", "not a time");
+  Status refused = catalog->RecordBaseCopy(bad);
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidInput) << refused.ToString();
+  auto scratch = catalog->ListScratch();
+  ASSERT_TRUE(scratch.ok());
+  EXPECT_EQ(scratch->size(), 2u);
+
+  ASSERT_TRUE(catalog->RecordBaseCopy(Base("cutover_base_promoted", "s1", "2026-01-01T00:00:00Z")).ok());
+  scratch = catalog->ListScratch();
+  ASSERT_TRUE(scratch.ok());
+  ASSERT_EQ(scratch->size(), 1u);
+  EXPECT_EQ(scratch->front().name, "cutover_scratch_other");
+  auto copies = catalog->ListBaseCopies();
+  ASSERT_TRUE(copies.ok());
+  ASSERT_EQ(copies->size(), 1u);
+  EXPECT_EQ(copies->front().name, "cutover_base_promoted");
+}
+
+TEST(Catalog, InvalidBaseCopiesAndRehearsalsAreRefusedAndWriteNothing) {
+  TempDir tmp;
+  auto catalog = OpenOrDie(tmp.path() / "repo");
+  ASSERT_NE(catalog, nullptr);
+  struct Case {
+    std::string name;
+    Status status;
+    std::string needle;
+  };
+  auto base = [](auto change) {
+    BaseCopyRecord b = Base("cutover_base_x", "s1", "2026-01-01T00:00:00Z");
+    change(b);
+    return b;
+  };
+  auto rehearsal = [](auto change) {
+    RehearsalRecord h = Rehearsal("rh-x", "prod", "2026-01-01T00:00:00Z");
+    change(h);
+    return h;
+  };
+  std::vector<Case> cases = {
+      {"base: empty name", catalog->RecordBaseCopy(base([](auto& b) { b.name = ""; })),
+       "base copy name is empty"},
+      {"base: empty engine", catalog->RecordBaseCopy(base([](auto& b) { b.engine = ""; })),
+       "engine is empty"},
+      {"base: empty server", catalog->RecordBaseCopy(base([](auto& b) { b.server = ""; })),
+       "server is empty"},
+      {"base: empty snapshot", catalog->RecordBaseCopy(base([](auto& b) { b.snapshot_id = ""; })),
+       "snapshot id is empty"},
+      {"base: no time", catalog->RecordBaseCopy(base([](auto& b) { b.created_at = ""; })), "created_at"},
+      {"base: NaN seconds", catalog->RecordBaseCopy(base([](auto& b) { b.restore_seconds = std::nan(""); })),
+       "restore_seconds is not a finite number"},
+      {"forget: empty name", catalog->ForgetBaseCopy("sqlite", "sqlite:///tmp", ""),
+       "base copy name is empty"},
+      {"rehearsal: empty id", catalog->RecordRehearsal(rehearsal([](auto& h) { h.id = ""; })),
+       "rehearsal id is empty"},
+      {"rehearsal: empty target", catalog->RecordRehearsal(rehearsal([](auto& h) { h.target = ""; })),
+       "target is empty"},
+      {"rehearsal: empty plan hash", catalog->RecordRehearsal(rehearsal([](auto& h) { h.plan_sha256 = ""; })),
+       "plan_sha256 is empty"},
+      {"rehearsal: empty snapshot", catalog->RecordRehearsal(rehearsal([](auto& h) { h.snapshot_id = ""; })),
+       "snapshot id is empty"},
+      {"rehearsal: bad start", catalog->RecordRehearsal(rehearsal([](auto& h) { h.started_at = "today"; })),
+       "started_at"},
+      {"rehearsal: bad finish",
+       catalog->RecordRehearsal(rehearsal([](auto& h) { h.finished_at = "2026-13-01T00:00:00Z"; })),
+       "finished_at"},
+      {"rehearsal: NUL in the report",
+       catalog->RecordRehearsal(rehearsal([](auto& h) { h.report_json = std::string("{\0}", 3); })), "NUL"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ASSERT_FALSE(c.status.ok());
+    EXPECT_EQ(c.status.code(), StatusCode::kInvalidInput) << c.status.ToString();
+    EXPECT_NE(c.status.message().find(c.needle), std::string::npos) << c.status.message();
+    EXPECT_NE(c.status.message().find(catalog->path().string()), std::string::npos) << c.status.message();
+  }
+  auto raw = RawConnect(catalog->path());
+  ASSERT_NE(raw, nullptr);
+  EXPECT_EQ(QueryText(*raw, "SELECT count(*) FROM base_copies"), "0");
+  EXPECT_EQ(QueryText(*raw, "SELECT count(*) FROM rehearsals"), "0");
+}
+
+TEST(Catalog, RehearsalsAreEvidenceRecordedOnceAndFoundNewestFirst) {
+  TempDir tmp;
+  auto catalog = OpenOrDie(tmp.path() / "repo");
+  ASSERT_NE(catalog, nullptr);
+  auto none = catalog->LatestRehearsal("prod", "sha256:plan1");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+
+  // Recorded out of order; two in the same second; a failed one newest.
+  ASSERT_TRUE(catalog->RecordRehearsal(Rehearsal("rh-c", "prod", "2026-01-03T00:00:00Z")).ok());
+  ASSERT_TRUE(catalog->RecordRehearsal(Rehearsal("rh-a", "prod", "2026-01-01T00:00:00Z")).ok());
+  ASSERT_TRUE(catalog->RecordRehearsal(Rehearsal("rh-b1", "prod", "2026-01-02T00:00:00Z")).ok());
+  ASSERT_TRUE(catalog->RecordRehearsal(Rehearsal("rh-b2", "prod", "2026-01-02T01:00:00+01:00")).ok());
+  ASSERT_TRUE(
+      catalog->RecordRehearsal(Rehearsal("rh-other-plan", "prod", "2026-01-09T00:00:00Z", "sha256:plan2"))
+          .ok());
+  ASSERT_TRUE(catalog->RecordRehearsal(Rehearsal("rh-staging", "staging", "2026-01-08T00:00:00Z")).ok());
+
+  auto latest = catalog->LatestRehearsal("prod", "sha256:plan1");
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  EXPECT_EQ((*latest)->id, "rh-c") << "the latest start wins, not the last insert";
+
+  RehearsalRecord failed = Rehearsal("rh-d", "prod", "2026-01-04T00:00:00Z", "sha256:plan1", false);
+  failed.finished_at = "";
+  failed.to = "0042_add_index";
+  ASSERT_TRUE(catalog->RecordRehearsal(failed).ok());
+  latest = catalog->LatestRehearsal("prod", "sha256:plan1");
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  ExpectSameRehearsal(**latest, failed);  // any outcome counts; empty finished_at stays empty
+
+  auto prod = catalog->ListRehearsals("prod");
+  ASSERT_TRUE(prod.ok()) << prod.status().ToString();
+  std::vector<std::string> ids;
+  for (const auto& h : *prod) ids.push_back(h.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"rh-a", "rh-b1", "rh-b2", "rh-c", "rh-d", "rh-other-plan"}));
+  EXPECT_EQ((*prod)[2].started_at, "2026-01-02T00:00:00Z") << "times are stored in canonical UTC form";
+  auto all = catalog->ListRehearsals("");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 7u);
+  EXPECT_EQ((*all)[5].id, "rh-staging");
+
+  // Same-second tie: the one recorded last is the newest.
+  ASSERT_TRUE(
+      catalog->RecordRehearsal(Rehearsal("rh-e1", "prod", "2026-02-01T00:00:00Z", "sha256:plan3")).ok());
+  ASSERT_TRUE(
+      catalog->RecordRehearsal(Rehearsal("rh-e2", "prod", "2026-02-01T00:00:00Z", "sha256:plan3")).ok());
+  latest = catalog->LatestRehearsal("prod", "sha256:plan3");
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  EXPECT_EQ((*latest)->id, "rh-e2");
+
+  // Evidence is never replaced.
+  RehearsalRecord again = Rehearsal("rh-c", "prod", "2026-03-01T00:00:00Z", "sha256:plan1", false);
+  Status dup = catalog->RecordRehearsal(again);
+  EXPECT_EQ(dup.code(), StatusCode::kInvalidInput) << dup.ToString();
+  EXPECT_NE(dup.message().find("already recorded"), std::string::npos) << dup.message();
+  EXPECT_NE(dup.message().find("rh-c"), std::string::npos) << dup.message();
+  latest = catalog->LatestRehearsal("prod", "sha256:plan1");
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  EXPECT_EQ((*latest)->id, "rh-d");
+  auto nobody = catalog->ListRehearsals("nobody");
+  ASSERT_TRUE(nobody.ok());
+  EXPECT_TRUE(nobody->empty());
+}
+
+TEST(Catalog, SecretsInBaseCopiesAndRehearsalsNeverReachTheFile) {
+  TempDir tmp;
+  const fs::path repo = tmp.path() / "repo";
+  {
+    auto catalog = OpenOrDie(repo);
+    ASSERT_NE(catalog, nullptr);
+    BaseCopyRecord b =
+        Base("cutover_base_s", "s1", "2026-01-01T00:00:00Z", "postgresql://app:Hunter2Target@db/shop");
+    b.server = "postgresql://cutover:Hunter2Server@scratch/postgres?sslpassword=Hunter2Param";
+    ASSERT_TRUE(catalog->RecordBaseCopy(b).ok());
+    // Found by the redacted server, with or without the marker.
+    auto found =
+        catalog->FindBaseCopy("postgresql", "postgresql://cutover@scratch/postgres?sslpassword=***", "s1");
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_EQ((*found)->server, "postgresql://cutover:***@scratch/postgres?sslpassword=***");
+    EXPECT_EQ((*found)->target, "postgresql://app:***@db/shop");
+
+    RehearsalRecord h = Rehearsal("rh-s", "postgresql://app:Hunter2Target@db/shop", "2026-01-01T00:00:00Z");
+    h.summary = "connect failed: password=Hunter2Summary host=db";
+    h.report_json = R"({"target":"postgresql://app:Hunter2Json@db/shop","error":"pwd=Hunter2Pwd"})";
+    h.phases = "expand password=Hunter2Phases";
+    ASSERT_TRUE(catalog->RecordRehearsal(h).ok());
+    // The redacted target finds what was recorded under the unredacted one.
+    auto latest = catalog->LatestRehearsal("postgresql://app:***@db/shop", "sha256:plan1");
+    ASSERT_TRUE(latest.ok() && latest->has_value());
+    EXPECT_EQ((*latest)->report_json, R"({"target":"postgresql://app:***@db/shop","error":"pwd=***"})")
+        << "the JSON document stays JSON";
+    auto listed = catalog->ListRehearsals("postgresql://app:Hunter2Target@db/shop");
+    ASSERT_TRUE(listed.ok());
+    EXPECT_EQ(listed->size(), 1u);
+  }
+  std::string bytes;
+  for (const auto& entry : fs::directory_iterator(repo)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    bytes += std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(bytes.find("Hunter2"), std::string::npos) << "a password reached the catalog files";
+}
+
+TEST(ScratchServerKey, DropsOnlyThePasswordMarker) {
+  EXPECT_EQ(ScratchServerKey("postgresql://u:***@h:5432/postgres"), "postgresql://u@h:5432/postgres");
+  EXPECT_EQ(ScratchServerKey("postgresql://u@h:5432/postgres"), "postgresql://u@h:5432/postgres");
+  EXPECT_EQ(ScratchServerKey("sqlite:///tmp/scratch"), "sqlite:///tmp/scratch");
+  EXPECT_EQ(ScratchServerKey("mysql://u@h/x?password=***"), "mysql://u@h/x?password=***");
+  EXPECT_EQ(ScratchServerKey(":***@:***@"), "@@");
 }
 
 // ---------------------------------------------------------------------------

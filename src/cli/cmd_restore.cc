@@ -108,7 +108,7 @@ int RunRestoreTest(CommandContext& ctx, const RestoreTestArgs& args) {
   if (!driver.ok()) return ctx.Fail(driver.status());
   TempDir sqlite_scratch;
   auto scratch = ResolveScratchServer(ctx.loader(), ctx.config(), args.target.value_or(manifest->target),
-                                      args.scratch, **driver, sqlite_scratch,
+                                      args.scratch, **driver, sqlite_scratch.path(),
                                       "restore-test restores into a scratch database", "snapshot " + *id);
   if (!scratch.ok()) return ctx.Fail(scratch.status());
   snapshot::RestoreTestRequest req;

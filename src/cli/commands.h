@@ -108,6 +108,23 @@ struct ApplyArgs {
 };
 int RunApply(CommandContext& ctx, const ApplyArgs& args);
 
+// ---- Rehearsals (cmd_rehearse.cc) ----
+struct RehearseArgs {
+  std::string target;
+  std::string plan;
+  std::optional<std::string> snapshot;  // ID, prefix or "latest"
+  std::optional<std::string> scratch;
+  std::optional<std::string> phase;  // expand|backfill|contract|all
+  std::optional<std::string> to;
+  std::optional<std::string> probe;  // FILE of hot queries
+  double probe_rate = 100;
+  std::optional<int> lock_queue_drill;  // seconds
+  bool keep = false;
+  bool allow_drift = false;
+  std::optional<std::string> junit;
+};
+int RunRehearse(CommandContext& ctx, const RehearseArgs& args);
+
 // Stage timings for --json: [{"stage": ..., "seconds": ...}], in order
 // (snapshot, restore and restore-test).
 nlohmann::ordered_json StagesJson(const std::vector<std::pair<std::string, double>>& stages);

@@ -121,12 +121,12 @@ int CommandContext::Fail(const Status& status) const {
 
 Result<ConnectionUri> ResolveScratchServer(DriverLoader& loader, const Config& config,
                                            const std::string& target, const std::optional<std::string>& flag,
-                                           Driver& driver, const TempDir& local_dir,
+                                           Driver& driver, const std::string& local_dir,
                                            const std::string& purpose, const std::string& engine_of) {
   auto scratch_text = ResolveScratch(config, target, flag);
   if (!scratch_text) {
-    auto local = driver.LocalScratchServer(local_dir.path());
-    if (local.ok() && local_dir.path().empty())
+    auto local = driver.LocalScratchServer(local_dir);
+    if (local.ok() && local_dir.empty())
       return Status::Io("cannot create a temporary scratch directory");
     if (local.ok()) return *local;
     return Status::InvalidInput(purpose +

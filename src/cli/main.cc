@@ -35,6 +35,7 @@ struct CommandLine {
   LintArgs lint_args;
   StatusArgs status_args;
   ApplyArgs apply_args;
+  RehearseArgs rehearse_args;
   CLI::App* drivers = nullptr;
   CLI::App* schema = nullptr;
   CLI::App* drift = nullptr;
@@ -47,6 +48,7 @@ struct CommandLine {
   CLI::App* lint = nullptr;
   CLI::App* status = nullptr;
   CLI::App* apply = nullptr;
+  CLI::App* rehearse = nullptr;
 };
 
 void AddGlobalOptions(CommandLine& c) {
@@ -172,6 +174,27 @@ void AddMigrationCommands(CommandLine& c) {
                       "Backfill pause between batches (overrides the directive)");
 }
 
+void AddRehearseCommand(CommandLine& c) {
+  c.rehearse = c.app.add_subcommand(
+      "rehearse", "Run the plan on a restored copy, measuring blocked reads and writes (exit 1 on findings)");
+  RehearseArgs& a = c.rehearse_args;
+  c.rehearse->add_option("TARGET", a.target, "Connection URI or target name (only read)")->required();
+  c.rehearse->add_option("--plan", a.plan, "Plan directory")->required();
+  c.rehearse->add_option("--snapshot", a.snapshot,
+                         "Snapshot id or 'latest' (default: the newest one whose restore test passed)");
+  c.rehearse->add_option("--scratch", a.scratch, "Server URI where the copy may be created");
+  c.rehearse->add_option("--phase", a.phase, "expand, backfill, contract or all (default all)");
+  c.rehearse->add_option("--to", a.to, "Last migration to rehearse");
+  c.rehearse->add_option("--probe", a.probe, "SQL file of the application's hot queries, probed too");
+  c.rehearse->add_option("--probe-rate", a.probe_rate, "Probes per second per table and kind (default 100)");
+  c.rehearse->add_option("--lock-queue-drill", a.lock_queue_drill,
+                         "Hold a reader open for SECONDS before each locking statement");
+  c.rehearse->add_flag("--keep", a.keep, "Keep the rehearsed copy and print its URI");
+  c.rehearse->add_flag("--allow-drift", a.allow_drift,
+                       "Rehearse even when the live schema differs from the snapshot's");
+  c.rehearse->add_option("--junit", a.junit, "Also write the results as JUnit XML to FILE");
+}
+
 int Dispatch(CommandLine& c, CommandContext& ctx) {
   if (*c.drivers) return RunDrivers(ctx);
   if (*c.schema) return RunSchema(ctx, c.schema_args);
@@ -185,6 +208,7 @@ int Dispatch(CommandLine& c, CommandContext& ctx) {
   if (*c.lint) return RunLint(ctx, c.lint_args);
   if (*c.status) return RunStatus(ctx, c.status_args);
   if (*c.apply) return RunApply(ctx, c.apply_args);
+  if (*c.rehearse) return RunRehearse(ctx, c.rehearse_args);
   return 2;
 }
 
@@ -207,6 +231,7 @@ int Run(int argc, char** argv) {
   AddSchemaCommands(c);
   AddSnapshotCommands(c);
   AddMigrationCommands(c);
+  AddRehearseCommand(c);
   try {
     c.app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -38,7 +38,7 @@ namespace cutover {
 
 // Bumped whenever this header changes in a way that breaks binary
 // compatibility. A plugin built against another version is refused.
-inline constexpr std::uint32_t kDriverApiVersion = 5;
+inline constexpr std::uint32_t kDriverApiVersion = 6;
 
 struct DriverInfo {
   // The driver's name, also its plugin file's: cutover_driver_<name>.so.
@@ -49,6 +49,11 @@ struct DriverInfo {
   std::vector<std::string> schemes;
   std::string driver_version;  // the plugin's own version
   std::string client_library;  // "libpqxx 6.4.5 / libpq 15.18"
+  // API v6: the engine has no server-side lock queue; a client waiting for a
+  // lock polls for it (SQLite's busy handler). Rehearsal probes then poll
+  // every few milliseconds themselves, so a released lock is seen at once
+  // (rehearse/probe.h, lock_poll_interval).
+  bool lock_waits_polled_by_client = false;
 };
 
 struct ServerInfo {
@@ -193,6 +198,53 @@ using RecordCallback = std::function<Status(std::string_view record)>;
 // Supplies records to ImportRows, a batch at a time; an empty batch ends the
 // import. The views stay valid until the next call.
 using RecordBatchSource = std::function<Result<std::span<const std::string_view>>()>;
+
+// ---- Rehearsals (API v6, `cutover rehearse`) -------------------------------
+//
+// A rehearsal runs a migration plan on a restored copy while probe sessions
+// read and write the tables each statement touches, a second connection
+// watches locks, and the tables' storage identity before and after each
+// statement tells whether it rewrote them. The calls below give the core
+// what it needs without knowing the engine. All are used on scratch copies
+// only (Connection::EstimatedRowCounts also on the live target: it only
+// reads statistics).
+
+// A table by its SchemaModel identity: `schema` empty for engines without
+// schemas (MySQL/MariaDB, SQLite), names as the model stores them.
+struct TableId {
+  std::string schema;
+  std::string name;
+  // "schema.name", or "name" without a schema: how reports name the table.
+  std::string Display() const { return schema.empty() ? name : schema + "." + name; }
+  bool operator<(const TableId& o) const { return schema != o.schema ? schema < o.schema : name < o.name; }
+  bool operator==(const TableId& o) const { return schema == o.schema && name == o.name; }
+};
+
+// What probe sessions run against one table (Connection::ProbeStatementsFor).
+struct ProbeStatements {
+  // Each reads one row by one existing key (one statement per sampled key).
+  std::vector<std::string> reads;
+  // Each changes at most one row and is always run inside a transaction that
+  // is rolled back: a no-op UPDATE of one existing row by key, or an INSERT
+  // of a new row. Every statement was run once, rolled back, before it was
+  // returned; a kind that could not be built or failed that trial is left
+  // out and `notes` says why.
+  std::vector<std::string> writes;
+  std::vector<std::string> notes;  // "no primary key: reads take the first row", ...
+};
+
+// A lock held by a session, seen from another connection.
+struct HeldLock {
+  std::string object;  // "public.orders", "shop.orders", "main": how the engine names what is locked
+  std::string mode;    // "AccessExclusiveLock", "MDL_SHARED_NO_WRITE", ...
+};
+
+// An estimate from the engine's statistics, not a count.
+struct TableRowEstimate {
+  TableId table;
+  std::int64_t rows = 0;
+  bool exact = false;  // the engine counted (no statistics to read)
+};
 
 class Connection {
  public:
@@ -341,6 +393,28 @@ class Connection {
   // Makes this session read-only for the rest of its life, so that even a bug
   // in a read-only command (apply --dry-run) cannot write.
   virtual Status SetReadOnly() = 0;
+
+  // ---- API v6: rehearsals ----
+
+  // Probe statements for `table` (see ProbeStatements): reads of up to
+  // `keys` existing rows sampled at random by key, and writes undone by the
+  // caller's rollback. Identifiers and key values are quoted by the driver.
+  // kNotFound when the table does not exist.
+  virtual Result<ProbeStatements> ProbeStatementsFor(const TableId& table, int keys) = 0;
+  // An opaque value that changes when `table`'s rows are rewritten into new
+  // storage (PostgreSQL: relfilenode; MySQL/MariaDB: the InnoDB table id;
+  // SQLite: the root page). Equal before and after a statement: no rewrite.
+  // kNotFound when the table does not exist; kUnsupported when the engine
+  // cannot tell for this table (the report then says "unknown").
+  virtual Result<std::string> StorageIdentity(const TableId& table) = 0;
+  // Locks that session `session` (a SessionId()) holds on database objects
+  // right now, seen from this connection; row locks are left out.
+  // kUnsupported when the engine or server cannot show them (the message
+  // says what would make them visible).
+  virtual Result<std::vector<HeldLock>> LocksHeldBy(std::string_view session) = 0;
+  // Row-count estimates of every base table of the connected database, from
+  // the engine's statistics (exact counts where it keeps none). Read-only.
+  virtual Result<std::vector<TableRowEstimate>> EstimatedRowCounts() = 0;
 };
 
 class Driver {
@@ -395,6 +469,24 @@ class Driver {
   // directory as a scratch server URI, used when none is configured.
   // kUnsupported for server engines, which need a configured scratch server.
   virtual Result<ConnectionUri> LocalScratchServer(const std::string& directory) const = 0;
+  // ---- API v6 ----
+
+  // A new database `name` on `server` holding a copy of database `source`,
+  // made by the engine's own copy (PostgreSQL: CREATE DATABASE ... TEMPLATE
+  // ... STRATEGY FILE_COPY; SQLite: a file copy, a reflink where the file
+  // system offers one), far faster than restoring it again. `source` must
+  // have no open connections. kUnsupported for engines that cannot clone
+  // (MySQL/MariaDB): the caller restores again. Returns the new database's URI.
+  virtual Result<ConnectionUri> CloneDatabase(const ConnectionUri& server, std::string_view source,
+                                              std::string_view name) = 0;
+  // The names a statement mentions, by this engine's quoting rules: every
+  // identifier chain, normalized the way the schema model stores names
+  // (quotes removed, unquoted names case-folded where the engine folds them),
+  // qualified chains joined with '.' ("public.orders"), in order of first
+  // appearance, without duplicates. Keywords are not names. An
+  // over-approximation is fine (a column that shares a table's name); the
+  // core uses it to find which tables a migration statement touches.
+  virtual std::vector<std::string> ReferencedNames(std::string_view statement) const = 0;
 };
 
 }  // namespace cutover

@@ -90,7 +90,7 @@ class Runner {
   Result<std::int64_t> ExecuteStatement(const Step& step, const plan::Statement& s, int attempt);
   Status RunBackfill(const Step& step, StepOutcome& out);
   std::optional<std::int64_t> RemainingRows(const plan::PlanFile& f);
-  Status RunChecks(const plan::Migration& m);
+  Status RunChecks(const plan::Migration& m, StepOutcome& out);
   Status Baseline(const std::vector<Step>& steps);
   std::string DryRun(const std::vector<Step>& steps);
 
@@ -756,7 +756,7 @@ Status Runner::RunBackfill(const Step& step, StepOutcome& out) {
   return Status::Ok();
 }
 
-Status Runner::RunChecks(const plan::Migration& m) {
+Status Runner::RunChecks(const plan::Migration& m, StepOutcome& out) {
   const plan::PlanFile* checks = m.file(plan::Phase::kChecks);
   if (checks == nullptr) return Status::Ok();
   for (const plan::Statement& s : checks->statements) {
@@ -774,6 +774,10 @@ Status Runner::RunChecks(const plan::Migration& m) {
           return Status::CheckFailed("stop");  // the first row is enough
         },
         o);
+    if (found || !st.ok()) {
+      out.check_file = checks->display_path;
+      out.check_line = s.line;
+    }
     if (found) {
       return Status::CheckFailed(checks->display_path + ":" + std::to_string(s.line) +
                                  ": acceptance check returned a row, so it failed: " + first_row +
@@ -801,7 +805,12 @@ Status Runner::RunStep(const Step& step) {
   if (!st.ok() && out.sqlstate.empty()) out.sqlstate = st.sqlstate();
   report_.steps.push_back(out);
   if (!st.ok()) return st;
-  if (step.phase != "rollback") CUTOVER_RETURN_IF_ERROR(RunChecks(*step.migration));
+  if (step.phase != "rollback") {
+    StepOutcome& done = report_.steps.back();
+    Status checked = RunChecks(*step.migration, done);
+    if (!checked.ok()) done.check_error = checked.message();
+    return checked;
+  }
   return Status::Ok();
 }
 

@@ -103,6 +103,10 @@ struct StepOutcome {
   std::int64_t rows = 0;
   std::string error;
   std::string sqlstate;  // of the failed statement: SQLSTATE, MySQL error number or SQLite result code
+  // checks.sql failed after this step ran: the query's file and line, and why.
+  std::string check_file;
+  int check_line = 0;
+  std::string check_error;
 };
 
 struct ApplyReport {

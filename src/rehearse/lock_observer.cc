@@ -72,7 +72,7 @@ void LockObserver::Run() {
     TakeSample();
     {
       std::lock_guard lock(mu_);
-      if (!stats_.observable) return;
+      if (!Sampling()) return;
     }
     const Clock::time_point now = Clock::now();
     slot += options_.interval;
@@ -82,16 +82,27 @@ void LockObserver::Run() {
   }
 }
 
+bool LockObserver::Sampling() const {
+  const bool waits = options_.sample_waits && stats_.observable;
+  const bool held = !options_.held_by_session.empty() && stats_.held_observable;
+  return waits || held;
+}
+
 void LockObserver::TakeSample() {
   const Clock::time_point start = Clock::now();
   // The sample counts in the window current when it started.
   std::size_t window_index = 0;
+  bool want_waits = false;
+  bool want_held = false;
   {
     std::lock_guard lock(mu_);
     window_index = windows_.size() - 1;
+    want_waits = options_.sample_waits && stats_.observable;
+    want_held = !options_.held_by_session.empty() && stats_.held_observable;
   }
   Status failure;
-  Result<std::vector<LockWait>> waits = Status::Internal("no connection");
+  Result<std::vector<LockWait>> waits = std::vector<LockWait>{};
+  Result<std::vector<HeldLock>> held = std::vector<HeldLock>{};
   if (conn_ == nullptr) {
     auto conn = driver_.Connect(uri_);
     if (conn.ok()) {
@@ -100,18 +111,25 @@ void LockObserver::TakeSample() {
       failure = conn.status().WithContext("reopening the lock observer's connection");
     }
   }
-  if (conn_ != nullptr) {
-    waits = conn_->LockWaits();
-    if (!waits.ok()) failure = waits.status();
-  }
+  if (conn_ != nullptr && want_waits) waits = conn_->LockWaits();
+  const Clock::time_point held_start = Clock::now();
+  if (conn_ != nullptr && want_held) held = conn_->LocksHeldBy(options_.held_by_session);
   const Clock::duration took = Clock::now() - start;
 
   std::lock_guard lock(mu_);
-  if (!failure.ok() && failure.code() == StatusCode::kUnsupported) {
+  if (!waits.ok() && waits.status().code() == StatusCode::kUnsupported) {
     stats_.observable = false;
-    stats_.not_observable_reason = "not observable on this engine: " + failure.message();
-    return;
+    stats_.not_observable_reason = "not observable on this engine: " + waits.status().message();
+  } else if (!waits.ok() && failure.ok()) {
+    failure = waits.status();
   }
+  if (!held.ok() && held.status().code() == StatusCode::kUnsupported) {
+    stats_.held_observable = false;
+    stats_.held_not_observable_reason = "not observable: " + held.status().message();
+  } else if (!held.ok() && failure.ok()) {
+    failure = held.status();
+  }
+  if (!Sampling()) return;
   ++stats_.samples;
   ++windows_[window_index].samples;
   total_sample_time_ += took;
@@ -129,9 +147,34 @@ void LockObserver::TakeSample() {
     ++stats_.sample_errors;
     if (stats_.first_error.empty()) stats_.first_error = failure.message();
     if (failure.code() == StatusCode::kConnection) conn_.reset();
-    return;
   }
-  Aggregate(*waits, start + took);
+  if (waits.ok()) Aggregate(*waits, start + took);
+  if (held.ok()) AggregateHeld(*held, window_index, held_start);
+}
+
+double HeldLockSpan::HeldMs(std::chrono::microseconds interval) const {
+  const auto span = std::chrono::duration_cast<std::chrono::microseconds>(last_seen - first_seen) + interval;
+  return static_cast<double>(span.count()) / 1000.0;
+}
+
+void LockObserver::AggregateHeld(const std::vector<HeldLock>& held, std::size_t window,
+                                 Clock::time_point sample_start) {
+  auto& spans = windows_[window].held;
+  for (const HeldLock& h : held) {
+    auto it = std::lower_bound(spans.begin(), spans.end(), std::tie(h.object, h.mode),
+                               [](const HeldLockSpan& a, const std::tuple<const std::string&, const std::string&>& b) {
+                                 return std::tie(a.object, a.mode) < b;
+                               });
+    if (it == spans.end() || it->object != h.object || it->mode != h.mode) {
+      HeldLockSpan fresh;
+      fresh.object = h.object;
+      fresh.mode = h.mode;
+      fresh.first_seen = sample_start;
+      it = spans.insert(it, std::move(fresh));
+    }
+    it->last_seen = sample_start;
+    ++it->samples;
+  }
 }
 
 namespace {

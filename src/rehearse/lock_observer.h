@@ -73,16 +73,35 @@ struct ObservedLock {
   std::int64_t samples_seen = 0;   // samples that saw a wait on it that began in this window
 };
 
+// A lock the watched session (LockObserverOptions::held_by_session) held
+// during one window: seen by `samples` samples, the first starting at
+// `first_seen` and the last at `last_seen`.
+struct HeldLockSpan {
+  std::string object;
+  std::string mode;
+  Clock::time_point first_seen{};
+  Clock::time_point last_seen{};
+  std::int64_t samples = 0;
+  // How long it was held within the window: from the first to the last
+  // sample that saw it, plus one sampling interval (the lock was taken
+  // within an interval before the first sample and released within one
+  // after the last).
+  double HeldMs(std::chrono::microseconds interval) const;
+};
+
 struct LockWindowSummary {
   std::string window;
   Clock::time_point begin{};        // when it was marked
   std::int64_t samples = 0;         // samples taken in this window
   std::vector<ObservedLock> locks;  // sorted by object, then lock
+  std::vector<HeldLockSpan> held;   // held_by_session's locks, sorted by object, then mode
 };
 
 struct LockObserverStats {
   bool observable = true;
   std::string not_observable_reason;  // the driver's kUnsupported message
+  bool held_observable = true;        // held_by_session set and LocksHeldBy answered
+  std::string held_not_observable_reason;
   std::int64_t samples = 0;
   std::int64_t sample_errors = 0;
   std::string first_error;
@@ -93,6 +112,15 @@ struct LockObserverStats {
 
 struct LockObserverOptions {
   std::chrono::milliseconds interval{5};
+  // Sample Connection::LockWaits (who waits for which lock).
+  bool sample_waits = true;
+  // When set, also sample the locks this session holds
+  // (Connection::LocksHeldBy), reported per window as HeldLockSpans. A
+  // kUnsupported answer is recorded as held_observable = false and that
+  // sampling stops. Run a second observer with sample_waits = false when
+  // LockWaits is slow on the engine (MariaDB), so held locks keep their
+  // resolution.
+  std::string held_by_session;
 };
 
 class LockObserver {
@@ -120,6 +148,8 @@ class LockObserver {
   void Run();
   void TakeSample();
   void Aggregate(const std::vector<LockWait>& waits, Clock::time_point observed_at);
+  void AggregateHeld(const std::vector<HeldLock>& held, std::size_t window, Clock::time_point sample_start);
+  bool Sampling() const;  // under mu_: something is still observable
   std::size_t WindowAt(Clock::time_point t) const;
 
   Driver& driver_;

@@ -13,48 +13,10 @@
 #include "base/strings.h"
 #include "schema/scratch_schema.h"
 #include "snapshot/restore.h"
+#include "snapshot/scratch.h"
 
 namespace cutover::snapshot {
 namespace {
-
-std::string HostName() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
-
-bool ProcessAlive(std::int64_t pid) {
-  if (pid <= 0) return false;
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
-
-// The server part of a redacted URI, without the password marker: the same
-// server reached with and without a password in the URI (PGPASSWORD,
-// ~/.my.cnf) redacts to user:***@host and user@host, which must match.
-std::string ServerKey(std::string redacted) {
-  const size_t at = redacted.find(":***@");
-  if (at != std::string::npos) redacted.erase(at, 4);
-  return redacted;
-}
-
-// Drops scratch databases that a killed run of this host left on `server`.
-std::vector<std::string> DropStaleScratch(Catalog& catalog, Driver& driver, const ConnectionUri& server) {
-  std::vector<std::string> dropped;
-  auto records = catalog.ListScratch();
-  if (!records.ok()) return dropped;
-  const std::string host = HostName();
-  const std::string key = ServerKey(server.Redacted());
-  for (const auto& r : *records) {
-    if (r.engine != driver.info().name || ServerKey(r.server) != key || r.host != host ||
-        ProcessAlive(r.pid)) {
-      continue;
-    }
-    if (driver.DropDatabase(server, r.name).ok() && catalog.ForgetScratch(r.engine, r.name).ok()) {
-      dropped.push_back(r.name);
-    }
-  }
-  return dropped;
-}
 
 std::string FirstRowText(RowView row) {
   std::string out;
@@ -125,26 +87,15 @@ Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalo
   report.cleaned_up = DropStaleScratch(catalog, *req.driver, req.scratch_server);
 
   InterruptGuard interrupts;
-  const std::string name = NewScratchName();
-  ScratchRecord scratch;
-  scratch.name = name;
-  scratch.engine = req.driver->info().name;
-  scratch.server = req.scratch_server.Redacted();
-  scratch.host = HostName();
-  scratch.pid = ::getpid();
-  scratch.created_at = NowIso8601();
-  scratch.purpose = "restore-test";
-  CUTOVER_RETURN_IF_ERROR(catalog.RegisterScratch(scratch));
-  auto created = req.driver->CreateDatabase(req.scratch_server, name);
-  if (!created.ok()) {
-    (void)catalog.ForgetScratch(scratch.engine, name);
-    return created.status().WithContext("creating scratch database " + name + " on " + scratch.server);
-  }
+  auto scratch = ScratchDatabase::Create(catalog, *req.driver, req.scratch_server, "restore-test");
+  if (!scratch.ok()) return scratch.status();
+  const std::string name = (*scratch)->name();
+  const ConnectionUri created = (*scratch)->uri();
   report.scratch_database = name;
 
   RestoreRequest restore_req;
   restore_req.driver = req.driver;
-  restore_req.into = *created;
+  restore_req.into = created;
   restore_req.jobs = req.jobs;
   restore_req.progress = req.progress;
   restore_req.scratch = true;
@@ -163,7 +114,7 @@ Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalo
     // The engine's integrity check runs on its own connection beside the
     // read-back of the rows: both only read the restored database, and together they
     // are most of a restore test after the restore.
-    auto conn = req.driver->Connect(*created);
+    auto conn = req.driver->Connect(created);
     std::vector<std::string> integrity_problems;
     double integrity_seconds = 0;
     std::thread integrity_thread;
@@ -185,7 +136,7 @@ Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalo
     };
     // After the schema read: PostgreSQL's check installs amcheck, which the
     // schema comparison must not see.
-    auto cmp = CompareWithManifest(repo, m, *req.driver, *created, req.jobs, start_integrity);
+    auto cmp = CompareWithManifest(repo, m, *req.driver, created, req.jobs, start_integrity);
     start_integrity();  // the comparison failed before reaching the rows
     const double compare_seconds = since(verify_start);
     if (integrity_thread.joinable()) integrity_thread.join();
@@ -216,12 +167,10 @@ Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalo
   if (req.keep) {
     // Kept on request: it is the user's now, so no later run may drop it.
     report.kept = true;
-    (void)catalog.ForgetScratch(scratch.engine, name);
+    if (Status kept = (*scratch)->Keep(); !kept.ok()) spdlog::warn("{}", kept.message());
   } else {
-    Status dropped = req.driver->DropDatabase(req.scratch_server, name);
-    if (dropped.ok()) {
-      (void)catalog.ForgetScratch(scratch.engine, name);
-    } else {
+    Status dropped = (*scratch)->Drop();
+    if (!dropped.ok()) {
       report.problems.push_back("dropping scratch database " + name + ": " + dropped.message() +
                                 " (the next restore-test on this server retries)");
     }

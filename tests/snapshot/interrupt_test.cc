@@ -43,25 +43,8 @@ using std::chrono::steady_clock;
 using Json = nlohmann::json;
 using testing::RunResult;
 
-// A target as the child sees it: the URI text for argv (no password) and
-// the environment that carries the password.
-struct CliTarget {
-  std::string engine;
-  std::string text;
-  std::vector<std::string> env;
-  ConnectionUri uri;  // the full URI, for this process's own driver calls
-};
-
-CliTarget ForCli(const ConnectionUri& uri) {
-  CliTarget t{uri.scheme(), uri.Text(), {}, uri};
-  if (uri.scheme() == "sqlite") return t;
-  t.text = uri.scheme() + "://" + PercentEncode(uri.user()) + "@" + uri.host() +
-           (uri.port() ? ":" + std::to_string(*uri.port()) : "") + "/" + PercentEncode(uri.database());
-  if (uri.password()) {
-    t.env.push_back((uri.scheme() == "postgresql" ? "PGPASSWORD=" : "MYSQL_PWD=") + *uri.password());
-  }
-  return t;
-}
+using testing::CliTarget;
+using testing::ForCli;
 
 // One run of the cutover binary, output to files. The child gets passwords
 // only from the environment the test gives it.

@@ -160,4 +160,15 @@ RunResult RunCutover(const std::vector<std::string>& args, const ProcessOptions&
   return result;
 }
 
+CliTarget ForCli(const ConnectionUri& uri) {
+  CliTarget t{uri.scheme(), uri.Text(), {}, uri};
+  if (uri.scheme() == "sqlite") return t;
+  t.text = uri.scheme() + "://" + PercentEncode(uri.user()) + "@" + uri.host() +
+           (uri.port() ? ":" + std::to_string(*uri.port()) : "") + "/" + PercentEncode(uri.database());
+  if (uri.password()) {
+    t.env.push_back((uri.scheme() == "postgresql" ? "PGPASSWORD=" : "MYSQL_PWD=") + *uri.password());
+  }
+  return t;
+}
+
 }  // namespace cutover::testing

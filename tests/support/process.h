@@ -11,6 +11,8 @@
 // failure and leaves started() false.
 #pragma once
 
+#include "base/uri.h"
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -88,5 +90,16 @@ class ChildProcess {
 // Runs the cutover binary of the build tree (CUTOVER_BINARY) to completion.
 // Output files go to a private temporary directory, removed afterwards.
 RunResult RunCutover(const std::vector<std::string>& args, const ProcessOptions& options = {});
+
+// A database as a cutover child process sees it: the URI text for argv
+// (no password) and the environment that carries the password (PGPASSWORD,
+// MYSQL_PWD), so secrets never appear in a process listing.
+struct CliTarget {
+  std::string engine;
+  std::string text;
+  std::vector<std::string> env;
+  ConnectionUri uri;  // the full URI, for this process's own driver calls
+};
+CliTarget ForCli(const ConnectionUri& uri);
 
 }  // namespace cutover::testing

@@ -1,0 +1,293 @@
+// cutover rehearse TARGET --plan DIR: runs the plan on a restored copy of
+// TARGET's newest restore-tested snapshot while measuring what the
+// application would feel (docs/rehearsal.md).
+//
+// Order matters for safety: everything that can be refused (usage, the plan,
+// the snapshot, the scratch server, drift) is checked before a copy is made;
+// TARGET is only read, on a session made read-only first. Exit 0 when every
+// statement ran and compat, checks and rollback drills passed; 1 when one of
+// them failed, the live schema drifted from the snapshot or no snapshot was
+// restore-tested; 2 bad input; 3 runtime (connection, interrupt).
+#include <fstream>
+#include <iostream>
+#include <random>
+
+#include "base/file_env.h"
+#include "base/interrupt.h"
+#include "base/strings.h"
+#include "cli/commands.h"
+#include "migrate/history.h"
+#include "plan/plan.h"
+#include "rehearse/copy.h"
+#include "rehearse/rehearsal.h"
+#include "rehearse/report.h"
+#include "schema/drift.h"
+#include "schema/fingerprint.h"
+#include "schema/schema_json.h"
+#include "snapshot/restore.h"
+
+namespace cutover::cli {
+namespace {
+
+struct LiveState {
+  std::string fingerprint;
+  std::vector<std::string> drift;
+  std::vector<TableRowEstimate> rows;
+};
+
+Result<rehearse::PhaseSelection> ParsePhases(const std::optional<std::string>& text) {
+  if (!text || *text == "all") return rehearse::PhaseSelection::kAll;
+  if (*text == "expand") return rehearse::PhaseSelection::kExpand;
+  if (*text == "backfill") return rehearse::PhaseSelection::kBackfill;
+  if (*text == "contract") return rehearse::PhaseSelection::kContract;
+  return Status::InvalidInput("--phase " + *text + ": use expand, backfill, contract or all");
+}
+
+// The newest snapshot of `label` whose last restore test passed, or the one
+// --snapshot names (which must be of this target and engine).
+Result<SnapshotSummary> PickSnapshot(Catalog& catalog, const snapshot::Repository& repo,
+                                     const CommandContext::Target& target, const std::optional<std::string>& ref,
+                                     const std::string& target_text) {
+  auto list = catalog.ListSnapshots();
+  if (!list.ok()) return list.status();
+  if (ref && *ref != "latest") {
+    auto id = repo.Resolve(*ref);
+    if (!id.ok()) return id.status();
+    for (const SnapshotSummary& s : *list) {
+      if (s.snapshot.id != *id) continue;
+      if (s.snapshot.target != target.label || s.snapshot.engine != target.driver->info().name) {
+        return Status::InvalidInput("snapshot " + *id + " is of " + s.snapshot.engine + " target " +
+                                    s.snapshot.target + ", not of " + target.label +
+                                    "; rehearse on a snapshot of the target the plan is for");
+      }
+      return s;
+    }
+    return Status::NotFound("snapshot " + *id + " is not in the catalog; run `cutover snapshots` to reconcile");
+  }
+  for (auto it = list->rbegin(); it != list->rend(); ++it) {
+    if (it->snapshot.deleted || it->snapshot.target != target.label) continue;
+    if (it->snapshot.engine != target.driver->info().name) continue;
+    if (it->last_restore_test && it->last_restore_test->ok) return *it;
+  }
+  return Status::CheckFailed("no snapshot of " + target.label +
+                             " has passed a restore test, so there is no trusted copy to rehearse on; run `cutover "
+                             "snapshot " +
+                             target_text + "` then `cutover restore-test --target " + target_text + "` first");
+}
+
+Result<SchemaModel> SnapshotModel(const snapshot::Repository& repo, const snapshot::Manifest& manifest) {
+  auto text = snapshot::ReadSchemaFile(repo, manifest, manifest.model);
+  if (!text.ok()) return text.status().WithContext("snapshot " + manifest.id);
+  return SchemaFromJson(*text, "snapshot " + manifest.id);
+}
+
+// Reads the live target on a read-only session: its fingerprint, its drift
+// from the snapshot and its row counts.
+Result<LiveState> ReadLive(const CommandContext::Target& target, const SchemaModel& snapshot_model) {
+  auto conn = target.driver->Connect(target.uri);
+  if (!conn.ok()) return conn.status().WithContext("reading the live target");
+  CUTOVER_RETURN_IF_ERROR((*conn)->SetReadOnly().WithContext("making the session on the live target read-only"));
+  auto model = (*conn)->ReadSchema();
+  if (!model.ok()) return model.status().WithContext("reading the live target's schema");
+  LiveState live;
+  live.fingerprint = Fingerprint(*model);
+  DriftOptions options;
+  options.ignore_globs = {std::string(migrate::kHistoryTable), "*." + std::string(migrate::kHistoryTable)};
+  auto drift = ComputeDrift(snapshot_model, *model, options);
+  if (!drift.ok()) return drift.status();
+  for (const Difference& d : drift->differences) {
+    live.drift.push_back(std::string(DiffKindName(d.kind)) + " " + ObjectKindName(d.object_kind) + " " + d.path);
+  }
+  // Without row counts the estimates are the copy's durations, unscaled
+  // (the report's notes say so); the rehearsal itself still runs.
+  auto rows = (*conn)->EstimatedRowCounts();
+  if (rows.ok()) live.rows = std::move(*rows);
+  return live;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> ReadHotQueries(const std::optional<std::string>& path,
+                                                                        const Driver& driver) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!path) return out;
+  auto text = Env::Default().ReadFile(*path, 16 << 20);
+  if (!text.ok()) return text.status().WithContext("--probe");
+  auto statements = driver.SplitScript(*text);
+  if (!statements.ok()) return statements.status().WithContext("--probe " + *path);
+  for (const ScriptStatement& s : *statements) out.emplace_back(*path + ":" + std::to_string(s.line), s.text);
+  if (out.empty()) return Status::InvalidInput("--probe " + *path + ": the file holds no query");
+  return out;
+}
+
+std::string NewRehearsalId() {
+  std::random_device rd;
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "%06x", static_cast<unsigned>(rd() & 0xffffff));
+  std::string now = NowIso8601();  // 2026-12-06T10:15:00Z -> 20261206T101500Z
+  std::string compact;
+  for (char c : now)
+    if (c != '-' && c != ':') compact += c;
+  return "rh-" + compact + "-" + suffix;
+}
+
+struct Prepared {
+  CommandContext::Target target;
+  plan::Plan plan;
+  snapshot::Repository repo;
+  std::unique_ptr<Catalog> catalog;
+  SnapshotSummary snapshot;
+  snapshot::Manifest manifest;
+  ConnectionUri scratch;
+  rehearse::RehearsalOptions options;
+};
+
+// Everything that can be refused, before a copy is made.
+Result<Prepared> Prepare(CommandContext& ctx, const RehearseArgs& args, const std::string& local_scratch) {
+  auto phases = ParsePhases(args.phase);
+  if (!phases.ok()) return phases.status();
+  if (args.probe_rate < 1 || args.probe_rate > 1000) {
+    return Status::InvalidInput("--probe-rate " + std::to_string(args.probe_rate) +
+                                ": use 1 to 1000 probes per second per table and kind");
+  }
+  if (args.lock_queue_drill) {
+    return Status::Unsupported("--lock-queue-drill is not available yet; rehearse without it");
+  }
+  auto target = ctx.ResolveTarget(args.target);
+  if (!target.ok()) return target.status();
+  auto engine = plan::ParseEngine(target->driver->info().name);
+  if (!engine.ok()) return engine.status().WithContext("TARGET " + target->label);
+  auto plan = plan::ReadPlan(args.plan, plan::ReadOptionsFor(*engine, target->driver));
+  if (!plan.ok()) return plan.status();
+  auto hot = ReadHotQueries(args.probe, *target->driver);
+  if (!hot.ok()) return hot.status();
+  auto repo = ctx.OpenRepository();
+  if (!repo.ok()) return repo.status();
+  auto catalog = ctx.OpenCatalog(*repo);
+  if (!catalog.ok()) return catalog.status();
+  auto snap = PickSnapshot(**catalog, *repo, *target, args.snapshot, args.target);
+  if (!snap.ok()) return snap.status();
+  auto manifest = repo->LoadManifest(snap->snapshot.id);
+  if (!manifest.ok()) return manifest.status();
+  auto scratch = ResolveScratchServer(ctx.loader(), ctx.config(), args.target, args.scratch, *target->driver,
+                                      local_scratch, "rehearse restores the snapshot into a scratch database",
+                                      "the target " + target->label);
+  if (!scratch.ok()) return scratch.status();
+  if (scratch->Redacted() == target->uri.Redacted()) {
+    return Status::InvalidInput("--scratch " + scratch->Redacted() +
+                                " is the target itself; give a server (or directory) where cutover may create "
+                                "throwaway databases, never production");
+  }
+  Prepared p{*target, std::move(*plan), std::move(*repo), std::move(*catalog), std::move(*snap),
+             std::move(*manifest), *scratch, {}};
+  p.options.phases = *phases;
+  p.options.to = args.to;
+  p.options.probe_rate = args.probe_rate;
+  p.options.hot_queries = std::move(*hot);
+  p.options.tool_version = CUTOVER_VERSION;
+  p.options.applied_by = "cutover rehearse";
+  if (p.snapshot.last_restore_test) p.options.restore_seconds = p.snapshot.last_restore_test->restore_seconds;
+  return p;
+}
+
+int Output(CommandContext& ctx, const RehearseArgs& args, const rehearse::RehearsalContext& rc,
+           const rehearse::RehearsalReport& report) {
+  if (args.junit) {
+    Status written = WriteFileAtomically(Env::Default(), *args.junit, rehearse::RehearsalJunit(rc, report));
+    if (!written.ok())
+      return ctx.Fail(Status::Io("--junit " + *args.junit + ": cannot write the file: " + written.message()));
+  }
+  std::cout << (ctx.json() ? rehearse::RehearsalJson(rc, report) : rehearse::RehearsalText(rc, report));
+  std::cout.flush();
+  return report.ok ? 0 : 1;
+}
+
+}  // namespace
+
+int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
+  // SQLite's scratch "server" is a directory: inside the repository (0700),
+  // so a base copy outlives the run and the next rehearsal clones it.
+  auto local = ctx.OpenRepository();
+  std::string local_scratch;
+  if (local.ok() && Env::Default().CreateDirs(local->root() / "scratch").ok()) {
+    local_scratch = (local->root() / "scratch").string();
+  }
+  auto p = Prepare(ctx, args, local_scratch);
+  if (!p.ok()) return ctx.Fail(p.status());
+  const bool quiet = ctx.options().quiet;
+  auto note = [quiet](const std::string& line) {
+    if (!quiet) std::cerr << "cutover: " << line << std::endl;
+  };
+  p->options.note = note;
+
+  auto snapshot_model = SnapshotModel(p->repo, p->manifest);
+  if (!snapshot_model.ok()) return ctx.Fail(snapshot_model.status());
+  auto live = ReadLive(p->target, *snapshot_model);
+  if (!live.ok()) return ctx.Fail(live.status());
+  if (!live->drift.empty() && !args.allow_drift) {
+    std::string list;
+    for (std::size_t i = 0; i < live->drift.size() && i < 10; ++i) list += "\n  " + live->drift[i];
+    return ctx.Fail(Status::CheckFailed(
+        "the live schema of " + p->target.label + " differs from snapshot " + p->manifest.id + " (" +
+        std::to_string(live->drift.size()) +
+        " difference(s)): the copy is not production any more; take a new snapshot (or --allow-drift)" + list));
+  }
+  p->options.live_rows = live->rows;
+
+  InterruptGuard interrupts;  // SIGINT/SIGTERM: finish the statement, drop the copy, exit 3
+  rehearse::CopyRequest cr;
+  cr.driver = p->target.driver;
+  cr.scratch_server = p->scratch;
+  cr.progress = ctx.progress_mode();
+  cr.note = note;
+  const std::string started_at = NowIso8601();
+  auto copy = rehearse::MakeRehearsalCopy(p->repo, *p->catalog, p->manifest, cr);
+  if (!copy.ok()) return ctx.Fail(copy.status());
+  note("rehearsing on " + copy->database->name() + ": " + copy->detail);
+  auto report = rehearse::RunRehearsal(*p->target.driver, copy->database->uri(), p->plan, p->options);
+  if (!report.ok()) return ctx.Fail(report.status());
+
+  rehearse::RehearsalContext rc;
+  rc.target = p->target.label;
+  rc.engine = p->target.driver->info().name;
+  rc.snapshot_id = p->manifest.id;
+  rc.snapshot_fingerprint = p->manifest.fingerprint;
+  rc.live_fingerprint = live->fingerprint;
+  rc.drift_allowed = !live->drift.empty();
+  rc.drift_summary = live->drift;
+  rc.plan_sha256 = rehearse::PlanSha256(p->plan);
+  rc.copy_method = copy->method;
+  rc.copy_seconds = copy->seconds;
+  rc.copy_database = copy->database->name();
+  rc.tool_version = CUTOVER_VERSION;
+  rc.rehearsal_id = NewRehearsalId();
+  if (args.keep) {
+    if (Status kept = copy->database->Keep(); !kept.ok()) {
+      report->notes.push_back("the copy is kept, but the catalog still lists it as scratch, so a later run may drop it: " +
+                              kept.message());
+    }
+    rc.kept_uri = copy->database->uri().Redacted();
+  } else if (Status dropped = copy->database->Drop(); !dropped.ok()) {
+    report->notes.push_back("the copy could not be dropped (the next rehearsal drops it): " + dropped.message());
+  }
+
+  RehearsalRecord record;
+  record.id = rc.rehearsal_id;
+  record.target = rc.target;
+  record.engine = rc.engine;
+  record.snapshot_id = rc.snapshot_id;
+  record.snapshot_fingerprint = rc.snapshot_fingerprint;
+  record.live_fingerprint = rc.live_fingerprint;
+  record.plan_sha256 = rc.plan_sha256;
+  record.phases = Join(report->phases_run, ",");
+  record.to = args.to.value_or("");
+  record.started_at = started_at;
+  record.finished_at = NowIso8601();
+  record.ok = report->ok;
+  record.tool_version = rc.tool_version;
+  record.summary = std::to_string(report->statements.size()) + " statement executions, " +
+                   std::to_string(report->findings.size()) + " finding(s)";
+  record.report_json = rehearse::RehearsalJson(rc, *report);
+  if (Status st = p->catalog->RecordRehearsal(record); !st.ok()) return ctx.Fail(st);
+  return Output(ctx, args, rc, *report);
+}
+
+}  // namespace cutover::cli

@@ -1,0 +1,85 @@
+// StatementMeter: the migrate::StatementObserver through which a rehearsal
+// measures every statement `apply`'s executor runs on the copy.
+//
+// Before a statement it marks a new window in the probe workload and the
+// lock observers and reads the storage identity of the tables the
+// statement mentions; after it, it records the duration, the outcome and
+// the identities again (rewrite = an identity changed, or a table dropped
+// and created again within the file), then marks an "idle" window so the
+// time between statements (history rows, checks) is not charged to the
+// statement. A backfill statement's batches form one execution whose
+// window spans them all, pauses included: that is what the application
+// feels during the backfill.
+//
+// The identities are read on the migration's own connection, between
+// statements, so a rewrite inside a transactional file is seen before it
+// commits; the connection is borrowed and used only on apply's thread.
+//
+// Ownership: borrows the connection, the probe workload and the observers,
+// which must outlive it. Figures (probes, locks) are filled in by Finish()
+// after the workload and observers stopped.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "driver/driver.h"
+#include "migrate/apply.h"
+#include "rehearse/lock_observer.h"
+#include "rehearse/probe.h"
+#include "rehearse/rehearsal.h"
+
+namespace cutover::rehearse {
+
+// Tables of `tables` that `names` (Driver::ReferencedNames) mention, by bare
+// or schema-qualified name.
+std::vector<TableId> TablesMentioned(const std::vector<std::string>& names, const std::vector<TableId>& tables);
+
+class StatementMeter final : public migrate::StatementObserver {
+ public:
+  StatementMeter(Driver& driver, Connection& migration, std::vector<TableId> tables, ProbeWorkload* probes,
+                 std::vector<LockObserver*> observers);
+
+  // Whether the statements that follow belong to the rollback drill.
+  void SetDrill(bool drill) { drill_ = drill; }
+  // Closes an open backfill execution (call after each apply phase).
+  void EndPhase();
+
+  void Before(const Event& event) override;
+  void After(const Event& event, const Status& result, std::int64_t rows) override;
+
+  // Fills in probe and lock figures once probes and observers stopped.
+  void Finish(const std::string& baseline, const std::map<std::string, std::string>& session_labels);
+
+  std::vector<StatementResult>& results() { return results_; }
+
+ private:
+  void MarkWindow(const std::string& name);
+  std::map<TableId, std::string> Identities(const std::vector<TableId>& tables);
+  void FillProbes(StatementResult& r, const std::string& baseline);
+  void FillLocks(StatementResult& r, const std::map<std::string, std::string>& session_labels);
+
+  Driver& driver_;
+  Connection& conn_;
+  std::vector<TableId> tables_;
+  ProbeWorkload* probes_;
+  std::vector<LockObserver*> observers_;
+  bool drill_ = false;
+  int windows_ = 0;
+  std::vector<StatementResult> results_;
+  // The execution in progress.
+  Clock::time_point started_{};
+  std::vector<TableId> touched_;
+  std::map<TableId, std::string> before_;
+  // Last identity seen per table within the current file (a rebuild drops
+  // the table in one statement and renames its copy in another).
+  std::map<TableId, std::string> known_;
+  std::string known_file_;
+  bool in_backfill_ = false;
+  const plan::Statement* backfill_statement_ = nullptr;
+};
+
+}  // namespace cutover::rehearse

@@ -1,0 +1,396 @@
+#include "rehearse/rehearsal.h"
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include "base/interrupt.h"
+#include "base/sha256.h"
+#include "migrate/apply.h"
+#include "migrate/history.h"
+#include "rehearse/lock_observer.h"
+#include "rehearse/meter.h"
+#include "rehearse/probe.h"
+#include "schema/drift.h"
+
+namespace cutover::rehearse {
+namespace {
+
+// Statements that ran longer than this on the copy are taken to scan the
+// data (a catalog-only change takes milliseconds), so their estimate scales
+// with the table's growth.
+constexpr double kScanThresholdMs = 50;
+constexpr int kProbeKeys = 32;
+
+std::vector<TableId> UserTables(const SchemaModel& model) {
+  std::vector<TableId> out;
+  for (const SchemaObject& o : model.objects) {
+    if (o.kind != ObjectKind::kTable || o.name == migrate::kHistoryTable) continue;
+    out.push_back(TableId{o.schema, o.name});
+  }
+  return out;
+}
+
+// The migrations a run may touch: all of them, or up to --to.
+Result<std::vector<const plan::Migration*>> MigrationsInRange(const plan::Plan& plan,
+                                                              const std::optional<std::string>& to) {
+  std::vector<const plan::Migration*> out;
+  for (const plan::Migration& m : plan.migrations) {
+    out.push_back(&m);
+    if (to && m.name == *to) return out;
+  }
+  if (to) return Status::InvalidInput("--to " + *to + ": no migration of that name in the plan");
+  return out;
+}
+
+std::vector<TableId> TablesThePlanTouches(const Driver& driver, const std::vector<const plan::Migration*>& ms,
+                                          const std::vector<TableId>& tables) {
+  std::set<TableId> touched;
+  for (const plan::Migration* m : ms) {
+    for (const auto& [phase, file] : m->files) {
+      if (phase == plan::Phase::kChecks) continue;
+      for (const plan::Statement& s : file.statements) {
+        for (const TableId& t : TablesMentioned(driver.ReferencedNames(s.text), tables)) touched.insert(t);
+      }
+    }
+  }
+  return {touched.begin(), touched.end()};
+}
+
+// Runs one apply phase on the copy. A refusal or a failed statement or
+// check is a finding recorded in `report`; the error return is for what
+// stops the rehearsal without a verdict (interrupt, lost connection, bad
+// --to).
+struct PhaseOutcome {
+  bool ran_steps = false;
+  bool failed = false;  // a finding: the rehearsal stops
+  double seconds = 0;
+};
+
+class Runner {
+ public:
+  Runner(Driver& driver, Connection& conn, const plan::Plan& plan, const RehearsalOptions& options,
+         StatementMeter& meter, RehearsalReport& report)
+      : driver_(driver), conn_(conn), plan_(plan), options_(options), meter_(meter), report_(report) {}
+
+  Status Run(const std::vector<const plan::Migration*>& ms);
+
+ private:
+  Result<PhaseOutcome> ApplyPhase(plan::Phase phase, const std::optional<std::string>& to);
+  Result<bool> Expand(const plan::Migration& m);  // false: stop
+  Result<bool> Drill(const plan::Migration& m, const SchemaModel& before);
+  void RunCompat(const plan::Migration& m);
+  void Note(const std::string& line) const {
+    if (options_.note) options_.note(line);
+  }
+
+  Driver& driver_;
+  Connection& conn_;
+  const plan::Plan& plan_;
+  const RehearsalOptions& options_;
+  StatementMeter& meter_;
+  RehearsalReport& report_;
+};
+
+Result<PhaseOutcome> Runner::ApplyPhase(plan::Phase phase, const std::optional<std::string>& to) {
+  migrate::ApplyOptions ao;
+  ao.phase = phase;
+  ao.to = to;
+  ao.observer = &meter_;
+  ao.tool_version = options_.tool_version;
+  ao.applied_by = options_.applied_by;
+  ao.note = options_.note;
+  const auto start = Clock::now();
+  migrate::ApplyReport ar = migrate::Apply(conn_, plan_, ao);
+  meter_.EndPhase();
+  PhaseOutcome out;
+  out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  out.ran_steps = !ar.steps.empty();
+  for (const migrate::StepOutcome& step : ar.steps) {
+    if (step.phase == "rollback") continue;
+    if (const plan::Migration* m = plan_.Find(step.migration); m != nullptr) {
+      if (const plan::PlanFile* checks = m->file(plan::Phase::kChecks); checks != nullptr) {
+        for (const plan::Statement& s : checks->statements) {
+          if (!step.check_file.empty() && s.line >= step.check_line) break;
+          if (step.outcome == "failed" || step.outcome == "interrupted") break;
+          ++report_.checks.run;
+        }
+      }
+    }
+    if (!step.check_error.empty()) {
+      ++report_.checks.run;
+      report_.checks.ok = false;
+      report_.checks.failed.push_back(QueryFailure{step.check_file, step.check_line, step.check_error});
+    }
+  }
+  const Status& st = ar.status;
+  if (st.ok()) return out;
+  if (st.code() == StatusCode::kCancelled || st.code() == StatusCode::kConnection || st.code() == StatusCode::kIo ||
+      st.code() == StatusCode::kInvalidInput) {
+    return st;
+  }
+  out.failed = true;
+  report_.findings.push_back(std::string(plan::PhaseName(phase)) + ": " + st.message());
+  return out;
+}
+
+void Runner::RunCompat(const plan::Migration& m) {
+  const plan::PlanFile* compat = m.file(plan::Phase::kCompat);
+  if (compat == nullptr) return;
+  for (const plan::Statement& s : compat->statements) {
+    ++report_.compat.run;
+    // Each query in its own transaction, rolled back: compat.sql may write
+    // like the previous app version does, and the copy's data stays as the
+    // plan left it.
+    Status st = conn_.Begin();
+    if (st.ok()) {
+      auto r = conn_.Execute(compat->ExecutableText(s), ExecOptions{});
+      st = r.status();
+      (void)conn_.Rollback();
+    }
+    if (!st.ok()) {
+      report_.compat.ok = false;
+      report_.compat.failed.push_back(QueryFailure{compat->display_path, s.line, st.message()});
+      report_.findings.push_back(compat->display_path + ":" + std::to_string(s.line) +
+                                 ": the previous app version's query fails: " + st.message());
+    }
+  }
+}
+
+Result<bool> Runner::Drill(const plan::Migration& m, const SchemaModel& before) {
+  DrillResult d;
+  d.migration = m.name;
+  d.ran = true;
+  meter_.SetDrill(true);
+  const auto start = Clock::now();
+  auto rolled = ApplyPhase(plan::Phase::kRollback, m.name);
+  if (!rolled.ok()) return rolled.status();
+  d.rollback_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  if (rolled->failed) {
+    d.differences.push_back("rollback.sql failed; see the findings");
+    report_.drills.push_back(d);
+    return false;
+  }
+  auto after = conn_.ReadSchema();
+  if (!after.ok()) return after.status().WithContext("reading the copy's schema after the rollback drill");
+  DriftOptions drift_options;
+  drift_options.ignore_globs = {std::string(migrate::kHistoryTable), "*." + std::string(migrate::kHistoryTable)};
+  auto drift = ComputeDrift(before, *after, drift_options);
+  if (!drift.ok()) return drift.status();
+  for (const Difference& diff : drift->differences) {
+    d.differences.push_back(std::string(DiffKindName(diff.kind)) + " " + ObjectKindName(diff.object_kind) + " " +
+                            diff.path);
+  }
+  d.ok = !drift->HasDrift();
+  if (!d.ok) {
+    report_.findings.push_back(m.name + ": rollback.sql does not restore the pre-expand schema (" +
+                               std::to_string(d.differences.size()) + " difference(s))");
+  }
+  report_.drills.push_back(d);
+  Note(m.name + ": rollback drill " + (d.ok ? "passed" : "found differences") + "; expanding again");
+  auto again = ApplyPhase(plan::Phase::kExpand, m.name);
+  meter_.SetDrill(false);
+  if (!again.ok()) return again.status();
+  return !again->failed;
+}
+
+Result<bool> Runner::Expand(const plan::Migration& m) {
+  auto before = conn_.ReadSchema();
+  if (!before.ok()) return before.status().WithContext("reading the copy's schema before " + m.name);
+  auto expanded = ApplyPhase(plan::Phase::kExpand, m.name);
+  if (!expanded.ok()) return expanded.status();
+  if (expanded->failed) return false;
+  if (!expanded->ran_steps) return true;  // applied before the snapshot
+  RunCompat(m);
+  if (m.irreversible || m.file(plan::Phase::kRollback) == nullptr) {
+    DrillResult d;
+    d.migration = m.name;
+    d.skipped_reason = m.irreversible ? "marked irreversible: " + m.irreversible->reason : "has no rollback.sql";
+    report_.drills.push_back(d);
+    return true;
+  }
+  return Drill(m, *before);
+}
+
+Status Runner::Run(const std::vector<const plan::Migration*>& ms) {
+  CUTOVER_RETURN_IF_ERROR(migrate::EnsureHistoryTable(conn_));
+  const bool all = options_.phases == PhaseSelection::kAll;
+  if (all || options_.phases == PhaseSelection::kExpand) {
+    report_.phases_run.push_back("expand");
+    for (const plan::Migration* m : ms) {
+      if (InterruptGuard::Requested()) return InterruptedStatus();
+      auto go_on = Expand(*m);
+      if (!go_on.ok()) return go_on.status();
+      if (!*go_on) return Status::Ok();
+    }
+  }
+  const std::optional<std::string> to = ms.empty() ? std::nullopt : std::optional(ms.back()->name);
+  if (all || options_.phases == PhaseSelection::kBackfill) {
+    report_.phases_run.push_back("backfill");
+    auto r = ApplyPhase(plan::Phase::kBackfill, to);
+    if (!r.ok()) return r.status();
+    if (r->failed) return Status::Ok();
+    for (const plan::Migration* m : ms) RunCompat(*m);
+  }
+  if (all || options_.phases == PhaseSelection::kContract) {
+    report_.phases_run.push_back("contract");
+    auto r = ApplyPhase(plan::Phase::kContract, to);
+    if (!r.ok()) return r.status();
+  }
+  return Status::Ok();
+}
+
+std::map<TableId, double> RowsByTable(const std::vector<TableRowEstimate>& rows) {
+  std::map<TableId, double> out;
+  for (const TableRowEstimate& r : rows) out[r.table] = static_cast<double>(r.rows);
+  return out;
+}
+
+void Estimate(RehearsalReport& report, const std::map<TableId, double>& copy_rows,
+              const std::map<TableId, double>& live_rows, const std::optional<double>& restore_seconds) {
+  for (StatementResult& r : report.statements) {
+    double copy = 0;
+    double live = 0;
+    for (const TableFigures& tf : r.tables) {
+      for (const auto& [id, rows] : copy_rows) {
+        if (id.Display() != tf.table) continue;
+        auto it = live_rows.find(id);
+        if (it == live_rows.end() || rows <= 0) continue;
+        copy += rows;
+        live += it->second;
+      }
+    }
+    r.growth = copy > 0 ? live / copy : 1.0;
+    r.scaled = r.rewrite.value_or(false) || r.rows > 0 || r.duration_ms > kScanThresholdMs;
+    const double factor = r.scaled ? r.growth : 1.0;
+    r.estimate_duration_ms = r.duration_ms * factor;
+    if (r.blocked_read_ms) r.estimate_blocked_read_ms = *r.blocked_read_ms * factor;
+    if (r.blocked_write_ms) r.estimate_blocked_write_ms = *r.blocked_write_ms * factor;
+    if (r.batches > 0) {
+      BackfillResult b;
+      b.migration = r.migration;
+      b.rows = r.rows;
+      b.batches = r.batches;
+      b.seconds = r.duration_ms / 1000.0;
+      b.rows_per_s = b.seconds > 0 ? static_cast<double>(b.rows) / b.seconds : 0;
+      b.production_rows = static_cast<double>(b.rows) * r.growth;
+      b.estimate_s = b.rows_per_s > 0 ? b.production_rows / b.rows_per_s : 0;
+      report.backfills.push_back(b);
+      report.estimate.backfill_s += b.estimate_s;
+      continue;
+    }
+    const double s = r.estimate_duration_ms / 1000.0;
+    if (r.phase == "rollback") {
+      report.estimate.rollback_s += s;
+    } else if (r.drill) {
+      continue;  // the second expand of the drill: counted once, as the first
+    } else if (r.phase == "expand") {
+      report.estimate.expand_s += s;
+    } else if (r.phase == "contract") {
+      report.estimate.contract_s += s;
+    }
+  }
+  Totals& t = report.estimate;
+  t.restore_s = restore_seconds;
+  t.window_s = t.expand_s + t.backfill_s + t.contract_s + std::max(t.rollback_s, restore_seconds.value_or(0.0));
+}
+
+Result<std::vector<ProbeSpec>> ProbeSpecs(Connection& conn, const std::vector<TableId>& tables,
+                                          const RehearsalOptions& options, RehearsalReport& report) {
+  std::vector<ProbeSpec> specs;
+  for (const TableId& t : tables) {
+    auto ps = conn.ProbeStatementsFor(t, kProbeKeys);
+    if (!ps.ok()) {
+      report.notes.push_back("no probes on " + t.Display() + ": " + ps.status().message());
+      continue;
+    }
+    for (const std::string& n : ps->notes) report.notes.push_back("probes on " + t.Display() + ": " + n);
+    if (ps->reads.empty() && ps->writes.empty()) continue;
+    specs.push_back(ProbeSpec{t.Display(), ps->reads, ps->writes});
+  }
+  for (const auto& [label, sql] : options.hot_queries) specs.push_back(ProbeSpec{label, {sql}, {}});
+  return specs;
+}
+
+}  // namespace
+
+std::string PlanSha256(const plan::Plan& plan) {
+  Sha256 h;
+  for (const plan::Migration& m : plan.migrations) {
+    for (const auto& [phase, file] : m.files) {
+      h.Update(file.display_path);
+      h.Update(std::string_view("\0", 1));
+      h.Update(file.checksum);
+      h.Update(std::string_view("\n", 1));
+    }
+  }
+  return h.HexDigest();
+}
+
+Result<RehearsalReport> RunRehearsal(Driver& driver, const ConnectionUri& copy, const plan::Plan& plan,
+                                     const RehearsalOptions& options) {
+  RehearsalReport report;
+  auto ms = MigrationsInRange(plan, options.to);
+  if (!ms.ok()) return ms.status();
+  auto conn = driver.Connect(copy);
+  if (!conn.ok()) return conn.status().WithContext("connecting to the rehearsal copy");
+  auto model = (*conn)->ReadSchema();
+  if (!model.ok()) return model.status().WithContext("reading the copy's schema");
+  const std::vector<TableId> tables = UserTables(*model);
+  auto copy_rows = (*conn)->EstimatedRowCounts();
+  if (!copy_rows.ok()) {
+    report.notes.push_back("estimates are not scaled by growth: the copy's row counts could not be read (" +
+                           copy_rows.status().message() + ")");
+    copy_rows = std::vector<TableRowEstimate>{};
+  }
+  const std::vector<TableId> probed = TablesThePlanTouches(driver, *ms, tables);
+  auto specs = ProbeSpecs(**conn, probed, options, report);
+  if (!specs.ok()) return specs.status();
+
+  ProbeOptions po;
+  po.rate_per_second = options.probe_rate;
+  po.timeout = options.probe_timeout;
+  if (driver.info().lock_waits_polled_by_client) po.lock_poll_interval = std::chrono::milliseconds(2);
+  ProbeWorkload probes(driver, copy, *specs, po);
+  if (!specs->empty()) CUTOVER_RETURN_IF_ERROR(probes.Start().WithContext("starting the probe sessions"));
+  LockObserverOptions waits_options;
+  waits_options.interval = options.lock_interval;
+  LockObserver waits(driver, copy, waits_options);
+  LockObserverOptions held_options = waits_options;
+  held_options.sample_waits = false;
+  held_options.held_by_session = (*conn)->SessionId();
+  LockObserver held(driver, copy, held_options);
+  CUTOVER_RETURN_IF_ERROR(waits.Start().WithContext("starting the lock observer"));
+  CUTOVER_RETURN_IF_ERROR(held.Start().WithContext("starting the lock observer"));
+  if (!specs->empty()) (void)probes.Mark(report.baseline_window);
+  (void)waits.Mark(report.baseline_window);
+  (void)held.Mark(report.baseline_window);
+  std::this_thread::sleep_for(options.baseline);
+
+  StatementMeter meter(driver, **conn, tables, specs->empty() ? nullptr : &probes, {&waits, &held});
+  Runner runner(driver, **conn, plan, options, meter, report);
+  Status ran = runner.Run(*ms);
+  probes.Stop();
+  waits.Stop();
+  held.Stop();
+  if (!ran.ok()) return ran;
+  meter.Finish(report.baseline_window, probes.SessionLabels());
+  report.statements = std::move(meter.results());
+  report.probes_run = probes.ProbesRun();
+  report.probe_rate = options.probe_rate;
+  const LockObserverStats ws = waits.Stats();
+  report.lock_samples = ws.samples;
+  report.lock_interval_ms = static_cast<double>(ws.mean_interval.count()) / 1000.0;
+  if (!ws.observable) report.notes.push_back("lock waits " + ws.not_observable_reason);
+  if (const LockObserverStats hs = held.Stats(); !hs.held_observable) {
+    report.notes.push_back("locks held by the migration " + hs.held_not_observable_reason);
+  }
+  std::vector<TableRowEstimate> copy_estimates = *copy_rows;
+  Estimate(report, RowsByTable(copy_estimates), RowsByTable(options.live_rows), options.restore_seconds);
+  report.ok = report.findings.empty() && report.compat.ok && report.checks.ok &&
+              std::all_of(report.drills.begin(), report.drills.end(),
+                          [](const DrillResult& d) { return !d.ran || d.ok; });
+  return report;
+}
+
+}  // namespace cutover::rehearse

@@ -1,0 +1,300 @@
+#include "rehearse/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "base/strings.h"
+
+namespace cutover::rehearse {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Milliseconds rounded to 0.1 ms: finer figures are noise.
+double Round1(double v) {
+  return std::round(v * 10.0) / 10.0;
+}
+
+Json OptionalMs(const std::optional<double>& v) {
+  return v ? Json(Round1(*v)) : Json(nullptr);
+}
+
+Json ProbeJson(const std::optional<ProbeFigures>& f) {
+  if (!f) return nullptr;
+  Json j{{"count", f->count},
+         {"p50_ms", Round1(f->p50_ms)},
+         {"p95_ms", Round1(f->p95_ms)},
+         {"max_ms", Round1(f->max_ms)},
+         {"timeouts", f->timeouts},
+         {"errors", f->errors}};
+  if (!f->first_error.empty()) j["first_error"] = f->first_error;
+  return j;
+}
+
+Json StatementJson(const StatementResult& r) {
+  Json locks = Json::array();
+  for (const LockFigures& l : r.locks)
+    locks.push_back({{"object", l.object}, {"mode", l.mode}, {"held_ms", Round1(l.held_ms)}});
+  Json waits = Json::array();
+  for (const WaitFigures& w : r.waits) {
+    waits.push_back({{"object", w.object},
+                     {"lock", w.lock},
+                     {"waiting", w.waiting},
+                     {"longest_wait_ms", Round1(w.longest_wait_ms)}});
+  }
+  Json tables = Json::array();
+  for (const TableFigures& t : r.tables) {
+    tables.push_back({{"table", t.table},
+                      {"rewrite", t.rewrite ? Json(*t.rewrite) : Json(nullptr)},
+                      {"blocked_ms", {{"read", OptionalMs(t.blocked_read_ms)}, {"write", OptionalMs(t.blocked_write_ms)}}},
+                      {"probes", {{"read", ProbeJson(t.read)}, {"write", ProbeJson(t.write)}}}});
+  }
+  Json j{{"migration", r.migration},
+         {"phase", r.phase},
+         {"file", r.file},
+         {"line", r.line},
+         {"sql", r.sql},
+         {"drill", r.drill},
+         {"ok", r.ok},
+         {"attempts", r.attempts},
+         {"duration_ms", Round1(r.duration_ms)},
+         {"rows", r.rows},
+         {"rewrite", r.rewrite ? Json(*r.rewrite) : Json(nullptr)},
+         {"rewritten", r.rewritten},
+         {"locks", locks},
+         {"waits", waits},
+         {"blocked_ms", {{"read", OptionalMs(r.blocked_read_ms)}, {"write", OptionalMs(r.blocked_write_ms)}}},
+         {"probes", {{"read", ProbeJson(r.read)}, {"write", ProbeJson(r.write)}}},
+         {"tables", tables},
+         {"estimate_ms",
+          {{"duration", Round1(r.estimate_duration_ms)},
+           {"blocked_read", OptionalMs(r.estimate_blocked_read_ms)},
+           {"blocked_write", OptionalMs(r.estimate_blocked_write_ms)},
+           {"scaled", r.scaled},
+           {"growth", std::round(r.growth * 1000.0) / 1000.0}}}};
+  if (r.batches > 0) j["batches"] = r.batches;
+  if (!r.ok) j["error"] = r.error;
+  return j;
+}
+
+Json QuerySetJson(const QuerySetResult& q) {
+  Json failed = Json::array();
+  for (const QueryFailure& f : q.failed) failed.push_back({{"file", f.file}, {"line", f.line}, {"error", f.error}});
+  return {{"ok", q.ok}, {"run", q.run}, {"failed", failed}};
+}
+
+std::string Fixed(double v, int decimals = 1) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string MsText(const std::optional<double>& v) {
+  return v ? Fixed(*v) : "-";
+}
+
+std::string Pad(std::string s, std::size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+std::string LocksText(const StatementResult& r) {
+  std::vector<std::string> parts;
+  for (const LockFigures& l : r.locks) parts.push_back(l.mode + " " + l.object);
+  return parts.empty() ? "-" : Join(parts, ", ");
+}
+
+void PhaseTable(std::string& out, const RehearsalReport& report, const std::string& phase) {
+  std::vector<const StatementResult*> rows;
+  std::size_t where_width = 9;
+  for (const StatementResult& r : report.statements) {
+    if (r.phase != phase) continue;
+    rows.push_back(&r);
+    where_width = std::max(where_width, r.file.size() + std::to_string(r.line).size() + 1 + (r.drill ? 8 : 0));
+  }
+  if (rows.empty()) return;
+  out += "\n" + phase + "\n";
+  out += "  " + Pad("statement", where_width + 2) + Pad("sql", 62) + Pad("ms", 10) + Pad("rewrite", 8) +
+         Pad("read blocked max/p95", 22) + Pad("write blocked max/p95", 23) + Pad("estimate ms", 12) + "locks\n";
+  for (const StatementResult* r : rows) {
+    const std::string where = r->file + ":" + std::to_string(r->line) + (r->drill ? " (drill)" : "");
+    const std::string rewrite = r->rewrite ? (*r->rewrite ? "yes" : "no") : "?";
+    const std::string read = MsText(r->blocked_read_ms) + " / " + (r->read ? Fixed(r->read->p95_ms) : "-");
+    const std::string write = MsText(r->blocked_write_ms) + " / " + (r->write ? Fixed(r->write->p95_ms) : "-");
+    out += "  " + Pad(where, where_width + 2) + Pad(StatementHead(r->sql), 62) + Pad(Fixed(r->duration_ms), 10) +
+           Pad(rewrite, 8) + Pad(read, 22) + Pad(write, 23) + Pad(Fixed(r->estimate_duration_ms), 12) + LocksText(*r) +
+           "\n";
+    if (!r->ok) out += "    FAILED: " + r->error + "\n";
+    if (r->batches > 0) out += "    " + std::to_string(r->batches) + " batches, " + std::to_string(r->rows) + " rows\n";
+  }
+}
+
+}  // namespace
+
+std::string StatementHead(const std::string& sql, std::size_t n) {
+  std::string s = CollapseSqlWhitespace(sql);
+  if (s.size() > n) {
+    std::size_t cut = n - 3;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 sequence
+    s = s.substr(0, cut) + "...";
+  }
+  return s;
+}
+
+std::string RehearsalJson(const RehearsalContext& c, const RehearsalReport& r) {
+  Json statements = Json::array();
+  for (const StatementResult& s : r.statements) statements.push_back(StatementJson(s));
+  Json backfills = Json::array();
+  for (const BackfillResult& b : r.backfills) {
+    backfills.push_back({{"migration", b.migration},
+                         {"rows", b.rows},
+                         {"batches", b.batches},
+                         {"seconds", std::round(b.seconds * 1000.0) / 1000.0},
+                         {"rows_per_s", std::round(b.rows_per_s)},
+                         {"production_rows", std::round(b.production_rows)},
+                         {"estimate_s", std::round(b.estimate_s * 1000.0) / 1000.0}});
+  }
+  Json drills = Json::array();
+  for (const DrillResult& d : r.drills) {
+    Json j{{"migration", d.migration},
+           {"ran", d.ran},
+           {"ok", d.ok},
+           {"rollback_ms", Round1(d.rollback_ms)},
+           {"differences", d.differences}};
+    if (!d.ran) j["skipped"] = d.skipped_reason;
+    drills.push_back(j);
+  }
+  auto secs = [](double v) { return std::round(v * 1000.0) / 1000.0; };
+  const Totals& t = r.estimate;
+  Json doc{{"format", "cutover.rehearse"},
+           {"version", 1},
+           {"ok", r.ok},
+           {"target", c.target},
+           {"engine", c.engine},
+           {"snapshot", c.snapshot_id},
+           {"plan_sha256", c.plan_sha256},
+           {"fingerprint", c.snapshot_fingerprint},
+           {"live_fingerprint", c.live_fingerprint},
+           {"drift_allowed", c.drift_allowed},
+           {"rehearsal_id", c.rehearsal_id},
+           {"tool_version", c.tool_version},
+           {"copy",
+            {{"method", c.copy_method},
+             {"seconds", secs(c.copy_seconds)},
+             {"database", c.copy_database},
+             {"kept_uri", c.kept_uri.empty() ? Json(nullptr) : Json(c.kept_uri)}}},
+           {"phases", r.phases_run},
+           {"statements", statements},
+           {"backfills", backfills},
+           {"rollback_drill", drills},
+           {"compat", QuerySetJson(r.compat)},
+           {"checks", QuerySetJson(r.checks)},
+           {"estimate",
+            {{"expand_s", secs(t.expand_s)},
+             {"backfill_s", secs(t.backfill_s)},
+             {"contract_s", secs(t.contract_s)},
+             {"rollback_s", secs(t.rollback_s)},
+             {"restore_s", t.restore_s ? Json(secs(*t.restore_s)) : Json(nullptr)},
+             {"window_s", secs(t.window_s)}}},
+           {"findings", r.findings},
+           {"notes", r.notes},
+           {"probes", {{"run", r.probes_run}, {"rate_per_second", r.probe_rate}}},
+           {"lock_observer", {{"samples", r.lock_samples}, {"mean_interval_ms", Round1(r.lock_interval_ms)}}}};
+  if (c.drift_allowed) doc["drift"] = c.drift_summary;
+  return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+std::string RehearsalText(const RehearsalContext& c, const RehearsalReport& r) {
+  std::string out = "rehearsal of " + c.target + " on a copy of snapshot " + c.snapshot_id + " (" + c.copy_method +
+                    " in " + Fixed(c.copy_seconds, 2) + " s)\n";
+  out += "plan sha256 " + c.plan_sha256 + "\n";
+  if (c.drift_allowed) {
+    out += "WARNING: the live schema differs from the snapshot's (--allow-drift): " +
+           std::to_string(c.drift_summary.size()) + " difference(s)\n";
+  }
+  for (const char* phase : {"expand", "rollback", "backfill", "contract"}) PhaseTable(out, r, phase);
+  out += "\ncompat: " + std::string(r.compat.ok ? "ok" : "FAILED") + " (" + std::to_string(r.compat.run) +
+         " queries)\n";
+  for (const QueryFailure& f : r.compat.failed) out += "  " + f.file + ":" + std::to_string(f.line) + ": " + f.error + "\n";
+  out += "checks: " + std::string(r.checks.ok ? "ok" : "FAILED") + " (" + std::to_string(r.checks.run) + " queries)\n";
+  for (const QueryFailure& f : r.checks.failed) out += "  " + f.file + ":" + std::to_string(f.line) + ": " + f.error + "\n";
+  for (const DrillResult& d : r.drills) {
+    if (!d.ran) {
+      out += "rollback drill " + d.migration + ": skipped, " + d.skipped_reason + "\n";
+      continue;
+    }
+    out += "rollback drill " + d.migration + ": " + (d.ok ? "ok" : "FAILED") + ", rollback took " +
+           Fixed(d.rollback_ms) + " ms\n";
+    for (const std::string& diff : d.differences) out += "  " + diff + "\n";
+  }
+  for (const BackfillResult& b : r.backfills) {
+    out += "backfill " + b.migration + ": " + std::to_string(b.rows) + " rows in " + Fixed(b.seconds, 2) + " s (" +
+           Fixed(b.rows_per_s, 0) + " rows/s); production estimate " + Fixed(b.estimate_s, 1) + " s\n";
+  }
+  const Totals& t = r.estimate;
+  out += "\nestimate for production: expand " + Fixed(t.expand_s, 2) + " s, backfill " + Fixed(t.backfill_s, 2) +
+         " s, contract " + Fixed(t.contract_s, 2) + " s, rollback " + Fixed(t.rollback_s, 2) + " s, restore " +
+         (t.restore_s ? Fixed(*t.restore_s, 2) + " s" : std::string("unknown")) + "; window " + Fixed(t.window_s, 2) +
+         " s\n";
+  for (const std::string& n : r.notes) out += "note: " + n + "\n";
+  for (const std::string& f : r.findings) out += "FINDING: " + f + "\n";
+  if (!c.kept_uri.empty()) out += "the rehearsed copy was kept: " + c.kept_uri + "\n";
+  out += std::string(r.ok ? "rehearsal ok" : "rehearsal FAILED") + " (recorded as " + c.rehearsal_id + ")\n";
+  return out;
+}
+
+std::string RehearsalJunit(const RehearsalContext& c, const RehearsalReport& r) {
+  std::string cases;
+  int tests = 0;
+  int failures = 0;
+  for (const StatementResult& s : r.statements) {
+    ++tests;
+    const std::string name = s.file + ":" + std::to_string(s.line) + (s.drill ? " (drill)" : "");
+    cases += "    <testcase classname=\"rehearse." + XmlEscape(s.phase) + "\" name=\"" + XmlEscape(name) + "\" time=\"" +
+             Fixed(s.duration_ms / 1000.0, 3) + "\">\n";
+    if (!s.ok) {
+      ++failures;
+      cases += "      <failure message=\"" + XmlEscape(s.error) + "\">" + XmlEscape(s.sql) + "</failure>\n";
+    }
+    cases += "      <system-out>" +
+             XmlEscape("blocked read " + MsText(s.blocked_read_ms) + " ms, write " + MsText(s.blocked_write_ms) +
+                       " ms; rewrite " + (s.rewrite ? (*s.rewrite ? "yes" : "no") : "unknown")) +
+             "</system-out>\n    </testcase>\n";
+  }
+  auto query_cases = [&](const char* kind, const QuerySetResult& q) {
+    const std::int64_t passed = q.run - static_cast<std::int64_t>(q.failed.size());
+    if (passed > 0) {
+      ++tests;
+      cases += std::string("    <testcase classname=\"rehearse.") + kind + "\" name=\"" + std::to_string(passed) +
+               " " + kind + " queries passed\"/>\n";
+    }
+    for (const QueryFailure& f : q.failed) {
+      ++tests;
+      ++failures;
+      cases += std::string("    <testcase classname=\"rehearse.") + kind + "\" name=\"" +
+               XmlEscape(f.file + ":" + std::to_string(f.line)) + "\">\n      <failure message=\"" +
+               XmlEscape(f.error) + "\"/>\n    </testcase>\n";
+    }
+  };
+  query_cases("checks", r.checks);
+  query_cases("compat", r.compat);
+  for (const DrillResult& d : r.drills) {
+    ++tests;
+    cases += "    <testcase classname=\"rehearse.rollback_drill\" name=\"" + XmlEscape(d.migration) + "\">\n";
+    if (!d.ran) {
+      cases += "      <skipped message=\"" + XmlEscape(d.skipped_reason) + "\"/>\n";
+    } else if (!d.ok) {
+      ++failures;
+      cases += "      <failure message=\"rollback does not restore the pre-expand schema\">" +
+               XmlEscape(Join(d.differences, "\n")) + "</failure>\n";
+    }
+    cases += "    </testcase>\n";
+  }
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"cutover rehearse " +
+         XmlEscape(c.target) + "\" tests=\"" + std::to_string(tests) + "\" failures=\"" + std::to_string(failures) +
+         "\">\n" + cases + "  </testsuite>\n</testsuites>\n";
+}
+
+}  // namespace cutover::rehearse
