@@ -87,6 +87,7 @@ SQL
     --bind-address=127.0.0.1 --port="$my_port" --socket="$dir/mysql/mysqld.sock" \
     --pid-file="$dir/mysql/mysqld.pid" --log-error="$dir/mysql/server.log" \
     --init-file="$dir/mysql/init.sql" --innodb-flush-log-at-trx-commit=0 --skip-log-bin \
+    --plugin-load-add=metadata_lock_info \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
     --max-connections=200 --innodb-buffer-pool-size=256M --innodb-log-file-size=512M >/dev/null 2>&1 &
   local i

@@ -92,6 +92,15 @@ Status MysqlDriver::DropDatabase(const ConnectionUri& server, std::string_view n
                   [&](sql::Statement& s) { s.execute("DROP DATABASE IF EXISTS " + QuoteIdent(name)); });
 }
 
+// MySQL and MariaDB have no database copy in the server (a file-level copy
+// of InnoDB tablespaces needs FLUSH TABLES ... FOR EXPORT per table and
+// access to the data directory): the caller restores the snapshot again.
+Result<ConnectionUri> MysqlDriver::CloneDatabase(const ConnectionUri& server, std::string_view source,
+                                                 std::string_view /*name*/) {
+  return Status::Unsupported("MySQL/MariaDB cannot clone database '" + std::string(source) + "' on " +
+                             server.Redacted() + " in the server; the snapshot is restored again instead");
+}
+
 Result<std::vector<std::string>> MysqlDriver::ListDatabases(const ConnectionUri& server,
                                                             std::string_view prefix) {
   std::vector<std::string> names;

@@ -134,6 +134,7 @@ inline constexpr int kErWrongDbName = 1102;
 inline constexpr int kErLockWaitTimeout = 1205;
 inline constexpr int kErAccessDeniedNoPassword = 1698;
 inline constexpr int kErErrorDuringCommit = 1180;
+inline constexpr int kErUnknownTable = 1109;              // an information_schema table a plugin provides
 inline constexpr int kErNotAllowedCommand = 1148;         // LOAD DATA LOCAL with local_infile=OFF
 inline constexpr int kErSpecificAccessDenied = 1227;      // a global privilege (RELOAD) is missing
 inline constexpr int kErLocalInfileDisabled = 3948;       // MySQL 8: local_infile off on either side
@@ -374,10 +375,10 @@ class MysqlConnection final : public Connection {
   Status BeginWrite(std::chrono::milliseconds lock_timeout) override;   // _connection.cc
   Status SetReadOnly() override;                                        // _connection.cc
   // API v6 (rehearsals)
-  Result<ProbeStatements> ProbeStatementsFor(const TableId& table, int keys) override;  // _locks.cc
-  Result<std::string> StorageIdentity(const TableId& table) override;                   // _locks.cc
-  Result<std::vector<HeldLock>> LocksHeldBy(std::string_view session) override;         // _locks.cc
-  Result<std::vector<TableRowEstimate>> EstimatedRowCounts() override;                  // _locks.cc
+  Result<ProbeStatements> ProbeStatementsFor(const TableId& table, int keys) override;  // _locks_rehearsal.cc
+  Result<std::string> StorageIdentity(const TableId& table) override;                   // _locks_rehearsal.cc
+  Result<std::vector<HeldLock>> LocksHeldBy(std::string_view session) override;         // _locks_rehearsal.cc
+  Result<std::vector<TableRowEstimate>> EstimatedRowCounts() override;                  // _locks_rehearsal.cc
   Result<std::vector<LockWait>> LockWaits() override;
 
   // ---- Snapshots --------------------------------------------------------
@@ -713,7 +714,7 @@ class MysqlDriver final : public Driver {
   Result<ConnectionUri> LocalScratchServer(const std::string& directory) const override;  // _driver.cc
   Result<ConnectionUri> CloneDatabase(const ConnectionUri& server, std::string_view source,
                                       std::string_view name) override;                  // _driver.cc
-  std::vector<std::string> ReferencedNames(std::string_view statement) const override;  // _driver.cc
+  std::vector<std::string> ReferencedNames(std::string_view statement) const override;  // _script.cc
 
  private:
   static Status CheckName(std::string_view name);

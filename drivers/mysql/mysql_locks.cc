@@ -205,25 +205,3 @@ std::string MysqlConnection::UnqualifiedObject(std::string_view object) const {
 }
 
 }  // namespace cutover::mysql
-
-// V6-STUB: replaced by the driver work of issue 12 before this branch merges.
-namespace cutover::mysql {
-Result<ProbeStatements> MysqlConnection::ProbeStatementsFor(const TableId&, int) {
-  return Status::Unsupported("V6-STUB");
-}
-Result<std::string> MysqlConnection::StorageIdentity(const TableId&) {
-  return Status::Unsupported("V6-STUB");
-}
-Result<std::vector<HeldLock>> MysqlConnection::LocksHeldBy(std::string_view) {
-  return Status::Unsupported("V6-STUB");
-}
-Result<std::vector<TableRowEstimate>> MysqlConnection::EstimatedRowCounts() {
-  return Status::Unsupported("V6-STUB");
-}
-Result<ConnectionUri> MysqlDriver::CloneDatabase(const ConnectionUri&, std::string_view, std::string_view) {
-  return Status::Unsupported("V6-STUB");
-}
-std::vector<std::string> MysqlDriver::ReferencedNames(std::string_view) const {
-  return {};
-}
-}  // namespace cutover::mysql

@@ -130,25 +130,3 @@ ORDER BY a.pid)sql";
 }
 
 }  // namespace cutover::postgresql
-
-// V6-STUB: replaced by the driver work of issue 12 before this branch merges.
-namespace cutover::postgresql {
-Result<ProbeStatements> PgConnection::ProbeStatementsFor(const TableId&, int) {
-  return Status::Unsupported("V6-STUB");
-}
-Result<std::string> PgConnection::StorageIdentity(const TableId&) {
-  return Status::Unsupported("V6-STUB");
-}
-Result<std::vector<HeldLock>> PgConnection::LocksHeldBy(std::string_view) {
-  return Status::Unsupported("V6-STUB");
-}
-Result<std::vector<TableRowEstimate>> PgConnection::EstimatedRowCounts() {
-  return Status::Unsupported("V6-STUB");
-}
-Result<ConnectionUri> PgDriver::CloneDatabase(const ConnectionUri&, std::string_view, std::string_view) {
-  return Status::Unsupported("V6-STUB");
-}
-std::vector<std::string> PgDriver::ReferencedNames(std::string_view) const {
-  return {};
-}
-}  // namespace cutover::postgresql

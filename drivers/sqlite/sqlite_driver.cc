@@ -5,6 +5,8 @@
 // another connection's lock) and mode=ro|rw. Connecting never creates a file.
 // The scratch "server" is a directory: scratch databases are <dir>/<name>.db.
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -69,6 +71,32 @@ std::string ScratchPath(const ConnectionUri& server, std::string_view name) {
 
 std::string ErrnoText(int err) {
   return std::strerror(err);
+}
+
+// Copies all of `in` to `out` (both at offset 0): a reflink where the file
+// system shares blocks (btrfs, XFS), else copy_file_range, else read/write.
+// Returns errno on failure, 0 on success.
+int CopyFileContents(int in, int out) {
+  if (::ioctl(out, FICLONE, in) == 0) return 0;
+  bool kernel_copy = true;
+  while (true) {
+    ssize_t n = kernel_copy ? ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0) : 0;
+    if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
+      kernel_copy = false;
+      continue;
+    }
+    if (!kernel_copy) {
+      std::array<char, 1 << 16> buf;
+      n = ::read(in, buf.data(), buf.size());
+      for (ssize_t done = 0; n > 0 && done < n;) {
+        const ssize_t w = ::write(out, buf.data() + done, static_cast<size_t>(n - done));
+        if (w < 0 && errno != EINTR) return errno;
+        if (w > 0) done += w;
+      }
+    }
+    if (n == 0) return ::fsync(out) == 0 ? 0 : errno;
+    if (n < 0 && errno != EINTR) return errno;
+  }
 }
 
 }  // namespace
@@ -137,7 +165,9 @@ Status SqliteDriver::DropDatabase(const ConnectionUri& server, std::string_view 
   return Guarded(server.Redacted(), [&]() -> Status {
     CUTOVER_RETURN_IF_ERROR(ValidateScratchName(name));
     const std::string path = ScratchPath(server, name);
-    for (const char* suffix : {"", "-journal", "-wal", "-shm"}) {
+    // "-cutover-lock": the migration lock file (sqlite_locks.cc) of a database
+    // that `apply` or `rehearse` ran on.
+    for (const char* suffix : {"", "-journal", "-wal", "-shm", "-cutover-lock"}) {
       std::string file = path + suffix;
       if (::unlink(file.c_str()) != 0 && errno != ENOENT) {
         return Status::Io("cannot remove '" + file + "' of SQLite scratch database '" + std::string(name) +
@@ -145,6 +175,50 @@ Status SqliteDriver::DropDatabase(const ConnectionUri& server, std::string_view 
       }
     }
     return Status::Ok();
+  });
+}
+
+// `source` must be closed: a non-empty write-ahead log or a hot journal
+// beside it would mean the file alone is not the database.
+Result<ConnectionUri> SqliteDriver::CloneDatabase(const ConnectionUri& server, std::string_view source,
+                                                  std::string_view name) {
+  return Guarded(server.Redacted(), [&]() -> Result<ConnectionUri> {
+    CUTOVER_RETURN_IF_ERROR(ValidateScratchName(source));
+    CUTOVER_RETURN_IF_ERROR(ValidateScratchName(name));
+    const std::string from = ScratchPath(server, source);
+    const std::string to = ScratchPath(server, name);
+    for (const char* suffix : {"-wal", "-journal"}) {
+      struct stat side {};
+      if (::stat((from + suffix).c_str(), &side) == 0 && side.st_size > 0) {
+        return Status::Query("cannot clone SQLite database '" + from + "': '" + from + suffix +
+                             "' is not empty (a connection is open or was killed); open and close it once, "
+                             "or restore again");
+      }
+    }
+    const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+      const int err = errno;
+      if (err == ENOENT) return Status::NotFound("cannot clone SQLite database '" + from + "': it does not exist");
+      return Status::Io("cannot open '" + from + "' to clone it: " + ErrnoText(err));
+    }
+    const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) {
+      const int err = errno;
+      ::close(in);
+      if (err == EEXIST) {
+        return Status::Query("cannot clone into SQLite database '" + to +
+                             "': it already exists; choose another name or drop it first");
+      }
+      return Status::Io("cannot create '" + to + "': " + ErrnoText(err));
+    }
+    const int err = CopyFileContents(in, out);
+    ::close(in);
+    if (::close(out) != 0 || err != 0) {
+      const int e = err != 0 ? err : errno;
+      ::unlink(to.c_str());
+      return Status::Io("cannot copy '" + from + "' to '" + to + "': " + ErrnoText(e));
+    }
+    return server.WithPath(to);
   });
 }
 

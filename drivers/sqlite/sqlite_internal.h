@@ -201,10 +201,10 @@ class SqliteConnection final : public Connection {
   Status BeginWrite(std::chrono::milliseconds lock_timeout) override;   // _connection.cc
   Status SetReadOnly() override;                                        // _connection.cc
   // API v6 (rehearsals)
-  Result<ProbeStatements> ProbeStatementsFor(const TableId& table, int keys) override;  // _locks.cc
-  Result<std::string> StorageIdentity(const TableId& table) override;                   // _locks.cc
-  Result<std::vector<HeldLock>> LocksHeldBy(std::string_view session) override;         // _locks.cc
-  Result<std::vector<TableRowEstimate>> EstimatedRowCounts() override;                  // _locks.cc
+  Result<ProbeStatements> ProbeStatementsFor(const TableId& table, int keys) override;  // _locks_rehearsal.cc
+  Result<std::string> StorageIdentity(const TableId& table) override;                   // _locks_rehearsal.cc
+  Result<std::vector<HeldLock>> LocksHeldBy(std::string_view session) override;         // _locks_rehearsal.cc
+  Result<std::vector<TableRowEstimate>> EstimatedRowCounts() override;                  // _locks_rehearsal.cc
   Result<std::vector<LockWait>> LockWaits() override;
 
   // ---- Snapshots and bulk data ----
@@ -320,7 +320,7 @@ class SqliteDriver final : public Driver {
   Result<ConnectionUri> LocalScratchServer(const std::string& directory) const override;  // _driver.cc
   Result<ConnectionUri> CloneDatabase(const ConnectionUri& server, std::string_view source,
                                       std::string_view name) override;                  // _driver.cc
-  std::vector<std::string> ReferencedNames(std::string_view statement) const override;  // _driver.cc
+  std::vector<std::string> ReferencedNames(std::string_view statement) const override;  // _script.cc
 
   DriverInfo info_;
 };

@@ -84,25 +84,3 @@ Result<std::vector<LockWait>> SqliteConnection::LockWaits() {
 }
 
 }  // namespace cutover::sqlite
-
-// V6-STUB: replaced by the driver work of issue 12 before this branch merges.
-namespace cutover::sqlite {
-Result<ProbeStatements> SqliteConnection::ProbeStatementsFor(const TableId&, int) {
-  return Status::Unsupported("V6-STUB");
-}
-Result<std::string> SqliteConnection::StorageIdentity(const TableId&) {
-  return Status::Unsupported("V6-STUB");
-}
-Result<std::vector<HeldLock>> SqliteConnection::LocksHeldBy(std::string_view) {
-  return Status::Unsupported("V6-STUB");
-}
-Result<std::vector<TableRowEstimate>> SqliteConnection::EstimatedRowCounts() {
-  return Status::Unsupported("V6-STUB");
-}
-Result<ConnectionUri> SqliteDriver::CloneDatabase(const ConnectionUri&, std::string_view, std::string_view) {
-  return Status::Unsupported("V6-STUB");
-}
-std::vector<std::string> SqliteDriver::ReferencedNames(std::string_view) const {
-  return {};
-}
-}  // namespace cutover::sqlite

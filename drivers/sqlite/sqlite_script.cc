@@ -201,3 +201,13 @@ StatementClass SqliteDriver::ClassifyStatement(std::string_view statement) const
 }
 
 }  // namespace cutover::sqlite
+
+namespace cutover::sqlite {
+
+// Names are kept as written; SQLite compares them case-insensitively, and so
+// does the core when it matches names to tables (rehearse/meter.h).
+std::vector<std::string> SqliteDriver::ReferencedNames(std::string_view statement) const {
+  return IdentifierChains(statement, {.bracket_identifiers = true}, IdentifierFolding::kNone);
+}
+
+}  // namespace cutover::sqlite

@@ -8,6 +8,7 @@
 // statement ran and compat, checks and rollback drills passed; 1 when one of
 // them failed, the live schema drifted from the snapshot or no snapshot was
 // restore-tested; 2 bad input; 3 runtime (connection, interrupt).
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -43,6 +44,14 @@ Result<rehearse::PhaseSelection> ParsePhases(const std::optional<std::string>& t
   return Status::InvalidInput("--phase " + *text + ": use expand, backfill, contract or all");
 }
 
+// Exit 1, not 2: the input is fine, the evidence to rehearse on is missing.
+Status NoTrustedSnapshot(const std::string& label, const std::string& target_text) {
+  return Status::CheckFailed("no snapshot of " + label +
+                             " has passed a restore test, so there is no trusted copy to rehearse on; run `cutover "
+                             "snapshot " +
+                             target_text + "` then `cutover restore-test --target " + target_text + "` first");
+}
+
 // The newest snapshot of `label` whose last restore test passed, or the one
 // --snapshot names (which must be of this target and engine).
 Result<SnapshotSummary> PickSnapshot(Catalog& catalog, const snapshot::Repository& repo,
@@ -69,10 +78,7 @@ Result<SnapshotSummary> PickSnapshot(Catalog& catalog, const snapshot::Repositor
     if (it->snapshot.engine != target.driver->info().name) continue;
     if (it->last_restore_test && it->last_restore_test->ok) return *it;
   }
-  return Status::CheckFailed("no snapshot of " + target.label +
-                             " has passed a restore test, so there is no trusted copy to rehearse on; run `cutover "
-                             "snapshot " +
-                             target_text + "` then `cutover restore-test --target " + target_text + "` first");
+  return NoTrustedSnapshot(target.label, target_text);
 }
 
 Result<SchemaModel> SnapshotModel(const snapshot::Repository& repo, const snapshot::Manifest& manifest) {
@@ -160,7 +166,14 @@ Result<Prepared> Prepare(CommandContext& ctx, const RehearseArgs& args, const st
   auto hot = ReadHotQueries(args.probe, *target->driver);
   if (!hot.ok()) return hot.status();
   auto repo = ctx.OpenRepository();
-  if (!repo.ok()) return repo.status();
+  if (!repo.ok()) {
+    const std::optional<std::string>& path = ctx.config().repository;
+    std::error_code ec;
+    if (path && !path->empty() && !std::filesystem::exists(*path, ec)) {
+      return NoTrustedSnapshot(target->label, args.target);
+    }
+    return repo.status();
+  }
   auto catalog = ctx.OpenCatalog(*repo);
   if (!catalog.ok()) return catalog.status();
   auto snap = PickSnapshot(**catalog, *repo, *target, args.snapshot, args.target);

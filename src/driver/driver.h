@@ -224,11 +224,12 @@ struct TableId {
 struct ProbeStatements {
   // Each reads one row by one existing key (one statement per sampled key).
   std::vector<std::string> reads;
-  // Each changes at most one row and is always run inside a transaction that
-  // is rolled back: a no-op UPDATE of one existing row by key, or an INSERT
-  // of a new row. Every statement was run once, rolled back, before it was
-  // returned; a kind that could not be built or failed that trial is left
-  // out and `notes` says why.
+  // Each is a no-op UPDATE of one existing row by key (a column set to
+  // itself), always run inside a transaction that is rolled back. The
+  // UPDATE was trial-run once (on the first sampled key) and rolled back
+  // before it was returned; when no column can be updated that way, or the
+  // table has no key, `writes` is empty and `notes` says why. (No INSERT
+  // probes: a new row would need a valid value for every NOT NULL column.)
   std::vector<std::string> writes;
   std::vector<std::string> notes;  // "no primary key: reads take the first row", ...
 };

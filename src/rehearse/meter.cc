@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/strings.h"
+
 namespace cutover::rehearse {
 namespace {
 
@@ -40,9 +42,11 @@ void KeepLargest(std::optional<double>& largest, const std::optional<double>& ca
 std::vector<TableId> TablesMentioned(const std::vector<std::string>& names, const std::vector<TableId>& tables) {
   std::vector<TableId> out;
   for (const TableId& t : tables) {
-    const std::string qualified = t.Display();
+    const std::string name = ToLower(t.name);
+    const std::string qualified = ToLower(t.Display());
     const bool mentioned = std::any_of(names.begin(), names.end(), [&](const std::string& n) {
-      return n == t.name || n == qualified;
+      const std::string lower = ToLower(n);
+      return lower == name || lower == qualified || EndsWith(lower, "." + name);
     });
     if (mentioned) out.push_back(t);
   }

@@ -34,8 +34,11 @@
 
 namespace cutover::rehearse {
 
-// Tables of `tables` that `names` (Driver::ReferencedNames) mention, by bare
-// or schema-qualified name.
+// Tables of `tables` that `names` (Driver::ReferencedNames) mention: by bare
+// name, schema-qualified name, or as the last part of a longer chain
+// ("db.orders"), compared without regard to ASCII case. It over-approximates
+// on purpose: probing one table too many costs a few probes, missing one
+// would hide a blocked table.
 std::vector<TableId> TablesMentioned(const std::vector<std::string>& names, const std::vector<TableId>& tables);
 
 class StatementMeter final : public migrate::StatementObserver {

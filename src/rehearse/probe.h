@@ -10,7 +10,7 @@
 // above the baseline's median latency).
 // The SQL is the caller's: for each table a ProbeSpec of ready-to-run
 // statements (reads by a random existing primary key; writes that are
-// undone: a no-op UPDATE of one row, an INSERT). The driver layer generates
+// undone: a no-op UPDATE of one row by key). The driver layer generates
 // them per engine; `--probe FILE` hot queries are specs with reads only and
 // any label. Each probe picks one of its spec's statements at random.
 //

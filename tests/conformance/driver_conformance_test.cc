@@ -4,12 +4,14 @@
 // tested in drivers/<engine>/<engine>_test.cc.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
 
+#include "base/strings.h"
 #include "support/test_env.h"
 
 namespace cutover {
@@ -663,6 +665,264 @@ TEST_P(DriverConformance, UrisOfTheWrongFormAreRefusedNamingTheForm) {
     ASSERT_TRUE(routed.ok()) << s;
     EXPECT_EQ(*routed, driver) << s;
   }
+}
+
+// ---- API v6: rehearsals ---------------------------------------------------
+
+// The TableId of table `name` as the schema model has it (its schema is
+// "public" on PostgreSQL, empty elsewhere).
+TableId TableIdOf(Connection& conn, const std::string& name) {
+  auto model = conn.ReadSchema();
+  EXPECT_TRUE(model.ok()) << model.status().ToString();
+  if (model.ok()) {
+    for (const SchemaObject& o : model->objects) {
+      if (o.kind == ObjectKind::kTable && o.name == name) return TableId{o.schema, o.name};
+    }
+  }
+  ADD_FAILURE() << "no table " << name << " in the schema model";
+  return TableId{"", name};
+}
+
+// The number of rows `sql` returns.
+size_t RowCount(Connection& conn, const std::string& sql) {
+  size_t n = 0;
+  Status st = conn.Query(sql, [&](RowView) {
+    ++n;
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << sql << ": " << st.ToString();
+  return n;
+}
+
+bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// What differs per engine in the v6 tests.
+struct RehearsalSql {
+  std::string mixed_case_as_referenced;  // how ReferencedNames gives back MixedCase.Orders
+  std::string not_a_name;                // a statement whose only "name" is in a string or body
+  std::string rewrite;                   // rewrites table t (id, v) into new storage
+  std::string analyze;                   // refreshes the statistics of t1, t2
+};
+
+const RehearsalSql& V6Sql(const std::string& engine) {
+  static const std::map<std::string, RehearsalSql> sql = {
+      {"postgresql",
+       {"mixedcase.orders", "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 FROM hidden $$ LANGUAGE sql",
+        "ALTER TABLE t ALTER COLUMN v TYPE bigint", "ANALYZE t1; ANALYZE t2"}},
+      {"mysql",
+       {"MixedCase.Orders", "SELECT \"hidden\" # hidden too\n", "ALTER TABLE t FORCE", "ANALYZE TABLE t1, t2"}},
+      {"sqlite",
+       {"MixedCase.Orders", "SELECT 'hidden'",
+        "CREATE TABLE t_new (id INTEGER PRIMARY KEY, v INTEGER); INSERT INTO t_new SELECT id, v FROM t; "
+        "DROP TABLE t; ALTER TABLE t_new RENAME TO t",
+        "ANALYZE"}},
+  };
+  return sql.at(engine);
+}
+
+TEST_P(DriverConformance, ReferencedNamesFollowTheEnginesQuoting) {
+  Driver* driver = testing::TestDriver(engine());
+  ASSERT_NE(driver, nullptr);
+  ScratchDatabase db(engine());
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+
+  EXPECT_EQ(driver->ReferencedNames("SELECT a, b, a FROM t WHERE b = 1"), (std::vector<std::string>{"a", "b", "t"}))
+      << "keywords are not names; order of first appearance, no duplicates";
+  auto names = driver->ReferencedNames("UPDATE items SET v = 'orders' -- customers\n WHERE id = 2 /* carts */");
+  EXPECT_EQ(names, (std::vector<std::string>{"items", "v", "id"})) << "strings and comments are not names";
+  EXPECT_EQ(driver->ReferencedNames("ALTER TABLE MixedCase.Orders ADD COLUMN note int"),
+            (std::vector<std::string>{V6Sql(engine()).mixed_case_as_referenced, "note", "int"}));
+  const std::string hostile = "we\"ird `name' x";
+  const std::string quoted = conn->QuoteIdentifier(hostile);
+  EXPECT_EQ(driver->ReferencedNames("SELECT * FROM " + quoted + " JOIN s." + quoted + " ON true"),
+            (std::vector<std::string>{hostile, "s." + hostile}))
+      << "a quoted name, qualified or not, is one name with its quotes undone";
+  EXPECT_FALSE(Contains(driver->ReferencedNames(V6Sql(engine()).not_a_name), "hidden"));
+  EXPECT_TRUE(driver->ReferencedNames("").empty());
+  EXPECT_TRUE(driver->ReferencedNames("'unterminated").empty());
+}
+
+TEST_P(DriverConformance, ProbeStatementsReadOneRowByKeyAndWriteNothing) {
+  ScratchDatabase db(engine());
+  const EngineSql& s = Sql(engine());
+  const std::string hostile = "we\"ird `name' x";
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  const std::string q = conn->QuoteIdentifier(hostile);
+  std::string script = "CREATE TABLE " + q + " (id " + s.int_type + " PRIMARY KEY, v " + s.int_type + ");";
+  for (int i = 1; i <= 20; ++i) script += "INSERT INTO " + q + " VALUES (" + std::to_string(i) + ", 7);";
+  script += "CREATE TABLE nokey (a " + s.int_type + "); INSERT INTO nokey VALUES (1);";
+  db.Exec(script);
+  const TableId table = TableIdOf(*conn, hostile);
+
+  auto ps = conn->ProbeStatementsFor(table, 5);
+  ASSERT_TRUE(ps.ok()) << ps.status().ToString();
+  ASSERT_EQ(ps->reads.size(), 5u);
+  for (const std::string& read : ps->reads) EXPECT_EQ(RowCount(*conn, read), 1u) << read;
+  ASSERT_FALSE(ps->writes.empty()) << (ps->notes.empty() ? "" : ps->notes.front());
+  for (const std::string& write : ps->writes) {
+    ASSERT_TRUE(conn->Begin().ok());
+    auto r = conn->Execute(write);
+    EXPECT_TRUE(r.ok()) << write << ": " << r.status().ToString();
+    ASSERT_TRUE(conn->Rollback().ok());
+  }
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM " + q + " WHERE v = 7"), "20") << "nothing was changed";
+  EXPECT_EQ(Scalar(*conn, "SELECT 1"), "1") << "the connection is usable and outside a transaction";
+
+  auto nokey = conn->ProbeStatementsFor(TableIdOf(*conn, "nokey"), 5);
+  ASSERT_TRUE(nokey.ok()) << nokey.status().ToString();
+  ASSERT_FALSE(nokey->reads.empty());
+  for (const std::string& read : nokey->reads) EXPECT_EQ(RowCount(*conn, read), 1u) << read;
+  if (nokey->writes.empty()) {
+    EXPECT_FALSE(nokey->notes.empty()) << "a missing kind of probe is explained";
+  }
+
+  auto missing = conn->ProbeStatementsFor(TableId{table.schema, "no_such_table"}, 5);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().ToString();
+}
+
+TEST_P(DriverConformance, StorageIdentityChangesWhenATableIsRewrittenOnly) {
+  ScratchDatabase db(engine());
+  db.Exec("CREATE TABLE t (id " + Sql(engine()).int_type + " PRIMARY KEY, v " + Sql(engine()).int_type +
+          "); INSERT INTO t VALUES (1, 1), (2, 2);");
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  const TableId t = TableIdOf(*conn, "t");
+  auto before = conn->StorageIdentity(t);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_FALSE(before->empty());
+  db.Exec("INSERT INTO t VALUES (3, 3); ALTER TABLE t ADD COLUMN note " + Sql(engine()).int_type);
+  auto same = conn->StorageIdentity(t);
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_EQ(*same, *before) << "an insert and a nullable column added in place are no rewrite";
+  db.Exec(V6Sql(engine()).rewrite);
+  auto after = conn->StorageIdentity(t);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_NE(*after, *before) << "the rewrite was not seen";
+
+  // Asking about a missing table is an answer, not a failed transaction.
+  ASSERT_TRUE(conn->Begin().ok());
+  auto missing = conn->StorageIdentity(TableId{t.schema, "no_such_table"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().ToString();
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM t"), "3") << "the transaction is still usable";
+  ASSERT_TRUE(conn->Rollback().ok());
+}
+
+TEST_P(DriverConformance, LocksHeldByShowsTheTableLocksOfAnotherSession) {
+  ScratchDatabase db(engine());
+  db.Exec("CREATE TABLE t (id " + Sql(engine()).int_type + " PRIMARY KEY, v " + Sql(engine()).int_type +
+          "); INSERT INTO t VALUES (1, 1);");
+  auto holder = db.Connect();
+  auto observer = db.Connect();
+  ASSERT_TRUE(holder && observer);
+  ASSERT_TRUE(holder->Begin().ok());
+  ASSERT_TRUE(holder->Execute("UPDATE t SET v = v + 1 WHERE id = 1").ok());
+  auto held = observer->LocksHeldBy(holder->SessionId());
+  if (engine() == "sqlite") {
+    EXPECT_EQ(held.status().code(), StatusCode::kUnsupported) << held.status().ToString();
+    ASSERT_TRUE(holder->Rollback().ok());
+    return;
+  }
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  auto on_t = [](const std::vector<HeldLock>& locks) {
+    return std::count_if(locks.begin(), locks.end(), [](const HeldLock& l) {
+      return (l.object == "t" || EndsWith(l.object, ".t")) && !l.mode.empty();
+    });
+  };
+  EXPECT_GE(on_t(*held), 1) << "the holder's lock on t was not shown";
+  auto own = observer->LocksHeldBy(observer->SessionId());
+  ASSERT_TRUE(own.ok());
+  EXPECT_EQ(on_t(*own), 0) << "the observer holds nothing on t";
+  ASSERT_TRUE(holder->Commit().ok());
+  held = observer->LocksHeldBy(holder->SessionId());
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_EQ(on_t(*held), 0) << "the lock is gone after commit";
+  EXPECT_EQ(observer->LocksHeldBy("1; DROP TABLE t").status().code(), StatusCode::kInvalidInput);
+}
+
+TEST_P(DriverConformance, EstimatedRowCountsCoverEveryTableWithinAQuarter) {
+  ScratchDatabase db(engine());
+  const std::string& type = Sql(engine()).int_type;
+  std::string script = "CREATE TABLE t1 (id " + type + " PRIMARY KEY); CREATE TABLE t2 (id " + type + " PRIMARY KEY);";
+  for (int chunk = 0; chunk < 10; ++chunk) {
+    script += "INSERT INTO t1 VALUES ";
+    for (int i = 1; i <= 1000; ++i) script += (i > 1 ? ",(" : "(") + std::to_string(chunk * 1000 + i) + ")";
+    script += ";";
+  }
+  db.Exec(script);
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  for (bool analyzed : {false, true}) {
+    if (analyzed) db.Exec(V6Sql(engine()).analyze);
+    auto rows = conn->EstimatedRowCounts();
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    std::map<std::string, TableRowEstimate> by_name;
+    for (const auto& e : *rows) by_name[e.table.name] = e;
+    ASSERT_EQ(by_name.count("t1"), 1u);
+    ASSERT_EQ(by_name.count("t2"), 1u);
+    EXPECT_EQ(by_name["t1"].table, TableIdOf(*conn, "t1")) << "named as the schema model names it";
+    if (!analyzed && !by_name["t1"].exact) continue;  // statistics not gathered yet: only checked after ANALYZE
+    EXPECT_NEAR(static_cast<double>(by_name["t1"].rows), 10000.0, 2500.0) << (analyzed ? "analyzed" : "exact");
+    EXPECT_LE(by_name["t2"].rows, 1) << (analyzed ? "analyzed" : "exact");
+  }
+}
+
+TEST_P(DriverConformance, CloneDatabaseCopiesAClosedDatabaseOrSaysUnsupported) {
+  Driver* driver = testing::TestDriver(engine());
+  ASSERT_NE(driver, nullptr);
+  ConnectionUri server = testing::ServerUri(engine());
+  if (engine() == "sqlite") {
+    std::filesystem::create_directories(server.path());
+    server = *driver->LocalScratchServer(server.path());
+  }
+  const std::string source = testing::UniqueName("cutover_clone_src_");
+  const std::string clone = testing::UniqueName("cutover_clone_dst_");
+  auto created = driver->CreateDatabase(server, source);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  {
+    auto conn = driver->Connect(*created);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    ASSERT_TRUE((*conn)->ExecuteScript("CREATE TABLE t (id " + Sql(engine()).int_type +
+                                       " PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3);")
+                    .ok());
+  }
+  auto cloned = driver->CloneDatabase(server, source, clone);
+  if (!cloned.ok()) {
+    EXPECT_EQ(cloned.status().code(), StatusCode::kUnsupported) << cloned.status().ToString();
+    EXPECT_EQ(engine(), "mysql") << "only MySQL/MariaDB cannot clone";
+    EXPECT_TRUE(driver->DropDatabase(server, source).ok());
+    return;
+  }
+  {
+    auto conn = driver->Connect(*cloned);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    EXPECT_EQ(Scalar(**conn, "SELECT count(*) FROM t"), "3");
+    ASSERT_TRUE((*conn)->Execute("DELETE FROM t").ok());
+  }
+  {
+    auto conn = driver->Connect(*created);
+    ASSERT_TRUE(conn.ok());
+    EXPECT_EQ(Scalar(**conn, "SELECT count(*) FROM t"), "3") << "the clone is a copy, not the source";
+    auto busy = driver->CloneDatabase(server, source, clone + "_busy");
+    if (busy.ok()) {
+      EXPECT_EQ(engine(), "sqlite") << "a server must refuse to clone a database in use";
+      EXPECT_TRUE(driver->DropDatabase(server, clone + "_busy").ok());
+    }
+  }
+  auto again = driver->CloneDatabase(server, source, clone);
+  ASSERT_FALSE(again.ok()) << "cloning onto an existing database must fail";
+  EXPECT_NE(again.status().message().find(clone), std::string::npos) << again.status().message();
+  auto missing = driver->CloneDatabase(server, source + "_missing", clone + "_2");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().ToString();
+  EXPECT_TRUE(driver->DropDatabase(server, clone).ok());
+  EXPECT_TRUE(driver->DropDatabase(server, source).ok());
+  if (engine() == "sqlite") std::filesystem::remove_all(server.path());
 }
 
 INSTANTIATE_TEST_SUITE_P(AllDrivers, DriverConformance, ::testing::ValuesIn(testing::AllEngines()),

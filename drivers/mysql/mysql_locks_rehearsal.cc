@@ -1,0 +1,149 @@
+// What a rehearsal asks of MySQL/MariaDB (driver API v6): probe statements
+// by primary key, the InnoDB table id as a table's storage identity (a
+// rebuild, ALGORITHM=COPY or an in-place rebuild, creates a table with a new
+// id; an INSTANT change keeps it), the metadata locks a session holds and
+// row estimates from information_schema.TABLES.
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/strings.h"
+#include "driver/driver_helpers.h"
+#include "mysql_internal.h"
+
+namespace cutover::mysql {
+namespace {
+
+// InnoDB names a table "<db>/<table>" with each part in the server's file
+// name encoding: ASCII letters, digits and '_' as they are, other ASCII as
+// "@" and four hex digits. Non-ASCII characters use tables of their own;
+// those names are left unknown rather than guessed.
+bool InnodbNamePart(std::string_view part, std::string& out) {
+  for (unsigned char c : part) {
+    if (c >= 0x80) return false;
+    if (std::isalnum(c) || c == '_') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "@%04x", c);
+      out += buf;
+    }
+  }
+  return true;
+}
+
+Status TableNotFound(const TableId& table) {
+  return Status::NotFound("table " + table.Display() + " does not exist");
+}
+
+}  // namespace
+
+Result<ProbeStatements> MysqlConnection::ProbeStatementsFor(const TableId& table, int keys) {
+  const std::string schema = table.schema.empty() ? DbLiteral() : QuoteLiteral(table.schema);
+  std::vector<ProbeColumn> columns;
+  Status st = Query(
+      "SELECT COLUMN_NAME, COLUMN_KEY = 'PRI', COALESCE(GENERATION_EXPRESSION, '') = '' "
+      "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
+          schema + " AND TABLE_NAME = " + QuoteLiteral(table.name) + " ORDER BY ORDINAL_POSITION",
+      [&](RowView row) {
+        columns.push_back({std::string(row[0].data), row[1].data == "1", row[2].data == "1"});
+        return Status::Ok();
+      },
+      {});
+  if (!st.ok()) return st.WithContext("reading the columns of " + table.Display() + " for probes");
+  if (columns.empty()) return TableNotFound(table);
+  return BuildProbeStatements(*this, QuotedTable(*this, table), columns, "RAND()", keys);
+}
+
+Result<std::string> MysqlConnection::StorageIdentity(const TableId& table) {
+  const std::string db = table.schema.empty() ? ctx_.database : table.schema;
+  std::string engine;
+  Status st = Query("SELECT COALESCE(ENGINE, '') FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+                        QuoteLiteral(db) + " AND TABLE_NAME = " + QuoteLiteral(table.name),
+                    [&](RowView row) {
+                      engine = std::string(row[0].data);
+                      return Status::Ok();
+                    },
+                    {});
+  if (!st.ok()) return st.WithContext("reading the storage identity of " + table.Display());
+  if (engine.empty()) return TableNotFound(table);
+  std::string innodb_name;
+  if (ToLower(engine) != "innodb" || !InnodbNamePart(db, innodb_name)) {
+    return Status::Unsupported("the storage identity of " + table.Display() + " (engine " + engine +
+                               ", or a non-ASCII name) cannot be read");
+  }
+  innodb_name += '/';
+  if (!InnodbNamePart(table.name, innodb_name)) {
+    return Status::Unsupported("the InnoDB name of " + table.Display() + " (non-ASCII) cannot be derived");
+  }
+  const char* view = ctx_.flavor == Flavor::kMariaDb ? "information_schema.INNODB_SYS_TABLES"
+                                                      : "information_schema.INNODB_TABLES";
+  std::string id;
+  st = Query(std::string("SELECT TABLE_ID FROM ") + view + " WHERE NAME = " + QuoteLiteral(innodb_name),
+             [&](RowView row) {
+               id = std::string(row[0].data);
+               return Status::Ok();
+             },
+             {});
+  if (!st.ok()) return st.WithContext("reading the InnoDB table id of " + table.Display());
+  if (id.empty()) return Status::Unsupported("InnoDB does not list " + table.Display() + " (" + innodb_name + ")");
+  return id;
+}
+
+Result<std::vector<HeldLock>> MysqlConnection::LocksHeldBy(std::string_view session) {
+  if (session.empty() || session.find_first_not_of("0123456789") != std::string_view::npos) {
+    return Status::InvalidInput("'" + std::string(session) + "' is not a MySQL/MariaDB session (a connection id)");
+  }
+  const std::string sql =
+      ctx_.flavor == Flavor::kMariaDb
+          ? "SELECT LOCK_MODE, TABLE_SCHEMA, TABLE_NAME FROM information_schema.METADATA_LOCK_INFO "
+            "WHERE THREAD_ID = " +
+                std::string(session) + " AND LOCK_TYPE LIKE 'Table metadata lock%' ORDER BY 2, 3, 1"
+          : "SELECT m.LOCK_TYPE, m.OBJECT_SCHEMA, m.OBJECT_NAME FROM performance_schema.metadata_locks m "
+            "JOIN performance_schema.threads t ON t.THREAD_ID = m.OWNER_THREAD_ID WHERE t.PROCESSLIST_ID = " +
+                std::string(session) + " AND m.OBJECT_TYPE = 'TABLE' AND m.LOCK_STATUS = 'GRANTED' ORDER BY 2, 3, 1";
+  std::vector<HeldLock> locks;
+  Status st = Query(
+      sql,
+      [&](RowView row) {
+        const std::string object = std::string(row[1].data) + "." + std::string(row[2].data);
+        locks.push_back({UnqualifiedObject(object), std::string(row[0].data)});
+        return Status::Ok();
+      },
+      {});
+  if (st.ok()) return locks;
+  if (st.sqlstate() == std::to_string(kErUnknownTable)) {
+    return Status::Unsupported(
+        "the server does not show metadata locks: load the metadata_lock_info plugin "
+        "(INSTALL SONAME 'metadata_lock_info', or --plugin-load-add=metadata_lock_info) on " +
+        display_uri_);
+  }
+  return st.WithContext("listing the locks session " + std::string(session) + " holds");
+}
+
+Result<std::vector<TableRowEstimate>> MysqlConnection::EstimatedRowCounts() {
+  // TABLE_ROWS is InnoDB's sampled estimate, exact for MyISAM; NULL (no
+  // statistics) is counted.
+  std::vector<TableRowEstimate> rows;
+  Status st = Query(
+      "SELECT TABLE_NAME, TABLE_ROWS, COALESCE(ENGINE, '') = 'MyISAM' FROM information_schema.TABLES "
+      "WHERE TABLE_SCHEMA = " +
+          DbLiteral() + " AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+      [&](RowView row) {
+        TableRowEstimate e;
+        e.table = {"", std::string(row[0].data)};
+        e.rows = row[1].is_null() ? -1 : std::atoll(std::string(row[1].data).c_str());
+        e.exact = row[2].data == "1";
+        rows.push_back(std::move(e));
+        return Status::Ok();
+      },
+      {});
+  if (!st.ok()) return st.WithContext("reading row estimates on " + display_uri_);
+  CUTOVER_RETURN_IF_ERROR(CountRowsWithoutEstimate(*this, rows));
+  return rows;
+}
+
+}  // namespace cutover::mysql

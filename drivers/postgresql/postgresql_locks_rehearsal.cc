@@ -1,0 +1,124 @@
+// What a rehearsal asks of PostgreSQL (driver API v6): probe statements by
+// primary key, the relfilenode as a table's storage identity (it changes
+// when a statement rewrites the table), the relation locks a session holds
+// (pg_locks) and row estimates from pg_class.reltuples.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/strings.h"
+#include "driver/driver_helpers.h"
+#include "postgresql_internal.h"
+
+namespace cutover::postgresql {
+namespace {
+
+// A literal naming `table` for to_regclass(), which returns NULL instead of
+// raising an error when the table does not exist: a probe must never abort
+// the caller's transaction.
+std::string RegclassLiteral(const Connection& conn, const TableId& table) {
+  return QuoteLit(QuotedTable(conn, table));
+}
+
+Status TableNotFound(const TableId& table) {
+  return Status::NotFound("table " + table.Display() + " does not exist");
+}
+
+}  // namespace
+
+Result<ProbeStatements> PgConnection::ProbeStatementsFor(const TableId& table, int keys) {
+  std::vector<ProbeColumn> columns;
+  bool exists = false;
+  Status st = Query(
+      "SELECT c.oid IS NOT NULL, a.attname, coalesce(a.attnum = ANY(i.indkey), false), "
+      "coalesce(a.attidentity <> 'a' AND a.attgenerated = '', false) "
+      "FROM (SELECT to_regclass(" +
+          RegclassLiteral(*this, table) +
+          ") AS oid) c LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT "
+          "a.attisdropped LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary "
+          "ORDER BY a.attnum",
+      [&](RowView row) {
+        exists = row[0].data == "t";
+        if (!row[1].is_null()) columns.push_back({std::string(row[1].data), row[2].data == "t", row[3].data == "t"});
+        return Status::Ok();
+      },
+      {});
+  if (!st.ok()) return st.WithContext("reading the columns of " + table.Display() + " for probes");
+  if (!exists) return TableNotFound(table);
+  return BuildProbeStatements(*this, QuotedTable(*this, table), columns, "random()", keys);
+}
+
+Result<std::string> PgConnection::StorageIdentity(const TableId& table) {
+  // A partitioned table has no storage of its own: its identity is that of
+  // its leaf partitions, in order.
+  std::string identity;
+  bool exists = false;
+  Status st = Query(
+      "SELECT r.oid IS NOT NULL, CASE WHEN c.relkind = 'p' THEN (SELECT string_agg(p.relfilenode::text, ',' "
+      "ORDER BY p.oid) FROM pg_catalog.pg_partition_tree(r.oid) t JOIN pg_catalog.pg_class p ON p.oid = "
+      "t.relid WHERE t.isleaf) ELSE nullif(c.relfilenode, 0)::text END FROM (SELECT to_regclass(" +
+          RegclassLiteral(*this, table) + ") AS oid) r LEFT JOIN pg_catalog.pg_class c ON c.oid = r.oid",
+      [&](RowView row) {
+        exists = row[0].data == "t";
+        if (!row[1].is_null()) identity = row[1].data;
+        return Status::Ok();
+      },
+      {});
+  if (!st.ok()) return st.WithContext("reading the storage identity of " + table.Display());
+  if (!exists) return TableNotFound(table);
+  if (identity.empty()) return Status::Unsupported(table.Display() + " has no storage of its own");
+  return identity;
+}
+
+Result<std::vector<HeldLock>> PgConnection::LocksHeldBy(std::string_view session) {
+  if (session.empty() || session.find_first_not_of("0123456789") != std::string_view::npos) {
+    return Status::InvalidInput("'" + std::string(session) + "' is not a PostgreSQL session (a backend pid)");
+  }
+  // Relations another session cannot see yet (created by the holder's open
+  // transaction) are left out: nobody else can be waiting for them.
+  std::vector<HeldLock> locks;
+  Status st = Query(
+      "SELECT n.nspname || '.' || c.relname, l.mode FROM pg_catalog.pg_locks l "
+      "JOIN pg_catalog.pg_class c ON c.oid = l.relation "
+      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE l.pid = " +
+          std::string(session) +
+          " AND l.granted AND l.locktype = 'relation' AND c.relkind IN ('r', 'p', 'm', 'v', 'f') "
+          "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
+          "pg_catalog.current_database()) ORDER BY 1, 2",
+      [&](RowView row) {
+        locks.push_back({std::string(row[0].data), std::string(row[1].data)});
+        return Status::Ok();
+      },
+      {});
+  if (!st.ok()) return st.WithContext("listing the locks session " + std::string(session) + " holds");
+  return locks;
+}
+
+Result<std::vector<TableRowEstimate>> PgConnection::EstimatedRowCounts() {
+  // reltuples is -1 for a table never vacuumed or analyzed: those are
+  // counted (exact) rather than guessed.
+  std::vector<TableRowEstimate> rows;
+  Status st = Query(
+      "SELECT n.nspname, c.relname, CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(greatest(p.reltuples, "
+      "0)), 0)::bigint FROM pg_catalog.pg_partition_tree(c.oid) t JOIN pg_catalog.pg_class p ON p.oid = "
+      "t.relid WHERE t.isleaf) ELSE c.reltuples::bigint END "
+      "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', "
+      "'information_schema') AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1, 2",
+      [&](RowView row) {
+        TableRowEstimate e;
+        e.table = {std::string(row[0].data), std::string(row[1].data)};
+        e.rows = std::atoll(std::string(row[2].data).c_str());
+        rows.push_back(std::move(e));
+        return Status::Ok();
+      },
+      {});
+  if (!st.ok()) return st.WithContext("reading row estimates on " + display_);
+  CUTOVER_RETURN_IF_ERROR(CountRowsWithoutEstimate(*this, rows));
+  return rows;
+}
+
+}  // namespace cutover::postgresql

@@ -1,0 +1,393 @@
+// `cutover rehearse` through the binary against real PostgreSQL, MariaDB and
+// SQLite: the JSON contract, findings (exit 1), refusals (exit 1 and 2), the
+// target left byte-for-byte unchanged, repeat rehearsals that clone, and
+// SIGTERM / kill -9 leaving no copy behind (docs/rehearsal.md).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/strings.h"
+#include "schema/fingerprint.h"
+#include "support/process.h"
+#include "support/test_env.h"
+
+namespace cutover {
+namespace {
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+using std::chrono::milliseconds;
+using testing::RunResult;
+
+class RehearseCli : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / testing::UniqueName("cutover-rehearse-");
+    fs::create_directories(dir_);
+    db_ = std::make_unique<testing::ScratchDatabase>(engine());
+    conn_ = db_->Connect();
+    ASSERT_NE(conn_, nullptr);
+    target_ = testing::ForCli(db_->uri());
+    if (engine() != "sqlite") server_ = testing::ForCli(testing::ServerUri(engine()));
+    // The servers are shared: copies other tests left behind are not ours.
+    const std::vector<std::string> before = ListScratch("cutover_");
+    others_.insert(before.begin(), before.end());
+  }
+  void TearDown() override {
+    conn_.reset();
+    db_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  const std::string& engine() const { return GetParam(); }
+  std::string Q(const std::string& name) const { return conn_->QuoteIdentifier(name); }
+
+  // The cutover command line with the repository, drivers and scratch server.
+  std::vector<std::string> Args(const std::vector<std::string>& args, bool scratch) const {
+    std::vector<std::string> all{"--repo", (dir_ / "repo").string(), "--driver-path", CUTOVER_TEST_DRIVER_DIR,
+                                 "--no-progress"};
+    all.insert(all.end(), args.begin(), args.end());
+    if (scratch && !server_.text.empty()) {
+      all.push_back("--scratch");
+      all.push_back(server_.text);
+    }
+    return all;
+  }
+  std::vector<std::string> Env() const {
+    std::vector<std::string> env = target_.env;
+    env.insert(env.end(), server_.env.begin(), server_.env.end());
+    return env;
+  }
+  RunResult Run(const std::vector<std::string>& args, bool scratch = true) const {
+    RunResult r = testing::RunCutover(Args(args, scratch), testing::ProcessOptions().Env(Env()));
+    for (const std::string& e : Env()) {
+      const std::string secret = e.substr(e.find('=') + 1);
+      if (secret.size() >= 4) {
+        EXPECT_EQ((r.out + r.err).find(secret), std::string::npos) << "a password leaked";
+      }
+    }
+    return r;
+  }
+  RunResult Rehearse(const std::string& plan, const std::vector<std::string>& more = {}) const {
+    std::vector<std::string> args{"rehearse", target_.text, "--plan", plan, "--json"};
+    args.insert(args.end(), more.begin(), more.end());
+    return Run(args);
+  }
+  static Json Parse(const RunResult& r) {
+    Json doc = Json::parse(r.out, nullptr, false);
+    if (doc.is_discarded()) ADD_FAILURE() << "not JSON on stdout:\n" << r.out << "\nstderr:\n" << r.err;
+    return doc;
+  }
+
+  // items(id, name, qty) with `rows` rows.
+  void CreateItems(int rows) {
+    db_->Exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(40), qty INTEGER)");
+    for (int start = 1; start <= rows; start += 1000) {
+      std::string sql = "INSERT INTO items VALUES ";
+      for (int i = start; i < start + 1000 && i <= rows; ++i) {
+        sql += (i == start ? "(" : ",(") + std::to_string(i) + ", 'n" + std::to_string(i) + "', " +
+               std::to_string(i % 7) + ")";
+      }
+      db_->Exec(sql);
+    }
+  }
+  // A snapshot of the target that passed a restore test.
+  void SnapshotAndRestoreTest(bool restore_test = true) {
+    RunResult s = Run({"snapshot", target_.text}, false);
+    ASSERT_EQ(s.exit_code, 0) << s.out << s.err;
+    if (!restore_test) return;
+    RunResult t = Run({"restore-test", "latest"});
+    ASSERT_EQ(t.exit_code, 0) << t.out << t.err;
+  }
+  std::string WritePlan(const std::string& name, const std::vector<std::pair<std::string, std::string>>& files) {
+    for (const auto& [rel, text] : files) {
+      const fs::path p = dir_ / name / rel;
+      fs::create_directories(p.parent_path());
+      std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
+    }
+    return (dir_ / name).string();
+  }
+  // 0001 adds a column (backfilled, dropped by rollback, checked, compat-tested).
+  std::string GoodPlan() {
+    const std::string batch =
+        engine() == "mysql"
+            ? "UPDATE items SET note = name WHERE note IS NULL ORDER BY id LIMIT {{batch_size}};\n"
+            : "UPDATE items SET note = name WHERE id IN (SELECT id FROM items WHERE note IS NULL ORDER BY id "
+              "LIMIT {{batch_size}});\n";
+    return WritePlan("good", {{"0001_note/expand.sql", "ALTER TABLE items ADD COLUMN note VARCHAR(40);\n"},
+                              {"0001_note/backfill.sql", "-- cutover:batch-size 100\n" + batch},
+                              {"0001_note/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"},
+                              {"0001_note/compat.sql", "SELECT id, name, qty FROM items WHERE id = 1;\n"},
+                              {"0001_note/checks.sql", "SELECT id FROM items WHERE note IS NULL AND id < 0;\n"}});
+  }
+  std::string TargetFingerprint() {
+    auto model = conn_->ReadSchema();
+    EXPECT_TRUE(model.ok()) << model.status().ToString();
+    return model.ok() ? Fingerprint(*model) : "";
+  }
+  // The copies this test's runs left that should be gone: scratch databases,
+  // and on MariaDB (which cannot clone, so keeps no base copy) base copies.
+  std::vector<std::string> Leftovers() {
+    std::vector<std::string> left = ScratchCopies("cutover_scratch_");
+    if (engine() == "mysql") {
+      for (std::string& n : ScratchCopies("cutover_base_")) left.push_back(std::move(n));
+    }
+    return left;
+  }
+  // The databases named `prefix`... this test's runs made and left.
+  std::vector<std::string> ScratchCopies(const std::string& prefix) {
+    std::vector<std::string> ours;
+    for (const std::string& n : ListScratch(prefix)) {
+      if (others_.count(n) == 0) ours.push_back(n);
+    }
+    return ours;
+  }
+  std::vector<std::string> ListScratch(const std::string& prefix) {
+    Driver* driver = testing::TestDriver(engine());
+    ConnectionUri server = server_.text.empty() ? *driver->LocalScratchServer((dir_ / "repo" / "scratch").string())
+                                                : server_.uri;
+    auto names = driver->ListDatabases(server, prefix);
+    EXPECT_TRUE(names.ok()) << names.status().ToString();
+    return names.ok() ? *names : std::vector<std::string>{};
+  }
+
+  fs::path dir_;
+  std::unique_ptr<testing::ScratchDatabase> db_;
+  std::unique_ptr<Connection> conn_;
+  testing::CliTarget target_;
+  testing::CliTarget server_;
+  std::set<std::string> others_;
+};
+
+TEST_P(RehearseCli, RehearsesAPlanReportsTheContractAndLeavesTheTargetUnchanged) {
+  CreateItems(300);
+  SnapshotAndRestoreTest();
+  const std::string plan = GoodPlan();
+  const std::string before = TargetFingerprint();
+  const fs::path junit = dir_ / "rehearse.xml";
+
+  RunResult r = Rehearse(plan, {"--junit", junit.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  Json doc = Parse(r);
+  EXPECT_EQ(doc["ok"], true);
+  EXPECT_FALSE(doc["target"].get<std::string>().empty());
+  EXPECT_FALSE(doc["snapshot"].get<std::string>().empty());
+  EXPECT_EQ(doc["plan_sha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(doc["fingerprint"], before) << "the snapshot's fingerprint is the live one";
+  ASSERT_TRUE(doc["statements"].is_array());
+  ASSERT_GE(doc["statements"].size(), 3u) << "expand, the drill's rollback and expand again";
+  bool drill = false, measured = false;
+  for (const Json& s : doc["statements"]) {
+    for (const char* key : {"migration", "phase", "file", "line", "sql", "duration_ms", "rewrite", "locks",
+                            "blocked_ms", "probes", "estimate_ms"}) {
+      EXPECT_TRUE(s.contains(key)) << key << " missing in " << s.dump();
+    }
+    drill = drill || s.value("drill", false);
+    if (s["sql"].get<std::string>().find("ADD COLUMN note") != std::string::npos && !s.value("drill", false)) {
+      EXPECT_EQ(s["migration"], "0001_note");
+      EXPECT_EQ(s["phase"], "expand");
+      EXPECT_EQ(s["file"], "0001_note/expand.sql");
+      EXPECT_EQ(s["line"], 1);
+      EXPECT_EQ(s["rewrite"], false) << "adding a nullable column rewrites nothing";
+      // Too fast for a probe to finish inside its window; what is checked
+      // here is that the statement's table was found and probed.
+      ASSERT_EQ(s["tables"].size(), 1u) << s.dump();
+      EXPECT_TRUE(EndsWith(s["tables"][0]["table"].get<std::string>(), "items")) << s.dump();
+      EXPECT_TRUE(s["probes"]["read"].is_object()) << "reads of items were probed: " << s.dump();
+      EXPECT_TRUE(s["probes"]["write"].is_object()) << "writes of items were probed: " << s.dump();
+      measured = true;
+    }
+  }
+  EXPECT_TRUE(drill) << "the rollback drill's statements carry drill: true";
+  EXPECT_TRUE(measured);
+  ASSERT_EQ(doc["backfills"].size(), 1u);
+  EXPECT_EQ(doc["backfills"][0]["rows"], 300);
+  ASSERT_EQ(doc["rollback_drill"].size(), 1u);
+  EXPECT_EQ(doc["rollback_drill"][0]["ok"], true) << doc["rollback_drill"].dump();
+  EXPECT_EQ(doc["compat"]["ok"], true);
+  EXPECT_EQ(doc["checks"]["ok"], true);
+  for (const char* key : {"expand_s", "backfill_s", "contract_s", "rollback_s", "restore_s", "window_s"}) {
+    EXPECT_TRUE(doc["estimate"].contains(key)) << key;
+  }
+
+  EXPECT_EQ(TargetFingerprint(), before) << "rehearse changed the target's schema";
+  auto history = conn_->TableExists("cutover_migrations");
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  EXPECT_FALSE(*history) << "rehearse wrote a history table into the target";
+  EXPECT_EQ(testing::Scalar(*conn_, "SELECT count(*) FROM items"), "300");
+  EXPECT_TRUE(Leftovers().empty()) << "the rehearsed copy was not dropped";
+
+  const std::string xml = testing::ReadFileOrDie(junit.string());
+  EXPECT_NE(xml.find("<testsuite"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("0001_note/expand.sql"), std::string::npos) << xml;
+  EXPECT_EQ(xml.find("<failure"), std::string::npos) << xml;
+
+  // The second rehearsal of the same snapshot clones the kept base copy
+  // where the engine can; MariaDB restores again. Either way it says so.
+  RunResult again = Rehearse(plan);
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  Json second = Parse(again);
+  const std::string method = second["copy"]["method"].get<std::string>();
+  EXPECT_EQ(method, engine() == "mysql" ? "restored" : "cloned") << second["copy"].dump();
+  EXPECT_NE(again.err.find(method), std::string::npos) << again.err;
+  EXPECT_TRUE(Leftovers().empty());
+}
+
+TEST_P(RehearseCli, RefusesWithoutARestoreTestedSnapshotOrOnADriftedTarget) {
+  CreateItems(20);
+  const std::string plan = GoodPlan();
+  RunResult none = Rehearse(plan);
+  EXPECT_EQ(none.exit_code, 1) << none.out << none.err;
+  EXPECT_NE(none.err.find("restore-test"), std::string::npos) << "names the command to run first: " << none.err;
+
+  SnapshotAndRestoreTest(false);
+  RunResult untested = Rehearse(plan);
+  EXPECT_EQ(untested.exit_code, 1) << untested.err;
+  EXPECT_NE(untested.err.find("restore test"), std::string::npos) << untested.err;
+
+  RunResult t = Run({"restore-test", "latest"});
+  ASSERT_EQ(t.exit_code, 0) << t.out << t.err;
+  db_->Exec("ALTER TABLE items ADD COLUMN hotfix INTEGER");
+  RunResult drifted = Rehearse(plan);
+  EXPECT_EQ(drifted.exit_code, 1) << drifted.out << drifted.err;
+  EXPECT_NE(drifted.err.find("hotfix"), std::string::npos) << "the drift is named: " << drifted.err;
+  EXPECT_NE(drifted.err.find("new snapshot"), std::string::npos) << drifted.err;
+
+  RunResult allowed = Rehearse(plan, {"--allow-drift"});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.out << allowed.err;
+  EXPECT_EQ(Parse(allowed)["ok"], true);
+}
+
+TEST_P(RehearseCli, FailedCompatRollbackDriftAndFailingStatementsAreFindings) {
+  CreateItems(50);
+  SnapshotAndRestoreTest();
+  const std::string plan = WritePlan(
+      "findings",
+      {{"0001_rename/expand.sql", "ALTER TABLE items RENAME COLUMN name TO title;\n"},
+       {"0001_rename/rollback.sql", "ALTER TABLE items RENAME COLUMN title TO name;\n"},
+       {"0001_rename/compat.sql", "SELECT id, name FROM items WHERE id = 1;\n"},
+       {"0002_index/expand.sql", "CREATE INDEX IF NOT EXISTS items_qty ON items (qty);\n"},
+       {"0002_index/rollback.sql", "SELECT 1;\n"},
+       {"0003_broken/expand.sql", "ALTER TABLE no_such_table ADD COLUMN x INTEGER;\n"},
+       {"0003_broken/rollback.sql", "SELECT 1;\n"}});
+  const std::string before = TargetFingerprint();
+  const fs::path junit = dir_ / "findings.xml";
+  RunResult r = Rehearse(plan, {"--junit", junit.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  Json doc = Parse(r);
+  EXPECT_EQ(doc["ok"], false);
+  ASSERT_FALSE(doc["compat"]["failed"].empty()) << doc["compat"].dump();
+  EXPECT_EQ(doc["compat"]["failed"][0]["file"], "0001_rename/compat.sql");
+  EXPECT_EQ(doc["compat"]["failed"][0]["line"], 1);
+  EXPECT_FALSE(doc["compat"]["failed"][0]["error"].get<std::string>().empty());
+  bool index_drift = false;
+  for (const Json& d : doc["rollback_drill"]) {
+    if (d["migration"] != "0002_index") continue;
+    EXPECT_EQ(d["ok"], false) << d.dump();
+    index_drift = d["differences"].dump().find("items_qty") != std::string::npos;
+  }
+  EXPECT_TRUE(index_drift) << "the index the rollback left behind is named: " << doc["rollback_drill"].dump();
+  bool broken_named = false;
+  for (const Json& s : doc["statements"]) {
+    if (s["file"] == "0003_broken/expand.sql") broken_named = s.value("ok", true) == false && s.contains("error");
+  }
+  EXPECT_TRUE(broken_named) << "the failing statement is a finding with its error";
+  EXPECT_NE(r.out.find("no_such_table"), std::string::npos) << r.out;
+  EXPECT_NE(testing::ReadFileOrDie(junit.string()).find("<failure"), std::string::npos);
+  EXPECT_EQ(TargetFingerprint(), before);
+  EXPECT_TRUE(Leftovers().empty());
+}
+
+TEST_P(RehearseCli, BadInputIsExitTwoAndChangesNothing) {
+  CreateItems(10);
+  SnapshotAndRestoreTest();
+  const std::string plan = GoodPlan();
+  const std::string before = TargetFingerprint();
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  std::vector<Case> cases = {
+      {{"rehearse", target_.text, "--plan", (dir_ / "missing plan").string()}, "missing plan"},
+      {{"rehearse", target_.text, "--plan", plan, "--phase", "sideways"}, "sideways"},
+      {{"rehearse", target_.text, "--plan", plan, "--probe-rate", "0"}, "--probe-rate"},
+      {{"rehearse", target_.text, "--plan", plan, "--probe", (dir_ / "nope.sql").string()}, "nope.sql"},
+      {{"rehearse", target_.text, "--plan", plan, "--to", "0009_unknown"}, "0009_unknown"},
+      {{"rehearse", target_.text, "--plan", plan, "--snapshot", "20000101T000000.000Z-000000"}, "20000101"},
+      {{"rehearse", target_.text, "--plan", plan, "--lock-queue-drill", "-3"}, "--lock-queue-drill"},
+  };
+  const std::string broken = WritePlan("broken", {{"0001_x/expand.sql", "-- cutover:no-transation\nSELECT 1;\n"}});
+  cases.push_back({{"rehearse", target_.text, "--plan", broken}, "no-transation"});
+  for (const Case& c : cases) {
+    RunResult r = Run(c.args);
+    EXPECT_EQ(r.exit_code, 2) << Join(c.args, " ") << "\n" << r.out << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << "the message names " << c.says << ": " << r.err;
+  }
+  if (engine() != "sqlite") {
+    // The target's own server and database as the scratch server: refused.
+    RunResult same = testing::RunCutover(
+        Args({"rehearse", target_.text, "--plan", plan, "--scratch", target_.text}, false),
+        testing::ProcessOptions().Env(Env()));
+    EXPECT_EQ(same.exit_code, 2) << same.out << same.err;
+  }
+  EXPECT_EQ(TargetFingerprint(), before);
+  EXPECT_TRUE(Leftovers().empty());
+}
+
+// A statement that runs for a few seconds, so a signal lands mid-rehearsal.
+// The signal is acted on when the running statement ends (docs/rehearsal.md,
+// "Interruptions"), so it is kept short.
+std::string SlowStatement(const std::string& engine) {
+  if (engine == "postgresql") return "SELECT pg_sleep(4);\n";
+  if (engine == "mysql") return "DO SLEEP(4);\n";
+  return "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 20000000) "
+         "SELECT count(*) FROM g;\n";
+}
+
+TEST_P(RehearseCli, SigtermDropsTheCopyAndKillNineLeavesOneTheNextRunDrops) {
+  CreateItems(10);
+  SnapshotAndRestoreTest();
+  const std::string plan =
+      WritePlan("slow", {{"0001_slow/expand.sql", "ALTER TABLE items ADD COLUMN note INTEGER;\n" +
+                                                       SlowStatement(engine())},
+                         {"0001_slow/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"}});
+  for (int sig : {SIGTERM, SIGKILL}) {
+    SCOPED_TRACE(sig == SIGTERM ? "SIGTERM" : "SIGKILL");
+    std::vector<std::string> argv{CUTOVER_BINARY};
+    for (const std::string& a : Args({"rehearse", target_.text, "--plan", plan}, true)) argv.push_back(a);
+    testing::ChildProcess p(argv, testing::ProcessOptions().Env(Env()), dir_ / "slow.out", dir_ / "slow.err");
+    ASSERT_TRUE(p.started());
+    bool running = false;
+    for (int i = 0; i < 600 && !running && p.Running(); ++i) {
+      std::ifstream err(dir_ / "slow.err");
+      running = std::string(std::istreambuf_iterator<char>(err), {}).find("applying 0001_slow/expand.sql") !=
+                std::string::npos;
+      if (!running) std::this_thread::sleep_for(milliseconds(50));
+    }
+    ASSERT_TRUE(running) << "the plan never started: " << p.Log();
+    std::this_thread::sleep_for(milliseconds(300));
+    ASSERT_FALSE(ScratchCopies("cutover_").empty()) << "the copy exists while the plan runs";
+    const int code = p.Stop(sig);
+    if (sig == SIGTERM) {
+      EXPECT_EQ(code, 3) << p.Log();
+      EXPECT_TRUE(Leftovers().empty()) << "SIGTERM left the copy behind";
+    } else {
+      EXPECT_EQ(code, 128 + SIGKILL);
+      // The next run finds the orphan in the catalog and drops it.
+      RunResult next = Rehearse(GoodPlan());
+      EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
+      EXPECT_TRUE(Leftovers().empty()) << "the killed run's copy was never dropped";
+    }
+  }
+  EXPECT_FALSE(*conn_->TableExists("cutover_migrations"));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllEngines, RehearseCli, ::testing::ValuesIn(testing::AllEngines()),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+}  // namespace
+}  // namespace cutover
