@@ -5,11 +5,15 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <array>
 #include <filesystem>
+#include <iostream>
+#include <map>
 #include <fstream>
 #include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <tuple>
 
 #include "base/strings.h"
 #include "schema/fingerprint.h"
@@ -384,6 +388,100 @@ TEST_P(RehearseCli, SigtermDropsTheCopyAndKillNineLeavesOneTheNextRunDrops) {
     }
   }
   EXPECT_FALSE(*conn_->TableExists("cutover_migrations"));
+}
+
+// ---- Blocking, measured on a million rows ---------------------------------
+
+struct BlockingCase {
+  std::string fill;  // fills items (id, name, qty) with 1,000,000 rows
+  // Migrations in order: {name, expand.sql, rollback.sql}.
+  std::vector<std::array<std::string, 3>> migrations;
+  // Per migration: whether its first expand statement must block reads /
+  // writes (most of its duration) or neither (< 100 ms), and rewrite.
+  enum Blocked { kFree, kBlocked, kEither };
+  struct Expect {
+    Blocked reads;
+    Blocked writes;
+    bool rewrite;
+  };
+  std::vector<Expect> expect;
+};
+
+const BlockingCase& Blocking(const std::string& engine) {
+  static const std::map<std::string, BlockingCase> cases = {
+      {"postgresql",
+       {"INSERT INTO items SELECT g, 'n' || g, g % 7 FROM generate_series(1, 1000000) AS g",
+        {{"0001_index", "CREATE INDEX items_qty ON items (qty);\n", "DROP INDEX items_qty;\n"},
+         {"0002_widen", "ALTER TABLE items ALTER COLUMN qty TYPE bigint;\n",
+          "ALTER TABLE items ALTER COLUMN qty TYPE integer;\n"},
+         {"0003_concurrently", "-- cutover:no-transaction\nCREATE INDEX CONCURRENTLY items_name ON items (name);\n",
+          "-- cutover:no-transaction\nDROP INDEX CONCURRENTLY items_name;\n"}},
+        {{BlockingCase::kFree, BlockingCase::kBlocked, false},
+         {BlockingCase::kBlocked, BlockingCase::kBlocked, true},
+         {BlockingCase::kFree, BlockingCase::kFree, false}}}},
+      {"mysql",
+       {"INSERT INTO items SELECT seq, CONCAT('n', seq), seq % 7 FROM seq_1_to_1000000",
+        {{"0001_widen", "ALTER TABLE items MODIFY qty BIGINT;\n", "ALTER TABLE items MODIFY qty INTEGER;\n"},
+         {"0002_instant", "ALTER TABLE items ADD COLUMN note INTEGER, ALGORITHM=INSTANT;\n",
+          "ALTER TABLE items DROP COLUMN note;\n"}},
+        {{BlockingCase::kFree, BlockingCase::kBlocked, true}, {BlockingCase::kFree, BlockingCase::kFree, false}}}},
+      {"sqlite",
+       {"WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1000000) "
+        "INSERT INTO items SELECT n, 'n' || n, n % 7 FROM g",
+        {{"0001_index", "CREATE INDEX items_name ON items (name, qty);\n", "DROP INDEX items_name;\n"},
+         {"0002_column", "ALTER TABLE items ADD COLUMN note INTEGER;\n", "ALTER TABLE items DROP COLUMN note;\n"}},
+        // Readers of a rollback-journal database wait only while the commit
+        // writes the new pages: some tens of ms here, more on a slow disk.
+        {{BlockingCase::kEither, BlockingCase::kBlocked, false},
+         {BlockingCase::kFree, BlockingCase::kFree, false}}}},
+  };
+  return cases.at(engine);
+}
+
+TEST_P(RehearseCli, MeasuresWhatTheApplicationFeelsOnAMillionRows) {
+  const BlockingCase& c = Blocking(engine());
+  db_->Exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(40), qty INTEGER)");
+  db_->Exec(c.fill);
+  ASSERT_EQ(testing::Scalar(*conn_, "SELECT count(*) FROM items"), "1000000");
+  SnapshotAndRestoreTest();
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& [name, expand, rollback] : c.migrations) {
+    files.push_back({name + "/expand.sql", expand});
+    files.push_back({name + "/rollback.sql", rollback});
+  }
+  RunResult r = Rehearse(WritePlan("million", files));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  Json doc = Parse(r);
+  for (size_t i = 0; i < c.migrations.size(); ++i) {
+    const std::string file = c.migrations[i][0] + "/expand.sql";
+    SCOPED_TRACE(file);
+    const Json* first = nullptr;
+    for (const Json& s : doc["statements"]) {
+      if (s["file"] == file && !s["drill"].get<bool>() && first == nullptr) first = &s;
+    }
+    ASSERT_NE(first, nullptr) << "no statement of " << file;
+    const Json& s = *first;
+    const double duration = s["duration_ms"].get<double>();
+    std::cout << "[ measure  ] " << engine() << " " << s["sql"].get<std::string>().substr(0, 60) << ": "
+              << duration << " ms, blocked read " << s["blocked_ms"]["read"] << " ms, write "
+              << s["blocked_ms"]["write"] << " ms, rewrite " << s["rewrite"] << "\n";
+    ASSERT_TRUE(s["blocked_ms"]["read"].is_number() && s["blocked_ms"]["write"].is_number()) << s.dump();
+    const double read = s["blocked_ms"]["read"].get<double>();
+    const double write = s["blocked_ms"]["write"].get<double>();
+    const BlockingCase::Expect& e = c.expect[i];
+    if (e.reads == BlockingCase::kBlocked || e.writes == BlockingCase::kBlocked) {
+      ASSERT_GT(duration, 100.0) << "too fast to tell blocking from noise: " << s.dump();
+    }
+    for (const auto& [kind, blocked, ms] : {std::tuple{"reads", e.reads, read}, {"writes", e.writes, write}}) {
+      if (blocked == BlockingCase::kBlocked) {
+        EXPECT_GT(ms, 0.5 * duration) << kind << " not blocked: " << s.dump();
+      } else if (blocked == BlockingCase::kFree) {
+        EXPECT_LT(ms, 100.0) << kind << " blocked: " << s.dump();
+      }
+    }
+    EXPECT_EQ(s["rewrite"], e.rewrite) << s.dump();
+  }
+  EXPECT_TRUE(Leftovers().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(AllEngines, RehearseCli, ::testing::ValuesIn(testing::AllEngines()),
