@@ -9,8 +9,11 @@
 #   6. take a verified snapshot, verify it (--deep), restore-test it
 #   7. damage one byte of the snapshot and show verify and restore-test fail
 #   8. list the snapshots with their verification and restore-test results
-#   9. lint the SQLite example migrations, then apply one (split a column) through
-#      expand, backfill and contract, with status and drift against the history
+#   9. lint the SQLite example migrations, record the baseline, snapshot and
+#      restore-test again, rehearse one migration (split a column) on a copy
+#      while probes measure what the application would feel, then apply it
+#      through expand, backfill and contract, with status and drift against
+#      the history
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -83,10 +86,19 @@ $CUTOVER --repo "$REPO" snapshots
 
 PLAN=migrations-examples/sqlite
 SPLIT=0002_split_customer_name
-step "9. Migrations: lint the example plan, then apply $SPLIT on the shop"
+step "9. Migrations: lint the example plan, rehearse $SPLIT on a copy, then apply it"
 $CUTOVER lint "$PLAN" --engine sqlite --from 0001_add_order_loyalty_points
 # The shop existed before cutover managed it: record the baseline without running it.
 $CUTOVER apply "sqlite:$DEMO/shop.db" --plan "$PLAN" --baseline --to 0000_shop_baseline
+# Rehearse on a copy of a snapshot that passed a restore test (the shop now has
+# a history table, so take a fresh one): the plan runs on the copy with probes
+# reading and writing the tables each statement touches, a rollback drill per
+# migration, and estimates for production. The shop itself is only read.
+$CUTOVER --repo "$REPO" snapshot "sqlite:$DEMO/shop.db" >/dev/null
+$CUTOVER --repo "$REPO" restore-test latest >/dev/null
+$CUTOVER --repo "$REPO" rehearse "sqlite:$DEMO/shop.db" --plan "$PLAN" --to "$SPLIT" \
+  --junit "$DEMO/rehearsal.xml"
+echo "rehearsal exit code: 0 (GO material for the gate); JUnit report in $DEMO/rehearsal.xml"
 for phase in expand backfill contract; do
   $CUTOVER apply "sqlite:$DEMO/shop.db" --plan "$PLAN" --phase "$phase" --to "$SPLIT"
 done
@@ -101,4 +113,4 @@ set -e
 echo "exit code: $rc (1 = a hand-made change the migration history does not explain)"
 [ "$rc" = 1 ] || { echo "demo: expected drift against the history (exit 1), got $rc" >&2; exit 1; }
 
-printf '\nDemo complete. Next checks (rehearsal on a production copy, the GO / NO-GO gate) arrive with their issues.\n'
+printf '\nDemo complete. Next check (the GO / NO-GO gate that reads this evidence) arrives with its issue.\n'

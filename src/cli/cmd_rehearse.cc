@@ -8,6 +8,7 @@
 // statement ran and compat, checks and rollback drills passed; 1 when one of
 // them failed, the live schema drifted from the snapshot or no snapshot was
 // restore-tested; 2 bad input; 3 runtime (connection, interrupt).
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -163,6 +164,11 @@ Result<Prepared> Prepare(CommandContext& ctx, const RehearseArgs& args, const st
   if (!engine.ok()) return engine.status().WithContext("TARGET " + target->label);
   auto plan = plan::ReadPlan(args.plan, plan::ReadOptionsFor(*engine, target->driver));
   if (!plan.ok()) return plan.status();
+  if (args.to && std::none_of(plan->migrations.begin(), plan->migrations.end(),
+                              [&](const plan::Migration& m) { return m.name == *args.to; })) {
+    return Status::InvalidInput("--to " + *args.to + ": no migration of that name in " + args.plan +
+                                "; `cutover status TARGET --plan " + args.plan + "` lists them");
+  }
   auto hot = ReadHotQueries(args.probe, *target->driver);
   if (!hot.ok()) return hot.status();
   auto repo = ctx.OpenRepository();
@@ -256,7 +262,12 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
   if (!copy.ok()) return ctx.Fail(copy.status());
   note("rehearsing on " + copy->database->name() + ": " + copy->detail);
   auto report = rehearse::RunRehearsal(*p->target.driver, copy->database->uri(), p->plan, p->options);
-  if (!report.ok()) return ctx.Fail(report.status());
+  if (!report.ok()) {
+    // apply's own wording ("run the same apply again") is about the copy,
+    // which is dropped on the way out.
+    return ctx.Fail(ReworkInterruption(report.status(), "the rehearsal copy is dropped and TARGET was only read",
+                                       "run the rehearsal again"));
+  }
 
   rehearse::RehearsalContext rc;
   rc.target = p->target.label;

@@ -117,7 +117,7 @@ void PhaseTable(std::string& out, const RehearsalReport& report, const std::stri
   if (rows.empty()) return;
   out += "\n" + phase + "\n";
   out += "  " + Pad("statement", where_width + 2) + Pad("sql", 62) + Pad("ms", 10) + Pad("rewrite", 8) +
-         Pad("read blocked max/p95", 22) + Pad("write blocked max/p95", 23) + Pad("estimate ms", 12) + "locks\n";
+         Pad("read blocked/p95 ms", 22) + Pad("write blocked/p95 ms", 23) + Pad("estimate ms", 12) + "locks\n";
   for (const StatementResult* r : rows) {
     const std::string where = r->file + ":" + std::to_string(r->line) + (r->drill ? " (drill)" : "");
     const std::string rewrite = r->rewrite ? (*r->rewrite ? "yes" : "no") : "?";

@@ -378,6 +378,9 @@ TEST_P(RehearseCli, SigtermDropsTheCopyAndKillNineLeavesOneTheNextRunDrops) {
     const int code = p.Stop(sig);
     if (sig == SIGTERM) {
       EXPECT_EQ(code, 3) << p.Log();
+      std::ifstream err(dir_ / "slow.err");
+      const std::string said(std::istreambuf_iterator<char>(err), {});
+      EXPECT_NE(said.find("interrupted by SIGTERM; the rehearsal copy is dropped"), std::string::npos) << said;
       EXPECT_TRUE(Leftovers().empty()) << "SIGTERM left the copy behind";
     } else {
       EXPECT_EQ(code, 128 + SIGKILL);
