@@ -80,7 +80,7 @@ Result<std::string> MysqlConnection::StorageIdentity(const TableId& table) {
     return Status::Unsupported("the InnoDB name of " + table.Display() + " (non-ASCII) cannot be derived");
   }
   const char* view = ctx_.flavor == Flavor::kMariaDb ? "information_schema.INNODB_SYS_TABLES"
-                                                      : "information_schema.INNODB_TABLES";
+                                                     : "information_schema.INNODB_TABLES";
   std::string id;
   st = Query(std::string("SELECT TABLE_ID FROM ") + view + " WHERE NAME = " + QuoteLiteral(innodb_name),
              [&](RowView row) {
@@ -89,13 +89,15 @@ Result<std::string> MysqlConnection::StorageIdentity(const TableId& table) {
              },
              {});
   if (!st.ok()) return st.WithContext("reading the InnoDB table id of " + table.Display());
-  if (id.empty()) return Status::Unsupported("InnoDB does not list " + table.Display() + " (" + innodb_name + ")");
+  if (id.empty())
+    return Status::Unsupported("InnoDB does not list " + table.Display() + " (" + innodb_name + ")");
   return id;
 }
 
 Result<std::vector<HeldLock>> MysqlConnection::LocksHeldBy(std::string_view session) {
   if (session.empty() || session.find_first_not_of("0123456789") != std::string_view::npos) {
-    return Status::InvalidInput("'" + std::string(session) + "' is not a MySQL/MariaDB session (a connection id)");
+    return Status::InvalidInput("'" + std::string(session) +
+                                "' is not a MySQL/MariaDB session (a connection id)");
   }
   const std::string sql =
       ctx_.flavor == Flavor::kMariaDb
@@ -104,16 +106,16 @@ Result<std::vector<HeldLock>> MysqlConnection::LocksHeldBy(std::string_view sess
                 std::string(session) + " AND LOCK_TYPE LIKE 'Table metadata lock%' ORDER BY 2, 3, 1"
           : "SELECT m.LOCK_TYPE, m.OBJECT_SCHEMA, m.OBJECT_NAME FROM performance_schema.metadata_locks m "
             "JOIN performance_schema.threads t ON t.THREAD_ID = m.OWNER_THREAD_ID WHERE t.PROCESSLIST_ID = " +
-                std::string(session) + " AND m.OBJECT_TYPE = 'TABLE' AND m.LOCK_STATUS = 'GRANTED' ORDER BY 2, 3, 1";
+                std::string(session) +
+                " AND m.OBJECT_TYPE = 'TABLE' AND m.LOCK_STATUS = 'GRANTED' ORDER BY 2, 3, 1";
   std::vector<HeldLock> locks;
-  Status st = Query(
-      sql,
-      [&](RowView row) {
-        const std::string object = std::string(row[1].data) + "." + std::string(row[2].data);
-        locks.push_back({UnqualifiedObject(object), std::string(row[0].data)});
-        return Status::Ok();
-      },
-      {});
+  Status st = Query(sql,
+                    [&](RowView row) {
+                      const std::string object = std::string(row[1].data) + "." + std::string(row[2].data);
+                      locks.push_back({UnqualifiedObject(object), std::string(row[0].data)});
+                      return Status::Ok();
+                    },
+                    {});
   if (st.ok()) return locks;
   if (st.sqlstate() == std::to_string(kErUnknownTable)) {
     return Status::Unsupported(

@@ -96,7 +96,9 @@ namespace cutover::mysql {
 // Table names are case-sensitive on Linux (lower_case_table_names=0): no folding.
 // Double quotes are strings without ANSI_QUOTES, the default sql_mode.
 std::vector<std::string> MysqlDriver::ReferencedNames(std::string_view statement) const {
-  return IdentifierChains(statement, {.backslash_escapes = true, .double_quote_strings = true, .hash_comments = true}, IdentifierFolding::kNone);
+  return IdentifierChains(statement,
+                          {.backslash_escapes = true, .double_quote_strings = true, .hash_comments = true},
+                          IdentifierFolding::kNone);
 }
 
 }  // namespace cutover::mysql

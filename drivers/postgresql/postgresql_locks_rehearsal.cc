@@ -41,7 +41,8 @@ Result<ProbeStatements> PgConnection::ProbeStatementsFor(const TableId& table, i
           "ORDER BY a.attnum",
       [&](RowView row) {
         exists = row[0].data == "t";
-        if (!row[1].is_null()) columns.push_back({std::string(row[1].data), row[2].data == "t", row[3].data == "t"});
+        if (!row[1].is_null())
+          columns.push_back({std::string(row[1].data), row[2].data == "t", row[3].data == "t"});
         return Status::Ok();
       },
       {});
@@ -102,7 +103,8 @@ Result<std::vector<TableRowEstimate>> PgConnection::EstimatedRowCounts() {
   // counted (exact) rather than guessed.
   std::vector<TableRowEstimate> rows;
   Status st = Query(
-      "SELECT n.nspname, c.relname, CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(greatest(p.reltuples, "
+      "SELECT n.nspname, c.relname, CASE WHEN c.relkind = 'p' THEN (SELECT "
+      "coalesce(sum(greatest(p.reltuples, "
       "0)), 0)::bigint FROM pg_catalog.pg_partition_tree(c.oid) t JOIN pg_catalog.pg_class p ON p.oid = "
       "t.relid WHERE t.isleaf) ELSE c.reltuples::bigint END "
       "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "

@@ -95,7 +95,8 @@ namespace cutover::postgresql {
 
 // Unquoted names fold to lower case; $$ bodies and E'...' strings are not names.
 std::vector<std::string> PgDriver::ReferencedNames(std::string_view statement) const {
-  return IdentifierChains(statement, {.escape_string_prefix = true, .dollar_quotes = true}, IdentifierFolding::kLower);
+  return IdentifierChains(statement, {.escape_string_prefix = true, .dollar_quotes = true},
+                          IdentifierFolding::kLower);
 }
 
 }  // namespace cutover::postgresql

@@ -6,8 +6,8 @@
 // The scratch "server" is a directory: scratch databases are <dir>/<name>.db.
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -198,7 +198,8 @@ Result<ConnectionUri> SqliteDriver::CloneDatabase(const ConnectionUri& server, s
     const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
     if (in < 0) {
       const int err = errno;
-      if (err == ENOENT) return Status::NotFound("cannot clone SQLite database '" + from + "': it does not exist");
+      if (err == ENOENT)
+        return Status::NotFound("cannot clone SQLite database '" + from + "': it does not exist");
       return Status::Io("cannot open '" + from + "' to clone it: " + ErrnoText(err));
     }
     const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

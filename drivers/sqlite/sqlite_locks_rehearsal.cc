@@ -76,8 +76,8 @@ Result<std::string> SqliteConnection::StorageIdentity(const TableId& table) {
                     },
                     {});
   if (st.ok()) {
-    st = Query("SELECT rootpage FROM " + SchemaTable(*this, table) + " WHERE type = 'table' AND name = " +
-                   QuoteLiteral(table.name) + " COLLATE NOCASE",
+    st = Query("SELECT rootpage FROM " + SchemaTable(*this, table) +
+                   " WHERE type = 'table' AND name = " + QuoteLiteral(table.name) + " COLLATE NOCASE",
                [&](RowView row) {
                  rootpage = std::string(row[0].data);
                  return Status::Ok();
@@ -111,20 +111,22 @@ Result<std::vector<TableRowEstimate>> SqliteConnection::EstimatedRowCounts() {
   // The first number of a sqlite_stat1 row is the table's row count at the
   // last ANALYZE; every index of the table repeats it.
   const std::string estimate =
-      has_stat1 ? "(SELECT max(CAST(s.stat AS INTEGER)) FROM main.sqlite_stat1 s WHERE s.tbl = t.name)" : "NULL";
+      has_stat1 ? "(SELECT max(CAST(s.stat AS INTEGER)) FROM main.sqlite_stat1 s WHERE s.tbl = t.name)"
+                : "NULL";
   std::vector<TableRowEstimate> rows;
   if (st.ok()) {
-    st = Query("SELECT t.name, " + estimate +
-                   " FROM main.sqlite_schema t WHERE t.type = 'table' AND t.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
-                   "ORDER BY t.name",
-               [&](RowView row) {
-                 TableRowEstimate e;
-                 e.table = {"", std::string(row[0].data)};
-                 e.rows = row[1].is_null() ? -1 : std::atoll(std::string(row[1].data).c_str());
-                 rows.push_back(std::move(e));
-                 return Status::Ok();
-               },
-               {});
+    st = Query(
+        "SELECT t.name, " + estimate +
+            " FROM main.sqlite_schema t WHERE t.type = 'table' AND t.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+            "ORDER BY t.name",
+        [&](RowView row) {
+          TableRowEstimate e;
+          e.table = {"", std::string(row[0].data)};
+          e.rows = row[1].is_null() ? -1 : std::atoll(std::string(row[1].data).c_str());
+          rows.push_back(std::move(e));
+          return Status::Ok();
+        },
+        {});
   }
   if (!st.ok()) return st.WithContext("reading row estimates on " + display_);
   CUTOVER_RETURN_IF_ERROR(CountRowsWithoutEstimate(*this, rows));

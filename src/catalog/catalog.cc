@@ -528,6 +528,18 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(DriverLoader& loader, const std::
   return catalog;
 }
 
+Status Catalog::InsertUnique(const std::string& where, const std::string& exists_sql,
+                             const std::string& insert_sql, const std::string& duplicate) {
+  WriteTransaction txn(*db_);
+  CUTOVER_RETURN_IF_ERROR(Prefixed(txn.Begin(), where, &path_));
+  auto count = QueryInt(*db_, exists_sql);
+  if (!count.ok()) return Prefixed(count.status(), where, &path_);
+  if (*count != 0) return Status::InvalidInput(where + ": " + duplicate);
+  auto r = db_->Execute(insert_sql);
+  if (!r.ok()) return Prefixed(r.status(), where, &path_);
+  return Prefixed(txn.Commit(), where, &path_);
+}
+
 Status Catalog::Migrate() {
   std::lock_guard lock(mu_);
   const std::string where = "catalog '" + path_.string() + "'";
@@ -850,18 +862,9 @@ Status Catalog::RegisterScratch(const ScratchRecord& record) {
   auto insert_sql = insert.sql();
   if (!insert_sql.ok()) return insert_sql.status();
 
-  WriteTransaction txn(*db_);
-  CUTOVER_RETURN_IF_ERROR(Prefixed(txn.Begin(), where, &path_));
-  auto count = QueryInt(*db_, *exists_sql);
-  if (!count.ok()) return Prefixed(count.status(), where, &path_);
-  if (*count != 0) {
-    return Status::InvalidInput(where +
-                                ": a scratch database of that name is already registered (created by another "
-                                "run); generate another name");
-  }
-  auto r = db_->Execute(*insert_sql);
-  if (!r.ok()) return Prefixed(r.status(), where, &path_);
-  return Prefixed(txn.Commit(), where, &path_);
+  return InsertUnique(where, *exists_sql, *insert_sql,
+                      "a scratch database of that name is already registered (created by another "
+                      "run); generate another name");
 }
 
 Status Catalog::ForgetScratch(const std::string& engine, const std::string& name) {
@@ -1085,18 +1088,9 @@ Status Catalog::RecordRehearsal(const RehearsalRecord& record) {
   auto insert_sql = insert.sql();
   if (!insert_sql.ok()) return insert_sql.status();
 
-  WriteTransaction txn(*db_);
-  CUTOVER_RETURN_IF_ERROR(Prefixed(txn.Begin(), where, &path_));
-  auto count = QueryInt(*db_, *exists_sql);
-  if (!count.ok()) return Prefixed(count.status(), where, &path_);
-  if (*count != 0) {
-    return Status::InvalidInput(where +
-                                ": a rehearsal with that id is already recorded; rehearsals are evidence and "
-                                "are never replaced: generate another id");
-  }
-  auto r = db_->Execute(*insert_sql);
-  if (!r.ok()) return Prefixed(r.status(), where, &path_);
-  return Prefixed(txn.Commit(), where, &path_);
+  return InsertUnique(where, *exists_sql, *insert_sql,
+                      "a rehearsal with that id is already recorded; rehearsals are evidence and "
+                      "are never replaced: generate another id");
 }
 
 Result<std::optional<RehearsalRecord>> Catalog::LatestRehearsal(const std::string& target,

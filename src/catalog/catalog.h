@@ -218,6 +218,10 @@ class Catalog {
  private:
   Catalog(std::unique_ptr<Connection> db, std::filesystem::path path);
   Status Migrate();
+  // Runs `insert_sql` in one write transaction unless `exists_sql` counts a
+  // row already: then kInvalidInput "<where>: <duplicate>". Caller holds mu_.
+  Status InsertUnique(const std::string& where, const std::string& exists_sql, const std::string& insert_sql,
+                      const std::string& duplicate);
 
   std::mutex mu_;  // serializes use of db_ (a Connection is one thread at a time)
   std::unique_ptr<Connection> db_;

@@ -46,7 +46,8 @@ Result<ConnectionUri> ScratchServer(CommandContext& ctx, const DriftArgs& args,
                                     const std::string& why) {
   auto driver = ctx.loader().ForUri(target_uri);
   if (!driver.ok()) return driver.status();
-  return ResolveScratchServer(ctx.loader(), ctx.config(), args.target, args.scratch, **driver, sqlite_scratch.path(),
+  return ResolveScratchServer(ctx.loader(), ctx.config(), args.target, args.scratch, **driver,
+                              sqlite_scratch.path(),
                               "--against " + args.against + why + ": it is applied to a scratch database",
                               "the target " + target_uri.Redacted());
 }

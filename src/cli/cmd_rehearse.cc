@@ -47,17 +47,18 @@ Result<rehearse::PhaseSelection> ParsePhases(const std::optional<std::string>& t
 
 // Exit 1, not 2: the input is fine, the evidence to rehearse on is missing.
 Status NoTrustedSnapshot(const std::string& label, const std::string& target_text) {
-  return Status::CheckFailed("no snapshot of " + label +
-                             " has passed a restore test, so there is no trusted copy to rehearse on; run `cutover "
-                             "snapshot " +
-                             target_text + "` then `cutover restore-test --target " + target_text + "` first");
+  return Status::CheckFailed(
+      "no snapshot of " + label +
+      " has passed a restore test, so there is no trusted copy to rehearse on; run `cutover "
+      "snapshot " +
+      target_text + "` then `cutover restore-test --target " + target_text + "` first");
 }
 
 // The newest snapshot of `label` whose last restore test passed, or the one
 // --snapshot names (which must be of this target and engine).
 Result<SnapshotSummary> PickSnapshot(Catalog& catalog, const snapshot::Repository& repo,
-                                     const CommandContext::Target& target, const std::optional<std::string>& ref,
-                                     const std::string& target_text) {
+                                     const CommandContext::Target& target,
+                                     const std::optional<std::string>& ref, const std::string& target_text) {
   auto list = catalog.ListSnapshots();
   if (!list.ok()) return list.status();
   if (ref && *ref != "latest") {
@@ -72,7 +73,8 @@ Result<SnapshotSummary> PickSnapshot(Catalog& catalog, const snapshot::Repositor
       }
       return s;
     }
-    return Status::NotFound("snapshot " + *id + " is not in the catalog; run `cutover snapshots` to reconcile");
+    return Status::NotFound("snapshot " + *id +
+                            " is not in the catalog; run `cutover snapshots` to reconcile");
   }
   for (auto it = list->rbegin(); it != list->rend(); ++it) {
     if (it->snapshot.deleted || it->snapshot.target != target.label) continue;
@@ -93,7 +95,8 @@ Result<SchemaModel> SnapshotModel(const snapshot::Repository& repo, const snapsh
 Result<LiveState> ReadLive(const CommandContext::Target& target, const SchemaModel& snapshot_model) {
   auto conn = target.driver->Connect(target.uri);
   if (!conn.ok()) return conn.status().WithContext("reading the live target");
-  CUTOVER_RETURN_IF_ERROR((*conn)->SetReadOnly().WithContext("making the session on the live target read-only"));
+  CUTOVER_RETURN_IF_ERROR(
+      (*conn)->SetReadOnly().WithContext("making the session on the live target read-only"));
   auto model = (*conn)->ReadSchema();
   if (!model.ok()) return model.status().WithContext("reading the live target's schema");
   LiveState live;
@@ -103,7 +106,8 @@ Result<LiveState> ReadLive(const CommandContext::Target& target, const SchemaMod
   auto drift = ComputeDrift(snapshot_model, *model, options);
   if (!drift.ok()) return drift.status();
   for (const Difference& d : drift->differences) {
-    live.drift.push_back(std::string(DiffKindName(d.kind)) + " " + ObjectKindName(d.object_kind) + " " + d.path);
+    live.drift.push_back(std::string(DiffKindName(d.kind)) + " " + ObjectKindName(d.object_kind) + " " +
+                         d.path);
   }
   // Without row counts the estimates are the copy's durations, unscaled
   // (the report's notes say so); the rehearsal itself still runs.
@@ -112,8 +116,8 @@ Result<LiveState> ReadLive(const CommandContext::Target& target, const SchemaMod
   return live;
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> ReadHotQueries(const std::optional<std::string>& path,
-                                                                        const Driver& driver) {
+Result<std::vector<std::pair<std::string, std::string>>> ReadHotQueries(
+    const std::optional<std::string>& path, const Driver& driver) {
   std::vector<std::pair<std::string, std::string>> out;
   if (!path) return out;
   auto text = Env::Default().ReadFile(*path, 16 << 20);
@@ -191,12 +195,13 @@ Result<Prepared> Prepare(CommandContext& ctx, const RehearseArgs& args, const st
                                       "the target " + target->label);
   if (!scratch.ok()) return scratch.status();
   if (scratch->Redacted() == target->uri.Redacted()) {
-    return Status::InvalidInput("--scratch " + scratch->Redacted() +
-                                " is the target itself; give a server (or directory) where cutover may create "
-                                "throwaway databases, never production");
+    return Status::InvalidInput(
+        "--scratch " + scratch->Redacted() +
+        " is the target itself; give a server (or directory) where cutover may create "
+        "throwaway databases, never production");
   }
-  Prepared p{*target, std::move(*plan), std::move(*repo), std::move(*catalog), std::move(*snap),
-             std::move(*manifest), *scratch, {}};
+  Prepared p{*target,          std::move(*plan),     std::move(*repo), std::move(*catalog),
+             std::move(*snap), std::move(*manifest), *scratch,         {}};
   p.options.phases = *phases;
   p.options.to = args.to;
   p.options.probe_rate = args.probe_rate;
@@ -247,7 +252,8 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
     return ctx.Fail(Status::CheckFailed(
         "the live schema of " + p->target.label + " differs from snapshot " + p->manifest.id + " (" +
         std::to_string(live->drift.size()) +
-        " difference(s)): the copy is not production any more; take a new snapshot (or --allow-drift)" + list));
+        " difference(s)): the copy is not production any more; take a new snapshot (or --allow-drift)" +
+        list));
   }
   p->options.live_rows = live->rows;
 
@@ -265,7 +271,8 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
   if (!report.ok()) {
     // apply's own wording ("run the same apply again") is about the copy,
     // which is dropped on the way out.
-    return ctx.Fail(ReworkInterruption(report.status(), "the rehearsal copy is dropped and TARGET was only read",
+    return ctx.Fail(ReworkInterruption(report.status(),
+                                       "the rehearsal copy is dropped and TARGET was only read",
                                        "run the rehearsal again"));
   }
 
@@ -285,12 +292,14 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
   rc.rehearsal_id = NewRehearsalId();
   if (args.keep) {
     if (Status kept = copy->database->Keep(); !kept.ok()) {
-      report->notes.push_back("the copy is kept, but the catalog still lists it as scratch, so a later run may drop it: " +
-                              kept.message());
+      report->notes.push_back(
+          "the copy is kept, but the catalog still lists it as scratch, so a later run may drop it: " +
+          kept.message());
     }
     rc.kept_uri = copy->database->uri().Redacted();
   } else if (Status dropped = copy->database->Drop(); !dropped.ok()) {
-    report->notes.push_back("the copy could not be dropped (the next rehearsal drops it): " + dropped.message());
+    report->notes.push_back("the copy could not be dropped (the next rehearsal drops it): " +
+                            dropped.message());
   }
 
   RehearsalRecord record;

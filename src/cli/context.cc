@@ -126,8 +126,7 @@ Result<ConnectionUri> ResolveScratchServer(DriverLoader& loader, const Config& c
   auto scratch_text = ResolveScratch(config, target, flag);
   if (!scratch_text) {
     auto local = driver.LocalScratchServer(local_dir);
-    if (local.ok() && local_dir.empty())
-      return Status::Io("cannot create a temporary scratch directory");
+    if (local.ok() && local_dir.empty()) return Status::Io("cannot create a temporary scratch directory");
     if (local.ok()) return *local;
     return Status::InvalidInput(purpose +
                                 ": give --scratch URI (a server where cutover may create databases) or set "

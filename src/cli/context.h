@@ -92,14 +92,13 @@ class TempDir {
 // The scratch server for work on databases of `driver`: --scratch (`flag`),
 // else the config (the target's own scratch, then [scratch] uri), else, for
 // engines whose scratch server is a directory (Driver::LocalScratchServer),
-// the directory `local_dir` (a private temporary one, or the repository's scratch folder). The scratch URI must be served
-// by the same driver. `purpose` says what needs it ("restore-test restores
-// into a scratch database") and `engine_of` whose engine it must match ("the
-// target sqlite:shop.db"), for the messages.
-Result<ConnectionUri> ResolveScratchServer(DriverLoader& loader, const Config& config, const std::string& target,
-                                           const std::optional<std::string>& flag, Driver& driver,
-                                           const std::string& local_dir, const std::string& purpose,
-                                           const std::string& engine_of);
+// the directory `local_dir` (a private temporary one, or the repository's scratch folder). The scratch URI
+// must be served by the same driver. `purpose` says what needs it ("restore-test restores into a scratch
+// database") and `engine_of` whose engine it must match ("the target sqlite:shop.db"), for the messages.
+Result<ConnectionUri> ResolveScratchServer(DriverLoader& loader, const Config& config,
+                                           const std::string& target, const std::optional<std::string>& flag,
+                                           Driver& driver, const std::string& local_dir,
+                                           const std::string& purpose, const std::string& engine_of);
 
 void SetUpLogging(const GlobalOptions& options);
 

@@ -189,16 +189,16 @@ namespace {
 // names against real tables); a name taken for a keyword would hide a table.
 const std::set<std::string, std::less<>>& Keywords() {
   static const std::set<std::string, std::less<>> words = {
-      "ADD",     "ALL",        "ALTER",    "AND",        "AS",      "ASC",       "BEGIN",   "BETWEEN",
-      "BY",      "CASCADE",    "CASE",     "CHECK",      "COLUMN",  "COMMIT",    "CONCURRENTLY",
-      "CONSTRAINT", "CREATE",  "CROSS",    "DEFAULT",    "DELETE",  "DESC",      "DISTINCT", "DROP",
-      "ELSE",    "END",        "EXISTS",   "FALSE",      "FOREIGN", "FROM",      "FULL",    "GROUP",
-      "HAVING",  "IF",         "IN",       "INDEX",      "INNER",   "INSERT",    "INTO",    "IS",
-      "JOIN",    "KEY",        "LEFT",     "LIKE",       "LIMIT",   "NOT",       "NULL",    "OFFSET",
-      "ON",      "ONLY",       "OR",       "ORDER",      "OUTER",   "PRIMARY",   "REFERENCES", "RENAME",
-      "RESTRICT", "RIGHT",     "ROLLBACK", "SELECT",     "SET",     "TABLE",     "THEN",    "TO",
-      "TRANSACTION", "TRUE",   "UNION",    "UNIQUE",     "UPDATE",  "USING",     "VALUES",  "WHEN",
-      "WHERE",   "WITH"};
+      "ADD",    "ALL",      "ALTER",   "AND",     "AS",      "ASC",        "BEGIN",        "BETWEEN",
+      "BY",     "CASCADE",  "CASE",    "CHECK",   "COLUMN",  "COMMIT",     "CONCURRENTLY", "CONSTRAINT",
+      "CREATE", "CROSS",    "DEFAULT", "DELETE",  "DESC",    "DISTINCT",   "DROP",         "ELSE",
+      "END",    "EXISTS",   "FALSE",   "FOREIGN", "FROM",    "FULL",       "GROUP",        "HAVING",
+      "IF",     "IN",       "INDEX",   "INNER",   "INSERT",  "INTO",       "IS",           "JOIN",
+      "KEY",    "LEFT",     "LIKE",    "LIMIT",   "NOT",     "NULL",       "OFFSET",       "ON",
+      "ONLY",   "OR",       "ORDER",   "OUTER",   "PRIMARY", "REFERENCES", "RENAME",       "RESTRICT",
+      "RIGHT",  "ROLLBACK", "SELECT",  "SET",     "TABLE",   "THEN",       "TO",           "TRANSACTION",
+      "TRUE",   "UNION",    "UNIQUE",  "UPDATE",  "USING",   "VALUES",     "WHEN",         "WHERE",
+      "WITH"};
   return words;
 }
 
@@ -254,8 +254,9 @@ std::vector<NameToken> NameTokens(std::string_view s, const QuotingRules& rules)
       const size_t end = s.find("*/", i + 2);
       i = end == std::string_view::npos ? s.size() : end + 2;
     } else if (c == '\'' || (c == '"' && rules.double_quote_strings)) {
-      const bool e = c == '\'' && rules.escape_string_prefix && i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') &&
-                     !out.empty() && out.back().kind == NameToken::Kind::kName &&
+      const bool e = c == '\'' && rules.escape_string_prefix && i > 0 &&
+                     (s[i - 1] == 'E' || s[i - 1] == 'e') && !out.empty() &&
+                     out.back().kind == NameToken::Kind::kName &&
                      (out.back().text == "E" || out.back().text == "e");
       if (e) out.pop_back();
       i = QuotedEnd(s, i, rules.backslash_escapes || e);
@@ -275,7 +276,8 @@ std::vector<NameToken> NameTokens(std::string_view s, const QuotingRules& rules)
       size_t j = i;
       while (j < s.size() && IsWordChar(s[j])) ++j;
       const bool number = std::isdigit(static_cast<unsigned char>(c));
-      out.push_back({number ? NameToken::Kind::kOther : NameToken::Kind::kName, std::string(s.substr(i, j - i))});
+      out.push_back(
+          {number ? NameToken::Kind::kOther : NameToken::Kind::kName, std::string(s.substr(i, j - i))});
       i = j;
     } else {
       ++i;
@@ -332,13 +334,12 @@ std::string QuotedTable(const Connection& conn, const TableId& table) {
 Status CountRowsWithoutEstimate(Connection& conn, std::vector<TableRowEstimate>& estimates) {
   for (TableRowEstimate& e : estimates) {
     if (e.rows >= 0) continue;
-    Status counted = conn.Query(
-        "SELECT count(*) FROM " + QuotedTable(conn, e.table),
-        [&](RowView row) {
-          e.rows = std::atoll(std::string(row[0].data).c_str());
-          return Status::Ok();
-        },
-        {});
+    Status counted = conn.Query("SELECT count(*) FROM " + QuotedTable(conn, e.table),
+                                [&](RowView row) {
+                                  e.rows = std::atoll(std::string(row[0].data).c_str());
+                                  return Status::Ok();
+                                },
+                                {});
     if (!counted.ok()) return counted.WithContext("counting the rows of " + e.table.Display());
     e.exact = true;
   }
@@ -361,22 +362,22 @@ Result<ProbeStatements> BuildProbeStatements(Connection& conn, const std::string
   }
   std::vector<std::string> where;  // one "k1 = v AND k2 = w" per sampled row
   bool skipped = false;
-  Status st = conn.Query(
-      "SELECT " + Join(key_columns, ", ") + " FROM " + table + " ORDER BY " + std::string(random_function) +
-          " LIMIT " + std::to_string(std::max(keys, 1)),
-      [&](RowView row) {
-        std::string w;
-        for (size_t k = 0; k < row.size() && k < key_columns.size(); ++k) {
-          if (row[k].is_null() || row[k].type == CellType::kBlob) {
-            skipped = true;
-            return Status::Ok();
-          }
-          w += (k ? " AND " : "") + key_columns[k] + " = " + conn.QuoteLiteral(row[k].data);
-        }
-        where.push_back(std::move(w));
-        return Status::Ok();
-      },
-      {});
+  Status st = conn.Query("SELECT " + Join(key_columns, ", ") + " FROM " + table + " ORDER BY " +
+                             std::string(random_function) + " LIMIT " + std::to_string(std::max(keys, 1)),
+                         [&](RowView row) {
+                           std::string w;
+                           for (size_t k = 0; k < row.size() && k < key_columns.size(); ++k) {
+                             if (row[k].is_null() || row[k].type == CellType::kBlob) {
+                               skipped = true;
+                               return Status::Ok();
+                             }
+                             w +=
+                                 (k ? " AND " : "") + key_columns[k] + " = " + conn.QuoteLiteral(row[k].data);
+                           }
+                           where.push_back(std::move(w));
+                           return Status::Ok();
+                         },
+                         {});
   if (!st.ok()) return st.WithContext("sampling keys of " + table + " for probes");
   if (skipped) out.notes.push_back("keys that are NULL or binary were not sampled");
   if (where.empty()) {

@@ -85,9 +85,9 @@ Status CountRowsWithoutEstimate(Connection& conn, std::vector<TableRowEstimate>&
 
 // One column of a table, as Connection::ProbeStatementsFor needs it.
 struct ProbeColumn {
-  std::string name;         // as stored, unquoted
-  bool key = false;         // part of the primary key (or the engine's row id)
-  bool writable = true;     // a no-op UPDATE may set it (not generated, not an always-identity)
+  std::string name;      // as stored, unquoted
+  bool key = false;      // part of the primary key (or the engine's row id)
+  bool writable = true;  // a no-op UPDATE may set it (not generated, not an always-identity)
 };
 
 // The engine-neutral part of Connection::ProbeStatementsFor: samples up to

@@ -39,7 +39,6 @@ std::string Plural(int n, const char* word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
-
 }  // namespace
 
 std::string LintReportText(const LintReport& report) {

@@ -14,10 +14,11 @@ double Since(std::chrono::steady_clock::time_point start) {
 
 // Restores the snapshot into a new scratch database and checks the result's
 // schema fingerprint against the snapshot's.
-Result<std::unique_ptr<snapshot::ScratchDatabase>> RestoreInto(const snapshot::Repository& repo, Catalog& catalog,
+Result<std::unique_ptr<snapshot::ScratchDatabase>> RestoreInto(const snapshot::Repository& repo,
+                                                               Catalog& catalog,
                                                                const snapshot::Manifest& manifest,
-                                                               const CopyRequest& request, const std::string& purpose,
-                                                               double* seconds) {
+                                                               const CopyRequest& request,
+                                                               const std::string& purpose, double* seconds) {
   // Named as a base copy: it becomes one when the engine can clone it.
   auto db = snapshot::ScratchDatabase::Create(catalog, *request.driver, request.scratch_server, purpose,
                                               snapshot::ScratchNaming::kBaseCopy);
@@ -29,7 +30,8 @@ Result<std::unique_ptr<snapshot::ScratchDatabase>> RestoreInto(const snapshot::R
   restore.progress = request.progress;
   restore.scratch = true;
   auto restored = snapshot::RestoreSnapshot(repo, manifest, restore);
-  if (!restored.ok()) return restored.status().WithContext("restoring snapshot " + manifest.id + " for the rehearsal");
+  if (!restored.ok())
+    return restored.status().WithContext("restoring snapshot " + manifest.id + " for the rehearsal");
   *seconds = restored->seconds;
   auto conn = request.driver->Connect((*db)->uri());
   if (!conn.ok()) return conn.status().WithContext("connecting to the restored copy");
@@ -57,7 +59,8 @@ Result<RehearsalCopy> MakeRehearsalCopy(const snapshot::Repository& repo, Catalo
   auto base = catalog.FindBaseCopy(driver.info().name, server, manifest.id);
   if (!base.ok()) return base.status();
   if (*base) {
-    auto clone = snapshot::ScratchDatabase::Clone(catalog, driver, request.scratch_server, (*base)->name, "rehearse");
+    auto clone =
+        snapshot::ScratchDatabase::Clone(catalog, driver, request.scratch_server, (*base)->name, "rehearse");
     if (clone.ok()) {
       copy.database = std::move(*clone);
       copy.method = "cloned";
@@ -101,8 +104,9 @@ Result<RehearsalCopy> MakeRehearsalCopy(const snapshot::Repository& repo, Catalo
   }
   copy.database = std::move(*clone);
   copy.method = "restored";
-  copy.detail = "restored in " + std::to_string(static_cast<int>(restore_seconds * 1000)) + " ms, then cloned; base copy " +
-                base_name + " kept so the next rehearsal of this snapshot clones it";
+  copy.detail = "restored in " + std::to_string(static_cast<int>(restore_seconds * 1000)) +
+                " ms, then cloned; base copy " + base_name +
+                " kept so the next rehearsal of this snapshot clones it";
   copy.seconds = Since(start);
   return copy;
 }

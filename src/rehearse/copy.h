@@ -40,9 +40,9 @@ struct CopyRequest {
 
 struct RehearsalCopy {
   std::unique_ptr<snapshot::ScratchDatabase> database;
-  std::string method;  // "cloned" (from a base copy) or "restored"
-  std::string detail;  // for people: which base copy, whether one was kept
-  double seconds = 0;  // making the copy
+  std::string method;                   // "cloned" (from a base copy) or "restored"
+  std::string detail;                   // for people: which base copy, whether one was kept
+  double seconds = 0;                   // making the copy
   std::vector<std::string> cleaned_up;  // stale scratch databases and replaced base copies dropped
 };
 

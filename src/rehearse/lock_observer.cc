@@ -161,10 +161,11 @@ void LockObserver::AggregateHeld(const std::vector<HeldLock>& held, std::size_t 
                                  Clock::time_point sample_start) {
   auto& spans = windows_[window].held;
   for (const HeldLock& h : held) {
-    auto it = std::lower_bound(spans.begin(), spans.end(), std::tie(h.object, h.mode),
-                               [](const HeldLockSpan& a, const std::tuple<const std::string&, const std::string&>& b) {
-                                 return std::tie(a.object, a.mode) < b;
-                               });
+    auto it = std::lower_bound(
+        spans.begin(), spans.end(), std::tie(h.object, h.mode),
+        [](const HeldLockSpan& a, const std::tuple<const std::string&, const std::string&>& b) {
+          return std::tie(a.object, a.mode) < b;
+        });
     if (it == spans.end() || it->object != h.object || it->mode != h.mode) {
       HeldLockSpan fresh;
       fresh.object = h.object;

@@ -39,7 +39,8 @@ void KeepLargest(std::optional<double>& largest, const std::optional<double>& ca
 
 }  // namespace
 
-std::vector<TableId> TablesMentioned(const std::vector<std::string>& names, const std::vector<TableId>& tables) {
+std::vector<TableId> TablesMentioned(const std::vector<std::string>& names,
+                                     const std::vector<TableId>& tables) {
   std::vector<TableId> out;
   for (const TableId& t : tables) {
     const std::string name = ToLower(t.name);
@@ -204,7 +205,8 @@ void StatementMeter::FillLocks(StatementResult& r, const std::map<std::string, s
     const std::chrono::microseconds interval = std::max(stats.mean_interval, stats.mean_sample_time);
     for (const LockWindowSummary& w : o->Summaries()) {
       if (w.window != r.window) continue;
-      for (const HeldLockSpan& h : w.held) r.locks.push_back(LockFigures{h.object, h.mode, h.HeldMs(interval)});
+      for (const HeldLockSpan& h : w.held)
+        r.locks.push_back(LockFigures{h.object, h.mode, h.HeldMs(interval)});
       for (const ObservedLock& l : w.locks) {
         WaitFigures wf;
         wf.object = l.object;

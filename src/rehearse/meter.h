@@ -39,7 +39,8 @@ namespace cutover::rehearse {
 // ("db.orders"), compared without regard to ASCII case. It over-approximates
 // on purpose: probing one table too many costs a few probes, missing one
 // would hide a blocked table.
-std::vector<TableId> TablesMentioned(const std::vector<std::string>& names, const std::vector<TableId>& tables);
+std::vector<TableId> TablesMentioned(const std::vector<std::string>& names,
+                                     const std::vector<TableId>& tables);
 
 class StatementMeter final : public migrate::StatementObserver {
  public:

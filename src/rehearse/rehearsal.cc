@@ -125,8 +125,8 @@ Result<PhaseOutcome> Runner::ApplyPhase(plan::Phase phase, const std::optional<s
   }
   const Status& st = ar.status;
   if (st.ok()) return out;
-  if (st.code() == StatusCode::kCancelled || st.code() == StatusCode::kConnection || st.code() == StatusCode::kIo ||
-      st.code() == StatusCode::kInvalidInput) {
+  if (st.code() == StatusCode::kCancelled || st.code() == StatusCode::kConnection ||
+      st.code() == StatusCode::kIo || st.code() == StatusCode::kInvalidInput) {
     return st;
   }
   out.failed = true;
@@ -174,12 +174,13 @@ Result<bool> Runner::Drill(const plan::Migration& m, const SchemaModel& before) 
   auto after = conn_.ReadSchema();
   if (!after.ok()) return after.status().WithContext("reading the copy's schema after the rollback drill");
   DriftOptions drift_options;
-  drift_options.ignore_globs = {std::string(migrate::kHistoryTable), "*." + std::string(migrate::kHistoryTable)};
+  drift_options.ignore_globs = {std::string(migrate::kHistoryTable),
+                                "*." + std::string(migrate::kHistoryTable)};
   auto drift = ComputeDrift(before, *after, drift_options);
   if (!drift.ok()) return drift.status();
   for (const Difference& diff : drift->differences) {
-    d.differences.push_back(std::string(DiffKindName(diff.kind)) + " " + ObjectKindName(diff.object_kind) + " " +
-                            diff.path);
+    d.differences.push_back(std::string(DiffKindName(diff.kind)) + " " + ObjectKindName(diff.object_kind) +
+                            " " + diff.path);
   }
   d.ok = !drift->HasDrift();
   if (!d.ok) {
@@ -205,7 +206,8 @@ Result<bool> Runner::Expand(const plan::Migration& m) {
   if (m.irreversible || m.file(plan::Phase::kRollback) == nullptr) {
     DrillResult d;
     d.migration = m.name;
-    d.skipped_reason = m.irreversible ? "marked irreversible: " + m.irreversible->reason : "has no rollback.sql";
+    d.skipped_reason =
+        m.irreversible ? "marked irreversible: " + m.irreversible->reason : "has no rollback.sql";
     report_.drills.push_back(d);
     return true;
   }
@@ -292,7 +294,8 @@ void Estimate(RehearsalReport& report, const std::map<TableId, double>& copy_row
   }
   Totals& t = report.estimate;
   t.restore_s = restore_seconds;
-  t.window_s = t.expand_s + t.backfill_s + t.contract_s + std::max(t.rollback_s, restore_seconds.value_or(0.0));
+  t.window_s =
+      t.expand_s + t.backfill_s + t.contract_s + std::max(t.rollback_s, restore_seconds.value_or(0.0));
 }
 
 Result<std::vector<ProbeSpec>> ProbeSpecs(Connection& conn, const std::vector<TableId>& tables,

@@ -23,12 +23,8 @@ Json OptionalMs(const std::optional<double>& v) {
 
 Json ProbeJson(const std::optional<ProbeFigures>& f) {
   if (!f) return nullptr;
-  Json j{{"count", f->count},
-         {"p50_ms", Round1(f->p50_ms)},
-         {"p95_ms", Round1(f->p95_ms)},
-         {"max_ms", Round1(f->max_ms)},
-         {"timeouts", f->timeouts},
-         {"errors", f->errors}};
+  Json j{{"count", f->count},           {"p50_ms", Round1(f->p50_ms)}, {"p95_ms", Round1(f->p95_ms)},
+         {"max_ms", Round1(f->max_ms)}, {"timeouts", f->timeouts},     {"errors", f->errors}};
   if (!f->first_error.empty()) j["first_error"] = f->first_error;
   return j;
 }
@@ -46,10 +42,11 @@ Json StatementJson(const StatementResult& r) {
   }
   Json tables = Json::array();
   for (const TableFigures& t : r.tables) {
-    tables.push_back({{"table", t.table},
-                      {"rewrite", t.rewrite ? Json(*t.rewrite) : Json(nullptr)},
-                      {"blocked_ms", {{"read", OptionalMs(t.blocked_read_ms)}, {"write", OptionalMs(t.blocked_write_ms)}}},
-                      {"probes", {{"read", ProbeJson(t.read)}, {"write", ProbeJson(t.write)}}}});
+    tables.push_back(
+        {{"table", t.table},
+         {"rewrite", t.rewrite ? Json(*t.rewrite) : Json(nullptr)},
+         {"blocked_ms", {{"read", OptionalMs(t.blocked_read_ms)}, {"write", OptionalMs(t.blocked_write_ms)}}},
+         {"probes", {{"read", ProbeJson(t.read)}, {"write", ProbeJson(t.write)}}}});
   }
   Json j{{"migration", r.migration},
          {"phase", r.phase},
@@ -81,7 +78,8 @@ Json StatementJson(const StatementResult& r) {
 
 Json QuerySetJson(const QuerySetResult& q) {
   Json failed = Json::array();
-  for (const QueryFailure& f : q.failed) failed.push_back({{"file", f.file}, {"line", f.line}, {"error", f.error}});
+  for (const QueryFailure& f : q.failed)
+    failed.push_back({{"file", f.file}, {"line", f.line}, {"error", f.error}});
   return {{"ok", q.ok}, {"run", q.run}, {"failed", failed}};
 }
 
@@ -112,22 +110,26 @@ void PhaseTable(std::string& out, const RehearsalReport& report, const std::stri
   for (const StatementResult& r : report.statements) {
     if (r.phase != phase) continue;
     rows.push_back(&r);
-    where_width = std::max(where_width, r.file.size() + std::to_string(r.line).size() + 1 + (r.drill ? 8 : 0));
+    where_width =
+        std::max(where_width, r.file.size() + std::to_string(r.line).size() + 1 + (r.drill ? 8 : 0));
   }
   if (rows.empty()) return;
   out += "\n" + phase + "\n";
   out += "  " + Pad("statement", where_width + 2) + Pad("sql", 62) + Pad("ms", 10) + Pad("rewrite", 8) +
-         Pad("read blocked/p95 ms", 22) + Pad("write blocked/p95 ms", 23) + Pad("estimate ms", 12) + "locks\n";
+         Pad("read blocked/p95 ms", 22) + Pad("write blocked/p95 ms", 23) + Pad("estimate ms", 12) +
+         "locks\n";
   for (const StatementResult* r : rows) {
     const std::string where = r->file + ":" + std::to_string(r->line) + (r->drill ? " (drill)" : "");
     const std::string rewrite = r->rewrite ? (*r->rewrite ? "yes" : "no") : "?";
     const std::string read = MsText(r->blocked_read_ms) + " / " + (r->read ? Fixed(r->read->p95_ms) : "-");
-    const std::string write = MsText(r->blocked_write_ms) + " / " + (r->write ? Fixed(r->write->p95_ms) : "-");
-    out += "  " + Pad(where, where_width + 2) + Pad(StatementHead(r->sql), 62) + Pad(Fixed(r->duration_ms), 10) +
-           Pad(rewrite, 8) + Pad(read, 22) + Pad(write, 23) + Pad(Fixed(r->estimate_duration_ms), 12) + LocksText(*r) +
-           "\n";
+    const std::string write =
+        MsText(r->blocked_write_ms) + " / " + (r->write ? Fixed(r->write->p95_ms) : "-");
+    out += "  " + Pad(where, where_width + 2) + Pad(StatementHead(r->sql), 62) +
+           Pad(Fixed(r->duration_ms), 10) + Pad(rewrite, 8) + Pad(read, 22) + Pad(write, 23) +
+           Pad(Fixed(r->estimate_duration_ms), 12) + LocksText(*r) + "\n";
     if (!r->ok) out += "    FAILED: " + r->error + "\n";
-    if (r->batches > 0) out += "    " + std::to_string(r->batches) + " batches, " + std::to_string(r->rows) + " rows\n";
+    if (r->batches > 0)
+      out += "    " + std::to_string(r->batches) + " batches, " + std::to_string(r->rows) + " rows\n";
   }
 }
 
@@ -137,7 +139,8 @@ std::string StatementHead(const std::string& sql, std::size_t n) {
   std::string s = CollapseSqlWhitespace(sql);
   if (s.size() > n) {
     std::size_t cut = n - 3;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 sequence
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80)
+      --cut;  // not inside a UTF-8 sequence
     s = s.substr(0, cut) + "...";
   }
   return s;
@@ -168,47 +171,48 @@ std::string RehearsalJson(const RehearsalContext& c, const RehearsalReport& r) {
   }
   auto secs = [](double v) { return std::round(v * 1000.0) / 1000.0; };
   const Totals& t = r.estimate;
-  Json doc{{"format", "cutover.rehearse"},
-           {"version", 1},
-           {"ok", r.ok},
-           {"target", c.target},
-           {"engine", c.engine},
-           {"snapshot", c.snapshot_id},
-           {"plan_sha256", c.plan_sha256},
-           {"fingerprint", c.snapshot_fingerprint},
-           {"live_fingerprint", c.live_fingerprint},
-           {"drift_allowed", c.drift_allowed},
-           {"rehearsal_id", c.rehearsal_id},
-           {"tool_version", c.tool_version},
-           {"copy",
-            {{"method", c.copy_method},
-             {"seconds", secs(c.copy_seconds)},
-             {"database", c.copy_database},
-             {"kept_uri", c.kept_uri.empty() ? Json(nullptr) : Json(c.kept_uri)}}},
-           {"phases", r.phases_run},
-           {"statements", statements},
-           {"backfills", backfills},
-           {"rollback_drill", drills},
-           {"compat", QuerySetJson(r.compat)},
-           {"checks", QuerySetJson(r.checks)},
-           {"estimate",
-            {{"expand_s", secs(t.expand_s)},
-             {"backfill_s", secs(t.backfill_s)},
-             {"contract_s", secs(t.contract_s)},
-             {"rollback_s", secs(t.rollback_s)},
-             {"restore_s", t.restore_s ? Json(secs(*t.restore_s)) : Json(nullptr)},
-             {"window_s", secs(t.window_s)}}},
-           {"findings", r.findings},
-           {"notes", r.notes},
-           {"probes", {{"run", r.probes_run}, {"rate_per_second", r.probe_rate}}},
-           {"lock_observer", {{"samples", r.lock_samples}, {"mean_interval_ms", Round1(r.lock_interval_ms)}}}};
+  Json doc{
+      {"format", "cutover.rehearse"},
+      {"version", 1},
+      {"ok", r.ok},
+      {"target", c.target},
+      {"engine", c.engine},
+      {"snapshot", c.snapshot_id},
+      {"plan_sha256", c.plan_sha256},
+      {"fingerprint", c.snapshot_fingerprint},
+      {"live_fingerprint", c.live_fingerprint},
+      {"drift_allowed", c.drift_allowed},
+      {"rehearsal_id", c.rehearsal_id},
+      {"tool_version", c.tool_version},
+      {"copy",
+       {{"method", c.copy_method},
+        {"seconds", secs(c.copy_seconds)},
+        {"database", c.copy_database},
+        {"kept_uri", c.kept_uri.empty() ? Json(nullptr) : Json(c.kept_uri)}}},
+      {"phases", r.phases_run},
+      {"statements", statements},
+      {"backfills", backfills},
+      {"rollback_drill", drills},
+      {"compat", QuerySetJson(r.compat)},
+      {"checks", QuerySetJson(r.checks)},
+      {"estimate",
+       {{"expand_s", secs(t.expand_s)},
+        {"backfill_s", secs(t.backfill_s)},
+        {"contract_s", secs(t.contract_s)},
+        {"rollback_s", secs(t.rollback_s)},
+        {"restore_s", t.restore_s ? Json(secs(*t.restore_s)) : Json(nullptr)},
+        {"window_s", secs(t.window_s)}}},
+      {"findings", r.findings},
+      {"notes", r.notes},
+      {"probes", {{"run", r.probes_run}, {"rate_per_second", r.probe_rate}}},
+      {"lock_observer", {{"samples", r.lock_samples}, {"mean_interval_ms", Round1(r.lock_interval_ms)}}}};
   if (c.drift_allowed) doc["drift"] = c.drift_summary;
   return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 std::string RehearsalText(const RehearsalContext& c, const RehearsalReport& r) {
-  std::string out = "rehearsal of " + c.target + " on a copy of snapshot " + c.snapshot_id + " (" + c.copy_method +
-                    " in " + Fixed(c.copy_seconds, 2) + " s)\n";
+  std::string out = "rehearsal of " + c.target + " on a copy of snapshot " + c.snapshot_id + " (" +
+                    c.copy_method + " in " + Fixed(c.copy_seconds, 2) + " s)\n";
   out += "plan sha256 " + c.plan_sha256 + "\n";
   if (c.drift_allowed) {
     out += "WARNING: the live schema differs from the snapshot's (--allow-drift): " +
@@ -217,9 +221,12 @@ std::string RehearsalText(const RehearsalContext& c, const RehearsalReport& r) {
   for (const char* phase : {"expand", "rollback", "backfill", "contract"}) PhaseTable(out, r, phase);
   out += "\ncompat: " + std::string(r.compat.ok ? "ok" : "FAILED") + " (" + std::to_string(r.compat.run) +
          " queries)\n";
-  for (const QueryFailure& f : r.compat.failed) out += "  " + f.file + ":" + std::to_string(f.line) + ": " + f.error + "\n";
-  out += "checks: " + std::string(r.checks.ok ? "ok" : "FAILED") + " (" + std::to_string(r.checks.run) + " queries)\n";
-  for (const QueryFailure& f : r.checks.failed) out += "  " + f.file + ":" + std::to_string(f.line) + ": " + f.error + "\n";
+  for (const QueryFailure& f : r.compat.failed)
+    out += "  " + f.file + ":" + std::to_string(f.line) + ": " + f.error + "\n";
+  out += "checks: " + std::string(r.checks.ok ? "ok" : "FAILED") + " (" + std::to_string(r.checks.run) +
+         " queries)\n";
+  for (const QueryFailure& f : r.checks.failed)
+    out += "  " + f.file + ":" + std::to_string(f.line) + ": " + f.error + "\n";
   for (const DrillResult& d : r.drills) {
     if (!d.ran) {
       out += "rollback drill " + d.migration + ": skipped, " + d.skipped_reason + "\n";
@@ -230,14 +237,16 @@ std::string RehearsalText(const RehearsalContext& c, const RehearsalReport& r) {
     for (const std::string& diff : d.differences) out += "  " + diff + "\n";
   }
   for (const BackfillResult& b : r.backfills) {
-    out += "backfill " + b.migration + ": " + std::to_string(b.rows) + " rows in " + Fixed(b.seconds, 2) + " s (" +
-           Fixed(b.rows_per_s, 0) + " rows/s); production estimate " + Fixed(b.estimate_s, 1) + " s\n";
+    out += "backfill " + b.migration + ": " + std::to_string(b.rows) + " rows in " + Fixed(b.seconds, 2) +
+           " s (" + Fixed(b.rows_per_s, 0) + " rows/s); production estimate " + Fixed(b.estimate_s, 1) +
+           " s\n";
   }
   const Totals& t = r.estimate;
-  out += "\nestimate for production: expand " + Fixed(t.expand_s, 2) + " s, backfill " + Fixed(t.backfill_s, 2) +
-         " s, contract " + Fixed(t.contract_s, 2) + " s, rollback " + Fixed(t.rollback_s, 2) + " s, restore " +
-         (t.restore_s ? Fixed(*t.restore_s, 2) + " s" : std::string("unknown")) + "; window " + Fixed(t.window_s, 2) +
-         " s\n";
+  out += "\nestimate for production: expand " + Fixed(t.expand_s, 2) + " s, backfill " +
+         Fixed(t.backfill_s, 2) + " s, contract " + Fixed(t.contract_s, 2) + " s, rollback " +
+         Fixed(t.rollback_s, 2) + " s, restore " +
+         (t.restore_s ? Fixed(*t.restore_s, 2) + " s" : std::string("unknown")) + "; window " +
+         Fixed(t.window_s, 2) + " s\n";
   for (const std::string& n : r.notes) out += "note: " + n + "\n";
   for (const std::string& f : r.findings) out += "FINDING: " + f + "\n";
   if (!c.kept_uri.empty()) out += "the rehearsed copy was kept: " + c.kept_uri + "\n";
@@ -252,23 +261,24 @@ std::string RehearsalJunit(const RehearsalContext& c, const RehearsalReport& r) 
   for (const StatementResult& s : r.statements) {
     ++tests;
     const std::string name = s.file + ":" + std::to_string(s.line) + (s.drill ? " (drill)" : "");
-    cases += "    <testcase classname=\"rehearse." + XmlEscape(s.phase) + "\" name=\"" + XmlEscape(name) + "\" time=\"" +
-             Fixed(s.duration_ms / 1000.0, 3) + "\">\n";
+    cases += "    <testcase classname=\"rehearse." + XmlEscape(s.phase) + "\" name=\"" + XmlEscape(name) +
+             "\" time=\"" + Fixed(s.duration_ms / 1000.0, 3) + "\">\n";
     if (!s.ok) {
       ++failures;
       cases += "      <failure message=\"" + XmlEscape(s.error) + "\">" + XmlEscape(s.sql) + "</failure>\n";
     }
-    cases += "      <system-out>" +
-             XmlEscape("blocked read " + MsText(s.blocked_read_ms) + " ms, write " + MsText(s.blocked_write_ms) +
-                       " ms; rewrite " + (s.rewrite ? (*s.rewrite ? "yes" : "no") : "unknown")) +
-             "</system-out>\n    </testcase>\n";
+    cases +=
+        "      <system-out>" +
+        XmlEscape("blocked read " + MsText(s.blocked_read_ms) + " ms, write " + MsText(s.blocked_write_ms) +
+                  " ms; rewrite " + (s.rewrite ? (*s.rewrite ? "yes" : "no") : "unknown")) +
+        "</system-out>\n    </testcase>\n";
   }
   auto query_cases = [&](const char* kind, const QuerySetResult& q) {
     const std::int64_t passed = q.run - static_cast<std::int64_t>(q.failed.size());
     if (passed > 0) {
       ++tests;
-      cases += std::string("    <testcase classname=\"rehearse.") + kind + "\" name=\"" + std::to_string(passed) +
-               " " + kind + " queries passed\"/>\n";
+      cases += std::string("    <testcase classname=\"rehearse.") + kind + "\" name=\"" +
+               std::to_string(passed) + " " + kind + " queries passed\"/>\n";
     }
     for (const QueryFailure& f : q.failed) {
       ++tests;
@@ -293,8 +303,8 @@ std::string RehearsalJunit(const RehearsalContext& c, const RehearsalReport& r) 
     cases += "    </testcase>\n";
   }
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"cutover rehearse " +
-         XmlEscape(c.target) + "\" tests=\"" + std::to_string(tests) + "\" failures=\"" + std::to_string(failures) +
-         "\">\n" + cases + "  </testsuite>\n</testsuites>\n";
+         XmlEscape(c.target) + "\" tests=\"" + std::to_string(tests) + "\" failures=\"" +
+         std::to_string(failures) + "\">\n" + cases + "  </testsuite>\n</testsuites>\n";
 }
 
 }  // namespace cutover::rehearse

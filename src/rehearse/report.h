@@ -20,7 +20,7 @@ struct RehearsalContext {
   std::string snapshot_id;
   std::string snapshot_fingerprint;
   std::string live_fingerprint;
-  bool drift_allowed = false;             // --allow-drift and the fingerprints differ
+  bool drift_allowed = false;              // --allow-drift and the fingerprints differ
   std::vector<std::string> drift_summary;  // differences, when allowed
   std::string plan_sha256;
   std::string copy_method;  // "restored", "cloned"

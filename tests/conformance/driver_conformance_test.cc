@@ -712,7 +712,8 @@ const RehearsalSql& V6Sql(const std::string& engine) {
        {"mixedcase.orders", "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 FROM hidden $$ LANGUAGE sql",
         "ALTER TABLE t ALTER COLUMN v TYPE bigint", "ANALYZE t1; ANALYZE t2"}},
       {"mysql",
-       {"MixedCase.Orders", "SELECT \"hidden\" # hidden too\n", "ALTER TABLE t FORCE", "ANALYZE TABLE t1, t2"}},
+       {"MixedCase.Orders", "SELECT \"hidden\" # hidden too\n", "ALTER TABLE t FORCE",
+        "ANALYZE TABLE t1, t2"}},
       {"sqlite",
        {"MixedCase.Orders", "SELECT 'hidden'",
         "CREATE TABLE t_new (id INTEGER PRIMARY KEY, v INTEGER); INSERT INTO t_new SELECT id, v FROM t; "
@@ -729,9 +730,11 @@ TEST_P(DriverConformance, ReferencedNamesFollowTheEnginesQuoting) {
   auto conn = db.Connect();
   ASSERT_NE(conn, nullptr);
 
-  EXPECT_EQ(driver->ReferencedNames("SELECT a, b, a FROM t WHERE b = 1"), (std::vector<std::string>{"a", "b", "t"}))
+  EXPECT_EQ(driver->ReferencedNames("SELECT a, b, a FROM t WHERE b = 1"),
+            (std::vector<std::string>{"a", "b", "t"}))
       << "keywords are not names; order of first appearance, no duplicates";
-  auto names = driver->ReferencedNames("UPDATE items SET v = 'orders' -- customers\n WHERE id = 2 /* carts */");
+  auto names =
+      driver->ReferencedNames("UPDATE items SET v = 'orders' -- customers\n WHERE id = 2 /* carts */");
   EXPECT_EQ(names, (std::vector<std::string>{"items", "v", "id"})) << "strings and comments are not names";
   EXPECT_EQ(driver->ReferencedNames("ALTER TABLE MixedCase.Orders ADD COLUMN note int"),
             (std::vector<std::string>{V6Sql(engine()).mixed_case_as_referenced, "note", "int"}));
@@ -848,7 +851,8 @@ TEST_P(DriverConformance, LocksHeldByShowsTheTableLocksOfAnotherSession) {
 TEST_P(DriverConformance, EstimatedRowCountsCoverEveryTableWithinAQuarter) {
   ScratchDatabase db(engine());
   const std::string& type = Sql(engine()).int_type;
-  std::string script = "CREATE TABLE t1 (id " + type + " PRIMARY KEY); CREATE TABLE t2 (id " + type + " PRIMARY KEY);";
+  std::string script =
+      "CREATE TABLE t1 (id " + type + " PRIMARY KEY); CREATE TABLE t2 (id " + type + " PRIMARY KEY);";
   for (int chunk = 0; chunk < 10; ++chunk) {
     script += "INSERT INTO t1 VALUES ";
     for (int i = 1; i <= 1000; ++i) script += (i > 1 ? ",(" : "(") + std::to_string(chunk * 1000 + i) + ")";
@@ -866,8 +870,10 @@ TEST_P(DriverConformance, EstimatedRowCountsCoverEveryTableWithinAQuarter) {
     ASSERT_EQ(by_name.count("t1"), 1u);
     ASSERT_EQ(by_name.count("t2"), 1u);
     EXPECT_EQ(by_name["t1"].table, TableIdOf(*conn, "t1")) << "named as the schema model names it";
-    if (!analyzed && !by_name["t1"].exact) continue;  // statistics not gathered yet: only checked after ANALYZE
-    EXPECT_NEAR(static_cast<double>(by_name["t1"].rows), 10000.0, 2500.0) << (analyzed ? "analyzed" : "exact");
+    if (!analyzed && !by_name["t1"].exact)
+      continue;  // statistics not gathered yet: only checked after ANALYZE
+    EXPECT_NEAR(static_cast<double>(by_name["t1"].rows), 10000.0, 2500.0)
+        << (analyzed ? "analyzed" : "exact");
     EXPECT_LE(by_name["t2"].rows, 1) << (analyzed ? "analyzed" : "exact");
   }
 }
@@ -887,8 +893,9 @@ TEST_P(DriverConformance, CloneDatabaseCopiesAClosedDatabaseOrSaysUnsupported) {
   {
     auto conn = driver->Connect(*created);
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    ASSERT_TRUE((*conn)->ExecuteScript("CREATE TABLE t (id " + Sql(engine()).int_type +
-                                       " PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3);")
+    ASSERT_TRUE((*conn)
+                    ->ExecuteScript("CREATE TABLE t (id " + Sql(engine()).int_type +
+                                    " PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3);")
                     .ok());
   }
   auto cloned = driver->CloneDatabase(server, source, clone);

@@ -7,11 +7,11 @@
 
 #include <array>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
-#include <fstream>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 #include <tuple>
 
@@ -107,7 +107,8 @@ class RehearseCli : public ::testing::TestWithParam<std::string> {
     RunResult t = Run({"restore-test", "latest"});
     ASSERT_EQ(t.exit_code, 0) << t.out << t.err;
   }
-  std::string WritePlan(const std::string& name, const std::vector<std::pair<std::string, std::string>>& files) {
+  std::string WritePlan(const std::string& name,
+                        const std::vector<std::pair<std::string, std::string>>& files) {
     for (const auto& [rel, text] : files) {
       const fs::path p = dir_ / name / rel;
       fs::create_directories(p.parent_path());
@@ -122,11 +123,12 @@ class RehearseCli : public ::testing::TestWithParam<std::string> {
             ? "UPDATE items SET note = name WHERE note IS NULL ORDER BY id LIMIT {{batch_size}};\n"
             : "UPDATE items SET note = name WHERE id IN (SELECT id FROM items WHERE note IS NULL ORDER BY id "
               "LIMIT {{batch_size}});\n";
-    return WritePlan("good", {{"0001_note/expand.sql", "ALTER TABLE items ADD COLUMN note VARCHAR(40);\n"},
-                              {"0001_note/backfill.sql", "-- cutover:batch-size 100\n" + batch},
-                              {"0001_note/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"},
-                              {"0001_note/compat.sql", "SELECT id, name, qty FROM items WHERE id = 1;\n"},
-                              {"0001_note/checks.sql", "SELECT id FROM items WHERE note IS NULL AND id < 0;\n"}});
+    return WritePlan("good",
+                     {{"0001_note/expand.sql", "ALTER TABLE items ADD COLUMN note VARCHAR(40);\n"},
+                      {"0001_note/backfill.sql", "-- cutover:batch-size 100\n" + batch},
+                      {"0001_note/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"},
+                      {"0001_note/compat.sql", "SELECT id, name, qty FROM items WHERE id = 1;\n"},
+                      {"0001_note/checks.sql", "SELECT id FROM items WHERE note IS NULL AND id < 0;\n"}});
   }
   std::string TargetFingerprint() {
     auto model = conn_->ReadSchema();
@@ -152,8 +154,9 @@ class RehearseCli : public ::testing::TestWithParam<std::string> {
   }
   std::vector<std::string> ListScratch(const std::string& prefix) {
     Driver* driver = testing::TestDriver(engine());
-    ConnectionUri server = server_.text.empty() ? *driver->LocalScratchServer((dir_ / "repo" / "scratch").string())
-                                                : server_.uri;
+    ConnectionUri server = server_.text.empty()
+                               ? *driver->LocalScratchServer((dir_ / "repo" / "scratch").string())
+                               : server_.uri;
     auto names = driver->ListDatabases(server, prefix);
     EXPECT_TRUE(names.ok()) << names.status().ToString();
     return names.ok() ? *names : std::vector<std::string>{};
@@ -191,7 +194,8 @@ TEST_P(RehearseCli, RehearsesAPlanReportsTheContractAndLeavesTheTargetUnchanged)
       EXPECT_TRUE(s.contains(key)) << key << " missing in " << s.dump();
     }
     drill = drill || s.value("drill", false);
-    if (s["sql"].get<std::string>().find("ADD COLUMN note") != std::string::npos && !s.value("drill", false)) {
+    if (s["sql"].get<std::string>().find("ADD COLUMN note") != std::string::npos &&
+        !s.value("drill", false)) {
       EXPECT_EQ(s["migration"], "0001_note");
       EXPECT_EQ(s["phase"], "expand");
       EXPECT_EQ(s["file"], "0001_note/expand.sql");
@@ -246,7 +250,8 @@ TEST_P(RehearseCli, RefusesWithoutARestoreTestedSnapshotOrOnADriftedTarget) {
   const std::string plan = GoodPlan();
   RunResult none = Rehearse(plan);
   EXPECT_EQ(none.exit_code, 1) << none.out << none.err;
-  EXPECT_NE(none.err.find("restore-test"), std::string::npos) << "names the command to run first: " << none.err;
+  EXPECT_NE(none.err.find("restore-test"), std::string::npos)
+      << "names the command to run first: " << none.err;
 
   SnapshotAndRestoreTest(false);
   RunResult untested = Rehearse(plan);
@@ -270,14 +275,13 @@ TEST_P(RehearseCli, FailedCompatRollbackDriftAndFailingStatementsAreFindings) {
   CreateItems(50);
   SnapshotAndRestoreTest();
   const std::string plan = WritePlan(
-      "findings",
-      {{"0001_rename/expand.sql", "ALTER TABLE items RENAME COLUMN name TO title;\n"},
-       {"0001_rename/rollback.sql", "ALTER TABLE items RENAME COLUMN title TO name;\n"},
-       {"0001_rename/compat.sql", "SELECT id, name FROM items WHERE id = 1;\n"},
-       {"0002_index/expand.sql", "CREATE INDEX IF NOT EXISTS items_qty ON items (qty);\n"},
-       {"0002_index/rollback.sql", "SELECT 1;\n"},
-       {"0003_broken/expand.sql", "ALTER TABLE no_such_table ADD COLUMN x INTEGER;\n"},
-       {"0003_broken/rollback.sql", "SELECT 1;\n"}});
+      "findings", {{"0001_rename/expand.sql", "ALTER TABLE items RENAME COLUMN name TO title;\n"},
+                   {"0001_rename/rollback.sql", "ALTER TABLE items RENAME COLUMN title TO name;\n"},
+                   {"0001_rename/compat.sql", "SELECT id, name FROM items WHERE id = 1;\n"},
+                   {"0002_index/expand.sql", "CREATE INDEX IF NOT EXISTS items_qty ON items (qty);\n"},
+                   {"0002_index/rollback.sql", "SELECT 1;\n"},
+                   {"0003_broken/expand.sql", "ALTER TABLE no_such_table ADD COLUMN x INTEGER;\n"},
+                   {"0003_broken/rollback.sql", "SELECT 1;\n"}});
   const std::string before = TargetFingerprint();
   const fs::path junit = dir_ / "findings.xml";
   RunResult r = Rehearse(plan, {"--junit", junit.string()});
@@ -297,7 +301,8 @@ TEST_P(RehearseCli, FailedCompatRollbackDriftAndFailingStatementsAreFindings) {
   EXPECT_TRUE(index_drift) << "the index the rollback left behind is named: " << doc["rollback_drill"].dump();
   bool broken_named = false;
   for (const Json& s : doc["statements"]) {
-    if (s["file"] == "0003_broken/expand.sql") broken_named = s.value("ok", true) == false && s.contains("error");
+    if (s["file"] == "0003_broken/expand.sql")
+      broken_named = s.value("ok", true) == false && s.contains("error");
   }
   EXPECT_TRUE(broken_named) << "the failing statement is a finding with its error";
   EXPECT_NE(r.out.find("no_such_table"), std::string::npos) << r.out;
@@ -324,7 +329,8 @@ TEST_P(RehearseCli, BadInputIsExitTwoAndChangesNothing) {
       {{"rehearse", target_.text, "--plan", plan, "--snapshot", "20000101T000000.000Z-000000"}, "20000101"},
       {{"rehearse", target_.text, "--plan", plan, "--lock-queue-drill", "-3"}, "--lock-queue-drill"},
   };
-  const std::string broken = WritePlan("broken", {{"0001_x/expand.sql", "-- cutover:no-transation\nSELECT 1;\n"}});
+  const std::string broken =
+      WritePlan("broken", {{"0001_x/expand.sql", "-- cutover:no-transation\nSELECT 1;\n"}});
   cases.push_back({{"rehearse", target_.text, "--plan", broken}, "no-transation"});
   for (const Case& c : cases) {
     RunResult r = Run(c.args);
@@ -355,10 +361,10 @@ std::string SlowStatement(const std::string& engine) {
 TEST_P(RehearseCli, SigtermDropsTheCopyAndKillNineLeavesOneTheNextRunDrops) {
   CreateItems(10);
   SnapshotAndRestoreTest();
-  const std::string plan =
-      WritePlan("slow", {{"0001_slow/expand.sql", "ALTER TABLE items ADD COLUMN note INTEGER;\n" +
-                                                       SlowStatement(engine())},
-                         {"0001_slow/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"}});
+  const std::string plan = WritePlan(
+      "slow",
+      {{"0001_slow/expand.sql", "ALTER TABLE items ADD COLUMN note INTEGER;\n" + SlowStatement(engine())},
+       {"0001_slow/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"}});
   for (int sig : {SIGTERM, SIGKILL}) {
     SCOPED_TRACE(sig == SIGTERM ? "SIGTERM" : "SIGKILL");
     std::vector<std::string> argv{CUTOVER_BINARY};
@@ -380,7 +386,8 @@ TEST_P(RehearseCli, SigtermDropsTheCopyAndKillNineLeavesOneTheNextRunDrops) {
       EXPECT_EQ(code, 3) << p.Log();
       std::ifstream err(dir_ / "slow.err");
       const std::string said(std::istreambuf_iterator<char>(err), {});
-      EXPECT_NE(said.find("interrupted by SIGTERM; the rehearsal copy is dropped"), std::string::npos) << said;
+      EXPECT_NE(said.find("interrupted by SIGTERM; the rehearsal copy is dropped"), std::string::npos)
+          << said;
       EXPECT_TRUE(Leftovers().empty()) << "SIGTERM left the copy behind";
     } else {
       EXPECT_EQ(code, 128 + SIGKILL);
@@ -417,7 +424,8 @@ const BlockingCase& Blocking(const std::string& engine) {
         {{"0001_index", "CREATE INDEX items_qty ON items (qty);\n", "DROP INDEX items_qty;\n"},
          {"0002_widen", "ALTER TABLE items ALTER COLUMN qty TYPE bigint;\n",
           "ALTER TABLE items ALTER COLUMN qty TYPE integer;\n"},
-         {"0003_concurrently", "-- cutover:no-transaction\nCREATE INDEX CONCURRENTLY items_name ON items (name);\n",
+         {"0003_concurrently",
+          "-- cutover:no-transaction\nCREATE INDEX CONCURRENTLY items_name ON items (name);\n",
           "-- cutover:no-transaction\nDROP INDEX CONCURRENTLY items_name;\n"}},
         {{BlockingCase::kFree, BlockingCase::kBlocked, false},
          {BlockingCase::kBlocked, BlockingCase::kBlocked, true},
@@ -427,12 +435,14 @@ const BlockingCase& Blocking(const std::string& engine) {
         {{"0001_widen", "ALTER TABLE items MODIFY qty BIGINT;\n", "ALTER TABLE items MODIFY qty INTEGER;\n"},
          {"0002_instant", "ALTER TABLE items ADD COLUMN note INTEGER, ALGORITHM=INSTANT;\n",
           "ALTER TABLE items DROP COLUMN note;\n"}},
-        {{BlockingCase::kFree, BlockingCase::kBlocked, true}, {BlockingCase::kFree, BlockingCase::kFree, false}}}},
+        {{BlockingCase::kFree, BlockingCase::kBlocked, true},
+         {BlockingCase::kFree, BlockingCase::kFree, false}}}},
       {"sqlite",
        {"WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1000000) "
         "INSERT INTO items SELECT n, 'n' || n, n % 7 FROM g",
         {{"0001_index", "CREATE INDEX items_name ON items (name, qty);\n", "DROP INDEX items_name;\n"},
-         {"0002_column", "ALTER TABLE items ADD COLUMN note INTEGER;\n", "ALTER TABLE items DROP COLUMN note;\n"}},
+         {"0002_column", "ALTER TABLE items ADD COLUMN note INTEGER;\n",
+          "ALTER TABLE items DROP COLUMN note;\n"}},
         // Readers of a rollback-journal database wait only while the commit
         // writes the new pages: some tens of ms here, more on a slow disk.
         {{BlockingCase::kEither, BlockingCase::kBlocked, false},
@@ -475,7 +485,8 @@ TEST_P(RehearseCli, MeasuresWhatTheApplicationFeelsOnAMillionRows) {
     if (e.reads == BlockingCase::kBlocked || e.writes == BlockingCase::kBlocked) {
       ASSERT_GT(duration, 100.0) << "too fast to tell blocking from noise: " << s.dump();
     }
-    for (const auto& [kind, blocked, ms] : {std::tuple{"reads", e.reads, read}, {"writes", e.writes, write}}) {
+    for (const auto& [kind, blocked, ms] :
+         {std::tuple{"reads", e.reads, read}, {"writes", e.writes, write}}) {
       if (blocked == BlockingCase::kBlocked) {
         EXPECT_GT(ms, 0.5 * duration) << kind << " not blocked: " << s.dump();
       } else if (blocked == BlockingCase::kFree) {

@@ -11,8 +11,6 @@
 // failure and leaves started() false.
 #pragma once
 
-#include "base/uri.h"
-
 #include <sys/types.h>
 
 #include <chrono>
@@ -20,6 +18,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "base/uri.h"
 
 namespace cutover::testing {
 
