@@ -100,13 +100,14 @@ Result<std::vector<HeldLock>> PgConnection::LocksHeldBy(std::string_view session
 
 Result<std::vector<TableRowEstimate>> PgConnection::EstimatedRowCounts() {
   // reltuples is -1 for a table never vacuumed or analyzed: those are
-  // counted (exact) rather than guessed.
+  // counted (exact) rather than guessed, and so is a partitioned table with
+  // such a partition.
   std::vector<TableRowEstimate> rows;
   Status st = Query(
-      "SELECT n.nspname, c.relname, CASE WHEN c.relkind = 'p' THEN (SELECT "
-      "coalesce(sum(greatest(p.reltuples, "
-      "0)), 0)::bigint FROM pg_catalog.pg_partition_tree(c.oid) t JOIN pg_catalog.pg_class p ON p.oid = "
-      "t.relid WHERE t.isleaf) ELSE c.reltuples::bigint END "
+      "SELECT n.nspname, c.relname, CASE WHEN c.relkind = 'p' THEN (SELECT CASE WHEN bool_or(p.reltuples < "
+      "0) "
+      "THEN -1 ELSE coalesce(sum(p.reltuples), 0) END::bigint FROM pg_catalog.pg_partition_tree(c.oid) t "
+      "JOIN pg_catalog.pg_class p ON p.oid = t.relid WHERE t.isleaf) ELSE c.reltuples::bigint END "
       "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
       "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', "
       "'information_schema') AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1, 2",

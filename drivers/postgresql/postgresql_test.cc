@@ -2443,5 +2443,37 @@ TEST(PostgresSnapshot, ExportSpeedAgainstServerSideCopy) {
   EXPECT_LT(client.wall / server.wall, 2.5);
 }
 
+// ---- API v6 on partitioned tables ------------------------------------------
+
+TEST(PostgresRehearsal, PartitionedTablesHaveTheirLeavesStorageAndRowEstimates) {
+  ScratchDatabase db(kEngine);
+  db.Exec(
+      "CREATE TABLE m (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);"
+      "CREATE TABLE m_2025 PARTITION OF m FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');"
+      "CREATE TABLE m_2026 PARTITION OF m FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');"
+      "INSERT INTO m SELECT g, date '2025-01-01' + (g % 700) FROM generate_series(1, 7000) g;");
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  const TableId m{"public", "m"};
+  auto never_analyzed = conn->EstimatedRowCounts();
+  ASSERT_TRUE(never_analyzed.ok()) << never_analyzed.status().ToString();
+  ASSERT_EQ(never_analyzed->size(), 1u) << "partitions are not listed on their own";
+  EXPECT_EQ(never_analyzed->front().table, m);
+  EXPECT_EQ(never_analyzed->front().rows, 7000) << "partitions without statistics: counted";
+  EXPECT_TRUE(never_analyzed->front().exact);
+  db.Exec("ANALYZE m_2025; ANALYZE m_2026;");
+  auto analyzed = conn->EstimatedRowCounts();
+  ASSERT_TRUE(analyzed.ok());
+  EXPECT_NEAR(static_cast<double>(analyzed->front().rows), 7000.0, 1750.0);
+  EXPECT_FALSE(analyzed->front().exact);
+  auto before = conn->StorageIdentity(m);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(std::count(before->begin(), before->end(), ','), 1) << "one relfilenode per leaf: " << *before;
+  db.Exec("TRUNCATE m_2026");  // new storage for one leaf
+  auto after = conn->StorageIdentity(m);
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE(*after, *before) << "a rewritten partition is a rewrite of the partitioned table";
+}
+
 }  // namespace
 }  // namespace cutover

@@ -35,6 +35,7 @@ struct LiveState {
   std::string fingerprint;
   std::vector<std::string> drift;
   std::vector<TableRowEstimate> rows;
+  std::string rows_error;  // why `rows` could not be read ("" when they were)
 };
 
 Result<rehearse::PhaseSelection> ParsePhases(const std::optional<std::string>& text) {
@@ -112,7 +113,11 @@ Result<LiveState> ReadLive(const CommandContext::Target& target, const SchemaMod
   // Without row counts the estimates are the copy's durations, unscaled
   // (the report's notes say so); the rehearsal itself still runs.
   auto rows = (*conn)->EstimatedRowCounts();
-  if (rows.ok()) live.rows = std::move(*rows);
+  if (rows.ok()) {
+    live.rows = std::move(*rows);
+  } else {
+    live.rows_error = rows.status().message();
+  }
   return live;
 }
 
@@ -276,6 +281,11 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
                                        "run the rehearsal again"));
   }
 
+  if (!live->rows_error.empty()) {
+    report->notes.push_back(
+        "estimates are not scaled to production: the live row counts could not be read (" + live->rows_error +
+        ")");
+  }
   rehearse::RehearsalContext rc;
   rc.target = p->target.label;
   rc.engine = p->target.driver->info().name;

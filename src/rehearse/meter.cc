@@ -55,12 +55,14 @@ std::vector<TableId> TablesMentioned(const std::vector<std::string>& names,
 }
 
 StatementMeter::StatementMeter(Driver& driver, Connection& migration, std::vector<TableId> tables,
-                               ProbeWorkload* probes, std::vector<LockObserver*> observers)
+                               ProbeWorkload* probes, std::vector<LockObserver*> observers,
+                               std::vector<std::string> hot_labels)
     : driver_(driver),
       conn_(migration),
       tables_(std::move(tables)),
       probes_(probes),
-      observers_(std::move(observers)) {}
+      observers_(std::move(observers)),
+      hot_labels_(std::move(hot_labels)) {}
 
 void StatementMeter::MarkWindow(const std::string& name) {
   if (probes_ != nullptr) (void)probes_->Mark(name);
@@ -109,6 +111,12 @@ void StatementMeter::Before(const Event& event) {
     TableFigures tf;
     tf.table = t.Display();
     r.tables.push_back(std::move(tf));
+  }
+  // After the touched tables, so that r.tables[i] is touched_[i] in After().
+  for (const std::string& label : hot_labels_) {
+    TableFigures hot;
+    hot.table = label;
+    r.tables.push_back(std::move(hot));
   }
   if (known_file_ != r.file) {
     known_.clear();

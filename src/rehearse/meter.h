@@ -44,8 +44,10 @@ std::vector<TableId> TablesMentioned(const std::vector<std::string>& names,
 
 class StatementMeter final : public migrate::StatementObserver {
  public:
+  // `hot_labels`: the labels of the `--probe FILE` queries, reported with
+  // every statement after its tables (TableFigures::table is the label).
   StatementMeter(Driver& driver, Connection& migration, std::vector<TableId> tables, ProbeWorkload* probes,
-                 std::vector<LockObserver*> observers);
+                 std::vector<LockObserver*> observers, std::vector<std::string> hot_labels = {});
 
   // Whether the statements that follow belong to the rollback drill.
   void SetDrill(bool drill) { drill_ = drill; }
@@ -71,6 +73,7 @@ class StatementMeter final : public migrate::StatementObserver {
   std::vector<TableId> tables_;
   ProbeWorkload* probes_;
   std::vector<LockObserver*> observers_;
+  std::vector<std::string> hot_labels_;
   bool drill_ = false;
   int windows_ = 0;
   std::vector<StatementResult> results_;

@@ -370,7 +370,10 @@ Result<RehearsalReport> RunRehearsal(Driver& driver, const ConnectionUri& copy, 
   (void)held.Mark(report.baseline_window);
   std::this_thread::sleep_for(options.baseline);
 
-  StatementMeter meter(driver, **conn, tables, specs->empty() ? nullptr : &probes, {&waits, &held});
+  std::vector<std::string> hot_labels;
+  for (const auto& hot : options.hot_queries) hot_labels.push_back(hot.first);
+  StatementMeter meter(driver, **conn, tables, specs->empty() ? nullptr : &probes, {&waits, &held},
+                       std::move(hot_labels));
   Runner runner(driver, **conn, plan, options, meter, report);
   Status ran = runner.Run(*ms);
   probes.Stop();

@@ -58,7 +58,7 @@ struct ProbeFigures {
 
 // One table a statement touches.
 struct TableFigures {
-  std::string table;  // TableId::Display()
+  std::string table;  // TableId::Display(), or the label of a --probe FILE query
   std::optional<ProbeFigures> read;
   std::optional<ProbeFigures> write;
   std::optional<double> blocked_read_ms;  // nullopt: no probe of that kind on this table

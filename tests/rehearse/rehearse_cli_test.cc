@@ -177,7 +177,9 @@ TEST_P(RehearseCli, RehearsesAPlanReportsTheContractAndLeavesTheTargetUnchanged)
   const std::string before = TargetFingerprint();
   const fs::path junit = dir_ / "rehearse.xml";
 
-  RunResult r = Rehearse(plan, {"--junit", junit.string()});
+  const fs::path hot = dir_ / "hot.sql";
+  std::ofstream(hot) << "SELECT count(*) FROM items WHERE qty = 3;\n";
+  RunResult r = Rehearse(plan, {"--junit", junit.string(), "--probe", hot.string()});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   Json doc = Parse(r);
   EXPECT_EQ(doc["ok"], true);
@@ -203,8 +205,10 @@ TEST_P(RehearseCli, RehearsesAPlanReportsTheContractAndLeavesTheTargetUnchanged)
       EXPECT_EQ(s["rewrite"], false) << "adding a nullable column rewrites nothing";
       // Too fast for a probe to finish inside its window; what is checked
       // here is that the statement's table was found and probed.
-      ASSERT_EQ(s["tables"].size(), 1u) << s.dump();
+      ASSERT_EQ(s["tables"].size(), 2u) << "items, then the --probe query: " << s.dump();
       EXPECT_TRUE(EndsWith(s["tables"][0]["table"].get<std::string>(), "items")) << s.dump();
+      EXPECT_EQ(s["tables"][1]["table"], hot.string() + ":1") << s.dump();
+      EXPECT_TRUE(s["tables"][1]["probes"]["read"].is_object()) << "the hot query was probed: " << s.dump();
       EXPECT_TRUE(s["probes"]["read"].is_object()) << "reads of items were probed: " << s.dump();
       EXPECT_TRUE(s["probes"]["write"].is_object()) << "writes of items were probed: " << s.dump();
       measured = true;
