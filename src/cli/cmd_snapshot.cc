@@ -3,6 +3,7 @@
 // verification and restore test of each; cutover prune: retention.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -11,6 +12,7 @@
 
 #include "base/progress.h"
 #include "cli/commands.h"
+#include "snapshot/scratch.h"
 #include "snapshot/take.h"
 
 namespace cutover::cli {
@@ -203,6 +205,76 @@ int RunSnapshots(CommandContext& ctx) {
   return 0;
 }
 
+namespace {
+
+// The servers where base copies may be dropped from: --scratch, the
+// config's scratch servers, and the repository's own scratch directory
+// (SQLite). A base copy records its server without the password, so the URI
+// to reach it must come from here.
+std::vector<ConnectionUri> KnownScratchServers(CommandContext& ctx, const snapshot::Repository& repo,
+                                               const std::optional<std::string>& flag) {
+  std::vector<std::string> texts;
+  if (flag) texts.push_back(*flag);
+  if (ctx.config().scratch) texts.push_back(*ctx.config().scratch);
+  for (const auto& [name, target] : ctx.config().targets) {
+    if (target.scratch) texts.push_back(*target.scratch);
+  }
+  std::vector<ConnectionUri> out;
+  for (const std::string& text : texts) {
+    auto uri = ConnectionUri::Parse(text);
+    if (uri.ok()) out.push_back(std::move(*uri));
+  }
+  auto sqlite = ctx.loader().Get("sqlite");
+  if (sqlite.ok()) {
+    auto local = (*sqlite)->LocalScratchServer((repo.root() / "scratch").string());
+    if (local.ok()) out.push_back(std::move(*local));
+  }
+  return out;
+}
+
+// Drops the rehearsal base copies whose snapshot is deleted (docs/rehearsal.md,
+// "Base copies"). One that cannot be reached or dropped is kept, named in
+// `kept` with the reason; its catalog row stays for the next prune.
+// `doomed`: the snapshots this prune deletes (with --dry-run not yet marked
+// deleted in the catalog).
+void PruneBaseCopies(CommandContext& ctx, Catalog& catalog, const snapshot::Repository& repo,
+                     const PruneArgs& args, const std::vector<std::string>& doomed, Json& dropped,
+                     Json& kept) {
+  auto copies = catalog.ListBaseCopies();
+  if (!copies.ok()) {
+    kept.push_back({{"name", ""}, {"reason", copies.status().message()}});
+    return;
+  }
+  const std::vector<ConnectionUri> servers = KnownScratchServers(ctx, repo, args.scratch);
+  for (const BaseCopyRecord& copy : *copies) {
+    auto snap = catalog.FindSnapshot(copy.snapshot_id);
+    const bool going = std::find(doomed.begin(), doomed.end(), copy.snapshot_id) != doomed.end();
+    if (!going && snap.ok() && snap->has_value() && !(*snap)->deleted) continue;
+    const Json name = copy.engine + " " + copy.server + " " + copy.name;
+    auto driver = ctx.loader().Get(copy.engine);
+    auto server = std::find_if(servers.begin(), servers.end(), [&](const ConnectionUri& s) {
+      return ScratchServerKey(s.Redacted()) == ScratchServerKey(copy.server);
+    });
+    if (!driver.ok() || server == servers.end()) {
+      kept.push_back({{"name", name},
+                      {"reason", "its server is not known here: give --scratch with that server's URI"}});
+      continue;
+    }
+    if (args.dry_run) {
+      dropped.push_back(name);
+      continue;
+    }
+    Status st = snapshot::DropBaseCopy(catalog, **driver, *server, copy);
+    if (st.ok()) {
+      dropped.push_back(name);
+    } else {
+      kept.push_back({{"name", name}, {"reason", st.message()}});
+    }
+  }
+}
+
+}  // namespace
+
 int RunPrune(CommandContext& ctx, const PruneArgs& args) {
   RetentionPolicy policy;
   policy.keep_last = args.keep_last;
@@ -239,15 +311,28 @@ int RunPrune(CommandContext& ctx, const PruneArgs& args) {
     deleted.push_back(id);
     if (!ctx.json()) std::cout << (args.dry_run ? "would delete " : "deleted ") << id << "\n";
   }
+  Json copies_dropped = Json::array();
+  Json copies_kept = Json::array();
+  PruneBaseCopies(ctx, **catalog, *repo, args, doomed, copies_dropped, copies_kept);
   if (ctx.json()) {
     std::cout << Json{{"format", "cutover.prune"},
                       {"version", 1},
                       {"dry_run", args.dry_run},
                       {"deleted", deleted},
-                      {"kept", live.size() - doomed.size()}}
+                      {"kept", live.size() - doomed.size()},
+                      {"base_copies_dropped", copies_dropped},
+                      {"base_copies_kept", copies_kept}}
                      .dump(2)
               << "\n";
   } else {
+    for (const Json& c : copies_dropped) {
+      std::cout << (args.dry_run ? "would drop base copy " : "dropped base copy ") << c.get<std::string>()
+                << "\n";
+    }
+    for (const Json& c : copies_kept) {
+      std::cout << "kept base copy " << c["name"].get<std::string>() << ": " << c["reason"].get<std::string>()
+                << "\n";
+    }
     std::cout << (live.size() - doomed.size()) << " snapshot(s) kept\n";
   }
   return 0;

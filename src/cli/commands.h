@@ -47,6 +47,7 @@ struct PruneArgs {
   std::optional<int> keep_last;
   std::optional<std::string> keep_within;
   bool dry_run = false;
+  std::optional<std::string> scratch;  // a server holding base copies of deleted snapshots
 };
 int RunPrune(CommandContext& ctx, const PruneArgs& args);
 

@@ -108,6 +108,9 @@ void AddSnapshotCommands(CommandLine& c) {
   c.prune->add_option("--keep-within", c.prune_args.keep_within,
                       "Keep snapshots younger than DURATION (30d, 12h)");
   c.prune->add_flag("--dry-run", c.prune_args.dry_run, "Say what would be deleted, delete nothing");
+  c.prune->add_option(
+      "--scratch", c.prune_args.scratch,
+      "Scratch server holding rehearsal base copies of deleted snapshots (default: the config's)");
 
   c.verify = c.app.add_subcommand("verify", "Check a snapshot's files against its manifest (no database)");
   c.verify->add_option("SNAPSHOT", c.verify_args.snapshot, "Snapshot id, unique prefix or 'latest'")

@@ -352,6 +352,52 @@ TEST_P(RehearseCli, BadInputIsExitTwoAndChangesNothing) {
   EXPECT_TRUE(Leftovers().empty());
 }
 
+TEST_P(RehearseCli, PruneDropsTheBaseCopiesOfDeletedSnapshots) {
+  CreateItems(20);
+  SnapshotAndRestoreTest();
+  const std::string plan = GoodPlan();
+  RunResult first = Rehearse(plan);
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  const std::vector<std::string> bases = ScratchCopies("cutover_base_");
+  // MariaDB cannot clone, so keeps no base copy; the others keep one.
+  ASSERT_EQ(bases.size(), engine() == "mysql" ? 0u : 1u);
+  SnapshotAndRestoreTest();  // a newer snapshot: the first one may go
+
+  RunResult dry = Run({"prune", "--keep-last", "1", "--dry-run", "--json"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.out << dry.err;
+  EXPECT_EQ(Parse(dry)["base_copies_dropped"].size(), bases.size()) << "said, not done: " << dry.out;
+  EXPECT_EQ(ScratchCopies("cutover_base_"), bases) << "a dry run drops nothing";
+
+  const bool on_a_server = !server_.text.empty() && !bases.empty();
+  if (on_a_server) {
+    // Without the scratch server's URI the copy cannot be reached: kept, and
+    // the output says what to give.
+    RunResult blind = Run({"prune", "--keep-last", "1", "--json"}, false);
+    ASSERT_EQ(blind.exit_code, 0) << blind.out << blind.err;
+    Json doc = Parse(blind);
+    EXPECT_EQ(doc["deleted"].size(), 1u) << doc.dump();
+    ASSERT_EQ(doc["base_copies_kept"].size(), 1u) << doc.dump();
+    EXPECT_NE(doc["base_copies_kept"][0]["reason"].get<std::string>().find("--scratch"), std::string::npos);
+    EXPECT_EQ(ScratchCopies("cutover_base_"), bases);
+  }
+  RunResult pruned = Run({"prune", "--keep-last", "1", "--json"});
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.out << pruned.err;
+  Json doc = Parse(pruned);
+  ASSERT_EQ(doc["deleted"].size(), on_a_server ? 0u : 1u) << doc.dump();
+  ASSERT_EQ(doc["base_copies_dropped"].size(), bases.size()) << doc.dump();
+  if (!bases.empty()) {
+    EXPECT_NE(doc["base_copies_dropped"][0].get<std::string>().find(bases[0]), std::string::npos)
+        << doc.dump();
+  }
+  EXPECT_TRUE(doc["base_copies_kept"].empty()) << doc.dump();
+  EXPECT_TRUE(ScratchCopies("cutover_base_").empty())
+      << "the base copy of the pruned snapshot is still there";
+
+  RunResult again = Rehearse(plan);
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(Parse(again)["copy"]["method"], "restored") << "no base copy of the newer snapshot yet";
+}
+
 // A statement that runs for a few seconds, so a signal lands mid-rehearsal.
 // The signal is acted on when the running statement ends (docs/rehearsal.md,
 // "Interruptions"), so it is kept short.
