@@ -249,6 +249,38 @@ TEST_P(RehearseCli, RehearsesAPlanReportsTheContractAndLeavesTheTargetUnchanged)
   EXPECT_TRUE(Leftovers().empty());
 }
 
+TEST_P(RehearseCli, EstimatesAreScaledByTheLiveTablesGrowthSinceTheSnapshot) {
+  CreateItems(1000);
+  SnapshotAndRestoreTest();
+  // 30% more rows since the snapshot; data only, so no drift.
+  std::string more = "INSERT INTO items VALUES ";
+  for (int i = 1001; i <= 1300; ++i) more += (i > 1001 ? ",(" : "(") + std::to_string(i) + ", 'n', 1)";
+  db_->Exec(more);
+  db_->Exec(engine() == "mysql" ? "ANALYZE TABLE items" : "ANALYZE items");
+  RunResult r = Rehearse(GoodPlan());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  Json doc = Parse(r);
+  ASSERT_EQ(doc["backfills"].size(), 1u) << doc.dump();
+  const Json& b = doc["backfills"][0];
+  EXPECT_EQ(b["rows"], 1000) << "the copy has the snapshot's rows";
+  // Engine statistics are estimates (InnoDB samples pages): about 1300.
+  EXPECT_NEAR(b["production_rows"].get<double>(), 1300.0, 150.0) << b.dump();
+  ASSERT_GT(b["rows_per_s"].get<double>(), 0.0);
+  EXPECT_NEAR(b["estimate_s"].get<double>(), b["production_rows"].get<double>() / b["rows_per_s"].get<double>(),
+              0.01 + 0.01 * b["estimate_s"].get<double>());
+  bool seen = false;
+  for (const Json& st : doc["statements"]) {
+    if (st["phase"] != "backfill") continue;
+    seen = true;
+    EXPECT_EQ(st["estimate_ms"]["scaled"], true) << "a backfill is scaled: " << st.dump();
+    EXPECT_NEAR(st["estimate_ms"]["growth"].get<double>(), 1.3, 0.15) << st.dump();
+    EXPECT_NEAR(st["estimate_ms"]["duration"].get<double>(),
+                st["duration_ms"].get<double>() * st["estimate_ms"]["growth"].get<double>(),
+                0.2 + 0.01 * st["estimate_ms"]["duration"].get<double>());
+  }
+  EXPECT_TRUE(seen) << "no backfill statement in " << doc["statements"].dump();
+}
+
 TEST_P(RehearseCli, RefusesWithoutARestoreTestedSnapshotOrOnADriftedTarget) {
   CreateItems(20);
   const std::string plan = GoodPlan();
