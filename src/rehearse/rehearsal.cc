@@ -114,6 +114,7 @@ Result<PhaseOutcome> Runner::ApplyPhase(plan::Phase phase, const std::optional<s
           if (!step.check_file.empty() && s.line >= step.check_line) break;
           if (step.outcome == "failed" || step.outcome == "interrupted") break;
           ++report_.checks.run;
+          report_.checks.passed.push_back(QueryFailure{checks->display_path, s.line, ""});
         }
       }
     }
@@ -148,6 +149,7 @@ void Runner::RunCompat(const plan::Migration& m) {
       st = r.status();
       (void)conn_.Rollback();
     }
+    if (st.ok()) report_.compat.passed.push_back(QueryFailure{compat->display_path, s.line, ""});
     if (!st.ok()) {
       report_.compat.ok = false;
       report_.compat.failed.push_back(QueryFailure{compat->display_path, s.line, st.message()});

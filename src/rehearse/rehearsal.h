@@ -144,6 +144,7 @@ struct QuerySetResult {
   bool ok = true;
   std::int64_t run = 0;
   std::vector<QueryFailure> failed;
+  std::vector<QueryFailure> passed;  // `error` empty: one per query that ran and passed
 };
 
 struct Totals {

@@ -274,11 +274,10 @@ std::string RehearsalJunit(const RehearsalContext& c, const RehearsalReport& r) 
         "</system-out>\n    </testcase>\n";
   }
   auto query_cases = [&](const char* kind, const QuerySetResult& q) {
-    const std::int64_t passed = q.run - static_cast<std::int64_t>(q.failed.size());
-    if (passed > 0) {
+    for (const QueryFailure& p : q.passed) {
       ++tests;
       cases += std::string("    <testcase classname=\"rehearse.") + kind + "\" name=\"" +
-               std::to_string(passed) + " " + kind + " queries passed\"/>\n";
+               XmlEscape(p.file + ":" + std::to_string(p.line)) + "\"/>\n";
     }
     for (const QueryFailure& f : q.failed) {
       ++tests;

@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "base/strings.h"
+#include "lint_xml_check.h"
 #include "schema/fingerprint.h"
 #include "support/process.h"
 #include "support/test_env.h"
@@ -237,6 +238,11 @@ TEST_P(RehearseCli, RehearsesAPlanReportsTheContractAndLeavesTheTargetUnchanged)
   EXPECT_NE(xml.find("<testsuite"), std::string::npos) << xml;
   EXPECT_NE(xml.find("0001_note/expand.sql"), std::string::npos) << xml;
   EXPECT_EQ(xml.find("<failure"), std::string::npos) << xml;
+  testing::XmlCheck check(xml);
+  EXPECT_EQ(check.Run(), "") << xml;
+  EXPECT_NE(xml.find("name=\"0001_note/checks.sql:1\""), std::string::npos) << "one case per check: " << xml;
+  EXPECT_NE(xml.find("name=\"0001_note/compat.sql:1\""), std::string::npos)
+      << "one case per compat query: " << xml;
 
   // The second rehearsal of the same snapshot clones the kept base copy
   // where the engine can; MariaDB restores again. Either way it says so.
@@ -266,7 +272,8 @@ TEST_P(RehearseCli, EstimatesAreScaledByTheLiveTablesGrowthSinceTheSnapshot) {
   // Engine statistics are estimates (InnoDB samples pages): about 1300.
   EXPECT_NEAR(b["production_rows"].get<double>(), 1300.0, 150.0) << b.dump();
   ASSERT_GT(b["rows_per_s"].get<double>(), 0.0);
-  EXPECT_NEAR(b["estimate_s"].get<double>(), b["production_rows"].get<double>() / b["rows_per_s"].get<double>(),
+  EXPECT_NEAR(b["estimate_s"].get<double>(),
+              b["production_rows"].get<double>() / b["rows_per_s"].get<double>(),
               0.01 + 0.01 * b["estimate_s"].get<double>());
   bool seen = false;
   for (const Json& st : doc["statements"]) {
