@@ -276,9 +276,14 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
   if (!report.ok()) {
     // apply's own wording ("run the same apply again") is about the copy,
     // which is dropped on the way out.
-    return ctx.Fail(ReworkInterruption(report.status(),
-                                       "the rehearsal copy is dropped and TARGET was only read",
-                                       "run the rehearsal again"));
+    if (report.status().code() == StatusCode::kCancelled) {
+      return ctx.Fail(ReworkInterruption(report.status(),
+                                         "the rehearsal copy is dropped and TARGET was only read",
+                                         "run the rehearsal again"));
+    }
+    return ctx.Fail(
+        report.status().WithContext("rehearsing on the copy " + copy->database->name() +
+                                    " (it is dropped; TARGET was only read; run the rehearsal again)"));
   }
 
   if (!live->rows_error.empty()) {

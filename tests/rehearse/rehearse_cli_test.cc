@@ -447,6 +447,49 @@ std::string SlowStatement(const std::string& engine) {
          "SELECT count(*) FROM g;\n";
 }
 
+// Kills the session running the slow statement on the copy, from the target's
+// own connection (both are on the same server): a dropped connection.
+std::string KillSlowSession(const std::string& engine) {
+  if (engine == "postgresql") {
+    return "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'SELECT "
+           "pg_sleep(4)%'";
+  }
+  return "";  // MariaDB: found by id, see below
+}
+
+TEST_P(RehearseCli, ADroppedConnectionOnTheCopyIsARuntimeErrorAndTheCopyIsDropped) {
+  if (server_.text.empty()) GTEST_SKIP() << "SQLite has no server connection to drop";
+  CreateItems(10);
+  SnapshotAndRestoreTest();
+  const std::string plan = WritePlan("dropped", {{"0001_slow/expand.sql", SlowStatement(engine())},
+                                                 {"0001_slow/rollback.sql", "SELECT 1;\n"}});
+  std::vector<std::string> argv{CUTOVER_BINARY};
+  for (const std::string& a : Args({"rehearse", target_.text, "--plan", plan}, true)) argv.push_back(a);
+  testing::ChildProcess p(argv, testing::ProcessOptions().Env(Env()), dir_ / "drop.out", dir_ / "drop.err");
+  ASSERT_TRUE(p.started());
+  bool killed = false;
+  for (int i = 0; i < 200 && !killed && p.Running(); ++i) {
+    std::this_thread::sleep_for(milliseconds(50));
+    if (engine() == "postgresql") {
+      killed = testing::Scalar(*conn_, KillSlowSession(engine())) == "1";
+    } else {
+      const std::string id = testing::Scalar(
+          *conn_,
+          "SELECT COALESCE(MAX(ID), 0) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'DO SLEEP(4)%'");
+      if (id != "0") killed = conn_->Execute("KILL " + id).ok();
+    }
+  }
+  ASSERT_TRUE(killed) << "the slow statement was never seen running: " << p.Log();
+  const int code = p.Wait();
+  std::ifstream err(dir_ / "drop.err");
+  const std::string said(std::istreambuf_iterator<char>(err), {});
+  EXPECT_EQ(code, 3) << said;
+  EXPECT_NE(said.find("cutover: error: rehearsing on the copy cutover_"), std::string::npos) << said;
+  EXPECT_NE(said.find("TARGET was only read"), std::string::npos) << said;
+  EXPECT_TRUE(Leftovers().empty()) << "the copy of a failed run was left behind";
+  EXPECT_FALSE(*conn_->TableExists("cutover_migrations"));
+}
+
 TEST_P(RehearseCli, SigtermDropsTheCopyAndKillNineLeavesOneTheNextRunDrops) {
   CreateItems(10);
   SnapshotAndRestoreTest();
