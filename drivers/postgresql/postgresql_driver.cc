@@ -127,6 +127,7 @@ PgDriver::PgDriver() {
   info_.schemes = {"postgresql", "postgres"};
   info_.driver_version = kDriverVersion;
   info_.client_library = std::string("libpqxx ") + PQXX_VERSION + " / libpq " + LibpqVersionText();
+  info_.clones_databases = true;  // CREATE DATABASE ... TEMPLATE
 }
 
 Result<std::unique_ptr<Connection>> PgDriver::Connect(const ConnectionUri& uri) {

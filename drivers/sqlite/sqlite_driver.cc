@@ -115,6 +115,7 @@ SqliteDriver::SqliteDriver() {
   info_.driver_version = CUTOVER_VERSION;
   info_.client_library = std::string("SQLite ") + sqlite3_libversion();
   info_.lock_waits_polled_by_client = true;  // the busy handler sleeps between retries
+  info_.clones_databases = true;             // a file copy (sqlite_driver.cc, CloneDatabase)
 }
 
 Result<std::unique_ptr<Connection>> SqliteDriver::Connect(const ConnectionUri& uri) {

@@ -54,6 +54,9 @@ struct DriverInfo {
   // every few milliseconds themselves, so a released lock is seen at once
   // (rehearse/probe.h, lock_poll_interval).
   bool lock_waits_polled_by_client = false;
+  // API v6: Driver::CloneDatabase works (it returns kUnsupported otherwise),
+  // so a restored copy is worth keeping as a base copy to clone later.
+  bool clones_databases = false;
 };
 
 struct ServerInfo {

@@ -19,9 +19,12 @@ Result<std::unique_ptr<snapshot::ScratchDatabase>> RestoreInto(const snapshot::R
                                                                const snapshot::Manifest& manifest,
                                                                const CopyRequest& request,
                                                                const std::string& purpose, double* seconds) {
-  // Named as a base copy: it becomes one when the engine can clone it.
-  auto db = snapshot::ScratchDatabase::Create(catalog, *request.driver, request.scratch_server, purpose,
-                                              snapshot::ScratchNaming::kBaseCopy);
+  // Named as a base copy where it becomes one (the engine can clone it);
+  // elsewhere it is the rehearsal's own throwaway copy.
+  const bool base = request.driver->info().clones_databases;
+  auto db = snapshot::ScratchDatabase::Create(
+      catalog, *request.driver, request.scratch_server, purpose,
+      base ? snapshot::ScratchNaming::kBaseCopy : snapshot::ScratchNaming::kScratch);
   if (!db.ok()) return db.status();
   snapshot::RestoreRequest restore;
   restore.driver = request.driver;
@@ -78,15 +81,15 @@ Result<RehearsalCopy> MakeRehearsalCopy(const snapshot::Repository& repo, Catalo
   double restore_seconds = 0;
   auto restored = RestoreInto(repo, catalog, manifest, request, "rehearse", &restore_seconds);
   if (!restored.ok()) return restored.status();
-  auto clone = snapshot::ScratchDatabase::Clone(catalog, driver, request.scratch_server, (*restored)->name(),
-                                                "rehearse");
-  if (!clone.ok() && clone.status().code() == StatusCode::kUnsupported) {
+  if (!driver.info().clones_databases) {
     copy.database = std::move(*restored);
     copy.method = "restored";
     copy.detail = "restored (this engine cannot clone a database, so every rehearsal restores)";
     copy.seconds = Since(start);
     return copy;
   }
+  auto clone = snapshot::ScratchDatabase::Clone(catalog, driver, request.scratch_server, (*restored)->name(),
+                                                "rehearse");
   if (!clone.ok()) return clone.status().WithContext("cloning the restored copy");
   const std::string base_name = (*restored)->name();
   BaseCopyRecord record;

@@ -137,14 +137,15 @@ class RehearseCli : public ::testing::TestWithParam<std::string> {
     return model.ok() ? Fingerprint(*model) : "";
   }
   // The copies this test's runs left that should be gone: scratch databases,
-  // and on MariaDB (which cannot clone, so keeps no base copy) base copies.
+  // and base copies where the engine cannot clone (it keeps none).
   std::vector<std::string> Leftovers() {
     std::vector<std::string> left = ScratchCopies("cutover_scratch_");
-    if (engine() == "mysql") {
+    if (!Clones()) {
       for (std::string& n : ScratchCopies("cutover_base_")) left.push_back(std::move(n));
     }
     return left;
   }
+  bool Clones() const { return testing::TestDriver(engine())->info().clones_databases; }
   // The databases named `prefix`... this test's runs made and left.
   std::vector<std::string> ScratchCopies(const std::string& prefix) {
     std::vector<std::string> ours;
@@ -250,7 +251,7 @@ TEST_P(RehearseCli, RehearsesAPlanReportsTheContractAndLeavesTheTargetUnchanged)
   ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
   Json second = Parse(again);
   const std::string method = second["copy"]["method"].get<std::string>();
-  EXPECT_EQ(method, engine() == "mysql" ? "restored" : "cloned") << second["copy"].dump();
+  EXPECT_EQ(method, Clones() ? "cloned" : "restored") << second["copy"].dump();
   EXPECT_NE(again.err.find(method), std::string::npos) << again.err;
   EXPECT_TRUE(Leftovers().empty());
 }
@@ -286,6 +287,39 @@ TEST_P(RehearseCli, EstimatesAreScaledByTheLiveTablesGrowthSinceTheSnapshot) {
                 0.2 + 0.01 * st["estimate_ms"]["duration"].get<double>());
   }
   EXPECT_TRUE(seen) << "no backfill statement in " << doc["statements"].dump();
+}
+
+TEST_P(RehearseCli, PhaseSelectsWhatRunsAndKeepLeavesTheCopyForInspection) {
+  CreateItems(30);
+  SnapshotAndRestoreTest();
+  const std::string plan = GoodPlan();
+  RunResult expand = Rehearse(plan, {"--phase", "expand", "--keep"});
+  ASSERT_EQ(expand.exit_code, 0) << expand.out << expand.err;
+  Json doc = Parse(expand);
+  ASSERT_FALSE(doc["statements"].empty());
+  for (const Json& st : doc["statements"]) {
+    EXPECT_TRUE(st["phase"] == "expand" || st["phase"] == "rollback") << st.dump();
+  }
+  EXPECT_TRUE(doc["backfills"].empty()) << doc["backfills"].dump();
+  ASSERT_TRUE(doc["copy"]["kept_uri"].is_string()) << doc["copy"].dump();
+  const std::string kept = doc["copy"]["database"].get<std::string>();
+  EXPECT_NE(expand.err.find(kept), std::string::npos) << "the kept copy is named: " << expand.err;
+  std::vector<std::string> left = ScratchCopies("cutover_scratch_");
+  ASSERT_EQ(left, std::vector<std::string>{kept}) << "--keep keeps exactly the rehearsed copy";
+  // The kept copy is the caller's now: it has the expanded schema and its history.
+  Driver* driver = testing::TestDriver(engine());
+  auto uri = ConnectionUri::Parse(doc["copy"]["kept_uri"].get<std::string>());
+  ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+  ConnectionUri full = server_.text.empty() ? *uri : server_.uri.WithDatabase(kept);
+  {
+    auto copy = driver->Connect(full);
+    ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+    EXPECT_EQ(testing::Scalar(**copy, "SELECT count(*) FROM items WHERE note IS NULL"), "30")
+        << "expanded, not backfilled";
+  }
+  ConnectionUri server =
+      server_.text.empty() ? *driver->LocalScratchServer((dir_ / "repo" / "scratch").string()) : server_.uri;
+  EXPECT_TRUE(driver->DropDatabase(server, kept).ok());
 }
 
 TEST_P(RehearseCli, RefusesWithoutARestoreTestedSnapshotOrOnADriftedTarget) {
@@ -398,8 +432,8 @@ TEST_P(RehearseCli, PruneDropsTheBaseCopiesOfDeletedSnapshots) {
   RunResult first = Rehearse(plan);
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
   const std::vector<std::string> bases = ScratchCopies("cutover_base_");
-  // MariaDB cannot clone, so keeps no base copy; the others keep one.
-  ASSERT_EQ(bases.size(), engine() == "mysql" ? 0u : 1u);
+  // An engine that cannot clone keeps no base copy; the others keep one.
+  ASSERT_EQ(bases.size(), Clones() ? 1u : 0u);
   SnapshotAndRestoreTest();  // a newer snapshot: the first one may go
 
   RunResult dry = Run({"prune", "--keep-last", "1", "--dry-run", "--json"});
