@@ -2449,8 +2449,11 @@ TEST(PostgresRehearsal, PartitionedTablesHaveTheirLeavesStorageAndRowEstimates) 
   ScratchDatabase db(kEngine);
   db.Exec(
       "CREATE TABLE m (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);"
-      "CREATE TABLE m_2025 PARTITION OF m FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');"
-      "CREATE TABLE m_2026 PARTITION OF m FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');"
+      // No autovacuum: the partitions must stay without statistics until ANALYZE.
+      "CREATE TABLE m_2025 PARTITION OF m FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') "
+      "WITH (autovacuum_enabled = false);"
+      "CREATE TABLE m_2026 PARTITION OF m FOR VALUES FROM ('2026-01-01') TO ('2027-01-01') "
+      "WITH (autovacuum_enabled = false);"
       "INSERT INTO m SELECT g, date '2025-01-01' + (g % 700) FROM generate_series(1, 7000) g;");
   auto conn = db.Connect();
   ASSERT_NE(conn, nullptr);

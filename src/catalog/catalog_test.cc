@@ -194,6 +194,17 @@ const std::vector<std::string>& HostileStrings() {
 // ---------------------------------------------------------------------------
 // Files, modes, schema versions
 
+// Every byte of the files directly in `dir` (the catalog and its journal),
+// to search for secrets.
+std::string BytesOfFilesIn(const fs::path& dir) {
+  std::string bytes;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    bytes += std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  return bytes;
+}
+
 TEST(Catalog, CreatesPrivateRepositoryAndFilesWhateverTheUmask) {
   TempDir tmp;
   const fs::path repo = tmp.path() / "nested" / "repo";
@@ -636,11 +647,7 @@ TEST(Catalog, SecretsNeverReachTheFile) {
     auto last = catalog->LastSuccessfulRestoreTest("postgresql://app:***@db/shop");
     ASSERT_TRUE(last.ok() && last->has_value());
   }
-  std::string bytes;
-  for (const auto& entry : fs::directory_iterator(repo)) {
-    std::ifstream in(entry.path(), std::ios::binary);
-    bytes += std::string(std::istreambuf_iterator<char>(in), {});
-  }
+  const std::string bytes = BytesOfFilesIn(repo);
   ASSERT_FALSE(bytes.empty());
   EXPECT_EQ(bytes.find("Hunter2"), std::string::npos) << "a password reached the catalog files";
 }
@@ -1139,11 +1146,7 @@ TEST(Catalog, SecretsInBaseCopiesAndRehearsalsNeverReachTheFile) {
     ASSERT_TRUE(listed.ok());
     EXPECT_EQ(listed->size(), 1u);
   }
-  std::string bytes;
-  for (const auto& entry : fs::directory_iterator(repo)) {
-    std::ifstream in(entry.path(), std::ios::binary);
-    bytes += std::string(std::istreambuf_iterator<char>(in), {});
-  }
+  const std::string bytes = BytesOfFilesIn(repo);
   ASSERT_FALSE(bytes.empty());
   EXPECT_EQ(bytes.find("Hunter2"), std::string::npos) << "a password reached the catalog files";
 }

@@ -207,12 +207,12 @@ int RunSnapshots(CommandContext& ctx) {
 
 namespace {
 
-// The servers where base copies may be dropped from: --scratch, the
-// config's scratch servers, and the repository's own scratch directory
-// (SQLite). A base copy records its server without the password, so the URI
-// to reach it must come from here.
+// The servers where base copies of `driver`'s engine may be dropped from:
+// --scratch, the config's scratch servers, and the driver's local scratch
+// server in the repository (file engines). A base copy records its server
+// without the password, so the URI to reach it must come from here.
 std::vector<ConnectionUri> KnownScratchServers(CommandContext& ctx, const snapshot::Repository& repo,
-                                               const std::optional<std::string>& flag) {
+                                               const std::optional<std::string>& flag, const Driver& driver) {
   std::vector<std::string> texts;
   if (flag) texts.push_back(*flag);
   if (ctx.config().scratch) texts.push_back(*ctx.config().scratch);
@@ -224,11 +224,8 @@ std::vector<ConnectionUri> KnownScratchServers(CommandContext& ctx, const snapsh
     auto uri = ConnectionUri::Parse(text);
     if (uri.ok()) out.push_back(std::move(*uri));
   }
-  auto sqlite = ctx.loader().Get("sqlite");
-  if (sqlite.ok()) {
-    auto local = (*sqlite)->LocalScratchServer((repo.root() / "scratch").string());
-    if (local.ok()) out.push_back(std::move(*local));
-  }
+  auto local = driver.LocalScratchServer((repo.root() / "scratch").string());
+  if (local.ok()) out.push_back(std::move(*local));
   return out;
 }
 
@@ -245,13 +242,14 @@ void PruneBaseCopies(CommandContext& ctx, Catalog& catalog, const snapshot::Repo
     kept.push_back({{"name", ""}, {"reason", copies.status().message()}});
     return;
   }
-  const std::vector<ConnectionUri> servers = KnownScratchServers(ctx, repo, args.scratch);
   for (const BaseCopyRecord& copy : *copies) {
     auto snap = catalog.FindSnapshot(copy.snapshot_id);
     const bool going = std::find(doomed.begin(), doomed.end(), copy.snapshot_id) != doomed.end();
     if (!going && snap.ok() && snap->has_value() && !(*snap)->deleted) continue;
     const Json name = copy.engine + " " + copy.server + " " + copy.name;
     auto driver = ctx.loader().Get(copy.engine);
+    std::vector<ConnectionUri> servers;
+    if (driver.ok()) servers = KnownScratchServers(ctx, repo, args.scratch, **driver);
     auto server = std::find_if(servers.begin(), servers.end(), [&](const ConnectionUri& s) {
       return ScratchServerKey(s.Redacted()) == ScratchServerKey(copy.server);
     });

@@ -82,6 +82,20 @@ class RehearseCli : public ::testing::TestWithParam<std::string> {
     args.insert(args.end(), more.begin(), more.end());
     return Run(args);
   }
+  // Starts `cutover rehearse TARGET --plan PLAN` in the background; its
+  // stdout and stderr go to <dir>/<name>.out and <dir>/<name>.err.
+  std::unique_ptr<testing::ChildProcess> StartRehearse(const std::string& plan,
+                                                       const std::string& name) const {
+    std::vector<std::string> argv{CUTOVER_BINARY};
+    for (const std::string& a : Args({"rehearse", target_.text, "--plan", plan}, true)) argv.push_back(a);
+    return std::make_unique<testing::ChildProcess>(argv, testing::ProcessOptions().Env(Env()),
+                                                   dir_ / (name + ".out"), dir_ / (name + ".err"));
+  }
+  // What the background run `name` wrote to stderr so far.
+  std::string Stderr(const std::string& name) const {
+    std::ifstream err(dir_ / (name + ".err"));
+    return std::string(std::istreambuf_iterator<char>(err), {});
+  }
   static Json Parse(const RunResult& r) {
     Json doc = Json::parse(r.out, nullptr, false);
     if (doc.is_discarded()) ADD_FAILURE() << "not JSON on stdout:\n" << r.out << "\nstderr:\n" << r.err;
@@ -497,9 +511,8 @@ TEST_P(RehearseCli, ADroppedConnectionOnTheCopyIsARuntimeErrorAndTheCopyIsDroppe
   SnapshotAndRestoreTest();
   const std::string plan = WritePlan("dropped", {{"0001_slow/expand.sql", SlowStatement(engine())},
                                                  {"0001_slow/rollback.sql", "SELECT 1;\n"}});
-  std::vector<std::string> argv{CUTOVER_BINARY};
-  for (const std::string& a : Args({"rehearse", target_.text, "--plan", plan}, true)) argv.push_back(a);
-  testing::ChildProcess p(argv, testing::ProcessOptions().Env(Env()), dir_ / "drop.out", dir_ / "drop.err");
+  auto child = StartRehearse(plan, "drop");
+  testing::ChildProcess& p = *child;
   ASSERT_TRUE(p.started());
   bool killed = false;
   for (int i = 0; i < 200 && !killed && p.Running(); ++i) {
@@ -515,8 +528,7 @@ TEST_P(RehearseCli, ADroppedConnectionOnTheCopyIsARuntimeErrorAndTheCopyIsDroppe
   }
   ASSERT_TRUE(killed) << "the slow statement was never seen running: " << p.Log();
   const int code = p.Wait();
-  std::ifstream err(dir_ / "drop.err");
-  const std::string said(std::istreambuf_iterator<char>(err), {});
+  const std::string said = Stderr("drop");
   EXPECT_EQ(code, 3) << said;
   EXPECT_NE(said.find("cutover: error: rehearsing on the copy cutover_"), std::string::npos) << said;
   EXPECT_NE(said.find("TARGET was only read"), std::string::npos) << said;
@@ -533,15 +545,12 @@ TEST_P(RehearseCli, SigtermDropsTheCopyAndKillNineLeavesOneTheNextRunDrops) {
        {"0001_slow/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"}});
   for (int sig : {SIGTERM, SIGKILL}) {
     SCOPED_TRACE(sig == SIGTERM ? "SIGTERM" : "SIGKILL");
-    std::vector<std::string> argv{CUTOVER_BINARY};
-    for (const std::string& a : Args({"rehearse", target_.text, "--plan", plan}, true)) argv.push_back(a);
-    testing::ChildProcess p(argv, testing::ProcessOptions().Env(Env()), dir_ / "slow.out", dir_ / "slow.err");
+    auto child = StartRehearse(plan, "slow");
+    testing::ChildProcess& p = *child;
     ASSERT_TRUE(p.started());
     bool running = false;
     for (int i = 0; i < 600 && !running && p.Running(); ++i) {
-      std::ifstream err(dir_ / "slow.err");
-      running = std::string(std::istreambuf_iterator<char>(err), {}).find("applying 0001_slow/expand.sql") !=
-                std::string::npos;
+      running = Stderr("slow").find("applying 0001_slow/expand.sql") != std::string::npos;
       if (!running) std::this_thread::sleep_for(milliseconds(50));
     }
     ASSERT_TRUE(running) << "the plan never started: " << p.Log();
@@ -550,8 +559,7 @@ TEST_P(RehearseCli, SigtermDropsTheCopyAndKillNineLeavesOneTheNextRunDrops) {
     const int code = p.Stop(sig);
     if (sig == SIGTERM) {
       EXPECT_EQ(code, 3) << p.Log();
-      std::ifstream err(dir_ / "slow.err");
-      const std::string said(std::istreambuf_iterator<char>(err), {});
+      const std::string said = Stderr("slow");
       EXPECT_NE(said.find("interrupted by SIGTERM; the rehearsal copy is dropped"), std::string::npos)
           << said;
       EXPECT_TRUE(Leftovers().empty()) << "SIGTERM left the copy behind";
