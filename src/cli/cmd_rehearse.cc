@@ -72,6 +72,14 @@ Result<SnapshotSummary> PickSnapshot(Catalog& catalog, const snapshot::Repositor
                                     s.snapshot.target + ", not of " + target.label +
                                     "; rehearse on a snapshot of the target the plan is for");
       }
+      // Named or not, the copy must come from a snapshot known to restore.
+      if (!s.last_restore_test || !s.last_restore_test->ok) {
+        return Status::CheckFailed(
+            "snapshot " + *id + " has " +
+            (s.last_restore_test ? "failed its last restore test (" + s.last_restore_test->at + ")"
+                                 : std::string("never been restore-tested")) +
+            ", so it is no trusted copy to rehearse on; run `cutover restore-test " + *id + "` first");
+      }
       return s;
     }
     return Status::NotFound("snapshot " + *id +

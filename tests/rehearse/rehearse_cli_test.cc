@@ -348,6 +348,13 @@ TEST_P(RehearseCli, RefusesWithoutARestoreTestedSnapshotOrOnADriftedTarget) {
   RunResult untested = Rehearse(plan);
   EXPECT_EQ(untested.exit_code, 1) << untested.err;
   EXPECT_NE(untested.err.find("restore test"), std::string::npos) << untested.err;
+  RunResult named = Rehearse(plan, {"--snapshot", "latest"});
+  EXPECT_EQ(named.exit_code, 1) << named.err;
+  const std::string id = Parse(Run({"snapshots", "--json"}, false))["snapshots"][0]["id"].get<std::string>();
+  RunResult by_id = Rehearse(plan, {"--snapshot", id});
+  EXPECT_EQ(by_id.exit_code, 1) << "a snapshot named by id must have passed a restore test too: "
+                                << by_id.err;
+  EXPECT_NE(by_id.err.find("never been restore-tested"), std::string::npos) << by_id.err;
 
   RunResult t = Run({"restore-test", "latest"});
   ASSERT_EQ(t.exit_code, 0) << t.out << t.err;
