@@ -146,8 +146,10 @@ void StatementMeter::After(const Event& event, const Status& result, std::int64_
     r.ok = false;
     r.error = result.message();
   }
-  if (result.ok()) {
-    // Asked after every batch too: the last one's answer stands.
+  // A backfill's batches repeat one DML statement: its storage answer is
+  // known after the first batch. Asking again after each of thousands of
+  // batches would put two catalog queries per table on the backfill's path.
+  if (result.ok() && !(event.batch && r.batches > 1)) {
     const auto after = Identities(touched_);
     bool unknown = false;
     bool rewritten = false;
