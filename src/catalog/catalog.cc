@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <thread>
 #include <utility>
 
 #include "base/uri.h"
@@ -548,15 +549,24 @@ Status Catalog::Migrate() {
   // WAL: readers never block the writer and the writer never blocks readers,
   // so a long listing does not hold up a snapshot recording its row. The
   // mode is stored in the file, so this runs once per catalog.
-  std::string mode;
-  Status st = db.Query("PRAGMA journal_mode", [&](RowView row) {
-    if (!row.empty()) mode = std::string(row[0].data);
-    return Status::Ok();
-  });
-  if (!st.ok()) return Prefixed(st, where, &path_);
-  if (mode != "wal") {
+  // Openers racing on a new file: the switch is refused at once (not after
+  // the busy timeout) while another connection holds a lock, and that other
+  // opener may be making the very same switch; look again and retry.
+  Status st;
+  for (int attempt = 0;; ++attempt) {
+    std::string mode;
+    st = db.Query("PRAGMA journal_mode", [&](RowView row) {
+      if (!row.empty()) mode = std::string(row[0].data);
+      return Status::Ok();
+    });
+    if (!st.ok()) return Prefixed(st, where, &path_);
+    if (mode == "wal") break;
     st = db.Query("PRAGMA journal_mode = WAL", [](RowView) { return Status::Ok(); });
-    if (!st.ok()) return Prefixed(st, where + ": switching to WAL journal mode", &path_);
+    if (st.ok()) continue;  // read the mode back: the pragma reports what it got
+    if (st.code() != StatusCode::kLockTimeout || attempt >= 100) {
+      return Prefixed(st, where + ": switching to WAL journal mode", &path_);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   const std::string foreign_advice =
       "point --repo at the right directory, or move the file aside to let cutover create a catalog there";
@@ -592,8 +602,15 @@ Status Catalog::Migrate() {
 
   std::int64_t app_id = 0;
   std::int64_t version = 0;
+  // One read snapshot for the three reads: read one by one, they could see
+  // another opener's migration commit in between (application_id still 0,
+  // then its tables) and take the new catalog for foreign data.
+  st = db.Begin();
+  if (!st.ok()) return Prefixed(st, where, &path_);
   st = read_state(&app_id, &version);
+  Status ended = st.ok() ? db.Commit() : db.Rollback();
   if (!st.ok()) return st;
+  if (!ended.ok()) return Prefixed(ended, where, &path_);
   if (version == kSchemaVersion) return Status::Ok();
 
   WriteTransaction txn(db);
