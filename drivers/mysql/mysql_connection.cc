@@ -246,6 +246,23 @@ Result<std::unique_ptr<MysqlConnection>> MysqlConnection::OpenAuxiliary(bool loc
   return c;
 }
 
+Status MysqlConnection::Cancel() {
+  // The protocol has no out-of-band cancel: KILL QUERY from a session of
+  // its own. opener_ and session_id_ do not change after Init(), so this
+  // may run on another thread.
+  if (!opener_)
+    return Status::Internal("this connection to " + display_uri_ + " cannot open helper connections");
+  auto raw = opener_(false);
+  if (!raw.ok())
+    return raw.status().WithContext("opening a session to cancel the statement of " + display_uri_);
+  MysqlConnection killer(std::move(*raw), uri_);
+  CUTOVER_RETURN_IF_ERROR(killer.Init());
+  cancel_requested_ = true;
+  auto killed = killer.Execute("KILL QUERY " + session_id_, {});
+  if (!killed.ok()) return killed.status().WithContext("cancelling the statement of " + display_uri_);
+  return Status::Ok();
+}
+
 void MysqlConnection::SetSqlMode(const std::string& mode) {
   ctx_.backslash_escapes = ToUpper(mode).find("NO_BACKSLASH_ESCAPES") == std::string::npos;
 }

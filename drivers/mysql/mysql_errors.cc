@@ -59,6 +59,9 @@ Status MysqlConnection::MapError(const sql::SQLException& e, const ErrorContext&
   NoteFailure(code);
   std::string msg = ctx.what + ": " + Message(e) + ErrorSuffix(e);
   std::string number = std::to_string(code);
+  if (code == kErQueryInterrupted && cancel_requested_.exchange(false)) {
+    return Status::Cancelled(ctx.what + ": stopped by a cancel request");
+  }
   if (code == kErLockWaitTimeout) {
     std::string limit = ctx.options != nullptr && ctx.options->lock_timeout.count() > 0
                             ? "lock_timeout of " + std::to_string(ctx.options->lock_timeout.count()) +

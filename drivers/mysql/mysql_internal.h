@@ -132,6 +132,7 @@ inline constexpr int kErBadDb = 1049;
 inline constexpr int kErTooLongIdent = 1059;
 inline constexpr int kErWrongDbName = 1102;
 inline constexpr int kErLockWaitTimeout = 1205;
+inline constexpr int kErQueryInterrupted = 1317;  // KILL QUERY
 inline constexpr int kErAccessDeniedNoPassword = 1698;
 inline constexpr int kErErrorDuringCommit = 1180;
 inline constexpr int kErUnknownTable = 1109;              // an information_schema table a plugin provides
@@ -378,7 +379,11 @@ class MysqlConnection final : public Connection {
   Result<ProbeStatements> ProbeStatementsFor(const TableId& table, int keys) override;  // _locks_rehearsal.cc
   Result<std::string> StorageIdentity(const TableId& table) override;                   // _locks_rehearsal.cc
   Result<std::vector<HeldLock>> LocksHeldBy(std::string_view session) override;         // _locks_rehearsal.cc
-  Result<std::vector<TableRowEstimate>> EstimatedRowCounts() override;                  // _locks_rehearsal.cc
+  // API v7
+  Status Cancel() override;                                             // _connection.cc
+  Status StartRewriteLog() override;                                    // _locks_rehearsal.cc
+  Result<std::vector<std::string>> TakeRewriteLog() override;           // _locks_rehearsal.cc
+  Result<std::vector<TableRowEstimate>> EstimatedRowCounts() override;  // _locks_rehearsal.cc
   Result<std::vector<LockWait>> LockWaits() override;
 
   // ---- Snapshots --------------------------------------------------------
@@ -677,8 +682,9 @@ class MysqlConnection final : public Connection {
   bool diagnostics_may_hold_errors_ = false;
 
   Opener opener_;
-  bool local_infile_ = false;  // the URI allows LOAD DATA LOCAL (local_infile is not 0)
-  bool array_insert_ = true;   // MariaDB: load with array-bound INSERT (array_insert is not 0)
+  std::atomic<bool> cancel_requested_{false};  // set by Cancel() on another thread
+  bool local_infile_ = false;                  // the URI allows LOAD DATA LOCAL (local_infile is not 0)
+  bool array_insert_ = true;  // MariaDB: load with array-bound INSERT (array_insert is not 0)
   std::unique_ptr<ArrayInsertSession> array_loader_;  // ImportRows' session for that, opened on first use
   bool local_infile_capable_ = false;                 // this session was opened with the LOCAL capability
   bool local_infile_refused_ = false;                 // the server refused it once: INSERT from then on

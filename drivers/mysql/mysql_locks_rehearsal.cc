@@ -39,6 +39,21 @@ Status TableNotFound(const TableId& table) {
   return Status::NotFound("table " + table.Display() + " does not exist");
 }
 
+// MariaDB names modes "MDL_SHARED_WRITE", MySQL's performance_schema
+// "SHARED_WRITE". DML takes SHARED_READ / SHARED_WRITE (and their
+// low-priority and high-priority variants); DDL and LOCK TABLES take the
+// rest, which conflict with DML, or upgrade to a mode that does.
+bool IsTableLevelMetadataLock(std::string_view mode) {
+  if (mode.substr(0, 4) == "MDL_") mode.remove_prefix(4);
+  static constexpr std::string_view kRowLevel[] = {
+      "SHARED",       "SHARED_HIGH_PRIO",      "SHARED_READ",
+      "SHARED_WRITE", "SHARED_WRITE_LOW_PRIO", "INTENTION_EXCLUSIVE"};
+  for (std::string_view row_level : kRowLevel) {
+    if (mode == row_level) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<ProbeStatements> MysqlConnection::ProbeStatementsFor(const TableId& table, int keys) {
@@ -112,7 +127,9 @@ Result<std::vector<HeldLock>> MysqlConnection::LocksHeldBy(std::string_view sess
   Status st = Query(sql,
                     [&](RowView row) {
                       const std::string object = std::string(row[1].data) + "." + std::string(row[2].data);
-                      locks.push_back({UnqualifiedObject(object), std::string(row[0].data)});
+                      HeldLock lock{UnqualifiedObject(object), std::string(row[0].data)};
+                      lock.table_level = IsTableLevelMetadataLock(lock.mode);
+                      locks.push_back(std::move(lock));
                       return Status::Ok();
                     },
                     {});
@@ -146,6 +163,18 @@ Result<std::vector<TableRowEstimate>> MysqlConnection::EstimatedRowCounts() {
   if (!st.ok()) return st.WithContext("reading row estimates on " + display_uri_);
   CUTOVER_RETURN_IF_ERROR(CountRowsWithoutEstimate(*this, rows));
   return rows;
+}
+
+Status MysqlConnection::StartRewriteLog() {
+  return Status::Unsupported(
+      "MySQL and MariaDB have no hook for table rebuilds; rewrites are seen by the InnoDB table id "
+      "(StorageIdentity)");
+}
+
+Result<std::vector<std::string>> MysqlConnection::TakeRewriteLog() {
+  return Status::Unsupported(
+      "MySQL and MariaDB have no hook for table rebuilds; rewrites are seen by the InnoDB table id "
+      "(StorageIdentity)");
 }
 
 }  // namespace cutover::mysql

@@ -233,6 +233,7 @@ PgConnection::PgConnection(std::unique_ptr<RawHandle> raw, std::unique_ptr<PqxxC
       display_(std::move(display)) {}
 
 PgConnection::~PgConnection() {
+  if (cancel_ != nullptr) PQfreeCancel(cancel_);
   // An open transaction ends with the session (the server rolls it back).
   nt_.reset();
   notices_.reset();
@@ -253,6 +254,18 @@ void PgConnection::Init() {
   info_.version = version;
   info_.version_number = std::atoi(r[0][1].c_str());
   pid_ = conn_->backendpid();
+  if (raw_->pg != nullptr) cancel_ = PQgetCancel(raw_->pg);
+}
+
+Status PgConnection::Cancel() {
+  if (cancel_ == nullptr)
+    return Status::Connection("cannot cancel on " + display_ + ": the session is not open");
+  cancel_requested_ = true;
+  char error[256] = {0};
+  if (PQcancel(cancel_, error, sizeof error) == 0) {
+    return Status::Connection("sending a cancel request to " + display_ + " failed: " + CleanMessage(error));
+  }
+  return Status::Ok();
 }
 
 Result<std::int64_t> PgConnection::Execute(std::string_view sql, const ExecOptions& options) {

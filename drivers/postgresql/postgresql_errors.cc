@@ -174,7 +174,14 @@ std::string SqlState(const std::exception& e) {
 Status PgConnection::SessionFailure(const std::string& what, const GuardOptions& options) {
   const bool open = conn_->is_open();
   if (options.marks_transaction && in_tx_) tx_failed_ = true;
-  return GuardedFailure(what, options, open);
+  Status st = GuardedFailure(what, options, open);
+  // 57014 is both an expired statement_timeout and a cancel request; only
+  // Cancel() sets the flag.
+  if (cancel_requested_.exchange(false) && st.code() == StatusCode::kLockTimeout &&
+      st.message().find("SQLSTATE 57014") != std::string::npos) {
+    return Status::Cancelled(what + ": stopped by a cancel request");
+  }
+  return st;
 }
 
 }  // namespace cutover::postgresql

@@ -7,6 +7,7 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -312,6 +313,10 @@ class PgConnection final : public Connection {
   Result<std::string> StorageIdentity(const TableId& table) override;                   // _locks_rehearsal.cc
   Result<std::vector<HeldLock>> LocksHeldBy(std::string_view session) override;         // _locks_rehearsal.cc
   Result<std::vector<TableRowEstimate>> EstimatedRowCounts() override;                  // _locks_rehearsal.cc
+  // API v7
+  Status Cancel() override;                                    // _connection.cc
+  Status StartRewriteLog() override;                           // _locks_rehearsal.cc
+  Result<std::vector<std::string>> TakeRewriteLog() override;  // _locks_rehearsal.cc
   Result<std::vector<LockWait>> LockWaits() override;
 
  private:
@@ -403,6 +408,11 @@ class PgConnection final : public Connection {
   ServerInfo info_;
   int pid_ = 0;
   std::uint64_t cursor_seq_ = 0;
+  // Cancel(): made once at Init(), so another thread only calls PQcancel()
+  // (thread-safe) and never touches the PGconn in use.
+  PGcancel* cancel_ = nullptr;
+  std::atomic<bool> cancel_requested_{false};
+  bool rewrite_log_ = false;  // StartRewriteLog() installed the event trigger
   // Inside BeginSnapshot()/JoinSnapshot() .. EndSnapshot(); in_tx_ is set too,
   // so Query() and ReadSchema() read from the snapshot.
   bool snapshot_ = false;

@@ -90,7 +90,12 @@ Result<std::vector<HeldLock>> PgConnection::LocksHeldBy(std::string_view session
           "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
           "pg_catalog.current_database()) ORDER BY 1, 2",
       [&](RowView row) {
-        locks.push_back({std::string(row[0].data), std::string(row[1].data)});
+        HeldLock lock{std::string(row[0].data), std::string(row[1].data)};
+        // What SELECT, SELECT FOR UPDATE and INSERT/UPDATE/DELETE take;
+        // every stronger mode conflicts with some of them.
+        lock.table_level =
+            lock.mode != "AccessShareLock" && lock.mode != "RowShareLock" && lock.mode != "RowExclusiveLock";
+        locks.push_back(std::move(lock));
         return Status::Ok();
       },
       {});
@@ -122,6 +127,54 @@ Result<std::vector<TableRowEstimate>> PgConnection::EstimatedRowCounts() {
   if (!st.ok()) return st.WithContext("reading row estimates on " + display_);
   CUTOVER_RETURN_IF_ERROR(CountRowsWithoutEstimate(*this, rows));
   return rows;
+}
+
+Status PgConnection::StartRewriteLog() {
+  bool superuser = false;
+  Status st = Query("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user",
+                    [&](RowView row) {
+                      superuser = row[0].data == "t";
+                      return Status::Ok();
+                    },
+                    {});
+  if (!st.ok()) return st.WithContext("checking whether the role may create an event trigger");
+  if (!superuser) {
+    return Status::Unsupported("creating a table_rewrite event trigger needs a superuser on " + display_ +
+                               "; rewrites are seen by relfilenode alone");
+  }
+  // The function and the log are temporary: they, and the event trigger
+  // that depends on the function, go away when this session ends. Another
+  // session that rewrites a table finds no log of its own and is ignored.
+  st = ExecuteScript(
+      "CREATE TEMPORARY TABLE cutover_rewrite_log (relid pg_catalog.oid NOT NULL);\n"
+      "CREATE FUNCTION pg_temp.cutover_note_rewrite() RETURNS event_trigger LANGUAGE plpgsql AS $cutover$\n"
+      "BEGIN\n"
+      "  INSERT INTO pg_temp.cutover_rewrite_log VALUES (pg_catalog.pg_event_trigger_table_rewrite_oid());\n"
+      "EXCEPTION WHEN undefined_table THEN NULL;\n"
+      "END $cutover$;\n"
+      "CREATE EVENT TRIGGER cutover_rewrite_log_" +
+      std::to_string(pid_) + " ON table_rewrite EXECUTE FUNCTION pg_temp.cutover_note_rewrite();\n");
+  if (!st.ok()) return st.WithContext("installing the table_rewrite event trigger");
+  rewrite_log_ = true;
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> PgConnection::TakeRewriteLog() {
+  if (!rewrite_log_)
+    return Status::Unsupported("no rewrite log on this session: call StartRewriteLog() first");
+  std::vector<std::string> tables;
+  Status st = Query(
+      "WITH taken AS (DELETE FROM pg_temp.cutover_rewrite_log RETURNING relid) "
+      "SELECT DISTINCT n.nspname || '.' || c.relname FROM taken t JOIN pg_catalog.pg_class c ON c.oid = "
+      "t.relid "
+      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ORDER BY 1",
+      [&](RowView row) {
+        tables.emplace_back(row[0].data);
+        return Status::Ok();
+      },
+      {});
+  if (!st.ok()) return st.WithContext("reading the rewrite log");
+  return tables;
 }
 
 }  // namespace cutover::postgresql

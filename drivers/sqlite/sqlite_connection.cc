@@ -67,6 +67,19 @@ std::string FirstLine(std::string_view stmt) {
 
 // Applies ExecOptions to one statement and restores the connection's
 // defaults when destroyed.
+// Runs `fn` when the scope ends, on every path out.
+template <typename Fn>
+class ScopeExit {
+ public:
+  explicit ScopeExit(Fn fn) : fn_(std::move(fn)) {}
+  ~ScopeExit() { fn_(); }
+  ScopeExit(const ScopeExit&) = delete;
+  ScopeExit& operator=(const ScopeExit&) = delete;
+
+ private:
+  Fn fn_;
+};
+
 class LimitGuard {
  public:
   LimitGuard(sqlite3* db, int default_busy_ms, Deadline* deadline, const ExecOptions& options)
@@ -163,9 +176,11 @@ SqliteConnection::SqliteConnection(sqlite3* db, const ConnectionUri& uri, int bu
   info_.version = sqlite3_libversion();
   info_.version_number = sqlite3_libversion_number();
   session_id_ = "sqlite:" + std::to_string(getpid()) + ":" + std::to_string(++g_connection_counter);
+  writing_ = write_locks::Register(session_id_);
 }
 
 SqliteConnection::~SqliteConnection() {
+  write_locks::Unregister(session_id_);
   sqlite3_close_v2(db_);
   if (lock_fd_ >= 0) ::close(lock_fd_);  // closing the descriptor releases the flock
 }
@@ -195,11 +210,20 @@ Status SqliteConnection::Begin() {
 }
 
 Status SqliteConnection::Commit() {
-  return Guarded(display_, [&]() -> Status { return Run("COMMIT", ExecOptions{}, nullptr); });
+  // The commit of a write transaction waits for readers to finish (rollback
+  // journal: EXCLUSIVE), and while it waits no new reader gets in: it is
+  // bounded by the lock timeout the transaction began with, not by the
+  // connection's busy timeout.
+  ExecOptions commit;
+  commit.lock_timeout = write_lock_timeout_;
+  Status st = Guarded(display_, [&]() -> Status { return Run("COMMIT", commit, nullptr); });
+  if (st.ok()) write_lock_timeout_ = std::chrono::milliseconds{0};
+  return st;
 }
 
 Status SqliteConnection::Rollback() {
   return Guarded(display_, [&]() -> Status {
+    write_lock_timeout_ = std::chrono::milliseconds{0};
     if (sqlite3_get_autocommit(db_) != 0) return Status::Ok();  // nothing to roll back
     return Run("ROLLBACK", ExecOptions{}, nullptr);
   });
@@ -209,6 +233,7 @@ Status SqliteConnection::Run(std::string_view sql, const ExecOptions& options, s
                              int first_line) {
   CUTOVER_RETURN_IF_ERROR(CheckText(sql));
   LimitGuard guard(db_, busy_ms_, &deadline_, options);
+  const ScopeExit note_write_lock([this] { NoteWriteLockState(); });
   const bool was_autocommit = sqlite3_get_autocommit(db_) != 0;
   std::size_t pos = 0;
   while (true) {
@@ -239,6 +264,7 @@ Status SqliteConnection::Run(std::string_view sql, const ExecOptions& options, s
       continue;
     }
     const std::int64_t before = sqlite3_total_changes64(db_);
+    if (sqlite3_stmt_readonly(stmt.get()) == 0) writing_->store(true);
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
     }
     if (rc != SQLITE_DONE)
@@ -287,6 +313,7 @@ Status SqliteConnection::RunQuery(std::string_view sql, const RowCallback& on_ro
                                   const ExecOptions& options) {
   CUTOVER_RETURN_IF_ERROR(CheckText(sql));
   LimitGuard guard(db_, busy_ms_, &deadline_, options);
+  const ScopeExit note_write_lock([this] { NoteWriteLockState(); });
   std::size_t pos = SkipToStatement(sql, 0);
   if (pos >= sql.size()) return Status::InvalidInput(display_ + ": Query() was given no statement");
   const char* tail = nullptr;
@@ -294,6 +321,7 @@ Status SqliteConnection::RunQuery(std::string_view sql, const RowCallback& on_ro
   int rc = sqlite3_prepare_v2(db_, sql.data() + pos, static_cast<int>(sql.size() - pos), &raw, &tail);
   StatementPtr stmt(raw);
   if (rc != SQLITE_OK) return guard.Translate(rc, Describe(sql, pos));
+  if (stmt != nullptr && sqlite3_stmt_readonly(stmt.get()) == 0) writing_->store(true);
   if (stmt == nullptr) return Status::InvalidInput(display_ + ": Query() was given no statement");
   std::size_t end = static_cast<std::size_t>(tail - sql.data());
   if (SkipToStatement(sql, end) < sql.size()) {
@@ -352,11 +380,24 @@ namespace cutover::sqlite {
 Status SqliteConnection::BeginWrite(std::chrono::milliseconds lock_timeout) {
   ExecOptions begin;
   begin.lock_timeout = lock_timeout;
-  return Guarded(display_, [&]() -> Status { return Run("BEGIN IMMEDIATE", begin, nullptr); });
+  Status st = Guarded(display_, [&]() -> Status { return Run("BEGIN IMMEDIATE", begin, nullptr); });
+  if (st.ok()) write_lock_timeout_ = lock_timeout;
+  return st;
 }
 
 Status SqliteConnection::SetReadOnly() {
   return Guarded(display_, [&]() -> Status { return Run("PRAGMA query_only = ON", ExecOptions{}, nullptr); });
+}
+
+void SqliteConnection::NoteWriteLockState() {
+  writing_->store(sqlite3_txn_state(db_, "main") == SQLITE_TXN_WRITE);
+}
+
+Status SqliteConnection::Cancel() {
+  // sqlite3_interrupt() is safe to call from another thread while the
+  // connection runs a statement (and while it is open).
+  sqlite3_interrupt(db_);
+  return Status::Ok();
 }
 
 }  // namespace cutover::sqlite

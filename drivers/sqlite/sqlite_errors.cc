@@ -47,6 +47,10 @@ Status StatusFromSqlite(sqlite3* db, int rc, const std::string& what) {
     case SQLITE_FULL:
     case SQLITE_CANTOPEN:
     case SQLITE_PERM: return Status::Io(msg + ": check the file, its directory, permissions and free space");
+    case SQLITE_INTERRUPT:
+      // Only Connection::Cancel() calls sqlite3_interrupt(); an expired
+      // statement_timeout is told apart before this (LimitGuard).
+      return Status::Cancelled(msg + " (stopped by a cancel request)");
     case SQLITE_NOMEM:
     case SQLITE_MISUSE: return Status::Internal(msg);
     default: return Status::Query(msg, std::to_string(rc));

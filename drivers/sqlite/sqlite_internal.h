@@ -5,6 +5,8 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -101,6 +103,17 @@ auto Guarded(const std::string& what, F&& fn) -> decltype(fn()) {
     return Status::Internal(what + ": unexpected unknown exception");
   }
 }
+
+// Whether each connection of this process holds the database's write lock,
+// by session id: LocksHeldBy answers for another connection from here,
+// without calling into it (every call on a connection takes its mutex,
+// which a running statement holds). _locks_rehearsal.cc.
+namespace write_locks {
+std::shared_ptr<std::atomic<bool>> Register(const std::string& session);
+void Unregister(const std::string& session);
+// nullopt: no open connection of this process has that session id.
+std::optional<bool> Writing(const std::string& session);
+}  // namespace write_locks
 
 // The statement deadline the progress handler checks. It lives as long as
 // the connection, so the handler never points at a dead object.
@@ -204,7 +217,11 @@ class SqliteConnection final : public Connection {
   Result<ProbeStatements> ProbeStatementsFor(const TableId& table, int keys) override;  // _locks_rehearsal.cc
   Result<std::string> StorageIdentity(const TableId& table) override;                   // _locks_rehearsal.cc
   Result<std::vector<HeldLock>> LocksHeldBy(std::string_view session) override;         // _locks_rehearsal.cc
-  Result<std::vector<TableRowEstimate>> EstimatedRowCounts() override;                  // _locks_rehearsal.cc
+  // API v7
+  Status Cancel() override;                                             // _connection.cc
+  Status StartRewriteLog() override;                                    // _locks_rehearsal.cc
+  Result<std::vector<std::string>> TakeRewriteLog() override;           // _locks_rehearsal.cc
+  Result<std::vector<TableRowEstimate>> EstimatedRowCounts() override;  // _locks_rehearsal.cc
   Result<std::vector<LockWait>> LockWaits() override;
 
   // ---- Snapshots and bulk data ----
@@ -276,9 +293,17 @@ class SqliteConnection final : public Connection {
   std::string path_;  // the database file, for the migration lock file beside it
   int lock_fd_ = -1;  // holds the migration lock's flock while open
   int busy_ms_;
+  // BeginWrite()'s lock timeout, which bounds the COMMIT's wait too; 0
+  // outside a write transaction (the busy timeout applies).
+  std::chrono::milliseconds write_lock_timeout_{0};
   Deadline deadline_;
   ServerInfo info_;
   std::string session_id_;
+  // True from the start of a statement that writes until the write
+  // transaction ends (write_locks registry).
+  std::shared_ptr<std::atomic<bool>> writing_;
+  // Sets writing_ from the transaction state when a Run/RunQuery ends.
+  void NoteWriteLockState();
   bool in_snapshot_ = false;  // between a successful BeginSnapshot() and EndSnapshot()
 };
 

@@ -1,9 +1,14 @@
 // What a rehearsal asks of SQLite (driver API v6): probe statements by
 // primary key (or rowid), the table's root page as its storage identity (a
 // rebuild creates a new table with a new root page), row estimates from
-// sqlite_stat1 (counts where there is none). Locks held by another
-// connection cannot be seen in SQLite.
+// sqlite_stat1 (counts where there is none), and the write lock of the
+// connections of this process (SQLite shows no lock of another connection:
+// each connection notes its own state in a registry, see write_locks).
+#include <atomic>
 #include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -95,9 +100,63 @@ Result<std::string> SqliteConnection::StorageIdentity(const TableId& table) {
   return rootpage;
 }
 
-Result<std::vector<HeldLock>> SqliteConnection::LocksHeldBy(std::string_view /*session*/) {
-  return Status::Unsupported("SQLite does not show which locks a connection holds on " + display_ +
-                             " to other connections");
+namespace write_locks {
+namespace {
+
+std::mutex& Mutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+std::map<std::string, std::weak_ptr<std::atomic<bool>>>& Sessions() {
+  static std::map<std::string, std::weak_ptr<std::atomic<bool>>> sessions;
+  return sessions;
+}
+
+}  // namespace
+
+std::shared_ptr<std::atomic<bool>> Register(const std::string& session) {
+  auto flag = std::make_shared<std::atomic<bool>>(false);
+  std::lock_guard<std::mutex> lock(Mutex());
+  Sessions()[session] = flag;
+  return flag;
+}
+
+void Unregister(const std::string& session) {
+  std::lock_guard<std::mutex> lock(Mutex());
+  Sessions().erase(session);
+}
+
+std::optional<bool> Writing(const std::string& session) {
+  std::lock_guard<std::mutex> lock(Mutex());
+  auto it = Sessions().find(session);
+  if (it == Sessions().end()) return std::nullopt;
+  auto flag = it->second.lock();
+  if (!flag) return std::nullopt;
+  return flag->load();
+}
+
+}  // namespace write_locks
+
+Result<std::vector<HeldLock>> SqliteConnection::LocksHeldBy(std::string_view session) {
+  if (session.substr(0, 7) != "sqlite:") {
+    return Status::InvalidInput("'" + std::string(session) + "' is not a SQLite session (a SessionId())");
+  }
+  // SQLite's locks are the file locks of the processes using the file; a
+  // connection of another process is not visible from here.
+  auto writing = write_locks::Writing(std::string(session));
+  if (!writing) {
+    return Status::Unsupported("session " + std::string(session) +
+                               " is not a connection of this process; SQLite shows only this process's "
+                               "write lock on " +
+                               display_);
+  }
+  std::vector<HeldLock> locks;
+  // The write lock covers the whole database: it blocks every other
+  // writer, and while a rollback-journal commit waits for readers, every
+  // new reader too.
+  if (*writing) locks.push_back(HeldLock{"main", "write", true});
+  return locks;
 }
 
 Result<std::vector<TableRowEstimate>> SqliteConnection::EstimatedRowCounts() {
@@ -131,6 +190,16 @@ Result<std::vector<TableRowEstimate>> SqliteConnection::EstimatedRowCounts() {
   if (!st.ok()) return st.WithContext("reading row estimates on " + display_);
   CUTOVER_RETURN_IF_ERROR(CountRowsWithoutEstimate(*this, rows));
   return rows;
+}
+
+Status SqliteConnection::StartRewriteLog() {
+  return Status::Unsupported(
+      "SQLite has no hook for table rebuilds; rewrites are seen by the root page (StorageIdentity)");
+}
+
+Result<std::vector<std::string>> SqliteConnection::TakeRewriteLog() {
+  return Status::Unsupported(
+      "SQLite has no hook for table rebuilds; rewrites are seen by the root page (StorageIdentity)");
 }
 
 }  // namespace cutover::sqlite

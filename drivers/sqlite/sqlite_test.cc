@@ -2006,6 +2006,37 @@ TEST(SqliteData, ExportRefusesBadColumnsAndPredicatesThatAddStatements) {
   EXPECT_EQ(Scalar(*conn, "SELECT \"not a column\""), "not a column");
 }
 
+// In rollback-journal mode a COMMIT waits for readers, and no new reader
+// gets in meanwhile: the wait must be bounded by the lock timeout the write
+// transaction began with (apply's), not by the connection's 5 s busy
+// timeout (found by rehearse --lock-queue-drill).
+TEST(SqliteDriver, CommitOfAWriteTransactionWaitsNoLongerThanItsLockTimeout) {
+  ScratchDatabase db("sqlite");
+  db.Exec("PRAGMA journal_mode = DELETE; CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1);");
+  auto reader = db.Connect();
+  auto writer = db.Connect();
+  ASSERT_TRUE(reader && writer);
+  ASSERT_TRUE(reader->Begin().ok());
+  EXPECT_EQ(Scalar(*reader, "SELECT count(*) FROM t"), "1");  // holds SHARED until its transaction ends
+  ASSERT_TRUE(writer->BeginWrite(std::chrono::milliseconds(400)).ok());
+  ASSERT_TRUE(writer->Execute("INSERT INTO t VALUES (2)").ok());
+  const auto start = Clock::now();
+  Status committed = writer->Commit();
+  const auto waited = Clock::now() - start;
+  EXPECT_EQ(committed.code(), StatusCode::kLockTimeout) << committed.ToString();
+  EXPECT_GE(waited, std::chrono::milliseconds(350));
+  EXPECT_LT(waited, std::chrono::milliseconds(2500))
+      << "the commit waited the busy timeout, not the lock timeout";
+  ASSERT_TRUE(writer->Rollback().ok());
+  ASSERT_TRUE(reader->Rollback().ok());
+  // Outside a write transaction the busy timeout applies again, and a commit
+  // with no reader in the way goes through.
+  ASSERT_TRUE(writer->BeginWrite(std::chrono::milliseconds(400)).ok());
+  ASSERT_TRUE(writer->Execute("INSERT INTO t VALUES (3)").ok());
+  ASSERT_TRUE(writer->Commit().ok());
+  EXPECT_EQ(Scalar(*reader, "SELECT count(*) FROM t"), "2");
+}
+
 // A second connection commits while a snapshot is open; the snapshot must
 // not see it. `wal`: WAL mode (the writer commits), else a rollback journal
 // (the writer cannot commit until the snapshot ends).

@@ -21,6 +21,7 @@
 #include "migrate/history.h"
 #include "plan/plan.h"
 #include "rehearse/copy.h"
+#include "rehearse/queue_drill.h"
 #include "rehearse/rehearsal.h"
 #include "rehearse/report.h"
 #include "schema/drift.h"
@@ -172,8 +173,10 @@ Result<Prepared> Prepare(CommandContext& ctx, const RehearseArgs& args, const st
     return Status::InvalidInput("--probe-rate " + std::to_string(args.probe_rate) +
                                 ": use 1 to 1000 probes per second per table and kind");
   }
-  if (args.lock_queue_drill) {
-    return Status::Unsupported("--lock-queue-drill is not available yet; rehearse without it");
+  if (args.lock_queue_drill && (*args.lock_queue_drill < 1 || *args.lock_queue_drill > 3600)) {
+    return Status::InvalidInput("--lock-queue-drill " + std::to_string(*args.lock_queue_drill) +
+                                ": give how long the reader ahead of each statement holds its transaction, "
+                                "1 to 3600 seconds");
   }
   auto target = ctx.ResolveTarget(args.target);
   if (!target.ok()) return target.status();
@@ -225,6 +228,65 @@ Result<Prepared> Prepare(CommandContext& ctx, const RehearseArgs& args, const st
   return p;
 }
 
+// --lock-queue-drill: the plan replayed twice more, each time on a copy of
+// its own (a clone where the engine clones, a restore otherwise), with a
+// reader held open ahead of every statement that took a table-level lock.
+Status DrillLockQueues(Prepared& p, const rehearse::CopyRequest& request, int hold_s,
+                       rehearse::RehearsalReport& report) {
+  rehearse::QueueDrillReport drill;
+  drill.hold_s = hold_s;
+  const bool all_ran = std::all_of(report.statements.begin(), report.statements.end(),
+                                   [](const rehearse::StatementResult& s) { return s.ok; });
+  if (!all_ran) {
+    drill.notes.push_back("not run: a statement failed in the rehearsal; fix it, then drill");
+    report.queue_drill = std::move(drill);
+    return Status::Ok();
+  }
+  drill.statements = rehearse::SelectQueueDrillStatements(report);
+  if (drill.statements.empty()) {
+    drill.notes.push_back(
+        "no statement took a lock stronger than row level: nothing can queue behind a reader");
+  }
+  using Mode = rehearse::QueueDrillMode;
+  for (Mode mode : {Mode::kApplyTimeout, Mode::kNoTimeout}) {
+    if (drill.statements.empty()) break;
+    const std::string what =
+        mode == Mode::kApplyTimeout ? "with apply's lock timeout" : "without a lock timeout";
+    auto copy = rehearse::MakeRehearsalCopy(p.repo, *p.catalog, p.manifest, request);
+    if (!copy.ok()) return copy.status().WithContext("making a copy for the lock-queue drill");
+    if (request.note)
+      request.note("lock-queue drill " + what + " on " + copy->database->name() + ": " + copy->detail);
+    Status st = rehearse::RunQueueDrill(*p.target.driver, copy->database->uri(), p.plan, p.options, mode,
+                                        std::chrono::seconds(hold_s), drill.statements);
+    if (!st.ok()) return st.WithContext("the lock-queue drill on the copy " + copy->database->name());
+    if (Status dropped = copy->database->Drop(); !dropped.ok()) {
+      drill.notes.push_back("a drill copy could not be dropped (the next rehearsal drops it): " +
+                            dropped.message());
+    }
+  }
+  for (const rehearse::QueueDrillResult& s : drill.statements) {
+    if (s.with_lock_timeout.gave_up) {
+      drill.notes.push_back(s.file + ":" + std::to_string(s.line) + ": with a reader holding " +
+                            std::to_string(hold_s) + " s ahead of it, apply gives up after " +
+                            std::to_string(s.with_lock_timeout.attempts) +
+                            " attempts; run it when no long transaction is open on its tables");
+    }
+  }
+  report.queue_drill = std::move(drill);
+  return Status::Ok();
+}
+
+// A run that stopped on a copy without a verdict. apply's own wording ("run
+// the same apply again") is about the copy, which is dropped on the way out.
+int FailOnCopy(CommandContext& ctx, const Status& st, const std::string& copy) {
+  if (st.code() == StatusCode::kCancelled) {
+    return ctx.Fail(ReworkInterruption(st, "the rehearsal copy is dropped and TARGET was only read",
+                                       "run the rehearsal again"));
+  }
+  return ctx.Fail(st.WithContext("rehearsing on the copy " + copy +
+                                 " (it is dropped; TARGET was only read; run the rehearsal again)"));
+}
+
 int Output(CommandContext& ctx, const RehearseArgs& args, const rehearse::RehearsalContext& rc,
            const rehearse::RehearsalReport& report) {
   if (args.junit) {
@@ -270,7 +332,7 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
   }
   p->options.live_rows = live->rows;
 
-  InterruptGuard interrupts;  // SIGINT/SIGTERM: finish the statement, drop the copy, exit 3
+  InterruptGuard interrupts;  // SIGINT/SIGTERM: stop the statement on the copy, drop the copy, exit 3
   rehearse::CopyRequest cr;
   cr.driver = p->target.driver;
   cr.scratch_server = p->scratch;
@@ -281,18 +343,7 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
   if (!copy.ok()) return ctx.Fail(copy.status());
   note("rehearsing on " + copy->database->name() + ": " + copy->detail);
   auto report = rehearse::RunRehearsal(*p->target.driver, copy->database->uri(), p->plan, p->options);
-  if (!report.ok()) {
-    // apply's own wording ("run the same apply again") is about the copy,
-    // which is dropped on the way out.
-    if (report.status().code() == StatusCode::kCancelled) {
-      return ctx.Fail(ReworkInterruption(report.status(),
-                                         "the rehearsal copy is dropped and TARGET was only read",
-                                         "run the rehearsal again"));
-    }
-    return ctx.Fail(
-        report.status().WithContext("rehearsing on the copy " + copy->database->name() +
-                                    " (it is dropped; TARGET was only read; run the rehearsal again)"));
-  }
+  if (!report.ok()) return FailOnCopy(ctx, report.status(), copy->database->name());
 
   if (!live->rows_error.empty()) {
     report->notes.push_back(
@@ -323,6 +374,10 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
   } else if (Status dropped = copy->database->Drop(); !dropped.ok()) {
     report->notes.push_back("the copy could not be dropped (the next rehearsal drops it): " +
                             dropped.message());
+  }
+  if (args.lock_queue_drill) {
+    Status drilled = DrillLockQueues(*p, cr, *args.lock_queue_drill, *report);
+    if (!drilled.ok()) return FailOnCopy(ctx, drilled, "made for the lock-queue drill");
   }
 
   RehearsalRecord record;

@@ -191,7 +191,8 @@ void AddRehearseCommand(CommandLine& c) {
   c.rehearse->add_option("--probe", a.probe, "SQL file of the application's hot queries, probed too");
   c.rehearse->add_option("--probe-rate", a.probe_rate, "Probes per second per table and kind (default 100)");
   c.rehearse->add_option("--lock-queue-drill", a.lock_queue_drill,
-                         "Hold a reader open for SECONDS before each locking statement");
+                         "Replay the plan with a transaction held open SECONDS ahead of each table-locking "
+                         "statement, with and without apply's lock timeout");
   c.rehearse->add_flag("--keep", a.keep, "Keep the rehearsed copy and print its URI");
   c.rehearse->add_flag("--allow-drift", a.allow_drift,
                        "Rehearse even when the live schema differs from the snapshot's");

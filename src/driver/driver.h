@@ -38,7 +38,7 @@ namespace cutover {
 
 // Bumped whenever this header changes in a way that breaks binary
 // compatibility. A plugin built against another version is refused.
-inline constexpr std::uint32_t kDriverApiVersion = 6;
+inline constexpr std::uint32_t kDriverApiVersion = 7;
 
 struct DriverInfo {
   // The driver's name, also its plugin file's: cutover_driver_<name>.so.
@@ -241,6 +241,12 @@ struct ProbeStatements {
 struct HeldLock {
   std::string object;  // "public.orders", "shop.orders", "main": how the engine names what is locked
   std::string mode;    // "AccessExclusiveLock", "MDL_SHARED_NO_WRITE", ...
+  // API v7: stronger than what ordinary reads and row writes take
+  // (PostgreSQL: above RowExclusiveLock; MySQL/MariaDB: a metadata lock
+  // above SHARED_WRITE). A session reading the table in an open transaction
+  // can make a statement taking such a lock queue, and everyone behind it
+  // (rehearse --lock-queue-drill).
+  bool table_level = false;
 };
 
 // An estimate from the engine's statistics, not a count.
@@ -392,7 +398,10 @@ class Connection {
   virtual Result<bool> TableExists(std::string_view name) = 0;
   // Begins a transaction that is going to write, taking the engine's write
   // lock up front where a lock taken later could fail half-way through
-  // (SQLite: BEGIN IMMEDIATE, waiting up to `lock_timeout`).
+  // (SQLite: BEGIN IMMEDIATE, waiting up to `lock_timeout`). Where the
+  // commit itself can wait for other sessions (SQLite's rollback journal
+  // waits for readers, and blocks new ones meanwhile), Commit() waits up to
+  // `lock_timeout` too, then fails with kLockTimeout.
   virtual Status BeginWrite(std::chrono::milliseconds lock_timeout) = 0;
   // Makes this session read-only for the rest of its life, so that even a bug
   // in a read-only command (apply --dry-run) cannot write.
@@ -419,6 +428,28 @@ class Connection {
   // Row-count estimates of every base table of the connected database, from
   // the engine's statistics (exact counts where it keeps none). Read-only.
   virtual Result<std::vector<TableRowEstimate>> EstimatedRowCounts() = 0;
+
+  // ---- API v7 ----
+
+  // Asks the server to stop the statement this connection is running now.
+  // The one call that may be made from another thread while this
+  // connection is in use (rehearse stops a long statement on its copy when
+  // interrupted). The stopped statement returns kCancelled; with no
+  // statement running it has no effect, or stops the next one. Sessions
+  // stay usable. Errors: the request could not be sent (kConnection).
+  virtual Status Cancel() = 0;
+  // Starts recording, for this session, every table the engine rewrites
+  // into new storage (PostgreSQL: a table_rewrite event trigger whose
+  // function and log are temporary objects of this session, gone when it
+  // ends; it needs superuser). For scratch copies only: it creates an
+  // event trigger in the database. kUnsupported where the engine has no
+  // such hook or the role may not install it (the message says which);
+  // rewrite detection then relies on StorageIdentity alone.
+  virtual Status StartRewriteLog() = 0;
+  // The tables (TableId::Display() form) rewritten by this session since
+  // the previous call or StartRewriteLog(), each once; the log is emptied.
+  // Within a transaction, a rewrite rolled back disappears from the log.
+  virtual Result<std::vector<std::string>> TakeRewriteLog() = 0;
 };
 
 class Driver {

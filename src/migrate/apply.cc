@@ -160,8 +160,8 @@ class Runner {
 
 ExecOptions Runner::OptionsFor(const plan::PlanFile& f, const plan::Statement& s) {
   ExecOptions o;
-  o.lock_timeout = s.lock_timeout().value_or(
-      f.settings.lock_timeout.value_or(opt_.lock_timeout.value_or(kDefaultLockTimeout)));
+  o.lock_timeout = opt_.forced_lock_timeout.value_or(s.lock_timeout().value_or(
+      f.settings.lock_timeout.value_or(opt_.lock_timeout.value_or(kDefaultLockTimeout))));
   o.statement_timeout = s.statement_timeout().value_or(
       f.settings.statement_timeout.value_or(opt_.statement_timeout.value_or(milliseconds{0})));
   // A default for every statement: where the engine cannot limit a kind of
@@ -480,7 +480,8 @@ Status Runner::MarkRolledBack(const Step& step, std::vector<HistoryRow>& rolled)
 
 Result<std::int64_t> Runner::Execute(const Step& step, const plan::Statement& s, std::string_view sql,
                                      const ExecOptions& o, int attempt, bool batch) {
-  StatementObserver::Event event{step.migration, step.file, &s, step.phase, sql, attempt, batch};
+  StatementObserver::Event event{step.migration, step.file,     &s, step.phase, sql, attempt,
+                                 batch,          o.lock_timeout};
   if (opt_.observer != nullptr) opt_.observer->Before(event);
   auto r = conn_.Execute(sql, o);
   if (opt_.observer != nullptr) opt_.observer->After(event, r.status(), r.ok() ? *r : 0);

@@ -58,10 +58,11 @@ class StatementObserver {
     const plan::Migration* migration = nullptr;
     const plan::PlanFile* file = nullptr;
     const plan::Statement* statement = nullptr;
-    std::string_view phase;  // history phase: "expand", "backfill", "contract", "rollback"
-    std::string_view sql;    // as executed (backfill: the batch size filled in)
-    int attempt = 0;         // 0 for the first
-    bool batch = false;      // a backfill batch
+    std::string_view phase;                     // history phase: "expand", "backfill", "contract", "rollback"
+    std::string_view sql;                       // as executed (backfill: the batch size filled in)
+    int attempt = 0;                            // 0 for the first
+    bool batch = false;                         // a backfill batch
+    std::chrono::milliseconds lock_timeout{0};  // the limit the statement runs with
   };
   virtual ~StatementObserver() = default;
   virtual void Before(const Event& event) = 0;
@@ -76,6 +77,10 @@ struct ApplyOptions {
   bool baseline = false;                                  // record as applied without running (phase ignored)
   std::optional<std::chrono::milliseconds> lock_timeout;  // below statement/file directives
   std::optional<std::chrono::milliseconds> statement_timeout;  // below statement/file directives
+  // Above every directive: rehearse's lock-queue drill runs statements as
+  // if they had no lock timeout (a limit longer than the drill). Never set
+  // by `apply`.
+  std::optional<std::chrono::milliseconds> forced_lock_timeout;
   int retries = kDefaultRetries;
   std::optional<std::int64_t> batch_size;          // overrides the batch-size directive
   std::optional<std::chrono::milliseconds> pause;  // overrides the pause directive

@@ -170,6 +170,7 @@ void LockObserver::AggregateHeld(const std::vector<HeldLock>& held, std::size_t 
       HeldLockSpan fresh;
       fresh.object = h.object;
       fresh.mode = h.mode;
+      fresh.table_level = h.table_level;
       fresh.first_seen = sample_start;
       it = spans.insert(it, std::move(fresh));
     }

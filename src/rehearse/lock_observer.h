@@ -79,6 +79,7 @@ struct ObservedLock {
 struct HeldLockSpan {
   std::string object;
   std::string mode;
+  bool table_level = false;  // HeldLock::table_level
   Clock::time_point first_seen{};
   Clock::time_point last_seen{};
   std::int64_t samples = 0;

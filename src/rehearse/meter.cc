@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/strings.h"
+#include "migrate/history.h"
 
 namespace cutover::rehearse {
 namespace {
@@ -38,6 +39,32 @@ void KeepLargest(std::optional<double>& largest, const std::optional<double>& ca
 }
 
 }  // namespace
+
+WindowFigures FiguresOver(const ProbeWorkload& probes, const std::vector<std::string>& labels,
+                          const std::string& window, const std::string& baseline) {
+  WindowFigures out;
+  for (const std::string& label : labels) {
+    for (ProbeKind kind : {ProbeKind::kRead, ProbeKind::kWrite}) {
+      auto summary = probes.Summary(label, kind, window);
+      if (!summary) continue;
+      std::optional<double> blocked;
+      if (auto b = probes.BlockedMs(label, kind, window, baseline); b.ok()) blocked = *b;
+      const bool read = kind == ProbeKind::kRead;
+      KeepWorst(read ? out.read : out.write, FiguresOf(*summary));
+      KeepLargest(read ? out.blocked_read_ms : out.blocked_write_ms, blocked);
+    }
+  }
+  return out;
+}
+
+std::vector<TableId> UserTables(const SchemaModel& model) {
+  std::vector<TableId> out;
+  for (const SchemaObject& o : model.objects) {
+    if (o.kind != ObjectKind::kTable || o.name == migrate::kHistoryTable) continue;
+    out.push_back(TableId{o.schema, o.name});
+  }
+  return out;
+}
 
 std::vector<TableId> TablesMentioned(const std::vector<std::string>& names,
                                      const std::vector<TableId>& tables) {
@@ -122,6 +149,7 @@ void StatementMeter::Before(const Event& event) {
     known_.clear();
     known_file_ = r.file;
   }
+  if (rewrite_log_) (void)conn_.TakeRewriteLog();  // what ran between statements is not this one's
   before_ = Identities(touched_);
   for (const auto& [t, id] : before_) {
     if (id != kAbsent && id != kUnknown) known_[t] = id;
@@ -172,6 +200,15 @@ void StatementMeter::After(const Event& event, const Status& result, std::int64_
       r.tables[i].rewrite = table_rewrite;
       if (a != kAbsent && a != kUnknown) known_[t] = a;
     }
+    if (rewrite_log_) {
+      if (auto logged = conn_.TakeRewriteLog(); logged.ok()) {
+        for (const std::string& t : *logged) {
+          if (std::find(r.rewritten.begin(), r.rewritten.end(), t) == r.rewritten.end())
+            r.rewritten.push_back(t);
+          rewritten = true;
+        }
+      }
+    }
     if (rewritten) {
       r.rewrite = true;
     } else if (!unknown) {
@@ -216,7 +253,7 @@ void StatementMeter::FillLocks(StatementResult& r, const std::map<std::string, s
     for (const LockWindowSummary& w : o->Summaries()) {
       if (w.window != r.window) continue;
       for (const HeldLockSpan& h : w.held)
-        r.locks.push_back(LockFigures{h.object, h.mode, h.HeldMs(interval)});
+        r.locks.push_back(LockFigures{h.object, h.mode, h.HeldMs(interval), h.table_level});
       for (const ObservedLock& l : w.locks) {
         WaitFigures wf;
         wf.object = l.object;

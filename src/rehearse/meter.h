@@ -7,7 +7,10 @@
 // the identities again (rewrite = an identity changed, or a table dropped
 // and created again within the file), then marks an "idle" window so the
 // time between statements (history rows, checks) is not charged to the
-// statement. A backfill statement's batches form one execution whose
+// statement. Where the engine keeps a rewrite log (PostgreSQL's
+// table_rewrite event trigger) the tables it names count as rewritten too,
+// also those the statement does not mention (a function, a cascade).
+// A backfill statement's batches form one execution whose
 // window spans them all, pauses included: that is what the application
 // feels during the backfill.
 //
@@ -42,6 +45,22 @@ namespace cutover::rehearse {
 std::vector<TableId> TablesMentioned(const std::vector<std::string>& names,
                                      const std::vector<TableId>& tables);
 
+// The tables of `model` a migration can touch: every table but the history
+// table.
+std::vector<TableId> UserTables(const SchemaModel& model);
+
+// What the probes of `labels` felt in `window`: per kind, the largest
+// blocked time over the labels and the figures of the label with the
+// largest max latency (nullopt: no probe of that kind).
+struct WindowFigures {
+  std::optional<double> blocked_read_ms;
+  std::optional<double> blocked_write_ms;
+  std::optional<ProbeFigures> read;
+  std::optional<ProbeFigures> write;
+};
+WindowFigures FiguresOver(const ProbeWorkload& probes, const std::vector<std::string>& labels,
+                          const std::string& window, const std::string& baseline);
+
 class StatementMeter final : public migrate::StatementObserver {
  public:
   // `hot_labels`: the labels of the `--probe FILE` queries, reported with
@@ -51,6 +70,9 @@ class StatementMeter final : public migrate::StatementObserver {
 
   // Whether the statements that follow belong to the rollback drill.
   void SetDrill(bool drill) { drill_ = drill; }
+  // The migration session records rewrites (Connection::StartRewriteLog
+  // succeeded): tables in its log count as rewritten, touched or not.
+  void UseRewriteLog() { rewrite_log_ = true; }
   // Closes an open backfill execution (call after each apply phase).
   void EndPhase();
 
@@ -75,6 +97,7 @@ class StatementMeter final : public migrate::StatementObserver {
   std::vector<LockObserver*> observers_;
   std::vector<std::string> hot_labels_;
   bool drill_ = false;
+  bool rewrite_log_ = false;
   int windows_ = 0;
   std::vector<StatementResult> results_;
   // The execution in progress.

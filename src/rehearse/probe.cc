@@ -7,6 +7,22 @@
 
 namespace cutover::rehearse {
 
+std::vector<ProbeSpec> TableProbeSpecs(Connection& conn, const std::vector<TableId>& tables, int keys,
+                                       std::vector<std::string>& notes) {
+  std::vector<ProbeSpec> specs;
+  for (const TableId& t : tables) {
+    auto ps = conn.ProbeStatementsFor(t, keys);
+    if (!ps.ok()) {
+      notes.push_back("no probes on " + t.Display() + ": " + ps.status().message());
+      continue;
+    }
+    for (const std::string& n : ps->notes) notes.push_back("probes on " + t.Display() + ": " + n);
+    if (ps->reads.empty() && ps->writes.empty()) continue;
+    specs.push_back(ProbeSpec{t.Display(), ps->reads, ps->writes});
+  }
+  return specs;
+}
+
 const char* ProbeKindName(ProbeKind kind) {
   return kind == ProbeKind::kRead ? "read" : "write";
 }

@@ -110,6 +110,12 @@ struct ProbeWindowResult {
   LatencySummary summary;
 };
 
+// The probe specs of `tables` (Connection::ProbeStatementsFor with `keys`
+// sampled keys each), labelled TableId::Display(). A table the driver
+// cannot probe is left out and `notes` says why, as do the driver's notes.
+std::vector<ProbeSpec> TableProbeSpecs(Connection& conn, const std::vector<TableId>& tables, int keys,
+                                       std::vector<std::string>& notes);
+
 class ProbeWorkload {
  public:
   ProbeWorkload(Driver& driver, ConnectionUri uri, std::vector<ProbeSpec> specs, ProbeOptions options = {});

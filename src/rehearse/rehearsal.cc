@@ -8,6 +8,7 @@
 #include "base/sha256.h"
 #include "migrate/apply.h"
 #include "migrate/history.h"
+#include "rehearse/interrupt_canceller.h"
 #include "rehearse/lock_observer.h"
 #include "rehearse/meter.h"
 #include "rehearse/probe.h"
@@ -21,15 +22,6 @@ namespace {
 // with the table's growth.
 constexpr double kScanThresholdMs = 50;
 constexpr int kProbeKeys = 32;
-
-std::vector<TableId> UserTables(const SchemaModel& model) {
-  std::vector<TableId> out;
-  for (const SchemaObject& o : model.objects) {
-    if (o.kind != ObjectKind::kTable || o.name == migrate::kHistoryTable) continue;
-    out.push_back(TableId{o.schema, o.name});
-  }
-  return out;
-}
 
 // The migrations a run may touch: all of them, or up to --to.
 Result<std::vector<const plan::Migration*>> MigrationsInRange(const plan::Plan& plan,
@@ -126,6 +118,8 @@ Result<PhaseOutcome> Runner::ApplyPhase(plan::Phase phase, const std::optional<s
   }
   const Status& st = ar.status;
   if (st.ok()) return out;
+  // A statement stopped by the InterruptCanceller fails like any other.
+  if (InterruptGuard::Requested()) return InterruptedStatus();
   if (st.code() == StatusCode::kCancelled || st.code() == StatusCode::kConnection ||
       st.code() == StatusCode::kIo || st.code() == StatusCode::kInvalidInput) {
     return st;
@@ -300,19 +294,9 @@ void Estimate(RehearsalReport& report, const std::map<TableId, double>& copy_row
       t.expand_s + t.backfill_s + t.contract_s + std::max(t.rollback_s, restore_seconds.value_or(0.0));
 }
 
-Result<std::vector<ProbeSpec>> ProbeSpecs(Connection& conn, const std::vector<TableId>& tables,
-                                          const RehearsalOptions& options, RehearsalReport& report) {
-  std::vector<ProbeSpec> specs;
-  for (const TableId& t : tables) {
-    auto ps = conn.ProbeStatementsFor(t, kProbeKeys);
-    if (!ps.ok()) {
-      report.notes.push_back("no probes on " + t.Display() + ": " + ps.status().message());
-      continue;
-    }
-    for (const std::string& n : ps->notes) report.notes.push_back("probes on " + t.Display() + ": " + n);
-    if (ps->reads.empty() && ps->writes.empty()) continue;
-    specs.push_back(ProbeSpec{t.Display(), ps->reads, ps->writes});
-  }
+std::vector<ProbeSpec> ProbeSpecs(Connection& conn, const std::vector<TableId>& tables,
+                                  const RehearsalOptions& options, RehearsalReport& report) {
+  std::vector<ProbeSpec> specs = TableProbeSpecs(conn, tables, kProbeKeys, report.notes);
   for (const auto& [label, sql] : options.hot_queries) specs.push_back(ProbeSpec{label, {sql}, {}});
   return specs;
 }
@@ -349,15 +333,14 @@ Result<RehearsalReport> RunRehearsal(Driver& driver, const ConnectionUri& copy, 
     copy_rows = std::vector<TableRowEstimate>{};
   }
   const std::vector<TableId> probed = TablesThePlanTouches(driver, *ms, tables);
-  auto specs = ProbeSpecs(**conn, probed, options, report);
-  if (!specs.ok()) return specs.status();
+  const std::vector<ProbeSpec> specs = ProbeSpecs(**conn, probed, options, report);
 
   ProbeOptions po;
   po.rate_per_second = options.probe_rate;
   po.timeout = options.probe_timeout;
   if (driver.info().lock_waits_polled_by_client) po.lock_poll_interval = std::chrono::milliseconds(2);
-  ProbeWorkload probes(driver, copy, *specs, po);
-  if (!specs->empty()) CUTOVER_RETURN_IF_ERROR(probes.Start().WithContext("starting the probe sessions"));
+  ProbeWorkload probes(driver, copy, specs, po);
+  if (!specs.empty()) CUTOVER_RETURN_IF_ERROR(probes.Start().WithContext("starting the probe sessions"));
   LockObserverOptions waits_options;
   waits_options.interval = options.lock_interval;
   LockObserver waits(driver, copy, waits_options);
@@ -367,21 +350,29 @@ Result<RehearsalReport> RunRehearsal(Driver& driver, const ConnectionUri& copy, 
   LockObserver held(driver, copy, held_options);
   CUTOVER_RETURN_IF_ERROR(waits.Start().WithContext("starting the lock observer"));
   CUTOVER_RETURN_IF_ERROR(held.Start().WithContext("starting the lock observer"));
-  if (!specs->empty()) (void)probes.Mark(report.baseline_window);
+  if (!specs.empty()) (void)probes.Mark(report.baseline_window);
   (void)waits.Mark(report.baseline_window);
   (void)held.Mark(report.baseline_window);
   std::this_thread::sleep_for(options.baseline);
 
   std::vector<std::string> hot_labels;
   for (const auto& hot : options.hot_queries) hot_labels.push_back(hot.first);
-  StatementMeter meter(driver, **conn, tables, specs->empty() ? nullptr : &probes, {&waits, &held},
+  StatementMeter meter(driver, **conn, tables, specs.empty() ? nullptr : &probes, {&waits, &held},
                        std::move(hot_labels));
+  if (Status log = (*conn)->StartRewriteLog(); log.ok()) {
+    meter.UseRewriteLog();
+  } else {
+    report.notes.push_back("rewrites are detected by storage identity only: " + log.message());
+  }
   Runner runner(driver, **conn, plan, options, meter, report);
-  Status ran = runner.Run(*ms);
+  Status ran = [&] {
+    InterruptCanceller canceller(**conn);
+    return runner.Run(*ms);
+  }();
   probes.Stop();
   waits.Stop();
   held.Stop();
-  if (!ran.ok()) return ran;
+  if (!ran.ok()) return InterruptGuard::Requested() ? InterruptedStatus() : ran;
   meter.Finish(report.baseline_window, probes.SessionLabels());
   report.statements = std::move(meter.results());
   report.probes_run = probes.ProbesRun();
@@ -391,6 +382,7 @@ Result<RehearsalReport> RunRehearsal(Driver& driver, const ConnectionUri& copy, 
   report.lock_interval_ms = static_cast<double>(ws.mean_interval.count()) / 1000.0;
   if (!ws.observable) report.notes.push_back("lock waits " + ws.not_observable_reason);
   if (const LockObserverStats hs = held.Stats(); !hs.held_observable) {
+    report.held_locks_observable = false;
     report.notes.push_back("locks held by the migration " + hs.held_not_observable_reason);
   }
   std::vector<TableRowEstimate> copy_estimates = *copy_rows;

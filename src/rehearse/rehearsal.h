@@ -70,6 +70,7 @@ struct LockFigures {
   std::string object;
   std::string mode;
   double held_ms = 0;
+  bool table_level = false;  // stronger than row level (HeldLock::table_level)
 };
 
 struct WaitFigures {
@@ -156,6 +157,39 @@ struct Totals {
   double window_s = 0;              // expand + backfill + contract + max(rollback, restore)
 };
 
+// The lock-queue drill (rehearse/queue_drill.h): one statement run behind a
+// reader that holds its transaction open, in one mode.
+struct QueueDrillFigures {
+  bool ran = false;            // false: `skipped` says why
+  std::string skipped;         // the reader could not be placed ahead, the replay stopped earlier, ...
+  double lock_timeout_ms = 0;  // per attempt, as the statement ran
+  int attempts = 0;
+  bool gave_up = false;                   // apply ran out of retries while the reader held on
+  double queued_ms = 0;                   // from the first attempt until the statement's transaction ended
+  std::optional<double> blocked_read_ms;  // over the tables it touches (probes)
+  std::optional<double> blocked_write_ms;
+  std::optional<ProbeFigures> read;
+  std::optional<ProbeFigures> write;
+};
+
+struct QueueDrillResult {
+  std::string migration;
+  std::string phase;
+  std::string file;
+  int line = 0;
+  std::string sql;
+  std::string reason;               // why it was drilled: the lock it took, or "the engine shows no locks"
+  std::vector<std::string> tables;  // read by the reader ahead of it
+  QueueDrillFigures with_lock_timeout;     // as `apply` runs it: its lock timeout and retries
+  QueueDrillFigures without_lock_timeout;  // waiting as long as it has to
+};
+
+struct QueueDrillReport {
+  double hold_s = 0;  // how long the reader holds its transaction
+  std::vector<QueueDrillResult> statements;
+  std::vector<std::string> notes;
+};
+
 struct RehearsalReport {
   bool ok = false;
   std::vector<StatementResult> statements;
@@ -173,6 +207,11 @@ struct RehearsalReport {
   double probe_rate = 0;
   std::int64_t lock_samples = 0;
   double lock_interval_ms = 0;
+  // Whether the engine showed the locks the migration session held
+  // (Connection::LocksHeldBy); the lock-queue drill selects by them.
+  bool held_locks_observable = true;
+  // --lock-queue-drill: nullopt when not asked for.
+  std::optional<QueueDrillReport> queue_drill;
 };
 
 enum class PhaseSelection { kExpand, kBackfill, kContract, kAll };

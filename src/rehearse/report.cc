@@ -32,7 +32,10 @@ Json ProbeJson(const std::optional<ProbeFigures>& f) {
 Json StatementJson(const StatementResult& r) {
   Json locks = Json::array();
   for (const LockFigures& l : r.locks)
-    locks.push_back({{"object", l.object}, {"mode", l.mode}, {"held_ms", Round1(l.held_ms)}});
+    locks.push_back({{"object", l.object},
+                     {"mode", l.mode},
+                     {"held_ms", Round1(l.held_ms)},
+                     {"table_level", l.table_level}});
   Json waits = Json::array();
   for (const WaitFigures& w : r.waits) {
     waits.push_back({{"object", w.object},
@@ -74,6 +77,35 @@ Json StatementJson(const StatementResult& r) {
   if (r.batches > 0) j["batches"] = r.batches;
   if (!r.ok) j["error"] = r.error;
   return j;
+}
+
+Json QueueFiguresJson(const QueueDrillFigures& f) {
+  if (!f.ran) return {{"ran", false}, {"skipped", f.skipped}};
+  return {
+      {"ran", true},
+      {"lock_timeout_ms", Round1(f.lock_timeout_ms)},
+      {"attempts", f.attempts},
+      {"gave_up", f.gave_up},
+      {"queued_ms", Round1(f.queued_ms)},
+      {"blocked_ms", {{"read", OptionalMs(f.blocked_read_ms)}, {"write", OptionalMs(f.blocked_write_ms)}}},
+      {"probes", {{"read", ProbeJson(f.read)}, {"write", ProbeJson(f.write)}}}};
+}
+
+Json QueueDrillJson(const std::optional<QueueDrillReport>& q) {
+  if (!q) return nullptr;
+  Json statements = Json::array();
+  for (const QueueDrillResult& s : q->statements) {
+    statements.push_back({{"migration", s.migration},
+                          {"phase", s.phase},
+                          {"file", s.file},
+                          {"line", s.line},
+                          {"sql", s.sql},
+                          {"reason", s.reason},
+                          {"tables", s.tables},
+                          {"with_lock_timeout", QueueFiguresJson(s.with_lock_timeout)},
+                          {"without_lock_timeout", QueueFiguresJson(s.without_lock_timeout)}});
+  }
+  return {{"hold_s", q->hold_s}, {"statements", statements}, {"notes", q->notes}};
 }
 
 Json QuerySetJson(const QuerySetResult& q) {
@@ -131,6 +163,27 @@ void PhaseTable(std::string& out, const RehearsalReport& report, const std::stri
     if (r->batches > 0)
       out += "    " + std::to_string(r->batches) + " batches, " + std::to_string(r->rows) + " rows\n";
   }
+}
+
+std::string QueueFiguresText(const QueueDrillFigures& f) {
+  if (!f.ran) return "not drilled: " + f.skipped;
+  std::string s = "queued " + Fixed(f.queued_ms) + " ms in " + std::to_string(f.attempts) +
+                  " attempt(s) of " + Fixed(f.lock_timeout_ms, 0) + " ms; reads blocked " +
+                  MsText(f.blocked_read_ms) + " ms, writes blocked " + MsText(f.blocked_write_ms) + " ms";
+  if (f.gave_up) s += "; apply GAVE UP (retries exhausted)";
+  return s;
+}
+
+void QueueDrillText(std::string& out, const QueueDrillReport& q) {
+  out += "\nlock-queue drill: a transaction that read the table held open for " + Fixed(q.hold_s, 0) +
+         " s ahead of each statement\n";
+  for (const QueueDrillResult& s : q.statements) {
+    out +=
+        "  " + s.file + ":" + std::to_string(s.line) + "  " + StatementHead(s.sql) + "  (" + s.reason + ")\n";
+    out += "    with apply's lock timeout: " + QueueFiguresText(s.with_lock_timeout) + "\n";
+    out += "    without a lock timeout:    " + QueueFiguresText(s.without_lock_timeout) + "\n";
+  }
+  for (const std::string& n : q.notes) out += "  note: " + n + "\n";
 }
 
 }  // namespace
@@ -202,6 +255,7 @@ std::string RehearsalJson(const RehearsalContext& c, const RehearsalReport& r) {
         {"rollback_s", secs(t.rollback_s)},
         {"restore_s", t.restore_s ? Json(secs(*t.restore_s)) : Json(nullptr)},
         {"window_s", secs(t.window_s)}}},
+      {"lock_queue_drill", QueueDrillJson(r.queue_drill)},
       {"findings", r.findings},
       {"notes", r.notes},
       {"probes", {{"run", r.probes_run}, {"rate_per_second", r.probe_rate}}},
@@ -247,6 +301,7 @@ std::string RehearsalText(const RehearsalContext& c, const RehearsalReport& r) {
          Fixed(t.rollback_s, 2) + " s, restore " +
          (t.restore_s ? Fixed(*t.restore_s, 2) + " s" : std::string("unknown")) + "; window " +
          Fixed(t.window_s, 2) + " s\n";
+  if (r.queue_drill) QueueDrillText(out, *r.queue_drill);
   for (const std::string& n : r.notes) out += "note: " + n + "\n";
   for (const std::string& f : r.findings) out += "FINDING: " + f + "\n";
   if (!c.kept_uri.empty()) out += "the rehearsed copy was kept: " + c.kept_uri + "\n";

@@ -27,6 +27,13 @@ struct EngineSql {
   std::string slow_query;     // runs for seconds
   std::string kill_session;   // printf-style with one %s: the session id
   size_t max_identifier = 0;  // bytes
+  // Takes a lock on table t stronger than DML's, held until `unlock_table`
+  // (empty: the engine shows no locks).
+  std::string lock_table;
+  std::string unlock_table;
+  // What LocksHeldBy names when t is locked: t itself, or the database
+  // ("main": SQLite's write lock covers it all, DML included).
+  std::string database_lock;
 };
 
 const EngineSql& Sql(const std::string& engine) {
@@ -34,17 +41,18 @@ const EngineSql& Sql(const std::string& engine) {
       {"postgresql",
        {"integer", "text",
         "SELECT n, repeat('x', 200) || n::text AS payload FROM generate_series(1, 1000000) AS n",
-        "SELECT pg_sleep(10)", "SELECT pg_terminate_backend(%s)", 63}},
+        "SELECT pg_sleep(10)", "SELECT pg_terminate_backend(%s)", 63, "BEGIN; LOCK TABLE t IN SHARE MODE",
+        "ROLLBACK", ""}},
       {"mysql",
        {"int", "text", "SELECT seq AS n, CONCAT(REPEAT('x', 200), seq) AS payload FROM seq_1_to_1000000",
-        "SELECT SLEEP(10)", "KILL %s", 64}},
+        "SELECT SLEEP(10)", "KILL %s", 64, "LOCK TABLES t WRITE", "UNLOCK TABLES", ""}},
       {"sqlite",
        {"INTEGER", "TEXT",
         "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1000000) "
         "SELECT n, printf('%.200c', 'x') || n AS payload FROM g",
         "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 4000000000) SELECT "
         "count(*) FROM g",
-        "", 200}},
+        "", 200, "BEGIN IMMEDIATE", "ROLLBACK", "main"}},
   };
   return sql.at(engine);
 }
@@ -309,6 +317,36 @@ TEST_P(DriverConformance, StatementTimeoutExpires) {
   EXPECT_LT(took, std::chrono::seconds(5));
   // The limit applied to that statement only.
   EXPECT_EQ(Scalar(*conn, "SELECT 4"), "4");
+}
+
+TEST_P(DriverConformance, CancelStopsTheRunningStatementFromAnotherThread) {
+  ScratchDatabase db(engine());
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  ASSERT_TRUE(conn->Cancel().ok()) << "a cancel with nothing running is harmless";
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the server has seen it, while idle
+  EXPECT_EQ(Scalar(*conn, "SELECT 3"), "3");
+  Status cancel_sent = Status::Internal("not sent");
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel_sent = conn->Cancel();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  Status st = conn->Query(Sql(engine()).slow_query, [](RowView) { return Status::Ok(); });
+  const auto took = std::chrono::steady_clock::now() - start;
+  canceller.join();
+  ASSERT_TRUE(cancel_sent.ok()) << cancel_sent.ToString();
+  ASSERT_FALSE(st.ok()) << "the statement ran to its end despite the cancel";
+  EXPECT_EQ(st.code(), StatusCode::kCancelled) << st.ToString();
+  EXPECT_GE(took, std::chrono::milliseconds(250));
+  EXPECT_LT(took, std::chrono::seconds(3)) << "the cancel did not stop the statement promptly";
+  EXPECT_EQ(Scalar(*conn, "SELECT 4"), "4") << "the session stays usable";
+  // A statement timeout is still a timeout, not a cancel.
+  ExecOptions opts;
+  opts.statement_timeout = std::chrono::milliseconds(200);
+  st = conn->Query(
+      Sql(engine()).slow_query, [](RowView) { return Status::Ok(); }, opts);
+  EXPECT_EQ(st.code(), StatusCode::kLockTimeout) << st.ToString();
 }
 
 // Server engines only: SQLite has no sessions to kill or servers to reach.
@@ -704,21 +742,23 @@ struct RehearsalSql {
   std::string not_a_name;                // a statement whose only "name" is in a string or body
   std::string rewrite;                   // rewrites table t (id, v) into new storage
   std::string analyze;                   // refreshes the statistics of t1, t2
+  std::string rewrite_back;              // after `rewrite`: rewrites t again (in a transaction too)
 };
 
 const RehearsalSql& V6Sql(const std::string& engine) {
   static const std::map<std::string, RehearsalSql> sql = {
       {"postgresql",
        {"mixedcase.orders", "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 FROM hidden $$ LANGUAGE sql",
-        "ALTER TABLE t ALTER COLUMN v TYPE bigint", "ANALYZE t1; ANALYZE t2"}},
+        "ALTER TABLE t ALTER COLUMN v TYPE bigint", "ANALYZE t1; ANALYZE t2",
+        "ALTER TABLE t ALTER COLUMN v TYPE integer"}},
       {"mysql",
-       {"MixedCase.Orders", "SELECT \"hidden\" # hidden too\n", "ALTER TABLE t FORCE",
-        "ANALYZE TABLE t1, t2"}},
+       {"MixedCase.Orders", "SELECT \"hidden\" # hidden too\n", "ALTER TABLE t FORCE", "ANALYZE TABLE t1, t2",
+        "ALTER TABLE t FORCE"}},
       {"sqlite",
        {"MixedCase.Orders", "SELECT 'hidden'",
         "CREATE TABLE t_new (id INTEGER PRIMARY KEY, v INTEGER); INSERT INTO t_new SELECT id, v FROM t; "
         "DROP TABLE t; ALTER TABLE t_new RENAME TO t",
-        "ANALYZE"}},
+        "ANALYZE", "ALTER TABLE t RENAME TO t_old; ALTER TABLE t_old RENAME TO t"}},
   };
   return sql.at(engine);
 }
@@ -816,6 +856,52 @@ TEST_P(DriverConformance, StorageIdentityChangesWhenATableIsRewrittenOnly) {
   ASSERT_TRUE(conn->Rollback().ok());
 }
 
+// ---- API v7 ------------------------------------------------------------------
+
+TEST_P(DriverConformance, RewriteLogNamesTheTablesThisSessionRewroteOrIsUnsupported) {
+  ScratchDatabase db(engine());
+  db.Exec("CREATE TABLE t (id " + Sql(engine()).int_type + " PRIMARY KEY, v " + Sql(engine()).int_type +
+          "); INSERT INTO t VALUES (1, 1), (2, 2);");
+  auto conn = db.Connect();
+  auto other = db.Connect();
+  ASSERT_TRUE(conn && other);
+  Status started = conn->StartRewriteLog();
+  if (!started.ok()) {
+    EXPECT_EQ(started.code(), StatusCode::kUnsupported) << started.ToString();
+    EXPECT_FALSE(started.message().empty());
+    EXPECT_EQ(conn->TakeRewriteLog().status().code(), StatusCode::kUnsupported);
+    EXPECT_NE(engine(), "postgresql") << "the test server's role is a superuser: " << started.ToString();
+    return;
+  }
+  auto logged = conn->TakeRewriteLog();
+  ASSERT_TRUE(logged.ok()) << logged.status().ToString();
+  EXPECT_TRUE(logged->empty());
+  ASSERT_TRUE(conn->Execute("ALTER TABLE t ADD COLUMN note " + Sql(engine()).int_type).ok());
+  logged = conn->TakeRewriteLog();
+  ASSERT_TRUE(logged.ok()) << logged.status().ToString();
+  EXPECT_TRUE(logged->empty()) << "a nullable column added in place is no rewrite";
+  ASSERT_TRUE(conn->ExecuteScript(V6Sql(engine()).rewrite).ok());
+  logged = conn->TakeRewriteLog();
+  ASSERT_TRUE(logged.ok()) << logged.status().ToString();
+  ASSERT_EQ(logged->size(), 1u) << Join(*logged, ", ");
+  EXPECT_EQ((*logged)[0], TableIdOf(*conn, "t").Display());
+  logged = conn->TakeRewriteLog();
+  ASSERT_TRUE(logged.ok());
+  EXPECT_TRUE(logged->empty()) << "taking the log empties it";
+  // A rewrite rolled back leaves nothing; another session's is not this one's.
+  ASSERT_TRUE(conn->Begin().ok());
+  ASSERT_TRUE(conn->ExecuteScript(V6Sql(engine()).rewrite_back).ok());
+  ASSERT_TRUE(conn->Rollback().ok());
+  ASSERT_TRUE(other->ExecuteScript(V6Sql(engine()).rewrite_back).ok());
+  logged = conn->TakeRewriteLog();
+  ASSERT_TRUE(logged.ok()) << logged.status().ToString();
+  EXPECT_TRUE(logged->empty()) << Join(*logged, ", ");
+  // The hook goes away with the session.
+  conn.reset();
+  auto later = db.Connect();
+  ASSERT_TRUE(later->ExecuteScript(V6Sql(engine()).rewrite).ok()) << "a rewrite after the session ended";
+}
+
 TEST_P(DriverConformance, LocksHeldByShowsTheTableLocksOfAnotherSession) {
   ScratchDatabase db(engine());
   db.Exec("CREATE TABLE t (id " + Sql(engine()).int_type + " PRIMARY KEY, v " + Sql(engine()).int_type +
@@ -826,18 +912,21 @@ TEST_P(DriverConformance, LocksHeldByShowsTheTableLocksOfAnotherSession) {
   ASSERT_TRUE(holder->Begin().ok());
   ASSERT_TRUE(holder->Execute("UPDATE t SET v = v + 1 WHERE id = 1").ok());
   auto held = observer->LocksHeldBy(holder->SessionId());
-  if (engine() == "sqlite") {
-    EXPECT_EQ(held.status().code(), StatusCode::kUnsupported) << held.status().ToString();
-    ASSERT_TRUE(holder->Rollback().ok());
-    return;
-  }
   ASSERT_TRUE(held.ok()) << held.status().ToString();
-  auto on_t = [](const std::vector<HeldLock>& locks) {
-    return std::count_if(locks.begin(), locks.end(), [](const HeldLock& l) {
-      return (l.object == "t" || EndsWith(l.object, ".t")) && !l.mode.empty();
-    });
+  const std::string database_lock = Sql(engine()).database_lock;
+  auto covers_t = [&](const HeldLock& l) {
+    return l.object == "t" || EndsWith(l.object, ".t") ||
+           (!database_lock.empty() && l.object == database_lock);
+  };
+  auto on_t = [&](const std::vector<HeldLock>& locks) {
+    return std::count_if(locks.begin(), locks.end(),
+                         [&](const HeldLock& l) { return covers_t(l) && !l.mode.empty(); });
   };
   EXPECT_GE(on_t(*held), 1) << "the holder's lock on t was not shown";
+  for (const HeldLock& l : *held) {
+    EXPECT_EQ(l.table_level, !database_lock.empty())
+        << l.object << " " << l.mode << ": a DML lock is row level unless it covers the whole database";
+  }
   auto own = observer->LocksHeldBy(observer->SessionId());
   ASSERT_TRUE(own.ok());
   EXPECT_EQ(on_t(*own), 0) << "the observer holds nothing on t";
@@ -846,6 +935,18 @@ TEST_P(DriverConformance, LocksHeldByShowsTheTableLocksOfAnotherSession) {
   ASSERT_TRUE(held.ok()) << held.status().ToString();
   EXPECT_EQ(on_t(*held), 0) << "the lock is gone after commit";
   EXPECT_EQ(observer->LocksHeldBy("1; DROP TABLE t").status().code(), StatusCode::kInvalidInput);
+
+  // A lock that blocks DML is marked table_level.
+  ASSERT_TRUE(holder->ExecuteScript(Sql(engine()).lock_table).ok()) << Sql(engine()).lock_table;
+  held = observer->LocksHeldBy(holder->SessionId());
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_TRUE(std::any_of(held->begin(), held->end(),
+                          [&](const HeldLock& l) { return covers_t(l) && l.table_level; }))
+      << "no table-level lock shown on t after " << Sql(engine()).lock_table;
+  ASSERT_TRUE(holder->ExecuteScript(Sql(engine()).unlock_table).ok());
+  held = observer->LocksHeldBy(holder->SessionId());
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_EQ(on_t(*held), 0) << "released by " << Sql(engine()).unlock_table;
 }
 
 TEST_P(DriverConformance, EstimatedRowCountsCoverEveryTableWithinAQuarter) {

@@ -238,6 +238,7 @@ TEST_P(RehearseCli, RehearsesAPlanReportsTheContractAndLeavesTheTargetUnchanged)
   EXPECT_EQ(doc["rollback_drill"][0]["ok"], true) << doc["rollback_drill"].dump();
   EXPECT_EQ(doc["compat"]["ok"], true);
   EXPECT_EQ(doc["checks"]["ok"], true);
+  EXPECT_TRUE(doc["lock_queue_drill"].is_null()) << "not asked for";
   for (const char* key : {"expand_s", "backfill_s", "contract_s", "rollback_s", "restore_s", "window_s"}) {
     EXPECT_TRUE(doc["estimate"].contains(key)) << key;
   }
@@ -495,11 +496,23 @@ TEST_P(RehearseCli, PruneDropsTheBaseCopiesOfDeletedSnapshots) {
 // A statement that runs for a few seconds, so a signal lands mid-rehearsal.
 // The signal is acted on when the running statement ends (docs/rehearsal.md,
 // "Interruptions"), so it is kept short.
-std::string SlowStatement(const std::string& engine) {
-  if (engine == "postgresql") return "SELECT pg_sleep(4);\n";
-  if (engine == "mysql") return "DO SLEEP(4);\n";
-  return "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 20000000) "
-         "SELECT count(*) FROM g;\n";
+// A statement that runs for about `seconds` (SQLite: counting, ~5 M rows/s).
+std::string SlowStatement(const std::string& engine, int seconds = 4) {
+  const std::string s = std::to_string(seconds);
+  if (engine == "postgresql") return "SELECT pg_sleep(" + s + ");\n";
+  if (engine == "mysql") return "DO SLEEP(" + s + ");\n";
+  return "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < " + s +
+         "000000 * 5) SELECT count(*) FROM g;\n";
+}
+
+// Whether readers queue behind a DDL statement waiting for a reader's lock.
+struct QueueExpectation {
+  bool queues = true;
+};
+const QueueExpectation& Queue(const std::string& engine) {
+  static const std::map<std::string, QueueExpectation> e = {
+      {"postgresql", {true}}, {"mysql", {true}}, {"sqlite", {true}}};
+  return e.at(engine);
 }
 
 // Kills the session running the slow statement on the copy, from the target's
@@ -546,12 +559,18 @@ TEST_P(RehearseCli, ADroppedConnectionOnTheCopyIsARuntimeErrorAndTheCopyIsDroppe
 TEST_P(RehearseCli, SigtermDropsTheCopyAndKillNineLeavesOneTheNextRunDrops) {
   CreateItems(10);
   SnapshotAndRestoreTest();
-  const std::string plan = WritePlan(
-      "slow",
-      {{"0001_slow/expand.sql", "ALTER TABLE items ADD COLUMN note INTEGER;\n" + SlowStatement(engine())},
-       {"0001_slow/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"}});
+  // SIGTERM stops the running statement (Connection::Cancel): a statement
+  // of a minute is interrupted, not waited for. After kill -9 nothing
+  // stops it, so that one is short: the next run must be able to drop the
+  // orphaned copy.
+  auto slow_plan = [&](const std::string& name, int seconds) {
+    return WritePlan(name, {{"0001_slow/expand.sql", "ALTER TABLE items ADD COLUMN note INTEGER;\n" +
+                                                         SlowStatement(engine(), seconds)},
+                            {"0001_slow/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"}});
+  };
   for (int sig : {SIGTERM, SIGKILL}) {
     SCOPED_TRACE(sig == SIGTERM ? "SIGTERM" : "SIGKILL");
+    const std::string plan = sig == SIGTERM ? slow_plan("minute", 60) : slow_plan("slow", 4);
     auto child = StartRehearse(plan, "slow");
     testing::ChildProcess& p = *child;
     ASSERT_TRUE(p.started());
@@ -563,8 +582,11 @@ TEST_P(RehearseCli, SigtermDropsTheCopyAndKillNineLeavesOneTheNextRunDrops) {
     ASSERT_TRUE(running) << "the plan never started: " << p.Log();
     std::this_thread::sleep_for(milliseconds(300));
     ASSERT_FALSE(ScratchCopies("cutover_").empty()) << "the copy exists while the plan runs";
+    const auto stopping = std::chrono::steady_clock::now();
     const int code = p.Stop(sig);
     if (sig == SIGTERM) {
+      EXPECT_LT(std::chrono::steady_clock::now() - stopping, std::chrono::seconds(20))
+          << "SIGTERM waited for the one-minute statement instead of stopping it";
       EXPECT_EQ(code, 3) << p.Log();
       const std::string said = Stderr("slow");
       EXPECT_NE(said.find("interrupted by SIGTERM; the rehearsal copy is dropped"), std::string::npos)
@@ -579,6 +601,78 @@ TEST_P(RehearseCli, SigtermDropsTheCopyAndKillNineLeavesOneTheNextRunDrops) {
     }
   }
   EXPECT_FALSE(*conn_->TableExists("cutover_migrations"));
+}
+
+// ---- The lock-queue drill ---------------------------------------------------
+
+// What a reader holding its transaction 3 s ahead of a catalog-only ALTER
+// costs: with apply's 2 s lock timeout the statement gives up, backs off and
+// retries until the reader is gone, and the queue behind it lasts at most
+// one attempt; without a timeout the queue lasts as long as the reader.
+TEST_P(RehearseCli, LockQueueDrillMeasuresTheQueueWithAndWithoutTheLockTimeout) {
+  CreateItems(2000);
+  SnapshotAndRestoreTest();
+  const std::string plan =
+      WritePlan("queue", {{"0001_note/expand.sql", "ALTER TABLE items ADD COLUMN note INTEGER;\n"},
+                          {"0001_note/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"}});
+  const std::string before = TargetFingerprint();
+  RunResult r = Rehearse(plan, {"--lock-queue-drill", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  Json doc = Parse(r);
+  const Json& q = doc["lock_queue_drill"];
+  ASSERT_TRUE(q.is_object()) << doc.dump();
+  EXPECT_EQ(q["hold_s"], 3);
+  ASSERT_EQ(q["statements"].size(), 1u)
+      << "the expand statement, once (not the rollback drill's): " << q.dump();
+  const Json& s = q["statements"][0];
+  EXPECT_EQ(s["file"], "0001_note/expand.sql");
+  EXPECT_FALSE(s["reason"].get<std::string>().empty());
+  ASSERT_EQ(s["tables"].size(), 1u) << s.dump();
+  const Json& with = s["with_lock_timeout"];
+  const Json& without = s["without_lock_timeout"];
+  ASSERT_EQ(with["ran"], true) << s.dump();
+  ASSERT_EQ(without["ran"], true) << s.dump();
+  EXPECT_EQ(with["lock_timeout_ms"], 2000) << "apply's default lock timeout";
+  EXPECT_EQ(without["lock_timeout_ms"], 63000) << "the hold plus a minute";
+  EXPECT_EQ(without["attempts"], 1);
+  EXPECT_EQ(with["gave_up"], false) << "5 retries outlast a 3 s reader";
+  const QueueExpectation& e = Queue(engine());
+  const double with_read = with["blocked_ms"]["read"].get<double>();
+  const double without_read = without["blocked_ms"]["read"].get<double>();
+  const double without_write = without["blocked_ms"]["write"].get<double>();
+  for (const auto& [mode, f] :
+       {std::pair<const char*, const Json&>{"with lock timeout", with}, {"without", without}}) {
+    std::cout << "[ measure  ] " << engine() << " drill " << mode << ": attempts " << f["attempts"]
+              << ", queued " << f["queued_ms"] << " ms, reads blocked " << f["blocked_ms"]["read"]
+              << " ms, writes blocked " << f["blocked_ms"]["write"] << " ms\n";
+  }
+  if (e.queues) {
+    EXPECT_GE(with["attempts"].get<int>(), 2)
+        << "the first attempt timed out behind the reader: " << s.dump();
+    EXPECT_GE(with["queued_ms"].get<double>(), 2800) << s.dump();
+    EXPECT_GE(without["queued_ms"].get<double>(), 2800) << s.dump();
+    EXPECT_LT(without["queued_ms"].get<double>(), 6000) << s.dump();
+    // The reads queued behind the waiting ALTER: one attempt's worth with
+    // the timeout, the whole reader without.
+    EXPECT_GE(with_read, 1500) << s.dump();
+    EXPECT_LE(with_read, 2700) << s.dump();
+    EXPECT_GE(without_read, 2500) << s.dump();
+    EXPECT_GE(without_write, 2500) << s.dump();
+    EXPECT_GT(without_read, with_read + 400) << s.dump();
+  } else {
+    EXPECT_LT(without_read, 500) << "readers never wait on this engine: " << s.dump();
+  }
+  EXPECT_NE(r.err.find("lock-queue drill"), std::string::npos) << r.err;
+  EXPECT_EQ(TargetFingerprint(), before);
+  EXPECT_FALSE(*conn_->TableExists("cutover_migrations"));
+  EXPECT_TRUE(Leftovers().empty()) << "a drill copy was left behind";
+
+  // The human report shows both modes.
+  RunResult text = Run({"rehearse", target_.text, "--plan", plan, "--lock-queue-drill", "1"});
+  ASSERT_EQ(text.exit_code, 0) << text.out << text.err;
+  EXPECT_NE(text.out.find("lock-queue drill"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("with apply's lock timeout: queued"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("without a lock timeout:    queued"), std::string::npos) << text.out;
 }
 
 // ---- Blocking, measured on a million rows ---------------------------------
