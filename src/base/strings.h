@@ -1,9 +1,12 @@
 // Small string helpers shared by the core and the drivers' normalizers.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "base/status.h"
 
 namespace cutover {
 
@@ -30,5 +33,9 @@ std::string XmlEscape(std::string_view s);
 // backslashes and control characters; a byte that is not part of valid UTF-8
 // becomes U+FFFD so the output is always valid JSON.
 void AppendJsonString(std::string& out, std::string_view s);
+
+// Parses a duration such as "30d", "12h", "2w", "90m", "45s" (one whole
+// number and one unit). kInvalidInput names the text on anything else.
+Result<std::int64_t> ParseDurationSeconds(std::string_view text);
 
 }  // namespace cutover

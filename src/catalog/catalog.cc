@@ -1221,35 +1221,6 @@ std::vector<std::string> SnapshotsToPrune(const std::vector<SnapshotSummary>& sn
   return ids;
 }
 
-Result<std::int64_t> ParseDurationSeconds(std::string_view text) {
-  auto invalid = [&]() {
-    return Status::InvalidInput(
-        "invalid duration '" + std::string(text) +
-        "': write one whole number and one unit, s (seconds), m (minutes), h (hours), "
-        "d (days) or w (weeks), e.g. 30d, 12h, 2w");
-  };
-  if (text.size() < 2) return invalid();
-  std::int64_t unit = 0;
-  switch (text.back()) {
-    case 's': unit = 1; break;
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 86400; break;
-    case 'w': unit = 7 * 86400; break;
-    default: return invalid();
-  }
-  std::string_view digits = text.substr(0, text.size() - 1);
-  if (!std::all_of(digits.begin(), digits.end(), IsDigit)) return invalid();
-  std::int64_t n = 0;
-  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  if (ec == std::errc::result_out_of_range ||
-      (ec == std::errc() && n > std::numeric_limits<std::int64_t>::max() / unit)) {
-    return Status::InvalidInput("duration '" + std::string(text) + "' is too long to count in seconds");
-  }
-  if (ec != std::errc() || ptr != digits.data() + digits.size()) return invalid();
-  return n * unit;
-}
-
 std::string FormatIso8601(std::int64_t epoch_seconds) {
   std::int64_t days = epoch_seconds / 86400;
   std::int64_t secs = epoch_seconds % 86400;

@@ -50,6 +50,7 @@
 
 #include "base/file_env.h"
 #include "base/status.h"
+#include "base/strings.h"  // ParseDurationSeconds, for retention
 #include "driver/driver.h"
 #include "driver/loader.h"
 
@@ -247,10 +248,6 @@ struct RetentionPolicy {
 };
 std::vector<std::string> SnapshotsToPrune(const std::vector<SnapshotSummary>& snapshots,
                                           const RetentionPolicy& policy, const std::string& now_iso);
-
-// Parses a duration such as "30d", "12h", "2w", "90m", "45s" (one number and
-// one unit). kInvalidInput names the text on anything else.
-Result<std::int64_t> ParseDurationSeconds(std::string_view text);
 
 // Now as ISO 8601 UTC, and the conversion back (seconds since the epoch).
 // ParseIso8601 accepts YYYY-MM-DDTHH:MM:SS, optional fractional seconds

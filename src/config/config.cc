@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/file_env.h"
+#include "base/strings.h"
 #include "base/uri.h"
 
 namespace cutover {
@@ -53,6 +54,83 @@ Result<std::vector<std::string>> GetStringList(const std::string& path, const to
     out.emplace_back(*item.value<std::string>());
   }
   return out;
+}
+
+// A duration key: "90s", "30m", "24h", "2d".
+Result<std::int64_t> GetDuration(const std::string& path, const toml::node& node, const std::string& name) {
+  auto text = GetString(path, node, name);
+  if (!text.ok()) {
+    return Status::InvalidInput(Where(path, node) + ": " + name +
+                                " must be a duration string such as \"24h\"");
+  }
+  auto seconds = ParseDurationSeconds(*text);
+  if (!seconds.ok())
+    return Status::InvalidInput(Where(path, node) + ": " + name + ": " + seconds.status().message());
+  if (*seconds <= 0) return Status::InvalidInput(Where(path, node) + ": " + name + " must be longer than 0");
+  return seconds;
+}
+
+// A count key (milliseconds or seconds): a whole number, 0 or more.
+Result<std::int64_t> GetCount(const std::string& path, const toml::node& node, const std::string& name) {
+  std::optional<std::int64_t> v = node.value<std::int64_t>();
+  if (!node.is_integer() || !v || *v < 0) {
+    return Status::InvalidInput(Where(path, node) + ": " + name + " must be a whole number, 0 or more");
+  }
+  return *v;
+}
+
+Result<bool> GetBool(const std::string& path, const toml::node& node, const std::string& name) {
+  if (!node.is_boolean())
+    return Status::InvalidInput(Where(path, node) + ": " + name + " must be true or false");
+  return *node.value<bool>();
+}
+
+Result<Policy> ParsePolicy(const std::string& path, const toml::table& t) {
+  CUTOVER_RETURN_IF_ERROR(
+      UnknownKeys(path, t,
+                  {"snapshot_max_age", "restore_test_max_age", "rehearsal_max_age", "max_blocked_ms",
+                   "max_statement_s", "max_backfill_s", "window", "lint_warnings", "allow_irreversible"},
+                  "[policy]"));
+  Policy p;
+  const std::pair<const char*, std::int64_t*> durations[] = {
+      {"snapshot_max_age", &p.snapshot_max_age_s},
+      {"restore_test_max_age", &p.restore_test_max_age_s},
+      {"rehearsal_max_age", &p.rehearsal_max_age_s}};
+  for (const auto& [key, field] : durations) {
+    if (const toml::node* n = t.get(key)) {
+      auto v = GetDuration(path, *n, std::string("[policy] ") + key);
+      if (!v.ok()) return v.status();
+      *field = *v;
+    }
+  }
+  const std::pair<const char*, std::int64_t*> counts[] = {{"max_blocked_ms", &p.max_blocked_ms},
+                                                          {"max_statement_s", &p.max_statement_s},
+                                                          {"max_backfill_s", &p.max_backfill_s}};
+  for (const auto& [key, field] : counts) {
+    if (const toml::node* n = t.get(key)) {
+      auto v = GetCount(path, *n, std::string("[policy] ") + key);
+      if (!v.ok()) return v.status();
+      *field = *v;
+    }
+  }
+  if (const toml::node* n = t.get("window")) {
+    auto v = GetDuration(path, *n, "[policy] window");
+    if (!v.ok()) return v.status();
+    p.window_s = *v;
+  }
+  if (const toml::node* n = t.get("lint_warnings")) {
+    auto v = GetString(path, *n, "[policy] lint_warnings");
+    if (!v.ok() || (*v != "allow" && *v != "fail")) {
+      return Status::InvalidInput(Where(path, *n) + ": [policy] lint_warnings must be \"allow\" or \"fail\"");
+    }
+    p.lint_warnings_fail = *v == "fail";
+  }
+  if (const toml::node* n = t.get("allow_irreversible")) {
+    auto v = GetBool(path, *n, "[policy] allow_irreversible");
+    if (!v.ok()) return v.status();
+    p.allow_irreversible = *v;
+  }
+  return p;
 }
 
 }  // namespace
@@ -146,10 +224,12 @@ Result<Config> LoadConfig(const std::string& path) {
       config.driver_path = *list;
     }
   }
-  // [policy] belongs to the gate (a later release reads it); accepted as a
-  // table so configs written for it load, and validated there.
-  if (const toml::node* policy = root.get("policy"); policy && !policy->is_table()) {
-    return Status::InvalidInput(Where(path, *policy) + ": [policy] must be a table");
+  if (const toml::node* policy = root.get("policy")) {
+    const toml::table* t = policy->as_table();
+    if (t == nullptr) return Status::InvalidInput(Where(path, *policy) + ": [policy] must be a table");
+    auto parsed = ParsePolicy(path, *t);
+    if (!parsed.ok()) return parsed.status();
+    config.policy = *parsed;
   }
   return config;
 }

@@ -20,6 +20,20 @@ struct TargetConfig {
   std::optional<std::string> scratch;  // scratch server for this target
 };
 
+// [policy]: what the GO / NO-GO gate requires (docs/gate.md, where each
+// default is explained). The defaults below apply to every key not set.
+struct Policy {
+  std::int64_t snapshot_max_age_s = 24 * 3600;
+  std::int64_t restore_test_max_age_s = 24 * 3600;
+  std::int64_t rehearsal_max_age_s = 24 * 3600;
+  std::int64_t max_blocked_ms = 1000;  // per statement, read and write, scaled to production
+  std::int64_t max_statement_s = 300;
+  std::int64_t max_backfill_s = 3600;
+  std::optional<std::int64_t> window_s;  // none: the window check is not made
+  bool lint_warnings_fail = false;       // lint_warnings = "fail"
+  bool allow_irreversible = false;
+};
+
 struct Config {
   std::string source;  // the file it was read from; empty for the built-in defaults
   std::map<std::string, TargetConfig> targets;
@@ -28,6 +42,7 @@ struct Config {
   std::vector<std::string> drift_ignore;
   bool drift_ignore_column_order = false;
   std::vector<std::string> driver_path;
+  Policy policy;
 };
 
 // Reads `path`. kNotFound if it does not exist, kInvalidInput (file:line) for

@@ -34,7 +34,15 @@ ignore = ["public.audit_*", "*.tmp_*"]
 ignore_column_order = true
 
 [policy]
-max_lock_ms = 2000
+snapshot_max_age = "12h"
+restore_test_max_age = "2d"
+rehearsal_max_age = "90m"
+max_blocked_ms = 250
+max_statement_s = 60
+max_backfill_s = 0
+window = "2h"
+lint_warnings = "fail"
+allow_irreversible = true
 )");
   auto c = LoadConfig(path);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -47,6 +55,33 @@ max_lock_ms = 2000
   EXPECT_EQ(*c->repository, "/var/lib/cutover");
   EXPECT_EQ(c->drift_ignore.size(), 2u);
   EXPECT_TRUE(c->drift_ignore_column_order);
+  const Policy& p = c->policy;
+  EXPECT_EQ(p.snapshot_max_age_s, 12 * 3600);
+  EXPECT_EQ(p.restore_test_max_age_s, 2 * 86400);
+  EXPECT_EQ(p.rehearsal_max_age_s, 90 * 60);
+  EXPECT_EQ(p.max_blocked_ms, 250);
+  EXPECT_EQ(p.max_statement_s, 60);
+  EXPECT_EQ(p.max_backfill_s, 0);
+  EXPECT_EQ(p.window_s, 2 * 3600);
+  EXPECT_TRUE(p.lint_warnings_fail);
+  EXPECT_TRUE(p.allow_irreversible);
+}
+
+TEST(Config, PolicyDefaultsAreThoseDocumented) {
+  auto path = WriteTemp("cutover-config-policy-defaults.toml", "[policy]\n");
+  auto c = LoadConfig(path);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  for (const Policy& p : {c->policy, Config{}.policy}) {
+    EXPECT_EQ(p.snapshot_max_age_s, 24 * 3600);
+    EXPECT_EQ(p.restore_test_max_age_s, 24 * 3600);
+    EXPECT_EQ(p.rehearsal_max_age_s, 24 * 3600);
+    EXPECT_EQ(p.max_blocked_ms, 1000);
+    EXPECT_EQ(p.max_statement_s, 300);
+    EXPECT_EQ(p.max_backfill_s, 3600);
+    EXPECT_FALSE(p.window_s.has_value());
+    EXPECT_FALSE(p.lint_warnings_fail);
+    EXPECT_FALSE(p.allow_irreversible);
+  }
 }
 
 TEST(Config, ErrorsNameFileAndLine) {
@@ -64,6 +99,17 @@ TEST(Config, ErrorsNameFileAndLine) {
       {"[targets.prod]\nscratch = \"sqlite:x\"\n", "[targets.prod] has no uri"},
       {"[tragets.prod]\n", ":1: unknown key 'tragets'"},
       {"[scratch\nuri = 1\n", ":1:"},
+      {"[policy]\nmax_lock_ms = 2000\n", ":2: unknown key 'max_lock_ms' in [policy]"},
+      {"[policy]\nsnapshot_max_age = \"24 hours\"\n",
+       ":2: [policy] snapshot_max_age: invalid duration '24 hours'"},
+      {"[policy]\nwindow = 7200\n", ":2: [policy] window must be a duration string"},
+      {"[policy]\nrehearsal_max_age = \"0s\"\n", ":2: [policy] rehearsal_max_age must be longer than 0"},
+      {"[policy]\n\nmax_blocked_ms = -5\n", ":3: [policy] max_blocked_ms must be a whole number, 0 or more"},
+      {"[policy]\nmax_statement_s = \"300\"\n", ":2: [policy] max_statement_s must be a whole number"},
+      {"[policy]\nmax_backfill_s = 1.5\n", ":2: [policy] max_backfill_s must be a whole number"},
+      {"[policy]\nlint_warnings = \"warn\"\n", ":2: [policy] lint_warnings must be \"allow\" or \"fail\""},
+      {"[policy]\nallow_irreversible = \"yes\"\n", ":2: [policy] allow_irreversible must be true or false"},
+      {"policy = 3\n", ":1: [policy] must be a table"},
   };
   int i = 0;
   for (const auto& c : cases) {
