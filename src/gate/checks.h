@@ -1,0 +1,50 @@
+// The checks of the GO / NO-GO gate (docs/gate.md), as pure functions of
+// the evidence the caller read (catalog records, the policy, the time), so
+// each can be tested on its own and the gate command only gathers inputs.
+//
+// Every check answers with a stable id (used in JSON, JUnit and docs), a
+// verdict, the evidence it looked at (ids, times, values) and, when it
+// fails, the command that fixes it. Evidence that is missing or cannot be
+// read is a failure of that check, never a pass: a gate that cannot tell
+// says NO-GO.
+//
+// This step: the snapshot checks (snapshot.fresh, snapshot.verified,
+// snapshot.restore_tested). The rest of the gate builds on the same types.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "config/config.h"
+
+namespace cutover::gate {
+
+enum class Verdict { kPass, kFail, kSkipped };
+const char* VerdictName(Verdict verdict);  // "pass", "fail", "skipped"
+
+struct CheckResult {
+  std::string id;  // "snapshot.fresh", ...
+  Verdict verdict = Verdict::kFail;
+  std::string evidence;  // what was looked at, for people and the audit log
+  std::string fix;       // failures: the command (or action) that fixes it
+};
+
+struct SnapshotEvidence {
+  std::string target;       // the target's label, as the catalog records it
+  std::string engine;       // its driver's name
+  std::string target_text;  // how the user named it, for the commands in `fix`
+  std::int64_t now = 0;     // seconds since the epoch
+  Policy policy;
+  std::vector<SnapshotSummary> snapshots;  // the catalog's, any target
+};
+
+// snapshot.fresh, snapshot.verified and snapshot.restore_tested, about the
+// newest snapshot of the target (not deleted, of its engine).
+std::vector<CheckResult> SnapshotChecks(const SnapshotEvidence& evidence);
+
+// "3h 12m", "2d 4h", "45s": an age or a limit for the evidence text.
+std::string FormatAge(std::int64_t seconds);
+
+}  // namespace cutover::gate
