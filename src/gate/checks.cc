@@ -1,6 +1,11 @@
 #include "gate/checks.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
 #include <optional>
+
+#include "base/strings.h"
 
 namespace cutover::gate {
 namespace {
@@ -43,7 +48,197 @@ std::optional<SnapshotSummary> NewestSnapshot(const SnapshotEvidence& e) {
   return newest;
 }
 
+using Json = nlohmann::json;
+
+std::string Number(double v, int decimals = 0) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+bool RanPhase(const RehearsalRecord& r, const std::string& phase) {
+  const std::vector<std::string_view> phases = Split(r.phases, ',');
+  return std::find(phases.begin(), phases.end(), phase) != phases.end();
+}
+
+// The newest rehearsal of the target that ran `phase`.
+std::optional<RehearsalRecord> NewestRehearsal(const RehearsalEvidence& e) {
+  std::optional<RehearsalRecord> newest;
+  for (const RehearsalRecord& r : e.rehearsals) {
+    if (r.target != e.target || !RanPhase(r, e.phase)) continue;
+    if (!newest || r.started_at > newest->started_at) newest = r;
+  }
+  return newest;
+}
+
+CheckResult Current(const RehearsalEvidence& e, const RehearsalRecord& r, const std::string& rehearse) {
+  const std::string id = "rehearsal.current";
+  const std::string which = "rehearsal " + r.id + " (" + r.started_at + ")";
+  if (!r.ok) return Fail(id, which + " found problems: " + r.summary, "fix what it found, then " + rehearse);
+  if (r.plan_sha256 != e.plan_sha256) {
+    return Fail(id,
+                which + " rehearsed another plan: sha256 " + r.plan_sha256.substr(0, 12) + ", the plan is " +
+                    e.plan_sha256.substr(0, 12) + " now",
+                rehearse);
+  }
+  if (r.snapshot_fingerprint != e.live_fingerprint) {
+    return Fail(
+        id,
+        which + " ran on a copy whose schema (" + r.snapshot_fingerprint + ") is not the live schema now (" +
+            e.live_fingerprint + ")",
+        "take a new snapshot (cutover snapshot " + e.target_text + "), restore-test it, then " + rehearse);
+  }
+  CheckResult recent =
+      Recent(id, which + " started", r.started_at, e.now, e.policy.rehearsal_max_age_s, rehearse);
+  if (recent.verdict == Verdict::kPass) recent.evidence += "; plan and schema match";
+  return recent;
+}
+
+// Per statement of the phase (drill executions left out): blocked time and
+// duration, as estimated for production, against the policy.
+CheckResult Blocking(const RehearsalEvidence& e, const Json& doc, const std::string& rehearse) {
+  const std::string id = "rehearsal.blocking";
+  const double max_blocked = static_cast<double>(e.policy.max_blocked_ms);
+  const double max_statement_ms = static_cast<double>(e.policy.max_statement_s) * 1000.0;
+  std::vector<std::string> over;
+  int statements = 0;
+  double worst_blocked = 0;
+  for (const Json& s : doc.value("statements", Json::array())) {
+    if (s.value("phase", "") != e.phase || s.value("drill", false)) continue;
+    ++statements;
+    const std::string where = s.value("file", "?") + ":" + std::to_string(s.value("line", 0));
+    const Json& est = s.value("estimate_ms", Json::object());
+    for (const char* kind : {"blocked_read", "blocked_write"}) {
+      const Json& v = est.contains(kind) ? est[kind] : Json();
+      if (v.is_null()) {
+        // No probe of that kind ran: fine for a statement that touched no
+        // table of the copy, unknown otherwise.
+        if (!s.value("tables", Json::array()).empty())
+          over.push_back(where + ": " + kind + " was not measured");
+        continue;
+      }
+      worst_blocked = std::max(worst_blocked, v.get<double>());
+      if (v.get<double>() > max_blocked) {
+        over.push_back(where + ": " + kind + " " + Number(v.get<double>()) + " ms > " + Number(max_blocked) +
+                       " ms");
+      }
+    }
+    const double duration = est.value("duration", 0.0);
+    if (duration > max_statement_ms) {
+      over.push_back(where + ": runs " + Number(duration / 1000.0, 1) + " s > " +
+                     std::to_string(e.policy.max_statement_s) + " s");
+    }
+  }
+  for (const Json& b : doc.value("backfills", Json::array())) {
+    if (e.phase != "backfill") break;
+    const double s = b.value("estimate_s", 0.0);
+    if (s > static_cast<double>(e.policy.max_backfill_s)) {
+      over.push_back(b.value("migration", "?") + ": backfill estimated at " + Number(s) + " s > " +
+                     std::to_string(e.policy.max_backfill_s) + " s");
+    }
+  }
+  const std::string evidence = std::to_string(statements) + " statement(s) of " + e.phase +
+                               ", largest blocked time " + Number(worst_blocked) + " ms (limit " +
+                               Number(max_blocked) + " ms)";
+  if (!over.empty()) {
+    return Fail(id, evidence + "; over the policy: " + Join(over, "; "),
+                "use the statement's safe form (lint names it), or batch it, then " + rehearse);
+  }
+  return Pass(id, evidence);
+}
+
+CheckResult Rollback(const RehearsalEvidence& e, const Json& doc, const std::string& rehearse) {
+  const std::string id = "rehearsal.rollback";
+  std::vector<std::string> problems, passed;
+  for (const Json& d : doc.value("rollback_drill", Json::array())) {
+    const std::string m = d.value("migration", "?");
+    if (!d.value("ran", false)) {
+      if (!e.policy.allow_irreversible)
+        problems.push_back(m + ": no rollback drill (" + d.value("skipped", "") + ")");
+      continue;
+    }
+    if (!d.value("ok", false)) {
+      problems.push_back(m + ": rollback.sql leaves " +
+                         std::to_string(d.value("differences", Json::array()).size()) + " difference(s)");
+    } else {
+      passed.push_back(m + " in " + Number(d.value("rollback_ms", 0.0)) + " ms");
+    }
+  }
+  if (!problems.empty()) {
+    return Fail(id, Join(problems, "; "),
+                "make rollback.sql restore the pre-expand schema, or mark the migration irreversible and set "
+                "allow_irreversible = true in [policy], then " +
+                    rehearse);
+  }
+  return Pass(id, passed.empty() ? "no migration to drill" : "rollback drills passed: " + Join(passed, ", "));
+}
+
+CheckResult Compat(const Json& doc, const std::string& rehearse) {
+  const std::string id = "rehearsal.compat";
+  const Json& c = doc.value("compat", Json::object());
+  if (!c.value("ok", false)) {
+    std::vector<std::string> failed;
+    for (const Json& f : c.value("failed", Json::array())) {
+      failed.push_back(f.value("file", "?") + ":" + std::to_string(f.value("line", 0)) + ": " +
+                       f.value("error", ""));
+    }
+    return Fail(id, "the previous app version's queries fail: " + Join(failed, "; "),
+                "keep what those queries need until contract, then " + rehearse);
+  }
+  return Pass(id, std::to_string(c.value("run", 0)) + " compat queries passed");
+}
+
+CheckResult WindowFits(const RehearsalEvidence& e, const Json& doc, const std::string& rehearse) {
+  const std::string id = "window.fits";
+  if (!e.policy.window_s) return CheckResult{id, Verdict::kSkipped, "no window in [policy]", ""};
+  const Json& t = doc.value("estimate", Json::object());
+  if (!t.contains("window_s") || !t["window_s"].is_number()) {
+    return Fail(id, "the rehearsal has no window estimate", rehearse);
+  }
+  const double migration = t.value("expand_s", 0.0) + t.value("backfill_s", 0.0) + t.value("contract_s", 0.0);
+  const double rollback = t.value("rollback_s", 0.0);
+  const Json& restore = t.contains("restore_s") ? t["restore_s"] : Json();
+  const double needed = t["window_s"].get<double>();
+  const std::string evidence =
+      "migration " + Number(migration, 1) + " s + max(rollback " + Number(rollback, 1) + " s, restore " +
+      (restore.is_number() ? Number(restore.get<double>(), 1) + " s" : std::string("unknown")) +
+      ") = " + Number(needed, 1) + " s; window " + FormatAge(*e.policy.window_s);
+  if (needed > static_cast<double>(*e.policy.window_s)) {
+    return Fail(id, evidence + ": does not fit",
+                "ask for a window of at least " + FormatAge(static_cast<std::int64_t>(needed) + 1));
+  }
+  return Pass(id, evidence);
+}
+
 }  // namespace
+
+std::vector<CheckResult> RehearsalChecks(const RehearsalEvidence& e) {
+  const std::string rehearse = "cutover rehearse " + e.target_text + " --plan " + e.plan_dir;
+  const std::optional<RehearsalRecord> r = NewestRehearsal(e);
+  const char* const kIds[] = {"rehearsal.current", "rehearsal.blocking", "rehearsal.compat",
+                              "rehearsal.rollback", "window.fits"};
+  std::vector<CheckResult> out;
+  if (!r) {
+    for (const char* id : kIds)
+      out.push_back(Fail(id, "no rehearsal of " + e.phase + " for " + e.target, rehearse));
+    return out;
+  }
+  const Json doc = Json::parse(r->report_json, nullptr, false);
+  out.push_back(Current(e, *r, rehearse));
+  if (doc.is_discarded() || !doc.is_object()) {
+    for (const char* id : kIds) {
+      if (std::string(id) == "rehearsal.current") continue;
+      out.push_back(
+          Fail(id, "the report of rehearsal " + r->id + " in the catalog cannot be read", rehearse));
+    }
+    return out;
+  }
+  out.push_back(Blocking(e, doc, rehearse));
+  out.push_back(Compat(doc, rehearse));
+  out.push_back(Rollback(e, doc, rehearse));
+  out.push_back(WindowFits(e, doc, rehearse));
+  return out;
+}
 
 const char* VerdictName(Verdict verdict) {
   switch (verdict) {

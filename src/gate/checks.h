@@ -8,8 +8,9 @@
 // read is a failure of that check, never a pass: a gate that cannot tell
 // says NO-GO.
 //
-// This step: the snapshot checks (snapshot.fresh, snapshot.verified,
-// snapshot.restore_tested). The rest of the gate builds on the same types.
+// So far: the snapshot checks (snapshot.fresh, snapshot.verified,
+// snapshot.restore_tested) and the rehearsal checks (rehearsal.current,
+// rehearsal.blocking, rehearsal.compat, rehearsal.rollback, window.fits).
 #pragma once
 
 #include <cstdint>
@@ -43,6 +44,25 @@ struct SnapshotEvidence {
 // snapshot.fresh, snapshot.verified and snapshot.restore_tested, about the
 // newest snapshot of the target (not deleted, of its engine).
 std::vector<CheckResult> SnapshotChecks(const SnapshotEvidence& evidence);
+
+struct RehearsalEvidence {
+  std::string target;  // label, as the catalog records it
+  std::string target_text;
+  std::string plan_dir;          // as the user gave it, for the commands in `fix`
+  std::string phase;             // "expand", "backfill" or "contract"
+  std::string plan_sha256;       // of the plan on disk now (rehearse::PlanSha256)
+  std::string live_fingerprint;  // of the live target now
+  std::int64_t now = 0;
+  Policy policy;
+  std::vector<RehearsalRecord> rehearsals;  // the catalog's for the target, any order
+};
+
+// rehearsal.current, rehearsal.blocking, rehearsal.compat,
+// rehearsal.rollback and window.fits, about the newest rehearsal of the
+// target that ran `phase`. Only rehearsal.current looks at the match of
+// plan and fingerprints; the others read that same rehearsal's report, so
+// a stale rehearsal fails one check, not five.
+std::vector<CheckResult> RehearsalChecks(const RehearsalEvidence& evidence);
 
 // "3h 12m", "2d 4h", "45s": an age or a limit for the evidence text.
 std::string FormatAge(std::int64_t seconds);

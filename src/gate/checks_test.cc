@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 
 namespace cutover::gate {
 namespace {
@@ -149,6 +150,196 @@ TEST(GateSnapshotChecks, PolicyLimitsApply) {
   auto checks = ById(SnapshotChecks(e));
   EXPECT_EQ(checks["snapshot.fresh"].verdict, Verdict::kFail) << checks["snapshot.fresh"].evidence;
   EXPECT_EQ(checks["snapshot.restore_tested"].verdict, Verdict::kPass);
+}
+
+using Json = nlohmann::json;
+
+// A passing rehearsal report: one expand statement blocking writes for
+// `blocked_write` ms (estimated), a drilled rollback, compat passed.
+Json Report(double blocked_write = 120, double window_s = 1800) {
+  return Json{
+      {"statements",
+       Json::array({Json{{"phase", "expand"},
+                         {"file", "0001_x/expand.sql"},
+                         {"line", 1},
+                         {"drill", false},
+                         {"tables", Json::array({Json{{"table", "public.orders"}}})},
+                         {"estimate_ms",
+                          {{"duration", 900.0}, {"blocked_read", 3.0}, {"blocked_write", blocked_write}}}},
+                    // The drill's second expand is not what apply will run: ignored.
+                    Json{{"phase", "expand"},
+                         {"file", "0001_x/expand.sql"},
+                         {"line", 1},
+                         {"drill", true},
+                         {"tables", Json::array({Json{{"table", "public.orders"}}})},
+                         {"estimate_ms",
+                          {{"duration", 900.0}, {"blocked_read", 99999.0}, {"blocked_write", 99999.0}}}}})},
+      {"backfills", Json::array({Json{{"migration", "0001_x"}, {"estimate_s", 1200.0}}})},
+      {"rollback_drill",
+       Json::array({Json{{"migration", "0001_x"}, {"ran", true}, {"ok", true}, {"rollback_ms", 40.0}}})},
+      {"compat", {{"ok", true}, {"run", 2}, {"failed", Json::array()}}},
+      {"estimate",
+       {{"expand_s", 600.0},
+        {"backfill_s", 900.0},
+        {"contract_s", 60.0},
+        {"rollback_s", 30.0},
+        {"restore_s", 240.0},
+        {"window_s", window_s}}}};
+}
+
+RehearsalRecord Rehearsal(const std::string& id, std::int64_t ago, const Json& report, bool ok = true) {
+  RehearsalRecord r;
+  r.id = id;
+  r.target = "prod";
+  r.engine = "postgresql";
+  r.snapshot_fingerprint = "sha256:live";
+  r.plan_sha256 = std::string(64, 'a');
+  r.phases = "expand,backfill,contract";
+  r.started_at = Ago(ago);
+  r.ok = ok;
+  r.summary = ok ? "3 statement executions, 0 finding(s)" : "3 statement executions, 1 finding(s)";
+  r.report_json = report.dump();
+  return r;
+}
+
+RehearsalEvidence ForRehearsals(std::vector<RehearsalRecord> rehearsals,
+                                const std::string& phase = "expand") {
+  RehearsalEvidence e;
+  e.target = "prod";
+  e.target_text = "prod";
+  e.plan_dir = "plan";
+  e.phase = phase;
+  e.plan_sha256 = std::string(64, 'a');
+  e.live_fingerprint = "sha256:live";
+  e.now = kNow;
+  e.rehearsals = std::move(rehearsals);
+  return e;
+}
+
+TEST(GateRehearsalChecks, PassOnACurrentPassingRehearsal) {
+  RehearsalEvidence e = ForRehearsals({Rehearsal("rh-1", kHour, Report())});
+  e.policy.window_s = kHour;
+  auto checks = ById(RehearsalChecks(e));
+  ASSERT_EQ(checks.size(), 5u);
+  for (const auto& [id, r] : checks) EXPECT_EQ(r.verdict, Verdict::kPass) << id << ": " << r.evidence;
+  EXPECT_NE(checks["rehearsal.current"].evidence.find("plan and schema match"), std::string::npos);
+  EXPECT_NE(checks["rehearsal.blocking"].evidence.find("largest blocked time 120 ms (limit 1000 ms)"),
+            std::string::npos)
+      << checks["rehearsal.blocking"].evidence << " (the drill's 99999 ms must not count)";
+  EXPECT_NE(checks["window.fits"].evidence.find(
+                "migration 1560.0 s + max(rollback 30.0 s, restore 240.0 s) = 1800.0 s"),
+            std::string::npos)
+      << checks["window.fits"].evidence;
+}
+
+TEST(GateRehearsalChecks, EachFailsOnItsOwn) {
+  // The plan was edited after the rehearsal.
+  RehearsalEvidence edited = ForRehearsals({Rehearsal("rh-1", kHour, Report())});
+  edited.plan_sha256 = std::string(64, 'b');
+  auto c = ById(RehearsalChecks(edited));
+  EXPECT_EQ(c["rehearsal.current"].verdict, Verdict::kFail);
+  EXPECT_NE(c["rehearsal.current"].evidence.find("another plan"), std::string::npos);
+  EXPECT_EQ(c["rehearsal.current"].fix, "cutover rehearse prod --plan plan");
+  EXPECT_EQ(c["rehearsal.blocking"].verdict, Verdict::kPass);
+
+  // A hot-fix on the live target after the rehearsal.
+  RehearsalEvidence hotfix = ForRehearsals({Rehearsal("rh-1", kHour, Report())});
+  hotfix.live_fingerprint = "sha256:hotfixed";
+  c = ById(RehearsalChecks(hotfix));
+  EXPECT_EQ(c["rehearsal.current"].verdict, Verdict::kFail);
+  EXPECT_NE(c["rehearsal.current"].fix.find("take a new snapshot"), std::string::npos);
+
+  // Too old; failed.
+  c = ById(RehearsalChecks(ForRehearsals({Rehearsal("rh-1", 30 * kHour, Report())})));
+  EXPECT_EQ(c["rehearsal.current"].verdict, Verdict::kFail);
+  EXPECT_NE(c["rehearsal.current"].evidence.find("too old"), std::string::npos);
+  c = ById(RehearsalChecks(ForRehearsals({Rehearsal("rh-1", kHour, Report(), false)})));
+  EXPECT_EQ(c["rehearsal.current"].verdict, Verdict::kFail);
+  EXPECT_NE(c["rehearsal.current"].evidence.find("found problems"), std::string::npos);
+
+  // Blocking above the threshold, and a statement over max_statement_s.
+  c = ById(RehearsalChecks(ForRehearsals({Rehearsal("rh-1", kHour, Report(1500))})));
+  EXPECT_EQ(c["rehearsal.blocking"].verdict, Verdict::kFail);
+  EXPECT_NE(c["rehearsal.blocking"].evidence.find("0001_x/expand.sql:1: blocked_write 1500 ms > 1000 ms"),
+            std::string::npos)
+      << c["rehearsal.blocking"].evidence;
+  RehearsalEvidence slow = ForRehearsals({Rehearsal("rh-1", kHour, Report())});
+  slow.policy.max_statement_s = 0;
+  EXPECT_EQ(ById(RehearsalChecks(slow))["rehearsal.blocking"].verdict, Verdict::kFail);
+
+  // Backfill over max_backfill_s (only judged for the backfill phase).
+  RehearsalEvidence backfill = ForRehearsals({Rehearsal("rh-1", kHour, Report())}, "backfill");
+  backfill.policy.max_backfill_s = 600;
+  c = ById(RehearsalChecks(backfill));
+  EXPECT_EQ(c["rehearsal.blocking"].verdict, Verdict::kFail);
+  EXPECT_NE(c["rehearsal.blocking"].evidence.find("backfill estimated at 1200 s > 600 s"), std::string::npos);
+
+  // Compat failed; rollback left drift; a window too short.
+  Json bad = Report();
+  bad["compat"] = {
+      {"ok", false},
+      {"run", 1},
+      {"failed",
+       Json::array({{{"file", "0001_x/compat.sql"}, {"line", 2}, {"error", "no column full_name"}}})}};
+  bad["rollback_drill"][0]["ok"] = false;
+  bad["rollback_drill"][0]["differences"] = Json::array({"extra column public.orders.note"});
+  RehearsalEvidence tight = ForRehearsals({Rehearsal("rh-1", kHour, bad)});
+  tight.policy.window_s = 1000;
+  c = ById(RehearsalChecks(tight));
+  EXPECT_EQ(c["rehearsal.compat"].verdict, Verdict::kFail);
+  EXPECT_NE(c["rehearsal.compat"].evidence.find("0001_x/compat.sql:2: no column full_name"),
+            std::string::npos);
+  EXPECT_EQ(c["rehearsal.rollback"].verdict, Verdict::kFail);
+  EXPECT_NE(c["rehearsal.rollback"].evidence.find("leaves 1 difference(s)"), std::string::npos);
+  EXPECT_EQ(c["window.fits"].verdict, Verdict::kFail);
+  EXPECT_EQ(c["window.fits"].fix, "ask for a window of at least 30m 1s");
+}
+
+TEST(GateRehearsalChecks, IrreversibleNeedsThePolicyAndNoWindowSkips) {
+  Json irreversible = Report();
+  irreversible["rollback_drill"][0] = {
+      {"migration", "0001_x"}, {"ran", false}, {"ok", false}, {"skipped", "marked irreversible: drops data"}};
+  RehearsalEvidence e = ForRehearsals({Rehearsal("rh-1", kHour, irreversible)});
+  auto c = ById(RehearsalChecks(e));
+  EXPECT_EQ(c["rehearsal.rollback"].verdict, Verdict::kFail);
+  EXPECT_NE(c["rehearsal.rollback"].evidence.find("marked irreversible: drops data"), std::string::npos);
+  EXPECT_NE(c["rehearsal.rollback"].fix.find("allow_irreversible = true"), std::string::npos);
+  e.policy.allow_irreversible = true;
+  c = ById(RehearsalChecks(e));
+  EXPECT_EQ(c["rehearsal.rollback"].verdict, Verdict::kPass);
+  EXPECT_EQ(c["window.fits"].verdict, Verdict::kSkipped) << "no window in the policy";
+}
+
+TEST(GateRehearsalChecks, MissingOrUnreadableEvidenceIsNoGo) {
+  // None at all; one of another phase only; the newest counts even if it failed.
+  auto none = ById(RehearsalChecks(ForRehearsals({})));
+  ASSERT_EQ(none.size(), 5u);
+  for (const auto& [id, r] : none) {
+    EXPECT_EQ(r.verdict, Verdict::kFail) << id;
+    EXPECT_NE(r.evidence.find("no rehearsal of expand for prod"), std::string::npos);
+  }
+  RehearsalRecord contract_only = Rehearsal("rh-1", kHour, Report());
+  contract_only.phases = "contract";
+  EXPECT_EQ(ById(RehearsalChecks(ForRehearsals({contract_only})))["rehearsal.current"].verdict,
+            Verdict::kFail);
+  auto newer_failed = ById(RehearsalChecks(ForRehearsals(
+      {Rehearsal("rh-old", 3 * kHour, Report()), Rehearsal("rh-new", kHour, Report(), false)})));
+  EXPECT_EQ(newer_failed["rehearsal.current"].verdict, Verdict::kFail);
+  EXPECT_NE(newer_failed["rehearsal.current"].evidence.find("rh-new"), std::string::npos);
+  // A report the catalog holds but that does not parse; an unmeasured statement.
+  RehearsalRecord garbled = Rehearsal("rh-1", kHour, Report());
+  garbled.report_json = "{not json";
+  auto g = ById(RehearsalChecks(ForRehearsals({garbled})));
+  EXPECT_EQ(g["rehearsal.current"].verdict, Verdict::kPass) << "the record itself matches";
+  for (const char* id : {"rehearsal.blocking", "rehearsal.compat", "rehearsal.rollback", "window.fits"}) {
+    EXPECT_EQ(g[id].verdict, Verdict::kFail) << id;
+    EXPECT_NE(g[id].evidence.find("cannot be read"), std::string::npos) << id;
+  }
+  Json unmeasured = Report();
+  unmeasured["statements"][0]["estimate_ms"]["blocked_read"] = nullptr;
+  auto u = ById(RehearsalChecks(ForRehearsals({Rehearsal("rh-1", kHour, unmeasured)})));
+  EXPECT_EQ(u["rehearsal.blocking"].verdict, Verdict::kFail);
+  EXPECT_NE(u["rehearsal.blocking"].evidence.find("blocked_read was not measured"), std::string::npos);
 }
 
 TEST(GateFormatAge, ReadsLikeAPerson) {
