@@ -240,6 +240,97 @@ std::vector<CheckResult> RehearsalChecks(const RehearsalEvidence& e) {
   return out;
 }
 
+CheckResult HistoryClean(const migrate::StatusReport& status, const std::string& target_text,
+                         const std::string& plan_dir) {
+  const std::string id = "history.clean";
+  std::vector<std::string> problems;
+  std::string fix;
+  for (const migrate::PhaseStatus& p : status.entries) {
+    using migrate::PhaseState;
+    if (p.state != PhaseState::kEdited && p.state != PhaseState::kMissing && p.state != PhaseState::kFailed &&
+        p.state != PhaseState::kPartial) {
+      continue;
+    }
+    problems.push_back(p.migration + " " + p.phase + " " + std::string(migrate::PhaseStateName(p.state)) +
+                       (p.detail.empty() ? "" : ": " + p.detail));
+    if (!fix.empty()) continue;
+    switch (p.state) {
+      case PhaseState::kEdited:
+        fix = "put the applied file back as it ran (version control), and make the change a new migration";
+        break;
+      case PhaseState::kMissing: fix = "restore the migration's folder in " + plan_dir; break;
+      case PhaseState::kFailed:
+        fix = "fix the failed statement, then cutover apply " + target_text + " --plan " + plan_dir +
+              " resumes";
+        break;
+      default:
+        fix = "wait for the apply in progress; if it was killed, cutover apply " + target_text + " --plan " +
+              plan_dir + " resumes";
+    }
+  }
+  if (!problems.empty()) return Fail(id, Join(problems, "; "), fix);
+  if (!status.history_table) return Pass(id, "no history yet: nothing applied to the target");
+  return Pass(id, std::to_string(status.entries.size()) +
+                      " history entries, none edited, missing, failed or partial");
+}
+
+CheckResult SnapshotAfterExpand(const migrate::StatusReport& status, const std::string& phase,
+                                const std::optional<SnapshotRecord>& newest, const std::string& target_text) {
+  const std::string id = "snapshot.after_expand";
+  if (phase != "contract") return CheckResult{id, Verdict::kSkipped, "only the contract phase needs it", ""};
+  const std::string take = "cutover snapshot " + target_text + ", then restore-test it";
+  if (!newest) return Fail(id, "no snapshot of the target", take);
+  std::string latest_expand;
+  std::vector<std::string> not_expanded;
+  for (const migrate::PhaseStatus& p : status.entries) {
+    if (p.phase != "contract" || p.state != migrate::PhaseState::kPending) continue;
+    const migrate::PhaseStatus* expand = status.Find(p.migration, "expand");
+    if (expand == nullptr || expand->state != migrate::PhaseState::kApplied || !expand->row) {
+      not_expanded.push_back(p.migration);
+      continue;
+    }
+    latest_expand = std::max(latest_expand, expand->row->finished_at);
+  }
+  if (!not_expanded.empty()) {
+    return Fail(id, "not expanded yet: " + Join(not_expanded, ", "), "apply the expand phase first");
+  }
+  if (latest_expand.empty()) return CheckResult{id, Verdict::kSkipped, "no contract pending", ""};
+  auto snapshot_at = ParseIso8601(newest->started_at);
+  auto expand_at = ParseIso8601(latest_expand);
+  if (!snapshot_at.ok() || !expand_at.ok()) {
+    return Fail(id,
+                "the times of snapshot " + newest->id + " (" + newest->started_at +
+                    ") or of the last expand (" + latest_expand + ") cannot be read",
+                take);
+  }
+  const std::string evidence = "snapshot " + newest->id + " started " + newest->started_at +
+                               "; the last expand to contract finished " + latest_expand;
+  if (*snapshot_at <= *expand_at) return Fail(id, evidence + ": the snapshot predates it", take);
+  return Pass(id, evidence);
+}
+
+CheckResult LintClean(const lint::LintReport& report, const Policy& policy, const std::string& plan_dir) {
+  const std::string id = "lint.clean";
+  const int errors = report.errors();
+  const int warnings = report.warnings();
+  const std::string evidence = std::to_string(errors) + " error(s), " + std::to_string(warnings) +
+                               " warning(s), " + std::to_string(report.ignored()) + " ignored, in " +
+                               std::to_string(report.statements) + " statements";
+  const bool warnings_block = policy.lint_warnings_fail && warnings > 0;
+  if (errors == 0 && !warnings_block) return Pass(id, evidence);
+  std::vector<std::string> first;
+  for (const lint::Finding& f : report.findings) {
+    if (f.ignored || f.rule == nullptr) continue;
+    if (f.rule->severity != lint::Severity::kError && !warnings_block) continue;
+    first.push_back(std::string(f.rule->id) + " " + f.Location());
+    if (first.size() == 5) break;
+  }
+  return Fail(id,
+              evidence + (warnings_block && errors == 0 ? " (lint_warnings = \"fail\")" : "") + ": " +
+                  Join(first, ", "),
+              "cutover lint " + plan_dir + " explains each finding and its safe form");
+}
+
 const char* VerdictName(Verdict verdict) {
   switch (verdict) {
     case Verdict::kPass: return "pass";

@@ -9,8 +9,9 @@
 // says NO-GO.
 //
 // So far: the snapshot checks (snapshot.fresh, snapshot.verified,
-// snapshot.restore_tested) and the rehearsal checks (rehearsal.current,
-// rehearsal.blocking, rehearsal.compat, rehearsal.rollback, window.fits).
+// snapshot.restore_tested), the rehearsal checks (rehearsal.current,
+// rehearsal.blocking, rehearsal.compat, rehearsal.rollback, window.fits),
+// history.clean, snapshot.after_expand and lint.clean.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,8 @@
 
 #include "catalog/catalog.h"
 #include "config/config.h"
+#include "lint/lint.h"
+#include "migrate/status.h"
 
 namespace cutover::gate {
 
@@ -63,6 +66,22 @@ struct RehearsalEvidence {
 // plan and fingerprints; the others read that same rehearsal's report, so
 // a stale rehearsal fails one check, not five.
 std::vector<CheckResult> RehearsalChecks(const RehearsalEvidence& evidence);
+
+// history.clean: nothing in the target's history is edited, missing,
+// failed or partial (migrate::ComputeStatus of the plan and the history).
+CheckResult HistoryClean(const migrate::StatusReport& status, const std::string& target_text,
+                         const std::string& plan_dir);
+
+// snapshot.after_expand, for the contract phase (skipped otherwise): the
+// newest snapshot started after every expand about to be contracted
+// finished, so that it holds the expanded schema and data a restore would
+// need. `newest` is nullopt when the target has no snapshot.
+CheckResult SnapshotAfterExpand(const migrate::StatusReport& status, const std::string& phase,
+                                const std::optional<SnapshotRecord>& newest, const std::string& target_text);
+
+// lint.clean: no error-level finding (warnings too with lint_warnings =
+// "fail"); ignored findings do not count.
+CheckResult LintClean(const lint::LintReport& report, const Policy& policy, const std::string& plan_dir);
 
 // "3h 12m", "2d 4h", "45s": an age or a limit for the evidence text.
 std::string FormatAge(std::int64_t seconds);

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace cutover::gate {
 namespace {
@@ -340,6 +341,115 @@ TEST(GateRehearsalChecks, MissingOrUnreadableEvidenceIsNoGo) {
   auto u = ById(RehearsalChecks(ForRehearsals({Rehearsal("rh-1", kHour, unmeasured)})));
   EXPECT_EQ(u["rehearsal.blocking"].verdict, Verdict::kFail);
   EXPECT_NE(u["rehearsal.blocking"].evidence.find("blocked_read was not measured"), std::string::npos);
+}
+
+migrate::PhaseStatus Entry(const std::string& migration, const std::string& phase, migrate::PhaseState state,
+                           std::int64_t finished_ago = 0) {
+  migrate::PhaseStatus p;
+  p.migration = migration;
+  p.phase = phase;
+  p.state = state;
+  if (state == migrate::PhaseState::kApplied) {
+    migrate::HistoryRow row;
+    row.migration = migration;
+    row.phase = phase;
+    row.finished_at = Ago(finished_ago);
+    p.row = row;
+  }
+  return p;
+}
+
+TEST(GateHistoryClean, FailsOnEditedMissingFailedOrPartialNamingEach) {
+  using migrate::PhaseState;
+  migrate::StatusReport clean;
+  clean.history_table = true;
+  clean.entries = {
+      Entry("0001_a", "expand", PhaseState::kApplied), Entry("0002_b", "expand", PhaseState::kPending),
+      Entry("0003_c", "expand", PhaseState::kRolledBack), Entry("0004_d", "expand", PhaseState::kOutOfOrder)};
+  EXPECT_EQ(HistoryClean(clean, "prod", "plan").verdict, Verdict::kPass)
+      << HistoryClean(clean, "prod", "plan").evidence;
+  migrate::StatusReport empty;
+  EXPECT_EQ(HistoryClean(empty, "prod", "plan").verdict, Verdict::kPass);
+  EXPECT_NE(HistoryClean(empty, "prod", "plan").evidence.find("no history yet"), std::string::npos);
+
+  const std::pair<PhaseState, const char*> cases[] = {
+      {PhaseState::kEdited, "put the applied file back"},
+      {PhaseState::kMissing, "restore the migration's folder in plan"},
+      {PhaseState::kFailed, "cutover apply prod --plan plan resumes"},
+      {PhaseState::kPartial, "wait for the apply in progress"}};
+  for (const auto& [state, fix] : cases) {
+    migrate::StatusReport bad = clean;
+    migrate::PhaseStatus p = Entry("0005_e", "expand", state);
+    p.detail = "one sentence";
+    bad.entries.push_back(p);
+    const CheckResult r = HistoryClean(bad, "prod", "plan");
+    EXPECT_EQ(r.verdict, Verdict::kFail) << migrate::PhaseStateName(state);
+    EXPECT_NE(
+        r.evidence.find("0005_e expand " + std::string(migrate::PhaseStateName(state)) + ": one sentence"),
+        std::string::npos)
+        << r.evidence;
+    EXPECT_NE(r.fix.find(fix), std::string::npos) << r.fix;
+  }
+}
+
+TEST(GateSnapshotAfterExpand, ContractNeedsASnapshotTakenAfterTheExpand) {
+  using migrate::PhaseState;
+  migrate::StatusReport status;
+  status.history_table = true;
+  status.entries = {Entry("0001_a", "expand", PhaseState::kApplied, 5 * kHour),
+                    Entry("0001_a", "contract", PhaseState::kPending),
+                    Entry("0002_b", "expand", PhaseState::kApplied, 2 * kHour),
+                    Entry("0002_b", "contract", PhaseState::kPending)};
+  SnapshotRecord after = Snapshot("x", kHour).snapshot;
+  SnapshotRecord between = Snapshot("y", 3 * kHour).snapshot;
+  EXPECT_EQ(SnapshotAfterExpand(status, "expand", between, "prod").verdict, Verdict::kSkipped);
+  EXPECT_EQ(SnapshotAfterExpand(status, "contract", after, "prod").verdict, Verdict::kPass);
+  const CheckResult old = SnapshotAfterExpand(status, "contract", between, "prod");
+  EXPECT_EQ(old.verdict, Verdict::kFail) << "taken after 0001's expand but before 0002's";
+  EXPECT_NE(old.evidence.find("predates"), std::string::npos) << old.evidence;
+  EXPECT_EQ(old.fix, "cutover snapshot prod, then restore-test it");
+  EXPECT_EQ(SnapshotAfterExpand(status, "contract", std::nullopt, "prod").verdict, Verdict::kFail);
+  status.entries.push_back(Entry("0003_c", "contract", PhaseState::kPending));
+  const CheckResult unexpanded = SnapshotAfterExpand(status, "contract", after, "prod");
+  EXPECT_EQ(unexpanded.verdict, Verdict::kFail);
+  EXPECT_NE(unexpanded.evidence.find("not expanded yet: 0003_c"), std::string::npos);
+}
+
+TEST(GateLintClean, ErrorsFailWarningsOnlyWhenThePolicySaysSo) {
+  const lint::Rule* error_rule = nullptr;
+  const lint::Rule* warning_rule = nullptr;
+  for (const lint::Rule& r : lint::AllRules()) {
+    if (r.severity == lint::Severity::kError && error_rule == nullptr) error_rule = &r;
+    if (r.severity == lint::Severity::kWarning && warning_rule == nullptr) warning_rule = &r;
+  }
+  ASSERT_TRUE(error_rule && warning_rule);
+  lint::LintReport report;
+  report.statements = 7;
+  lint::Finding warning;
+  warning.rule = warning_rule;
+  warning.file = "0001_a/expand.sql";
+  warning.line = 3;
+  report.findings.push_back(warning);
+  Policy policy;
+  EXPECT_EQ(LintClean(report, policy, "plan").verdict, Verdict::kPass) << "warnings allowed by default";
+  policy.lint_warnings_fail = true;
+  CheckResult r = LintClean(report, policy, "plan");
+  EXPECT_EQ(r.verdict, Verdict::kFail);
+  EXPECT_NE(r.evidence.find(std::string(warning_rule->id) + " 0001_a/expand.sql:3"), std::string::npos)
+      << r.evidence;
+  EXPECT_EQ(r.fix, "cutover lint plan explains each finding and its safe form");
+  policy.lint_warnings_fail = false;
+  lint::Finding error = warning;
+  error.rule = error_rule;
+  error.line = 9;
+  report.findings.push_back(error);
+  r = LintClean(report, policy, "plan");
+  EXPECT_EQ(r.verdict, Verdict::kFail);
+  EXPECT_NE(r.evidence.find("1 error(s), 1 warning(s)"), std::string::npos) << r.evidence;
+  EXPECT_NE(r.evidence.find(std::string(error_rule->id) + " 0001_a/expand.sql:9"), std::string::npos)
+      << r.evidence;
+  report.findings.back().ignored = true;
+  EXPECT_EQ(LintClean(report, policy, "plan").verdict, Verdict::kPass) << "an ignored finding does not count";
 }
 
 TEST(GateFormatAge, ReadsLikeAPerson) {
