@@ -126,6 +126,15 @@ struct RehearseArgs {
 };
 int RunRehearse(CommandContext& ctx, const RehearseArgs& args);
 
+// ---- The gate (cmd_gate.cc) ----
+struct GateArgs {
+  std::string target;
+  std::string plan;
+  std::string phase = "expand";
+  std::optional<std::string> scratch;
+};
+int RunGate(CommandContext& ctx, const GateArgs& args);
+
 // Stage timings for --json: [{"stage": ..., "seconds": ...}], in order
 // (snapshot, restore and restore-test).
 nlohmann::ordered_json StagesJson(const std::vector<std::pair<std::string, double>>& stages);

@@ -36,6 +36,7 @@ struct CommandLine {
   StatusArgs status_args;
   ApplyArgs apply_args;
   RehearseArgs rehearse_args;
+  GateArgs gate_args;
   CLI::App* drivers = nullptr;
   CLI::App* schema = nullptr;
   CLI::App* drift = nullptr;
@@ -49,6 +50,7 @@ struct CommandLine {
   CLI::App* status = nullptr;
   CLI::App* apply = nullptr;
   CLI::App* rehearse = nullptr;
+  CLI::App* gate = nullptr;
 };
 
 void AddGlobalOptions(CommandLine& c) {
@@ -197,6 +199,13 @@ void AddRehearseCommand(CommandLine& c) {
   c.rehearse->add_flag("--allow-drift", a.allow_drift,
                        "Rehearse even when the live schema differs from the snapshot's");
   c.rehearse->add_option("--junit", a.junit, "Also write the results as JUnit XML to FILE");
+
+  c.gate = c.app.add_subcommand("gate", "GO / NO-GO for a phase of the plan on TARGET now (exit 1 on NO-GO)");
+  GateArgs& g = c.gate_args;
+  c.gate->add_option("TARGET", g.target, "Connection URI or target name (only read)")->required();
+  c.gate->add_option("--plan", g.plan, "Plan directory")->required();
+  c.gate->add_option("--phase", g.phase, "expand, backfill or contract (default expand)");
+  c.gate->add_option("--scratch", g.scratch, "Server URI where the history may be replayed");
 }
 
 int Dispatch(CommandLine& c, CommandContext& ctx) {
@@ -213,6 +222,7 @@ int Dispatch(CommandLine& c, CommandContext& ctx) {
   if (*c.status) return RunStatus(ctx, c.status_args);
   if (*c.apply) return RunApply(ctx, c.apply_args);
   if (*c.rehearse) return RunRehearse(ctx, c.rehearse_args);
+  if (*c.gate) return RunGate(ctx, c.gate_args);
   return 2;
 }
 

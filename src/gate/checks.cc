@@ -73,7 +73,7 @@ std::optional<RehearsalRecord> NewestRehearsal(const RehearsalEvidence& e) {
 
 CheckResult Current(const RehearsalEvidence& e, const RehearsalRecord& r, const std::string& rehearse) {
   const std::string id = "rehearsal.current";
-  const std::string which = "rehearsal " + r.id + " (" + r.started_at + ")";
+  const std::string which = "rehearsal " + r.id;
   if (!r.ok) return Fail(id, which + " found problems: " + r.summary, "fix what it found, then " + rehearse);
   if (r.plan_sha256 != e.plan_sha256) {
     return Fail(id,
@@ -329,6 +329,19 @@ CheckResult LintClean(const lint::LintReport& report, const Policy& policy, cons
               evidence + (warnings_block && errors == 0 ? " (lint_warnings = \"fail\")" : "") + ": " +
                   Join(first, ", "),
               "cutover lint " + plan_dir + " explains each finding and its safe form");
+}
+
+CheckResult SchemaNoDrift(const std::string& expected, const std::vector<std::string>& differences,
+                          const std::string& unknown, const std::string& fix) {
+  const std::string id = "schema.no_drift";
+  if (!unknown.empty())
+    return Fail(id, "the live schema could not be compared with " + expected + ": " + unknown, fix);
+  if (differences.empty()) return Pass(id, "the live schema equals " + expected);
+  std::vector<std::string> first(differences.begin(),
+                                 differences.begin() + std::min<std::size_t>(differences.size(), 10));
+  return Fail(
+      id, std::to_string(differences.size()) + " difference(s) from " + expected + ": " + Join(first, "; "),
+      fix);
 }
 
 const char* VerdictName(Verdict verdict) {

@@ -83,6 +83,13 @@ CheckResult SnapshotAfterExpand(const migrate::StatusReport& status, const std::
 // "fail"); ignored findings do not count.
 CheckResult LintClean(const lint::LintReport& report, const Policy& policy, const std::string& plan_dir);
 
+// schema.no_drift: `differences` (named, as drift reports them) between
+// the expected schema, described by `expected` ("the history's replay",
+// "snapshot ID's schema"), and the live one. `unknown` says why the
+// comparison could not be made (then the check fails).
+CheckResult SchemaNoDrift(const std::string& expected, const std::vector<std::string>& differences,
+                          const std::string& unknown, const std::string& fix);
+
 // "3h 12m", "2d 4h", "45s": an age or a limit for the evidence text.
 std::string FormatAge(std::int64_t seconds);
 

@@ -675,6 +675,96 @@ TEST_P(RehearseCli, LockQueueDrillMeasuresTheQueueWithAndWithoutTheLockTimeout) 
   EXPECT_NE(text.out.find("without a lock timeout:    queued"), std::string::npos) << text.out;
 }
 
+// ---- The gate (issue 13) on this evidence -------------------------------------
+
+// The status of each check in a `gate --json` document.
+std::map<std::string, std::string> GateStatuses(const Json& doc) {
+  std::map<std::string, std::string> out;
+  for (const Json& c : doc["checks"]) out[c["id"].get<std::string>()] = c["status"].get<std::string>();
+  return out;
+}
+
+TEST_P(RehearseCli, GateIsGoWithEveryPieceOfEvidenceAndNamesWhatIsMissing) {
+  CreateItems(200);
+  const std::string plan =
+      WritePlan("gate", {{"0001_note/expand.sql", "ALTER TABLE items ADD COLUMN note VARCHAR(40);\n"},
+                         {"0001_note/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"}});
+  auto gate = [&](const std::vector<std::string>& more = {}) {
+    std::vector<std::string> args{"--json", "gate", target_.text, "--plan", plan};
+    args.insert(args.end(), more.begin(), more.end());
+    return Run(args);
+  };
+  // No repository: no evidence can be read at all.
+  RunResult none = gate();
+  EXPECT_EQ(none.exit_code, 3) << none.out << none.err;
+  EXPECT_NE(none.err.find("NO-GO"), std::string::npos) << none.err;
+
+  // A snapshot alone: NO-GO, naming what is missing.
+  SnapshotAndRestoreTest(false);
+  RunResult partial = gate();
+  ASSERT_EQ(partial.exit_code, 1) << partial.out << partial.err;
+  Json doc = Parse(partial);
+  EXPECT_EQ(doc["decision"], "NO-GO");
+  auto st = GateStatuses(doc);
+  EXPECT_EQ(st["snapshot.fresh"], "pass");
+  EXPECT_EQ(st["snapshot.verified"], "fail");
+  EXPECT_EQ(st["snapshot.restore_tested"], "fail");
+  EXPECT_EQ(st["rehearsal.current"], "fail");
+  for (const Json& c : doc["checks"]) {
+    if (c["status"] == "fail") {
+      EXPECT_FALSE(c.value("fix", "").empty()) << c.dump();
+    }
+  }
+
+  // Verified, restore-tested, rehearsed: GO.
+  ASSERT_EQ(Run({"verify", "latest"}, false).exit_code, 0);
+  ASSERT_EQ(Run({"restore-test", "latest"}).exit_code, 0);
+  RunResult rehearsed = Rehearse(plan);
+  ASSERT_EQ(rehearsed.exit_code, 0) << rehearsed.out << rehearsed.err;
+  RunResult go = gate();
+  ASSERT_EQ(go.exit_code, 0) << go.out << go.err;
+  doc = Parse(go);
+  EXPECT_EQ(doc["decision"], "GO");
+  EXPECT_EQ(doc["decision_sha256"].get<std::string>().size(), 64u);
+  for (const auto& [id, status] : GateStatuses(doc)) EXPECT_NE(status, "fail") << id << ": " << doc.dump();
+  EXPECT_EQ(GateStatuses(doc).size(), 12u) << doc.dump();
+
+  // A policy the rehearsal's figures break: NO-GO naming rehearsal.blocking.
+  const fs::path strict = dir_ / "strict.toml";
+  std::ofstream(strict) << "[policy]\nmax_statement_s = 0\n";
+  RunResult blocked = gate({"--config", strict.string()});
+  EXPECT_EQ(blocked.exit_code, 1) << blocked.out << blocked.err;
+  EXPECT_EQ(GateStatuses(Parse(blocked))["rehearsal.blocking"], "fail");
+  // A bad policy is bad input, naming the file and line.
+  const fs::path bad = dir_ / "bad.toml";
+  std::ofstream(bad) << "[policy]\n\nmax_blocked_ms = \"fast\"\n";
+  RunResult refused = gate({"--config", bad.string()});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find(bad.string() + ":3"), std::string::npos) << refused.err;
+
+  // The plan edited after the rehearsal: NO-GO on rehearsal.current only.
+  std::ofstream(dir_ / "gate" / "0001_note" / "expand.sql", std::ios::app) << "-- reviewed\n";
+  RunResult edited = gate();
+  EXPECT_EQ(edited.exit_code, 1) << edited.out << edited.err;
+  st = GateStatuses(Parse(edited));
+  EXPECT_EQ(st["rehearsal.current"], "fail");
+  EXPECT_EQ(st["snapshot.fresh"], "pass");
+  EXPECT_EQ(st["schema.no_drift"], "pass");
+
+  // A hot-fix on the live target: the rehearsal no longer matches, and the
+  // live schema drifted from what was rehearsed.
+  RunResult again = Rehearse(plan);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  ASSERT_EQ(gate().exit_code, 0);
+  db_->Exec("CREATE INDEX items_hotfix ON items (qty)");
+  RunResult hotfix = gate();
+  EXPECT_EQ(hotfix.exit_code, 1) << hotfix.out << hotfix.err;
+  st = GateStatuses(Parse(hotfix));
+  EXPECT_EQ(st["rehearsal.current"], "fail");
+  EXPECT_EQ(st["schema.no_drift"], "fail");
+  EXPECT_FALSE(*conn_->TableExists("cutover_migrations")) << "the gate only reads the target";
+}
+
 // ---- Blocking, measured on a million rows ---------------------------------
 
 struct BlockingCase {
