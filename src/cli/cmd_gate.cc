@@ -10,6 +10,7 @@
 // Exit: 0 GO, 1 NO-GO, 2 bad input (usage, an unknown target, a plan that
 // cannot be read, a bad [policy]), 3 runtime (the target, the repository or
 // the catalog cannot be read).
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -109,6 +110,24 @@ gate::CheckResult NoDrift(CommandContext& ctx, const GateArgs& args, const Comma
       drift_cmd + " names each difference; undo the live change or make it a migration");
 }
 
+// Lint judges what is still to run: from the first migration with a phase
+// not applied yet (the ones before it count as existing tables, as in
+// `lint --from`). Everything applied: the whole plan.
+lint::LintOptions LintFrom(const plan::Plan& plan, const migrate::StatusReport& status) {
+  lint::LintOptions options;
+  for (const plan::Migration& m : plan.migrations) {
+    const bool pending =
+        std::any_of(status.entries.begin(), status.entries.end(), [&](const migrate::PhaseStatus& p) {
+          return p.migration == m.name && p.phase != "rollback" && p.state != migrate::PhaseState::kApplied;
+        });
+    if (pending) {
+      options.from = m.name;
+      break;
+    }
+  }
+  return options;
+}
+
 std::string DecisionSha256(const Json& checks, bool go) {
   Sha256 h;
   h.Update(checks.dump());
@@ -195,7 +214,7 @@ int RunGate(CommandContext& ctx, const GateArgs& args) {
   checks.push_back(gate::SnapshotAfterExpand(status, args.phase, newest, args.target));
   checks.push_back(gate::HistoryClean(status, args.target, args.plan));
   checks.push_back(NoDrift(ctx, args, *target, *plan, *live, *rehearsals));
-  auto lint = lint::LintPlan(*plan);
+  auto lint = lint::LintPlan(*plan, LintFrom(*plan, status));
   checks.push_back(lint.ok() ? gate::LintClean(*lint, policy, args.plan)
                              : gate::CheckResult{"lint.clean", gate::Verdict::kFail,
                                                  "lint could not run: " + lint.status().message(),

@@ -686,9 +686,15 @@ std::map<std::string, std::string> GateStatuses(const Json& doc) {
 
 TEST_P(RehearseCli, GateIsGoWithEveryPieceOfEvidenceAndNamesWhatIsMissing) {
   CreateItems(200);
-  const std::string plan =
-      WritePlan("gate", {{"0001_note/expand.sql", "ALTER TABLE items ADD COLUMN note VARCHAR(40);\n"},
-                         {"0001_note/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"}});
+  // The table existed before cutover: a baseline migration records it, so
+  // that the history can be replayed (schema.no_drift).
+  const std::string plan = WritePlan(
+      "gate", {{"0000_base/expand.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(40), qty INTEGER);\n"},
+               {"0001_note/expand.sql", "ALTER TABLE items ADD COLUMN note VARCHAR(40);\n"},
+               {"0001_note/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"},
+               {"0001_note/contract.sql", "ALTER TABLE items DROP COLUMN qty;\n"}});
+  RunResult baseline = Run({"apply", target_.text, "--plan", plan, "--baseline", "--to", "0000_base"}, false);
+  ASSERT_EQ(baseline.exit_code, 0) << baseline.out << baseline.err;
   auto gate = [&](const std::vector<std::string>& more = {}) {
     std::vector<std::string> args{"--json", "gate", target_.text, "--plan", plan};
     args.insert(args.end(), more.begin(), more.end());
@@ -762,7 +768,26 @@ TEST_P(RehearseCli, GateIsGoWithEveryPieceOfEvidenceAndNamesWhatIsMissing) {
   st = GateStatuses(Parse(hotfix));
   EXPECT_EQ(st["rehearsal.current"], "fail");
   EXPECT_EQ(st["schema.no_drift"], "fail");
-  EXPECT_FALSE(*conn_->TableExists("cutover_migrations")) << "the gate only reads the target";
+  EXPECT_EQ(testing::Scalar(*conn_, "SELECT count(*) FROM cutover_migrations"), "1") << "the gate only reads";
+
+  // With a history, drift is judged against its replay on the scratch
+  // server: after the expand, the contract gate finds no drift, but wants a
+  // snapshot taken after the expand; a hot-fix is drift again.
+  db_->Exec("DROP INDEX items_hotfix" + std::string(engine() == "mysql" ? " ON items" : ""));
+  RunResult applied = Run({"apply", target_.text, "--plan", plan, "--phase", "expand"}, false);
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  RunResult contract = gate({"--phase", "contract"});
+  EXPECT_EQ(contract.exit_code, 1) << contract.out << contract.err;
+  doc = Parse(contract);
+  st = GateStatuses(doc);
+  EXPECT_EQ(st["history.clean"], "pass") << doc.dump();
+  EXPECT_EQ(st["schema.no_drift"], "pass") << doc.dump();
+  EXPECT_EQ(st["snapshot.after_expand"], "fail") << doc.dump();
+  db_->Exec("CREATE INDEX items_hotfix ON items (qty)");
+  doc = Parse(gate({"--phase", "contract"}));
+  st = GateStatuses(doc);
+  EXPECT_EQ(st["schema.no_drift"], "fail") << doc.dump();
+  EXPECT_NE(doc.dump().find("items_hotfix"), std::string::npos) << "the difference is named: " << doc.dump();
 }
 
 // ---- Blocking, measured on a million rows ---------------------------------
