@@ -86,7 +86,7 @@ $CUTOVER --repo "$REPO" snapshots
 
 PLAN=migrations-examples/sqlite
 SPLIT=0002_split_customer_name
-step "9. Migrations: lint the example plan, rehearse $SPLIT on a copy, then apply it"
+step "9. Migrations: lint the example plan, rehearse $SPLIT on a copy, ask the gate, then apply it"
 $CUTOVER lint "$PLAN" --engine sqlite --from 0001_add_order_loyalty_points
 # The shop existed before cutover managed it: record the baseline without running it.
 $CUTOVER apply "sqlite:$DEMO/shop.db" --plan "$PLAN" --baseline --to 0000_shop_baseline
@@ -99,6 +99,11 @@ $CUTOVER --repo "$REPO" restore-test latest >/dev/null
 $CUTOVER --repo "$REPO" rehearse "sqlite:$DEMO/shop.db" --plan "$PLAN" --to "$SPLIT" \
   --junit "$DEMO/rehearsal.xml"
 echo "rehearsal exit code: 0 (GO material for the gate); JUnit report in $DEMO/rehearsal.xml"
+# The gate: every piece of evidence re-checked now (snapshot fresh, verified
+# and restore-tested, history clean, no drift against the history's replay,
+# lint, the rehearsal current and within the [policy] limits): GO or NO-GO.
+$CUTOVER --repo "$REPO" verify latest >/dev/null
+$CUTOVER --repo "$REPO" gate "sqlite:$DEMO/shop.db" --plan "$PLAN" --phase expand
 for phase in expand backfill contract; do
   $CUTOVER apply "sqlite:$DEMO/shop.db" --plan "$PLAN" --phase "$phase" --to "$SPLIT"
 done
@@ -113,4 +118,4 @@ set -e
 echo "exit code: $rc (1 = a hand-made change the migration history does not explain)"
 [ "$rc" = 1 ] || { echo "demo: expected drift against the history (exit 1), got $rc" >&2; exit 1; }
 
-printf '\nDemo complete. Next check (the GO / NO-GO gate that reads this evidence) arrives with its issue.\n'
+printf '\nDemo complete. Still to come: apply refusing on NO-GO, and the audit log (docs/gate.md).\n'
