@@ -206,10 +206,7 @@ int RunGate(CommandContext& ctx, const GateArgs& args) {
   gate::SnapshotEvidence se{target->label, target->driver->info().name, args.target, now, policy, *snapshots};
   for (gate::CheckResult& c : gate::SnapshotChecks(se)) checks.push_back(std::move(c));
   std::optional<SnapshotRecord> newest;
-  for (const SnapshotSummary& s : *snapshots) {
-    if (s.snapshot.deleted || s.snapshot.target != target->label || s.snapshot.engine != se.engine) continue;
-    if (!newest || s.snapshot.id > newest->id) newest = s.snapshot;
-  }
+  if (auto s = gate::NewestSnapshot(*snapshots, target->label, se.engine)) newest = s->snapshot;
   const migrate::StatusReport status = migrate::ComputeStatus(*plan, live->history, live->history_table);
   checks.push_back(gate::SnapshotAfterExpand(status, args.phase, newest, args.target));
   checks.push_back(gate::HistoryClean(status, args.target, args.plan));

@@ -38,16 +38,6 @@ CheckResult Recent(const std::string& id, const std::string& what, const std::st
   return Pass(id, evidence);
 }
 
-std::optional<SnapshotSummary> NewestSnapshot(const SnapshotEvidence& e) {
-  std::optional<SnapshotSummary> newest;
-  for (const SnapshotSummary& s : e.snapshots) {
-    if (s.snapshot.deleted || s.snapshot.target != e.target || s.snapshot.engine != e.engine) continue;
-    // Snapshot ids start with their UTC time, so they order as they were taken.
-    if (!newest || s.snapshot.id > newest->snapshot.id) newest = s;
-  }
-  return newest;
-}
-
 using Json = nlohmann::json;
 
 std::string Number(double v, int decimals = 0) {
@@ -344,6 +334,17 @@ CheckResult SchemaNoDrift(const std::string& expected, const std::vector<std::st
       fix);
 }
 
+std::optional<SnapshotSummary> NewestSnapshot(const std::vector<SnapshotSummary>& snapshots,
+                                              const std::string& target, const std::string& engine) {
+  std::optional<SnapshotSummary> newest;
+  for (const SnapshotSummary& s : snapshots) {
+    if (s.snapshot.deleted || s.snapshot.target != target || s.snapshot.engine != engine) continue;
+    // Snapshot ids start with their UTC time, so they order as they were taken.
+    if (!newest || s.snapshot.id > newest->snapshot.id) newest = s;
+  }
+  return newest;
+}
+
 const char* VerdictName(Verdict verdict) {
   switch (verdict) {
     case Verdict::kPass: return "pass";
@@ -365,7 +366,7 @@ std::string FormatAge(std::int64_t seconds) {
 
 std::vector<CheckResult> SnapshotChecks(const SnapshotEvidence& e) {
   const std::string take = "cutover snapshot " + e.target_text;
-  const std::optional<SnapshotSummary> newest = NewestSnapshot(e);
+  const std::optional<SnapshotSummary> newest = NewestSnapshot(e.snapshots, e.target, e.engine);
   if (!newest) {
     const std::string none = "no snapshot of " + e.target + " (" + e.engine + ") in the catalog";
     return {Fail("snapshot.fresh", none, take),

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,8 +45,13 @@ struct SnapshotEvidence {
   std::vector<SnapshotSummary> snapshots;  // the catalog's, any target
 };
 
+// The newest snapshot of `target` (not deleted, of `engine`): the backup a
+// failed cutover would restore.
+std::optional<SnapshotSummary> NewestSnapshot(const std::vector<SnapshotSummary>& snapshots,
+                                              const std::string& target, const std::string& engine);
+
 // snapshot.fresh, snapshot.verified and snapshot.restore_tested, about the
-// newest snapshot of the target (not deleted, of its engine).
+// newest snapshot of the target.
 std::vector<CheckResult> SnapshotChecks(const SnapshotEvidence& evidence);
 
 struct RehearsalEvidence {

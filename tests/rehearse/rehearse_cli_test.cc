@@ -788,6 +788,12 @@ TEST_P(RehearseCli, GateIsGoWithEveryPieceOfEvidenceAndNamesWhatIsMissing) {
   st = GateStatuses(doc);
   EXPECT_EQ(st["schema.no_drift"], "fail") << doc.dump();
   EXPECT_NE(doc.dump().find("items_hotfix"), std::string::npos) << "the difference is named: " << doc.dump();
+
+  // A catalog that cannot be read is NO-GO with exit 3, never GO.
+  std::ofstream(dir_ / "repo" / "catalog.db", std::ios::binary | std::ios::trunc) << std::string(8192, 'x');
+  RunResult corrupt = gate();
+  EXPECT_EQ(corrupt.exit_code, 3) << corrupt.out << corrupt.err;
+  EXPECT_NE(corrupt.err.find("NO-GO"), std::string::npos) << corrupt.err;
 }
 
 // ---- Blocking, measured on a million rows ---------------------------------
