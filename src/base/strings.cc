@@ -225,4 +225,19 @@ Result<std::int64_t> ParseDurationSeconds(std::string_view text) {
   return n * unit;
 }
 
+std::string PromLabel(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace cutover

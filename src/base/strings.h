@@ -29,6 +29,8 @@ bool IsValidUtf8(std::string_view s);
 // Text for an XML attribute or element: markup characters escaped, control
 // characters XML 1.0 forbids replaced by spaces.
 std::string XmlEscape(std::string_view s);
+// A Prometheus label value with \\, " and newlines escaped (the text exposition format).
+std::string PromLabel(std::string_view value);
 // Appends s as a JSON string literal (quotes included): escapes quotes,
 // backslashes and control characters; a byte that is not part of valid UTF-8
 // becomes U+FFFD so the output is always valid JSON.

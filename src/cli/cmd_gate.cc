@@ -10,11 +10,17 @@
 // Exit: 0 GO, 1 NO-GO, 2 bad input (usage, an unknown target, a plan that
 // cannot be read, a bad [policy]), 3 runtime (the target, the repository or
 // the catalog cannot be read).
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "base/file_env.h"
 #include "base/sha256.h"
+#include "base/strings.h"
 #include "cli/commands.h"
 #include "gate/checks.h"
 #include "lint/lint.h"
@@ -135,6 +141,59 @@ std::string DecisionSha256(const Json& checks, bool go) {
   return h.HexDigest();
 }
 
+std::string GateJunit(const std::string& target, const std::string& phase,
+                      const std::vector<gate::CheckResult>& checks) {
+  std::string cases;
+  int failures = 0;
+  int skipped = 0;
+  for (const gate::CheckResult& c : checks) {
+    cases += "    <testcase classname=\"gate." + XmlEscape(phase) + "\" name=\"" + XmlEscape(c.id) + "\">\n";
+    if (c.verdict == gate::Verdict::kFail) {
+      ++failures;
+      cases += "      <failure message=\"" + XmlEscape(c.evidence) + "\">" + XmlEscape("fix: " + c.fix) +
+               "</failure>\n";
+    } else if (c.verdict == gate::Verdict::kSkipped) {
+      ++skipped;
+      cases += "      <skipped message=\"" + XmlEscape(c.evidence) + "\"/>\n";
+    } else {
+      cases += "      <system-out>" + XmlEscape(c.evidence) + "</system-out>\n";
+    }
+    cases += "    </testcase>\n";
+  }
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"cutover gate " +
+         XmlEscape(target) + "\" tests=\"" + std::to_string(checks.size()) + "\" failures=\"" +
+         std::to_string(failures) + "\" skipped=\"" + std::to_string(skipped) + "\">\n" + cases +
+         "  </testsuite>\n</testsuites>\n";
+}
+
+// node_exporter's textfile collector: the decision, when it was made, and
+// one series per check, so an alert can name the check that went red.
+std::string GateMetrics(const std::string& target, const std::string& phase,
+                        const std::vector<gate::CheckResult>& checks, bool go) {
+  const std::string labels = "target=\"" + PromLabel(target) + "\",phase=\"" + PromLabel(phase) + "\"";
+  const auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::ostringstream out;
+  out.precision(15);
+  int failed = 0;
+  for (const gate::CheckResult& c : checks) failed += c.verdict == gate::Verdict::kFail ? 1 : 0;
+  out << "# HELP cutover_gate_go 1 if the last gate said GO, 0 for NO-GO.\n# TYPE cutover_gate_go gauge\n"
+      << "cutover_gate_go{" << labels << "} " << (go ? 1 : 0) << "\n"
+      << "# HELP cutover_gate_last_run_timestamp_seconds When the gate last ran.\n"
+      << "# TYPE cutover_gate_last_run_timestamp_seconds gauge\n"
+      << "cutover_gate_last_run_timestamp_seconds{" << labels << "} " << now << "\n"
+      << "# HELP cutover_gate_failed_checks Checks that failed in the last gate.\n"
+      << "# TYPE cutover_gate_failed_checks gauge\n"
+      << "cutover_gate_failed_checks{" << labels << "} " << failed << "\n"
+      << "# HELP cutover_gate_check_failed 1 if the check failed in the last gate, else 0 (passed or "
+         "skipped).\n"
+      << "# TYPE cutover_gate_check_failed gauge\n";
+  for (const gate::CheckResult& c : checks) {
+    out << "cutover_gate_check_failed{" << labels << ",check=\"" << PromLabel(c.id) << "\"} "
+        << (c.verdict == gate::Verdict::kFail ? 1 : 0) << "\n";
+  }
+  return out.str();
+}
+
 int Output(CommandContext& ctx, const GateArgs& args, const std::string& target,
            const std::vector<gate::CheckResult>& checks) {
   bool go = true;
@@ -150,6 +209,18 @@ int Output(CommandContext& ctx, const GateArgs& args, const std::string& target,
     list.push_back(j);
   }
   const std::string decision = go ? "GO" : "NO-GO";
+  if (args.junit) {
+    Status written = WriteFileAtomically(Env::Default(), *args.junit, GateJunit(target, args.phase, checks));
+    if (!written.ok()) return ctx.Fail(Status::Io("--junit " + *args.junit + ": " + written.message()));
+  }
+  if (args.metrics_file) {
+    Status written =
+        WriteFileAtomically(Env::Default(), *args.metrics_file, GateMetrics(target, args.phase, checks, go));
+    if (!written.ok())
+      return ctx.Fail(Status::Io("--metrics-file " + *args.metrics_file + ": " + written.message()));
+    // node_exporter usually runs as another user; the metrics hold no secret.
+    ::chmod(args.metrics_file->c_str(), 0644);
+  }
   if (ctx.json()) {
     Json doc{{"format", "cutover.gate"}, {"version", 1},
              {"target", target},         {"plan", args.plan},

@@ -132,6 +132,8 @@ struct GateArgs {
   std::string plan;
   std::string phase = "expand";
   std::optional<std::string> scratch;
+  std::optional<std::string> junit;         // one test case per check
+  std::optional<std::string> metrics_file;  // Prometheus textfile metrics
 };
 int RunGate(CommandContext& ctx, const GateArgs& args);
 

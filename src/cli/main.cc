@@ -206,6 +206,8 @@ void AddRehearseCommand(CommandLine& c) {
   c.gate->add_option("--plan", g.plan, "Plan directory")->required();
   c.gate->add_option("--phase", g.phase, "expand, backfill or contract (default expand)");
   c.gate->add_option("--scratch", g.scratch, "Server URI where the history may be replayed");
+  c.gate->add_option("--junit", g.junit, "Also write one JUnit test case per check to FILE");
+  c.gate->add_option("--metrics-file", g.metrics_file, "Write Prometheus textfile metrics here");
 }
 
 int Dispatch(CommandLine& c, CommandContext& ctx) {

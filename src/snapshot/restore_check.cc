@@ -60,21 +60,6 @@ void RunAcceptanceChecks(Driver& driver, Connection& conn, const std::vector<std
   }
 }
 
-std::string PromLabel(const std::string& value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalog, const Manifest& m,

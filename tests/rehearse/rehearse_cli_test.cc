@@ -688,11 +688,12 @@ TEST_P(RehearseCli, GateIsGoWithEveryPieceOfEvidenceAndNamesWhatIsMissing) {
   CreateItems(200);
   // The table existed before cutover: a baseline migration records it, so
   // that the history can be replayed (schema.no_drift).
-  const std::string plan = WritePlan(
-      "gate", {{"0000_base/expand.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(40), qty INTEGER);\n"},
-               {"0001_note/expand.sql", "ALTER TABLE items ADD COLUMN note VARCHAR(40);\n"},
-               {"0001_note/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"},
-               {"0001_note/contract.sql", "ALTER TABLE items DROP COLUMN qty;\n"}});
+  const std::string plan =
+      WritePlan("gate", {{"0000_base/expand.sql",
+                          "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(40), qty INTEGER);\n"},
+                         {"0001_note/expand.sql", "ALTER TABLE items ADD COLUMN note VARCHAR(40);\n"},
+                         {"0001_note/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"},
+                         {"0001_note/contract.sql", "ALTER TABLE items DROP COLUMN qty;\n"}});
   RunResult baseline = Run({"apply", target_.text, "--plan", plan, "--baseline", "--to", "0000_base"}, false);
   ASSERT_EQ(baseline.exit_code, 0) << baseline.out << baseline.err;
   auto gate = [&](const std::vector<std::string>& more = {}) {
@@ -705,9 +706,11 @@ TEST_P(RehearseCli, GateIsGoWithEveryPieceOfEvidenceAndNamesWhatIsMissing) {
   EXPECT_EQ(none.exit_code, 3) << none.out << none.err;
   EXPECT_NE(none.err.find("NO-GO"), std::string::npos) << none.err;
 
-  // A snapshot alone: NO-GO, naming what is missing.
+  // A snapshot alone: NO-GO, naming what is missing, also in JUnit and metrics.
   SnapshotAndRestoreTest(false);
-  RunResult partial = gate();
+  const fs::path junit = dir_ / "gate.xml";
+  const fs::path metrics = dir_ / "gate.prom";
+  RunResult partial = gate({"--junit", junit.string(), "--metrics-file", metrics.string()});
   ASSERT_EQ(partial.exit_code, 1) << partial.out << partial.err;
   Json doc = Parse(partial);
   EXPECT_EQ(doc["decision"], "NO-GO");
@@ -721,6 +724,17 @@ TEST_P(RehearseCli, GateIsGoWithEveryPieceOfEvidenceAndNamesWhatIsMissing) {
       EXPECT_FALSE(c.value("fix", "").empty()) << c.dump();
     }
   }
+  const std::string xml = testing::ReadFileOrDie(junit.string());
+  testing::XmlCheck check(xml);
+  EXPECT_EQ(check.Run(), "") << xml;
+  EXPECT_NE(xml.find("tests=\"12\""), std::string::npos) << "one case per check: " << xml;
+  EXPECT_NE(xml.find("name=\"snapshot.restore_tested\">\n      <failure"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("name=\"snapshot.fresh\">\n      <system-out>"), std::string::npos) << xml;
+  const std::string prom = testing::ReadFileOrDie(metrics.string());
+  EXPECT_NE(prom.find("cutover_gate_go{target=\""), std::string::npos) << prom;
+  EXPECT_NE(prom.find(",phase=\"expand\"} 0\n"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("check=\"snapshot.restore_tested\"} 1\n"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("check=\"snapshot.fresh\"} 0\n"), std::string::npos) << prom;
 
   // Verified, restore-tested, rehearsed: GO.
   ASSERT_EQ(Run({"verify", "latest"}, false).exit_code, 0);
