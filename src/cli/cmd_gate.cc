@@ -77,7 +77,7 @@ std::vector<std::string> Differences(const SchemaModel& expected, const SchemaMo
 // schema.no_drift: against the history's replay on the scratch server, or,
 // for a target with no history yet, against the rehearsed snapshot's schema.
 gate::CheckResult NoDrift(CommandContext& ctx, const GateArgs& args, const CommandContext::Target& target,
-                          const plan::Plan& plan, const Live& live,
+                          const snapshot::Repository& repo, const plan::Plan& plan, const Live& live,
                           const std::vector<RehearsalRecord>& rehearsals) {
   const std::string drift_cmd = "cutover drift " + args.target + " --against history --plan " + args.plan;
   if (!live.history_table) {
@@ -103,8 +103,7 @@ gate::CheckResult NoDrift(CommandContext& ctx, const GateArgs& args, const Comma
   const std::string expected = "the history's replay";
   auto steps = migrate::ReplaySteps(plan, live.history);
   if (!steps.ok()) return gate::SchemaNoDrift(expected, {}, steps.status().message(), drift_cmd);
-  auto repo = ctx.OpenRepository();
-  const std::string local = repo.ok() ? (repo->root() / "scratch").string() : std::string();
+  const std::string local = (repo.root() / "scratch").string();
   auto scratch = ResolveScratchServer(ctx.loader(), ctx.config(), args.target, args.scratch, *target.driver,
                                       local, "the gate replays the history on a scratch database",
                                       "the target " + target.label);
@@ -281,7 +280,7 @@ int RunGate(CommandContext& ctx, const GateArgs& args) {
   const migrate::StatusReport status = migrate::ComputeStatus(*plan, live->history, live->history_table);
   checks.push_back(gate::SnapshotAfterExpand(status, args.phase, newest, args.target));
   checks.push_back(gate::HistoryClean(status, args.target, args.plan));
-  checks.push_back(NoDrift(ctx, args, *target, *plan, *live, *rehearsals));
+  checks.push_back(NoDrift(ctx, args, *target, *repo, *plan, *live, *rehearsals));
   auto lint = lint::LintPlan(*plan, LintFrom(*plan, status));
   checks.push_back(lint.ok() ? gate::LintClean(*lint, policy, args.plan)
                              : gate::CheckResult{"lint.clean", gate::Verdict::kFail,

@@ -126,9 +126,9 @@ class QueueObserver final : public migrate::StatementObserver {
   // drill was open and apply gave up on its statement.
   bool EndPhase(const Status& phase) {
     if (!current_) return false;
-    const bool gave_up = !phase.ok() && last_code_ == StatusCode::kLockTimeout;
+    const std::size_t closed = *current_;
     Close(phase);
-    return gave_up;
+    return Figures(closed).gave_up;
   }
 
   bool AllDone() const { return done_.size() == statements_.size(); }
