@@ -1,6 +1,7 @@
 #include "rehearse/latency.h"
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 
 namespace cutover::rehearse {
@@ -31,8 +32,13 @@ double BlockedMs(const LatencySummary& window, const LatencySummary& baseline) {
   return static_cast<double>(blocked.count()) / 1000.0;
 }
 
-LatencyRecorder::LatencyRecorder(LatencyRecorderOptions options) : options_(options), rng_(options.seed) {
+LatencyRecorder::LatencyRecorder(LatencyRecorderOptions options)
+    : options_(options), rng_(options.seed), bucket_(options.bucket) {
   if (options_.max_raw_samples == 0) options_.max_raw_samples = 1;
+  if (options_.origin == Clock::time_point{}) options_.origin = Clock::now();
+  if (bucket_ <= Clock::duration::zero()) bucket_ = std::chrono::milliseconds(50);
+  if (options_.max_points < 2) options_.max_points = 2;
+  if (options_.max_blocked_intervals == 0) options_.max_blocked_intervals = 1;
   Window first;
   first.summary.window = std::string(kBeforeFirstMark);
   first.summary.begin = Clock::time_point::min();
@@ -90,6 +96,7 @@ void LatencyRecorder::Record(Clock::time_point start, Clock::duration latency, P
   if (outcome == ProbeOutcome::kTimeout) ++s.timeouts;
   const std::uint32_t us = ToMicros32(latency);
   s.max = std::max(s.max, std::chrono::microseconds(us));
+  RecordTimeline(start, us);
   // Time in flight within each window the probe overlapped (windows are in
   // time order; only the last few can overlap a probe that just ended).
   const Clock::time_point end = start + latency;
@@ -175,6 +182,75 @@ Result<double> LatencyRecorder::BlockedMs(std::string_view window, std::string_v
   if (!b)
     return Status::NotFound("no baseline probe window named '" + std::string(baseline) + "' was marked");
   return rehearse::BlockedMs(*w, *b);
+}
+
+void LatencyRecorder::RecordTimeline(Clock::time_point start, std::uint32_t latency_us) {
+  const Clock::duration since = start < options_.origin ? Clock::duration::zero() : start - options_.origin;
+  auto index = static_cast<std::size_t>(since / bucket_);
+  while (index >= options_.max_points) {
+    // Twice as wide: bucket i of the new series is buckets 2i and 2i+1.
+    std::vector<std::uint32_t> merged((buckets_.size() + 1) / 2, 0);
+    for (std::size_t i = 0; i < buckets_.size(); ++i) merged[i / 2] = std::max(merged[i / 2], buckets_[i]);
+    buckets_ = std::move(merged);
+    bucket_ *= 2;
+    index = static_cast<std::size_t>(since / bucket_);
+  }
+  if (buckets_.size() <= index) buckets_.resize(index + 1, 0);
+  const std::uint32_t stored =
+      latency_us == std::numeric_limits<std::uint32_t>::max() ? latency_us : latency_us + 1;
+  buckets_[index] = std::max(buckets_[index], stored);
+  if (!allowed_ || std::chrono::microseconds(latency_us) <= *allowed_) return;
+  const Clock::time_point end = start + std::chrono::microseconds(latency_us) -
+                                std::min(baseline_p50_, std::chrono::microseconds(latency_us));
+  AddBlocked(BlockedInterval{start, end});
+}
+
+void LatencyRecorder::AddBlocked(BlockedInterval b) {
+  // Intervals stay sorted by begin and disjoint: merge `b` with every one it
+  // overlaps or touches.
+  auto it =
+      std::lower_bound(blocked_.begin(), blocked_.end(), b,
+                       [](const BlockedInterval& x, const BlockedInterval& y) { return x.begin < y.begin; });
+  if (it != blocked_.begin() && std::prev(it)->end >= b.begin) --it;
+  auto last = it;
+  while (last != blocked_.end() && last->begin <= b.end) {
+    b.begin = std::min(b.begin, last->begin);
+    b.end = std::max(b.end, last->end);
+    ++last;
+  }
+  it = blocked_.erase(it, last);
+  blocked_.insert(it, b);
+  if (blocked_.size() <= options_.max_blocked_intervals) return;
+  auto shortest = std::min_element(blocked_.begin(), blocked_.end(), [](const auto& x, const auto& y) {
+    return x.end - x.begin < y.end - y.begin;
+  });
+  blocked_.erase(shortest);
+  ++blocked_dropped_;
+}
+
+Status LatencyRecorder::UseBaseline(std::string_view window) {
+  auto s = Summary(window);
+  if (!s) return Status::NotFound("no baseline probe window named '" + std::string(window) + "' was marked");
+  std::lock_guard lock(mu_);
+  allowed_ = s->p95 + options_.blocked_margin;
+  baseline_p50_ = s->p50;
+  return Status::Ok();
+}
+
+LatencyTimeline LatencyRecorder::Timeline() const {
+  std::lock_guard lock(mu_);
+  LatencyTimeline t;
+  t.origin = options_.origin;
+  t.bucket = bucket_;
+  for (std::size_t i = 0; i < buckets_.size(); ++i) {
+    if (buckets_[i] == 0) continue;
+    t.points.push_back(LatencyPoint{options_.origin + bucket_ * static_cast<std::int64_t>(i),
+                                    std::chrono::microseconds(buckets_[i] - 1)});
+  }
+  t.blocked = blocked_;
+  t.blocked_dropped = blocked_dropped_;
+  t.allowed = allowed_;
+  return t;
 }
 
 std::size_t LatencyRecorder::RawSamplesHeld() const {

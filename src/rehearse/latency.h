@@ -42,8 +42,27 @@
 // Threads: every method may be called from any thread (one mutex; probes
 // record a few hundred samples per second, so contention is negligible).
 //
+// Timeline (for the HTML report's time axis, rehearse/report docs): besides
+// the windows, the recorder keeps
+//   - a coarse latency series: the largest latency of the ok and timed-out
+//     probes that started in each bucket of `bucket` (50 ms) from `origin`.
+//     At most `max_points` buckets: when a run outgrows them the bucket width
+//     doubles and neighbouring buckets merge (max of the two), so memory is
+//     max_points * 4 bytes whatever the run's length;
+//   - the blocked intervals: once UseBaseline() has fixed what the baseline
+//     allows (its p95 plus `blocked_margin`), every probe that took longer is
+//     blocked from its start until its end minus the baseline's median (the
+//     time it would have taken unblocked), so one probe's interval lasts what
+//     BlockedMs() charges it. Overlapping intervals (the staggered probes of
+//     one block) merge into one. At most `max_blocked_intervals` are kept;
+//     beyond, the shortest is dropped and counted (blocked_dropped). Probes
+//     that end before UseBaseline() (the baseline itself) are not judged.
+//   Resolution: an interval starts with the first probe that started after
+//   the block did, so it begins up to one probe gap late (probe.h).
+//
 // Failure: Mark() refuses an empty or repeated window name and a time
 // earlier than the previous mark (kInvalidInput). Record() cannot fail.
+// UseBaseline() answers kNotFound for a window that was not marked.
 #pragma once
 
 #include <chrono>
@@ -91,6 +110,29 @@ struct LatencySummary {
   bool settled = false;  // no sample can arrive any more; false: provisional figures
 };
 
+// One stretch in which probes of a series were blocked (see the header).
+struct BlockedInterval {
+  Clock::time_point begin{};
+  Clock::time_point end{};
+};
+
+// The largest latency of the probes that started in [at, at + bucket).
+struct LatencyPoint {
+  Clock::time_point at{};
+  std::chrono::microseconds max{0};
+};
+
+struct LatencyTimeline {
+  Clock::time_point origin{};
+  Clock::duration bucket{};              // the width the series reached (doubles as the run grows)
+  std::vector<LatencyPoint> points;      // buckets with at least one ok or timed-out probe, in time order
+  std::vector<BlockedInterval> blocked;  // in time order, not overlapping
+  std::int64_t blocked_dropped = 0;      // intervals left out beyond max_blocked_intervals
+  // Latency above which a probe was blocked (baseline p95 + margin);
+  // nullopt: UseBaseline() was not called, so no interval was judged.
+  std::optional<std::chrono::microseconds> allowed;
+};
+
 // The longest a probe was in flight within `window` (max_in_window) above
 // the median latency of `baseline`, in milliseconds (fractional), never
 // negative. 0 when no probe was in flight in `window`.
@@ -104,6 +146,13 @@ struct LatencyRecorderOptions {
   // the probe timeout plus a margin.
   Clock::duration settle = std::chrono::seconds(10);
   std::uint64_t seed = 1;  // reservoir sampling
+  // Timeline (see the header). origin: Clock::time_point{} means the
+  // recorder's construction time.
+  Clock::time_point origin{};
+  Clock::duration bucket = std::chrono::milliseconds(50);
+  std::size_t max_points = 2000;
+  std::chrono::microseconds blocked_margin = std::chrono::milliseconds(10);
+  std::size_t max_blocked_intervals = 1000;
 };
 
 class LatencyRecorder {
@@ -129,6 +178,13 @@ class LatencyRecorder {
   // Raw latencies currently held, over all windows (for bounded-memory checks).
   std::size_t RawSamplesHeld() const;
 
+  // Fixes what the baseline allows from `window`'s figures so far (call
+  // once it has run, before the statements start); probes recorded from
+  // then on are judged blocked or not. kNotFound when it was not marked.
+  Status UseBaseline(std::string_view window);
+  // The latency series and blocked intervals so far.
+  LatencyTimeline Timeline() const;
+
  private:
   struct Window {
     LatencySummary summary;  // exact counters always; percentiles filled when settled
@@ -140,11 +196,20 @@ class LatencyRecorder {
   void SettleIfDue(Clock::time_point now);
   static void FillPercentiles(const Window& w, LatencySummary& out);
   LatencySummary SummaryOf(const Window& w) const;
+  void RecordTimeline(Clock::time_point start, std::uint32_t latency_us);
+  void AddBlocked(BlockedInterval interval);
 
   LatencyRecorderOptions options_;
   mutable std::mutex mu_;
   std::vector<Window> windows_;  // [0] is kBeforeFirstMark
   std::mt19937_64 rng_;
+  // Timeline.
+  Clock::duration bucket_;
+  std::vector<std::uint32_t> buckets_;  // max latency in us + 1 per bucket; 0: no probe
+  std::optional<std::chrono::microseconds> allowed_;
+  std::chrono::microseconds baseline_p50_{0};
+  std::vector<BlockedInterval> blocked_;
+  std::int64_t blocked_dropped_ = 0;
 };
 
 }  // namespace cutover::rehearse

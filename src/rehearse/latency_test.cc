@@ -1,5 +1,6 @@
 // LatencyRecorder: percentiles, windows by start time, timeouts and errors,
-// blocked time against the baseline, and memory that stays bounded.
+// blocked time against the baseline, memory that stays bounded, and the
+// timeline (latency series and blocked intervals) the HTML report draws.
 #include "rehearse/latency.h"
 
 #include <gtest/gtest.h>
@@ -180,6 +181,115 @@ TEST(LatencyRecorderTest, SettledWindowsDropTheirRawSamples) {
   EXPECT_EQ(r.RawSamplesHeld(), 0u);
   EXPECT_TRUE(r.Summary("statement 1999")->settled);
   EXPECT_EQ(r.Summary("statement 1999")->p95, microseconds(194));
+}
+
+// Probes every 10 ms on two staggered connections (as ProbeWorkload runs
+// them), 1 ms each, except while a stall holds everything between
+// [stall_begin, stall_end): a probe started then ends at stall_end + 1 ms.
+void FeedStaggered(LatencyRecorder& r, Clock::time_point from, Clock::time_point to,
+                   Clock::time_point stall_begin, Clock::time_point stall_end) {
+  for (Clock::time_point t = from; t < to; t += milliseconds(5)) {
+    Clock::duration latency = milliseconds(1);
+    if (t >= stall_begin && t < stall_end) latency = (stall_end - t) + milliseconds(1);
+    r.Record(t, latency, ProbeOutcome::kOk);
+  }
+}
+
+TEST(LatencyTimelineTest, AKnownStallIsOneIntervalOfItsLengthAtItsOffset) {
+  LatencyRecorderOptions o;
+  o.origin = kT0;
+  LatencyRecorder r(o);
+  ASSERT_TRUE(r.Mark("baseline", kT0).ok());
+  FeedStaggered(r, kT0, kT0 + milliseconds(1000), Clock::time_point::max(), Clock::time_point::max());
+  ASSERT_TRUE(r.UseBaseline("baseline").ok());
+  ASSERT_TRUE(r.Mark("statement", kT0 + milliseconds(1000)).ok());
+  // A 500 ms stall from 2000 ms to 2500 ms.
+  FeedStaggered(r, kT0 + milliseconds(1000), kT0 + milliseconds(4000), kT0 + milliseconds(2000),
+                kT0 + milliseconds(2500));
+  const LatencyTimeline t = r.Timeline();
+  ASSERT_TRUE(t.allowed.has_value());
+  EXPECT_EQ(*t.allowed, milliseconds(11));  // baseline p95 (1 ms) + the 10 ms margin
+  ASSERT_EQ(t.blocked.size(), 1u);
+  EXPECT_EQ(t.blocked[0].begin - kT0, milliseconds(2000));
+  // Until the stall ended: the last blocked probe's end minus the baseline median.
+  EXPECT_EQ(t.blocked[0].end - kT0, milliseconds(2500));
+  EXPECT_EQ(t.blocked_dropped, 0);
+  // The interval lasts what BlockedMs charges the statement.
+  EXPECT_DOUBLE_EQ(*r.BlockedMs("statement", "baseline"), 500.0);
+  // The latency series: 50 ms buckets; the stall's first bucket peaks at 501 ms.
+  EXPECT_EQ(t.bucket, milliseconds(50));
+  ASSERT_EQ(t.points.size(), 80u);  // 4 s of probes in 50 ms buckets
+  for (const LatencyPoint& p : t.points) {
+    const auto at = std::chrono::duration_cast<milliseconds>(p.at - kT0).count();
+    if (at == 2000) {
+      EXPECT_EQ(p.max, milliseconds(501));
+    } else if (at > 2000 && at < 2500) {
+      EXPECT_EQ(p.max, milliseconds(2500 - at + 1));
+    } else {
+      EXPECT_EQ(p.max, milliseconds(1)) << at;
+    }
+  }
+}
+
+TEST(LatencyTimelineTest, NothingIsBlockedBeforeTheBaselineIsFixedOrWithinWhatItAllows) {
+  LatencyRecorderOptions o;
+  o.origin = kT0;
+  LatencyRecorder r(o);
+  ASSERT_TRUE(r.Mark("baseline", kT0).ok());
+  r.Record(kT0, milliseconds(300), ProbeOutcome::kOk);  // not judged yet
+  EXPECT_FALSE(r.Timeline().allowed.has_value());
+  EXPECT_EQ(r.UseBaseline("nope").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(r.UseBaseline("baseline").ok());
+  // The baseline's p95 is now 300 ms: a 305 ms probe is within it (+10 ms).
+  r.Record(kT0 + milliseconds(400), milliseconds(305), ProbeOutcome::kOk);
+  r.Record(kT0 + milliseconds(800), milliseconds(2), ProbeOutcome::kError, "gone");
+  EXPECT_TRUE(r.Timeline().blocked.empty());
+  // A timeout counts with its latency.
+  r.Record(kT0 + milliseconds(1000), milliseconds(2000), ProbeOutcome::kTimeout);
+  const LatencyTimeline t = r.Timeline();
+  ASSERT_EQ(t.blocked.size(), 1u);
+  EXPECT_EQ(t.blocked[0].begin - kT0, milliseconds(1000));
+  EXPECT_EQ(t.blocked[0].end - kT0, milliseconds(2700));  // 2000 ms minus the baseline median (300)
+}
+
+TEST(LatencyTimelineTest, MemoryStaysBoundedOverALongRun) {
+  LatencyRecorderOptions o;
+  o.origin = kT0;
+  o.max_points = 2000;
+  o.max_blocked_intervals = 100;
+  o.settle = milliseconds(100);
+  LatencyRecorder r(o);
+  ASSERT_TRUE(r.Mark("baseline", kT0).ok());
+  r.Record(kT0, milliseconds(1), ProbeOutcome::kOk);
+  ASSERT_TRUE(r.UseBaseline("baseline").ok());
+  // Ten hours of one probe per second, with a stall of 20 + (n % 50) ms
+  // every 10 s: 3599 separate intervals, one of them 2 s long.
+  for (int s = 1; s < 36000; ++s) {
+    Clock::duration latency = milliseconds(1);
+    if (s % 10 == 0) latency = milliseconds(20 + (s / 10) % 50);
+    if (s == 18000) latency = milliseconds(2001);
+    r.Record(kT0 + std::chrono::seconds(s), latency, ProbeOutcome::kOk);
+  }
+  const LatencyTimeline t = r.Timeline();
+  EXPECT_LE(t.points.size(), 2000u);
+  EXPECT_GE(t.points.size(), 1000u);
+  EXPECT_GE(t.bucket, std::chrono::seconds(18));  // 36000 s over at most 2000 buckets
+  ASSERT_EQ(t.blocked.size(), 100u);
+  EXPECT_EQ(t.blocked_dropped, 3599 - 100);
+  // The longest are kept, the 2 s one among them, in time order.
+  bool long_one = false;
+  for (std::size_t i = 0; i < t.blocked.size(); ++i) {
+    EXPECT_GE(t.blocked[i].end - t.blocked[i].begin, milliseconds(60));
+    if (i > 0) {
+      EXPECT_LT(t.blocked[i - 1].end, t.blocked[i].begin);
+    }
+    if (t.blocked[i].end - t.blocked[i].begin == milliseconds(2000)) long_one = true;
+  }
+  EXPECT_TRUE(long_one);
+  // The 2 s probe is the peak of its bucket.
+  std::chrono::microseconds peak{0};
+  for (const LatencyPoint& p : t.points) peak = std::max(peak, p.max);
+  EXPECT_EQ(peak, milliseconds(2001));
 }
 
 }  // namespace

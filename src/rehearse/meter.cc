@@ -162,6 +162,7 @@ void StatementMeter::Before(const Event& event) {
   results_.push_back(std::move(r));
   MarkWindow(results_.back().window);
   started_ = Clock::now();
+  results_.back().start_ms = std::chrono::duration<double, std::milli>(started_ - origin_).count();
 }
 
 void StatementMeter::After(const Event& event, const Status& result, std::int64_t rows) {
@@ -252,8 +253,12 @@ void StatementMeter::FillLocks(StatementResult& r, const std::map<std::string, s
     const std::chrono::microseconds interval = std::max(stats.mean_interval, stats.mean_sample_time);
     for (const LockWindowSummary& w : o->Summaries()) {
       if (w.window != r.window) continue;
-      for (const HeldLockSpan& h : w.held)
-        r.locks.push_back(LockFigures{h.object, h.mode, h.HeldMs(interval), h.table_level});
+      for (const HeldLockSpan& h : w.held) {
+        const double first = std::chrono::duration<double, std::milli>(h.first_seen - origin_).count();
+        const double half = static_cast<double>(interval.count()) / 2000.0;
+        r.locks.push_back(
+            LockFigures{h.object, h.mode, std::max(0.0, first - half), h.HeldMs(interval), h.table_level});
+      }
       for (const ObservedLock& l : w.locks) {
         WaitFigures wf;
         wf.object = l.object;

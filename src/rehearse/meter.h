@@ -73,6 +73,9 @@ class StatementMeter final : public migrate::StatementObserver {
   // The migration session records rewrites (Connection::StartRewriteLog
   // succeeded): tables in its log count as rewritten, touched or not.
   void UseRewriteLog() { rewrite_log_ = true; }
+  // Start of the time axis for StatementResult::start_ms and
+  // LockFigures::start_ms (default: when the meter was made).
+  void SetOrigin(Clock::time_point origin) { origin_ = origin; }
   // Closes an open backfill execution (call after each apply phase).
   void EndPhase();
 
@@ -98,6 +101,7 @@ class StatementMeter final : public migrate::StatementObserver {
   std::vector<std::string> hot_labels_;
   bool drill_ = false;
   bool rewrite_log_ = false;
+  Clock::time_point origin_ = Clock::now();
   int windows_ = 0;
   std::vector<StatementResult> results_;
   // The execution in progress.

@@ -107,6 +107,7 @@ Status ProbeWorkload::Start() {
   LatencyRecorderOptions rec;
   rec.max_raw_samples = options_.max_raw_samples_per_window;
   rec.settle = options_.timeout + std::chrono::seconds(5);
+  rec.origin = options_.origin != Clock::time_point{} ? options_.origin : Clock::now();
   for (const ProbeSpec& spec : specs_) {
     for (ProbeKind kind : {ProbeKind::kRead, ProbeKind::kWrite}) {
       const auto& statements = kind == ProbeKind::kRead ? spec.reads : spec.writes;
@@ -295,6 +296,18 @@ Result<double> ProbeWorkload::BlockedMs(const std::string& label, ProbeKind kind
     if (s->label == label && s->kind == kind) return s->recorder->BlockedMs(window, baseline);
   }
   return Status::NotFound("no " + std::string(ProbeKindName(kind)) + " probes ran for '" + label + "'");
+}
+
+Status ProbeWorkload::UseBaseline(const std::string& baseline) {
+  for (auto& s : series_) CUTOVER_RETURN_IF_ERROR(s->recorder->UseBaseline(baseline));
+  return Status::Ok();
+}
+
+std::vector<ProbeSeriesTimeline> ProbeWorkload::Timelines() const {
+  std::vector<ProbeSeriesTimeline> out;
+  for (const auto& s : series_)
+    out.push_back(ProbeSeriesTimeline{s->label, s->kind, s->recorder->Timeline()});
+  return out;
 }
 
 std::map<std::string, std::string> ProbeWorkload::SessionLabels() const {

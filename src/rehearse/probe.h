@@ -101,6 +101,16 @@ struct ProbeOptions {
   // Reservoir size per window and series (see latency.h).
   std::size_t max_raw_samples_per_window = 32768;
   std::uint64_t seed = 0;  // 0: a random seed
+  // Start of the timeline's axis (LatencyRecorderOptions::origin); default:
+  // when Start() runs.
+  Clock::time_point origin{};
+};
+
+// The timeline of one series (latency.h).
+struct ProbeSeriesTimeline {
+  std::string label;
+  ProbeKind kind = ProbeKind::kRead;
+  LatencyTimeline timeline;
 };
 
 // One window of one series.
@@ -142,6 +152,12 @@ class ProbeWorkload {
   // kNotFound naming the series or window that does not exist.
   Result<double> BlockedMs(const std::string& label, ProbeKind kind, const std::string& window,
                            const std::string& baseline = "baseline") const;
+
+  // Fixes what `baseline` allows for every series (LatencyRecorder::UseBaseline):
+  // call once the baseline has run, before the statements start.
+  Status UseBaseline(const std::string& baseline);
+  // Every series' latency series and blocked intervals, in Results() order.
+  std::vector<ProbeSeriesTimeline> Timelines() const;
 
   // Session id (Connection::SessionId) -> "label read|write", so the lock
   // observer's waiting sessions can be named.

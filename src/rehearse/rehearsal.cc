@@ -294,6 +294,29 @@ void Estimate(RehearsalReport& report, const std::map<TableId, double>& copy_row
       t.expand_s + t.backfill_s + t.contract_s + std::max(t.rollback_s, restore_seconds.value_or(0.0));
 }
 
+double MsSince(Clock::time_point origin, Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(t - origin).count();
+}
+
+// The probes' timelines on the rehearsal's time axis.
+std::vector<ProbeTimeline> ProbeTimelines(const ProbeWorkload& probes, Clock::time_point origin) {
+  std::vector<ProbeTimeline> out;
+  for (const ProbeSeriesTimeline& s : probes.Timelines()) {
+    ProbeTimeline p;
+    p.table = s.label;
+    p.kind = ProbeKindName(s.kind);
+    p.bucket_ms = std::chrono::duration<double, std::milli>(s.timeline.bucket).count();
+    if (s.timeline.allowed) p.allowed_ms = static_cast<double>(s.timeline.allowed->count()) / 1000.0;
+    for (const LatencyPoint& pt : s.timeline.points)
+      p.latency.emplace_back(MsSince(origin, pt.at), static_cast<double>(pt.max.count()) / 1000.0);
+    for (const BlockedInterval& b : s.timeline.blocked)
+      p.blocked.push_back(IntervalMs{MsSince(origin, b.begin), MsSince(b.begin, b.end)});
+    p.blocked_dropped = s.timeline.blocked_dropped;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 std::vector<ProbeSpec> ProbeSpecs(Connection& conn, const std::vector<TableId>& tables,
                                   const RehearsalOptions& options, RehearsalReport& report) {
   std::vector<ProbeSpec> specs = TableProbeSpecs(conn, tables, kProbeKeys, report.notes);
@@ -335,7 +358,9 @@ Result<RehearsalReport> RunRehearsal(Driver& driver, const ConnectionUri& copy, 
   const std::vector<TableId> probed = TablesThePlanTouches(driver, *ms, tables);
   const std::vector<ProbeSpec> specs = ProbeSpecs(**conn, probed, options, report);
 
+  const Clock::time_point origin = Clock::now();  // 0 of the report's time axis
   ProbeOptions po;
+  po.origin = origin;
   po.rate_per_second = options.probe_rate;
   po.timeout = options.probe_timeout;
   if (driver.info().lock_waits_polled_by_client) po.lock_poll_interval = std::chrono::milliseconds(2);
@@ -354,11 +379,13 @@ Result<RehearsalReport> RunRehearsal(Driver& driver, const ConnectionUri& copy, 
   (void)waits.Mark(report.baseline_window);
   (void)held.Mark(report.baseline_window);
   std::this_thread::sleep_for(options.baseline);
+  if (!specs.empty()) (void)probes.UseBaseline(report.baseline_window);
 
   std::vector<std::string> hot_labels;
   for (const auto& hot : options.hot_queries) hot_labels.push_back(hot.first);
   StatementMeter meter(driver, **conn, tables, specs.empty() ? nullptr : &probes, {&waits, &held},
                        std::move(hot_labels));
+  meter.SetOrigin(origin);
   if (Status log = (*conn)->StartRewriteLog(); log.ok()) {
     meter.UseRewriteLog();
   } else {
@@ -369,12 +396,14 @@ Result<RehearsalReport> RunRehearsal(Driver& driver, const ConnectionUri& copy, 
     InterruptCanceller canceller(**conn);
     return runner.Run(*ms);
   }();
+  report.timeline.elapsed_ms = MsSince(origin, Clock::now());
   probes.Stop();
   waits.Stop();
   held.Stop();
   if (!ran.ok()) return InterruptGuard::Requested() ? InterruptedStatus() : ran;
   meter.Finish(report.baseline_window, probes.SessionLabels());
   report.statements = std::move(meter.results());
+  report.timeline.probes = ProbeTimelines(probes, origin);
   report.probes_run = probes.ProbesRun();
   report.probe_rate = options.probe_rate;
   const LockObserverStats ws = waits.Stats();

@@ -69,6 +69,10 @@ struct TableFigures {
 struct LockFigures {
   std::string object;
   std::string mode;
+  // When it was first seen, from the rehearsal's start, less half a
+  // sampling interval (it was taken within the interval before); nullopt
+  // when unknown.
+  std::optional<double> start_ms;
   double held_ms = 0;
   bool table_level = false;  // stronger than row level (HeldLock::table_level)
 };
@@ -88,6 +92,9 @@ struct StatementResult {
   std::string file;   // "0003_x/expand.sql"
   int line = 0;
   std::string sql;
+  // When it started, in ms from the rehearsal's start (RehearsalReport::
+  // timeline); a backfill: its first batch.
+  double start_ms = 0;
   bool drill = false;  // rollback.sql and the second expand of the rollback drill
   int attempts = 1;
   std::int64_t batches = 0;
@@ -190,6 +197,32 @@ struct QueueDrillReport {
   std::vector<std::string> notes;
 };
 
+// One interval in ms from the rehearsal's start.
+struct IntervalMs {
+  double start_ms = 0;
+  double duration_ms = 0;
+};
+
+// What the probes of one (table, kind) saw over the whole rehearsal
+// (LatencyTimeline, latency.h), for drawing it on a time axis.
+struct ProbeTimeline {
+  std::string table;  // as TableFigures::table
+  std::string kind;   // "read", "write"
+  double bucket_ms = 0;
+  std::optional<double> allowed_ms;  // latency above which a probe was blocked
+  // (bucket start ms, largest latency ms of the probes started in it).
+  std::vector<std::pair<double, double>> latency;
+  std::vector<IntervalMs> blocked;
+  std::int64_t blocked_dropped = 0;
+};
+
+// The rehearsal on a time axis whose 0 is when the probes started (the
+// baseline precedes the first statement).
+struct RehearsalTimeline {
+  double elapsed_ms = 0;  // until the last statement ended
+  std::vector<ProbeTimeline> probes;
+};
+
 struct RehearsalReport {
   bool ok = false;
   std::vector<StatementResult> statements;
@@ -212,6 +245,7 @@ struct RehearsalReport {
   bool held_locks_observable = true;
   // --lock-queue-drill: nullopt when not asked for.
   std::optional<QueueDrillReport> queue_drill;
+  RehearsalTimeline timeline;
 };
 
 enum class PhaseSelection { kExpand, kBackfill, kContract, kAll };

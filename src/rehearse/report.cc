@@ -35,7 +35,8 @@ Json StatementJson(const StatementResult& r) {
     locks.push_back({{"object", l.object},
                      {"mode", l.mode},
                      {"held_ms", Round1(l.held_ms)},
-                     {"table_level", l.table_level}});
+                     {"table_level", l.table_level},
+                     {"start_ms", OptionalMs(l.start_ms)}});
   Json waits = Json::array();
   for (const WaitFigures& w : r.waits) {
     waits.push_back({{"object", w.object},
@@ -76,7 +77,27 @@ Json StatementJson(const StatementResult& r) {
            {"growth", std::round(r.growth * 1000.0) / 1000.0}}}};
   if (r.batches > 0) j["batches"] = r.batches;
   if (!r.ok) j["error"] = r.error;
+  j["start_ms"] = Round1(r.start_ms);
   return j;
+}
+
+Json TimelineJson(const RehearsalTimeline& t) {
+  Json probes = Json::array();
+  for (const ProbeTimeline& p : t.probes) {
+    Json latency = Json::array();
+    for (const auto& [at, max] : p.latency) latency.push_back(Json::array({Round1(at), Round1(max)}));
+    Json blocked = Json::array();
+    for (const IntervalMs& b : p.blocked)
+      blocked.push_back({{"start_ms", Round1(b.start_ms)}, {"duration_ms", Round1(b.duration_ms)}});
+    probes.push_back({{"table", p.table},
+                      {"kind", p.kind},
+                      {"bucket_ms", Round1(p.bucket_ms)},
+                      {"allowed_ms", OptionalMs(p.allowed_ms)},
+                      {"latency", latency},
+                      {"blocked", blocked},
+                      {"blocked_dropped", p.blocked_dropped}});
+  }
+  return {{"elapsed_ms", Round1(t.elapsed_ms)}, {"probes", probes}};
 }
 
 Json QueueFiguresJson(const QueueDrillFigures& f) {
@@ -261,6 +282,7 @@ std::string RehearsalJson(const RehearsalContext& c, const RehearsalReport& r) {
       {"probes", {{"run", r.probes_run}, {"rate_per_second", r.probe_rate}}},
       {"lock_observer", {{"samples", r.lock_samples}, {"mean_interval_ms", Round1(r.lock_interval_ms)}}}};
   if (c.drift_allowed) doc["drift"] = c.drift_summary;
+  doc["timeline"] = TimelineJson(r.timeline);
   return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
