@@ -9,6 +9,7 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libssl-dev
   libgtest-dev libxxhash-dev libpg-query-dev
   zstd mydumper
+  chromium
   postgresql postgresql-contrib mariadb-server mariadb-client sqlite3
 )
 

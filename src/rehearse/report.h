@@ -29,6 +29,7 @@ struct RehearsalContext {
   std::string kept_uri;  // --keep: the copy's redacted URI
   std::string tool_version;
   std::string rehearsal_id;  // catalog id
+  std::string started_at;    // ISO 8601 UTC, when the copy was requested (the HTML page's header)
 };
 
 std::string RehearsalText(const RehearsalContext& context, const RehearsalReport& report);
