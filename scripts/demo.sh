@@ -9,11 +9,13 @@
 #   6. take a verified snapshot, verify it (--deep), restore-test it
 #   7. damage one byte of the snapshot and show verify and restore-test fail
 #   8. list the snapshots with their verification and restore-test results
-#   9. lint the SQLite example migrations, record the baseline, snapshot and
-#      restore-test again, rehearse one migration (split a column) on a copy
-#      while probes measure what the application would feel, then apply it
-#      through expand, backfill and contract, with status and drift against
-#      the history
+#   9. lint the SQLite example migrations, record the baseline, see apply
+#      refuse without evidence, snapshot and restore-test again, rehearse one
+#      migration (split a column) on a copy while probes measure what the
+#      application would feel, ask the gate, then apply it through expand,
+#      backfill and contract (new evidence after the expand), with status and
+#      drift against the history
+#  10. the audit log of all of it, its head anchored, and a hand edit caught
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -89,23 +91,43 @@ SPLIT=0002_split_customer_name
 step "9. Migrations: lint the example plan, rehearse $SPLIT on a copy, ask the gate, then apply it"
 $CUTOVER lint "$PLAN" --engine sqlite --from 0001_add_order_loyalty_points
 # The shop existed before cutover managed it: record the baseline without running it.
-$CUTOVER apply "sqlite:$DEMO/shop.db" --plan "$PLAN" --baseline --to 0000_shop_baseline
+$CUTOVER --repo "$REPO" apply "sqlite:$DEMO/shop.db" --plan "$PLAN" --baseline --to 0000_shop_baseline
+# apply obeys the gate: with no rehearsal yet it refuses, naming the failed
+# checks and the commands that fix them, and changes nothing.
+set +e
+$CUTOVER --repo "$REPO" apply "sqlite:$DEMO/shop.db" --plan "$PLAN" --phase expand --to "$SPLIT" 2>&1 |
+  sed -n '1p;$p'
+rc=${PIPESTATUS[0]}
+set -e
+echo "apply exit code: $rc (1 = refused by the gate: NO-GO)"
+[ "$rc" = 1 ] || { echo "demo: expected apply to refuse with exit 1, got $rc" >&2; exit 1; }
 # Rehearse on a copy of a snapshot that passed a restore test (the shop now has
 # a history table, so take a fresh one): the plan runs on the copy with probes
 # reading and writing the tables each statement touches, a rollback drill per
 # migration, and estimates for production. The shop itself is only read.
-$CUTOVER --repo "$REPO" snapshot "sqlite:$DEMO/shop.db" >/dev/null
-$CUTOVER --repo "$REPO" restore-test latest >/dev/null
+evidence() {
+  $CUTOVER --repo "$REPO" snapshot "sqlite:$DEMO/shop.db" >/dev/null
+  $CUTOVER --repo "$REPO" verify latest >/dev/null
+  $CUTOVER --repo "$REPO" restore-test latest >/dev/null
+}
+evidence
 $CUTOVER --repo "$REPO" rehearse "sqlite:$DEMO/shop.db" --plan "$PLAN" --to "$SPLIT" \
   --junit "$DEMO/rehearsal.xml"
 echo "rehearsal exit code: 0 (GO material for the gate); JUnit report in $DEMO/rehearsal.xml"
 # The gate: every piece of evidence re-checked now (snapshot fresh, verified
 # and restore-tested, history clean, no drift against the history's replay,
 # lint, the rehearsal current and within the [policy] limits): GO or NO-GO.
-$CUTOVER --repo "$REPO" verify latest >/dev/null
-$CUTOVER --repo "$REPO" gate "sqlite:$DEMO/shop.db" --plan "$PLAN" --phase expand
-for phase in expand backfill contract; do
-  $CUTOVER apply "sqlite:$DEMO/shop.db" --plan "$PLAN" --phase "$phase" --to "$SPLIT"
+$CUTOVER --repo "$REPO" gate "sqlite:$DEMO/shop.db" --plan "$PLAN" --phase expand --to "$SPLIT"
+$CUTOVER --repo "$REPO" apply "sqlite:$DEMO/shop.db" --plan "$PLAN" --phase expand --to "$SPLIT"
+# The expanded schema is new: backfill and contract need evidence about it (a
+# snapshot taken after the expand, restore-tested, and a rehearsal of the
+# remaining phases on it), or the gate says NO-GO. (Times are compared to the
+# second: a snapshot in the same second as the expand would not count.)
+sleep 1
+evidence
+$CUTOVER --repo "$REPO" rehearse "sqlite:$DEMO/shop.db" --plan "$PLAN" --to "$SPLIT" >/dev/null
+for phase in backfill contract; do
+  $CUTOVER --repo "$REPO" apply "sqlite:$DEMO/shop.db" --plan "$PLAN" --phase "$phase" --to "$SPLIT"
 done
 $CUTOVER status "sqlite:$DEMO/shop.db" --plan "$PLAN"
 echo "customers now: $(sqlite3 "$DEMO/shop.db" "SELECT first_name || ' / ' || last_name FROM customers ORDER BY id LIMIT 1") ..."
@@ -118,4 +140,17 @@ set -e
 echo "exit code: $rc (1 = a hand-made change the migration history does not explain)"
 [ "$rc" = 1 ] || { echo "demo: expected drift against the history (exit 1), got $rc" >&2; exit 1; }
 
-printf '\nDemo complete. Still to come: apply refusing on NO-GO, and the audit log (docs/gate.md).\n'
+step "10. The audit log: every snapshot, test, rehearsal, gate decision and apply, hash-chained"
+$CUTOVER --repo "$REPO" audit | cut -c1-150 | tail -8
+$CUTOVER --repo "$REPO" audit head > "$DEMO/audit-head.txt"
+$CUTOVER --repo "$REPO" audit verify --head "$DEMO/audit-head.txt"
+# Someone edits an entry in the catalog by hand: verify names it.
+sqlite3 "$REPO/catalog.db" "UPDATE audit_log SET content = replace(content, '\"GO\"', '\"NO-GO\"') WHERE seq = (SELECT max(seq) FROM audit_log WHERE content LIKE '%\"decision\":\"GO\"%')"
+set +e
+$CUTOVER --repo "$REPO" audit verify --head "$DEMO/audit-head.txt"
+rc=$?
+set -e
+echo "exit code: $rc (1 = the log was tampered with)"
+[ "$rc" = 1 ] || { echo "demo: expected audit verify to fail with exit 1, got $rc" >&2; exit 1; }
+
+printf '\nDemo complete.\n'

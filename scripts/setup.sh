@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libpqxx-dev libpq-dev libmysqlcppconn-dev libmariadb-dev libsqlite3-dev libzstd-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libssl-dev
-  libgtest-dev libxxhash-dev libpg-query-dev
+  libgtest-dev libxxhash-dev libpg-query-dev libsodium-dev
   zstd mydumper
   chromium
   postgresql postgresql-contrib mariadb-server mariadb-client sqlite3

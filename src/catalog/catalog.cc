@@ -135,6 +135,15 @@ CREATE INDEX rehearsals_latest ON rehearsals (target, plan_sha256, started_at, s
 CREATE INDEX rehearsals_by_target ON rehearsals (target, started_at, seq);
 CREATE INDEX rehearsals_by_time ON rehearsals (started_at, seq);
 )sql"},
+    {3, "the audit log",
+     R"sql(
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY,
+  alg TEXT NOT NULL,
+  content TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+)sql"},
 };
 
 constexpr int kSchemaVersion = kSteps[std::size(kSteps) - 1].version;
@@ -1135,6 +1144,78 @@ Result<std::optional<RehearsalRecord>> Catalog::LatestRehearsal(const std::strin
   });
   if (!st.ok()) return Prefixed(st, where, &path_);
   return found;
+}
+
+Status Catalog::AppendAudit(
+    const std::function<Result<AuditRow>(const std::optional<AuditRow>& head)>& make) {
+  std::lock_guard lock(mu_);
+  const std::string where = "catalog '" + path_.string() + "': appending to the audit log";
+  // One write transaction from reading the head to the insert: two
+  // processes appending at once are serialized by SQLite's write lock, so
+  // each entry extends the head the other one committed.
+  WriteTransaction txn(*db_);
+  CUTOVER_RETURN_IF_ERROR(Prefixed(txn.Begin(), where, &path_));
+  auto head = ReadAuditHead(where);
+  if (!head.ok()) return head.status();
+  auto row = make(*head);
+  if (!row.ok()) return row.status().WithContext(where);
+  const std::int64_t expected = *head ? (*head)->seq + 1 : 1;
+  if (row->seq != expected) {
+    return Status::Internal(where + ": entry " + std::to_string(row->seq) + " does not follow the head " +
+                            std::to_string(expected - 1));
+  }
+  Sql insert(*db_, where);
+  insert.Raw("INSERT INTO audit_log (seq, alg, content, hash) VALUES (")
+      .Int(row->seq)
+      .Raw(", ")
+      .Key(row->alg, "alg")
+      .Raw(", ")
+      .Key(row->content, "content")
+      .Raw(", ")
+      .Key(row->hash, "hash")
+      .Raw(")");
+  auto sql = insert.sql();
+  if (!sql.ok()) return sql.status();
+  auto r = db_->Execute(*sql);
+  if (!r.ok()) return Prefixed(r.status(), where, &path_);
+  return Prefixed(txn.Commit(), where, &path_);
+}
+
+Result<std::optional<AuditRow>> Catalog::ReadAuditHead(const std::string& where) {
+  std::optional<AuditRow> head;
+  static const std::string kTable = "audit_log";
+  Status st =
+      db_->Query("SELECT seq, alg, content, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [&](RowView row) {
+        RowReader r(row, kTable);
+        head = AuditRow{r.Int(0, "seq"), r.Text(1), r.Text(2), r.Text(3)};
+        return r.status();
+      });
+  if (!st.ok()) return Prefixed(st, where, &path_);
+  return head;
+}
+
+Result<std::optional<AuditRow>> Catalog::AuditHead() {
+  std::lock_guard lock(mu_);
+  return ReadAuditHead("catalog '" + path_.string() + "': reading the audit log's head");
+}
+
+Status Catalog::ForEachAudit(const std::function<Status(const AuditRow& row)>& fn) {
+  std::lock_guard lock(mu_);
+  const std::string where = "catalog '" + path_.string() + "': reading the audit log";
+  static const std::string kTable = "audit_log";
+  Status callback_error;
+  // Rows stream through `fn` one at a time: memory stays flat whatever the
+  // log's length. A read transaction makes the walk one consistent view.
+  Status st = db_->Query("SELECT seq, alg, content, hash FROM audit_log ORDER BY seq", [&](RowView row) {
+    RowReader r(row, kTable);
+    AuditRow a{r.Int(0, "seq"), r.Text(1), r.Text(2), r.Text(3)};
+    if (!r.status().ok()) return r.status();
+    callback_error = fn(a);
+    return callback_error;
+  });
+  if (!callback_error.ok()) return callback_error;
+  if (!st.ok()) return Prefixed(st, where, &path_);
+  return Status::Ok();
 }
 
 Result<std::vector<RehearsalRecord>> Catalog::ListRehearsals(const std::string& target) {

@@ -4,10 +4,9 @@
 // It records snapshots, verifications, restore tests, the scratch
 // databases cutover created (so that only those are ever dropped, also after
 // a run was killed), the base copies kept for later rehearsals, and the
-// rehearsals themselves (the evidence the gate checks). Later capabilities
-// (gate decisions, the audit log) add tables through the same versioned
-// schema: each schema
-// change is one numbered step in catalog.cc, applied in a transaction, and
+// rehearsals themselves (the evidence the gate checks), and the rows of the
+// hash-chained audit log. Later capabilities add tables through the same
+// versioned schema: each schema change is one numbered step in catalog.cc, applied in a transaction, and
 // PRAGMA user_version says how far a file has been migrated. A catalog newer
 // than this binary is refused (kUnsupported), never downgraded.
 //
@@ -41,6 +40,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -149,6 +149,16 @@ struct RehearsalRecord {
   std::string report_json;  // the full `rehearse --json` document
 };
 
+// One entry of the audit log as stored (the chain itself, hashing and
+// verification: audit/audit_log.h). The catalog only stores and streams
+// rows; it never interprets them.
+struct AuditRow {
+  std::int64_t seq = 0;  // 1, 2, ...: the position in the chain
+  std::string alg;       // "sha256" or "hmac-sha256"
+  std::string content;   // canonical JSON of the entry
+  std::string hash;      // hex; covers the previous hash, seq, alg and content
+};
+
 // The identity of a scratch server for matching catalog rows: its redacted
 // URI without the password marker, so the same server reached with and
 // without a password in the URI (PGPASSWORD, ~/.my.cnf) redacts to
@@ -214,9 +224,19 @@ class Catalog {
   // Oldest first (started_at, then insertion order); all targets when empty.
   Result<std::vector<RehearsalRecord>> ListRehearsals(const std::string& target);
 
+  // The audit log. AppendAudit runs `make` inside one write transaction
+  // with the current head (nullopt for an empty log) and inserts the row it
+  // returns, which must be the head's seq + 1: concurrent appenders never
+  // fork the chain. ForEachAudit streams every row in seq order (a callback
+  // error stops the walk and is returned).
+  Status AppendAudit(const std::function<Result<AuditRow>(const std::optional<AuditRow>& head)>& make);
+  Result<std::optional<AuditRow>> AuditHead();
+  Status ForEachAudit(const std::function<Status(const AuditRow& row)>& fn);
+
   const std::filesystem::path& path() const { return path_; }
 
  private:
+  Result<std::optional<AuditRow>> ReadAuditHead(const std::string& where);  // caller holds mu_
   Catalog(std::unique_ptr<Connection> db, std::filesystem::path path);
   Status Migrate();
   // Runs `insert_sql` in one write transaction unless `exists_sql` counts a

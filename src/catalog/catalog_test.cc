@@ -293,11 +293,11 @@ TEST(Catalog, SchemaIsVersionedAndReopeningKeepsTheData) {
   {
     auto raw = RawConnect(repo / "catalog.db");
     ASSERT_NE(raw, nullptr);
-    EXPECT_EQ(QueryText(*raw, "PRAGMA user_version"), "2");
+    EXPECT_EQ(QueryText(*raw, "PRAGMA user_version"), "3");
     EXPECT_EQ(QueryText(*raw, "PRAGMA application_id"), std::to_string(0x43555456));
     EXPECT_EQ(QueryText(*raw, "PRAGMA journal_mode"), "wal");
-    for (const char* table :
-         {"snapshots", "verifications", "restore_tests", "scratch_databases", "base_copies", "rehearsals"}) {
+    for (const char* table : {"snapshots", "verifications", "restore_tests", "scratch_databases",
+                              "base_copies", "rehearsals", "audit_log"}) {
       EXPECT_EQ(QueryText(*raw, std::string(
                                     "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '") +
                                     table + "'"),
@@ -529,7 +529,7 @@ TEST(Catalog, HostileStringsRoundTripUnchanged) {
   // Every table is still there: nothing was executed as SQL.
   auto raw = RawConnect(catalog->path());
   ASSERT_NE(raw, nullptr);
-  EXPECT_EQ(QueryText(*raw, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), "6");
+  EXPECT_EQ(QueryText(*raw, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), "7");
 }
 
 TEST(Catalog, NumbersRoundTripAtTheirLimits) {
@@ -800,7 +800,7 @@ TEST(Catalog, ScratchRegistry) {
 // ---------------------------------------------------------------------------
 // Schema step 2: base copies and rehearsals
 
-// A catalog left at version 1 by an older cutover: step 2 only adds, so
+// A catalog left at version 1 by an older cutover: steps 2 and 3 only add, so
 // dropping its tables and resetting user_version recreates that file exactly.
 void MakeVersion1Catalog(const fs::path& repo) {
   {
@@ -817,12 +817,14 @@ void MakeVersion1Catalog(const fs::path& repo) {
   auto raw = RawConnect(repo / "catalog.db");
   ASSERT_NE(raw, nullptr);
   ASSERT_TRUE(
-      raw->ExecuteScript("DROP TABLE base_copies; DROP TABLE rehearsals; PRAGMA user_version = 1").ok());
+      raw->ExecuteScript(
+             "DROP TABLE base_copies; DROP TABLE rehearsals; DROP TABLE audit_log; PRAGMA user_version = 1")
+          .ok());
   EXPECT_EQ(QueryText(*raw, "SELECT count(*) FROM sqlite_schema"), "11")
       << "version 1 has 4 tables, 5 indexes and 2 automatic primary-key indexes";
 }
 
-TEST(Catalog, Version1CatalogIsMigratedToVersion2KeepingItsRows) {
+TEST(Catalog, Version1CatalogIsMigratedToTheCurrentVersionKeepingItsRows) {
   TempDir tmp;
   const fs::path repo = tmp.path() / "repo";
   MakeVersion1Catalog(repo);
@@ -833,7 +835,7 @@ TEST(Catalog, Version1CatalogIsMigratedToVersion2KeepingItsRows) {
   {
     auto raw = RawConnect(repo / "catalog.db");
     ASSERT_NE(raw, nullptr);
-    EXPECT_EQ(QueryText(*raw, "PRAGMA user_version"), "2");
+    EXPECT_EQ(QueryText(*raw, "PRAGMA user_version"), "3");
   }
   auto found = catalog->FindSnapshot("old");
   ASSERT_TRUE(found.ok() && found->has_value());
@@ -853,6 +855,46 @@ TEST(Catalog, Version1CatalogIsMigratedToVersion2KeepingItsRows) {
   auto rehearsals = catalog->ListRehearsals("prod");
   ASSERT_TRUE(rehearsals.ok());
   EXPECT_EQ(rehearsals->size(), 1u);
+}
+
+// Step 3 (the audit log) on a catalog an older cutover left at version 2.
+TEST(Catalog, Version2CatalogGainsTheAuditLogKeepingItsRows) {
+  TempDir tmp;
+  const fs::path repo = tmp.path() / "repo";
+  {
+    auto catalog = OpenOrDie(repo);
+    ASSERT_NE(catalog, nullptr);
+    ASSERT_TRUE(catalog->RecordRehearsal(Rehearsal("rh-1", "prod", "2026-01-01T00:00:00Z")).ok());
+  }
+  {
+    auto raw = RawConnect(repo / "catalog.db");
+    ASSERT_NE(raw, nullptr);
+    ASSERT_TRUE(raw->ExecuteScript("DROP TABLE audit_log; PRAGMA user_version = 2").ok());
+  }
+  auto catalog = OpenOrDie(repo);
+  ASSERT_NE(catalog, nullptr);
+  auto raw = RawConnect(repo / "catalog.db");
+  ASSERT_NE(raw, nullptr);
+  EXPECT_EQ(QueryText(*raw, "PRAGMA user_version"), "3");
+  auto rehearsals = catalog->ListRehearsals("prod");
+  ASSERT_TRUE(rehearsals.ok());
+  EXPECT_EQ(rehearsals->size(), 1u);
+  auto head = catalog->AuditHead();
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_FALSE(head->has_value());
+  ASSERT_TRUE(catalog
+                  ->AppendAudit([](const std::optional<AuditRow>& h) -> Result<AuditRow> {
+                    EXPECT_FALSE(h.has_value());
+                    return AuditRow{1, "sha256", "{}", "00"};
+                  })
+                  .ok());
+  EXPECT_EQ(QueryText(*raw, "SELECT count(*) FROM audit_log"), "1");
+  // A row that does not follow the head is refused and writes nothing.
+  Status st = catalog->AppendAudit([](const std::optional<AuditRow>&) -> Result<AuditRow> {
+    return AuditRow{5, "sha256", "{}", "00"};
+  });
+  EXPECT_EQ(st.code(), StatusCode::kInternal);
+  EXPECT_EQ(QueryText(*raw, "SELECT count(*) FROM audit_log"), "1");
 }
 
 // A step that fails leaves the file at the previous version, all of it: the

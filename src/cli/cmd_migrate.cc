@@ -9,13 +9,24 @@
 // failed or the run was refused (nothing changed then), 2 for usage or a bad
 // plan, 3 for connection errors and interruptions (SIGINT/SIGTERM finish the
 // current statement or batch, record it, and stop).
+//
+// apply obeys the gate: before expand, backfill or contract changes
+// anything, the same checks as `cutover gate` are evaluated and a NO-GO
+// refuses (exit 1, the failed checks named, nothing changed). `--no-gate
+// --reason TEXT` overrides; the override, with the checks that failed, is
+// written to the audit log before anything runs, and an override that
+// cannot be recorded does not run. --dry-run and --baseline are not gated,
+// nor is rollback (the way back must not wait for evidence); every run that
+// changes something is recorded (apply.start, apply.end).
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/gate_eval.h"
 #include "migrate/apply.h"
 #include "migrate/history.h"
 #include "migrate/status.h"
 #include "plan/plan.h"
+#include "rehearse/rehearsal.h"
 
 namespace cutover::cli {
 namespace {
@@ -41,6 +52,100 @@ Result<std::optional<std::chrono::milliseconds>> Duration(const std::optional<st
   auto d = plan::ParseDuration(*text);
   if (!d.ok()) return d.status().WithContext(flag);
   return std::optional<std::chrono::milliseconds>(*d);
+}
+
+// The audit trail of one apply run: the catalog it records to (none when no
+// repository is configured for an ungated run) and the entries' common part.
+struct ApplyAudit {
+  std::unique_ptr<Catalog> catalog;
+  audit::Event base;  // action filled per entry
+};
+
+audit::Event AuditEvent(const ApplyAudit& trail, const std::string& action, nlohmann::json extra) {
+  audit::Event e = trail.base;
+  e.action = action;
+  for (auto& [k, v] : extra.items()) e.detail[k] = v;
+  return e;
+}
+
+std::string RefusalText(const ApplyArgs& args, const std::string& target_label,
+                        const std::vector<gate::CheckResult>& checks) {
+  const std::vector<std::string> failed = FailedChecks(checks);
+  std::string ids;
+  for (const std::string& id : failed) ids += (ids.empty() ? "" : ", ") + id;
+  std::string text = "apply refused: the gate says NO-GO for " + *args.phase + " of " + args.plan + " on " +
+                     target_label + " (" + std::to_string(failed.size()) + " check(s) failed: " + ids +
+                     "); nothing was changed";
+  for (const gate::CheckResult& c : checks) {
+    if (c.verdict != gate::Verdict::kFail) continue;
+    text += "\n  FAIL  " + c.id + ": " + c.evidence;
+    if (!c.fix.empty()) text += "\n        fix: " + c.fix;
+  }
+  text += "\n`cutover gate " + args.target + " --plan " + args.plan + " --phase " + *args.phase +
+          "` shows every check; to run anyway: --no-gate --reason \"why\" (recorded in the audit log)";
+  return text;
+}
+
+// Opens the audit trail and, for a gated phase, evaluates the gate. A
+// non-OK status refuses the run before anything changed.
+Result<ApplyAudit> GateAndOpenAudit(CommandContext& ctx, const ApplyArgs& args, const Prepared& prepared,
+                                    bool gated) {
+  ApplyAudit trail;
+  trail.base.target = prepared.target.label;
+  trail.base.db_user = prepared.target.uri.user();
+  trail.base.detail = {{"plan", args.plan},
+                       {"plan_sha256", rehearse::PlanSha256(prepared.plan)},
+                       {"phase", args.baseline ? "baseline" : args.phase.value_or("")},
+                       {"to", args.to.value_or("")}};
+  const bool must_record = gated || args.no_gate;
+  auto repo = ctx.OpenRepository(gated && !args.no_gate ? CommandContext::RepositoryUse::kMustExist
+                                                        : CommandContext::RepositoryUse::kCreateIfMissing);
+  if (!repo.ok()) {
+    if (args.no_gate)
+      return repo.status().WithContext("--no-gate: the override must be recorded in the audit log");
+    if (must_record) return Status::Io("apply refused (NO-GO): " + repo.status().message());
+    std::cerr << "cutover: warning: this apply is not recorded in an audit log: " << repo.status().message()
+              << "\n";
+    return trail;
+  }
+  auto catalog = ctx.OpenCatalog(*repo);
+  if (!catalog.ok())
+    return Status::Io("apply refused: the catalog cannot be read: " + catalog.status().message());
+  trail.catalog = std::move(*catalog);
+  auto log = ctx.AuditLogFor(*trail.catalog);
+  if (!log.ok()) return log.status();
+  if (!gated) return trail;
+
+  GateArgs gate_args;
+  gate_args.target = args.target;
+  gate_args.plan = args.plan;
+  gate_args.phase = *args.phase;
+  gate_args.to = args.to;
+  gate_args.scratch = args.scratch;
+  auto checks = EvaluateGate(ctx, gate_args, prepared.target, prepared.plan, *repo, *trail.catalog);
+  nlohmann::json failed = nlohmann::json::array();
+  if (checks.ok()) {
+    for (const std::string& id : FailedChecks(*checks)) failed.push_back(id);
+  } else {
+    failed.push_back("the gate could not be evaluated: " + checks.status().message());
+  }
+  const bool go = checks.ok() && failed.empty();
+  CUTOVER_RETURN_IF_ERROR(log->Append(AuditEvent(
+      trail, "gate", {{"by", "apply"}, {"decision", go ? "GO" : "NO-GO"}, {"failed_checks", failed}})));
+  if (!args.no_gate) {
+    if (!checks.ok()) return checks.status().WithContext("apply refused (NO-GO)");
+    if (!go) return Status::CheckFailed(RefusalText(args, prepared.target.label, *checks));
+    if (!ctx.options().quiet) std::cerr << "cutover: gate: GO (" << checks->size() << " checks passed)\n";
+    return trail;
+  }
+  CUTOVER_RETURN_IF_ERROR(log->Append(
+      AuditEvent(trail, "apply.override", {{"reason", *args.reason}, {"failed_checks", failed}})));
+  if (!ctx.options().quiet) {
+    std::cerr << "cutover: warning: the gate is overridden (--no-gate, recorded in the audit log): "
+              << (go ? "it said GO" : "it said NO-GO, " + std::to_string(failed.size()) + " check(s) failed")
+              << "\n";
+  }
+  return trail;
 }
 
 }  // namespace
@@ -96,6 +201,10 @@ int RunApply(CommandContext& ctx, const ApplyArgs& args) {
   options.pause = *pause;
   if (args.retries) options.retries = *args.retries;
   if (args.batch_size) options.batch_size = *args.batch_size;
+  if (args.no_gate != args.reason.has_value() || (args.reason && args.reason->empty())) {
+    return ctx.Fail(Status::InvalidInput(
+        "--no-gate and --reason TEXT go together: an override of the gate says why, for the audit log"));
+  }
   options.to = args.to;
   options.dry_run = args.dry_run;
   options.baseline = args.baseline;
@@ -109,11 +218,35 @@ int RunApply(CommandContext& ctx, const ApplyArgs& args) {
     if (!quiet) std::cerr << "cutover: " << line << std::endl;
   };
 
+  const bool gated = !args.dry_run && !args.baseline && options.phase != plan::Phase::kRollback;
+  std::optional<ApplyAudit> trail;
+  if (!args.dry_run) {
+    auto opened = GateAndOpenAudit(ctx, args, *prepared, gated);
+    if (!opened.ok()) return ctx.Fail(opened.status());
+    trail = std::move(*opened);
+  }
   auto conn = prepared->target.driver->Connect(prepared->target.uri);
   if (!conn.ok()) return ctx.Fail(conn.status());
+  if (trail && trail->catalog) {
+    // The start is recorded before anything runs; a run that cannot be
+    // recorded does not start.
+    auto log = ctx.AuditLogFor(*trail->catalog);
+    Status st =
+        log.ok() ? log->Append(AuditEvent(*trail, "apply.start", nlohmann::json::object())) : log.status();
+    if (!st.ok()) return ctx.Fail(st.WithContext("apply refused: the audit log cannot be written"));
+  }
   // main's token: SIGINT/SIGTERM/SIGHUP finish the statement or batch, record it, stop (kCancelled)
   InterruptGuard interrupts;
   migrate::ApplyReport report = migrate::Apply(**conn, prepared->plan, options);
+  if (trail && trail->catalog) {
+    nlohmann::json steps = nlohmann::json::array();
+    for (const migrate::StepOutcome& step : report.steps) steps.push_back(step.file + ": " + step.outcome);
+    ctx.RecordAudit(*trail->catalog,
+                    AuditEvent(*trail, "apply.end",
+                               {{"ok", report.status.ok()},
+                                {"error", report.status.ok() ? std::string() : report.status.message()},
+                                {"steps", steps}}));
+  }
   if (ctx.json()) {
     std::cout << migrate::ApplyJson(report, options);
     std::cout.flush();

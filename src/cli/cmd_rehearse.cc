@@ -398,6 +398,16 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
                    std::to_string(report->findings.size()) + " finding(s)";
   record.report_json = rehearse::RehearsalJson(rc, *report);
   if (Status st = p->catalog->RecordRehearsal(record); !st.ok()) return ctx.Fail(st);
+  ctx.RecordAudit(*p->catalog, audit::Event{"rehearse",
+                                            record.target,
+                                            p->target.uri.user(),
+                                            {{"rehearsal", record.id},
+                                             {"snapshot", record.snapshot_id},
+                                             {"plan", args.plan},
+                                             {"plan_sha256", record.plan_sha256},
+                                             {"phases", record.phases},
+                                             {"ok", record.ok},
+                                             {"summary", record.summary}}});
   return Output(ctx, args, rc, *report);
 }
 

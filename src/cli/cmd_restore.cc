@@ -121,6 +121,14 @@ int RunRestoreTest(CommandContext& ctx, const RestoreTestArgs& args) {
   auto report = snapshot::RunRestoreTest(*repo, **catalog, *manifest, req);
   if (!report.ok()) return ctx.Fail(report.status().WithContext("restore-test of " + *id));
   const auto& r = *report;
+  ctx.RecordAudit(**catalog, audit::Event{"restore-test",
+                                          r.target,
+                                          scratch->user(),
+                                          {{"snapshot", r.snapshot_id},
+                                           {"ok", r.ok},
+                                           {"restore_seconds", r.restore_seconds},
+                                           {"rows", r.rows},
+                                           {"problems", r.problems}}});
   if (args.metrics_file) {
     auto last = (*catalog)->LastSuccessfulRestoreTest(r.target);
     Status st = snapshot::WriteRestoreTestMetrics(*args.metrics_file, r,

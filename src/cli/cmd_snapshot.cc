@@ -119,6 +119,13 @@ int RunSnapshot(CommandContext& ctx, const SnapshotArgs& args) {
     // The snapshot is committed; the next listing re-adds it from its manifest.
     spdlog::warn("snapshot {} committed but not recorded in the catalog: {}", m.id, st.message());
   }
+  ctx.RecordAudit(**catalog, audit::Event{"snapshot",
+                                          m.target,
+                                          target->uri.user(),
+                                          {{"snapshot", m.id},
+                                           {"rows", m.TotalRows()},
+                                           {"fingerprint", m.fingerprint},
+                                           {"manifest_sha256", out->manifest_checksum}}});
   if (ctx.json()) {
     Json j{{"format", "cutover.snapshot.result"},
            {"version", 1},
@@ -312,6 +319,16 @@ int RunPrune(CommandContext& ctx, const PruneArgs& args) {
   Json copies_dropped = Json::array();
   Json copies_kept = Json::array();
   PruneBaseCopies(ctx, **catalog, *repo, args, doomed, copies_dropped, copies_kept);
+  if (!args.dry_run) {
+    ctx.RecordAudit(**catalog,
+                    audit::Event{"prune",
+                                 "",
+                                 "",
+                                 {{"deleted", deleted},
+                                  {"base_copies_dropped", copies_dropped},
+                                  {"keep_last", args.keep_last ? Json(*args.keep_last) : Json(nullptr)},
+                                  {"keep_within", args.keep_within.value_or("")}}});
+  }
   if (ctx.json()) {
     std::cout << Json{{"format", "cutover.prune"},
                       {"version", 1},

@@ -29,6 +29,12 @@ int RunVerify(CommandContext& ctx, const VerifyArgs& args) {
     if (Status st = (*catalog)->RecordVerification(rec); !st.ok()) {
       std::cerr << "cutover: warning: result not recorded in the catalog: " << st.message() << "\n";
     }
+    ctx.RecordAudit(
+        **catalog,
+        audit::Event{"verify",
+                     "",
+                     "",
+                     {{"snapshot", *id}, {"deep", args.deep}, {"ok", rec.ok}, {"detail", rec.detail}}});
   } else {
     std::cerr << "cutover: warning: result not recorded in the catalog: " << catalog.status().message()
               << "\n";

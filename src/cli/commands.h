@@ -106,6 +106,11 @@ struct ApplyArgs {
   std::optional<int> retries;
   std::optional<long long> batch_size;
   std::optional<std::string> pause;
+  // The gate (docs/gate.md): expand, backfill and contract are gated;
+  // --no-gate --reason TEXT overrides, recorded in the audit log.
+  bool no_gate = false;
+  std::optional<std::string> reason;
+  std::optional<std::string> scratch;  // where the gate replays the history
 };
 int RunApply(CommandContext& ctx, const ApplyArgs& args);
 
@@ -131,11 +136,22 @@ struct GateArgs {
   std::string target;
   std::string plan;
   std::string phase = "expand";
+  std::optional<std::string> to;  // the last migration the phase will run (apply --to)
   std::optional<std::string> scratch;
   std::optional<std::string> junit;         // one test case per check
   std::optional<std::string> metrics_file;  // Prometheus textfile metrics
 };
 int RunGate(CommandContext& ctx, const GateArgs& args);
+
+// ---- The audit log (cmd_audit.cc) ----
+struct AuditArgs {
+  std::optional<std::string> since;      // ISO time or a duration back from now
+  std::optional<std::string> target;     // only this target's entries
+  std::optional<std::string> head_file;  // audit verify --head FILE
+};
+int RunAudit(CommandContext& ctx, const AuditArgs& args);
+int RunAuditHead(CommandContext& ctx);
+int RunAuditVerify(CommandContext& ctx, const AuditArgs& args);
 
 // Stage timings for --json: [{"stage": ..., "seconds": ...}], in order
 // (snapshot, restore and restore-test).

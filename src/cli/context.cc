@@ -97,6 +97,25 @@ Result<std::unique_ptr<Catalog>> CommandContext::OpenCatalog(const snapshot::Rep
   return Catalog::Open(*loader_, repo.root());
 }
 
+Result<audit::AuditLog> CommandContext::AuditLogFor(Catalog& catalog) const {
+  std::optional<audit::Key> key;
+  if (config_.audit_key_file) {
+    auto loaded = audit::Key::Load(*config_.audit_key_file);
+    if (!loaded.ok()) return loaded.status();
+    key = std::move(*loaded);
+  }
+  return audit::AuditLog(catalog, std::move(key));
+}
+
+void CommandContext::RecordAudit(Catalog& catalog, const audit::Event& event) const {
+  auto log = AuditLogFor(catalog);
+  Status st = log.ok() ? log->Append(event) : log.status();
+  if (!st.ok()) {
+    std::cerr << "cutover: warning: this " << event.action
+              << " is missing from the audit log: " << ScrubSecrets(st.message()) << "\n";
+  }
+}
+
 Progress::Mode CommandContext::progress_mode() const {
   return Progress::ModeFor(options_.no_progress, options_.quiet, options_.json);
 }

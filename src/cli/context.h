@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit_log.h"
 #include "base/progress.h"
 #include "base/status.h"
 #include "catalog/catalog.h"
@@ -63,6 +64,13 @@ class CommandContext {
   enum class RepositoryUse { kCreateIfMissing, kMustExist };
   Result<snapshot::Repository> OpenRepository(RepositoryUse use = RepositoryUse::kMustExist);
   Result<std::unique_ptr<Catalog>> OpenCatalog(const snapshot::Repository& repo);
+  // The repository's audit log, authenticated with [audit] key_file when
+  // set (a key file that cannot be used is an error naming it).
+  Result<audit::AuditLog> AuditLogFor(Catalog& catalog) const;
+  // Appends `event`; a failure is a warning on stderr (the command's own
+  // result stands and the message says the entry is missing). Commands
+  // that must not go on without their entry (apply) use AuditLogFor.
+  void RecordAudit(Catalog& catalog, const audit::Event& event) const;
   // How progress is shown on stderr for this run.
   Progress::Mode progress_mode() const;
 

@@ -37,6 +37,7 @@ struct CommandLine {
   ApplyArgs apply_args;
   RehearseArgs rehearse_args;
   GateArgs gate_args;
+  AuditArgs audit_args;
   CLI::App* drivers = nullptr;
   CLI::App* schema = nullptr;
   CLI::App* drift = nullptr;
@@ -51,6 +52,9 @@ struct CommandLine {
   CLI::App* apply = nullptr;
   CLI::App* rehearse = nullptr;
   CLI::App* gate = nullptr;
+  CLI::App* audit = nullptr;
+  CLI::App* audit_head = nullptr;
+  CLI::App* audit_verify = nullptr;
 };
 
 void AddGlobalOptions(CommandLine& c) {
@@ -177,6 +181,10 @@ void AddMigrationCommands(CommandLine& c) {
                       "Backfill rows per batch (overrides the directive)");
   c.apply->add_option("--pause", c.apply_args.pause,
                       "Backfill pause between batches (overrides the directive)");
+  c.apply->add_option("--scratch", c.apply_args.scratch, "Server URI where the gate may replay the history");
+  c.apply->add_flag("--no-gate", c.apply_args.no_gate,
+                    "Run even when the gate says NO-GO (needs --reason; recorded in the audit log)");
+  c.apply->add_option("--reason", c.apply_args.reason, "Why the gate is overridden (with --no-gate)");
 }
 
 void AddRehearseCommand(CommandLine& c) {
@@ -205,9 +213,24 @@ void AddRehearseCommand(CommandLine& c) {
   c.gate->add_option("TARGET", g.target, "Connection URI or target name (only read)")->required();
   c.gate->add_option("--plan", g.plan, "Plan directory")->required();
   c.gate->add_option("--phase", g.phase, "expand, backfill or contract (default expand)");
+  c.gate->add_option("--to", g.to, "Last migration the phase will run (as apply --to)");
   c.gate->add_option("--scratch", g.scratch, "Server URI where the history may be replayed");
   c.gate->add_option("--junit", g.junit, "Also write one JUnit test case per check to FILE");
   c.gate->add_option("--metrics-file", g.metrics_file, "Write Prometheus textfile metrics here");
+}
+
+void AddAuditCommand(CommandLine& c) {
+  c.audit =
+      c.app.add_subcommand("audit", "The hash-chained audit log of every snapshot, test, decision and apply");
+  c.audit->require_subcommand(0, 1);
+  c.audit->add_option("--since", c.audit_args.since,
+                      "Entries from this time (ISO 8601) or duration ago (24h)");
+  c.audit->add_option("--target", c.audit_args.target, "Only this target's entries");
+  c.audit_head = c.audit->add_subcommand("head", "Print the head (seq, hash) to anchor outside the catalog");
+  c.audit_verify =
+      c.audit->add_subcommand("verify", "Recompute the chain (exit 1 and the first bad entry when broken)");
+  c.audit_verify->add_option("--head", c.audit_args.head_file,
+                             "A head printed earlier by 'cutover audit head': the log must still extend it");
 }
 
 int Dispatch(CommandLine& c, CommandContext& ctx) {
@@ -225,6 +248,9 @@ int Dispatch(CommandLine& c, CommandContext& ctx) {
   if (*c.apply) return RunApply(ctx, c.apply_args);
   if (*c.rehearse) return RunRehearse(ctx, c.rehearse_args);
   if (*c.gate) return RunGate(ctx, c.gate_args);
+  if (*c.audit_head) return RunAuditHead(ctx);
+  if (*c.audit_verify) return RunAuditVerify(ctx, c.audit_args);
+  if (*c.audit) return RunAudit(ctx, c.audit_args);
   return 2;
 }
 
@@ -248,6 +274,7 @@ int Run(int argc, char** argv) {
   AddSnapshotCommands(c);
   AddMigrationCommands(c);
   AddRehearseCommand(c);
+  AddAuditCommand(c);
   try {
     c.app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -151,8 +151,9 @@ Result<Config> LoadConfig(const std::string& path) {
   }
   Config config;
   config.source = path;
-  CUTOVER_RETURN_IF_ERROR(UnknownKeys(
-      path, root, {"targets", "scratch", "repository", "drift", "drivers", "policy"}, "the top level"));
+  CUTOVER_RETURN_IF_ERROR(
+      UnknownKeys(path, root, {"targets", "scratch", "repository", "drift", "drivers", "policy", "audit"},
+                  "the top level"));
 
   if (const toml::node* targets = root.get("targets")) {
     const toml::table* t = targets->as_table();
@@ -230,6 +231,19 @@ Result<Config> LoadConfig(const std::string& path) {
     auto parsed = ParsePolicy(path, *t);
     if (!parsed.ok()) return parsed.status();
     config.policy = *parsed;
+  }
+  if (const toml::node* audit = root.get("audit")) {
+    const toml::table* t = audit->as_table();
+    if (t == nullptr) return Status::InvalidInput(Where(path, *audit) + ": [audit] must be a table");
+    CUTOVER_RETURN_IF_ERROR(UnknownKeys(path, *t, {"key_file"}, "[audit]"));
+    if (const toml::node* k = t->get("key_file")) {
+      auto s = GetString(path, *k, "[audit] key_file");
+      if (!s.ok()) return s.status();
+      if (s->empty()) return Status::InvalidInput(Where(path, *k) + ": [audit] key_file is empty");
+      std::filesystem::path key(*s);
+      if (key.is_relative()) key = std::filesystem::path(path).parent_path() / key;
+      config.audit_key_file = key.string();
+    }
   }
   return config;
 }

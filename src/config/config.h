@@ -43,6 +43,9 @@ struct Config {
   bool drift_ignore_column_order = false;
   std::vector<std::string> driver_path;
   Policy policy;
+  // [audit] key_file: the HMAC key of the audit log (audit/audit_log.h). A
+  // relative path is resolved against the config file's directory.
+  std::optional<std::string> audit_key_file;
 };
 
 // Reads `path`. kNotFound if it does not exist, kInvalidInput (file:line) for
