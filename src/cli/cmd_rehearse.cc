@@ -24,6 +24,7 @@
 #include "rehearse/queue_drill.h"
 #include "rehearse/rehearsal.h"
 #include "rehearse/report.h"
+#include "report/rehearsal_html.h"
 #include "schema/drift.h"
 #include "schema/fingerprint.h"
 #include "schema/schema_json.h"
@@ -294,6 +295,12 @@ int Output(CommandContext& ctx, const RehearseArgs& args, const rehearse::Rehear
     if (!written.ok())
       return ctx.Fail(Status::Io("--junit " + *args.junit + ": cannot write the file: " + written.message()));
   }
+  // Also when the rehearsal has findings (exit 1): the page shows why.
+  if (args.html) {
+    Status written = WriteFileAtomically(Env::Default(), *args.html, report::RehearsalHtml(rc, report));
+    if (!written.ok())
+      return ctx.Fail(Status::Io("--html " + *args.html + ": cannot write the file: " + written.message()));
+  }
   std::cout << (ctx.json() ? rehearse::RehearsalJson(rc, report) : rehearse::RehearsalText(rc, report));
   std::cout.flush();
   return report.ok ? 0 : 1;
@@ -364,6 +371,7 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
   rc.copy_database = copy->database->name();
   rc.tool_version = CUTOVER_VERSION;
   rc.rehearsal_id = NewRehearsalId();
+  rc.started_at = started_at;
   if (args.keep) {
     if (Status kept = copy->database->Keep(); !kept.ok()) {
       report->notes.push_back(

@@ -128,6 +128,7 @@ struct RehearseArgs {
   bool keep = false;
   bool allow_drift = false;
   std::optional<std::string> junit;
+  std::optional<std::string> html;  // one self-contained HTML page (report/rehearsal_html.h)
 };
 int RunRehearse(CommandContext& ctx, const RehearseArgs& args);
 

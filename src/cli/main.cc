@@ -207,6 +207,8 @@ void AddRehearseCommand(CommandLine& c) {
   c.rehearse->add_flag("--allow-drift", a.allow_drift,
                        "Rehearse even when the live schema differs from the snapshot's");
   c.rehearse->add_option("--junit", a.junit, "Also write the results as JUnit XML to FILE");
+  c.rehearse->add_option("--html", a.html,
+                         "Also write one self-contained HTML page (timeline, tables, evidence) to FILE");
 
   c.gate = c.app.add_subcommand("gate", "GO / NO-GO for a phase of the plan on TARGET now (exit 1 on NO-GO)");
   GateArgs& g = c.gate_args;

@@ -225,7 +225,7 @@ std::string TimelineSvg(const RehearsalReport& r) {
   const double height = y + 10;
   return "<svg id=\"timeline\" width=\"" + Num(a.left + a.width + 20, 0) + "\" height=\"" + Num(height, 0) +
          "\" viewBox=\"0 0 " + Num(a.left + a.width + 20, 0) + " " + Num(height, 0) +
-         "\" data-elapsed-ms=\"" + Num(a.elapsed_ms) +
+         "\" style=\"max-width:100%;height:auto\" data-elapsed-ms=\"" + Num(a.elapsed_ms) +
          "\" role=\"img\" aria-label=\"rehearsal timeline\">\n" + axis + body + "</svg>\n";
 }
 
