@@ -97,13 +97,15 @@ Result<ApplyAudit> GateAndOpenAudit(CommandContext& ctx, const ApplyArgs& args, 
                        {"plan_sha256", rehearse::PlanSha256(prepared.plan)},
                        {"phase", args.baseline ? "baseline" : args.phase.value_or("")},
                        {"to", args.to.value_or("")}};
-  const bool must_record = gated || args.no_gate;
-  auto repo = ctx.OpenRepository(gated && !args.no_gate ? CommandContext::RepositoryUse::kMustExist
-                                                        : CommandContext::RepositoryUse::kCreateIfMissing);
+  // An override is recorded whatever it takes (a new repository if need
+  // be); an ungated run (baseline, rollback) is recorded where a repository
+  // exists, and never creates one as a side effect.
+  auto repo = ctx.OpenRepository(args.no_gate ? CommandContext::RepositoryUse::kCreateIfMissing
+                                              : CommandContext::RepositoryUse::kMustExist);
   if (!repo.ok()) {
     if (args.no_gate)
       return repo.status().WithContext("--no-gate: the override must be recorded in the audit log");
-    if (must_record) return Status::Io("apply refused (NO-GO): " + repo.status().message());
+    if (gated) return Status::Io("apply refused (NO-GO): " + repo.status().message());
     std::cerr << "cutover: warning: this apply is not recorded in an audit log: " << repo.status().message()
               << "\n";
     return trail;

@@ -100,7 +100,12 @@ lint::LintOptions LintFrom(const plan::Plan& plan, const migrate::StatusReport& 
   for (const plan::Migration& m : plan.migrations) {
     const bool pending =
         std::any_of(status.entries.begin(), status.entries.end(), [&](const migrate::PhaseStatus& p) {
-          return p.migration == m.name && p.phase != "rollback" && p.state != migrate::PhaseState::kApplied;
+          // Still to run: pending, or a run that failed or stopped part-way.
+          // An applied file edited since is history.clean's finding, not
+          // something to lint as if it were new.
+          return p.migration == m.name && p.phase != "rollback" &&
+                 (p.state == migrate::PhaseState::kPending || p.state == migrate::PhaseState::kFailed ||
+                  p.state == migrate::PhaseState::kPartial);
         });
     if (pending) {
       options.from = m.name;

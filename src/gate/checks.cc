@@ -51,14 +51,21 @@ bool RanPhase(const RehearsalRecord& r, const std::string& phase) {
   return std::find(phases.begin(), phases.end(), phase) != phases.end();
 }
 
-// The newest rehearsal of the target that ran `phase`.
+// The newest rehearsal of the target that ran `phase` with the plan on
+// disk now; when there is none, the newest of any plan (rehearsal.current
+// then says it rehearsed another plan). A newer rehearsal of another plan
+// (a variant tried on the side) does not hide this plan's evidence, nor
+// lend it its problems. Ties in time go to the later record.
 std::optional<RehearsalRecord> NewestRehearsal(const RehearsalEvidence& e) {
-  std::optional<RehearsalRecord> newest;
+  std::optional<RehearsalRecord> same_plan;
+  std::optional<RehearsalRecord> any_plan;
   for (const RehearsalRecord& r : e.rehearsals) {
     if (r.target != e.target || !RanPhase(r, e.phase)) continue;
-    if (!newest || r.started_at > newest->started_at) newest = r;
+    if (!any_plan || r.started_at >= any_plan->started_at) any_plan = r;
+    if (r.plan_sha256 == e.plan_sha256 && (!same_plan || r.started_at >= same_plan->started_at))
+      same_plan = r;
   }
-  return newest;
+  return same_plan ? same_plan : any_plan;
 }
 
 CheckResult Current(const RehearsalEvidence& e, const RehearsalRecord& r, const std::string& rehearse) {

@@ -68,7 +68,8 @@ struct RehearsalEvidence {
 
 // rehearsal.current, rehearsal.blocking, rehearsal.compat,
 // rehearsal.rollback and window.fits, about the newest rehearsal of the
-// target that ran `phase`. Only rehearsal.current looks at the match of
+// target that ran `phase` with this plan (the newest of any plan when this
+// one was never rehearsed: rehearsal.current then fails). Only rehearsal.current looks at the match of
 // plan and fingerprints; the others read that same rehearsal's report, so
 // a stale rehearsal fails one check, not five.
 std::vector<CheckResult> RehearsalChecks(const RehearsalEvidence& evidence);

@@ -233,6 +233,24 @@ TEST(GateRehearsalChecks, PassOnACurrentPassingRehearsal) {
       << checks["window.fits"].evidence;
 }
 
+TEST(GateRehearsalChecks, TheRehearsalOfThisPlanCountsNotANewerOneOfAnother) {
+  RehearsalRecord other = Rehearsal("rh-other", kHour / 2, Report(), false);
+  other.plan_sha256 = std::string(64, 'c');
+  auto checks = ById(RehearsalChecks(ForRehearsals({Rehearsal("rh-this", kHour, Report()), other})));
+  EXPECT_EQ(checks["rehearsal.current"].verdict, Verdict::kPass) << checks["rehearsal.current"].evidence;
+  EXPECT_NE(checks["rehearsal.current"].evidence.find("rh-this"), std::string::npos);
+  // Only another plan was rehearsed: that is what the check says.
+  other.ok = true;
+  auto only_other = ById(RehearsalChecks(ForRehearsals({other})));
+  EXPECT_EQ(only_other["rehearsal.current"].verdict, Verdict::kFail);
+  EXPECT_NE(only_other["rehearsal.current"].evidence.find("rehearsed another plan"), std::string::npos);
+  // Two of this plan in the same second: the later record counts.
+  RehearsalRecord first = Rehearsal("rh-1", kHour, Report(), false);
+  RehearsalRecord second = Rehearsal("rh-2", kHour, Report());
+  auto tie = ById(RehearsalChecks(ForRehearsals({first, second})));
+  EXPECT_EQ(tie["rehearsal.current"].verdict, Verdict::kPass) << tie["rehearsal.current"].evidence;
+}
+
 TEST(GateRehearsalChecks, EachFailsOnItsOwn) {
   // The plan was edited after the rehearsal.
   RehearsalEvidence edited = ForRehearsals({Rehearsal("rh-1", kHour, Report())});

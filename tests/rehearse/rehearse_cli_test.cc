@@ -12,6 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 #include <tuple>
 
@@ -788,7 +789,7 @@ TEST_P(RehearseCli, GateIsGoWithEveryPieceOfEvidenceAndNamesWhatIsMissing) {
   // server: after the expand, the contract gate finds no drift, but wants a
   // snapshot taken after the expand; a hot-fix is drift again.
   db_->Exec("DROP INDEX items_hotfix" + std::string(engine() == "mysql" ? " ON items" : ""));
-  RunResult applied = Run({"apply", target_.text, "--plan", plan, "--phase", "expand"}, false);
+  RunResult applied = Run({"apply", target_.text, "--plan", plan, "--phase", "expand"});
   ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
   RunResult contract = gate({"--phase", "contract"});
   EXPECT_EQ(contract.exit_code, 1) << contract.out << contract.err;
@@ -808,6 +809,138 @@ TEST_P(RehearseCli, GateIsGoWithEveryPieceOfEvidenceAndNamesWhatIsMissing) {
   RunResult corrupt = gate();
   EXPECT_EQ(corrupt.exit_code, 3) << corrupt.out << corrupt.err;
   EXPECT_NE(corrupt.err.find("NO-GO"), std::string::npos) << corrupt.err;
+}
+
+// The failed checks an apply refusal names: "... (N check(s) failed: a, b); ...".
+std::set<std::string> RefusedChecks(const RunResult& r) {
+  const std::string key = "check(s) failed: ";
+  const std::size_t at = r.err.find(key);
+  if (at == std::string::npos) return {};
+  const std::size_t end = r.err.find(')', at + key.size());
+  std::set<std::string> out;
+  std::stringstream list(r.err.substr(at + key.size(), end - at - key.size()));
+  for (std::string id; std::getline(list, id, ',');) out.insert(id.substr(id.find_first_not_of(' ')));
+  return out;
+}
+
+// Each check failing on its own makes apply refuse (exit 1), naming that
+// check, with the target unchanged; an override runs and is recorded.
+TEST_P(RehearseCli, ApplyRefusesOnEachFailedCheckAndChangesNothing) {
+  CreateItems(200);
+  const std::vector<std::pair<std::string, std::string>> base = {
+      {"0000_base/expand.sql",
+       "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(40), qty INTEGER);\n"},
+      {"0001_note/expand.sql", "ALTER TABLE items ADD COLUMN note VARCHAR(40);\n"},
+      {"0001_note/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"},
+      {"0001_note/contract.sql", "ALTER TABLE items DROP COLUMN qty;\n"}};
+  const std::string plan = WritePlan("refuse", base);
+  ASSERT_EQ(Run({"apply", target_.text, "--plan", plan, "--baseline", "--to", "0000_base"}, false).exit_code,
+            0);
+  SnapshotAndRestoreTest();
+  ASSERT_EQ(Run({"verify", "latest"}, false).exit_code, 0);
+  ASSERT_EQ(Rehearse(plan).exit_code, 0);
+  const std::string before = TargetFingerprint();
+  const std::string count_sql = "SELECT count(*) FROM cutover_migrations";
+  const std::string rows = testing::Scalar(*conn_, count_sql);
+  auto apply = [&](const std::string& plan_dir, const std::vector<std::string>& more) {
+    std::vector<std::string> args{"apply", target_.text, "--plan", plan_dir, "--phase", "expand"};
+    args.insert(args.end(), more.begin(), more.end());
+    return Run(args);
+  };
+  auto refused = [&](const std::string& why, const std::set<std::string>& expected,
+                     const std::vector<std::string>& more = {}, const std::string& plan_dir = "") {
+    RunResult r = apply(plan_dir.empty() ? plan : plan_dir, more);
+    EXPECT_EQ(r.exit_code, 1) << why << "\n" << r.out << r.err;
+    EXPECT_EQ(RefusedChecks(r), expected) << why << "\n" << r.err;
+    EXPECT_NE(r.err.find("nothing was changed"), std::string::npos) << why << "\n" << r.err;
+    EXPECT_EQ(TargetFingerprint(), before) << why;
+    EXPECT_EQ(testing::Scalar(*conn_, count_sql), rows) << why;
+  };
+  auto config = [&](const std::string& name, const std::string& text) {
+    const fs::path file = dir_ / (name + ".toml");
+    std::ofstream(file) << "[policy]\n" << text << "\n";
+    return std::vector<std::string>{"--config", file.string()};
+  };
+  refused("blocking above the policy", {"rehearsal.blocking"}, config("blocking", "max_statement_s = 0"));
+  refused("lint warnings that the policy fails", {"lint.clean"}, config("lint", "lint_warnings = \"fail\""));
+
+  // Stale evidence: each age limit on its own.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  refused("stale snapshot", {"snapshot.fresh"}, config("fresh", "snapshot_max_age = \"1s\""));
+  refused("stale restore test", {"snapshot.restore_tested"},
+          config("tested", "restore_test_max_age = \"1s\""));
+  refused("stale rehearsal", {"rehearsal.current"}, config("rehearsed", "rehearsal_max_age = \"1s\""));
+
+  // A failed restore test of the newest snapshot.
+  std::ofstream(dir_ / "fail.sql") << "SELECT id FROM items WHERE id > 0;\n";
+  RunResult failed_test = Run({"restore-test", "latest", "--check", (dir_ / "fail.sql").string()});
+  ASSERT_EQ(failed_test.exit_code, 1) << failed_test.out << failed_test.err;
+  refused("failed restore test", {"snapshot.restore_tested"});
+  ASSERT_EQ(Run({"restore-test", "latest"}).exit_code, 0);
+
+  // The plan edited after its rehearsal.
+  const fs::path expand = dir_ / "refuse" / "0001_note" / "expand.sql";
+  std::ofstream(expand, std::ios::app) << "-- reviewed\n";
+  refused("plan edited after the rehearsal", {"rehearsal.current"});
+  std::ofstream(expand, std::ios::trunc) << base[1].second;
+
+  // An applied migration edited (its recorded checksum no longer matches).
+  const std::string where = " WHERE migration = '0000_base'";
+  const std::string sum = testing::Scalar(*conn_, "SELECT checksum FROM cutover_migrations" + where);
+  db_->Exec("UPDATE cutover_migrations SET checksum = 'edited'" + where);
+  refused("edited applied migration", {"history.clean", "schema.no_drift"});
+  db_->Exec("UPDATE cutover_migrations SET checksum = '" + sum + "'" + where);
+  ASSERT_EQ(apply(plan, {"--dry-run"}).exit_code, 0);
+
+  // A compat query that fails, and a rollback that leaves drift: the
+  // rehearsal says so (exit 1) and the gate names the check.
+  std::vector<std::pair<std::string, std::string>> compat = base;
+  compat.push_back({"0001_note/compat.sql", "SELECT no_such_column FROM items;\n"});
+  const std::string compat_plan = WritePlan("compat", compat);
+  ASSERT_EQ(Rehearse(compat_plan).exit_code, 1);
+  refused("compat failing", {"rehearsal.current", "rehearsal.compat"}, {}, compat_plan);
+  std::vector<std::pair<std::string, std::string>> leaky = base;
+  leaky[2].second = "ALTER TABLE items DROP COLUMN note;\nALTER TABLE items ADD COLUMN leftover INTEGER;\n";
+  const std::string leaky_plan = WritePlan("leaky", leaky);
+  ASSERT_EQ(Rehearse(leaky_plan).exit_code, 1);
+  refused("rollback leaving drift", {"rehearsal.current", "rehearsal.rollback"}, {}, leaky_plan);
+
+  // A live hot-fix after the rehearsal.
+  db_->Exec("CREATE INDEX items_hotfix ON items (qty)");
+  const std::string hotfixed = TargetFingerprint();
+  RunResult r = apply(plan, {});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(RefusedChecks(r), (std::set<std::string>{"rehearsal.current", "schema.no_drift"})) << r.err;
+  EXPECT_EQ(testing::Scalar(*conn_, count_sql), rows);
+
+  // An override needs a reason, runs, and is recorded with what failed.
+  EXPECT_EQ(apply(plan, {"--no-gate"}).exit_code, 2);
+  EXPECT_EQ(apply(plan, {"--reason", "why"}).exit_code, 2);
+  RunResult forced = apply(plan, {"--no-gate", "--reason", "incident 42: ship the column now"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.out << forced.err;
+  EXPECT_NE(TargetFingerprint(), hotfixed) << "the override ran the expand";
+  RunResult log = Run({"--json", "audit"}, false);
+  ASSERT_EQ(log.exit_code, 0) << log.out << log.err;
+  const Json entries = Parse(log)["entries"];
+  std::vector<std::string> actions;
+  for (const Json& e : entries) actions.push_back(e["action"].get<std::string>());
+  ASSERT_GE(actions.size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(actions.end() - 4, actions.end()),
+            (std::vector<std::string>{"gate", "apply.override", "apply.start", "apply.end"}));
+  const Json& override_entry = entries[entries.size() - 3];
+  EXPECT_EQ(override_entry["detail"]["reason"], "incident 42: ship the column now");
+  EXPECT_EQ(override_entry["detail"]["failed_checks"], Json::array({"schema.no_drift", "rehearsal.current"}));
+  EXPECT_EQ(entries.back()["detail"]["ok"], true);
+  EXPECT_EQ(Run({"audit", "verify"}, false).exit_code, 0);
+
+  // Contract right after the expand: no snapshot of the expanded schema yet.
+  db_->Exec("DROP INDEX items_hotfix" + std::string(engine() == "mysql" ? " ON items" : ""));
+  const std::string expanded = TargetFingerprint();
+  RunResult contract = Run({"apply", target_.text, "--plan", plan, "--phase", "contract"});
+  EXPECT_EQ(contract.exit_code, 1) << contract.out << contract.err;
+  EXPECT_EQ(RefusedChecks(contract), (std::set<std::string>{"snapshot.after_expand", "rehearsal.current"}))
+      << contract.err;
+  EXPECT_EQ(TargetFingerprint(), expanded);
 }
 
 // ---- Blocking, measured on a million rows ---------------------------------
