@@ -25,6 +25,8 @@
 #include "cli/gate_eval.h"
 #include "gate/checks.h"
 #include "plan/plan.h"
+#include "report/gate_markdown.h"
+#include "report/github.h"
 
 namespace cutover::cli {
 namespace {
@@ -91,9 +93,67 @@ std::string GateMetrics(const std::string& target, const std::string& phase,
   return out.str();
 }
 
+// The leading comment of a plan file (directives left out): the author's
+// "why", for the readout.
+std::string LeadingComment(const std::string& text) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line = Trim(std::string_view(text).substr(at, end - at));
+    at = end + 1;
+    if (line.empty()) continue;
+    if (line.substr(0, 2) != "--") break;
+    line = Trim(line.substr(2));
+    if (line.substr(0, 8) == "cutover:" || line.empty()) continue;
+    out += (out.empty() ? "" : " ") + std::string(line);
+  }
+  return out;
+}
+
+// The files the phase will run: migrations in scope whose phase is still
+// to run (pending, or failed or stopped part-way: apply resumes them).
+std::vector<report::GateStep> PendingSteps(const plan::Plan& plan, const migrate::StatusReport& in_scope,
+                                           const std::string& phase) {
+  std::vector<report::GateStep> steps;
+  const std::optional<plan::Phase> p = plan::PhaseForName(phase);
+  for (const plan::Migration& m : plan.migrations) {
+    const migrate::PhaseStatus* st = in_scope.Find(m.name, phase);
+    const plan::PlanFile* file = p ? m.file(*p) : nullptr;
+    if (st == nullptr || file == nullptr) continue;
+    if (st->state != migrate::PhaseState::kPending && st->state != migrate::PhaseState::kFailed &&
+        st->state != migrate::PhaseState::kPartial) {
+      continue;
+    }
+    steps.push_back(
+        {file->display_path, static_cast<std::int64_t>(file->statements.size()), LeadingComment(file->text)});
+  }
+  return steps;
+}
+
+// --github: one annotation per failed check (a notice on GO), on stderr;
+// the readout as the step summary.
+Status GithubOutput(const std::string& target, const std::string& phase,
+                    const std::vector<gate::CheckResult>& checks, bool go, const std::string& markdown) {
+  if (go) {
+    std::cerr << report::WorkflowCommand({report::AnnotationLevel::kNotice, "", 0, "cutover gate",
+                                          "GO for " + phase + " on " + target})
+              << "\n";
+  }
+  for (const gate::CheckResult& c : checks) {
+    if (c.verdict != gate::Verdict::kFail) continue;
+    std::cerr << report::WorkflowCommand({report::AnnotationLevel::kError, "", 0, "cutover gate: " + c.id,
+                                          c.evidence + (c.fix.empty() ? "" : "\nfix: " + c.fix)})
+              << "\n";
+  }
+  return report::AppendStepSummary(markdown);
+}
+
 int Output(CommandContext& ctx, const GateArgs& args, const CommandContext::Target& resolved,
-           Catalog& catalog, const std::vector<gate::CheckResult>& checks) {
+           Catalog& catalog, const plan::Plan& plan, const GateOutcome& outcome) {
   const std::string& target = resolved.label;
+  const std::vector<gate::CheckResult>& checks = outcome.checks;
   bool go = true;
   int failed = 0;
   Json list = Json::array();
@@ -119,6 +179,28 @@ int Output(CommandContext& ctx, const GateArgs& args, const CommandContext::Targ
   if (args.junit) {
     Status written = WriteFileAtomically(Env::Default(), *args.junit, GateJunit(target, args.phase, checks));
     if (!written.ok()) return ctx.Fail(Status::Io("--junit " + *args.junit + ": " + written.message()));
+  }
+  if (args.markdown || report::GithubMode(args.github)) {
+    report::GateReadout readout{target,
+                                args.plan,
+                                args.phase,
+                                args.to.value_or(""),
+                                NowIso8601(),
+                                go,
+                                decision_sha256,
+                                checks,
+                                PendingSteps(plan, outcome.in_scope, args.phase),
+                                outcome.snapshot,
+                                outcome.rehearsal};
+    const std::string markdown = report::GateMarkdown(readout);
+    if (args.markdown) {
+      Status written = WriteFileAtomically(Env::Default(), *args.markdown, markdown);
+      if (!written.ok())
+        return ctx.Fail(Status::Io("--markdown " + *args.markdown + ": " + written.message()));
+    }
+    if (report::GithubMode(args.github)) {
+      if (Status st = GithubOutput(target, args.phase, checks, go, markdown); !st.ok()) return ctx.Fail(st);
+    }
   }
   if (args.metrics_file) {
     Status written =
@@ -167,9 +249,9 @@ int RunGate(CommandContext& ctx, const GateArgs& args) {
   auto catalog = ctx.OpenCatalog(*repo);
   if (!catalog.ok())
     return ctx.Fail(Status::Io("NO-GO: the catalog cannot be read: " + catalog.status().message()));
-  auto checks = EvaluateGate(ctx, args, *target, *plan, *repo, **catalog);
-  if (!checks.ok()) return ctx.Fail(checks.status());
-  return Output(ctx, args, *target, **catalog, *checks);
+  auto outcome = EvaluateGate(ctx, args, *target, *plan, *repo, **catalog);
+  if (!outcome.ok()) return ctx.Fail(outcome.status());
+  return Output(ctx, args, *target, **catalog, *plan, *outcome);
 }
 
 }  // namespace cutover::cli

@@ -124,7 +124,9 @@ Result<ApplyAudit> GateAndOpenAudit(CommandContext& ctx, const ApplyArgs& args, 
   gate_args.phase = *args.phase;
   gate_args.to = args.to;
   gate_args.scratch = args.scratch;
-  auto checks = EvaluateGate(ctx, gate_args, prepared.target, prepared.plan, *repo, *trail.catalog);
+  auto outcome = EvaluateGate(ctx, gate_args, prepared.target, prepared.plan, *repo, *trail.catalog);
+  Result<std::vector<gate::CheckResult>> checks =
+      outcome.ok() ? Result<std::vector<gate::CheckResult>>(outcome->checks) : outcome.status();
   nlohmann::json failed = nlohmann::json::array();
   if (checks.ok()) {
     for (const std::string& id : FailedChecks(*checks)) failed.push_back(id);

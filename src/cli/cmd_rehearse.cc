@@ -8,7 +8,10 @@
 // statement ran and compat, checks and rollback drills passed; 1 when one of
 // them failed, the live schema drifted from the snapshot or no snapshot was
 // restore-tested; 2 bad input; 3 runtime (connection, interrupt).
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -24,6 +27,7 @@
 #include "rehearse/queue_drill.h"
 #include "rehearse/rehearsal.h"
 #include "rehearse/report.h"
+#include "report/rehearsal_github.h"
 #include "report/rehearsal_html.h"
 #include "schema/drift.h"
 #include "schema/fingerprint.h"
@@ -300,6 +304,23 @@ int Output(CommandContext& ctx, const RehearseArgs& args, const rehearse::Rehear
     Status written = WriteFileAtomically(Env::Default(), *args.html, report::RehearsalHtml(rc, report));
     if (!written.ok())
       return ctx.Fail(Status::Io("--html " + *args.html + ": cannot write the file: " + written.message()));
+  }
+  if (args.metrics_file) {
+    const double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    Status written =
+        WriteFileAtomically(Env::Default(), *args.metrics_file, rehearse::RehearsalMetrics(rc, report, now));
+    if (!written.ok())
+      return ctx.Fail(Status::Io("--metrics-file " + *args.metrics_file + ": " + written.message()));
+    // node_exporter usually runs as another user; the metrics hold no secret.
+    ::chmod(args.metrics_file->c_str(), 0644);
+  }
+  if (report::GithubMode(args.github)) {
+    for (const report::Annotation& a : report::RehearsalAnnotations(rc, report, args.plan)) {
+      std::cerr << report::WorkflowCommand(a) << "\n";
+    }
+    if (Status st = report::AppendStepSummary(report::RehearsalSummary(rc, report)); !st.ok())
+      return ctx.Fail(st);
   }
   std::cout << (ctx.json() ? rehearse::RehearsalJson(rc, report) : rehearse::RehearsalText(rc, report));
   std::cout.flush();

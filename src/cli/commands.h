@@ -128,7 +128,9 @@ struct RehearseArgs {
   bool keep = false;
   bool allow_drift = false;
   std::optional<std::string> junit;
-  std::optional<std::string> html;  // one self-contained HTML page (report/rehearsal_html.h)
+  std::optional<std::string> html;          // one self-contained HTML page (report/rehearsal_html.h)
+  std::optional<std::string> metrics_file;  // Prometheus textfile metrics
+  bool github = false;                      // annotations and step summary (also GITHUB_ACTIONS=true)
 };
 int RunRehearse(CommandContext& ctx, const RehearseArgs& args);
 
@@ -141,6 +143,8 @@ struct GateArgs {
   std::optional<std::string> scratch;
   std::optional<std::string> junit;         // one test case per check
   std::optional<std::string> metrics_file;  // Prometheus textfile metrics
+  std::optional<std::string> markdown;      // the executive readout (report/gate_markdown.h)
+  bool github = false;                      // annotations and step summary (also GITHUB_ACTIONS=true)
 };
 int RunGate(CommandContext& ctx, const GateArgs& args);
 

@@ -136,10 +136,9 @@ Result<migrate::StatusReport> UpTo(migrate::StatusReport status, const plan::Pla
 
 }  // namespace
 
-Result<std::vector<gate::CheckResult>> EvaluateGate(CommandContext& ctx, const GateArgs& args,
-                                                    const CommandContext::Target& target,
-                                                    const plan::Plan& plan, const snapshot::Repository& repo,
-                                                    Catalog& catalog) {
+Result<GateOutcome> EvaluateGate(CommandContext& ctx, const GateArgs& args,
+                                 const CommandContext::Target& target, const plan::Plan& plan,
+                                 const snapshot::Repository& repo, Catalog& catalog) {
   auto snapshots = catalog.ListSnapshots();
   if (!snapshots.ok())
     return Status::Io("NO-GO: the catalog cannot be read: " + snapshots.status().message());
@@ -153,15 +152,18 @@ Result<std::vector<gate::CheckResult>> EvaluateGate(CommandContext& ctx, const G
   const std::int64_t now = *ParseIso8601(NowIso8601());
   const Policy& policy = ctx.config().policy;
 
-  std::vector<gate::CheckResult> checks;
+  GateOutcome out;
+  std::vector<gate::CheckResult>& checks = out.checks;
   gate::SnapshotEvidence se{target.label, target.driver->info().name, args.target, now, policy, *snapshots};
   for (gate::CheckResult& c : gate::SnapshotChecks(se)) checks.push_back(std::move(c));
+  out.snapshot = gate::NewestSnapshot(*snapshots, target.label, se.engine);
   std::optional<SnapshotRecord> newest;
-  if (auto s = gate::NewestSnapshot(*snapshots, target.label, se.engine)) newest = s->snapshot;
+  if (out.snapshot) newest = out.snapshot->snapshot;
   const migrate::StatusReport status = migrate::ComputeStatus(plan, live->history, live->history_table);
   auto in_scope = UpTo(status, plan, args.to);
   if (!in_scope.ok()) return in_scope.status();
-  checks.push_back(gate::SnapshotAfterExpand(*in_scope, args.phase, newest, args.target));
+  out.in_scope = *in_scope;
+  checks.push_back(gate::SnapshotAfterExpand(out.in_scope, args.phase, newest, args.target));
   checks.push_back(gate::HistoryClean(status, args.target, args.plan));
   checks.push_back(NoDrift(ctx, args, target, repo, plan, *live, *rehearsals));
   auto lint = lint::LintPlan(plan, LintFrom(plan, status));
@@ -169,11 +171,12 @@ Result<std::vector<gate::CheckResult>> EvaluateGate(CommandContext& ctx, const G
                              : gate::CheckResult{"lint.clean", gate::Verdict::kFail,
                                                  "lint could not run: " + lint.status().message(),
                                                  "cutover lint " + args.plan});
-  gate::RehearsalEvidence re{
-      target.label,      args.target, args.plan, args.phase, rehearse::PlanSha256(plan),
-      live->fingerprint, now,         policy,    *rehearsals};
+  out.plan_sha256 = rehearse::PlanSha256(plan);
+  gate::RehearsalEvidence re{target.label,      args.target, args.plan, args.phase, out.plan_sha256,
+                             live->fingerprint, now,         policy,    *rehearsals};
   for (gate::CheckResult& c : gate::RehearsalChecks(re)) checks.push_back(std::move(c));
-  return checks;
+  out.rehearsal = gate::RehearsalFor(re);
+  return out;
 }
 
 std::vector<std::string> FailedChecks(const std::vector<gate::CheckResult>& checks) {

@@ -13,24 +13,36 @@
 // be read.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "catalog/catalog.h"
 #include "cli/commands.h"
 #include "gate/checks.h"
+#include "migrate/status.h"
 #include "plan/plan.h"
 #include "snapshot/repository.h"
 
 namespace cutover::cli {
 
+// What the gate decided on, for its reports: the checks, and the evidence
+// they judged (the newest snapshot, the rehearsal, the phases to run).
+struct GateOutcome {
+  std::vector<gate::CheckResult> checks;
+  std::string plan_sha256;
+  std::optional<SnapshotSummary> snapshot;   // the newest snapshot of the target
+  std::optional<RehearsalRecord> rehearsal;  // the one the rehearsal checks judged
+  migrate::StatusReport in_scope;            // the plan's status, migrations up to --to
+};
+
 // `args` gives the target and plan as the user named them (for the fix
-// commands), the phase and --scratch; `target` and `plan` are resolved and
-// read by the caller, so apply runs exactly the plan the gate judged.
-Result<std::vector<gate::CheckResult>> EvaluateGate(CommandContext& ctx, const GateArgs& args,
-                                                    const CommandContext::Target& target,
-                                                    const plan::Plan& plan, const snapshot::Repository& repo,
-                                                    Catalog& catalog);
+// commands), the phase, --to and --scratch; `target` and `plan` are
+// resolved and read by the caller, so apply runs exactly the plan the gate
+// judged.
+Result<GateOutcome> EvaluateGate(CommandContext& ctx, const GateArgs& args,
+                                 const CommandContext::Target& target, const plan::Plan& plan,
+                                 const snapshot::Repository& repo, Catalog& catalog);
 
 // The ids of the checks that failed, in order (empty: GO).
 std::vector<std::string> FailedChecks(const std::vector<gate::CheckResult>& checks);

@@ -209,6 +209,9 @@ void AddRehearseCommand(CommandLine& c) {
   c.rehearse->add_option("--junit", a.junit, "Also write the results as JUnit XML to FILE");
   c.rehearse->add_option("--html", a.html,
                          "Also write one self-contained HTML page (timeline, tables, evidence) to FILE");
+  c.rehearse->add_option("--metrics-file", a.metrics_file, "Write Prometheus textfile metrics here");
+  c.rehearse->add_flag("--github", a.github,
+                       "GitHub Actions annotations and step summary (automatic when GITHUB_ACTIONS=true)");
 
   c.gate = c.app.add_subcommand("gate", "GO / NO-GO for a phase of the plan on TARGET now (exit 1 on NO-GO)");
   GateArgs& g = c.gate_args;
@@ -219,6 +222,10 @@ void AddRehearseCommand(CommandLine& c) {
   c.gate->add_option("--scratch", g.scratch, "Server URI where the history may be replayed");
   c.gate->add_option("--junit", g.junit, "Also write one JUnit test case per check to FILE");
   c.gate->add_option("--metrics-file", g.metrics_file, "Write Prometheus textfile metrics here");
+  c.gate->add_option("--markdown", g.markdown,
+                     "Also write the decision as a Markdown readout (PR comment) to FILE");
+  c.gate->add_flag("--github", g.github,
+                   "GitHub Actions annotations and step summary (automatic when GITHUB_ACTIONS=true)");
 }
 
 void AddAuditCommand(CommandLine& c) {

@@ -51,12 +51,12 @@ bool RanPhase(const RehearsalRecord& r, const std::string& phase) {
   return std::find(phases.begin(), phases.end(), phase) != phases.end();
 }
 
-// The newest rehearsal of the target that ran `phase` with the plan on
-// disk now; when there is none, the newest of any plan (rehearsal.current
-// then says it rehearsed another plan). A newer rehearsal of another plan
-// (a variant tried on the side) does not hide this plan's evidence, nor
-// lend it its problems. Ties in time go to the later record.
-std::optional<RehearsalRecord> NewestRehearsal(const RehearsalEvidence& e) {
+}  // namespace
+
+// A newer rehearsal of another plan (a variant tried on the side) does not
+// hide this plan's evidence, nor lend it its problems. Ties in time go to
+// the later record.
+std::optional<RehearsalRecord> RehearsalFor(const RehearsalEvidence& e) {
   std::optional<RehearsalRecord> same_plan;
   std::optional<RehearsalRecord> any_plan;
   for (const RehearsalRecord& r : e.rehearsals) {
@@ -67,6 +67,8 @@ std::optional<RehearsalRecord> NewestRehearsal(const RehearsalEvidence& e) {
   }
   return same_plan ? same_plan : any_plan;
 }
+
+namespace {
 
 CheckResult Current(const RehearsalEvidence& e, const RehearsalRecord& r, const std::string& rehearse) {
   const std::string id = "rehearsal.current";
@@ -211,7 +213,7 @@ CheckResult WindowFits(const RehearsalEvidence& e, const Json& doc, const std::s
 
 std::vector<CheckResult> RehearsalChecks(const RehearsalEvidence& e) {
   const std::string rehearse = "cutover rehearse " + e.target_text + " --plan " + e.plan_dir;
-  const std::optional<RehearsalRecord> r = NewestRehearsal(e);
+  const std::optional<RehearsalRecord> r = RehearsalFor(e);
   const char* const kIds[] = {"rehearsal.current", "rehearsal.blocking", "rehearsal.compat",
                               "rehearsal.rollback", "window.fits"};
   std::vector<CheckResult> out;

@@ -66,6 +66,11 @@ struct RehearsalEvidence {
   std::vector<RehearsalRecord> rehearsals;  // the catalog's for the target, any order
 };
 
+// The rehearsal the checks below judge: the newest of the target that ran
+// `phase` with this plan (the newest of any plan when this one was never
+// rehearsed), or nullopt.
+std::optional<RehearsalRecord> RehearsalFor(const RehearsalEvidence& evidence);
+
 // rehearsal.current, rehearsal.blocking, rehearsal.compat,
 // rehearsal.rollback and window.fits, about the newest rehearsal of the
 // target that ran `phase` with this plan (the newest of any plan when this

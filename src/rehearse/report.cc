@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "base/strings.h"
 
@@ -381,6 +382,50 @@ std::string RehearsalJunit(const RehearsalContext& c, const RehearsalReport& r) 
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"cutover rehearse " +
          XmlEscape(c.target) + "\" tests=\"" + std::to_string(tests) + "\" failures=\"" +
          std::to_string(failures) + "\">\n" + cases + "  </testsuite>\n</testsuites>\n";
+}
+
+std::string RehearsalMetrics(const RehearsalContext& context, const RehearsalReport& report,
+                             double now_seconds) {
+  const std::string target = "target=\"" + PromLabel(context.target) + "\"";
+  std::ostringstream out;
+  out.precision(15);
+  auto gauge = [&](const char* name, const char* help) {
+    out << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n";
+  };
+  gauge("cutover_rehearsal_ok", "1 if the last rehearsal found nothing, 0 if it had findings.");
+  out << "cutover_rehearsal_ok{" << target << "} " << (report.ok ? 1 : 0) << "\n";
+  gauge("cutover_rehearsal_last_run_timestamp_seconds", "When the last rehearsal ran.");
+  out << "cutover_rehearsal_last_run_timestamp_seconds{" << target << "} " << now_seconds << "\n";
+  gauge("cutover_rehearsal_findings", "Findings of the last rehearsal.");
+  out << "cutover_rehearsal_findings{" << target << "} " << report.findings.size() << "\n";
+  gauge("cutover_rehearsal_estimated_window_seconds",
+        "Estimated production window: migration + max(rollback, restore).");
+  out << "cutover_rehearsal_estimated_window_seconds{" << target << "} " << report.estimate.window_s << "\n";
+  gauge("cutover_rehearsal_statement_estimated_duration_ms",
+        "Per statement: estimated duration in production.");
+  std::string blocked;
+  for (const StatementResult& s : report.statements) {
+    if (s.drill) continue;
+    const std::string labels = target + ",phase=\"" + PromLabel(s.phase) + "\",file=\"" + PromLabel(s.file) +
+                               "\",line=\"" + std::to_string(s.line) + "\"";
+    out << "cutover_rehearsal_statement_estimated_duration_ms{" << labels << "} " << s.estimate_duration_ms
+        << "\n";
+    std::ostringstream b;
+    b.precision(15);
+    if (s.estimate_blocked_read_ms) {
+      b << "cutover_rehearsal_statement_estimated_blocked_ms{" << labels << ",kind=\"read\"} "
+        << *s.estimate_blocked_read_ms << "\n";
+    }
+    if (s.estimate_blocked_write_ms) {
+      b << "cutover_rehearsal_statement_estimated_blocked_ms{" << labels << ",kind=\"write\"} "
+        << *s.estimate_blocked_write_ms << "\n";
+    }
+    blocked += b.str();
+  }
+  gauge("cutover_rehearsal_statement_estimated_blocked_ms",
+        "Per statement and kind: estimated time reads or writes were blocked in production.");
+  out << blocked;
+  return out.str();
 }
 
 }  // namespace cutover::rehearse

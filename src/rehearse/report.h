@@ -1,6 +1,7 @@
 // The renderings of a rehearsal: human text, the stable JSON document
-// (docs/rehearsal.md, "Output contract") and JUnit XML (one test case per
-// statement execution and per check and compat query).
+// (docs/rehearsal.md, "Output contract"), JUnit XML (one test case per
+// statement execution and per check and compat query) and Prometheus
+// textfile metrics.
 //
 // Pure functions of the report and its context: no I/O.
 #pragma once
@@ -35,6 +36,13 @@ struct RehearsalContext {
 std::string RehearsalText(const RehearsalContext& context, const RehearsalReport& report);
 std::string RehearsalJson(const RehearsalContext& context, const RehearsalReport& report);
 std::string RehearsalJunit(const RehearsalContext& context, const RehearsalReport& report);
+// Prometheus textfile metrics (node_exporter's textfile collector, beside
+// restore-test's and the gate's): the verdict, when, the findings, the
+// window estimate, and per statement of the plan (drill executions left
+// out) its estimated duration and blocked read/write time. `now_seconds`
+// is the run's timestamp.
+std::string RehearsalMetrics(const RehearsalContext& context, const RehearsalReport& report,
+                             double now_seconds);
 
 // The first `n` characters of a statement on one line (whitespace collapsed).
 std::string StatementHead(const std::string& sql, std::size_t n = 60);

@@ -943,6 +943,74 @@ TEST_P(RehearseCli, ApplyRefusesOnEachFailedCheckAndChangesNothing) {
   EXPECT_EQ(TargetFingerprint(), expanded);
 }
 
+// Reports for pipelines: rehearse --metrics-file and --github, gate
+// --markdown and GitHub mode detected from GITHUB_ACTIONS.
+TEST_P(RehearseCli, ReportsForPipelines) {
+  CreateItems(200);
+  const std::string plan =
+      WritePlan("reports", {{"0000_base/expand.sql",
+                             "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(40), qty INTEGER);\n"},
+                            {"0001_note/expand.sql",
+                             "-- Orders need a note for the courier.\n-- cutover:lock-timeout 3s\n"
+                             "ALTER TABLE items ADD COLUMN note VARCHAR(40);\n"},
+                            {"0001_note/rollback.sql", "ALTER TABLE items DROP COLUMN note;\n"}});
+  ASSERT_EQ(Run({"apply", target_.text, "--plan", plan, "--baseline", "--to", "0000_base"}, false).exit_code,
+            0);
+  SnapshotAndRestoreTest();
+  ASSERT_EQ(Run({"verify", "latest"}, false).exit_code, 0);
+  const fs::path summary = dir_ / "summary.md";
+  auto github_env = [&](bool actions) {
+    std::vector<std::string> env = Env();
+    env.push_back("GITHUB_STEP_SUMMARY=" + summary.string());
+    env.push_back(std::string("GITHUB_ACTIONS=") + (actions ? "true" : "false"));
+    return testing::ProcessOptions().Env(env);
+  };
+  const fs::path metrics = dir_ / "rehearsal.prom";
+  RunResult r = testing::RunCutover(Args({"--json", "rehearse", target_.text, "--plan", plan, "--github",
+                                          "--metrics-file", metrics.string()},
+                                         true),
+                                    github_env(false));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(Json::parse(r.out, nullptr, false).is_object()) << "stdout stays one JSON document: " << r.out;
+  EXPECT_NE(r.err.find("::notice title=cutover rehearse::rehearsal rh-"), std::string::npos) << r.err;
+  const std::string prom = testing::ReadFileOrDie(metrics.string());
+  EXPECT_NE(prom.find("cutover_rehearsal_ok{target=\""), std::string::npos) << prom;
+  EXPECT_NE(prom.find("\"} 1\n"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("cutover_rehearsal_statement_estimated_duration_ms{target=\""), std::string::npos)
+      << prom;
+  EXPECT_NE(prom.find(",phase=\"expand\",file=\"0001_note/expand.sql\",line=\"3\"} "), std::string::npos)
+      << prom;
+  EXPECT_NE(prom.find(",kind=\"write\"} "), std::string::npos) << prom;
+  std::string md = testing::ReadFileOrDie(summary.string());
+  EXPECT_NE(md.find("### cutover rehearse: ✅ no findings"), std::string::npos) << md;
+  EXPECT_NE(md.find("| expand | `0001_note/expand.sql:3` |"), std::string::npos) << md;
+
+  // The gate's readout, and GitHub mode from the runner's variable.
+  const fs::path readout = dir_ / "gate.md";
+  RunResult go = testing::RunCutover(
+      Args({"gate", target_.text, "--plan", plan, "--markdown", readout.string()}, true), github_env(true));
+  ASSERT_EQ(go.exit_code, 0) << go.out << go.err;
+  EXPECT_NE(go.err.find("::notice title=cutover gate::GO for expand on "), std::string::npos) << go.err;
+  const std::string gate_md = testing::ReadFileOrDie(readout.string());
+  EXPECT_NE(gate_md.find("### cutover gate: ✅ GO for expand"), std::string::npos) << gate_md;
+  EXPECT_NE(gate_md.find("| `0001_note/expand.sql` | 1 | Orders need a note for the courier. |"),
+            std::string::npos)
+      << gate_md;
+  EXPECT_NE(gate_md.find("#### Measured on a production copy"), std::string::npos) << gate_md;
+  EXPECT_NE(gate_md.find("| `0001_note/expand.sql:3` |"), std::string::npos) << gate_md;
+  md = testing::ReadFileOrDie(summary.string());
+  EXPECT_NE(md.find(gate_md), std::string::npos) << "the readout is the step summary";
+
+  // NO-GO: one error annotation per failed check.
+  std::ofstream(dir_ / "reports" / "0001_note" / "expand.sql", std::ios::app) << "-- edited\n";
+  RunResult nogo =
+      testing::RunCutover(Args({"gate", target_.text, "--plan", plan, "--github"}, true), github_env(false));
+  EXPECT_EQ(nogo.exit_code, 1) << nogo.out << nogo.err;
+  EXPECT_NE(nogo.err.find("::error title=cutover gate%3A rehearsal.current::"), std::string::npos)
+      << nogo.err;
+  EXPECT_EQ(nogo.err.find("::notice"), std::string::npos) << nogo.err;
+}
+
 // ---- Blocking, measured on a million rows ---------------------------------
 
 struct BlockingCase {
