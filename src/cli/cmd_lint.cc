@@ -1,9 +1,16 @@
 // cutover lint PLAN [--engine E | --target T] [--from NAME] [--junit FILE]
-//                   [--scratch SERVER_URI]:
+//                   [--sarif FILE] [--github] [--scratch SERVER_URI]:
 // reads a migration plan and reports statements that break the running app
 // or take dangerous locks (docs/lint-rules.md). Exit 0 clean or warnings
 // only, 1 on any error-level finding, 2 for a bad plan or usage, 3 when the
-// JUnit file cannot be written.
+// JUnit or SARIF file, or the GitHub step summary, cannot be written.
+//
+// --sarif and --github (or GITHUB_ACTIONS=true) name a finding's file as
+// PLAN (as given) joined with the plan-relative file, made relative to the
+// working directory: the repository root in a GitHub workflow. --github
+// writes one workflow-command annotation per error or warning finding
+// (ignored ones: none) to stderr, so stdout stays the report or JSON, and
+// appends a markdown summary to $GITHUB_STEP_SUMMARY when it is set.
 //
 // The engine comes from --engine, else from --target's URI scheme (a URI or
 // a target name from the config; without --scratch nothing connects). There
@@ -22,6 +29,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 #include "base/file_env.h"
@@ -31,9 +39,15 @@
 #include "lint/lint_scratch.h"
 #include "migrate/history.h"
 #include "plan/plan.h"
+#include "report/github.h"
 
 namespace cutover::cli {
 namespace {
+
+// SARIF's tool.driver.informationUri: where the rules are documented.
+// Placeholder until the project has a public home; code scanning shows it
+// as the tool's link.
+constexpr const char* kCutoverHomePage = "https://github.com/cutover/cutover/blob/main/docs/lint-rules.md";
 
 Result<plan::Engine> ResolveEngine(CommandContext& ctx, const LintArgs& args) {
   std::optional<plan::Engine> from_target;
@@ -126,6 +140,73 @@ Result<lint::LintReport> LintOnScratch(CommandContext& ctx, const LintArgs& args
   return lint::LintPlanOnScratch(plan, effective, request);
 }
 
+// PLAN as given, relative to the working directory ("" for the directory
+// itself), with '/' separators.
+std::string PlanPrefix(const std::string& plan_arg) {
+  std::error_code ec;
+  const std::filesystem::path cwd = std::filesystem::current_path(ec);
+  std::filesystem::path plan = std::filesystem::path(plan_arg).lexically_normal();
+  if (!ec && plan.is_absolute()) {
+    std::filesystem::path rel = plan.lexically_relative(cwd);
+    if (!rel.empty()) plan = rel;
+  }
+  std::string out = plan.generic_string();
+  while (EndsWith(out, "/") && out.size() > 1) out.pop_back();
+  return out == "." ? "" : out;
+}
+
+// --github: annotations on stderr, then the step summary.
+Status ReportToGithub(const lint::LintReport& report, const std::string& prefix) {
+  std::string table;
+  for (const lint::Finding& f : report.findings) {
+    const std::string path = lint::FindingPath(prefix, f.file);
+    const std::string where = f.line > 0 ? path + ":" + std::to_string(f.line) : path;
+    const std::string level = f.ignored ? "ignored" : std::string(lint::SeverityName(f.rule->severity));
+    table += "| " + report::MarkdownCell(f.rule->id) + " | " + level + " | " + report::MarkdownCell(where) +
+             " | " +
+             report::MarkdownCell(f.ignored ? f.message + " (ignored: " + f.ignore_reason + ")" : f.message) +
+             " |\n";
+    if (f.ignored) continue;
+    report::Annotation a;
+    a.level = f.rule->severity == lint::Severity::kError ? report::AnnotationLevel::kError
+                                                         : report::AnnotationLevel::kWarning;
+    a.file = path;
+    a.line = f.line;
+    a.title = std::string(f.rule->id) + ": " + std::string(f.rule->title);
+    a.message = f.message + "\nfix: " + std::string(f.rule->fix);
+    std::cerr << report::WorkflowCommand(a) << "\n";
+  }
+  std::cerr.flush();
+  std::string summary = "## cutover lint (" + std::string(plan::EngineName(report.engine)) +
+                        "): " + (report.errors() > 0 ? "failed" : "passed") + "\n\n" +
+                        std::to_string(report.errors()) + " error(s), " + std::to_string(report.warnings()) +
+                        " warning(s), " + std::to_string(report.ignored()) + " ignored in " +
+                        std::to_string(report.migrations) + " migration(s) (" + std::to_string(report.files) +
+                        " file(s), " + std::to_string(report.statements) + " statement(s)) of `" +
+                        report::MarkdownCell(report.plan_root) + "`\n\n";
+  if (!table.empty()) summary += "| rule | level | file:line | message |\n|---|---|---|---|\n" + table + "\n";
+  return report::AppendStepSummary(summary);
+}
+
+// --junit and --sarif files, written atomically (kIo naming the file).
+Status WriteReportFiles(const LintArgs& args, const lint::LintReport& report) {
+  if (args.junit) {
+    Status written = WriteFileAtomically(Env::Default(), *args.junit, lint::LintReportJunit(report));
+    if (!written.ok())
+      return Status::Io("--junit " + *args.junit + ": cannot write the file: " + written.message());
+  }
+  if (args.sarif) {
+    lint::SarifOptions options;
+    options.tool_version = CUTOVER_VERSION;
+    options.information_uri = kCutoverHomePage;
+    options.uri_prefix = PlanPrefix(args.plan);
+    Status written = WriteFileAtomically(Env::Default(), *args.sarif, lint::LintReportSarif(report, options));
+    if (!written.ok())
+      return Status::Io("--sarif " + *args.sarif + ": cannot write the file: " + written.message());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 int RunLint(CommandContext& ctx, const LintArgs& args) {
@@ -158,10 +239,10 @@ int RunLint(CommandContext& ctx, const LintArgs& args) {
   auto report = args.scratch ? LintOnScratch(ctx, args, *plan, options) : lint::LintPlan(*plan, options);
   if (!report.ok()) return ctx.Fail(report.status());
 
-  if (args.junit) {
-    Status written = WriteFileAtomically(Env::Default(), *args.junit, lint::LintReportJunit(*report));
-    if (!written.ok())
-      return ctx.Fail(Status::Io("--junit " + *args.junit + ": cannot write the file: " + written.message()));
+  if (Status written = WriteReportFiles(args, *report); !written.ok()) return ctx.Fail(written);
+  if (report::GithubMode(args.github)) {
+    if (Status summary = ReportToGithub(*report, PlanPrefix(args.plan)); !summary.ok())
+      return ctx.Fail(summary);
   }
   std::cout << (ctx.json() ? lint::LintReportJson(*report) : lint::LintReportText(*report));
   std::cout.flush();

@@ -84,6 +84,8 @@ struct LintArgs {
   std::optional<std::string> from;
   std::optional<std::string> junit;
   std::optional<std::string> scratch;  // MySQL/MariaDB server URI: ask it (lint/lint_scratch.h)
+  std::optional<std::string> sarif;    // SARIF 2.1.0 file for GitHub code scanning
+  bool github = false;                 // annotations and step summary (also when GITHUB_ACTIONS=true)
 };
 int RunLint(CommandContext& ctx, const LintArgs& args);
 

@@ -158,6 +158,10 @@ void AddMigrationCommands(CommandLine& c) {
   c.lint->add_option("--junit", c.lint_args.junit, "Also write the findings as JUnit XML to FILE");
   c.lint->add_option("--scratch", c.lint_args.scratch,
                      "MySQL/MariaDB: ask this server what each ALTER does, on a scratch copy");
+  c.lint->add_option("--sarif", c.lint_args.sarif,
+                     "Also write the findings as SARIF 2.1.0 to FILE (GitHub code scanning)");
+  c.lint->add_flag("--github", c.lint_args.github,
+                   "GitHub Actions annotations on stderr and a step summary (on when GITHUB_ACTIONS=true)");
 
   c.status = c.app.add_subcommand(
       "status", "Applied, pending, edited, missing and failed migrations (exit 1 on edited/missing/failed)");

@@ -125,4 +125,22 @@ std::string LintReportText(const LintReport& report);
 std::string LintReportJson(const LintReport& report);
 std::string LintReportJunit(const LintReport& report);
 
+// SARIF 2.1.0 (GitHub code scanning, github/codeql-action/upload-sarif):
+// one run whose driver lists every rule that appears (its title, why, fix
+// and default level) and one result per finding; an ignored finding is a
+// result with an inSource suppression carrying its reason. A finding's
+// artifactLocation.uri is uri_prefix joined with its plan-relative file,
+// percent-encoded (RFC 3986 path characters stay as they are); a whole-file
+// finding (line 0) has no region.
+struct SarifOptions {
+  std::string tool_version;     // CUTOVER_VERSION
+  std::string information_uri;  // the project's home page; omitted when empty
+  std::string uri_prefix;  // the plan directory relative to the working directory ("db/plan"; "" for ".")
+};
+std::string LintReportSarif(const LintReport& report, const SarifOptions& options);
+
+// The path of a finding's file for tools that point at the repository
+// (SARIF, GitHub annotations): uri_prefix joined with `file`, unencoded.
+std::string FindingPath(const std::string& uri_prefix, const std::string& file);
+
 }  // namespace cutover::lint

@@ -1,5 +1,6 @@
 // The three output forms of a LintReport: text for people, JSON, JUnit XML.
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -177,6 +178,108 @@ std::string LintReportJunit(const LintReport& report) {
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"cutover lint\" tests=\"" +
          std::to_string(total_tests) + "\" failures=\"" + std::to_string(total_failures) +
          "\" errors=\"0\" skipped=\"" + std::to_string(total_skipped) + "\">\n" + suites + "</testsuites>\n";
+}
+
+}  // namespace cutover::lint
+
+namespace cutover::lint {
+namespace {
+
+// A URI reference for a relative path: unreserved characters, '/' and the
+// sub-delimiters a path may hold stay; every other byte (space, '%', '?',
+// '#', non-ASCII UTF-8) is percent-encoded.
+std::string PercentEncodePath(std::string_view path) {
+  static constexpr std::string_view kKeep = "-._~/!$&'()*+,;=:@";
+  std::string out;
+  for (unsigned char c : path) {
+    if (std::isalnum(c) != 0 || kKeep.find(static_cast<char>(c)) != std::string_view::npos) {
+      out += static_cast<char>(c);
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+const char* SarifLevel(Severity severity) {
+  return severity == Severity::kError ? "error" : "warning";
+}
+
+nlohmann::ordered_json SarifRule(const Rule& rule) {
+  nlohmann::ordered_json j;
+  j["id"] = rule.id;
+  j["name"] = rule.id;
+  j["shortDescription"] = {{"text", rule.title}};
+  j["fullDescription"] = {{"text", rule.why}};
+  j["help"] = {{"text", "fix: " + std::string(rule.fix)}};
+  j["defaultConfiguration"] = {{"level", SarifLevel(rule.severity)}};
+  j["properties"] = {{"tags", {"cutover", "migration"}}};
+  return j;
+}
+
+nlohmann::ordered_json SarifResult(const Finding& f, int rule_index, const SarifOptions& options) {
+  nlohmann::ordered_json j;
+  j["ruleId"] = f.rule->id;
+  j["ruleIndex"] = rule_index;
+  j["level"] = SarifLevel(f.rule->severity);
+  j["message"] = {{"text", f.message}};
+  nlohmann::ordered_json physical;
+  physical["artifactLocation"] = {{"uri", PercentEncodePath(FindingPath(options.uri_prefix, f.file))}};
+  if (f.line > 0) physical["region"] = {{"startLine", f.line}};
+  j["locations"] = nlohmann::ordered_json::array({{{"physicalLocation", std::move(physical)}}});
+  if (f.ignored) {
+    j["suppressions"] =
+        nlohmann::ordered_json::array({{{"kind", "inSource"}, {"justification", f.ignore_reason}}});
+  }
+  // The statement is collapsed and shortened, not the file's text: a
+  // property, not a region snippet.
+  j["properties"] = {{"migration", f.migration}, {"statement", f.statement}};
+  return j;
+}
+
+}  // namespace
+
+std::string FindingPath(const std::string& uri_prefix, const std::string& file) {
+  if (uri_prefix.empty() || uri_prefix == ".") return file;
+  return EndsWith(uri_prefix, "/") ? uri_prefix + file : uri_prefix + "/" + file;
+}
+
+std::string LintReportSarif(const LintReport& report, const SarifOptions& options) {
+  nlohmann::ordered_json rules = nlohmann::ordered_json::array();
+  std::map<std::string_view, int> rule_index;  // rules in order of first appearance
+  for (const Finding& f : report.findings) {
+    if (rule_index.emplace(f.rule->id, static_cast<int>(rule_index.size())).second)
+      rules.push_back(SarifRule(*f.rule));
+  }
+  nlohmann::ordered_json results = nlohmann::ordered_json::array();
+  for (const Finding& f : report.findings) results.push_back(SarifResult(f, rule_index[f.rule->id], options));
+
+  nlohmann::ordered_json driver;
+  driver["name"] = "cutover";
+  driver["version"] = options.tool_version;
+  driver["semanticVersion"] = options.tool_version;
+  if (!options.information_uri.empty()) driver["informationUri"] = options.information_uri;
+  driver["rules"] = std::move(rules);
+
+  nlohmann::ordered_json run;
+  run["tool"] = {{"driver", std::move(driver)}};
+  run["automationDetails"] = {{"id", "cutover-lint/" + std::string(plan::EngineName(report.engine)) + "/"}};
+  run["columnKind"] = "unicodeCodePoints";
+  run["results"] = std::move(results);
+  run["properties"] = {{"engine", plan::EngineName(report.engine)},
+                       {"plan", report.plan_root},
+                       {"errors", report.errors()},
+                       {"warnings", report.warnings()},
+                       {"ignored", report.ignored()}};
+
+  nlohmann::ordered_json doc;
+  doc["$schema"] = "https://json.schemastore.org/sarif-2.1.0.json";
+  doc["version"] = "2.1.0";
+  doc["runs"] = nlohmann::ordered_json::array({std::move(run)});
+  return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace cutover::lint

@@ -243,5 +243,162 @@ TEST(Output, JunitIsWellFormedWithOneFailurePerError) {
   EXPECT_TRUE(found) << xml;
 }
 
+// The structure SARIF 2.1.0 requires of what cutover writes (the schema's
+// required properties and value sets, checked by hand: no schema download).
+// Returns what is wrong, or "".
+std::string SarifStructureProblem(const nlohmann::json& doc) {
+  auto is_str = [](const nlohmann::json& j, const char* key) {
+    return j.contains(key) && j[key].is_string();
+  };
+  if (doc.value("$schema", "") != "https://json.schemastore.org/sarif-2.1.0.json") return "$schema";
+  if (doc.value("version", "") != "2.1.0") return "version";
+  if (!doc.contains("runs") || !doc["runs"].is_array() || doc["runs"].size() != 1) return "runs";
+  const auto& run = doc["runs"][0];
+  if (!run.contains("tool") || !run["tool"].contains("driver")) return "tool.driver";
+  const auto& driver = run["tool"]["driver"];
+  if (!is_str(driver, "name") || !is_str(driver, "version") || !is_str(driver, "informationUri"))
+    return "driver name/version/informationUri";
+  std::set<std::string> rule_ids;
+  for (const auto& rule : driver.at("rules")) {
+    if (!is_str(rule, "id") || !rule_ids.insert(rule["id"].get<std::string>()).second) return "rule id";
+    for (const char* k : {"shortDescription", "fullDescription", "help"})
+      if (!rule.contains(k) || !is_str(rule[k], "text") || rule[k]["text"].get<std::string>().empty())
+        return std::string("rule ") + k;
+    const std::string level = rule["defaultConfiguration"].value("level", "");
+    if (level != "error" && level != "warning" && level != "note") return "rule level";
+  }
+  if (!run.contains("results") || !run["results"].is_array()) return "results";
+  for (const auto& res : run["results"]) {
+    if (!is_str(res, "ruleId") || rule_ids.count(res["ruleId"].get<std::string>()) == 0)
+      return "result ruleId";
+    const auto& rule = driver["rules"].at(res.at("ruleIndex").get<size_t>());
+    if (rule["id"] != res["ruleId"]) return "result ruleIndex";
+    const std::string level = res.value("level", "");
+    if (level != "error" && level != "warning" && level != "note") return "result level";
+    if (!res.contains("message") || !is_str(res["message"], "text")) return "result message";
+    for (const auto& loc : res.at("locations")) {
+      const auto& phys = loc.at("physicalLocation");
+      if (!is_str(phys.at("artifactLocation"), "uri")) return "artifactLocation.uri";
+      const std::string uri = phys["artifactLocation"]["uri"];
+      for (char c : uri)
+        if (c == ' ' || c == '#' || c == '?' || c == '\\' || static_cast<unsigned char>(c) >= 0x80)
+          return "uri not encoded: " + uri;
+      if (phys.contains("region") && phys["region"].at("startLine").get<int>() < 1) return "startLine";
+    }
+    if (res.contains("suppressions")) {
+      for (const auto& sup : res["suppressions"])
+        if (sup.value("kind", "") != "inSource" || !is_str(sup, "justification")) return "suppression";
+    }
+  }
+  return "";
+}
+
+std::string PercentDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+TEST(Output, SarifHasTheRequiredStructureRulesAndSuppressions) {
+  auto r = MixedReport();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  SarifOptions options;
+  options.tool_version = "9.8.7";
+  options.information_uri = "https://example.org/cutover";
+  options.uri_prefix = "db/plan";
+  const std::string text = LintReportSarif(*r, options);
+  auto doc = nlohmann::json::parse(text);
+  ASSERT_EQ(SarifStructureProblem(doc), "") << text;
+  const auto& run = doc["runs"][0];
+  EXPECT_EQ(run["tool"]["driver"]["name"], "cutover");
+  EXPECT_EQ(run["tool"]["driver"]["version"], "9.8.7");
+  // Every rule that appears, once, with its why and fix; none that does not.
+  std::vector<std::string> rules;
+  for (const auto& rule : run["tool"]["driver"]["rules"]) rules.push_back(rule["id"]);
+  EXPECT_EQ(rules, (std::vector<std::string>{"PLAN001", "PG001", "EXP008", "PG011"}));
+  const Rule* pg001 = FindRule("PG001");
+  const auto& rule = run["tool"]["driver"]["rules"][1];
+  EXPECT_EQ(rule["shortDescription"]["text"], std::string(pg001->title));
+  EXPECT_EQ(rule["fullDescription"]["text"], std::string(pg001->why));
+  EXPECT_EQ(rule["help"]["text"], "fix: " + std::string(pg001->fix));
+  EXPECT_EQ(rule["defaultConfiguration"]["level"], "error");
+
+  const auto& results = run["results"];
+  ASSERT_EQ(results.size(), 4u);
+  // PLAN001 concerns the whole migration: a location without a region.
+  EXPECT_EQ(results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "db/plan/0001_index/rollback.sql");
+  EXPECT_FALSE(results[0]["locations"][0]["physicalLocation"].contains("region"));
+  EXPECT_EQ(results[1]["ruleId"], "PG001");
+  EXPECT_EQ(results[1]["level"], "error");
+  EXPECT_EQ(results[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "db/plan/0001_index/expand.sql");
+  EXPECT_EQ(results[1]["locations"][0]["physicalLocation"]["region"]["startLine"], 2);
+  EXPECT_FALSE(results[1].contains("suppressions"));
+  EXPECT_EQ(results[2]["ruleId"], "EXP008");
+  ASSERT_EQ(results[2]["suppressions"].size(), 1u);
+  EXPECT_EQ(results[2]["suppressions"][0]["kind"], "inSource");
+  EXPECT_EQ(results[2]["suppressions"][0]["justification"], "tiny table");
+  EXPECT_EQ(results[3]["level"], "warning");
+  EXPECT_FALSE(results[3].contains("suppressions"));
+}
+
+TEST(Output, SarifRoundTripsHostileMessagesAndPaths) {
+  LintReport report;
+  report.engine = Engine::kPostgreSql;
+  Finding f;
+  f.rule = FindRule("PG001");
+  f.migration = "0001_\"odd\"";
+  f.file = "0001_\"odd\" dir #1?/ex%20pand ✓.sql";
+  f.line = 7;
+  f.statement = "CREATE INDEX \"a\nb\" ON t (c)";
+  f.message = "index \"q\" <b>&amp;</b>\nsecond line \\ tab\t ✓ \xF0\x9F\x90\x98";
+  report.findings.push_back(f);
+  f.ignored = true;
+  f.ignore_reason = "reason with \"quotes\", <tags>\nand a newline";
+  report.findings.push_back(f);
+  SarifOptions options;
+  options.tool_version = "1";
+  options.information_uri = "https://example.org/";
+  options.uri_prefix = "plans/ü ber";
+  auto doc = nlohmann::json::parse(LintReportSarif(report, options));
+  ASSERT_EQ(SarifStructureProblem(doc), "") << doc.dump(2);
+  const auto& results = doc["runs"][0]["results"];
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0]["message"]["text"], f.message);
+  const std::string uri = results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+  EXPECT_EQ(PercentDecode(uri), "plans/ü ber/" + f.file) << uri;
+  EXPECT_EQ(results[0]["properties"]["statement"], f.statement);
+  EXPECT_EQ(results[1]["suppressions"][0]["justification"], f.ignore_reason);
+  EXPECT_EQ(doc["runs"][0]["tool"]["driver"]["rules"].size(), 1u);
+
+  // No prefix ("." or empty): the plan-relative path as it is.
+  options.uri_prefix = "";
+  auto plain = nlohmann::json::parse(LintReportSarif(report, options));
+  EXPECT_EQ(
+      PercentDecode(
+          plain["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]),
+      f.file);
+  EXPECT_EQ(FindingPath("", "a/b.sql"), "a/b.sql");
+  EXPECT_EQ(FindingPath(".", "a/b.sql"), "a/b.sql");
+  EXPECT_EQ(FindingPath("x/", "a/b.sql"), "x/a/b.sql");
+  EXPECT_EQ(FindingPath("x", "a/b.sql"), "x/a/b.sql");
+}
+
+TEST(Output, SarifOfACleanPlanHasNoResultsAndNoRules) {
+  LintReport report;
+  auto doc = nlohmann::json::parse(LintReportSarif(report, SarifOptions{"1", "https://example.org/", ""}));
+  ASSERT_EQ(SarifStructureProblem(doc), "");
+  EXPECT_TRUE(doc["runs"][0]["results"].empty());
+  EXPECT_TRUE(doc["runs"][0]["tool"]["driver"]["rules"].empty());
+}
+
 }  // namespace
 }  // namespace cutover::lint

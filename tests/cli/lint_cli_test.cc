@@ -31,8 +31,13 @@ class LintCli : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  RunResult Run(const std::vector<std::string>& args) {
-    return testing::RunCutover(args, testing::ProcessOptions().Cwd(dir_.string()));
+  // GitHub mode stays off unless a test turns it on: the suite itself may
+  // run in a GitHub workflow, whose summary it must not append to.
+  RunResult Run(const std::vector<std::string>& args, std::vector<std::string> env = {}) {
+    return testing::RunCutover(args, testing::ProcessOptions()
+                                         .Cwd(dir_.string())
+                                         .Env(std::move(env))
+                                         .Unset({"GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"}));
   }
 
   // Writes files under <dir>/<plan>/ and returns the plan path.
@@ -170,6 +175,203 @@ TEST_F(LintCli, JunitFileIsWellFormedXml) {
       Run({"lint", Clean(), "--engine", "postgresql", "--junit", (dir_ / "no" / "dir" / "x.xml").string()});
   EXPECT_EQ(unwritable.exit_code, 3);
   EXPECT_NE(unwritable.err.find("cannot write the file"), std::string::npos) << unwritable.err;
+}
+
+// The runner's unescaping, inverted (actions/toolkit command.ts), written
+// independently of src/report/github.cc.
+std::string EscapeData(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    out += c == '%' ? "%25" : c == '\r' ? "%0D" : c == '\n' ? "%0A" : std::string(1, c);
+  }
+  return out;
+}
+std::string EscapeProperty(const std::string& s) {
+  std::string out;
+  for (char c : EscapeData(s)) out += c == ':' ? "%3A" : c == ',' ? "%2C" : std::string(1, c);
+  return out;
+}
+
+std::vector<std::string> WorkflowCommands(const std::string& err) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < err.size()) {
+    size_t end = err.find('\n', start);
+    if (end == std::string::npos) end = err.size();
+    if (err.compare(start, 2, "::") == 0) out.push_back(err.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// An error (PG001), an ignored finding (PG010 on the same statement) and
+// two warnings (PG010, PG011): the plan of the --sarif and --github tests.
+class LintReports : public LintCli {
+ protected:
+  std::string Mixed(const std::string& name) {
+    return Plan(name, {{"0001_a/expand.sql",
+                        "-- cutover:ignore PG010 tiny | table, \"quoted\" <b>\n"
+                        "CREATE INDEX i ON orders (c);\n"
+                        "ALTER TABLE orders ADD COLUMN note text;\n"},
+                       {"0001_a/rollback.sql", "DROP INDEX i;\n"}});
+  }
+};
+
+TEST_F(LintReports, SarifFileHoldsErrorsWarningsAndSuppressedFindings) {
+  Mixed("mixed");
+  const std::string sarif = (dir_ / "reports dir" / "lint.sarif").string();
+  fs::create_directories(fs::path(sarif).parent_path());
+  // PLAN as given, relative to the working directory: "mixed".
+  auto r = Run({"lint", "mixed", "--engine", "postgresql", "--sarif", sarif});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(WorkflowCommands(r.err).size(), 0u) << "no annotations without --github: " << r.err;
+  auto doc = nlohmann::json::parse(testing::ReadFileOrDie(sarif));
+  EXPECT_EQ(doc["$schema"], "https://json.schemastore.org/sarif-2.1.0.json");
+  EXPECT_EQ(doc["version"], "2.1.0");
+  ASSERT_EQ(doc["runs"].size(), 1u);
+  const auto& run = doc["runs"][0];
+  EXPECT_EQ(run["tool"]["driver"]["name"], "cutover");
+  EXPECT_FALSE(run["tool"]["driver"]["version"].get<std::string>().empty());
+  EXPECT_TRUE(run["tool"]["driver"]["informationUri"].get<std::string>().starts_with("https://"));
+  std::vector<std::string> rules;
+  for (const auto& rule : run["tool"]["driver"]["rules"]) {
+    rules.push_back(rule["id"]);
+    EXPECT_FALSE(rule["fullDescription"]["text"].get<std::string>().empty());
+    EXPECT_TRUE(rule["help"]["text"].get<std::string>().starts_with("fix: "));
+  }
+  EXPECT_EQ(rules, (std::vector<std::string>{"PG001", "PG010", "PG011"}));
+  EXPECT_EQ(run["tool"]["driver"]["rules"][0]["defaultConfiguration"]["level"], "error");
+  EXPECT_EQ(run["tool"]["driver"]["rules"][1]["defaultConfiguration"]["level"], "warning");
+
+  const auto& results = run["results"];
+  ASSERT_EQ(results.size(), 4u) << results.dump(2);
+  std::vector<std::string> seen;
+  for (const auto& res : results) {
+    const auto& loc = res["locations"][0]["physicalLocation"];
+    EXPECT_EQ(loc["artifactLocation"]["uri"], "mixed/0001_a/expand.sql");
+    seen.push_back(res["ruleId"].get<std::string>() + " " + res["level"].get<std::string>() + " " +
+                   std::to_string(loc["region"]["startLine"].get<int>()) +
+                   (res.contains("suppressions") ? " suppressed" : ""));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"PG001 error 2", "PG010 warning 2 suppressed", "PG010 warning 3",
+                                            "PG011 warning 3"}));
+  EXPECT_EQ(results[0]["message"]["text"], "CREATE INDEX builds index i on orders under a SHARE lock");
+  EXPECT_EQ(results[1]["suppressions"][0]["kind"], "inSource");
+  EXPECT_EQ(results[1]["suppressions"][0]["justification"], "tiny | table, \"quoted\" <b>");
+
+  // An absolute PLAN under the working directory gives the same paths; the
+  // file is replaced, not appended to.
+  ASSERT_EQ(
+      Run({"lint", (dir_ / "mixed").string() + "/", "--engine", "postgresql", "--sarif", sarif}).exit_code,
+      1);
+  auto again = nlohmann::json::parse(testing::ReadFileOrDie(sarif));
+  EXPECT_EQ(again["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "mixed/0001_a/expand.sql");
+
+  // A clean plan: a valid document without results (exit 0).
+  auto clean = Run({"lint", Clean(), "--engine", "postgresql", "--sarif", sarif});
+  EXPECT_EQ(clean.exit_code, 0) << clean.err;
+  EXPECT_TRUE(nlohmann::json::parse(testing::ReadFileOrDie(sarif))["runs"][0]["results"].empty());
+}
+
+TEST_F(LintReports, UnwritableSarifFileIsExitThreeNamingIt) {
+  const std::string bad = (dir_ / "no such dir" / "lint.sarif").string();
+  auto r = Run({"lint", Mixed("mixed"), "--engine", "postgresql", "--sarif", bad});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("--sarif " + bad + ": cannot write the file"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "no such dir"));
+}
+
+TEST_F(LintReports, GithubAnnotationsOnStderrAndAStepSummary) {
+  // A plan directory whose name needs escaping in a workflow command.
+  const std::string plan_dir = "plan, v2: 100%";
+  Mixed(plan_dir);
+  const std::string summary = (dir_ / "summary.md").string();
+  std::ofstream(summary) << "earlier step\n";
+  auto r = Run({"lint", plan_dir, "--engine", "postgresql", "--github", "--json"},
+               {"GITHUB_STEP_SUMMARY=" + summary});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  // stdout is still exactly the JSON document.
+  auto doc = nlohmann::json::parse(r.out);
+  ASSERT_EQ(doc["findings"].size(), 4u);
+
+  const std::vector<std::string> commands = WorkflowCommands(r.err);
+  const std::string file = "plan%2C v2%3A 100%25/0001_a/expand.sql";
+  ASSERT_EQ(commands.size(), 3u) << r.err;  // the ignored finding has none
+  EXPECT_TRUE(
+      commands[0].starts_with("::error file=" + file +
+                              ",line=2,title=PG001%3A CREATE INDEX without CONCURRENTLY on an existing "
+                              "table::CREATE INDEX builds index i on orders under a SHARE lock%0Afix: "
+                              "CREATE INDEX CONCURRENTLY"))
+      << commands[0];
+  // Each annotation exactly: level, file, line, "RULE: title", message + fix.
+  std::vector<std::string> expected;
+  for (const auto& f : doc["findings"]) {
+    if (f["ignored"].get<bool>()) continue;
+    expected.push_back(
+        "::" + f["severity"].get<std::string>() +
+        " file=" + EscapeProperty(plan_dir + "/" + f["file"].get<std::string>()) +
+        ",line=" + std::to_string(f["line"].get<int>()) +
+        ",title=" + EscapeProperty(f["rule"].get<std::string>() + ": " + f["title"].get<std::string>()) +
+        "::" + EscapeData(f["message"].get<std::string>() + "\nfix: " + f["fix"].get<std::string>()));
+  }
+  EXPECT_EQ(commands, expected);
+
+  const std::string md = testing::ReadFileOrDie(summary);
+  EXPECT_TRUE(md.starts_with("earlier step\n## cutover lint (postgresql): failed\n")) << md;
+  EXPECT_NE(md.find("1 error(s), 2 warning(s), 1 ignored in 1 migration(s)"), std::string::npos) << md;
+  EXPECT_NE(
+      md.find("| rule | level | file:line | message |\n|---|---|---|---|\n"
+              "| PG001 | error | plan, v2: 100%/0001_a/expand.sql:2 | CREATE INDEX builds index i on orders "
+              "under a SHARE lock |\n"
+              "| PG010 | ignored | plan, v2: 100%/0001_a/expand.sql:2 | SHARE lock on orders, requested with "
+              "no lock timeout (ignored: tiny \\| table, \"quoted\" &lt;b&gt;) |\n"
+              "| PG010 | warning | plan, v2: 100%/0001_a/expand.sql:3 |"),
+      std::string::npos)
+      << md;
+
+  // Without GITHUB_STEP_SUMMARY there is nothing to append to: not an error.
+  auto no_summary = Run({"lint", plan_dir, "--engine", "postgresql", "--github"});
+  EXPECT_EQ(no_summary.exit_code, 1) << no_summary.err;
+  EXPECT_EQ(WorkflowCommands(no_summary.err).size(), 3u);
+  EXPECT_NE(no_summary.out.find("cutover lint (postgresql): 1 error"), std::string::npos) << no_summary.out;
+
+  // A summary that cannot be written: exit 3 naming it.
+  const std::string bad = (dir_ / "no dir" / "summary.md").string();
+  auto unwritable =
+      Run({"lint", plan_dir, "--engine", "postgresql", "--github"}, {"GITHUB_STEP_SUMMARY=" + bad});
+  EXPECT_EQ(unwritable.exit_code, 3) << unwritable.err;
+  EXPECT_NE(unwritable.err.find(bad), std::string::npos) << unwritable.err;
+}
+
+TEST_F(LintReports, GithubModeIsOnInsideGithubActions) {
+  const std::string summary = (dir_ / "summary.md").string();
+  auto on = Run({"lint", Mixed("mixed"), "--engine", "postgresql", "--json"},
+                {"GITHUB_ACTIONS=true", "GITHUB_STEP_SUMMARY=" + summary});
+  EXPECT_EQ(on.exit_code, 1) << on.err;
+  EXPECT_TRUE(nlohmann::json::accept(on.out)) << on.out;
+  const auto commands = WorkflowCommands(on.err);
+  ASSERT_EQ(commands.size(), 3u) << on.err;
+  EXPECT_TRUE(commands[0].starts_with("::error file=mixed/0001_a/expand.sql,line=2,title=PG001"))
+      << commands[0];
+  EXPECT_TRUE(commands[1].starts_with("::warning file=mixed/0001_a/expand.sql,line=3,title=PG010"))
+      << commands[1];
+  EXPECT_NE(testing::ReadFileOrDie(summary).find("## cutover lint (postgresql): failed"), std::string::npos);
+
+  // A clean plan: a passing summary without a table, no annotations.
+  std::ofstream(summary, std::ios::trunc).flush();
+  auto clean = Run({"lint", Clean(), "--engine", "postgresql"},
+                   {"GITHUB_ACTIONS=true", "GITHUB_STEP_SUMMARY=" + summary});
+  EXPECT_EQ(clean.exit_code, 0) << clean.err;
+  EXPECT_TRUE(WorkflowCommands(clean.err).empty()) << clean.err;
+  const std::string md = testing::ReadFileOrDie(summary);
+  EXPECT_TRUE(md.starts_with("## cutover lint (postgresql): passed\n\n0 error(s), 0 warning(s), 0 ignored"))
+      << md;
+  EXPECT_EQ(md.find("| rule |"), std::string::npos) << md;
+
+  // Any other value is not GitHub Actions.
+  auto off = Run({"lint", Mixed("mixed"), "--engine", "postgresql"}, {"GITHUB_ACTIONS=false"});
+  EXPECT_TRUE(WorkflowCommands(off.err).empty()) << off.err;
 }
 
 TEST_F(LintCli, FromLintsTheTailOfThePlan) {
