@@ -144,6 +144,21 @@ TEST_F(AuditCli, CommandsAreRecordedAndListed) {
   EXPECT_NE(junk.err.find("junk.txt"), std::string::npos) << junk.err;
 }
 
+TEST_F(AuditCli, PruneIsRecordedButNotItsDryRun) {
+  ASSERT_EQ(Run({"snapshot", "sqlite:" + db_}).exit_code, 0);
+  ASSERT_EQ(Run({"restore-test", "latest"}).exit_code, 0);
+  ASSERT_EQ(Run({"prune", "--keep-last", "1", "--dry-run"}).exit_code, 0);
+  RunResult pruned = Run({"prune", "--keep-last", "1"});
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.out << pruned.err;
+  const Json entries = Json::parse(Run({"--json", "audit"}).out)["entries"];
+  ASSERT_EQ(entries.size(), 7u) << entries.dump();
+  const Json& last = entries.back();
+  EXPECT_EQ(last["action"], "prune");
+  ASSERT_EQ(last["detail"]["deleted"].size(), 1u) << last.dump();
+  EXPECT_EQ(last["detail"]["keep_last"], 1);
+  EXPECT_EQ(Run({"audit", "verify"}).exit_code, 0);
+}
+
 TEST_F(AuditCli, EveryTamperingIsNamedBySqlite3) {
   Save();
   Tamper("UPDATE audit_log SET content = replace(content, '\"deep\":false', '\"deep\":true') WHERE seq = 2");

@@ -1000,6 +1000,15 @@ TEST_P(RehearseCli, ReportsForPipelines) {
   EXPECT_NE(gate_md.find("| `0001_note/expand.sql:3` |"), std::string::npos) << gate_md;
   md = testing::ReadFileOrDie(summary.string());
   EXPECT_NE(md.find(gate_md), std::string::npos) << "the readout is the step summary";
+  // The decision is in the audit log, after the rehearsal.
+  const Json entries = Parse(Run({"--json", "audit"}, false))["entries"];
+  ASSERT_GE(entries.size(), 2u);
+  EXPECT_EQ(entries[entries.size() - 2]["action"], "rehearse");
+  const Json& decision = entries.back();
+  EXPECT_EQ(decision["action"], "gate") << decision.dump();
+  EXPECT_EQ(decision["detail"]["decision"], "GO") << decision.dump();
+  EXPECT_EQ(decision["detail"]["phase"], "expand") << decision.dump();
+  EXPECT_EQ(decision["detail"]["decision_sha256"].get<std::string>().size(), 64u) << decision.dump();
 
   // NO-GO: one error annotation per failed check.
   std::ofstream(dir_ / "reports" / "0001_note" / "expand.sql", std::ios::app) << "-- edited\n";
