@@ -1,6 +1,5 @@
 #include "audit/audit_log.h"
 
-#include <pwd.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/os_user.h"
 #include "base/sha256.h"
 #include "base/strings.h"
 
@@ -142,18 +142,6 @@ std::string ChainHash(const std::string& alg, const std::optional<Key>& key, con
   return h.HexDigest();
 }
 
-std::string CurrentActor() {
-  std::string user;
-  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr) user = pw->pw_name;
-  if (user.empty()) {
-    const char* env = std::getenv("USER");
-    user = env != nullptr ? env : "uid" + std::to_string(geteuid());
-  }
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return user + "@" + (host[0] != '\0' ? host : "unknown-host");
-}
-
 std::string HeadJson(const Head& head) {
   nlohmann::ordered_json j{
       {"format", "cutover.audit-head"}, {"version", 1}, {"seq", head.seq}, {"hash", head.hash}};
@@ -195,7 +183,7 @@ Status AuditLog::Append(const Event& event) {
                          {"at", NowIso8601()},
                          {"action", event.action},
                          {"target", ScrubSecrets(event.target)},
-                         {"actor", CurrentActor()},
+                         {"actor", OsUserAtHost()},
                          {"db_user", event.db_user},
                          {"detail", detail}};
   return catalog_.AppendAudit([&](const std::optional<AuditRow>& head) -> Result<AuditRow> {

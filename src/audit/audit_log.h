@@ -91,9 +91,6 @@ struct VerifyResult {
 std::string ChainHash(const std::string& alg, const std::optional<Key>& key, const std::string& prev_hash,
                       std::int64_t seq, const std::string& content);
 
-// "user@host" of this process (getpwuid, gethostname).
-std::string CurrentActor();
-
 class AuditLog {
  public:
   AuditLog(Catalog& catalog, std::optional<Key> key) : catalog_(catalog), key_(std::move(key)) {}

@@ -11,12 +11,17 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/os_user.h"
 #include "support/test_env.h"
 
 namespace cutover::audit {
 namespace {
 
 namespace fs = std::filesystem;
+
+Key TestKey(char fill = 'k') {
+  return Key::FromBytes(std::string(32, fill));
+}
 
 class AuditLogTest : public ::testing::Test {
  protected:
@@ -58,6 +63,24 @@ class AuditLogTest : public ::testing::Test {
       ASSERT_TRUE(st.ok()) << st.ToString();
     }
   }
+  // Rewrites entry `seq`'s detail "s<seq>" as "forged" and recomputes its
+  // own hash with `alg` and `key`, as a forger with write access would.
+  void Forge(std::int64_t seq, const std::string& alg, const std::optional<Key>& key) {
+    auto raw = Raw();
+    ASSERT_NE(raw, nullptr);
+    const std::string n = std::to_string(seq);
+    const std::string prev =
+        seq == 1 ? ""
+                 : testing::Scalar(*raw, "SELECT hash FROM audit_log WHERE seq = " + std::to_string(seq - 1));
+    std::string content = testing::Scalar(*raw, "SELECT content FROM audit_log WHERE seq = " + n);
+    const std::string was = "\"s" + n + "\"";
+    ASSERT_NE(content.find(was), std::string::npos) << content;
+    content.replace(content.find(was), was.size(), "\"forged\"");
+    const std::string hash = ChainHash(alg, key, prev, seq, content);
+    ASSERT_TRUE(raw->ExecuteScript("UPDATE audit_log SET content = " + raw->QuoteLiteral(content) +
+                                   ", hash = " + raw->QuoteLiteral(hash) + " WHERE seq = " + n)
+                    .ok());
+  }
   VerifyResult VerifyOk(AuditLog& log, const std::optional<Head>& anchor = std::nullopt) {
     auto r = log.Verify(anchor);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -67,10 +90,6 @@ class AuditLogTest : public ::testing::Test {
   fs::path dir_;
   std::unique_ptr<Catalog> catalog_;
 };
-
-Key TestKey(char fill = 'k') {
-  return Key::FromBytes(std::string(32, fill));
-}
 
 TEST_F(AuditLogTest, AppendedEntriesReadBackInOrderAndVerify) {
   AuditLog log(*catalog_, std::nullopt);
@@ -88,7 +107,7 @@ TEST_F(AuditLogTest, AppendedEntriesReadBackInOrderAndVerify) {
     EXPECT_EQ(entries[i].action, "snapshot");
     EXPECT_EQ(entries[i].target, "prod");
     EXPECT_EQ(entries[i].db_user, "app");
-    EXPECT_EQ(entries[i].actor, CurrentActor());
+    EXPECT_EQ(entries[i].actor, OsUserAtHost());
     EXPECT_EQ(entries[i].detail["snapshot"], "s" + std::to_string(i + 1));
     EXPECT_EQ(entries[i].alg, "sha256");
   }
@@ -132,15 +151,7 @@ TEST_F(AuditLogTest, EditedEntryWithARecomputedHashBreaksTheNextOne) {
   AppendN(log, 5);
   // The forger recomputes entry 3's own hash (possible without a key), but
   // entry 4 covers the old one.
-  auto raw = Raw();
-  ASSERT_NE(raw, nullptr);
-  const std::string prev = testing::Scalar(*raw, "SELECT hash FROM audit_log WHERE seq = 2");
-  std::string content = testing::Scalar(*raw, "SELECT content FROM audit_log WHERE seq = 3");
-  content.replace(content.find("\"s3\""), 4, "\"s9\"");
-  const std::string forged = ChainHash("sha256", std::nullopt, prev, 3, content);
-  ASSERT_TRUE(raw->ExecuteScript("UPDATE audit_log SET content = " + raw->QuoteLiteral(content) +
-                                 ", hash = " + raw->QuoteLiteral(forged) + " WHERE seq = 3")
-                  .ok());
+  Forge(3, "sha256", std::nullopt);
   const VerifyResult r = VerifyOk(log);
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.bad_seq, 4);
@@ -251,15 +262,7 @@ TEST_F(AuditLogTest, KeyedEntriesCannotBeForgedWithoutTheKey) {
 TEST_F(AuditLogTest, AKeyedEntryEditedWithAGuessedKeyIsNamed) {
   AuditLog keyed(*catalog_, TestKey());
   AppendN(keyed, 3);
-  auto raw = Raw();
-  ASSERT_NE(raw, nullptr);
-  const std::string prev = testing::Scalar(*raw, "SELECT hash FROM audit_log WHERE seq = 1");
-  std::string content = testing::Scalar(*raw, "SELECT content FROM audit_log WHERE seq = 2");
-  content.replace(content.find("\"s2\""), 4, "\"s7\"");
-  const std::string forged = ChainHash("hmac-sha256", TestKey('g'), prev, 2, content);
-  ASSERT_TRUE(raw->ExecuteScript("UPDATE audit_log SET content = " + raw->QuoteLiteral(content) +
-                                 ", hash = " + raw->QuoteLiteral(forged) + " WHERE seq = 2")
-                  .ok());
+  Forge(2, "hmac-sha256", TestKey('g'));  // a guessed key
   const VerifyResult r = VerifyOk(keyed);
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.bad_seq, 2);

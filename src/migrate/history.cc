@@ -1,6 +1,5 @@
 #include "migrate/history.h"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -8,6 +7,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "base/os_user.h"
 #include "base/strings.h"
 #include "base/uri.h"
 
@@ -198,15 +198,7 @@ std::string NowUtc() {
 }
 
 std::string AppliedBy(const ConnectionUri& uri) {
-  std::string user;
-  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr) user = pw->pw_name;
-  if (user.empty()) {
-    const char* env = std::getenv("USER");
-    user = env != nullptr ? env : "uid" + std::to_string(geteuid());
-  }
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  std::string out = user + "@" + (host[0] != '\0' ? host : "unknown-host");
+  std::string out = OsUserAtHost();
   // Only the user name of the URI: never the password.
   if (!uri.user().empty()) out += ", database user " + uri.user();
   return out;
