@@ -9,6 +9,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "base/file_env.h"
 #include "cli/commands.h"
 #include "snapshot/restore.h"
 #include "snapshot/restore_check.h"
@@ -134,6 +135,12 @@ int RunRestoreTest(CommandContext& ctx, const RestoreTestArgs& args) {
     Status st = snapshot::WriteRestoreTestMetrics(*args.metrics_file, r,
                                                   last.ok() ? *last : std::optional<RestoreTestRecord>());
     if (!st.ok()) return ctx.Fail(st.WithContext("--metrics-file"));
+  }
+  if (args.junit) {
+    // Also (above all) when the test failed: CI shows which check did.
+    Status written = WriteFileAtomically(Env::Default(), *args.junit, snapshot::RestoreTestJunit(r));
+    if (!written.ok())
+      return ctx.Fail(Status::Io("--junit " + *args.junit + ": cannot write the file: " + written.message()));
   }
   if (ctx.json()) {
     std::cout << Json{{"format", "cutover.restore_test"},

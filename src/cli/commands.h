@@ -73,6 +73,7 @@ struct RestoreTestArgs {
   bool keep = false;
   std::vector<std::string> checks;
   std::optional<std::string> metrics_file;
+  std::optional<std::string> junit;
 };
 int RunRestoreTest(CommandContext& ctx, const RestoreTestArgs& args);
 

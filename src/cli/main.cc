@@ -144,6 +144,7 @@ void AddSnapshotCommands(CommandLine& c) {
                              "SQL file whose queries must return no rows (repeatable)");
   c.restore_test->add_option("--metrics-file", c.rt_args.metrics_file,
                              "Write Prometheus textfile metrics here");
+  c.restore_test->add_option("--junit", c.rt_args.junit, "Also write one JUnit test case per check to FILE");
 }
 
 void AddMigrationCommands(CommandLine& c) {

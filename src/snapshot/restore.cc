@@ -588,7 +588,8 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
 }
 
 Result<std::int64_t> CompareImageDigests(Driver& driver, const std::string& path, const Manifest& m,
-                                         const std::string& where, std::vector<std::string>& problems) {
+                                         const std::string& where, std::vector<std::string>& problems,
+                                         std::vector<std::string>* per_table) {
   std::vector<std::string> names;
   names.reserve(m.tables.size());
   for (const auto& e : m.tables) names.push_back(e.table.name);
@@ -599,17 +600,22 @@ Result<std::int64_t> CompareImageDigests(Driver& driver, const std::string& path
     return std::int64_t{0};
   }
   std::int64_t rows = 0;
+  if (per_table != nullptr) per_table->assign(m.tables.size(), "");
   for (size_t i = 0; i < m.tables.size() && i < digests->size(); ++i) {
     const TableEntry& e = m.tables[i];
     const ImageTableDigest& d = (*digests)[i];
     rows += d.rows;
+    std::string problem;
     if (d.rows != e.rows) {
-      problems.push_back("table " + TableLabel(e.table) + ": " + std::to_string(d.rows) + " rows in " +
-                         where + ", the snapshot recorded " + std::to_string(e.rows));
+      problem = "table " + TableLabel(e.table) + ": " + std::to_string(d.rows) + " rows in " + where +
+                ", the snapshot recorded " + std::to_string(e.rows);
     } else if (d.digest != e.digest) {
-      problems.push_back("table " + TableLabel(e.table) + ": content digest " + d.digest + " in " + where +
-                         " differs from the snapshot's " + e.digest + " (same row count, different data)");
+      problem = "table " + TableLabel(e.table) + ": content digest " + d.digest + " in " + where +
+                " differs from the snapshot's " + e.digest + " (same row count, different data)";
     }
+    if (problem.empty()) continue;
+    if (per_table != nullptr) (*per_table)[i] = problem;
+    problems.push_back(std::move(problem));
   }
   return rows;
 }
@@ -633,8 +639,9 @@ Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& m
       drift->expected_source = "snapshot " + m.id;
       drift->actual_source = "the restored database";
       std::string lines = DriftReportText(*drift);
-      cmp.problems.push_back("schema: the restored schema's fingerprint " + Fingerprint(*live) +
-                             " differs from the snapshot's " + m.fingerprint + ":\n" + lines);
+      cmp.schema_problem = "schema: the restored schema's fingerprint " + Fingerprint(*live) +
+                           " differs from the snapshot's " + m.fingerprint + ":\n" + lines;
+      cmp.problems.push_back(cmp.schema_problem);
     }
   }
   if (after_schema) after_schema();
@@ -643,7 +650,8 @@ Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& m
     // itself, not in the snapshot's chunks.
     auto path = driver.ImageFilePath(restored);
     if (!path.ok()) return path.status();
-    auto rows = CompareImageDigests(driver, *path, m, "the restored database", cmp.problems);
+    auto rows =
+        CompareImageDigests(driver, *path, m, "the restored database", cmp.problems, &cmp.table_problems);
     if (!rows.ok()) return rows.status();
     cmp.rows_read = *rows;
     cmp.tables_compared = static_cast<std::int64_t>(m.tables.size());
@@ -652,6 +660,7 @@ Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& m
   }
   std::mutex mu;
   std::atomic<std::int64_t> rows_read{0};
+  cmp.table_problems.assign(m.tables.size(), "");
   Status st = ForEachParallel(driver, restored, m.tables.size(), jobs, [&](Connection& conn, size_t k) {
     const TableEntry& e = m.tables[k];
     std::int64_t rows = 0;
@@ -663,17 +672,20 @@ Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& m
       return Status::Ok();
     });
     rows_read += rows;
-    std::lock_guard<std::mutex> lock(mu);
+    std::string problem;
     if (!read.ok()) {
-      cmp.problems.push_back("table " + TableLabel(e.table) + ": cannot be read back: " + read.message());
+      problem = "table " + TableLabel(e.table) + ": cannot be read back: " + read.message();
     } else if (rows != e.rows) {
-      cmp.problems.push_back("table " + TableLabel(e.table) + ": " + std::to_string(rows) +
-                             " rows restored, the snapshot recorded " + std::to_string(e.rows));
+      problem = "table " + TableLabel(e.table) + ": " + std::to_string(rows) +
+                " rows restored, the snapshot recorded " + std::to_string(e.rows);
     } else if (digest.Hex() != e.digest) {
-      cmp.problems.push_back("table " + TableLabel(e.table) + ": content digest " + digest.Hex() +
-                             " differs from the snapshot's " + e.digest +
-                             " (same row count, different data)");
+      problem = "table " + TableLabel(e.table) + ": content digest " + digest.Hex() +
+                " differs from the snapshot's " + e.digest + " (same row count, different data)";
     }
+    if (problem.empty()) return Status::Ok();
+    std::lock_guard<std::mutex> lock(mu);
+    cmp.table_problems[k] = problem;
+    cmp.problems.push_back(std::move(problem));
     return Status::Ok();
   });
   if (!st.ok()) return st;

@@ -59,6 +59,12 @@ struct Comparison {
   std::int64_t tables_compared = 0;
   std::int64_t rows_read = 0;
   std::vector<std::string> problems;  // each names the table or object
+  // The same verdicts per check: the schema's ("" when the fingerprint
+  // matched), and each manifest table's, in manifest order ("" when its rows
+  // and digest matched; empty vector when the tables could not be read back
+  // one by one, which is then a problem of its own).
+  std::string schema_problem;
+  std::vector<std::string> table_problems;
 };
 
 // `jobs` connections read tables in parallel (nobody writes to a restored
@@ -75,9 +81,12 @@ Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& m
 // the file at `path`, and each table whose rows or digest differ from the
 // manifest's is a problem naming it; damage the driver finds is a problem
 // too. `where` names the file in messages. Returns the rows counted; an
-// error when the check could not run at all.
+// error when the check could not run at all. `per_table` (optional) gets
+// each table's problem in manifest order ("" when it matched), unless the
+// file could not be read back at all.
 Result<std::int64_t> CompareImageDigests(Driver& driver, const std::string& path, const Manifest& m,
-                                         const std::string& where, std::vector<std::string>& problems);
+                                         const std::string& where, std::vector<std::string>& problems,
+                                         std::vector<std::string>* per_table = nullptr);
 
 // Reads one schema file (pre_data, post_data, model) of a snapshot, checked.
 Result<std::string> ReadSchemaFile(const Repository& repo, const Manifest& manifest, const ChunkInfo& file);

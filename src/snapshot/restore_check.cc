@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <sstream>
 #include <thread>
 
@@ -27,37 +29,181 @@ std::string FirstRowText(RowView row) {
   return out;
 }
 
+using Outcome = RestoreCheck::Outcome;
+
+// As restore.cc names a table in its problems.
+std::string TableLabel(const DataTable& t) {
+  return t.schema.empty() ? t.name : t.schema + "." + t.name;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// A failed check: its problem is also one of the report's problems.
+void Fail(RestoreTestReport& report, std::string name, const std::string& problem, double seconds = -1) {
+  report.problems.push_back(problem);
+  report.checks.push_back({std::move(name), Outcome::kFailed, problem, seconds});
+}
+
 // Each statement of each file must return no rows.
 void RunAcceptanceChecks(Driver& driver, Connection& conn, const std::vector<std::string>& files,
                          RestoreTestReport& report) {
   for (const auto& path : files) {
     auto text = Env::Default().ReadFile(path, std::uint64_t{64} << 20);
     if (!text.ok()) {
-      report.problems.push_back("acceptance check " + path + ": " + text.status().message());
+      Fail(report, "acceptance check " + path, "acceptance check " + path + ": " + text.status().message());
       continue;
     }
     auto statements = driver.SplitScript(*text);
     if (!statements.ok()) {
-      report.problems.push_back("acceptance check " + path + ": " + statements.status().message());
+      Fail(report, "acceptance check " + path,
+           "acceptance check " + path + ": " + statements.status().message());
       continue;
     }
     for (const auto& s : *statements) {
       ++report.acceptance_queries;
       std::int64_t rows = 0;
       std::string first;
+      const auto start = std::chrono::steady_clock::now();
       Status st = conn.Query(s.text, [&](RowView row) {
         if (rows++ == 0) first = FirstRowText(row);
         return Status::Ok();
       });
+      const double seconds = SecondsSince(start);
       const std::string where = path + ":" + std::to_string(s.line);
       if (!st.ok()) {
-        report.problems.push_back("acceptance check " + where + " failed to run: " + st.message());
+        Fail(report, "acceptance check " + where,
+             "acceptance check " + where + " failed to run: " + st.message(), seconds);
       } else if (rows > 0) {
-        report.problems.push_back("acceptance check " + where + " returned " + std::to_string(rows) +
-                                  " row(s), expected none; first: " + first);
+        Fail(report, "acceptance check " + where,
+             "acceptance check " + where + " returned " + std::to_string(rows) +
+                 " row(s), expected none; first: " + first,
+             seconds);
+      } else {
+        std::string query = CollapseSqlWhitespace(s.text);
+        if (query.size() > 200) query = query.substr(0, 197) + "...";
+        report.checks.push_back(
+            {"acceptance check " + where, Outcome::kPassed, "no rows: " + query, seconds});
       }
     }
   }
+}
+
+// The checks after the restore that did not run, and why.
+void SkipChecks(RestoreTestReport& report, const Manifest& m, const std::vector<std::string>& check_files,
+                bool comparison, bool integrity, const std::string& why) {
+  if (comparison) {
+    report.checks.push_back({"schema fingerprint", Outcome::kSkipped, why});
+    for (const auto& e : m.tables)
+      report.checks.push_back({"table " + TableLabel(e.table), Outcome::kSkipped, why});
+  }
+  if (integrity) report.checks.push_back({"integrity", Outcome::kSkipped, why});
+  for (const auto& path : check_files)
+    report.checks.push_back({"acceptance check " + path, Outcome::kSkipped, why});
+}
+
+// The schema's and each table's verdicts of the read-back comparison.
+void RecordComparison(const Manifest& m, Result<Comparison>& cmp, double seconds, RestoreTestReport& report) {
+  if (!cmp.ok()) {
+    Fail(report, "schema fingerprint", "comparison could not run: " + cmp.status().message(), seconds);
+    for (const auto& e : m.tables) {
+      report.checks.push_back(
+          {"table " + TableLabel(e.table), Outcome::kSkipped, "the comparison could not run"});
+    }
+    return;
+  }
+  if (cmp->schema_problem.empty()) {
+    report.checks.push_back(
+        {"schema fingerprint", Outcome::kPassed, "fingerprint " + m.fingerprint + " matched"});
+  } else {
+    report.checks.push_back({"schema fingerprint", Outcome::kFailed, cmp->schema_problem});
+  }
+  const bool per_table = cmp->table_problems.size() == m.tables.size();
+  for (size_t i = 0; i < m.tables.size(); ++i) {
+    const TableEntry& e = m.tables[i];
+    const std::string name = "table " + TableLabel(e.table);
+    if (!per_table) {
+      report.checks.push_back({name, Outcome::kSkipped, "the restored database could not be read back"});
+    } else if (!cmp->table_problems[i].empty()) {
+      report.checks.push_back({name, Outcome::kFailed, cmp->table_problems[i]});
+    } else {
+      report.checks.push_back(
+          {name, Outcome::kPassed,
+           std::to_string(e.rows) + " rows, content digest " + e.digest + " as recorded"});
+    }
+  }
+  // Problems that are neither the schema's nor one table's: the restored
+  // database as a whole could not be read back.
+  for (auto& p : cmp->problems) {
+    const bool listed =
+        p == cmp->schema_problem ||
+        std::find(cmp->table_problems.begin(), cmp->table_problems.end(), p) != cmp->table_problems.end();
+    if (!listed) report.checks.push_back({"read back", Outcome::kFailed, p});
+    report.problems.push_back(std::move(p));
+  }
+}
+
+// After a restore that succeeded: the read-back comparison and the
+// integrity check (concurrently), then the acceptance checks.
+void CheckRestored(const Manifest& m, const RestoreTestRequest& req, const ConnectionUri& created,
+                   const Repository& repo, RestoreTestReport& report) {
+  const auto verify_start = std::chrono::steady_clock::now();
+  // The engine's integrity check runs on its own connection beside the
+  // read-back of the rows: both only read the restored database, and together they
+  // are most of a restore test after the restore.
+  auto conn = req.driver->Connect(created);
+  std::vector<std::string> integrity_problems;
+  double integrity_seconds = 0;
+  std::thread integrity_thread;
+  auto start_integrity = [&] {
+    if (!conn.ok() || integrity_thread.joinable()) return;
+    integrity_thread = std::thread([&] {
+      std::string what;
+      auto integrity = (*conn)->CheckIntegrity(&what);
+      if (integrity.ok()) {
+        report.integrity = what;
+        for (const auto& p : *integrity) integrity_problems.push_back("integrity: " + p);
+      } else if (integrity.status().code() == StatusCode::kUnsupported) {
+        report.integrity = "not available: " + integrity.status().message();
+      } else {
+        integrity_problems.push_back("integrity check failed to run: " + integrity.status().message());
+      }
+      integrity_seconds = SecondsSince(verify_start);
+    });
+  };
+  // After the schema read: PostgreSQL's check installs amcheck, which the
+  // schema comparison must not see.
+  auto cmp = CompareWithManifest(repo, m, *req.driver, created, req.jobs, start_integrity);
+  start_integrity();  // the comparison failed before reaching the rows
+  const double compare_seconds = SecondsSince(verify_start);
+  if (integrity_thread.joinable()) integrity_thread.join();
+  report.stages.emplace_back("restore-test: read back and compare (schema, rows, digests)", compare_seconds);
+  if (conn.ok())
+    report.stages.emplace_back("restore-test: integrity check (concurrently)", integrity_seconds);
+  RecordComparison(m, cmp, compare_seconds, report);
+  if (!conn.ok()) {
+    Fail(report, "integrity", "reconnecting to the restored database: " + conn.status().message());
+    SkipChecks(report, m, req.check_files, false, false, "could not reconnect to the restored database");
+    return;
+  }
+  if (!integrity_problems.empty()) {
+    for (const auto& p : integrity_problems) report.problems.push_back(p);
+    report.checks.push_back(
+        {"integrity", Outcome::kFailed, Join(integrity_problems, "\n"), integrity_seconds});
+  } else if (StartsWith(report.integrity, "not available: ")) {
+    report.checks.push_back({"integrity", Outcome::kSkipped, report.integrity});
+  } else {
+    report.checks.push_back({"integrity", Outcome::kPassed, report.integrity, integrity_seconds});
+  }
+  const auto checks_start = std::chrono::steady_clock::now();
+  if (InterruptGuard::Requested()) {
+    SkipChecks(report, m, req.check_files, false, false, "interrupted before the acceptance checks");
+  } else {
+    RunAcceptanceChecks(*req.driver, **conn, req.check_files, report);
+  }
+  if (!req.check_files.empty())
+    report.stages.emplace_back("restore-test: acceptance checks", SecondsSince(checks_start));
 }
 
 }  // namespace
@@ -86,84 +232,41 @@ Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalo
   restore_req.scratch = true;
   auto restored = RestoreSnapshot(repo, m, restore_req);
   if (!restored.ok()) {
-    report.problems.push_back("restore failed: " + restored.status().message());
+    Fail(report, "restore", "restore failed: " + restored.status().message());
+    SkipChecks(report, m, req.check_files, true, true, "the restore failed");
   } else {
     report.restore_seconds = restored->seconds;
     report.rows = restored->rows;
     report.bytes = restored->stored_bytes;
     report.stages = restored->stages;
-    const auto verify_start = std::chrono::steady_clock::now();
-    auto since = [](std::chrono::steady_clock::time_point start) {
-      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    };
-    // The engine's integrity check runs on its own connection beside the
-    // read-back of the rows: both only read the restored database, and together they
-    // are most of a restore test after the restore.
-    auto conn = req.driver->Connect(created);
-    std::vector<std::string> integrity_problems;
-    double integrity_seconds = 0;
-    std::thread integrity_thread;
-    auto start_integrity = [&] {
-      if (!conn.ok() || integrity_thread.joinable()) return;
-      integrity_thread = std::thread([&] {
-        std::string what;
-        auto integrity = (*conn)->CheckIntegrity(&what);
-        if (integrity.ok()) {
-          report.integrity = what;
-          for (const auto& p : *integrity) integrity_problems.push_back("integrity: " + p);
-        } else if (integrity.status().code() == StatusCode::kUnsupported) {
-          report.integrity = "not available: " + integrity.status().message();
-        } else {
-          integrity_problems.push_back("integrity check failed to run: " + integrity.status().message());
-        }
-        integrity_seconds = since(verify_start);
-      });
-    };
-    // After the schema read: PostgreSQL's check installs amcheck, which the
-    // schema comparison must not see.
-    auto cmp = CompareWithManifest(repo, m, *req.driver, created, req.jobs, start_integrity);
-    start_integrity();  // the comparison failed before reaching the rows
-    const double compare_seconds = since(verify_start);
-    if (integrity_thread.joinable()) integrity_thread.join();
-    report.stages.emplace_back("restore-test: read back and compare (schema, rows, digests)",
-                               compare_seconds);
-    if (conn.ok())
-      report.stages.emplace_back("restore-test: integrity check (concurrently)", integrity_seconds);
-    if (!cmp.ok()) {
-      report.problems.push_back("comparison could not run: " + cmp.status().message());
-    } else {
-      for (auto& p : cmp->problems) report.problems.push_back(std::move(p));
-    }
-    if (!conn.ok()) {
-      report.problems.push_back("reconnecting to the restored database: " + conn.status().message());
-    } else {
-      for (auto& p : integrity_problems) report.problems.push_back(std::move(p));
-      const auto checks_start = std::chrono::steady_clock::now();
-      if (!InterruptGuard::Requested()) RunAcceptanceChecks(*req.driver, **conn, req.check_files, report);
-      if (!req.check_files.empty())
-        report.stages.emplace_back("restore-test: acceptance checks", since(checks_start));
-    }
+    report.checks.push_back({"restore", Outcome::kPassed,
+                             std::to_string(report.tables) + " tables, " + std::to_string(report.rows) +
+                                 " rows, " + std::to_string(report.bytes) + " stored bytes restored into " +
+                                 name,
+                             report.restore_seconds});
+    CheckRestored(m, req, created, repo, report);
   }
-  if (InterruptGuard::Requested()) {
-    report.problems.push_back(InterruptedStatus().message());
-  }
+  if (InterruptGuard::Requested()) Fail(report, "finished", InterruptedStatus().message());
 
   const auto drop_start = std::chrono::steady_clock::now();
   if (req.keep) {
     // Kept on request: it is the user's now, so no later run may drop it.
     report.kept = true;
     if (Status kept = (*scratch)->Keep(); !kept.ok()) spdlog::warn("{}", kept.message());
+    report.checks.push_back(
+        {"drop the scratch database", Outcome::kSkipped, name + " kept on request (--keep)"});
   } else {
     Status dropped = (*scratch)->Drop();
+    const double seconds = SecondsSince(drop_start);
     if (!dropped.ok()) {
-      report.problems.push_back("dropping scratch database " + name + ": " + dropped.message() +
-                                " (the next restore-test on this server retries)");
+      Fail(report, "drop the scratch database",
+           "dropping scratch database " + name + ": " + dropped.message() +
+               " (the next restore-test on this server retries)",
+           seconds);
+    } else {
+      report.checks.push_back({"drop the scratch database", Outcome::kPassed, "dropped " + name, seconds});
     }
-  }
-  if (!req.keep) {
-    report.stages.emplace_back(
-        "restore-test: drop the scratch database",
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - drop_start).count());
+    report.stages.emplace_back("restore-test: drop the scratch database", seconds);
   }
   for (const auto& [stage, secs] : report.stages) {
     if (stage.rfind("restore-test:", 0) == 0)
@@ -186,6 +289,45 @@ Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalo
   record.scratch_database = name;
   CUTOVER_RETURN_IF_ERROR(catalog.RecordRestoreTest(record));
   return report;
+}
+
+std::string RestoreTestJunit(const RestoreTestReport& r) {
+  std::string cases;
+  int failures = 0, skipped = 0;
+  for (const RestoreCheck& c : r.checks) {
+    std::string time;
+    if (c.seconds >= 0) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.3f", c.seconds);
+      time = std::string(" time=\"") + buf + "\"";
+    }
+    cases += "    <testcase classname=\"restore-test\" name=\"" + XmlEscape(c.name) + "\"" + time + ">\n";
+    switch (c.outcome) {
+      case RestoreCheck::Outcome::kFailed:
+        ++failures;
+        cases +=
+            "      <failure message=\"" + XmlEscape(c.detail) + "\">" + XmlEscape(c.detail) + "</failure>\n";
+        break;
+      case RestoreCheck::Outcome::kSkipped:
+        ++skipped;
+        cases += "      <skipped message=\"" + XmlEscape(c.detail) + "\"/>\n";
+        break;
+      case RestoreCheck::Outcome::kPassed:
+        cases += "      <system-out>" + XmlEscape(c.detail) + "</system-out>\n";
+        break;
+    }
+    cases += "    </testcase>\n";
+  }
+  char total[32];
+  std::snprintf(total, sizeof total, "%.3f", r.total_seconds);
+  const std::string counts = "tests=\"" + std::to_string(r.checks.size()) + "\" failures=\"" +
+                             std::to_string(failures) + "\" errors=\"0\" skipped=\"" +
+                             std::to_string(skipped) + "\" time=\"" + total + "\"";
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"cutover restore-test\" " + counts +
+         ">\n  <testsuite name=\"" + XmlEscape("cutover restore-test " + r.snapshot_id) + "\" " + counts +
+         ">\n    <properties>\n      <property name=\"target\" value=\"" + XmlEscape(r.target) +
+         "\"/>\n      <property name=\"scratch_database\" value=\"" + XmlEscape(r.scratch_database) +
+         "\"/>\n    </properties>\n" + cases + "  </testsuite>\n</testsuites>\n";
 }
 
 Status WriteRestoreTestMetrics(const std::string& path, const RestoreTestReport& r,

@@ -42,6 +42,22 @@ struct RestoreTestRequest {
   Progress::Mode progress = Progress::Mode::kOff;
 };
 
+// One check a restore test made, in the order it made them: "restore",
+// "schema fingerprint", "table <name>" (rows and content digest), "read
+// back" (only when the restored database could not be read table by
+// table), "integrity", "acceptance check <file>:<line>" (or "<file>" when
+// the file could not be read or the checks did not run), "drop the scratch
+// database", "finished" (only when interrupted). Every problem of the
+// report is the detail of a failed check; a check that did not run is
+// skipped with the reason.
+struct RestoreCheck {
+  enum class Outcome { kPassed, kFailed, kSkipped };
+  std::string name;
+  Outcome outcome = Outcome::kPassed;
+  std::string detail;   // the evidence (passed), the problem (failed), why it did not run (skipped)
+  double seconds = -1;  // < 0: not measured on its own
+};
+
 struct RestoreTestReport {
   std::string snapshot_id;
   std::string target;
@@ -58,6 +74,7 @@ struct RestoreTestReport {
   std::vector<std::string> problems;
   std::vector<std::string> cleaned_up;                 // stale scratch databases dropped first
   std::vector<std::pair<std::string, double>> stages;  // wall time per stage (restore's, then the checks')
+  std::vector<RestoreCheck> checks;
 };
 
 // A failure to restore (damaged chunk, DDL error) is reported as a problem
@@ -66,6 +83,11 @@ struct RestoreTestReport {
 // scratch server).
 Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalog, const Manifest& manifest,
                                          const RestoreTestRequest& request);
+
+// `restore-test --junit`: one test suite "cutover restore-test <id>", one
+// test case per check (failure: the problem; skipped: why it did not run;
+// passed: the evidence in system-out, with its time).
+std::string RestoreTestJunit(const RestoreTestReport& report);
 
 // Prometheus textfile metrics for node_exporter's textfile collector,
 // written atomically. The last success time comes from the catalog so a

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "lint_xml_check.h"
 #include "support/process.h"
 #include "support/test_env.h"
 
@@ -312,6 +313,55 @@ TEST_F(CliTest, SnapshotCommandsEndToEndWithExitCodes) {
   auto drift = Run({"--repo", repo, "drift", changed, "--against", "snapshot:" + id});
   EXPECT_EQ(drift.exit_code, 1) << drift.err;
   EXPECT_NE(drift.out.find("nickname"), std::string::npos) << drift.out;
+}
+
+// restore-test --junit: one test case per check, written also when the test
+// fails (exit 1); a file that cannot be written is exit 3 naming it.
+TEST_F(CliTest, RestoreTestJunitIsWrittenWhenItPassesAndWhenItFails) {
+  const std::string db = ShopDb("shop.db");
+  const std::string repo = (dir_ / "repo").string();
+  ASSERT_EQ(Run({"--repo", repo, "snapshot", db}).exit_code, 0);
+  const std::string good = Write("good.sql", "SELECT 1 WHERE 1 = 0;\n");
+  const std::string bad = Write("bad.sql", "SELECT id FROM customers LIMIT 1;\n");
+  const std::string junit = (dir_ / "reports dir" / "restore test.xml").string();
+  fs::create_directories(fs::path(junit).parent_path());
+
+  auto pass = Run({"--repo", repo, "restore-test", "latest", "--check", good, "--junit", junit, "--json"});
+  ASSERT_EQ(pass.exit_code, 0) << pass.out << pass.err;
+  const std::string id = nlohmann::json::parse(pass.out).at("snapshot");
+  const std::string xml = testing::ReadFileOrDie(junit);
+  testing::XmlCheck check(xml);
+  ASSERT_EQ(check.Run(), "") << xml;
+  ASSERT_EQ(check.Elements("testsuite").size(), 1u);
+  EXPECT_EQ(check.Elements("testsuite")[0]["name"], "cutover restore-test " + id);
+  EXPECT_EQ(check.Elements("testsuite")[0]["failures"], "0");
+  EXPECT_EQ(check.counts().count("failure"), 0u);
+  std::vector<std::string> names;
+  for (auto& tc : check.Elements("testcase")) names.push_back(tc["name"]);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"restore", "schema fingerprint", "table customers", "table order_items",
+                                      "table orders", "table payments", "table products", "integrity",
+                                      "acceptance check " + good + ":1", "drop the scratch database"}))
+      << xml;
+  EXPECT_NE(xml.find("<system-out>4 rows, content digest "), std::string::npos) << xml;
+
+  auto fail = Run({"--repo", repo, "restore-test", "latest", "--check", bad, "--junit", junit});
+  EXPECT_EQ(fail.exit_code, 1) << fail.out << fail.err;
+  const std::string failed = testing::ReadFileOrDie(junit);
+  testing::XmlCheck failed_check(failed);
+  ASSERT_EQ(failed_check.Run(), "") << failed;
+  auto failures = failed_check.Elements("failure");
+  ASSERT_EQ(failures.size(), 1u) << failed;
+  EXPECT_TRUE(
+      failures[0]["message"].starts_with("acceptance check " + bad + ":1 returned 1 row(s), expected none"))
+      << failures[0]["message"];
+  EXPECT_EQ(failed_check.Elements("testsuite")[0]["failures"], "1");
+
+  const std::string nowhere = (dir_ / "no dir" / "rt.xml").string();
+  auto unwritable = Run({"--repo", repo, "restore-test", "latest", "--junit", nowhere});
+  EXPECT_EQ(unwritable.exit_code, 3) << unwritable.out << unwritable.err;
+  EXPECT_NE(unwritable.err.find("--junit " + nowhere + ": cannot write the file"), std::string::npos)
+      << unwritable.err;
 }
 
 // A mistyped --repo: the reading commands refuse it with exit 2 naming the

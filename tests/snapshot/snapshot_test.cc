@@ -11,10 +11,13 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 
 #include "base/file_env.h"
+#include "base/strings.h"
 #include "catalog/catalog.h"
+#include "lint_xml_check.h"
 #include "schema/fingerprint.h"
 #include "snapshot/restore.h"
 #include "snapshot/restore_check.h"
@@ -344,6 +347,142 @@ TEST_P(SnapshotPipeline, AcceptanceChecksMustReturnNoRows) {
   EXPECT_TRUE(AnyContains(fail->problems, "found")) << Joined(fail->problems);
 }
 
+// Every problem of a report is the detail of exactly one failed check, and
+// every failed check is a problem: the JUnit file tells the whole verdict.
+void ExpectChecksMatchProblems(const RestoreTestReport& r) {
+  std::vector<std::string> failed;
+  for (const auto& c : r.checks) {
+    if (c.outcome == RestoreCheck::Outcome::kFailed) failed.push_back(c.detail);
+  }
+  std::vector<std::string> problems = r.problems;
+  std::sort(failed.begin(), failed.end());
+  std::sort(problems.begin(), problems.end());
+  EXPECT_EQ(failed, problems);
+}
+
+// restore-test --junit's document: well formed, one test case per check.
+struct JunitCases {
+  std::string xml;
+  std::map<std::string, std::string>
+      outcome;  // test case name -> passed, failed: <message>, skipped: <message>
+  int failures = 0, skipped = 0, tests = 0;
+};
+JunitCases ParseJunit(const RestoreTestReport& r) {
+  JunitCases out;
+  out.xml = RestoreTestJunit(r);
+  testing::XmlCheck check(out.xml);
+  const std::string problem = check.Run();
+  EXPECT_EQ(problem, "") << out.xml;
+  if (!problem.empty()) return out;
+  auto suites = check.Elements("testsuite");
+  EXPECT_EQ(suites.size(), 1u);
+  if (suites.size() != 1) return out;
+  EXPECT_EQ(suites[0]["name"], "cutover restore-test " + r.snapshot_id);
+  out.tests = std::stoi(suites[0]["tests"]);
+  out.failures = std::stoi(suites[0]["failures"]);
+  out.skipped = std::stoi(suites[0]["skipped"]);
+  EXPECT_EQ(out.tests, static_cast<int>(r.checks.size()));
+  EXPECT_EQ(check.counts().count("testcase") ? check.counts().at("testcase") : 0, out.tests);
+  // The cases in document order, with their outcome element.
+  size_t at = 0;
+  for (const auto& c : r.checks) {
+    at = out.xml.find("<testcase classname=\"restore-test\" name=\"" + XmlEscape(c.name) + "\"", at);
+    EXPECT_NE(at, std::string::npos) << c.name << "\n" << out.xml;
+    if (at == std::string::npos) return out;
+    const size_t end = out.xml.find("</testcase>", at);
+    const std::string body = out.xml.substr(at, end - at);
+    std::string& o = out.outcome[c.name];
+    if (body.find("<failure message=\"") != std::string::npos) {
+      o = "failed: " + c.detail;
+      EXPECT_NE(body.find("<failure message=\"" + XmlEscape(c.detail) + "\""), std::string::npos) << body;
+    } else if (body.find("<skipped message=\"") != std::string::npos) {
+      o = "skipped: " + c.detail;
+    } else {
+      o = "passed";
+      EXPECT_NE(body.find("<system-out>" + XmlEscape(c.detail) + "</system-out>"), std::string::npos) << body;
+    }
+    at = end;
+  }
+  return out;
+}
+
+TEST_P(SnapshotPipeline, RestoreTestJunitHasOneCasePerCheck) {
+  Manifest m = Take();
+  ASSERT_FALSE(m.id.empty());
+  const fs::path good = dir_ / "good <checks> & \"more\".sql";
+  const fs::path bad = dir_ / "bad.sql";
+  std::ofstream(good) << "SELECT 1 WHERE 1 = 0;\n";
+  std::ofstream(bad) << "SELECT 1 WHERE 1 = 0;\n\nSELECT 'found <it> & \"more\"' AS problem;\n";
+  RestoreTestRequest req;
+  req.driver = driver_;
+  req.scratch_server = scratch_server_;
+  req.check_files = {good.string()};
+
+  // Passing: the restore, the schema, every table, the integrity check (or
+  // skipped where the engine has none), the acceptance query, the drop.
+  auto pass = RunRestoreTest(*repo_, *catalog_, m, req);
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  ASSERT_TRUE(pass->ok) << Joined(pass->problems);
+  ExpectChecksMatchProblems(*pass);
+  JunitCases ok = ParseJunit(*pass);
+  EXPECT_EQ(ok.tests, static_cast<int>(m.tables.size()) + 5) << ok.xml;
+  EXPECT_EQ(ok.failures, 0) << ok.xml;
+  EXPECT_EQ(ok.outcome["restore"], "passed");
+  EXPECT_EQ(ok.outcome["schema fingerprint"], "passed");
+  for (const auto& e : m.tables) {
+    const std::string name = "table " + (e.table.schema.empty() ? "" : e.table.schema + ".") + e.table.name;
+    EXPECT_EQ(ok.outcome[name], "passed") << name << "\n" << ok.xml;
+    EXPECT_NE(ok.xml.find(XmlEscape(std::to_string(e.rows) + " rows, content digest " + e.digest)),
+              std::string::npos)
+        << name;
+  }
+  EXPECT_TRUE(ok.outcome["integrity"] == "passed" ||
+              ok.outcome["integrity"].starts_with("skipped: not available"))
+      << ok.outcome["integrity"];
+  EXPECT_EQ(ok.outcome["acceptance check " + good.string() + ":1"], "passed") << ok.xml;
+  EXPECT_EQ(ok.outcome["drop the scratch database"], "passed");
+  EXPECT_EQ(ok.skipped, ok.outcome["integrity"] == "passed" ? 0 : 1);
+
+  // Failing: a query that returns a row, and a check file that is missing.
+  req.check_files = {bad.string(), (dir_ / "missing.sql").string()};
+  auto fail = RunRestoreTest(*repo_, *catalog_, m, req);
+  ASSERT_TRUE(fail.ok()) << fail.status().ToString();
+  ASSERT_FALSE(fail->ok);
+  ExpectChecksMatchProblems(*fail);
+  JunitCases bad_cases = ParseJunit(*fail);
+  EXPECT_EQ(bad_cases.failures, 2) << bad_cases.xml;
+  EXPECT_EQ(bad_cases.outcome["acceptance check " + bad.string() + ":1"], "passed");
+  const std::string found = bad_cases.outcome["acceptance check " + bad.string() + ":3"];
+  EXPECT_TRUE(found.starts_with("failed: acceptance check " + bad.string() + ":3 returned 1 row(s)"))
+      << found;
+  EXPECT_NE(found.find("found <it> & \"more\""), std::string::npos) << found;
+  EXPECT_TRUE(
+      bad_cases.outcome["acceptance check " + (dir_ / "missing.sql").string()].starts_with("failed: "));
+  EXPECT_EQ(bad_cases.outcome["restore"], "passed");
+
+  // A damaged chunk: the restore fails; the checks after it did not run and
+  // are skipped, not passed.
+  const TableEntry& big = BiggestTable(m);
+  const fs::path victim = repo_->SnapshotDir(m.id) / big.ranges.at(0).back().file;
+  const std::string original = testing::ReadFileOrDie(victim.string());
+  fs::permissions(victim, fs::perms::owner_read | fs::perms::owner_write);
+  std::ofstream(victim, std::ios::binary | std::ios::trunc) << original.substr(0, original.size() - 3);
+  req.check_files = {good.string()};
+  auto broken = RunRestoreTest(*repo_, *catalog_, m, req);
+  ASSERT_TRUE(broken.ok()) << broken.status().ToString();
+  ASSERT_FALSE(broken->ok);
+  ExpectChecksMatchProblems(*broken);
+  JunitCases damaged = ParseJunit(*broken);
+  EXPECT_TRUE(damaged.outcome["restore"].starts_with("failed: restore failed: ")) << damaged.xml;
+  EXPECT_NE(damaged.outcome["restore"].find(big.table.name), std::string::npos) << damaged.outcome["restore"];
+  EXPECT_EQ(damaged.outcome["schema fingerprint"], "skipped: the restore failed");
+  EXPECT_EQ(damaged.outcome["integrity"], "skipped: the restore failed");
+  EXPECT_EQ(damaged.outcome["acceptance check " + good.string()], "skipped: the restore failed");
+  EXPECT_EQ(damaged.outcome["drop the scratch database"], "passed");
+  EXPECT_EQ(damaged.failures, 1);
+  EXPECT_EQ(damaged.skipped, static_cast<int>(m.tables.size()) + 3);
+}
+
 // Server engines only: SQLite reads through one connection (no ranges) and
 // its scratch "server" is a directory (no user in the URI).
 class ServerSnapshotPipeline : public SnapshotPipeline {};
@@ -491,8 +630,7 @@ TEST_P(ImageSnapshotPipeline, ImageSnapshotVerifiesAndRestoresBitForBit) {
   req.into = empty.uri();
   auto out = RestoreSnapshot(*repo_, m, req);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_EQ(testing::ReadFileOrDie(empty.uri().path()),
-            testing::ReadFileOrDie(source_->uri().path()));
+  EXPECT_EQ(testing::ReadFileOrDie(empty.uri().path()), testing::ReadFileOrDie(source_->uri().path()));
   EXPECT_EQ(fs::status(empty.uri().path()).permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
 }
