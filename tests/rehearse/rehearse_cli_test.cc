@@ -905,6 +905,22 @@ TEST_P(RehearseCli, ApplyRefusesOnEachFailedCheckAndChangesNothing) {
   ASSERT_EQ(Rehearse(leaky_plan).exit_code, 1);
   refused("rollback leaving drift", {"rehearsal.current", "rehearsal.rollback"}, {}, leaky_plan);
 
+  // A window too short for what the rehearsal measured: a statement that
+  // takes 1.5 s on the copy against a one-second window.
+  const std::string pause = engine() == "postgresql" ? "SELECT pg_sleep(1.5);\n"
+                            : engine() == "mysql"
+                                ? "DO SLEEP(1.5);\n"
+                                : "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                                  "LIMIT 4000000) SELECT count(*) FROM c;\n";
+  std::vector<std::pair<std::string, std::string>> slow = base;
+  slow[1].second = pause + base[1].second;
+  const std::string slow_plan = WritePlan("slow", slow);
+  RunResult slow_rehearsal = Rehearse(slow_plan);
+  ASSERT_EQ(slow_rehearsal.exit_code, 0) << slow_rehearsal.out << slow_rehearsal.err;
+  const double window_s = Parse(slow_rehearsal)["estimate"]["window_s"].get<double>();
+  ASSERT_GT(window_s, 1.05) << "the pause must outlast the window: " << window_s;
+  refused("window too short", {"window.fits"}, config("window", "window = \"1s\""), slow_plan);
+
   // A live hot-fix after the rehearsal.
   db_->Exec("CREATE INDEX items_hotfix ON items (qty)");
   const std::string hotfixed = TargetFingerprint();
