@@ -44,11 +44,6 @@
 namespace cutover::cli {
 namespace {
 
-// SARIF's tool.driver.informationUri: where the rules are documented.
-// Placeholder until the project has a public home; code scanning shows it
-// as the tool's link.
-constexpr const char* kCutoverHomePage = "https://github.com/cutover/cutover/blob/main/docs/lint-rules.md";
-
 Result<plan::Engine> ResolveEngine(CommandContext& ctx, const LintArgs& args) {
   std::optional<plan::Engine> from_target;
   if (args.target) {
@@ -198,7 +193,8 @@ Status WriteReportFiles(const LintArgs& args, const lint::LintReport& report) {
   if (args.sarif) {
     lint::SarifOptions options;
     options.tool_version = CUTOVER_VERSION;
-    options.information_uri = kCutoverHomePage;
+    // No informationUri: the project has no public home yet, and a made-up
+    // link in code scanning would send people nowhere (SARIF makes it optional).
     options.uri_prefix = PlanPrefix(args.plan);
     Status written = WriteFileAtomically(Env::Default(), *args.sarif, lint::LintReportSarif(report, options));
     if (!written.ok())

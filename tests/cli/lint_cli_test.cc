@@ -232,7 +232,7 @@ TEST_F(LintReports, SarifFileHoldsErrorsWarningsAndSuppressedFindings) {
   const auto& run = doc["runs"][0];
   EXPECT_EQ(run["tool"]["driver"]["name"], "cutover");
   EXPECT_FALSE(run["tool"]["driver"]["version"].get<std::string>().empty());
-  EXPECT_TRUE(run["tool"]["driver"]["informationUri"].get<std::string>().starts_with("https://"));
+  EXPECT_FALSE(run["tool"]["driver"].contains("informationUri")) << "no made-up link";
   std::vector<std::string> rules;
   for (const auto& rule : run["tool"]["driver"]["rules"]) {
     rules.push_back(rule["id"]);
