@@ -185,9 +185,22 @@ CUTOVER_DEFINE_DRIVER_ENTRY("mysql", &cutover::mysql::MakeMysqlDriver)
 
 namespace cutover::mysql {
 
+// `restore --into` a database that does not exist yet: created on the
+// URI's server with its credentials (utf8mb4, as scratch databases are; the
+// snapshot's own tables carry their character sets). A database created by
+// someone else in between counts as existing.
 Result<bool> MysqlDriver::CreateTargetIfMissing(const ConnectionUri& uri) {
-  return Status::Unsupported("MySQL/MariaDB databases are created beforehand (CREATE DATABASE): " +
-                             uri.Redacted());
+  const std::string name = uri.database();
+  if (name.empty()) return Status::InvalidInput(uri.Redacted() + " names no database to restore into");
+  auto created = CreateDatabase(uri, name);
+  if (created.ok()) return true;
+  if (created.status().sqlstate() == std::to_string(kErDbCreateExists)) return false;
+  return created.status();
+}
+
+Status MysqlDriver::DropTarget(const ConnectionUri& uri) {
+  if (uri.database().empty()) return Status::InvalidInput(uri.Redacted() + " names no database to drop");
+  return DropDatabase(uri, uri.database());
 }
 
 Result<ConnectionUri> MysqlDriver::LocalScratchServer(const std::string& /*directory*/) const {

@@ -3,9 +3,9 @@
 // table), then normalization so that the same schema written differently
 // gives identical attributes (see docs/schema-json.md).
 //
-// Queries (at most 12 whatever the number of tables): TABLES, COLUMNS,
+// Queries (at most 13 whatever the number of tables): TABLES, COLUMNS,
 // STATISTICS, KEY_COLUMN_USAGE, REFERENTIAL_CONSTRAINTS, CHECK_CONSTRAINTS,
-// VIEWS, TRIGGERS, ROUTINES, PARAMETERS (only when there are routines),
+// VIEWS, TRIGGERS, ROUTINES, EVENTS, PARAMETERS (only when there are routines),
 // PARTITIONS (only when a table is partitioned) and one UNION ALL over the
 // MariaDB sequences (only when there are sequences).
 #include <algorithm>
@@ -107,6 +107,7 @@ class Builder {
     CUTOVER_RETURN_IF_ERROR(ReadViews());
     CUTOVER_RETURN_IF_ERROR(ReadTriggers());
     CUTOVER_RETURN_IF_ERROR(ReadRoutines());
+    CUTOVER_RETURN_IF_ERROR(ReadEvents());
     CUTOVER_RETURN_IF_ERROR(ReadPartitions());
     CUTOVER_RETURN_IF_ERROR(ReadSequences());
     model_.Sort();
@@ -448,6 +449,33 @@ class Builder {
       t.attributes["level"] = ToUpper(Str(r, 4));
       t.attributes["definition"] = CollapseSqlWhitespace(Str(r, 5));
       if (siblings[slot(r)] > 1) t.attributes["mysql.action_order"] = Str(r, 6);
+    }
+    return Status::Ok();
+  }
+
+  // Scheduled events (CREATE EVENT). The schedule is its interval (EVERY n
+  // UNIT) or its one time (AT ...), and its end; not STARTS, which the
+  // server sets to the creation time when none is given, so the same
+  // definition created twice would differ. The body, status (ENABLED,
+  // DISABLED, SLAVESIDE_DISABLED), ON COMPLETION and comment are compared.
+  Status ReadEvents() {
+    auto rows = Q(
+        "SELECT EVENT_NAME, EVENT_DEFINITION, EVENT_TYPE, EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD, ENDS, "
+        "STATUS, ON_COMPLETION, EVENT_COMMENT FROM information_schema.EVENTS WHERE EVENT_SCHEMA = " +
+        db_literal_);
+    if (!rows.ok()) return rows.status();
+    for (const Row& r : *rows) {
+      SchemaObject& e = model_.Add(ObjectKind::kEvent, "", "", ToLower(Str(r, 0)));
+      e.attributes["definition"] = CollapseSqlWhitespace(Str(r, 1));
+      if (ToUpper(Str(r, 2)) == "ONE TIME") {
+        e.attributes["schedule"] = "AT " + Str(r, 3);
+      } else {
+        e.attributes["schedule"] = "EVERY " + CollapseSqlWhitespace(Str(r, 4)) + " " + ToUpper(Str(r, 5));
+        if (!Str(r, 6).empty()) e.attributes["ends"] = Str(r, 6);
+      }
+      e.attributes["status"] = ToUpper(Str(r, 7));
+      e.attributes["on_completion"] = ToUpper(Str(r, 8));
+      if (!Str(r, 9).empty()) e.attributes["comment"] = Str(r, 9);
     }
     return Status::Ok();
   }

@@ -196,9 +196,26 @@ CUTOVER_DEFINE_DRIVER_ENTRY("postgresql", &cutover::postgresql::MakePostgresDriv
 
 namespace cutover::postgresql {
 
+// `restore --into` a database that does not exist yet: created through the
+// maintenance database with the URI's credentials (owned by its user, UTF8
+// from template0, as scratch databases are). A database created by someone
+// else in between counts as existing.
 Result<bool> PgDriver::CreateTargetIfMissing(const ConnectionUri& uri) {
-  return Status::Unsupported("PostgreSQL databases are created beforehand (createdb, CREATE DATABASE): " +
-                             uri.Redacted());
+  const std::string name = uri.database();
+  if (name.empty() || uri.param("dbname")) {
+    return Status::InvalidInput(uri.Redacted() + ": name the database to restore into in the URI's path");
+  }
+  auto created = CreateDatabase(uri.WithDatabase(""), name);
+  if (created.ok()) return true;
+  if (created.status().sqlstate() == "42P04") return false;
+  return created.status();
+}
+
+Status PgDriver::DropTarget(const ConnectionUri& uri) {
+  if (uri.database().empty() || uri.param("dbname")) {
+    return Status::InvalidInput(uri.Redacted() + ": name the database to drop in the URI's path");
+  }
+  return DropDatabase(uri.WithDatabase(""), uri.database());
 }
 
 Result<ConnectionUri> PgDriver::LocalScratchServer(const std::string& /*directory*/) const {

@@ -440,6 +440,7 @@ class PgDriver final : public Driver {
   // API v5.
   StatementClass ClassifyStatement(std::string_view statement) const override;            // _script.cc
   Result<bool> CreateTargetIfMissing(const ConnectionUri& uri) override;                  // _driver.cc
+  Status DropTarget(const ConnectionUri& uri) override;                                   // _driver.cc
   Result<ConnectionUri> LocalScratchServer(const std::string& directory) const override;  // _driver.cc
   Result<ConnectionUri> CloneDatabase(const ConnectionUri& server, std::string_view source,
                                       std::string_view name) override;                  // _driver.cc

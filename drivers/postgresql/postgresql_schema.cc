@@ -153,6 +153,18 @@ struct Catalog {
   }
 };
 
+// The comment of an object as a last column: COMMENT ON INDEX, CONSTRAINT,
+// FUNCTION, TYPE, DOMAIN, TRIGGER and POLICY are part of the schema too.
+std::string CommentOf(const std::string& oid_expr, const std::string& catalog) {
+  return "(SELECT d.description FROM pg_description d WHERE d.objoid = " + oid_expr + " AND d.classoid = '" +
+         catalog + "'::regclass AND d.objsubid = 0)";
+}
+
+// The last column of a row: the comment CommentOf() appended.
+void SetComment(SchemaObject& o, const pqxx::row& row) {
+  SetIf(o, "comment", Text(row[row.size() - 1]));
+}
+
 std::string SchemasSql() {
   return std::string(R"sql(
 SELECT n.nspname, d.description
@@ -207,7 +219,7 @@ SELECT n.nspname, c.relname, c.relkind, c.relpersistence, d.description,
        (SELECT json_agg(pn.nspname || '.' || pc.relname ORDER BY i.inhseqno) FROM pg_inherits i
           JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
         WHERE i.inhrelid = c.oid AND NOT c.relispartition),
-       to_json(c.reloptions)
+       to_json(c.reloptions), c.relrowsecurity, c.relforcerowsecurity
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
@@ -228,6 +240,10 @@ void ParseTables(const pqxx::result& r, SchemaModel& m) {
     auto options = List(row[9]);
     std::sort(options.begin(), options.end());
     if (!options.empty()) o.attributes["postgresql.options"] = ListValue(options);
+    // Row-level security: absent when off, so that tables without it keep
+    // the attributes (and fingerprints) they always had.
+    if (Bool(row[10])) o.attributes["row_security"] = "enabled";
+    if (Bool(row[11])) o.attributes["row_security_forced"] = "true";
   }
 }
 
@@ -314,8 +330,8 @@ SELECT n.nspname, c.relname, con.conname, con.contype, con.conrelid, con.conkey:
        con.convalidated,
        CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END,
        con.connoinherit, ix.indkey::text, ix.indnkeyatts, )sql") +
-      (pg15 ? "con.confdelsetcols::text, coalesce(ix.indnullsnotdistinct, false)" : "NULL, false") +
-      R"sql(
+      (pg15 ? "con.confdelsetcols::text, coalesce(ix.indnullsnotdistinct, false)" : "NULL, false") + ", " +
+      CommentOf("con.oid", "pg_constraint") + R"sql(
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -343,6 +359,7 @@ void ParseConstraints(const pqxx::result& r, SchemaModel& m, const Catalog& cat)
     if (type == "p" || type == "u") {
       auto& o =
           m.Add(type == "p" ? ObjectKind::kPrimaryKey : ObjectKind::kUniqueConstraint, schema, table, name);
+      SetComment(o, row);
       o.attributes["columns"] = ListValue(cat.Names(relid, Ints(row[5])));
       auto indkey = Ints(row[18]);
       const auto nkey = static_cast<size_t>(Int(row[19]));
@@ -360,6 +377,7 @@ void ParseConstraints(const pqxx::result& r, SchemaModel& m, const Catalog& cat)
       }
     } else if (type == "f") {
       auto& o = m.Add(ObjectKind::kForeignKey, schema, table, name);
+      SetComment(o, row);
       o.attributes["columns"] = ListValue(cat.Names(relid, Ints(row[5])));
       o.attributes["references"] = Path(Text(row[6]), Text(row[7]));
       o.attributes["references_columns"] = ListValue(cat.Names(Int(row[8]), Ints(row[9])));
@@ -374,6 +392,7 @@ void ParseConstraints(const pqxx::result& r, SchemaModel& m, const Catalog& cat)
       if (!validated) o.attributes["not_valid"] = "true";
     } else {
       auto& o = m.Add(ObjectKind::kCheckConstraint, schema, table, name);
+      SetComment(o, row);
       o.attributes["expression"] = Collapse(Text(row[16]));
       if (!validated) o.attributes["not_valid"] = "true";
       if (Bool(row[17])) o.attributes["postgresql.no_inherit"] = "true";
@@ -393,7 +412,8 @@ SELECT n.nspname, c.relname, ic.relname, i.indisunique, am.amname, i.indrelid, i
        pg_get_expr(i.indpred, i.indrelid), )sql") +
                     (pg15 ? "i.indnullsnotdistinct" : "false") + R"sql(,
        CASE WHEN x.oid IS NOT NULL THEN pg_get_constraintdef(x.oid, true) END,
-       to_json(ic.reloptions)
+       to_json(ic.reloptions), )sql" +
+                    CommentOf("i.indexrelid", "pg_class") + R"sql(
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
@@ -411,6 +431,7 @@ WHERE c.relkind IN ('r', 'p', 'm')
 void ParseIndexes(const pqxx::result& r, SchemaModel& m, const Catalog& cat) {
   for (const auto& row : r) {
     auto& o = m.Add(ObjectKind::kIndex, Text(row[0]), Text(row[1]), Text(row[2]));
+    SetComment(o, row);
     o.attributes["unique"] = BoolText(Bool(row[3]));
     o.attributes["method"] = Text(row[4]);
     const long long relid = Int(row[5]);
@@ -549,7 +570,8 @@ SELECT n.nspname, t.typname, t.typtype,
        CASE WHEN t.typtype = 'd' AND t.typcollation <> bt.typcollation THEN
          CASE WHEN cn.nspname = 'pg_catalog' THEN co.collname ELSE cn.nspname || '.' || co.collname END END,
        (SELECT json_agg(con.conname || ': ' || pg_get_constraintdef(con.oid, true) ORDER BY con.conname)
-          FROM pg_constraint con WHERE con.contypid = t.oid)
+          FROM pg_constraint con WHERE con.contypid = t.oid), )sql" +
+                     CommentOf("t.oid", "pg_type") + R"sql(
 FROM pg_type t
 JOIN pg_namespace n ON n.oid = t.typnamespace
 LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
@@ -563,10 +585,12 @@ void ParseTypes(const pqxx::result& r, SchemaModel& m) {
   for (const auto& row : r) {
     if (Text(row[2]) == "e") {
       auto& o = m.Add(ObjectKind::kEnumType, Text(row[0]), "", Text(row[1]));
+      SetComment(o, row);
       o.attributes["labels"] = ListValue(List(row[3]));
       continue;
     }
     auto& o = m.Add(ObjectKind::kDomain, Text(row[0]), "", Text(row[1]));
+    SetComment(o, row);
     o.attributes["base_type"] = Text(row[4]);
     o.attributes["nullable"] = BoolText(!Bool(row[5]));
     if (!row[6].is_null()) o.attributes["default"] = NormalizeDefault(Text(row[6]));
@@ -580,7 +604,8 @@ void ParseTypes(const pqxx::result& r, SchemaModel& m) {
 std::string TriggersSql() {
   return std::string(R"sql(
 SELECT n.nspname, c.relname, tg.tgname, tg.tgtype, tg.tgenabled, pg_get_triggerdef(tg.oid, true),
-       tg.tgrelid, tg.tgattr::text, tg.tgqual IS NOT NULL, c.relkind
+       tg.tgrelid, tg.tgattr::text, tg.tgqual IS NOT NULL, c.relkind, )sql" +
+                     CommentOf("tg.oid", "pg_trigger") + R"sql(
 FROM pg_trigger tg
 JOIN pg_class c ON c.oid = tg.tgrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -591,6 +616,7 @@ WHERE NOT tg.tgisinternal AND )sql") +
 void ParseTriggers(const pqxx::result& r, SchemaModel& m, const Catalog& cat) {
   for (const auto& row : r) {
     auto& o = m.Add(ObjectKind::kTrigger, Text(row[0]), Text(row[1]), Text(row[2]));
+    SetComment(o, row);
     const long long type = Int(row[3]);
     // TRIGGER_TYPE_* bits of pg_trigger.tgtype.
     const bool row_level = type & 1;
@@ -632,7 +658,9 @@ SELECT n.nspname, p.proname, p.prokind,
                     (sqlbody ? "CASE WHEN p.prosqlbody IS NOT NULL THEN pg_get_function_sqlbody(p.oid) END"
                              : "NULL::text") +
                     R"sql(,
-       p.provolatile, p.prosecdef, p.proisstrict, p.proleakproof, p.proparallel, to_json(p.proconfig)
+       p.provolatile, p.prosecdef, p.proisstrict, p.proleakproof, p.proparallel, to_json(p.proconfig),
+       )sql" + CommentOf("p.oid", "pg_proc") +
+                    R"sql(
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_language l ON l.oid = p.prolang
@@ -646,6 +674,7 @@ void ParseRoutines(const pqxx::result& r, SchemaModel& m) {
     const bool proc = Text(row[2]) == "p";
     auto& o = m.Add(proc ? ObjectKind::kProcedure : ObjectKind::kFunction, Text(row[0]), "",
                     Text(row[1]) + "(" + Text(row[3]) + ")");
+    SetComment(o, row);
     SetIf(o, "arguments", Text(row[4]));
     SetIf(o, "returns", Text(row[5]));
     o.attributes["language"] = Text(row[6]);
@@ -662,6 +691,41 @@ void ParseRoutines(const pqxx::result& r, SchemaModel& m) {
     auto config = List(row[14]);
     std::sort(config.begin(), config.end());
     if (!config.empty()) o.attributes["postgresql.config"] = ListValue(config);
+  }
+}
+
+// Row-level security policies (CREATE POLICY): who they apply to, for which
+// command, and their USING / WITH CHECK expressions.
+std::string PoliciesSql() {
+  return std::string(R"sql(
+SELECT n.nspname, c.relname, p.polname, p.polcmd, p.polpermissive,
+       (SELECT json_agg(CASE WHEN r.oid = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(r.oid)) END)
+          FROM unnest(p.polroles) AS r(oid)),
+       pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), )sql") +
+         CommentOf("p.oid", "pg_policy") + R"sql(
+FROM pg_policy p
+JOIN pg_class c ON c.oid = p.polrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE )sql" +
+         kUserNamespace + " AND " + NotExtensionMember("pg_class", "c.oid");
+}
+
+void ParsePolicies(const pqxx::result& r, SchemaModel& m) {
+  for (const auto& row : r) {
+    auto& o = m.Add(ObjectKind::kPolicy, Text(row[0]), Text(row[1]), Text(row[2]));
+    SetComment(o, row);
+    const std::string cmd = Text(row[3]);
+    o.attributes["command"] = cmd == "r"   ? "SELECT"
+                              : cmd == "a" ? "INSERT"
+                              : cmd == "w" ? "UPDATE"
+                              : cmd == "d" ? "DELETE"
+                                           : "ALL";
+    o.attributes["permissive"] = Bool(row[4]) ? "PERMISSIVE" : "RESTRICTIVE";
+    auto roles = List(row[5]);
+    std::sort(roles.begin(), roles.end());
+    o.attributes["roles"] = ListValue(roles);
+    SetIf(o, "using", Collapse(Text(row[6])));
+    SetIf(o, "with_check", Collapse(Text(row[7])));
   }
 }
 
@@ -685,9 +749,9 @@ SchemaModel ReadSchemaIn(pqxx::transaction_base& tx, int version) {
   // All queries go out at once through a pipeline: the server runs the next
   // ones while the results of the first are turned into objects.
   const std::vector<std::string> queries = {
-      SchemasSql(), ExtensionsSql(),         kCollationsSql,      kOpclassesSql, TablesSql(),
-      ColumnsSql(), ConstraintsSql(version), IndexesSql(version), ViewsSql(),    SequencesSql(),
-      TypesSql(),   TriggersSql(),           RoutinesSql(version)};
+      SchemasSql(), ExtensionsSql(),         kCollationsSql,       kOpclassesSql, TablesSql(),
+      ColumnsSql(), ConstraintsSql(version), IndexesSql(version),  ViewsSql(),    SequencesSql(),
+      TypesSql(),   TriggersSql(),           RoutinesSql(version), PoliciesSql()};
   pqxx::pipeline pipeline(tx);
   pipeline.retain(static_cast<int>(queries.size()));
   std::vector<pqxx::pipeline::query_id> ids;
@@ -718,6 +782,7 @@ SchemaModel ReadSchemaIn(pqxx::transaction_base& tx, int version) {
         ParseTypes(result(), m);
         ParseTriggers(result(), m, cat);
         ParseRoutines(result(), m);
+        ParsePolicies(result(), m);
         pipeline.complete();
       },
       [&] { IgnoringErrors([&] { pipeline.flush(); }); });

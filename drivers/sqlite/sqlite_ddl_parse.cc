@@ -226,16 +226,26 @@ Result<std::string> ParseConflictClause(Cursor& c) {
 
 // The tokens [begin, end) of one indexed column: expr [COLLATE name] [ASC|DESC]
 // [AUTOINCREMENT].
+// The keywords that are values where an expression may stand.
+bool IsLiteralKeyword(std::string_view word) {
+  for (std::string_view k : {"NULL", "CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"}) {
+    if (EqualsIgnoreCase(word, k)) return true;
+  }
+  return false;
+}
+
 Result<KeyPart> ParseKeyPart(const Cursor& c, std::size_t begin, std::size_t end) {
   KeyPart part;
   auto is_word = [&](std::size_t i, std::string_view w) {
     return c.tokens()[i].kind == TokenKind::kWord && EqualsIgnoreCase(c.tokens()[i].text, w);
   };
-  if (end > begin && is_word(end - 1, "AUTOINCREMENT")) {
+  // Each suffix is one only when something stays before it: a column may
+  // be named asc, desc or autoincrement ("UNIQUE (desc, id)").
+  if (end > begin + 1 && is_word(end - 1, "AUTOINCREMENT")) {
     part.autoincrement = true;
     --end;
   }
-  if (end > begin && (is_word(end - 1, "ASC") || is_word(end - 1, "DESC"))) {
+  if (end > begin + 1 && (is_word(end - 1, "ASC") || is_word(end - 1, "DESC"))) {
     part.desc = is_word(end - 1, "DESC");
     --end;
   }
@@ -247,7 +257,10 @@ Result<KeyPart> ParseKeyPart(const Cursor& c, std::size_t begin, std::size_t end
   std::span<const Token> expr = StripOuterParens(c.Range(begin, end));
   if (expr.size() == 1 && (expr[0].kind == TokenKind::kWord || expr[0].kind == TokenKind::kQuotedIdent ||
                            expr[0].kind == TokenKind::kString)) {
-    if (expr[0].kind != TokenKind::kWord || !IsKeyword(expr[0].text)) {
+    // A lone word in a key list names a column, keywords included: SQLite
+    // lets KEY, ACTION, REPLACE and most other keywords be names
+    // ("UNIQUE (key, scope)"). Only the literal keywords are values.
+    if (expr[0].kind != TokenKind::kWord || !IsLiteralKeyword(expr[0].text)) {
       part.column = NormalizeName(expr[0]);
       return part;
     }

@@ -362,6 +362,22 @@ Result<bool> SqliteDriver::CreateTargetIfMissing(const ConnectionUri& uri) {
   });
 }
 
+Status SqliteDriver::DropTarget(const ConnectionUri& uri) {
+  return Guarded(uri.Redacted(), [&]() -> Status {
+    auto req = ParseUri(uri);
+    if (!req.ok()) return req.status();
+    // The database file and what SQLite may have left beside it.
+    for (const std::string& suffix :
+         {std::string(), std::string("-journal"), std::string("-wal"), std::string("-shm")}) {
+      const std::string file = req->path + suffix;
+      if (::unlink(file.c_str()) != 0 && errno != ENOENT) {
+        return Status::Io(file + ": cannot remove it: " + ErrnoText(errno));
+      }
+    }
+    return Status::Ok();
+  });
+}
+
 Result<ConnectionUri> SqliteDriver::LocalScratchServer(const std::string& directory) const {
   auto base = ConnectionUri::Parse("sqlite:///");
   if (!base.ok()) return base.status();

@@ -217,11 +217,11 @@ class Reader {
     return Status::Ok();
   }
 
-  Status ParseError(const std::string& what, const std::string& name, const Status& status) const {
-    return Status::Internal(display_ + ": cannot parse the CREATE statement of " + what + " '" + name +
-                            "' (" + status.message() +
-                            "); cutover's SQLite DDL parser does not understand it: please report this "
-                            "statement as a bug");
+  // Why an object is compared as text. No file name in it: it is part of
+  // the model, which must not depend on where the database lives.
+  static Status ParseError(const std::string& what, const std::string& name, const Status& status) {
+    return Status::Internal("cutover's SQLite DDL parser cannot read the CREATE statement of " + what + " '" +
+                            name + "' (" + status.message() + "); please report this statement as a bug");
   }
 
   // Primary key columns in key order (normalized names); empty when none.
@@ -236,7 +236,55 @@ class Reader {
     return names;
   }
 
+  // An object the DDL parser cannot read stays in the model (and in every
+  // snapshot): its SQL text, whitespace collapsed, is what drift compares,
+  // and the reason is kept for the report (docs/schema-json.md, "Objects
+  // compared as text"). One unreadable statement never makes a schema read,
+  // and so a backup, impossible.
+  static SchemaObject& Unparsed(SchemaModel& model, ObjectKind kind, const std::string& table,
+                                const std::string& name, const std::string& sql, const Status& why) {
+    SchemaObject& obj = model.Add(kind, "", table, name);
+    obj.attributes["unparsed_sql"] = CollapseSqlWhitespace(sql);
+    obj.attributes["unparsed_reason"] = why.message();
+    return obj;
+  }
+
+  // A table the parser cannot read: its columns and primary key from the
+  // pragmas (what snapshot and restore need), its indexes as usual; the rest
+  // (constraints, collations, generated expressions) is in its text.
+  void AddUnparsedTable(SchemaModel& model, const TableData& t, const Status& why) {
+    const std::string table = ToLower(t.name);
+    Unparsed(model, ObjectKind::kTable, "", table, t.sql, why);
+    int position = 0;
+    for (const ColumnRow& c : t.columns) {
+      auto& a = model.Add(ObjectKind::kColumn, "", table, ToLower(c.name)).attributes;
+      a["position"] = std::to_string(++position);
+      if (std::string type = NormalizeType(c.type); !type.empty()) a["type"] = type;
+      a["nullable"] = c.notnull ? "false" : "true";
+      if (c.default_value) a["default"] = CollapseSqlWhitespace(*c.default_value);
+      if (c.hidden == 2 || c.hidden == 3) a["generated_kind"] = c.hidden == 3 ? "stored" : "virtual";
+    }
+    if (const std::vector<std::string> pk = PrimaryKeyColumns(t); !pk.empty()) {
+      model.Add(ObjectKind::kPrimaryKey, "", table, "pk").attributes["columns"] = ListValue(pk);
+    }
+  }
+
   Status AddTable(SchemaModel& model, const TableData& t) {
+    const std::size_t before = model.objects.size();
+    Status st = AddParsedTable(model, t);
+    if (st.ok() || st.code() != StatusCode::kInternal) return st;
+    model.objects.resize(before);  // nothing half-read stays
+    AddUnparsedTable(model, t, st);
+    // Its own indexes have their own CREATE INDEX text.
+    std::unordered_map<std::string, std::string> collation;
+    for (const auto& [iname, index] : t.indexes) {
+      if (index.origin == "c")
+        CUTOVER_RETURN_IF_ERROR(AddIndex(model, ToLower(t.name), iname, index, collation));
+    }
+    return Status::Ok();
+  }
+
+  Status AddParsedTable(SchemaModel& model, const TableData& t) {
     const std::string table = ToLower(t.name);
     auto parsed_or = ParseCreateTable(t.sql);
     if (!parsed_or.ok()) return ParseError("table", table, parsed_or.status());
@@ -254,7 +302,7 @@ class Reader {
     std::unordered_map<std::string, const ParsedColumn*> parsed_columns;
     for (const ParsedColumn& pc : parsed.columns) parsed_columns[pc.name] = &pc;
     if (parsed.columns.size() != t.columns.size()) {
-      return Status::Internal(display_ + ": table '" + table + "': the CREATE TABLE text declares " +
+      return Status::Internal("table '" + table + "': the CREATE TABLE text declares " +
                               std::to_string(parsed.columns.size()) + " columns but SQLite reports " +
                               std::to_string(t.columns.size()) + "; please report this statement as a bug");
     }
@@ -262,7 +310,7 @@ class Reader {
     for (const ColumnRow& c : t.columns) {
       auto it = parsed_columns.find(ToLower(c.name));
       if (it == parsed_columns.end()) {
-        return Status::Internal(display_ + ": table '" + table + "': column '" + c.name +
+        return Status::Internal("table '" + table + "': column '" + c.name +
                                 "' is missing from the parsed CREATE TABLE text; please report this "
                                 "statement as a bug");
       }
@@ -305,7 +353,7 @@ class Reader {
       }
       if (c.hidden == 2 || c.hidden == 3) {
         if (!pc.generated) {
-          return Status::Internal(display_ + ": table '" + table + "': generated column '" + name +
+          return Status::Internal("table '" + table + "': generated column '" + name +
                                   "' has no AS (...) expression in its CREATE TABLE text; please report "
                                   "this statement as a bug");
         }
@@ -421,11 +469,16 @@ class Reader {
                               "' has no CREATE INDEX text in sqlite_schema");
     }
     auto parsed = ParseCreateIndex(sql->second);
-    if (!parsed.ok()) return ParseError("index", name, parsed.status());
+    if (!parsed.ok()) {
+      Unparsed(model, ObjectKind::kIndex, table, name, sql->second,
+               ParseError("index", name, parsed.status()));
+      return Status::Ok();
+    }
     if (parsed->keys.size() != index.keys.size()) {
-      return Status::Internal(display_ + ": index '" + name + "': the CREATE INDEX text has " +
-                              std::to_string(parsed->keys.size()) + " keys but SQLite reports " +
-                              std::to_string(index.keys.size()) + "; please report this statement as a bug");
+      Unparsed(model, ObjectKind::kIndex, table, name, sql->second,
+               Status::Internal("the CREATE INDEX text has " + std::to_string(parsed->keys.size()) +
+                                " keys but SQLite reports " + std::to_string(index.keys.size())));
+      return Status::Ok();
     }
     std::vector<std::string> keys;
     for (std::size_t i = 0; i < index.keys.size(); ++i) {
@@ -489,8 +542,7 @@ class Reader {
       if (const TableData* p = Table(fk.parent)) to = PrimaryKeyColumns(*p);
     }
     if (match == nullptr) {
-      return Status::Internal(display_ + ": table '" + table + "': foreign key (" + Join(from, ", ") +
-                              ") -> " + parent +
+      return Status::Internal("table '" + table + "': foreign key (" + Join(from, ", ") + ") -> " + parent +
                               " is not in the parsed CREATE TABLE text; please report this statement "
                               "as a bug");
     }
@@ -513,13 +565,20 @@ class Reader {
     const std::string name = ToLower(obj.name);
     if (obj.type == "view") {
       auto parsed = ParseCreateView(obj.sql);
-      if (!parsed.ok()) return ParseError("view", name, parsed.status());
+      if (!parsed.ok()) {
+        Unparsed(model, ObjectKind::kView, "", name, obj.sql, ParseError("view", name, parsed.status()));
+        return Status::Ok();
+      }
       model.Add(ObjectKind::kView, "", "", name).attributes["definition"] = parsed->definition;
       return Status::Ok();
     }
     if (obj.type == "trigger") {
       auto parsed = ParseCreateTrigger(obj.sql);
-      if (!parsed.ok()) return ParseError("trigger", name, parsed.status());
+      if (!parsed.ok()) {
+        Unparsed(model, ObjectKind::kTrigger, ToLower(obj.table), name, obj.sql,
+                 ParseError("trigger", name, parsed.status()));
+        return Status::Ok();
+      }
       SchemaObject& trig = model.Add(ObjectKind::kTrigger, "", ToLower(obj.table), name);
       auto& a = trig.attributes;
       a["timing"] = parsed->timing;

@@ -281,6 +281,39 @@ TEST(SqliteParser, GrammarQuirksSqliteAccepts) {
   EXPECT_FALSE(nd->constraints[0].initially_deferred);
 }
 
+// Keywords as column names inside table constraints (issue 14: a public
+// application's "UNIQUE (key, ...)" then CHECK made schema, and so snapshot,
+// fail). SQLite accepts each of these; checked with the sqlite3 shell.
+TEST(SqliteParser, KeywordsAsNamesInsideTableConstraints) {
+  auto t = sqlite::ParseCreateTable(
+      "CREATE TABLE settings (id INTEGER PRIMARY KEY, key TEXT NOT NULL, value TEXT, scope TEXT, asc INT, "
+      "desc INT, action TEXT, UNIQUE (key, scope), UNIQUE (desc, asc DESC), CHECK (length(key) > 0), "
+      "FOREIGN KEY (action) REFERENCES actions (key) ON DELETE CASCADE)");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  std::vector<const sqlite::ParsedConstraint*> unique, fk;
+  for (const auto& c : t->constraints) {
+    if (c.kind == sqlite::ConstraintKind::kUnique) unique.push_back(&c);
+    if (c.kind == sqlite::ConstraintKind::kForeignKey) fk.push_back(&c);
+  }
+  ASSERT_EQ(unique.size(), 2u);
+  ASSERT_EQ(unique[0]->keys.size(), 2u);
+  EXPECT_EQ(unique[0]->keys[0].column, "key");
+  EXPECT_EQ(unique[0]->keys[1].column, "scope");
+  ASSERT_EQ(unique[1]->keys.size(), 2u);
+  EXPECT_EQ(unique[1]->keys[0].column, "desc") << "a column named desc, not an empty key sorted DESC";
+  EXPECT_FALSE(unique[1]->keys[0].desc);
+  EXPECT_EQ(unique[1]->keys[1].column, "asc");
+  EXPECT_TRUE(unique[1]->keys[1].desc);
+  ASSERT_EQ(fk.size(), 1u);
+  EXPECT_EQ(fk[0]->keys[0].column, "action");
+  auto pk = sqlite::ParseCreateTable(
+      "CREATE TABLE t (key TEXT, value TEXT, PRIMARY KEY (key, value) ON CONFLICT REPLACE)");
+  ASSERT_TRUE(pk.ok()) << pk.status().ToString();
+  EXPECT_EQ(pk->constraints[0].keys[0].column, "key");
+  // The literal keywords stay values: an expression, which a key list refuses.
+  EXPECT_FALSE(sqlite::ParseCreateTable("CREATE TABLE t (a INT, UNIQUE (NULL))").ok());
+}
+
 TEST(SqliteParser, RejectsWhatItDoesNotUnderstand) {
   for (const char* bad : {"CREATE TABLE t", "CREATE TABLE t()", "CREATE TABLE t(a int NOT bogus)",
                           "CREATE TABLE t(a) WITHOUT", "CREATE TABLE t(a CHECK (a > 0)", "SELECT 1",

@@ -49,13 +49,12 @@ int RunRestore(CommandContext& ctx, const RestoreArgs& args) {
   if (!manifest.ok()) return ctx.Fail(manifest.status());
   auto into = ctx.ResolveTarget(args.into);
   if (!into.ok()) return ctx.Fail(into.status().WithContext("--into"));
-  // Engines whose databases are files create a missing one (private) so
-  // the restore can open it. Server engines need the database created first
-  // (createdb, CREATE DATABASE), which keeps restore from guessing ownership.
-  if (auto created = into->driver->CreateTargetIfMissing(into->uri);
-      !created.ok() && created.status().code() != StatusCode::kUnsupported) {
-    return ctx.Fail(created.status().WithContext("--into"));
-  }
+  // "Restore into a new database" creates it (owned by the URI's user; a
+  // private file for SQLite). An existing one is used as it is: the restore
+  // refuses it unless it is empty.
+  auto created = into->driver->CreateTargetIfMissing(into->uri);
+  if (!created.ok()) return ctx.Fail(created.status().WithContext("--into: creating " + into->label));
+  if (*created && !ctx.options().quiet) std::cerr << "cutover: created " << into->label << "\n";
   snapshot::RestoreRequest req;
   req.driver = into->driver;
   req.into = into->uri;
@@ -63,6 +62,17 @@ int RunRestore(CommandContext& ctx, const RestoreArgs& args) {
   req.progress = ctx.progress_mode();
   InterruptGuard interrupts;  // main's token: stop the load at the next chunk
   auto out = snapshot::RestoreSnapshot(*repo, *manifest, req);
+  if (!out.ok() && *created) {
+    // A failed restore leaves nothing it made: the database it created goes.
+    if (Status dropped = into->driver->DropTarget(into->uri); dropped.ok()) {
+      return ctx.Fail(out.status().WithContext("restoring " + *id + " into " + into->label +
+                                               " (the database cutover created for it was dropped)"));
+    } else {
+      return ctx.Fail(out.status().WithContext(
+          "restoring " + *id + " into " + into->label + " (and dropping " +
+          "the database cutover created for it failed too: " + dropped.message() + ")"));
+    }
+  }
   if (!out.ok()) {
     // An image is written to an unnamed file and only then renamed over the
     // target; records go straight into the target's tables.

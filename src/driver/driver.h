@@ -38,7 +38,7 @@ namespace cutover {
 
 // Bumped whenever this header changes in a way that breaks binary
 // compatibility. A plugin built against another version is refused.
-inline constexpr std::uint32_t kDriverApiVersion = 7;
+inline constexpr std::uint32_t kDriverApiVersion = 8;
 
 struct DriverInfo {
   // The driver's name, also its plugin file's: cutover_driver_<name>.so.
@@ -495,10 +495,12 @@ class Driver {
   // How a restore may schedule `statement` (one statement of a post-data
   // script, as SplitScript returned it), by this engine's quoting rules.
   virtual StatementClass ClassifyStatement(std::string_view statement) const = 0;
-  // For engines whose databases are created by opening them (SQLite: a file):
-  // creates the empty database `uri` names, private to the user, and returns
-  // true; false when it already exists. kUnsupported for server engines,
-  // whose databases are created beforehand (createdb, CREATE DATABASE).
+  // `restore --into` a database that does not exist yet: creates the empty
+  // database `uri` names and returns true; false when it already exists
+  // (left alone). SQLite: a new file, private to the user. Server engines
+  // (API v8): CREATE DATABASE on the URI's server with its credentials, so
+  // the URI's user owns it. Errors: kInvalidInput for a URI that names no
+  // database, the engine's error (permission, bad name) otherwise.
   virtual Result<bool> CreateTargetIfMissing(const ConnectionUri& uri) = 0;
   // For engines whose scratch "server" is a local directory (SQLite): that
   // directory as a scratch server URI, used when none is configured.
@@ -522,6 +524,14 @@ class Driver {
   // over-approximation is fine (a column that shares a table's name); the
   // core uses it to find which tables a migration statement touches.
   virtual std::vector<std::string> ReferencedNames(std::string_view statement) const = 0;
+
+  // ---- API v8 ----
+
+  // Drops the database `uri` names: the one CreateTargetIfMissing created for
+  // a restore that then failed, so a failed restore leaves nothing it made.
+  // Succeeds when it does not exist. Callers pass only databases they
+  // created in this run; nothing else is ever dropped through it.
+  virtual Status DropTarget(const ConnectionUri& uri) = 0;
 };
 
 }  // namespace cutover

@@ -10,7 +10,7 @@
 namespace cutover {
 namespace {
 
-constexpr std::array<std::pair<ObjectKind, const char*>, 17> kKindNames = {{
+constexpr std::array<std::pair<ObjectKind, const char*>, 19> kKindNames = {{
     {ObjectKind::kSchema, "schema"},
     {ObjectKind::kTable, "table"},
     {ObjectKind::kColumn, "column"},
@@ -28,6 +28,8 @@ constexpr std::array<std::pair<ObjectKind, const char*>, 17> kKindNames = {{
     {ObjectKind::kFunction, "function"},
     {ObjectKind::kProcedure, "procedure"},
     {ObjectKind::kExtension, "extension"},
+    {ObjectKind::kPolicy, "policy"},
+    {ObjectKind::kEvent, "event"},
 }};
 
 }  // namespace

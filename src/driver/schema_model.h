@@ -50,6 +50,8 @@ enum class ObjectKind {
   kFunction,
   kProcedure,
   kExtension,
+  kPolicy,  // row-level security policy of a table (PostgreSQL)
+  kEvent,   // scheduled event (MySQL/MariaDB)
 };
 
 // Stable lower-case names used in JSON and reports: "table", "foreign_key"...

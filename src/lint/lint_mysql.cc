@@ -224,6 +224,28 @@ class MySqlAnalyzer {
 
   // ALGORITHM=INSTANT, or LOCK=NONE with any algorithm but COPY: the server
   // refuses the statement rather than block writes or copy the table.
+  // ALGORITHM= and LOCK= anywhere from `from` on (upper-cased; empty when absent).
+  std::pair<std::string, std::string> AlgorithmAndLock(size_t from) const {
+    std::string algorithm, lock;
+    for (size_t i = from; i + 1 < t_.size(); ++i) {
+      if (!t_[i].Is("ALGORITHM") && !t_[i].Is("LOCK")) continue;
+      size_t v = i + 1;
+      if (t_[v].IsSymbol('=') && v + 1 < t_.size()) ++v;
+      (t_[i].Is("ALGORITHM") ? algorithm : lock) = ToUpper(t_[v].text);
+    }
+    return {algorithm, lock};
+  }
+
+  // LOCK=EXCLUSIVE or LOCK=SHARED asks the server to block the application
+  // for the whole statement, whatever the operation could do online.
+  void ExplicitBlockingLock(const TableName& t, const std::string& lock) {
+    // With --scratch the server's answer (MY011) says it for this statement.
+    if ((lock != "EXCLUSIVE" && lock != "SHARED") || l_.IsNew(t) || l_.server_answered()) return;
+    l_.Report("MY015", &s_,
+              "LOCK=" + lock + " blocks " + (lock == "EXCLUSIVE" ? "reads and writes" : "writes") + " on " +
+                  t.Display() + " for the whole statement");
+  }
+
   static bool IsOnline(const std::string& algorithm, const std::string& lock) {
     return algorithm == "INSTANT" || (lock == "NONE" && algorithm != "COPY");
   }
@@ -421,14 +443,8 @@ class MySqlAnalyzer {
     if (!table) return StatementKind::kDdl;
     if (c.Accept("WAIT")) c.Skip();
     c.Accept("NOWAIT");
-    // ALGORITHM / LOCK anywhere in the statement.
-    std::string algorithm, lock;
-    for (size_t i = c.pos(); i + 1 < t_.size(); ++i) {
-      if (!t_[i].Is("ALGORITHM") && !t_[i].Is("LOCK")) continue;
-      size_t v = i + 1;
-      if (t_[v].IsSymbol('=') && v + 1 < t_.size()) ++v;
-      (t_[i].Is("ALGORITHM") ? algorithm : lock) = ToUpper(t_[v].text);
-    }
+    auto [algorithm, lock] = AlgorithmAndLock(c.pos());
+    ExplicitBlockingLock(*table, lock);
     if (online_keyword_) lock = "NONE";
     online_ = IsOnline(algorithm, lock);
     for (auto [b, e] : SplitTopLevel(t_, c.pos(), t_.size())) AlterSpec(*table, b, e);
@@ -457,13 +473,8 @@ class MySqlAnalyzer {
       c.Accept("ON");
       auto t = c.QualifiedName();
       if (!t) return StatementKind::kDdl;
-      std::string algorithm, lock;
-      for (size_t i = c.pos(); i + 1 < t_.size(); ++i) {
-        if (!t_[i].Is("ALGORITHM") && !t_[i].Is("LOCK")) continue;
-        size_t v = i + 1;
-        if (t_[v].IsSymbol('=') && v + 1 < t_.size()) ++v;
-        (t_[i].Is("ALGORITHM") ? algorithm : lock) = ToUpper(t_[v].text);
-      }
+      auto [algorithm, lock] = AlgorithmAndLock(c.pos());
+      ExplicitBlockingLock(*t, lock);
       online_ = IsOnline(algorithm, lock);
       const std::string shown = name ? "index " + *name : std::string("an index");
       if (index_kind == "FULLTEXT" || index_kind == "SPATIAL") {

@@ -273,6 +273,12 @@ constexpr Rule kRules[] = {
      "Keep migrations inside their own database: unqualified table names, no USE, and no server-level "
      "changes (make those outside the plan)."},
 
+    {"MY015", E, MY, "explicit LOCK=EXCLUSIVE or LOCK=SHARED",
+     "LOCK=EXCLUSIVE blocks every read and write of the table for the whole statement, LOCK=SHARED every "
+     "write, even for an operation the server could do online: the clause asks for the blocking.",
+     "Use LOCK=NONE (the server refuses the statement if it cannot run it without blocking), or leave LOCK "
+     "out and rehearse to see what the server does."},
+
     // ---- SQLite ---------------------------------------------------------------
     {"SQ001", E, SQ, "ADD COLUMN that SQLite refuses",
      "SQLite's ADD COLUMN cannot add a PRIMARY KEY or UNIQUE column, a NOT NULL column without a non-NULL "

@@ -54,6 +54,13 @@ std::string ChildLine(const SchemaObject& o) {
     }
     case ObjectKind::kTrigger:
       return "trigger " + o.name + " " + Attr(o, "timing") + " " + ListText(Attr(o, "events"));
+    case ObjectKind::kPolicy: {
+      std::string line = "policy " + o.name + " " + Attr(o, "permissive") + " for " + Attr(o, "command") +
+                         " to " + ListText(Attr(o, "roles"));
+      if (auto u = Attr(o, "using"); !u.empty()) line += " using (" + u + ")";
+      if (auto w = Attr(o, "with_check"); !w.empty()) line += " with check (" + w + ")";
+      return line;
+    }
     default: return std::string(ObjectKindName(o.kind)) + " " + o.name;
   }
 }
@@ -74,6 +81,12 @@ std::string SchemaSummaryText(const SchemaModel& model, const std::string& sourc
   }
   if (counts.empty()) out += "empty: no objects";
   out += "\n";
+  // Objects the driver could not take apart: compared as their SQL text.
+  for (const auto& o : sorted.objects) {
+    if (o.attributes.count("unparsed_sql") == 0) continue;
+    out += "  note: " + std::string(ObjectKindName(o.kind)) + " " + o.Path() +
+           " is compared as its SQL text: " + Attr(o, "unparsed_reason") + "\n";
+  }
 
   // Children grouped under their owner, columns in position order.
   std::map<std::string, std::vector<const SchemaObject*>> children;

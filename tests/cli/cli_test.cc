@@ -99,6 +99,32 @@ TEST_F(CliTest, SchemaPrintsSummaryAndJson) {
   EXPECT_GT(doc["objects"].size(), 20u);
 }
 
+// Issue 14: a table like a public application's settings table (keywords
+// as names in its table constraints) once made `schema` fail, and so every
+// snapshot of that database. Now it reads, snapshots, restores and shows no
+// drift against itself.
+TEST_F(CliTest, KeywordsAsNamesInConstraintsReadSnapshotAndRestore) {
+  const std::string db = ShopDb(
+      "kw.db",
+      "CREATE TABLE settings (id INTEGER PRIMARY KEY, key TEXT NOT NULL, value TEXT, scope TEXT, asc INT, "
+      "desc "
+      "INT, UNIQUE (key, scope), UNIQUE (desc, asc), CHECK (length(key) > 0));\n"
+      "INSERT INTO settings (key, value, scope) VALUES ('theme', 'dark', 'user'), ('lang', 'en', 'site');\n"
+      "CREATE INDEX settings_by_desc ON settings (desc DESC, key);\n");
+  RunResult schema = Run({"schema", db});
+  ASSERT_EQ(schema.exit_code, 0) << schema.out << schema.err;
+  EXPECT_NE(schema.out.find("unique unique(key,scope)"), std::string::npos) << schema.out;
+  EXPECT_NE(schema.out.find("unique(desc,asc)"), std::string::npos) << schema.out;
+  EXPECT_EQ(schema.out.find("note:"), std::string::npos) << "nothing compared as text: " << schema.out;
+  const std::string repo = (dir_ / "repo").string();
+  RunResult snap = Run({"--repo", repo, "snapshot", db});
+  ASSERT_EQ(snap.exit_code, 0) << snap.out << snap.err;
+  RunResult test = Run({"--repo", repo, "restore-test", "latest"});
+  EXPECT_EQ(test.exit_code, 0) << test.out << test.err;
+  RunResult drift = Run({"--repo", repo, "drift", db, "--against", "snapshot:latest"});
+  EXPECT_EQ(drift.exit_code, 0) << drift.out << drift.err;
+}
+
 TEST_F(CliTest, BadTargetsGetClearErrors) {
   auto missing = Run({"schema", "sqlite://" + (dir_ / "nope.db").string()});
   EXPECT_EQ(missing.exit_code, 2);

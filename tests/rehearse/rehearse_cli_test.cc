@@ -871,6 +871,17 @@ TEST_P(RehearseCli, ApplyRefusesOnEachFailedCheckAndChangesNothing) {
           config("tested", "restore_test_max_age = \"1s\""));
   refused("stale rehearsal", {"rehearsal.current"}, config("rehearsed", "rehearsal_max_age = \"1s\""));
 
+  // No repository, or one whose catalog cannot be read: no evidence at all
+  // (exit 3), and nothing changed.
+  RunResult no_repo =
+      testing::RunCutover({"--repo", (dir_ / "nowhere").string(), "--driver-path", CUTOVER_TEST_DRIVER_DIR,
+                           "apply", target_.text, "--plan", plan, "--phase", "expand"},
+                          testing::ProcessOptions().Env(Env()));
+  EXPECT_EQ(no_repo.exit_code, 3) << no_repo.out << no_repo.err;
+  EXPECT_NE(no_repo.err.find("apply refused (NO-GO)"), std::string::npos) << no_repo.err;
+  EXPECT_FALSE(fs::exists(dir_ / "nowhere")) << "a gated apply never creates a repository";
+  EXPECT_EQ(TargetFingerprint(), before);
+
   // A failed restore test of the newest snapshot.
   std::ofstream(dir_ / "fail.sql") << "SELECT id FROM items WHERE id > 0;\n";
   RunResult failed_test = Run({"restore-test", "latest", "--check", (dir_ / "fail.sql").string()});
@@ -904,6 +915,13 @@ TEST_P(RehearseCli, ApplyRefusesOnEachFailedCheckAndChangesNothing) {
   const std::string leaky_plan = WritePlan("leaky", leaky);
   ASSERT_EQ(Rehearse(leaky_plan).exit_code, 1);
   refused("rollback leaving drift", {"rehearsal.current", "rehearsal.rollback"}, {}, leaky_plan);
+
+  // A lint error on its own: no rollback.sql (PLAN001) in a migration not
+  // marked irreversible; the policy allows irreversible ones, so the
+  // rehearsal's missing drill is not what fails.
+  const std::string no_rollback = WritePlan("norollback", {base[0], base[1], base[3]});
+  ASSERT_EQ(Rehearse(no_rollback).exit_code, 0);
+  refused("lint error", {"lint.clean"}, config("irreversible", "allow_irreversible = true"), no_rollback);
 
   // A window too short for what the rehearsal measured: a statement that
   // takes 1.5 s on the copy against a one-second window.
@@ -956,6 +974,15 @@ TEST_P(RehearseCli, ApplyRefusesOnEachFailedCheckAndChangesNothing) {
   EXPECT_EQ(contract.exit_code, 1) << contract.out << contract.err;
   EXPECT_EQ(RefusedChecks(contract), (std::set<std::string>{"snapshot.after_expand", "rehearsal.current"}))
       << contract.err;
+  EXPECT_EQ(TargetFingerprint(), expanded);
+
+  // A catalog that cannot be read: exit 3, never a run.
+  std::ofstream(dir_ / "repo" / "catalog.db", std::ios::binary | std::ios::trunc) << std::string(8192, 'x');
+  fs::remove(dir_ / "repo" / "catalog.db-wal");
+  fs::remove(dir_ / "repo" / "catalog.db-shm");
+  RunResult corrupt = Run({"apply", target_.text, "--plan", plan, "--phase", "contract"});
+  EXPECT_EQ(corrupt.exit_code, 3) << corrupt.out << corrupt.err;
+  EXPECT_NE(corrupt.err.find("catalog"), std::string::npos) << corrupt.err;
   EXPECT_EQ(TargetFingerprint(), expanded);
 }
 

@@ -23,6 +23,7 @@
 #include "snapshot/restore_check.h"
 #include "snapshot/take.h"
 #include "snapshot/verify.h"
+#include "support/process.h"
 #include "support/test_env.h"
 
 namespace cutover::snapshot {
@@ -322,6 +323,53 @@ TEST_P(SnapshotPipeline, RestoreIntoANonEmptyDatabaseIsRefusedAndChangesNothing)
   auto model = conn->ReadSchema();
   ASSERT_TRUE(model.ok());
   EXPECT_EQ(Fingerprint(*model), m.fingerprint);
+}
+
+// Issue 14: `restore --into` a database that does not exist yet creates it
+// (as pg_restore --create and myloader do); a restore that then fails drops
+// what it created, and nothing else.
+TEST_P(SnapshotPipeline, RestoreIntoAMissingDatabaseCreatesItAndDropsItWhenTheRestoreFails) {
+  Manifest m = Take();
+  ASSERT_FALSE(m.id.empty());
+  const ConnectionUri server = testing::ServerUri(engine_);
+  fs::create_directories(dir_ / "targets");
+  auto target_uri = [&](const std::string& name) {
+    return engine_ == "sqlite" ? server.WithPath((dir_ / "targets" / (name + ".db")).string())
+                               : server.WithDatabase(name);
+  };
+  auto restore = [&](const ConnectionUri& into) {
+    const testing::CliTarget cli = testing::ForCli(into);
+    return testing::RunCutover({"--repo", (dir_ / "repo").string(), "--driver-path", CUTOVER_TEST_DRIVER_DIR,
+                                "--no-progress", "restore", m.id, "--into", cli.text},
+                               testing::ProcessOptions().Env(cli.env));
+  };
+  const ConnectionUri fresh = target_uri(testing::UniqueName("cutover_scratch_new_"));
+  testing::RunResult r = restore(fresh);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("created"), std::string::npos) << r.err;
+  {
+    auto conn = driver_->Connect(fresh);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    auto model = (*conn)->ReadSchema();
+    ASSERT_TRUE(model.ok());
+    EXPECT_EQ(Fingerprint(*model), m.fingerprint);
+  }
+  EXPECT_TRUE(driver_->DropTarget(fresh).ok());
+
+  // A damaged chunk: the restore fails after creating the database, which goes.
+  const TableEntry& big = BiggestTable(m);
+  const fs::path victim = repo_->SnapshotDir(m.id) / big.ranges.at(0).back().file;
+  fs::permissions(victim, fs::perms::owner_read | fs::perms::owner_write);
+  std::ofstream(victim, std::ios::binary | std::ios::trunc) << "not a chunk";
+  const ConnectionUri doomed = target_uri(testing::UniqueName("cutover_scratch_doomed_"));
+  testing::RunResult failed = restore(doomed);
+  EXPECT_NE(failed.exit_code, 0) << failed.out << failed.err;
+  EXPECT_NE(failed.err.find("the database cutover created for it was dropped"), std::string::npos)
+      << failed.err;
+  EXPECT_FALSE(driver_->Connect(doomed).ok()) << "the database the failed restore created is gone";
+  if (engine_ == "sqlite") {
+    EXPECT_FALSE(fs::exists(doomed.path()));
+  }
 }
 
 TEST_P(SnapshotPipeline, AcceptanceChecksMustReturnNoRows) {
