@@ -91,6 +91,13 @@ std::string Collapse(std::string_view s) {
   return CollapseSqlWhitespace(s);
 }
 
+// An expression (check, generated column, index key or predicate, domain
+// check, policy): whitespace collapsed and the equivalent spellings the
+// server keeps apart (timezone() and AT TIME ZONE) made one.
+std::string Expr(std::string_view s) {
+  return NormalizeTimezoneCalls(CollapseSqlWhitespace(s));
+}
+
 void SetIf(SchemaObject& o, const std::string& key, const std::string& value) {
   if (!value.empty()) o.attributes[key] = value;
 }
@@ -297,7 +304,7 @@ void ParseColumns(const pqxx::result& r, SchemaModel& m, Catalog& cat) {
       std::string generated = Text(row[12]);
       std::string expr = Text(row[13]);
       if (!generated.empty()) {
-        o.attributes["generated"] = Collapse(expr);
+        o.attributes["generated"] = Expr(expr);
         o.attributes["generated_kind"] = generated == "s" ? "stored" : "virtual";
       } else if (!expr.empty()) {
         o.attributes["default"] = NormalizeDefault(expr);
@@ -393,7 +400,7 @@ void ParseConstraints(const pqxx::result& r, SchemaModel& m, const Catalog& cat)
     } else {
       auto& o = m.Add(ObjectKind::kCheckConstraint, schema, table, name);
       SetComment(o, row);
-      o.attributes["expression"] = Collapse(Text(row[16]));
+      o.attributes["expression"] = Expr(Text(row[16]));
       if (!validated) o.attributes["not_valid"] = "true";
       if (Bool(row[17])) o.attributes["postgresql.no_inherit"] = "true";
     }
@@ -455,7 +462,7 @@ void ParseIndexes(const pqxx::result& r, SchemaModel& m, const Catalog& cat) {
       } else {
         if (k >= expressions.size())
           throw pqxx::internal_error("index " + Text(row[2]) + " lacks an expression");
-        key = Collapse(expressions[k]);
+        key = Expr(expressions[k]);
       }
       if (k >= nkey) {
         include.push_back(key);
@@ -487,7 +494,7 @@ void ParseIndexes(const pqxx::result& r, SchemaModel& m, const Catalog& cat) {
     }
     o.attributes["keys"] = ListValue(keys);
     if (!include.empty()) o.attributes["include"] = ListValue(include);
-    SetIf(o, "predicate", Collapse(Text(row[13])));
+    SetIf(o, "predicate", Expr(Text(row[13])));
     if (Bool(row[14])) o.attributes["nulls_not_distinct"] = "true";
     SetIf(o, "postgresql.exclusion", Collapse(Text(row[15])));
     auto reloptions = List(row[16]);
@@ -596,7 +603,7 @@ void ParseTypes(const pqxx::result& r, SchemaModel& m) {
     if (!row[6].is_null()) o.attributes["default"] = NormalizeDefault(Text(row[6]));
     SetIf(o, "collation", Text(row[7]));
     auto checks = List(row[8]);
-    for (auto& c : checks) c = Collapse(c);
+    for (auto& c : checks) c = Expr(c);
     if (!checks.empty()) o.attributes["checks"] = ListValue(checks);
   }
 }
@@ -724,8 +731,8 @@ void ParsePolicies(const pqxx::result& r, SchemaModel& m) {
     auto roles = List(row[5]);
     std::sort(roles.begin(), roles.end());
     o.attributes["roles"] = ListValue(roles);
-    SetIf(o, "using", Collapse(Text(row[6])));
-    SetIf(o, "with_check", Collapse(Text(row[7])));
+    SetIf(o, "using", Expr(Text(row[6])));
+    SetIf(o, "with_check", Expr(Text(row[7])));
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
+#include <utility>
 
 #include "base/strings.h"
 #include "base/uri.h"
@@ -500,10 +502,74 @@ size_t MatchParen(std::string_view s, size_t open) {
   return std::string_view::npos;
 }
 
+// The two top-level arguments of a call's argument text, or nullopt when
+// there are not exactly two.
+std::optional<std::pair<std::string_view, std::string_view>> TwoArguments(std::string_view args) {
+  int depth = 0;
+  std::optional<size_t> comma;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const char c = args[i];
+    if (c == '\'' || c == '"') {
+      size_t j = i + 1;
+      while (j < args.size() && !(args[j] == c && (j + 1 >= args.size() || args[j + 1] != c))) {
+        j += args[j] == c ? 2 : 1;
+      }
+      i = j;
+      continue;
+    }
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (c == ',' && depth == 0) {
+      if (comma) return std::nullopt;
+      comma = i;
+    }
+  }
+  if (!comma) return std::nullopt;
+  return std::pair{args.substr(0, *comma), args.substr(*comma + 1)};
+}
+
+bool IsIdentifierChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
+}
+
 }  // namespace
 
+std::string NormalizeTimezoneCalls(std::string_view expr) {
+  static constexpr std::string_view kCall = "timezone(";
+  std::string out;
+  for (size_t i = 0; i < expr.size();) {
+    const char c = expr[i];
+    if (c == '\'' || c == '"') {  // a literal or quoted name: copied whole
+      size_t j = i + 1;
+      while (j < expr.size() && !(expr[j] == c && (j + 1 >= expr.size() || expr[j + 1] != c))) {
+        j += expr[j] == c ? 2 : 1;
+      }
+      out.append(expr.substr(i, std::min(j + 1, expr.size()) - i));
+      i = j + 1;
+      continue;
+    }
+    const bool call = expr.substr(i, kCall.size()) == kCall &&
+                      (i == 0 || (!IsIdentifierChar(expr[i - 1]) && expr[i - 1] != '.'));
+    if (call) {
+      const size_t open = i + kCall.size() - 1;
+      const size_t close = MatchParen(expr, open);
+      auto args = close == std::string_view::npos ? std::nullopt
+                                                  : TwoArguments(expr.substr(open + 1, close - open - 1));
+      if (args) {
+        out += "(" + NormalizeTimezoneCalls(Trim(args->second)) + " AT TIME ZONE " +
+               NormalizeTimezoneCalls(Trim(args->first)) + ")";
+        i = close + 1;
+        continue;
+      }
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
 std::string NormalizeDefault(std::string_view expr) {
-  std::string e = CollapseSqlWhitespace(expr);
+  std::string e = NormalizeTimezoneCalls(CollapseSqlWhitespace(expr));
   // now(), transaction_timestamp() and CURRENT_TIMESTAMP are the same value.
   if (e == "now()" || e == "transaction_timestamp()") return "CURRENT_TIMESTAMP";
   return e;

@@ -59,8 +59,15 @@ std::optional<std::vector<long long>> ParseIntList(std::string_view text);
 // prefix removed, lines trimmed and joined with " | ".
 std::string CleanMessage(std::string_view message);
 
-// A column or domain default as stored (pg_get_expr), whitespace collapsed;
-// now() and transaction_timestamp() become CURRENT_TIMESTAMP.
+// timezone(zone, value) written as the operator PostgreSQL prints for
+// `value AT TIME ZONE zone`: "(value AT TIME ZONE zone)". The two are the
+// same expression, stored as whichever form was typed. Literals and quoted
+// names are left alone; calls nest.
+std::string NormalizeTimezoneCalls(std::string_view expr);
+
+// A column or domain default as stored (pg_get_expr), whitespace collapsed,
+// timezone() calls normalized; now() and transaction_timestamp() become
+// CURRENT_TIMESTAMP.
 std::string NormalizeDefault(std::string_view expr);
 
 // The WHEN condition (without its outer parentheses) of a

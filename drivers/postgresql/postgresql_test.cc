@@ -276,6 +276,29 @@ TEST(PostgresText, IntLists) {
   EXPECT_FALSE(postgresql::ParseIntList("{1").has_value());
 }
 
+// Issue 14: `x AT TIME ZONE 'utc'` and `timezone('utc', x)` are one
+// expression the server stores in whichever form was typed.
+TEST(PostgresText, TimezoneCallsReadAsAtTimeZone) {
+  using postgresql::NormalizeTimezoneCalls;
+  EXPECT_EQ(NormalizeTimezoneCalls("timezone('utc'::text, a)"), "(a AT TIME ZONE 'utc'::text)");
+  EXPECT_EQ(NormalizeTimezoneCalls(
+                "(timezone('utc'::text, a) > '2000-01-01 00:00:00'::timestamp without time zone)"),
+            "((a AT TIME ZONE 'utc'::text) > '2000-01-01 00:00:00'::timestamp without time zone)");
+  EXPECT_EQ(NormalizeTimezoneCalls("timezone('UTC'::text, now())"), "(now() AT TIME ZONE 'UTC'::text)");
+  // Nested, and an argument holding a comma inside parentheses or quotes.
+  EXPECT_EQ(NormalizeTimezoneCalls("timezone(z, timezone('utc'::text, coalesce(a, b)))"),
+            "((coalesce(a, b) AT TIME ZONE 'utc'::text) AT TIME ZONE z)");
+  EXPECT_EQ(NormalizeTimezoneCalls("timezone('a,b'::text, x)"), "(x AT TIME ZONE 'a,b'::text)");
+  // Left alone: literals, quoted names, other functions, other arities.
+  EXPECT_EQ(NormalizeTimezoneCalls("'timezone(1, 2)'::text"), "'timezone(1, 2)'::text");
+  EXPECT_EQ(NormalizeTimezoneCalls("\"timezone(\"(1, 2)"), "\"timezone(\"(1, 2)");
+  EXPECT_EQ(NormalizeTimezoneCalls("my_timezone(1, 2)"), "my_timezone(1, 2)");
+  EXPECT_EQ(NormalizeTimezoneCalls("timezone(x)"), "timezone(x)");
+  EXPECT_EQ(NormalizeTimezoneCalls("timezone(1, 2, 3)"), "timezone(1, 2, 3)");
+  EXPECT_EQ(NormalizeTimezoneCalls("timezone('unterminated"), "timezone('unterminated");
+  EXPECT_EQ(postgresql::NormalizeDefault("timezone('utc'::text, now())"), "(now() AT TIME ZONE 'utc'::text)");
+}
+
 TEST(PostgresText, NormalizationHelpers) {
   EXPECT_EQ(postgresql::NormalizeDefault("now()"), "CURRENT_TIMESTAMP");
   EXPECT_EQ(postgresql::NormalizeDefault("transaction_timestamp()"), "CURRENT_TIMESTAMP");
