@@ -167,7 +167,8 @@ Status MysqlConnection::DumpTables(const DumpObjects& objects, std::string& pre,
 
 Status MysqlConnection::DumpRoutines(const std::string& what, std::string& post) {
   auto routines = Fetch(
-      "SELECT ROUTINE_NAME, ROUTINE_TYPE, SQL_MODE FROM information_schema.ROUTINES "
+      "SELECT ROUTINE_NAME, ROUTINE_TYPE, SQL_MODE, CHARACTER_SET_CLIENT, COLLATION_CONNECTION "
+      "FROM information_schema.ROUTINES "
       "WHERE ROUTINE_SCHEMA = " +
           DbLiteral() + " AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION')",
       what);
@@ -180,28 +181,37 @@ Status MysqlConnection::DumpRoutines(const std::string& what, std::string& post)
     auto create = ShowCreate("SHOW CREATE " + kind + " " + QuoteIdent(Col(r, 0)), 2,
                              ToLower(kind) + " " + QuoteIdent(Col(r, 0)));
     if (!create.ok()) return create.status();
-    post += ModeLine(Col(r, 2)) + DelimitedBlock(StripDefiner(*create));
+    post += ModeLine(Col(r, 2)) + InContext(Col(r, 3), Col(r, 4), DelimitedBlock(StripDefiner(*create)));
   }
   return Status::Ok();
 }
 
 Status MysqlConnection::DumpViews(const std::vector<std::string>& views, std::string& post) {
   std::vector<std::string> view_sql;
+  std::vector<std::pair<std::string, std::string>> contexts;
   for (const std::string& v : views) {
-    auto create = ShowCreate("SHOW CREATE VIEW " + QuoteIdent(v), 1, "view " + QuoteIdent(v));
-    if (!create.ok()) return create.status();
-    view_sql.push_back(StripDefiner(*create));
+    // View, Create View, character_set_client, collation_connection.
+    auto rows = Fetch("SHOW CREATE VIEW " + QuoteIdent(v), "reading the definition of view " + QuoteIdent(v));
+    if (!rows.ok()) return rows.status();
+    if (rows->empty() || rows->front().size() < 4 || !rows->front()[1]) {
+      return Status::Query("reading the definition of view " + QuoteIdent(v) + " on " + display_uri_ +
+                           ": the server showed none; the user needs SHOW VIEW on the database");
+    }
+    view_sql.push_back(StripDefiner(Col(rows->front(), 1)));
+    contexts.emplace_back(Col(rows->front(), 2), Col(rows->front(), 3));
   }
   if (!views.empty()) post += "SET SESSION sql_mode = '" + std::string(kDataSqlMode) + "';\n";
-  for (size_t i : OrderViews(views, view_sql)) post += view_sql[i] + ";\n";
+  for (size_t i : OrderViews(views, view_sql)) {
+    post += InContext(contexts[i].first, contexts[i].second, view_sql[i] + ";\n");
+  }
   return Status::Ok();
 }
 
 Status MysqlConnection::DumpTriggers(const std::string& what, std::string& post) {
   // Triggers on one table, timing and event fire in creation order.
   auto triggers = Fetch(
-      "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, SQL_MODE "
-      "FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = " +
+      "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, SQL_MODE, "
+      "CHARACTER_SET_CLIENT, COLLATION_CONNECTION FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = " +
           DbLiteral(),
       what);
   if (!triggers.ok()) return triggers.status();
@@ -217,7 +227,7 @@ Status MysqlConnection::DumpTriggers(const std::string& what, std::string& post)
     auto create =
         ShowCreate("SHOW CREATE TRIGGER " + QuoteIdent(Col(r, 0)), 2, "trigger " + QuoteIdent(Col(r, 0)));
     if (!create.ok()) return create.status();
-    post += ModeLine(Col(r, 5)) + DelimitedBlock(StripDefiner(*create));
+    post += ModeLine(Col(r, 5)) + InContext(Col(r, 6), Col(r, 7), DelimitedBlock(StripDefiner(*create)));
   }
   return Status::Ok();
 }
@@ -238,8 +248,10 @@ Status MysqlConnection::DumpEvents(const std::string& what, std::string& post) {
     }
     const TextRow& e = (*rows)[0];
     // The schedule's times are in the event's own time zone.
+    // Event, sql_mode, time_zone, Create Event, character_set_client, collation_connection.
     post += "SET SESSION time_zone = " + QuoteString(Col(e, 2), true) + ";\n" + ModeLine(Col(e, 1)) +
-            DelimitedBlock(StripDefiner(Col(e, 3))) + "SET SESSION time_zone = '+00:00';\n";
+            InContext(Col(e, 4), Col(e, 5), DelimitedBlock(StripDefiner(Col(e, 3)))) +
+            "SET SESSION time_zone = '+00:00';\n";
   }
   return Status::Ok();
 }
@@ -258,6 +270,18 @@ Result<std::string> MysqlConnection::ShowCreate(const std::string& sql, size_t c
 
 std::string MysqlConnection::ModeLine(const std::string& sql_mode) {
   return "SET SESSION sql_mode = " + QuoteString(sql_mode, true) + ";\n";
+}
+
+std::string MysqlConnection::InContext(const std::string& charset_client,
+                                       const std::string& collation_connection,
+                                       const std::string& statement) {
+  const bool utf8 = StartsWith(ToLower(charset_client), "utf8");
+  const bool ascii = std::all_of(statement.begin(), statement.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (charset_client.empty() || collation_connection.empty() || (!utf8 && !ascii)) return statement;
+  return "SET SESSION character_set_client = " + QuoteString(charset_client, true) +
+         ", SESSION collation_connection = " + QuoteString(collation_connection, true) + ";\n" + statement +
+         "SET NAMES utf8mb4;\n";
 }
 
 std::string MysqlConnection::DelimitedBlock(const std::string& statement) {

@@ -474,6 +474,13 @@ class MysqlConnection final : public Connection {
   // The statement column of a SHOW CREATE ... row.
   Result<std::string> ShowCreate(const std::string& sql, size_t column, const std::string& object);
   static std::string ModeLine(const std::string& sql_mode);
+  // The client character set and connection collation an object was created
+  // under (they decide how its body's literals are read), set around its
+  // CREATE statement, then SET NAMES utf8mb4 again. Kept when `statement`
+  // can be sent as is: a UTF-8 character set, or an ASCII-only statement;
+  // otherwise the object is restored under utf8mb4 (docs/restore-testing.md).
+  static std::string InContext(const std::string& charset_client, const std::string& collation_connection,
+                               const std::string& statement);
   static std::string DelimitedBlock(const std::string& statement);
 
   // Session settings of every snapshot, export and schema-dump session: the

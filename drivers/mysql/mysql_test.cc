@@ -2007,6 +2007,56 @@ TEST(MysqlSnapshot, HostileNamesViewsRoutinesTriggersEventsSequencesRestore) {
   EXPECT_NE(checks.find("on 2 constraints"), std::string::npos) << checks;
 }
 
+// Issue 14: routines, triggers, views and events keep the client character
+// set and connection collation they were created under (before, a routine
+// created under utf8mb3 came back under utf8mb4).
+TEST(MysqlSnapshot, CreationContextOfRoutinesTriggersViewsAndEventsSurvivesARestore) {
+  ScratchDatabase src("mysql");
+  auto conn = src.Connect();
+  ASSERT_TRUE(conn);
+  src.Exec(
+      "CREATE TABLE t (id int PRIMARY KEY, note varchar(20));\n"
+      "SET NAMES utf8mb3 COLLATE utf8mb3_general_ci;\n"
+      "CREATE FUNCTION greet() RETURNS varchar(20) DETERMINISTIC RETURN 'café';\n"
+      "CREATE TRIGGER t_note BEFORE INSERT ON t FOR EACH ROW SET NEW.note = COALESCE(NEW.note, 'thé');\n"
+      "CREATE VIEW v AS SELECT id, 'crème' AS label FROM t;\n"
+      "CREATE EVENT e ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' DISABLE DO DELETE FROM t "
+      "WHERE note = 'brûlée';\n"
+      "SET NAMES utf8mb4;\n"
+      "CREATE FUNCTION plain() RETURNS int DETERMINISTIC RETURN 1;\n");
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  Snap s = TakeSnapshot(*conn);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  ScratchDatabase dst("mysql");
+  auto into = dst.Connect();
+  ASSERT_TRUE(into);
+  RestoreInto(s, *into);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  auto context = [](Connection& c) {
+    return Scalar(
+        c,
+        "SELECT GROUP_CONCAT(CONCAT_WS(':', kind, name, cs, coll) ORDER BY kind, name SEPARATOR ' ') "
+        "FROM (SELECT 'routine' kind, ROUTINE_NAME name, CHARACTER_SET_CLIENT cs, COLLATION_CONNECTION "
+        "coll FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() UNION ALL "
+        "SELECT 'trigger', TRIGGER_NAME, CHARACTER_SET_CLIENT, COLLATION_CONNECTION FROM "
+        "information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() UNION ALL "
+        "SELECT 'view', TABLE_NAME, CHARACTER_SET_CLIENT, COLLATION_CONNECTION FROM "
+        "information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() UNION ALL "
+        "SELECT 'event', EVENT_NAME, CHARACTER_SET_CLIENT, COLLATION_CONNECTION FROM "
+        "information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()) x");
+  };
+  const std::string before = context(*conn);
+  EXPECT_NE(before.find("routine:greet:utf8mb3:utf8mb3_general_ci"), std::string::npos) << before;
+  EXPECT_NE(before.find("routine:plain:utf8mb4"), std::string::npos) << before;
+  EXPECT_EQ(context(*into), before);
+  for (Connection* c : {conn.get(), into.get()}) {
+    EXPECT_EQ(Scalar(*c, "SELECT greet()"), "café");
+    EXPECT_EQ(Scalar(*c, "SELECT label FROM v UNION ALL SELECT 'crème' LIMIT 1"), "crème");
+    ASSERT_TRUE(c->Execute("INSERT INTO t (id) VALUES (1)").ok());
+    EXPECT_EQ(Scalar(*c, "SELECT note FROM t WHERE id = 1"), "thé");
+  }
+}
+
 TEST(MysqlSnapshot, JoinedWorkersSeeTheSnapshotAndTheBarrierHoldsCommits) {
   ScratchDatabase db("mysql");
   db.Exec("CREATE TABLE t (id int PRIMARY KEY, v varchar(10)); INSERT INTO t VALUES (1, 'one');");
