@@ -8,7 +8,9 @@
 // keyed log without the key); 3 the repository or catalog cannot be read.
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "base/strings.h"
@@ -19,12 +21,25 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Result<std::unique_ptr<Catalog>> OpenAuditCatalog(CommandContext& ctx) {
+// The repository's catalog and its audit log (which borrows the catalog).
+struct OpenLog {
+  std::unique_ptr<Catalog> catalog;
+  std::optional<audit::AuditLog> log;
+};
+
+// A repository or catalog that cannot be read is kIo (exit 3); a key file
+// that cannot be used keeps its own code (exit 2).
+Result<std::unique_ptr<OpenLog>> OpenAuditLog(CommandContext& ctx) {
   auto repo = ctx.OpenRepository();
   if (!repo.ok()) return Status::Io("the audit log cannot be read: " + repo.status().message());
   auto catalog = ctx.OpenCatalog(*repo);
   if (!catalog.ok()) return Status::Io("the audit log cannot be read: " + catalog.status().message());
-  return std::move(*catalog);
+  auto out = std::make_unique<OpenLog>();
+  out->catalog = std::move(*catalog);
+  auto log = ctx.AuditLogFor(*out->catalog);
+  if (!log.ok()) return log.status();
+  out->log.emplace(std::move(*log));
+  return out;
 }
 
 // --since: an ISO 8601 time, or a duration back from now ("24h", "7d").
@@ -59,10 +74,9 @@ int RunAudit(CommandContext& ctx, const AuditArgs& args) {
     if (!s.ok()) return ctx.Fail(s.status());
     since = *s;
   }
-  auto catalog = OpenAuditCatalog(ctx);
-  if (!catalog.ok()) return ctx.Fail(catalog.status());
-  auto log = ctx.AuditLogFor(**catalog);
-  if (!log.ok()) return ctx.Fail(log.status());
+  auto opened = OpenAuditLog(ctx);
+  if (!opened.ok()) return ctx.Fail(opened.status());
+  audit::AuditLog* log = &*(*opened)->log;
   // Streamed: a million entries are printed without being held.
   bool first = true;
   if (ctx.json()) std::cout << "{\"format\": \"cutover.audit\", \"version\": 1, \"entries\": [";
@@ -88,10 +102,9 @@ int RunAudit(CommandContext& ctx, const AuditArgs& args) {
 }
 
 int RunAuditHead(CommandContext& ctx) {
-  auto catalog = OpenAuditCatalog(ctx);
-  if (!catalog.ok()) return ctx.Fail(catalog.status());
-  auto log = ctx.AuditLogFor(**catalog);
-  if (!log.ok()) return ctx.Fail(log.status());
+  auto opened = OpenAuditLog(ctx);
+  if (!opened.ok()) return ctx.Fail(opened.status());
+  audit::AuditLog* log = &*(*opened)->log;
   auto head = log->ReadHead();
   if (!head.ok()) return ctx.Fail(head.status());
   if (ctx.json()) {
@@ -113,10 +126,9 @@ int RunAuditVerify(CommandContext& ctx, const AuditArgs& args) {
     if (!parsed.ok()) return ctx.Fail(parsed.status());
     anchor = *parsed;
   }
-  auto catalog = OpenAuditCatalog(ctx);
-  if (!catalog.ok()) return ctx.Fail(catalog.status());
-  auto log = ctx.AuditLogFor(**catalog);
-  if (!log.ok()) return ctx.Fail(log.status());
+  auto opened = OpenAuditLog(ctx);
+  if (!opened.ok()) return ctx.Fail(opened.status());
+  audit::AuditLog* log = &*(*opened)->log;
   auto result = log->Verify(anchor);
   if (!result.ok()) return ctx.Fail(result.status());
   const audit::VerifyResult& r = *result;
