@@ -95,7 +95,7 @@ std::string Collapse(std::string_view s) {
 // check, policy): whitespace collapsed and the equivalent spellings the
 // server keeps apart (timezone() and AT TIME ZONE) made one.
 std::string Expr(std::string_view s) {
-  return NormalizeTimezoneCalls(CollapseSqlWhitespace(s));
+  return NormalizeArrayCasts(NormalizeTimezoneCalls(CollapseSqlWhitespace(s)));
 }
 
 void SetIf(SchemaObject& o, const std::string& key, const std::string& value) {
@@ -517,7 +517,9 @@ void ParseViews(const pqxx::result& r, SchemaModel& m) {
   for (const auto& row : r) {
     const bool mat = Text(row[2]) == "m";
     auto& o = m.Add(mat ? ObjectKind::kMaterializedView : ObjectKind::kView, Text(row[0]), "", Text(row[1]));
-    std::string def = Collapse(Text(row[3]));
+    // Array casts as the server prints them after re-reading the view
+    // (a restore): the same view must read the same before and after.
+    std::string def = NormalizeArrayCasts(Collapse(Text(row[3])));
     while (!def.empty() && (def.back() == ';' || def.back() == ' ')) def.pop_back();
     o.attributes["definition"] = def;
     SetIf(o, "comment", Text(row[4]));

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "base/strings.h"
 #include "base/uri.h"
@@ -502,30 +503,68 @@ size_t MatchParen(std::string_view s, size_t open) {
   return std::string_view::npos;
 }
 
+// The end of the quoted literal or name starting at `i` (its closing quote;
+// doubled quotes are part of it), or the text's size when unterminated.
+size_t QuotedEnd(std::string_view s, size_t i) {
+  const char q = s[i];
+  size_t j = i + 1;
+  while (j < s.size() && !(s[j] == q && (j + 1 >= s.size() || s[j + 1] != q))) j += s[j] == q ? 2 : 1;
+  return j;
+}
+
+// The top-level comma-separated parts of a list's text (inside parentheses
+// or brackets), quotes respected.
+std::vector<std::string_view> TopLevelParts(std::string_view list) {
+  std::vector<std::string_view> parts;
+  int depth = 0;
+  size_t start = 0;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const char c = list[i];
+    if (c == '\'' || c == '"') {
+      i = QuotedEnd(list, i);
+      continue;
+    }
+    if (c == '(' || c == '[') ++depth;
+    if (c == ')' || c == ']') --depth;
+    if (c == ',' && depth == 0) {
+      parts.push_back(list.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  parts.push_back(list.substr(start));
+  return parts;
+}
+
 // The two top-level arguments of a call's argument text, or nullopt when
 // there are not exactly two.
 std::optional<std::pair<std::string_view, std::string_view>> TwoArguments(std::string_view args) {
+  const std::vector<std::string_view> parts = TopLevelParts(args);
+  if (parts.size() != 2) return std::nullopt;
+  return std::pair{parts[0], parts[1]};
+}
+
+// The matching ']' of the '[' at `open`, quotes respected; npos when none.
+size_t MatchBracket(std::string_view s, size_t open) {
   int depth = 0;
-  std::optional<size_t> comma;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const char c = args[i];
-    if (c == '\'' || c == '"') {
-      size_t j = i + 1;
-      while (j < args.size() && !(args[j] == c && (j + 1 >= args.size() || args[j + 1] != c))) {
-        j += args[j] == c ? 2 : 1;
-      }
-      i = j;
+  for (size_t i = open; i < s.size(); ++i) {
+    if (s[i] == '\'' || s[i] == '"') {
+      i = QuotedEnd(s, i);
       continue;
     }
-    if (c == '(') ++depth;
-    if (c == ')') --depth;
-    if (c == ',' && depth == 0) {
-      if (comma) return std::nullopt;
-      comma = i;
-    }
+    if (s[i] == '[') ++depth;
+    if (s[i] == ']' && --depth == 0) return i;
   }
-  if (!comma) return std::nullopt;
-  return std::pair{args.substr(0, *comma), args.substr(*comma + 1)};
+  return std::string_view::npos;
+}
+
+// 'text'::type: a string literal with one cast.
+bool IsCastLiteral(std::string_view item) {
+  if (item.empty() || item[0] != '\'') return false;
+  const size_t end = QuotedEnd(item, 0);
+  if (end >= item.size() || item.substr(end + 1, 2) != "::") return false;
+  return std::all_of(item.begin() + static_cast<std::ptrdiff_t>(end) + 3, item.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ' ';
+  });
 }
 
 bool IsIdentifierChar(char c) {
@@ -534,18 +573,68 @@ bool IsIdentifierChar(char c) {
 
 }  // namespace
 
+std::string NormalizeArrayCasts(std::string_view expr) {
+  static constexpr std::string_view kArray = "ARRAY[";
+  std::string out;
+  for (size_t i = 0; i < expr.size();) {
+    if (expr[i] == '\'' || expr[i] == '"') {
+      const size_t end = std::min(QuotedEnd(expr, i) + 1, expr.size());
+      out.append(expr.substr(i, end - i));
+      i = end;
+      continue;
+    }
+    if (expr.substr(i, kArray.size()) != kArray) {
+      out += expr[i++];
+      continue;
+    }
+    const size_t close = MatchBracket(expr, i + kArray.size() - 1);
+    if (close == std::string_view::npos) {
+      out.append(expr.substr(i));
+      break;
+    }
+    // "(ARRAY[...])::T[]" (the parenthesis already copied) or "ARRAY[...]::T[]".
+    const bool wrapped = !out.empty() && out.back() == '(' && expr.substr(close + 1, 3) == ")::";
+    const size_t cast = close + (wrapped ? 4 : 3);
+    const size_t dims = expr.find("[]", cast);
+    const std::string_view items_text = expr.substr(i + kArray.size(), close - i - kArray.size());
+    std::vector<std::string_view> items = TopLevelParts(items_text);
+    const bool casted =
+        (wrapped || expr.substr(close + 1, 2) == "::") && dims != std::string_view::npos &&
+        std::all_of(expr.begin() + static_cast<std::ptrdiff_t>(cast),
+                    expr.begin() + static_cast<std::ptrdiff_t>(dims), [](char c) {
+                      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ' ';
+                    });
+    bool literals = casted;
+    for (std::string_view& item : items) {
+      item = Trim(item);
+      literals = literals && IsCastLiteral(item);
+    }
+    if (!literals) {
+      out += expr[i++];
+      continue;
+    }
+    const std::string type(expr.substr(cast, dims - cast));
+    if (wrapped) out.pop_back();  // the "(" before ARRAY
+    out += "ARRAY[";
+    for (size_t k = 0; k < items.size(); ++k) {
+      out += (k ? ", " : "") + (wrapped ? "(" + std::string(items[k]) + ")" : std::string(items[k])) +
+             "::" + type;
+    }
+    out += "]";
+    i = dims + 2;
+  }
+  return out;
+}
+
 std::string NormalizeTimezoneCalls(std::string_view expr) {
   static constexpr std::string_view kCall = "timezone(";
   std::string out;
   for (size_t i = 0; i < expr.size();) {
     const char c = expr[i];
     if (c == '\'' || c == '"') {  // a literal or quoted name: copied whole
-      size_t j = i + 1;
-      while (j < expr.size() && !(expr[j] == c && (j + 1 >= expr.size() || expr[j + 1] != c))) {
-        j += expr[j] == c ? 2 : 1;
-      }
-      out.append(expr.substr(i, std::min(j + 1, expr.size()) - i));
-      i = j + 1;
+      const size_t end = std::min(QuotedEnd(expr, i) + 1, expr.size());
+      out.append(expr.substr(i, end - i));
+      i = end;
       continue;
     }
     const bool call = expr.substr(i, kCall.size()) == kCall &&
@@ -569,7 +658,7 @@ std::string NormalizeTimezoneCalls(std::string_view expr) {
 }
 
 std::string NormalizeDefault(std::string_view expr) {
-  std::string e = NormalizeTimezoneCalls(CollapseSqlWhitespace(expr));
+  std::string e = NormalizeArrayCasts(NormalizeTimezoneCalls(CollapseSqlWhitespace(expr)));
   // now(), transaction_timestamp() and CURRENT_TIMESTAMP are the same value.
   if (e == "now()" || e == "transaction_timestamp()") return "CURRENT_TIMESTAMP";
   return e;

@@ -65,8 +65,17 @@ std::string CleanMessage(std::string_view message);
 // names are left alone; calls nest.
 std::string NormalizeTimezoneCalls(std::string_view expr);
 
+// An array of cast literals cast as a whole, written the way PostgreSQL
+// prints the same expression once it re-reads it: "(ARRAY['a'::character
+// varying])::text[]" becomes "ARRAY[('a'::character varying)::text]", and
+// (pretty-printed views) "ARRAY['a'::character varying]::text[]" becomes
+// "ARRAY['a'::character varying::text]". `status IN ('a', 'b')` on a varchar
+// column is stored in the first form and comes back from a restore in the
+// second. Only arrays whose every element is a cast string literal change.
+std::string NormalizeArrayCasts(std::string_view expr);
+
 // A column or domain default as stored (pg_get_expr), whitespace collapsed,
-// timezone() calls normalized; now() and transaction_timestamp() become
+// timezone() calls and array casts normalized; now() and transaction_timestamp() become
 // CURRENT_TIMESTAMP.
 std::string NormalizeDefault(std::string_view expr);
 

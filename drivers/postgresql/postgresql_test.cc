@@ -299,6 +299,31 @@ TEST(PostgresText, TimezoneCallsReadAsAtTimeZone) {
   EXPECT_EQ(postgresql::NormalizeDefault("timezone('utc'::text, now())"), "(now() AT TIME ZONE 'utc'::text)");
 }
 
+// Issue 14 (found by the schema corpus): `status IN ('a', 'b')` on a
+// varchar column is stored as an array cast as a whole and comes back from a
+// restore with each element cast; both read the same.
+TEST(PostgresText, ArrayCastsReadAsPostgresPrintsThemAfterARestore) {
+  using postgresql::NormalizeArrayCasts;
+  const std::string stored =
+      "((status)::text = ANY ((ARRAY['draft'::character varying, 'live'::character varying])::text[]))";
+  const std::string restored =
+      "((status)::text = ANY (ARRAY[('draft'::character varying)::text, ('live'::character varying)::text]))";
+  EXPECT_EQ(NormalizeArrayCasts(stored), restored);
+  EXPECT_EQ(NormalizeArrayCasts(restored), restored) << "idempotent";
+  // Pretty-printed (views).
+  EXPECT_EQ(
+      NormalizeArrayCasts("q.status::text = ANY (ARRAY['draft'::character varying, 'it''s'::character "
+                          "varying]::text[])"),
+      "q.status::text = ANY (ARRAY['draft'::character varying::text, 'it''s'::character varying::text])");
+  // Left alone: arrays that are not all cast literals, uncast arrays, text inside literals.
+  for (const char* same :
+       {"(c = ANY (ARRAY['a'::bpchar, 'b'::bpchar]))", "(x = ANY ((ARRAY[1, 2])::bigint[]))",
+        "(x = ANY ((ARRAY[y, 'b'::character varying])::text[]))", "'ARRAY[''a''::text]::text[]'::text",
+        "ARRAY['unterminated"}) {
+    EXPECT_EQ(NormalizeArrayCasts(same), same);
+  }
+}
+
 TEST(PostgresText, NormalizationHelpers) {
   EXPECT_EQ(postgresql::NormalizeDefault("now()"), "CURRENT_TIMESTAMP");
   EXPECT_EQ(postgresql::NormalizeDefault("transaction_timestamp()"), "CURRENT_TIMESTAMP");

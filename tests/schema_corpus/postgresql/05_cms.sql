@@ -6,9 +6,6 @@
 --   WHEN (OLD.x IS DISTINCT FROM NEW.x OR ...); COMMENT ON FUNCTION / TRIGGER / COLUMN; status,
 --   type, visibility, key, value, "order", "default" as names; a self-referencing FK;
 --   ON UPDATE CASCADE; NULLS NOT DISTINCT unique (PostgreSQL 15); views on views.
--- known-failure: restore-test: CHECK (varchar_col IN ('a', 'b')) reads back as ((c)::text = ANY ((ARRAY['a'::character varying, ...])::text[]));
---   the snapshot's DDL re-creates it from that text and PostgreSQL then prints ARRAY[('a'::character varying)::text, ...],
---   so the restored fingerprint differs (reported; the PostgreSQL normalization must treat both spellings as one)
 CREATE TABLE users (
   id varchar(24) PRIMARY KEY,
   name varchar(191) NOT NULL,
