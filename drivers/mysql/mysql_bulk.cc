@@ -270,8 +270,11 @@ MysqlConnection::LoadTarget MysqlConnection::MakeLoadTarget(const DataTable& tab
     if (types[i].data_type == "bit") {
       before = "CAST(";
       after = " AS UNSIGNED)";
-    } else if (types[i].data_type == "json" && ctx_.flavor == Flavor::kMySql) {
-      // MySQL refuses JSON from a binary string.
+    } else if ((types[i].data_type == "json" && ctx_.flavor == Flavor::kMySql) ||
+               types[i].data_type == "uuid" || types[i].data_type == "inet6" ||
+               types[i].data_type == "inet4") {
+      // MySQL refuses JSON from a binary string, MariaDB its uuid, inet6
+      // and inet4 types ("Incorrect uuid value"): they parse text only.
       before = "CONVERT(";
       after = " USING utf8mb4)";
     }

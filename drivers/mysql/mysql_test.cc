@@ -1905,6 +1905,42 @@ TEST(MysqlSnapshot, EveryTypeRoundTripsByteForByte) {
   EXPECT_EQ(Scalar(*conn, "SELECT LAST_INSERT_ID()"), "42") << "the source agrees";
 }
 
+// Issue 14 (found by the schema corpus): MariaDB's uuid, inet6 and inet4
+// columns refused the binary literals one load path sent ("Incorrect uuid
+// value"), so such a snapshot could not be restored.
+TEST(MysqlSnapshot, UuidAndInetColumnsRestoreOnEveryLoadPath) {
+  ScratchDatabase src("mysql");
+  auto conn = src.Connect();
+  ASSERT_TRUE(conn);
+  src.Exec(
+      "CREATE TABLE places (id uuid PRIMARY KEY, addr inet6, v4 inet4, name varchar(20));\n"
+      "CREATE TABLE reviews (id int PRIMARY KEY, place_id uuid NOT NULL, client_ip inet6 NULL, KEY "
+      "(place_id), "
+      "FOREIGN KEY (place_id) REFERENCES places (id));\n"
+      "INSERT INTO places VALUES ('123e4567-e89b-12d3-a456-426614174000', '2001:db8::1', '10.0.0.1', 'a'), "
+      "('00000000-0000-0000-0000-000000000001', '::ffff:192.0.2.128', NULL, 'b'), "
+      "('ffffffff-ffff-ffff-ffff-ffffffffffff', NULL, '255.255.255.255', NULL);\n"
+      "INSERT INTO reviews VALUES (1, '123e4567-e89b-12d3-a456-426614174000', '2001:db8::2'), "
+      "(2, 'ffffffff-ffff-ffff-ffff-ffffffffffff', NULL);\n");
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  Snap s = TakeSnapshot(*conn);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  const std::string all =
+      "SELECT GROUP_CONCAT(CONCAT_WS('/', id, IFNULL(addr, '-'), IFNULL(v4, '-')) ORDER BY id) "
+      "FROM places";
+  for (const char* param : kLoadPaths) {
+    SCOPED_TRACE("restore with " + LoadPathName(param));
+    ScratchDatabase dst("mysql");
+    auto into = Mysql()->Connect(*param ? WithParam(dst.uri(), param) : dst.uri());
+    ASSERT_TRUE(into.ok()) << into.status().ToString();
+    RestoreInto(s, **into);
+    ASSERT_FALSE(::testing::Test::HasFailure());
+    ExpectSameAsSnapshot(s, **into);
+    EXPECT_EQ(Scalar(**into, all), Scalar(*conn, all));
+    EXPECT_EQ(Scalar(**into, "SELECT client_ip FROM reviews WHERE id = 1"), "2001:db8::2");
+  }
+}
+
 TEST(MysqlSnapshot, HostileNamesViewsRoutinesTriggersEventsSequencesRestore) {
   ScratchDatabase src("mysql");
   auto conn = src.Connect();

@@ -6,10 +6,6 @@
 --   views with ALGORITHM=MERGE, SQL SECURITY INVOKER and WITH CASCADED / LOCAL CHECK
 --   OPTION, a view on a view; `key`, `value`, `rank`, `position`, `type` as names;
 --   indexes created by CREATE [UNIQUE] INDEX statements after the table.
--- known-failure: restore-test: loading `reviews` fails with "Incorrect uuid value: '123e4567-...' for column reviews.place_id"
---   [1292]: the driver's multi-row INSERT path sends values as _binary'...' literals, which MariaDB's
---   uuid and inet6 types reject (INSERT INTO t (uuid_col) VALUES (_binary'123e4567-e89b-...') fails the
---   same way in the mariadb client); reported, drivers/mysql/mysql_bulk.cc
 CREATE TABLE `places` (
   `id` uuid NOT NULL,
   `name` varchar(200) NOT NULL,
