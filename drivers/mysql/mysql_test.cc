@@ -1788,6 +1788,19 @@ std::string LoadPathName(const char* param) {
   return *param != '\0' ? param : "array-bound INSERT";
 }
 
+// `s` restored into `dst` through the load path `param` (one of kLoadPaths);
+// nullptr, with the failure recorded, when it could not be.
+std::unique_ptr<Connection> RestoredOnPath(const Snap& s, const ScratchDatabase& dst, const char* param) {
+  auto into = Mysql()->Connect(*param ? WithParam(dst.uri(), param) : dst.uri());
+  if (!into.ok()) {
+    ADD_FAILURE() << into.status().ToString();
+    return nullptr;
+  }
+  RestoreInto(s, **into);
+  if (::testing::Test::HasFailure()) return nullptr;
+  return std::move(*into);
+}
+
 // A connection to `db` with the URI parameter `param` ("" for none), and the
 // database's only data table. Failures are recorded; `conn` is then null.
 struct Loading {
@@ -1885,18 +1898,16 @@ TEST(MysqlSnapshot, EveryTypeRoundTripsByteForByte) {
   for (const char* param : kLoadPaths) {
     SCOPED_TRACE("restore with " + LoadPathName(param));
     ScratchDatabase dst("mysql");
-    auto into = Mysql()->Connect(*param ? WithParam(dst.uri(), param) : dst.uri());
-    ASSERT_TRUE(into.ok()) << into.status().ToString();
-    RestoreInto(s, **into);
-    ASSERT_FALSE(::testing::Test::HasFailure());
-    ExpectSameAsSnapshot(s, **into);
-    EXPECT_EQ(Scalar(**into, "SELECT gs FROM types WHERE vc = 'a  '"), "a  !")
+    auto into = RestoredOnPath(s, dst, param);
+    ASSERT_NE(into, nullptr);
+    ExpectSameAsSnapshot(s, *into);
+    EXPECT_EQ(Scalar(*into, "SELECT gs FROM types WHERE vc = 'a  '"), "a  !")
         << "generated values recomputed";
     // AUTO_INCREMENT position: id 41 was used and deleted on the source.
-    ASSERT_TRUE((*into)->Execute("INSERT INTO types (i) VALUES (1)").ok());
-    EXPECT_EQ(Scalar(**into, "SELECT LAST_INSERT_ID()"), "42");
+    ASSERT_TRUE(into->Execute("INSERT INTO types (i) VALUES (1)").ok());
+    EXPECT_EQ(Scalar(*into, "SELECT LAST_INSERT_ID()"), "42");
     std::string checks;
-    auto problems = (*into)->CheckIntegrity(&checks);
+    auto problems = into->CheckIntegrity(&checks);
     ASSERT_TRUE(problems.ok()) << problems.status().ToString();
     EXPECT_TRUE(problems->empty()) << Join(*problems, "\n");
     EXPECT_TRUE(StartsWith(checks, "CHECK TABLE on 1 tables")) << checks;
@@ -1931,13 +1942,11 @@ TEST(MysqlSnapshot, UuidAndInetColumnsRestoreOnEveryLoadPath) {
   for (const char* param : kLoadPaths) {
     SCOPED_TRACE("restore with " + LoadPathName(param));
     ScratchDatabase dst("mysql");
-    auto into = Mysql()->Connect(*param ? WithParam(dst.uri(), param) : dst.uri());
-    ASSERT_TRUE(into.ok()) << into.status().ToString();
-    RestoreInto(s, **into);
-    ASSERT_FALSE(::testing::Test::HasFailure());
-    ExpectSameAsSnapshot(s, **into);
-    EXPECT_EQ(Scalar(**into, all), Scalar(*conn, all));
-    EXPECT_EQ(Scalar(**into, "SELECT client_ip FROM reviews WHERE id = 1"), "2001:db8::2");
+    auto into = RestoredOnPath(s, dst, param);
+    ASSERT_NE(into, nullptr);
+    ExpectSameAsSnapshot(s, *into);
+    EXPECT_EQ(Scalar(*into, all), Scalar(*conn, all));
+    EXPECT_EQ(Scalar(*into, "SELECT client_ip FROM reviews WHERE id = 1"), "2001:db8::2");
   }
 }
 

@@ -58,7 +58,8 @@ Result<std::optional<std::chrono::milliseconds>> Duration(const std::optional<st
 // repository is configured for an ungated run) and the entries' common part.
 struct ApplyAudit {
   std::unique_ptr<Catalog> catalog;
-  audit::Event base;  // action filled per entry
+  std::optional<audit::AuditLog> log;  // on `catalog`, opened (key file read) once
+  audit::Event base;                   // action filled per entry
 };
 
 audit::Event AuditEvent(const ApplyAudit& trail, const std::string& action, nlohmann::json extra) {
@@ -116,6 +117,7 @@ Result<ApplyAudit> GateAndOpenAudit(CommandContext& ctx, const ApplyArgs& args, 
   trail.catalog = std::move(*catalog);
   auto log = ctx.AuditLogFor(*trail.catalog);
   if (!log.ok()) return log.status();
+  trail.log.emplace(std::move(*log));
   if (!gated) return trail;
 
   GateArgs gate_args;
@@ -125,24 +127,23 @@ Result<ApplyAudit> GateAndOpenAudit(CommandContext& ctx, const ApplyArgs& args, 
   gate_args.to = args.to;
   gate_args.scratch = args.scratch;
   auto outcome = EvaluateGate(ctx, gate_args, prepared.target, prepared.plan, *repo, *trail.catalog);
-  Result<std::vector<gate::CheckResult>> checks =
-      outcome.ok() ? Result<std::vector<gate::CheckResult>>(outcome->checks) : outcome.status();
   nlohmann::json failed = nlohmann::json::array();
-  if (checks.ok()) {
-    for (const std::string& id : FailedChecks(*checks)) failed.push_back(id);
+  if (outcome.ok()) {
+    for (const std::string& id : FailedChecks(outcome->checks)) failed.push_back(id);
   } else {
-    failed.push_back("the gate could not be evaluated: " + checks.status().message());
+    failed.push_back("the gate could not be evaluated: " + outcome.status().message());
   }
-  const bool go = checks.ok() && failed.empty();
-  CUTOVER_RETURN_IF_ERROR(log->Append(AuditEvent(
+  const bool go = outcome.ok() && failed.empty();
+  CUTOVER_RETURN_IF_ERROR(trail.log->Append(AuditEvent(
       trail, "gate", {{"by", "apply"}, {"decision", go ? "GO" : "NO-GO"}, {"failed_checks", failed}})));
   if (!args.no_gate) {
-    if (!checks.ok()) return checks.status().WithContext("apply refused (NO-GO)");
-    if (!go) return Status::CheckFailed(RefusalText(args, prepared.target.label, *checks));
-    if (!ctx.options().quiet) std::cerr << "cutover: gate: GO (" << checks->size() << " checks passed)\n";
+    if (!outcome.ok()) return outcome.status().WithContext("apply refused (NO-GO)");
+    if (!go) return Status::CheckFailed(RefusalText(args, prepared.target.label, outcome->checks));
+    if (!ctx.options().quiet)
+      std::cerr << "cutover: gate: GO (" << outcome->checks.size() << " checks passed)\n";
     return trail;
   }
-  CUTOVER_RETURN_IF_ERROR(log->Append(
+  CUTOVER_RETURN_IF_ERROR(trail.log->Append(
       AuditEvent(trail, "apply.override", {{"reason", *args.reason}, {"failed_checks", failed}})));
   if (!ctx.options().quiet) {
     std::cerr << "cutover: warning: the gate is overridden (--no-gate, recorded in the audit log): "
@@ -227,29 +228,27 @@ int RunApply(CommandContext& ctx, const ApplyArgs& args) {
   if (!args.dry_run) {
     auto opened = GateAndOpenAudit(ctx, args, *prepared, gated);
     if (!opened.ok()) return ctx.Fail(opened.status());
-    trail = std::move(*opened);
+    trail.emplace(std::move(*opened));
   }
   auto conn = prepared->target.driver->Connect(prepared->target.uri);
   if (!conn.ok()) return ctx.Fail(conn.status());
-  if (trail && trail->catalog) {
+  if (trail && trail->log) {
     // The start is recorded before anything runs; a run that cannot be
     // recorded does not start.
-    auto log = ctx.AuditLogFor(*trail->catalog);
-    Status st =
-        log.ok() ? log->Append(AuditEvent(*trail, "apply.start", nlohmann::json::object())) : log.status();
+    Status st = trail->log->Append(AuditEvent(*trail, "apply.start", nlohmann::json::object()));
     if (!st.ok()) return ctx.Fail(st.WithContext("apply refused: the audit log cannot be written"));
   }
   // main's token: SIGINT/SIGTERM/SIGHUP finish the statement or batch, record it, stop (kCancelled)
   InterruptGuard interrupts;
   migrate::ApplyReport report = migrate::Apply(**conn, prepared->plan, options);
-  if (trail && trail->catalog) {
+  if (trail && trail->log) {
     nlohmann::json steps = nlohmann::json::array();
     for (const migrate::StepOutcome& step : report.steps) steps.push_back(step.file + ": " + step.outcome);
-    ctx.RecordAudit(*trail->catalog,
-                    AuditEvent(*trail, "apply.end",
-                               {{"ok", report.status.ok()},
-                                {"error", report.status.ok() ? std::string() : report.status.message()},
-                                {"steps", steps}}));
+    RecordAudit(*trail->log,
+                AuditEvent(*trail, "apply.end",
+                           {{"ok", report.status.ok()},
+                            {"error", report.status.ok() ? std::string() : report.status.message()},
+                            {"steps", steps}}));
   }
   if (ctx.json()) {
     std::cout << migrate::ApplyJson(report, options);

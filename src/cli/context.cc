@@ -107,13 +107,21 @@ Result<audit::AuditLog> CommandContext::AuditLogFor(Catalog& catalog) const {
   return audit::AuditLog(catalog, std::move(key));
 }
 
+namespace {
+void WarnMissing(const audit::Event& event, const Status& st) {
+  std::cerr << "cutover: warning: this " << event.action
+            << " is missing from the audit log: " << ScrubSecrets(st.message()) << "\n";
+}
+}  // namespace
+
 void CommandContext::RecordAudit(Catalog& catalog, const audit::Event& event) const {
   auto log = AuditLogFor(catalog);
-  Status st = log.ok() ? log->Append(event) : log.status();
-  if (!st.ok()) {
-    std::cerr << "cutover: warning: this " << event.action
-              << " is missing from the audit log: " << ScrubSecrets(st.message()) << "\n";
-  }
+  if (!log.ok()) return WarnMissing(event, log.status());
+  cli::RecordAudit(*log, event);
+}
+
+void RecordAudit(audit::AuditLog& log, const audit::Event& event) {
+  if (Status st = log.Append(event); !st.ok()) WarnMissing(event, st);
 }
 
 Progress::Mode CommandContext::progress_mode() const {

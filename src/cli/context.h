@@ -108,6 +108,10 @@ Result<ConnectionUri> ResolveScratchServer(DriverLoader& loader, const Config& c
                                            Driver& driver, const std::string& local_dir,
                                            const std::string& purpose, const std::string& engine_of);
 
+// Appends `event` to `log`; a failure is a warning on stderr naming the
+// missing entry (the command's own result stands).
+void RecordAudit(audit::AuditLog& log, const audit::Event& event);
+
 void SetUpLogging(const GlobalOptions& options);
 
 }  // namespace cutover::cli
