@@ -29,6 +29,12 @@ using Json = nlohmann::json;
 using std::chrono::milliseconds;
 using testing::RunResult;
 
+// A query counting `rows` rows: SQLite's pause, as it cannot sleep in SQL.
+std::string CountingQuery(std::int64_t rows) {
+  return "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < " + std::to_string(rows) +
+         ") SELECT count(*) FROM g;\n";
+}
+
 class RehearseCli : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -51,6 +57,16 @@ class RehearseCli : public ::testing::TestWithParam<std::string> {
   }
   const std::string& engine() const { return GetParam(); }
   std::string Q(const std::string& name) const { return conn_->QuoteIdentifier(name); }
+
+  // How many rows CountingQuery must count to take `seconds` here, measured
+  // on the test's own connection (machines differ several-fold).
+  std::int64_t RowsCountedIn(double seconds) const {
+    const std::int64_t sample = 1000000;
+    const auto start = std::chrono::steady_clock::now();
+    testing::Scalar(*conn_, CountingQuery(sample));
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return static_cast<std::int64_t>(static_cast<double>(sample) * seconds / std::max(took, 0.01));
+  }
 
   // The cutover command line with the repository, drivers and scratch server.
   std::vector<std::string> Args(const std::vector<std::string>& args, bool scratch) const {
@@ -924,12 +940,12 @@ TEST_P(RehearseCli, ApplyRefusesOnEachFailedCheckAndChangesNothing) {
   refused("lint error", {"lint.clean"}, config("irreversible", "allow_irreversible = true"), no_rollback);
 
   // A window too short for what the rehearsal measured: a statement that
-  // takes 1.5 s on the copy against a one-second window.
+  // takes 1.5 s on the copy against a one-second window. SQLite cannot
+  // sleep in SQL, so its pause is a counting query sized on this machine
+  // (a fixed 4M rows took 1.006 s on a fast CI machine: too close).
   const std::string pause = engine() == "postgresql" ? "SELECT pg_sleep(1.5);\n"
-                            : engine() == "mysql"
-                                ? "DO SLEEP(1.5);\n"
-                                : "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
-                                  "LIMIT 4000000) SELECT count(*) FROM c;\n";
+                            : engine() == "mysql"    ? "DO SLEEP(1.5);\n"
+                                                     : CountingQuery(RowsCountedIn(2.0));
   std::vector<std::pair<std::string, std::string>> slow = base;
   slow[1].second = pause + base[1].second;
   const std::string slow_plan = WritePlan("slow", slow);
