@@ -299,6 +299,68 @@ TEST_F(TempRepo, AbandonedDirectoryIsCleanedUp) {
   EXPECT_FALSE(fs::exists(repo->SnapshotDir(id)));
 }
 
+// An Env that fails one kind of step of StartSnapshot: where a run killed
+// at that step stops.
+class StopAtEnv : public EnvWrapper {
+ public:
+  enum class Step { kLock, kRename };
+  explicit StopAtEnv(Step step) : EnvWrapper(Env::Default()), step_(step) {}
+  Result<std::unique_ptr<FileLock>> LockFile(const fs::path& path) override {
+    if (step_ == Step::kLock && path.parent_path().parent_path().filename() == "staging") {
+      return Status::Io("injected: killed before the lock");
+    }
+    return target().LockFile(path);
+  }
+  Status Rename(const fs::path& from, const fs::path& to) override {
+    if (step_ == Step::kRename) return Status::Io("injected: killed before the rename");
+    return target().Rename(from, to);
+  }
+
+ private:
+  Step step_;
+};
+
+// However early a run stops, snapshots/ never holds a directory without its
+// lock file (which would look like one being created); what staging/ keeps
+// is removed by the next clean-up, at once or once it is a minute old.
+TEST_F(TempRepo, ARunStoppedWhileCreatingItsDirectoryLeavesNothingInSnapshots) {
+  {
+    auto repo = Repository::Open(root_);
+    ASSERT_TRUE(repo.ok());
+    auto pending = repo->StartSnapshot();
+    ASSERT_TRUE(pending.ok());
+    EXPECT_TRUE(fs::exists(pending->dir / ".lock")) << "the directory appears with its lock";
+    EXPECT_TRUE(fs::is_empty(root_ / "staging"));
+    repo->Abandon(*pending);
+  }
+  // A failed rename removes its staging directory; a run stopped before
+  // its lock leaves an empty one without a lock file.
+  for (StopAtEnv::Step step : {StopAtEnv::Step::kRename, StopAtEnv::Step::kLock}) {
+    StopAtEnv env(step);
+    auto repo = Repository::Open(root_, env);
+    ASSERT_TRUE(repo.ok());
+    auto pending = repo->StartSnapshot();
+    ASSERT_EQ(pending.status().code(), StatusCode::kIo);
+    EXPECT_TRUE(fs::is_empty(root_ / "snapshots"));
+  }
+  ASSERT_EQ(std::distance(fs::directory_iterator(root_ / "staging"), fs::directory_iterator()), 1);
+  const fs::path lockless = fs::directory_iterator(root_ / "staging")->path();
+  EXPECT_FALSE(fs::exists(lockless / ".lock"));
+  // A run killed after its lock and before the rename: the lock file stays.
+  const fs::path locked = root_ / "staging" / "20261207T000000.000Z-abcdef";
+  fs::create_directories(locked);
+  { std::ofstream(locked / ".lock") << ""; }
+
+  auto repo = Repository::Open(root_);
+  ASSERT_TRUE(repo.ok());
+  EXPECT_TRUE(repo->CleanUpIncomplete().empty()) << "staging directories are not snapshots";
+  EXPECT_FALSE(fs::exists(locked)) << "a free lock: removed at once";
+  EXPECT_TRUE(fs::exists(lockless)) << "no lock and young: it may be a run starting";
+  fs::last_write_time(lockless, fs::file_time_type::clock::now() - std::chrono::minutes(2));
+  repo->CleanUpIncomplete();
+  EXPECT_TRUE(fs::is_empty(root_ / "staging"));
+}
+
 TEST_F(TempRepo, ManifestInTheWrongDirectoryIsRefused) {
   auto repo = Repository::Open(root_);
   ASSERT_TRUE(repo.ok());

@@ -11,6 +11,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kLockFile[] = ".lock";
+constexpr char kStagingDir[] = "staging";
 constexpr std::uint64_t kMaxManifestBytes = std::uint64_t{1} << 30;
 
 std::string NewId() {
@@ -76,18 +77,29 @@ Result<Repository> Repository::OpenExisting(const fs::path& root, Env& env) {
 }
 
 Result<Repository::Pending> Repository::StartSnapshot() {
+  // The directory is built in staging/ with its lock held, then renamed into
+  // snapshots/: a directory there always has a lock file, so one without a
+  // live holder is abandoned however early its run was killed.
+  CUTOVER_RETURN_IF_ERROR(env_->CreateDirs(root_ / kStagingDir));
   for (int attempt = 0; attempt < 10; ++attempt) {
     Pending p;
     p.id = NewId();
     p.dir = SnapshotDir(p.id);
-    auto made = env_->CreateDir(p.dir);
+    if (env_->Exists(p.dir)) continue;
+    const fs::path staging = root_ / kStagingDir / p.id;
+    auto made = env_->CreateDir(staging);
     if (!made.ok()) return made.status().WithContext("creating the snapshot directory");
     if (!*made) continue;
-    auto lock = env_->LockFile(p.dir / kLockFile);
+    auto lock = env_->LockFile(staging / kLockFile);
     if (!lock.ok()) return lock.status();
     p.lock = std::move(*lock);
-    CUTOVER_RETURN_IF_ERROR(env_->CreateDirs(p.dir / "data"));
-    CUTOVER_RETURN_IF_ERROR(env_->CreateDirs(p.dir / "schema"));
+    CUTOVER_RETURN_IF_ERROR(env_->CreateDirs(staging / "data"));
+    CUTOVER_RETURN_IF_ERROR(env_->CreateDirs(staging / "schema"));
+    Status moved = env_->Rename(staging, p.dir);
+    if (!moved.ok()) {
+      (void)env_->RemoveAll(staging);
+      return moved.WithContext("creating the snapshot directory");
+    }
     return p;
   }
   return Status::Io("could not find a free snapshot id in " + root_.string());
@@ -164,19 +176,30 @@ Result<Manifest> Repository::LoadManifest(const std::string& id) const {
 std::vector<std::string> Repository::CleanUpIncomplete() const {
   std::vector<std::string> removed;
   auto names = env_->ListDir(root_ / "snapshots");
-  if (!names.ok()) return removed;
-  for (const auto& name : *names) {
-    const fs::path dir = root_ / "snapshots" / name;
-    auto info = env_->Stat(dir);
-    if (!info.ok() || info->kind != FileInfo::Kind::kDirectory || env_->Exists(dir / kManifestFile)) continue;
-    // A snapshot being created has its directory a moment before its lock:
-    // leave very young directories alone.
-    if (std::chrono::system_clock::now() - info->modified < std::chrono::seconds(60)) {
-      if (!env_->Exists(dir / kLockFile)) continue;
+  if (names.ok()) {
+    for (const auto& name : *names) {
+      const fs::path dir = root_ / "snapshots" / name;
+      auto info = env_->Stat(dir);
+      if (!info.ok() || info->kind != FileInfo::Kind::kDirectory || env_->Exists(dir / kManifestFile))
+        continue;
+      auto lock = env_->LockFile(dir / kLockFile);
+      if (!lock.ok()) continue;  // a snapshot in progress
+      if (env_->RemoveAll(dir).ok()) removed.push_back(name);
     }
+  }
+  // A run killed between creating its staging directory and locking it
+  // leaves one without a lock file: only an old one is surely abandoned.
+  auto staged = env_->ListDir(root_ / kStagingDir);
+  if (!staged.ok()) return removed;
+  for (const auto& name : *staged) {
+    const fs::path dir = root_ / kStagingDir / name;
+    auto info = env_->Stat(dir);
+    if (!info.ok()) continue;
+    if (!env_->Exists(dir / kLockFile) &&
+        std::chrono::system_clock::now() - info->modified < std::chrono::seconds(60))
+      continue;
     auto lock = env_->LockFile(dir / kLockFile);
-    if (!lock.ok()) continue;  // a snapshot in progress
-    if (env_->RemoveAll(dir).ok()) removed.push_back(name);
+    if (lock.ok()) (void)env_->RemoveAll(dir);
   }
   return removed;
 }

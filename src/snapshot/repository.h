@@ -4,9 +4,10 @@
 // A snapshot directory counts only when its manifest.json exists: that file
 // is renamed into place as the last step, so listing and resolving ignore
 // everything else. While a snapshot is being written its directory holds a
-// `.lock` file locked with flock; a directory without a manifest whose lock
-// is free was left by a killed run and CleanUpIncomplete() removes it. A
-// concurrent snapshot in progress is never touched.
+// `.lock` file locked with flock; the directory is made in REPO/staging/ and
+// renamed into snapshots/ only once locked, so a directory without a manifest
+// whose lock is free was left by a killed run and CleanUpIncomplete() removes
+// it. A concurrent snapshot in progress is never touched.
 //
 // IDs are "YYYYMMDDTHHMMSS.mmmZ-xxxxxx" (UTC time to the millisecond, 6
 // random hex digits): they sort by creation time and never collide (mkdir
