@@ -3,11 +3,12 @@
 // table), then normalization so that the same schema written differently
 // gives identical attributes (see docs/schema-json.md).
 //
-// Queries (at most 13 whatever the number of tables): TABLES, COLUMNS,
+// Queries (at most 14 whatever the number of tables): TABLES, COLUMNS,
 // STATISTICS, KEY_COLUMN_USAGE, REFERENTIAL_CONSTRAINTS, CHECK_CONSTRAINTS,
 // VIEWS, TRIGGERS, ROUTINES, EVENTS, PARAMETERS (only when there are routines),
-// PARTITIONS (only when a table is partitioned) and one UNION ALL over the
-// MariaDB sequences (only when there are sequences).
+// TABLE_PRIVILEGES with COLUMN_PRIVILEGES in one UNION ALL (only when there
+// are tables or views), PARTITIONS (only when a table is partitioned) and one
+// UNION ALL over the MariaDB sequences (only when there are sequences).
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -90,6 +91,21 @@ std::string FkRule(std::string rule) {
   return rule;
 }
 
+// The access.* attributes (docs/schema-json.md): who owns an object and the
+// session context its body runs under. They are kept verbatim: the core keeps
+// them out of the fingerprint and compares them only with --with-privileges.
+// `first` is the column of DEFINER, followed by SQL_MODE (NULL where the
+// catalog table has none), CHARACTER_SET_CLIENT and COLLATION_CONNECTION.
+void SetAccess(SchemaObject& obj, const Row& r, size_t first) {
+  static const char* const kNames[] = {"access.definer", "access.sql_mode", "access.character_set_client",
+                                       "access.collation_connection"};
+  for (size_t i = 0; i < 4; ++i) {
+    // An empty SQL_MODE ('') is left out: attribute values are never "".
+    std::string value = Str(r, first + i);
+    if (!value.empty()) obj.attributes[kNames[i]] = std::move(value);
+  }
+}
+
 class Builder {
  public:
   Builder(const CatalogQuery& query, const SchemaContext& ctx) : query_(query), ctx_(ctx) {
@@ -105,6 +121,7 @@ class Builder {
     CUTOVER_RETURN_IF_ERROR(ReadIndexes());
     CUTOVER_RETURN_IF_ERROR(ReadForeignKeys());
     CUTOVER_RETURN_IF_ERROR(ReadViews());
+    CUTOVER_RETURN_IF_ERROR(ReadPrivileges());  // after the tables, columns and views it annotates
     CUTOVER_RETURN_IF_ERROR(ReadTriggers());
     CUTOVER_RETURN_IF_ERROR(ReadRoutines());
     CUTOVER_RETURN_IF_ERROR(ReadEvents());
@@ -405,8 +422,8 @@ class Builder {
   Status ReadViews() {
     BuildChecks();
     auto rows =
-        Q("SELECT TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION, SECURITY_TYPE FROM information_schema.VIEWS "
-          "WHERE TABLE_SCHEMA = " +
+        Q("SELECT TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION, SECURITY_TYPE, DEFINER, NULL, "
+          "CHARACTER_SET_CLIENT, COLLATION_CONNECTION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = " +
           db_literal_);
     if (!rows.ok()) return rows.status();
     for (const Row& r : *rows) {
@@ -415,6 +432,49 @@ class Builder {
       std::string check = ToUpper(Str(r, 2));
       if (!check.empty() && check != "NONE") v.attributes["check_option"] = check;
       v.attributes["mysql.security"] = ToUpper(Str(r, 3));
+      SetAccess(v, r, 4);
+    }
+    return Status::Ok();
+  }
+
+  // access.privileges of tables, views and columns: GRANTEE:PRIVILEGE entries,
+  // sorted. information_schema shows only the grants the connecting user may
+  // see (its own, or everyone's with SELECT on the mysql schema), so what is
+  // read depends on who reads it. Database and global grants are not per
+  // object and are not read.
+  Status ReadPrivileges() {
+    if (tables_.empty()) return Status::Ok();
+    auto rows =
+        Q("SELECT TABLE_NAME, NULL, GRANTEE, PRIVILEGE_TYPE, IS_GRANTABLE FROM "
+          "information_schema.TABLE_PRIVILEGES "
+          "WHERE TABLE_SCHEMA = " +
+          db_literal_ +
+          " UNION ALL SELECT TABLE_NAME, COLUMN_NAME, GRANTEE, PRIVILEGE_TYPE, IS_GRANTABLE "
+          "FROM information_schema.COLUMN_PRIVILEGES WHERE TABLE_SCHEMA = " +
+          db_literal_);
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return Status::Ok();
+    // Tables and views by (name, ""), columns by (table, column): the names
+    // the model already holds, so a grant is matched after the same folding.
+    std::map<std::pair<std::string, std::string>, size_t> index;
+    for (size_t i = 0; i < model_.objects.size(); ++i) {
+      const SchemaObject& o = model_.objects[i];
+      if (o.kind == ObjectKind::kTable || o.kind == ObjectKind::kView) index[{o.name, ""}] = i;
+      if (o.kind == ObjectKind::kColumn) index[{o.table, o.name}] = i;
+    }
+    std::map<size_t, std::vector<std::string>> grants;
+    for (const Row& r : *rows) {
+      std::string column = IsNull(r, 1) ? std::string() : ToLower(Str(r, 1));
+      auto it = index.find({TableName(Str(r, 0)), column});
+      if (it == index.end()) continue;  // a sequence, or an object dropped meanwhile
+      std::string entry = Str(r, 2) + ":" + ToUpper(Str(r, 3));
+      if (Str(r, 4) == "YES") entry += " WITH GRANT OPTION";
+      grants[it->second].push_back(std::move(entry));
+    }
+    for (auto& [i, list] : grants) {
+      std::sort(list.begin(), list.end());
+      list.erase(std::unique(list.begin(), list.end()), list.end());
+      model_.objects[i].attributes["access.privileges"] = ListValue(list);
     }
     return Status::Ok();
   }
@@ -422,7 +482,8 @@ class Builder {
   Status ReadTriggers() {
     auto rows =
         Q("SELECT EVENT_OBJECT_TABLE, TRIGGER_NAME, EVENT_MANIPULATION, ACTION_TIMING, ACTION_ORIENTATION, "
-          "ACTION_STATEMENT, ACTION_ORDER FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = " +
+          "ACTION_STATEMENT, ACTION_ORDER, DEFINER, SQL_MODE, CHARACTER_SET_CLIENT, COLLATION_CONNECTION "
+          "FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = " +
           db_literal_);
     if (!rows.ok()) return rows.status();
     // Several triggers for the same table, timing and event run in
@@ -449,6 +510,7 @@ class Builder {
       t.attributes["level"] = ToUpper(Str(r, 4));
       t.attributes["definition"] = CollapseSqlWhitespace(Str(r, 5));
       if (siblings[slot(r)] > 1) t.attributes["mysql.action_order"] = Str(r, 6);
+      SetAccess(t, r, 7);
     }
     return Status::Ok();
   }
@@ -461,7 +523,8 @@ class Builder {
   Status ReadEvents() {
     auto rows = Q(
         "SELECT EVENT_NAME, EVENT_DEFINITION, EVENT_TYPE, EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD, ENDS, "
-        "STATUS, ON_COMPLETION, EVENT_COMMENT FROM information_schema.EVENTS WHERE EVENT_SCHEMA = " +
+        "STATUS, ON_COMPLETION, EVENT_COMMENT, DEFINER, SQL_MODE, CHARACTER_SET_CLIENT, COLLATION_CONNECTION "
+        "FROM information_schema.EVENTS WHERE EVENT_SCHEMA = " +
         db_literal_);
     if (!rows.ok()) return rows.status();
     for (const Row& r : *rows) {
@@ -476,6 +539,7 @@ class Builder {
       e.attributes["status"] = ToUpper(Str(r, 7));
       e.attributes["on_completion"] = ToUpper(Str(r, 8));
       if (!Str(r, 9).empty()) e.attributes["comment"] = Str(r, 9);
+      SetAccess(e, r, 10);
     }
     return Status::Ok();
   }
@@ -484,7 +548,8 @@ class Builder {
     auto rows =
         Q("SELECT ROUTINE_NAME, ROUTINE_TYPE, DTD_IDENTIFIER, ROUTINE_BODY, ROUTINE_DEFINITION, "
           "IS_DETERMINISTIC, "
-          "SQL_DATA_ACCESS, SECURITY_TYPE, ROUTINE_COMMENT FROM information_schema.ROUTINES "
+          "SQL_DATA_ACCESS, SECURITY_TYPE, ROUTINE_COMMENT, DEFINER, SQL_MODE, CHARACTER_SET_CLIENT, "
+          "COLLATION_CONNECTION FROM information_schema.ROUTINES "
           "WHERE ROUTINE_SCHEMA = " +
           db_literal_ + " AND ROUTINE_TYPE IN ('FUNCTION', 'PROCEDURE')");
     if (!rows.ok()) return rows.status();
@@ -525,6 +590,7 @@ class Builder {
       a["security"] = ToUpper(Str(r, 7));
       std::string comment = Str(r, 8);
       if (!comment.empty()) a["comment"] = comment;
+      SetAccess(f, r, 9);
     }
     return Status::Ok();
   }

@@ -608,16 +608,78 @@ TEST(MysqlSchemaRows, LowerCaseTableNamesFoldsTableNames) {
   }
 }
 
+// access.* attributes (docs/schema-json.md): DEFINER, SQL_MODE and the
+// creation character set verbatim; grants as sorted GRANTEE:PRIVILEGE lists
+// on the table, view or column they name, matched after the reader's folding.
+TEST(MysqlSchemaRows, AccessAttributesAndPrivilegesFromCatalogRows) {
+  FakeTables rows = MariaDbRows();
+  auto append = [](FakeRow& row, std::initializer_list<std::optional<std::string>> cells) {
+    row.insert(row.end(), cells);
+  };
+  append(rows["VIEWS"][0], {"app@%", N, "utf8mb4", "utf8mb4_general_ci"});
+  append(rows["TRIGGERS"][0], {"root@localhost", "STRICT_TRANS_TABLES", "latin1", "latin1_swedish_ci"});
+  append(rows["ROUTINES"][0], {"o'b`x@%", "", "utf8mb3", "utf8mb3_general_ci"});
+  rows["EVENTS"] = {{"Ev", "DO 1", "RECURRING", N, "1", "DAY", N, "ENABLED", "PRESERVE", "", "app@%",
+                     "PIPES_AS_CONCAT,NO_ZERO_DATE", "utf8mb4", "utf8mb4_bin"}};
+  // TABLE_NAME, COLUMN_NAME (NULL for a table grant), GRANTEE, PRIVILEGE_TYPE, IS_GRANTABLE
+  rows["TABLE_PRIVILEGES"] = {
+      {"t", N, "'b'@'%'", "Select", "YES"},      {"t", N, "'app'@'%'", "SELECT", "NO"},
+      {"t", N, "'app'@'%'", "INSERT", "NO"},     {"t", "QTY", "'app'@'%'", "UPDATE", "NO"},
+      {"v", N, "'app'@'%'", "SELECT", "NO"},     {"gone", N, "'app'@'%'", "SELECT", "NO"},
+      {"t", "gone", "'app'@'%'", "SELECT", "NO"}};
+  auto m = mysql::ReadSchemaWith(FakeCatalog(rows), Context(Flavor::kMariaDb));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  SCOPED_TRACE(Dump(*m));
+  EXPECT_EQ(Attr(*m, ObjectKind::kView, "", "v", "access.definer"), "app@%");
+  EXPECT_EQ(Attr(*m, ObjectKind::kView, "", "v", "access.sql_mode"), "<absent>") << "VIEWS has no SQL_MODE";
+  EXPECT_EQ(Attr(*m, ObjectKind::kView, "", "v", "access.character_set_client"), "utf8mb4");
+  EXPECT_EQ(Attr(*m, ObjectKind::kView, "", "v", "access.collation_connection"), "utf8mb4_general_ci");
+  EXPECT_EQ(Attr(*m, ObjectKind::kTrigger, "t", "trg_a", "access.definer"), "root@localhost");
+  EXPECT_EQ(Attr(*m, ObjectKind::kTrigger, "t", "trg_a", "access.sql_mode"), "STRICT_TRANS_TABLES");
+  EXPECT_EQ(Attr(*m, ObjectKind::kTrigger, "t", "trg_a", "access.character_set_client"), "latin1");
+  EXPECT_EQ(Attr(*m, ObjectKind::kTrigger, "t", "trg_a", "access.collation_connection"), "latin1_swedish_ci");
+  EXPECT_EQ(Attr(*m, ObjectKind::kTrigger, "t", "trg_b", "access.definer"), "<absent>");
+  EXPECT_EQ(Attr(*m, ObjectKind::kFunction, "", "fn", "access.definer"), "o'b`x@%");
+  EXPECT_EQ(Attr(*m, ObjectKind::kFunction, "", "fn", "access.sql_mode"), "<absent>")
+      << "an empty SQL_MODE is absent: attribute values are never empty";
+  EXPECT_EQ(Attr(*m, ObjectKind::kFunction, "", "fn", "access.character_set_client"), "utf8mb3");
+  EXPECT_EQ(Attr(*m, ObjectKind::kFunction, "", "fn", "access.collation_connection"), "utf8mb3_general_ci");
+  EXPECT_EQ(Attr(*m, ObjectKind::kEvent, "", "ev", "access.definer"), "app@%");
+  EXPECT_EQ(Attr(*m, ObjectKind::kEvent, "", "ev", "access.sql_mode"), "PIPES_AS_CONCAT,NO_ZERO_DATE");
+  EXPECT_EQ(Attr(*m, ObjectKind::kEvent, "", "ev", "access.collation_connection"), "utf8mb4_bin");
+  EXPECT_EQ(Attr(*m, ObjectKind::kTable, "", "t", "access.privileges"),
+            ListValue({"'app'@'%':INSERT", "'app'@'%':SELECT", "'b'@'%':SELECT WITH GRANT OPTION"}));
+  EXPECT_EQ(Attr(*m, ObjectKind::kColumn, "t", "qty", "access.privileges"), ListValue({"'app'@'%':UPDATE"}));
+  EXPECT_EQ(Attr(*m, ObjectKind::kView, "", "v", "access.privileges"), ListValue({"'app'@'%':SELECT"}));
+  EXPECT_EQ(Attr(*m, ObjectKind::kTable, "", "p", "access.privileges"), "<absent>");
+  EXPECT_EQ(Attr(*m, ObjectKind::kColumn, "t", "id", "access.privileges"), "<absent>");
+  for (const auto& obj : m->objects) EXPECT_NE(obj.name, "gone") << "grants never create objects";
+
+  // Under lower_case_table_names = 2 a grant is matched on the folded name.
+  FakeTables folded;
+  folded["TABLES"] = {{"Orders", "BASE TABLE", "InnoDB", "utf8mb4_general_ci", "", ""}};
+  folded["COLUMNS"] = {{"Orders", "Total", "1", N, "YES", "int(11)", N, "", "", N}};
+  folded["TABLE_PRIVILEGES"] = {{"orders", N, "'app'@'%'", "SELECT", "NO"},
+                                {"orders", "total", "'app'@'%'", "UPDATE", "NO"}};
+  auto ctx = Context(Flavor::kMariaDb);
+  ctx.lower_case_table_names = 2;
+  auto f = mysql::ReadSchemaWith(FakeCatalog(folded), ctx);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(Attr(*f, ObjectKind::kTable, "", "orders", "access.privileges"), ListValue({"'app'@'%':SELECT"}));
+  EXPECT_EQ(Attr(*f, ObjectKind::kColumn, "orders", "total", "access.privileges"),
+            ListValue({"'app'@'%':UPDATE"}));
+}
+
 TEST(MysqlSchemaRows, BoundedQueriesAndErrorsAreNeverPartialResults) {
   FakeTables rows = MariaDbRows();
   std::vector<std::string> seen;
   auto ok = mysql::ReadSchemaWith(FakeCatalog(rows, &seen), Context(Flavor::kMariaDb));
   ASSERT_TRUE(ok.ok());
-  EXPECT_LE(seen.size(), 13u);
+  EXPECT_LE(seen.size(), 14u);
   std::set<std::string> distinct(seen.begin(), seen.end());
   EXPECT_EQ(distinct.size(), seen.size()) << "each catalog table is read once";
   for (const char* table : {"TABLES", "COLUMNS", "STATISTICS", "KEY_COLUMN_USAGE", "CHECK_CONSTRAINTS",
-                            "VIEWS", "TRIGGERS", "ROUTINES", "EVENTS", "PARAMETERS"}) {
+                            "VIEWS", "TRIGGERS", "ROUTINES", "EVENTS", "PARAMETERS", "TABLE_PRIVILEGES"}) {
     EXPECT_TRUE(distinct.count(table)) << table;
     auto failed =
         mysql::ReadSchemaWith(FakeCatalog(rows, nullptr, std::string(table)), Context(Flavor::kMariaDb));
@@ -1405,7 +1467,7 @@ TEST(MysqlSchema, BoundedNumberOfCatalogQueries) {
   int small = catalog_queries(2);
   int large = catalog_queries(30);
   EXPECT_EQ(small, large) << "the number of catalog queries must not depend on the number of tables";
-  EXPECT_LE(large, 13);
+  EXPECT_LE(large, 14);
   EXPECT_GE(large, 10);
 }
 
@@ -1441,6 +1503,201 @@ TEST(MysqlSchema, FixtureShopLoadsAndReads) {
   ASSERT_TRUE(conn2);
   ASSERT_TRUE(conn2->ExecuteScript(script).ok());
   EXPECT_EQ(DriftLines(m, ReadModel(*conn2)), std::set<std::string>{});
+}
+
+// A server account for one test, dropped when the test ends (also when it
+// fails). Its name may need quoting.
+class TestUser {
+ public:
+  TestUser(std::string name, std::string host, std::optional<std::string> password = std::nullopt)
+      : name_(std::move(name)), host_(std::move(host)) {
+    auto admin = Mysql()->Connect(ServerUri("mysql"));
+    if (!admin.ok()) {
+      ADD_FAILURE() << admin.status().ToString();
+      return;
+    }
+    std::string sql = "CREATE USER " + account();
+    if (password) sql += " IDENTIFIED BY " + (*admin)->QuoteLiteral(*password);
+    auto r = (*admin)->Execute(sql);
+    created_ = r.ok();
+    if (!created_) ADD_FAILURE() << sql << ": " << r.status().ToString();
+  }
+  ~TestUser() {
+    if (!created_) return;
+    auto admin = Mysql()->Connect(ServerUri("mysql"));
+    auto r = admin.ok() ? (*admin)->Execute("DROP USER " + account()) : Result<std::int64_t>(admin.status());
+    EXPECT_TRUE(r.ok()) << "dropping " << account() << ": " << r.status().ToString();
+  }
+  TestUser(const TestUser&) = delete;
+  TestUser& operator=(const TestUser&) = delete;
+
+  bool created() const { return created_; }
+  const std::string& name() const { return name_; }
+  // For statements: `name`@`host`.
+  std::string account() const { return mysql::QuoteIdent(name_) + "@" + mysql::QuoteIdent(host_); }
+  // As information_schema prints them: DEFINER without quotes, GRANTEE in
+  // single quotes that are not escaped.
+  std::string definer() const { return name_ + "@" + host_; }
+  std::string grantee() const { return "'" + name_ + "'@'" + host_ + "'"; }
+
+ private:
+  std::string name_;
+  std::string host_;
+  bool created_ = false;
+};
+
+// access.definer, access.sql_mode, access.character_set_client and
+// access.collation_connection read exactly what each object was created
+// under, by a definer whose name needs quoting.
+TEST(MysqlSchema, AccessAttributesRecordDefinerSqlModeAndCreationCharset) {
+  ScratchDatabase db("mysql");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  TestUser owner(testing::UniqueName("cut'own`r_"), "%");
+  ASSERT_TRUE(owner.created());
+  const std::string definer = " DEFINER=" + owner.account() + " ";
+  {
+    // sql_mode and SET NAMES are session state: a session of their own.
+    auto ctx = db.Connect();
+    ASSERT_TRUE(ctx);
+    const std::vector<std::string> script = {
+        "CREATE TABLE t (id int PRIMARY KEY, note varchar(20))",
+        "SET SESSION sql_mode = 'ANSI_QUOTES,NO_ENGINE_SUBSTITUTION'",
+        "SET NAMES latin1",
+        "CREATE" + definer + "PROCEDURE p() SELECT \"id\" FROM t",
+        "SET SESSION sql_mode = 'STRICT_ALL_TABLES'",
+        "SET NAMES utf8mb3 COLLATE utf8mb3_unicode_ci",
+        "CREATE" + definer + "TRIGGER trg BEFORE INSERT ON t FOR EACH ROW SET NEW.note = 'x'",
+        "CREATE" + definer + "SQL SECURITY INVOKER VIEW v AS SELECT id FROM t",
+        // Typed out of order: the server prints its canonical order.
+        "SET SESSION sql_mode = 'NO_ZERO_DATE,PIPES_AS_CONCAT'",
+        "SET NAMES utf8mb4 COLLATE utf8mb4_bin",
+        "CREATE" + definer + "EVENT ev ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM t",
+        "SET SESSION sql_mode = ''",
+        "CREATE" + definer + "FUNCTION f() RETURNS int DETERMINISTIC RETURN 1",
+    };
+    for (const std::string& s : script) {
+      auto r = ctx->Execute(s);
+      ASSERT_TRUE(r.ok()) << s << ": " << r.status().ToString();
+    }
+  }
+  // No DEFINER: the reading session's own user and context.
+  ASSERT_TRUE(conn->Execute("CREATE FUNCTION plain() RETURNS int DETERMINISTIC RETURN 2").ok());
+  SchemaModel m = ReadModel(*conn);
+  SCOPED_TRACE(Dump(m));
+  const std::string who = owner.definer();
+  EXPECT_EQ(Attr(m, ObjectKind::kProcedure, "", "p", "access.definer"), who);
+  EXPECT_EQ(Attr(m, ObjectKind::kProcedure, "", "p", "access.sql_mode"),
+            "ANSI_QUOTES,NO_ENGINE_SUBSTITUTION");
+  EXPECT_EQ(Attr(m, ObjectKind::kProcedure, "", "p", "access.character_set_client"), "latin1");
+  EXPECT_EQ(Attr(m, ObjectKind::kProcedure, "", "p", "access.collation_connection"), "latin1_swedish_ci");
+  EXPECT_EQ(Attr(m, ObjectKind::kTrigger, "t", "trg", "access.definer"), who);
+  EXPECT_EQ(Attr(m, ObjectKind::kTrigger, "t", "trg", "access.sql_mode"), "STRICT_ALL_TABLES");
+  EXPECT_EQ(Attr(m, ObjectKind::kTrigger, "t", "trg", "access.character_set_client"), "utf8mb3");
+  EXPECT_EQ(Attr(m, ObjectKind::kTrigger, "t", "trg", "access.collation_connection"), "utf8mb3_unicode_ci");
+  EXPECT_EQ(Attr(m, ObjectKind::kView, "", "v", "access.definer"), who);
+  EXPECT_EQ(Attr(m, ObjectKind::kView, "", "v", "access.sql_mode"), "<absent>") << "VIEWS has no SQL_MODE";
+  EXPECT_EQ(Attr(m, ObjectKind::kView, "", "v", "access.character_set_client"), "utf8mb3");
+  EXPECT_EQ(Attr(m, ObjectKind::kView, "", "v", "access.collation_connection"), "utf8mb3_unicode_ci");
+  EXPECT_EQ(Attr(m, ObjectKind::kView, "", "v", "mysql.security"), "INVOKER");
+  EXPECT_EQ(Attr(m, ObjectKind::kEvent, "", "ev", "access.definer"), who);
+  EXPECT_EQ(Attr(m, ObjectKind::kEvent, "", "ev", "access.sql_mode"), "PIPES_AS_CONCAT,NO_ZERO_DATE");
+  EXPECT_EQ(Attr(m, ObjectKind::kEvent, "", "ev", "access.character_set_client"), "utf8mb4");
+  EXPECT_EQ(Attr(m, ObjectKind::kEvent, "", "ev", "access.collation_connection"), "utf8mb4_bin");
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "f", "access.definer"), who);
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "f", "access.sql_mode"), "<absent>")
+      << "an empty sql_mode is absent: attribute values are never empty";
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "f", "access.character_set_client"), "utf8mb4");
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "f", "access.collation_connection"), "utf8mb4_bin");
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "plain", "access.definer"),
+            Scalar(*conn, "SELECT CURRENT_USER()"));
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "plain", "access.sql_mode"),
+            Scalar(*conn, "SELECT @@SESSION.sql_mode"));
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "plain", "access.character_set_client"),
+            Scalar(*conn, "SELECT @@SESSION.character_set_client"));
+  EXPECT_EQ(Attr(m, ObjectKind::kFunction, "", "plain", "access.collation_connection"),
+            Scalar(*conn, "SELECT @@SESSION.collation_connection"));
+  EXPECT_EQ(Attr(m, ObjectKind::kTable, "", "t", "access.privileges"), "<absent>") << "no grants";
+  for (const auto& obj : m.objects) {
+    for (const auto& [k, v] : obj.attributes) {
+      if (IsAccessAttribute(k)) {
+        EXPECT_FALSE(v.empty()) << obj.Path() << " " << k;
+      }
+    }
+  }
+}
+
+// access.privileges: the sorted GRANTEE:PRIVILEGE grants of a table, a view
+// and a column whose names need quoting, for a grantee whose name does too;
+// only where there is a grant; following REVOKE; and only the grants the
+// reading user may see.
+TEST(MysqlSchema, AccessPrivilegesOfTablesViewsAndColumns) {
+  ScratchDatabase db("mysql");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn);
+  auto q = [&](const std::string& name) { return conn->QuoteIdentifier(name); };
+  const std::string table = "Gr 't' `x` \"y\"";
+  const std::string col = "C'ol `1`";
+  const std::string password = "Pw-'1`";
+  TestUser u(testing::UniqueName("cut'g`u_"), "%", password);
+  TestUser u2(testing::UniqueName("cutover_g2_"), "localhost");
+  ASSERT_TRUE(u.created() && u2.created());
+  const std::string on = " ON " + q(db.name()) + "." + q(table);
+  const std::vector<std::string> script = {
+      "CREATE TABLE " + q(table) + " (id int PRIMARY KEY, " + q(col) + " int, d int)",
+      "CREATE TABLE plain (id int PRIMARY KEY)",
+      "CREATE VIEW " + q("V 'w'") + " AS SELECT id FROM " + q(table),
+      "GRANT SELECT, INSERT" + on + " TO " + u.account(),
+      "GRANT UPDATE (" + q(col) + ")" + on + " TO " + u.account(),
+      "GRANT SELECT" + on + " TO " + u2.account() + " WITH GRANT OPTION",
+      // No WITH GRANT OPTION here, but u2 holds it on the table, so
+      // information_schema shows this column grant as grantable.
+      "GRANT UPDATE (d)" + on + " TO " + u2.account(),
+      "GRANT SELECT, SHOW VIEW ON " + q(db.name()) + "." + q("V 'w'") + " TO " + u.account(),
+  };
+  for (const std::string& s : script) {
+    auto r = conn->Execute(s);
+    ASSERT_TRUE(r.ok()) << s << ": " << r.status().ToString();
+  }
+  const std::string g = u.grantee();
+  const std::string g2 = u2.grantee();
+  {
+    SchemaModel m = ReadModel(*conn);
+    SCOPED_TRACE(Dump(m));
+    EXPECT_EQ(Attr(m, ObjectKind::kTable, "", table, "access.privileges"),
+              ListValue({g + ":INSERT", g + ":SELECT", g2 + ":SELECT WITH GRANT OPTION"}));
+    EXPECT_EQ(Attr(m, ObjectKind::kColumn, table, ToLower(col), "access.privileges"),
+              ListValue({g + ":UPDATE"}));
+    EXPECT_EQ(Attr(m, ObjectKind::kColumn, table, "d", "access.privileges"),
+              ListValue({g2 + ":UPDATE WITH GRANT OPTION"}));
+    EXPECT_EQ(Attr(m, ObjectKind::kColumn, table, "id", "access.privileges"), "<absent>");
+    EXPECT_EQ(Attr(m, ObjectKind::kView, "", "V 'w'", "access.privileges"),
+              ListValue({g + ":SELECT", g + ":SHOW VIEW"}));
+    EXPECT_EQ(Attr(m, ObjectKind::kTable, "", "plain", "access.privileges"), "<absent>");
+    EXPECT_EQ(Attr(m, ObjectKind::kColumn, "plain", "id", "access.privileges"), "<absent>");
+  }
+  for (const std::string& s : {"REVOKE INSERT" + on + " FROM " + u.account(),
+                               "REVOKE UPDATE (" + q(col) + ")" + on + " FROM " + u.account()}) {
+    auto r = conn->Execute(s);
+    ASSERT_TRUE(r.ok()) << s << ": " << r.status().ToString();
+  }
+  SchemaModel after = ReadModel(*conn);
+  EXPECT_EQ(Attr(after, ObjectKind::kTable, "", table, "access.privileges"),
+            ListValue({g + ":SELECT", g2 + ":SELECT WITH GRANT OPTION"}))
+      << Dump(after);
+  EXPECT_EQ(Attr(after, ObjectKind::kColumn, table, ToLower(col), "access.privileges"), "<absent>");
+
+  // Read as u: information_schema shows u its own grants only.
+  ConnectionUri server = ServerUri("mysql");
+  ASSERT_TRUE(server.port());
+  auto as_u = Mysql()->Connect(Parse(ServerText(u.name(), password, *server.port(), db.name())));
+  ASSERT_TRUE(as_u.ok()) << as_u.status().ToString();
+  SchemaModel seen_by_u = ReadModel(**as_u);
+  EXPECT_EQ(Attr(seen_by_u, ObjectKind::kTable, "", table, "access.privileges"), ListValue({g + ":SELECT"}))
+      << Dump(seen_by_u);
+  EXPECT_EQ(Attr(seen_by_u, ObjectKind::kColumn, table, "d", "access.privileges"), "<absent>");
+  EXPECT_EQ(Attr(seen_by_u, ObjectKind::kView, "", "V 'w'", "access.privileges"),
+            ListValue({g + ":SELECT", g + ":SHOW VIEW"}));
 }
 
 }  // namespace

@@ -317,6 +317,10 @@ class PgConnection final : public Connection {
   Status Cancel() override;                                    // _connection.cc
   Status StartRewriteLog() override;                           // _locks_rehearsal.cc
   Result<std::vector<std::string>> TakeRewriteLog() override;  // _locks_rehearsal.cc
+  // API v9
+  Result<std::vector<AccessStatement>> PlanAccess(const SchemaModel& model) override;  // _schema_access.cc
+  Result<std::vector<std::string>> MissingRoles(
+      const std::vector<std::string>& roles) override;  // _schema_access.cc
   Result<std::vector<LockWait>> LockWaits() override;
 
  private:

@@ -26,6 +26,7 @@
 // implements it, with its definition in `postgresql.exclusion`.
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -652,18 +653,23 @@ void ParseTriggers(const pqxx::result& r, SchemaModel& m, const Catalog& cat) {
   }
 }
 
-std::string RoutinesSql(int version) {
-  const bool sqlbody = version >= 140000;
-  std::string sql = std::string(R"sql(
-SELECT n.nspname, p.proname, p.prokind,
+// The argument types in a routine's model name, "total(integer, text)": a
+// procedure's include its OUT arguments, which identify it too.
+constexpr const char* kRoutineArgTypes = R"sql(
        CASE WHEN p.prokind = 'p' AND p.proallargtypes IS NOT NULL THEN
          (SELECT string_agg(format_type(u.t, NULL), ', ' ORDER BY u.o)
             FROM unnest(p.proallargtypes, p.proargmodes) WITH ORDINALITY AS u(t, mode, o) WHERE u.mode <> 't')
-       ELSE oidvectortypes(p.proargtypes) END,
+       ELSE oidvectortypes(p.proargtypes) END)sql";
+
+std::string RoutinesSql(int version) {
+  const bool sqlbody = version >= 140000;
+  std::string sql = std::string(R"sql(
+SELECT n.nspname, p.proname, p.prokind, )sql") +
+                    kRoutineArgTypes + R"sql(,
        pg_get_function_arguments(p.oid),
        CASE WHEN p.prokind = 'f' THEN pg_get_function_result(p.oid) END,
        l.lanname, p.prosrc,
-       )sql") +
+       )sql" +
                     (sqlbody ? "CASE WHEN p.prosqlbody IS NOT NULL THEN pg_get_function_sqlbody(p.oid) END"
                              : "NULL::text") +
                     R"sql(,
@@ -754,13 +760,76 @@ void SortByKey(SchemaModel& m) {
 
 }  // namespace
 
+// Owners and privileges (attributes access.owner and access.privileges) of
+// schemas, relations, columns, routines and types. An ACL that is NULL
+// (the defaults) gives no access.privileges; an empty one (everything
+// revoked) gives an empty list. Rows for objects the model does not hold
+// (extension members, identity sequences) are ignored.
+std::string AccessSql() {
+  const std::string privileges = R"sql(
+       CASE WHEN acl IS NOT NULL THEN coalesce((SELECT json_agg(
+         CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END || ':' || a.privilege_type ||
+         CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) FROM aclexplode(acl) a), '[]') END)sql";
+  return "SELECT kind, schema_name, table_name, name, pg_get_userbyid(owner), " + privileges + R"sql(
+FROM (
+  SELECT 'schema' AS kind, '' AS schema_name, '' AS table_name, n.nspname AS name, n.nspowner AS owner,
+         n.nspacl AS acl
+  FROM pg_namespace n WHERE )sql" +
+         std::string(kUserNamespace) + R"sql(
+  UNION ALL
+  SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized_view' WHEN 'S' THEN 'sequence'
+         ELSE 'table' END, n.nspname, '', c.relname, c.relowner, c.relacl
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND )sql" +
+         kUserNamespace + R"sql(
+  UNION ALL
+  SELECT 'column', n.nspname, c.relname, a.attname, NULL::oid, a.attacl
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND )sql" +
+         kUserNamespace + R"sql(
+  UNION ALL
+  SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, n.nspname, '',
+         p.proname || '(' || )sql" +
+         kRoutineArgTypes + R"sql( || ')', p.proowner, p.proacl
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+  WHERE p.prokind IN ('f', 'p') AND )sql" +
+         kUserNamespace + R"sql(
+  UNION ALL
+  SELECT CASE t.typtype WHEN 'e' THEN 'enum' ELSE 'domain' END, n.nspname, '', t.typname, t.typowner,
+         t.typacl
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+  WHERE t.typtype IN ('e', 'd') AND )sql" +
+         kUserNamespace + ") access";
+}
+
+void ParseAccess(const pqxx::result& r, SchemaModel& m) {
+  std::map<std::string, SchemaObject*> by_key;
+  for (auto& o : m.objects) by_key[o.Key()] = &o;
+  for (const auto& row : r) {
+    const auto kind = ObjectKindFromName(Text(row[0]));
+    if (!kind) Unexpected("object kind", row[0]);
+    SchemaObject probe;
+    probe.kind = *kind;
+    probe.schema = Text(row[1]);
+    probe.table = Text(row[2]);
+    probe.name = Text(row[3]);
+    auto it = by_key.find(probe.Key());
+    if (it == by_key.end()) continue;
+    SetIf(*it->second, "access.owner", Text(row[4]));
+    if (row[5].is_null()) continue;
+    auto entries = List(row[5]);
+    std::sort(entries.begin(), entries.end());
+    it->second->attributes["access.privileges"] = ListValue(entries);
+  }
+}
+
 SchemaModel ReadSchemaIn(pqxx::transaction_base& tx, int version) {
   // All queries go out at once through a pipeline: the server runs the next
   // ones while the results of the first are turned into objects.
   const std::vector<std::string> queries = {
       SchemasSql(), ExtensionsSql(),         kCollationsSql,       kOpclassesSql, TablesSql(),
       ColumnsSql(), ConstraintsSql(version), IndexesSql(version),  ViewsSql(),    SequencesSql(),
-      TypesSql(),   TriggersSql(),           RoutinesSql(version), PoliciesSql()};
+      TypesSql(),   TriggersSql(),           RoutinesSql(version), PoliciesSql(), AccessSql()};
   pqxx::pipeline pipeline(tx);
   pipeline.retain(static_cast<int>(queries.size()));
   std::vector<pqxx::pipeline::query_id> ids;
@@ -792,6 +861,7 @@ SchemaModel ReadSchemaIn(pqxx::transaction_base& tx, int version) {
         ParseTriggers(result(), m, cat);
         ParseRoutines(result(), m);
         ParsePolicies(result(), m);
+        ParseAccess(result(), m);
         pipeline.complete();
       },
       [&] { IgnoringErrors([&] { pipeline.flush(); }); });

@@ -1040,7 +1040,10 @@ TEST(PostgresScratch, CreateListDrop) {
         "UTF8");
     // A clean database: only the public schema and plpgsql.
     SchemaModel m = ReadModel(*c);
-    EXPECT_EQ(Dump(m), "schema public { }\nextension plpgsql { schema=pg_catalog }\n");
+    EXPECT_EQ(Dump(m),
+              "schema public { access.owner=pg_database_owner "
+              "access.privileges=[\"PUBLIC:USAGE\",\"pg_database_owner:CREATE\",\"pg_database_owner:USAGE\"] "
+              "}\nextension plpgsql { schema=pg_catalog }\n");
   }
   auto again = d->CreateDatabase(server, name);
   ASSERT_FALSE(again.ok());
@@ -1166,7 +1169,8 @@ CREATE TEMP TABLE scratch_temp (x int);
 void ExpectSchemasTablesAndColumns(const SchemaModel& m) {
   using K = ObjectKind;
   // Schemas: public without its default comment, app with its comment.
-  EXPECT_EQ(Find(m, K::kSchema, "", "", "public")->attributes.size(), 0u);
+  EXPECT_EQ(Find(m, K::kSchema, "", "", "public")->attributes.count("comment"), 0u);
+  EXPECT_EQ(Attr(m, K::kSchema, "", "", "public", "access.owner"), "pg_database_owner");
   EXPECT_EQ(Attr(m, K::kSchema, "", "", "app", "comment"), "application objects");
   EXPECT_EQ(Attr(m, K::kExtension, "", "", "btree_gist", "schema"), "public");
   EXPECT_EQ(Attr(m, K::kExtension, "", "", "plpgsql", "schema"), "pg_catalog");

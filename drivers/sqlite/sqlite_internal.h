@@ -218,9 +218,13 @@ class SqliteConnection final : public Connection {
   Result<std::string> StorageIdentity(const TableId& table) override;                   // _locks_rehearsal.cc
   Result<std::vector<HeldLock>> LocksHeldBy(std::string_view session) override;         // _locks_rehearsal.cc
   // API v7
-  Status Cancel() override;                                             // _connection.cc
-  Status StartRewriteLog() override;                                    // _locks_rehearsal.cc
-  Result<std::vector<std::string>> TakeRewriteLog() override;           // _locks_rehearsal.cc
+  Status Cancel() override;                                    // _connection.cc
+  Status StartRewriteLog() override;                           // _locks_rehearsal.cc
+  Result<std::vector<std::string>> TakeRewriteLog() override;  // _locks_rehearsal.cc
+  // API v9
+  Result<std::vector<AccessStatement>> PlanAccess(const SchemaModel& model) override;  // _schema_access.cc
+  Result<std::vector<std::string>> MissingRoles(
+      const std::vector<std::string>& roles) override;                  // _schema_access.cc
   Result<std::vector<TableRowEstimate>> EstimatedRowCounts() override;  // _locks_rehearsal.cc
   Result<std::vector<LockWait>> LockWaits() override;
 

@@ -164,6 +164,7 @@ int RunDrift(CommandContext& ctx, const DriftArgs& args) {
   options.ignore_globs = ctx.config().drift_ignore;
   options.ignore_globs.insert(options.ignore_globs.end(), args.ignore.begin(), args.ignore.end());
   options.ignore_column_order = args.ignore_column_order || ctx.config().drift_ignore_column_order;
+  options.with_privileges = args.with_privileges || ctx.config().drift_privileges;
   auto report = ComputeDrift(expected->model, *actual, options);
   if (!report.ok()) return ctx.Fail(report.status());
   report->expected_source = expected->source;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file_env.h"
+#include "base/strings.h"
 #include "cli/commands.h"
 #include "snapshot/restore.h"
 #include "snapshot/restore_check.h"
@@ -38,6 +39,33 @@ Result<std::string> PickSnapshot(CommandContext& ctx, const snapshot::Repository
                           "; take one with `cutover snapshot " + *target + "`");
 }
 
+// What a restore did with the snapshot's owners and privileges.
+Json AccessJson(const snapshot::AccessPlan& access) {
+  Json skipped = Json::array();
+  for (const AccessStatement& s : access.skipped) {
+    skipped.push_back({{"object", s.object}, {"what", s.what}, {"roles", s.roles}});
+  }
+  return {{"statements", access.statements.size()},
+          {"missing_roles", access.missing_roles},
+          {"skipped", skipped}};
+}
+
+// Every check of a restore test, in order (restore_check.h).
+Json ChecksJson(const std::vector<snapshot::RestoreCheck>& checks) {
+  Json out = Json::array();
+  for (const auto& c : checks) {
+    using Outcome = snapshot::RestoreCheck::Outcome;
+    Json j = {{"name", c.name},
+              {"outcome", c.outcome == Outcome::kPassed   ? "passed"
+                          : c.outcome == Outcome::kFailed ? "failed"
+                                                          : "skipped"},
+              {"detail", c.detail}};
+    if (c.seconds >= 0) j["seconds"] = c.seconds;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 }  // namespace
 
 int RunRestore(CommandContext& ctx, const RestoreArgs& args) {
@@ -60,6 +88,9 @@ int RunRestore(CommandContext& ctx, const RestoreArgs& args) {
   req.into = into->uri;
   req.jobs = args.jobs;
   req.progress = ctx.progress_mode();
+  req.access.owners = !args.no_owner;
+  req.access.privileges = !args.no_privileges;
+  req.access.skip_missing_roles = args.skip_missing_roles;
   InterruptGuard interrupts;  // main's token: stop the load at the next chunk
   auto out = snapshot::RestoreSnapshot(*repo, *manifest, req);
   if (!out.ok() && *created) {
@@ -95,12 +126,20 @@ int RunRestore(CommandContext& ctx, const RestoreArgs& args) {
                       {"rows", out->rows},
                       {"stored_bytes", out->stored_bytes},
                       {"seconds", out->seconds},
-                      {"stages", StagesJson(out->stages)}}
+                      {"stages", StagesJson(out->stages)},
+                      {"access", AccessJson(out->access)}}
                      .dump(2)
               << "\n";
   } else {
     std::cout << "restored " << *id << " into " << into->label << ": " << out->rows << " rows in "
               << static_cast<long long>(out->seconds * 1000) << " ms\n";
+    if (!out->access.statements.empty()) {
+      std::cout << "owners and privileges: " << out->access.statements.size() << " statements\n";
+    }
+  }
+  for (const AccessStatement& s : out->access.skipped) {
+    std::cerr << "cutover: warning: not restored (missing role " << Join(s.roles, ", ") << "): " << s.what
+              << " of " << s.object << "\n";
   }
   return 0;
 }
@@ -169,6 +208,7 @@ int RunRestoreTest(CommandContext& ctx, const RestoreTestArgs& args) {
                       {"acceptance_queries", r.acceptance_queries},
                       {"problems", r.problems},
                       {"cleaned_up", r.cleaned_up},
+                      {"checks", ChecksJson(r.checks)},
                       {"stages", StagesJson(r.stages)}}
                      .dump(2)
               << "\n";
@@ -187,6 +227,11 @@ int RunRestoreTest(CommandContext& ctx, const RestoreTestArgs& args) {
     }
     if (r.kept)
       std::cout << "  kept scratch database " << r.scratch_database << " on " << scratch->Redacted() << "\n";
+    for (const auto& c : r.checks) {
+      // Passed and skipped alike, as it may say what was not compared.
+      if (c.name == "owners and privileges" && c.outcome != snapshot::RestoreCheck::Outcome::kFailed)
+        std::cout << "  owners and privileges: " << c.detail << "\n";
+    }
     for (const auto& p : r.problems) std::cout << "  problem: " << p << "\n";
   }
   if (InterruptGuard::Requested()) {

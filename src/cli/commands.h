@@ -28,6 +28,7 @@ struct DriftArgs {
   std::optional<std::string> plan;  // --against history: the plan whose files the history names
   std::vector<std::string> ignore;
   bool ignore_column_order = false;
+  bool with_privileges = false;  // compare owners, privileges, definers too
 };
 int RunDrift(CommandContext& ctx, const DriftArgs& args);
 
@@ -62,6 +63,9 @@ struct RestoreArgs {
   std::string snapshot;
   std::string into;
   int jobs = 2;
+  bool no_owner = false;  // pg_restore's names
+  bool no_privileges = false;
+  bool skip_missing_roles = false;  // restore without what missing roles would receive
 };
 int RunRestore(CommandContext& ctx, const RestoreArgs& args);
 

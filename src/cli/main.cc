@@ -91,6 +91,9 @@ void AddSchemaCommands(CommandLine& c) {
   c.drift->add_option("--ignore", c.drift_args.ignore, "Ignore objects whose path matches GLOB (repeatable)");
   c.drift->add_flag("--ignore-column-order", c.drift_args.ignore_column_order,
                     "Report column order differences without counting them as drift");
+  c.drift->add_flag(
+      "--with-privileges", c.drift_args.with_privileges,
+      "Compare owners, privileges, definers and sql_mode too (off: environments differ in roles)");
 }
 
 void AddSnapshotCommands(CommandLine& c) {
@@ -130,6 +133,11 @@ void AddSnapshotCommands(CommandLine& c) {
   c.restore->add_option("--into", c.restore_args.into, "URI (or target name) of an empty database")
       ->required();
   c.restore->add_option("-j,--jobs", c.restore_args.jobs, "Parallel loader connections (default 2)");
+  c.restore->add_flag("--no-owner", c.restore_args.no_owner,
+                      "Do not give objects their recorded owners (they belong to the restoring user)");
+  c.restore->add_flag("--no-privileges", c.restore_args.no_privileges, "Do not restore GRANTs and REVOKEs");
+  c.restore->add_flag("--skip-missing-roles", c.restore_args.skip_missing_roles,
+                      "Restore without the owners and privileges of roles the destination lacks (listed)");
 
   c.restore_test = c.app.add_subcommand(
       "restore-test",

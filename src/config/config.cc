@@ -201,7 +201,8 @@ Result<Config> LoadConfig(const std::string& path) {
   if (const toml::node* drift = root.get("drift")) {
     const toml::table* t = drift->as_table();
     if (t == nullptr) return Status::InvalidInput(Where(path, *drift) + ": [drift] must be a table");
-    CUTOVER_RETURN_IF_ERROR(UnknownKeys(path, *t, {"ignore", "ignore_column_order"}, "[drift]"));
+    CUTOVER_RETURN_IF_ERROR(
+        UnknownKeys(path, *t, {"ignore", "ignore_column_order", "privileges"}, "[drift]"));
     if (const toml::node* ignore = t->get("ignore")) {
       auto list = GetStringList(path, *ignore, "[drift] ignore");
       if (!list.ok()) return list.status();
@@ -213,6 +214,12 @@ Result<Config> LoadConfig(const std::string& path) {
                                     ": [drift] ignore_column_order must be true or false");
       }
       config.drift_ignore_column_order = *order->value<bool>();
+    }
+    if (const toml::node* privileges = t->get("privileges")) {
+      if (!privileges->is_boolean()) {
+        return Status::InvalidInput(Where(path, *privileges) + ": [drift] privileges must be true or false");
+      }
+      config.drift_privileges = *privileges->value<bool>();
     }
   }
   if (const toml::node* drivers = root.get("drivers")) {

@@ -41,6 +41,7 @@ struct Config {
   std::optional<std::string> repository;  // snapshot repository directory
   std::vector<std::string> drift_ignore;
   bool drift_ignore_column_order = false;
+  bool drift_privileges = false;  // [drift] privileges: what drift --with-privileges does
   std::vector<std::string> driver_path;
   Policy policy;
   // [audit] key_file: the HMAC key of the audit log (audit/audit_log.h). A

@@ -32,6 +32,7 @@ path = "/var/lib/cutover"
 [drift]
 ignore = ["public.audit_*", "*.tmp_*"]
 ignore_column_order = true
+privileges = true
 
 [policy]
 snapshot_max_age = "12h"
@@ -55,6 +56,7 @@ allow_irreversible = true
   EXPECT_EQ(*c->repository, "/var/lib/cutover");
   EXPECT_EQ(c->drift_ignore.size(), 2u);
   EXPECT_TRUE(c->drift_ignore_column_order);
+  EXPECT_TRUE(c->drift_privileges);
   const Policy& p = c->policy;
   EXPECT_EQ(p.snapshot_max_age_s, 12 * 3600);
   EXPECT_EQ(p.restore_test_max_age_s, 2 * 86400);
@@ -93,6 +95,7 @@ TEST(Config, ErrorsNameFileAndLine) {
        ":3: unknown key 'url' in [targets.prod]"},
       {"[drift]\nignore = \"public.*\"\n", ":2: [drift] ignore must be an array"},
       {"[drift]\nignore_column_order = \"yes\"\n", ":2: [drift] ignore_column_order must be true or false"},
+      {"[drift]\nprivileges = 1\n", ":2: [drift] privileges must be true or false"},
       // An unknown scheme is the loader's to refuse (no driver serves it,
       // cli_test); the config refuses what is not a URI at all.
       {"[targets.prod]\nuri = \"::x\"\n", ":2: [targets.prod] uri: "},

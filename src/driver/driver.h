@@ -38,7 +38,7 @@ namespace cutover {
 
 // Bumped whenever this header changes in a way that breaks binary
 // compatibility. A plugin built against another version is refused.
-inline constexpr std::uint32_t kDriverApiVersion = 8;
+inline constexpr std::uint32_t kDriverApiVersion = 9;
 
 struct DriverInfo {
   // The driver's name, also its plugin file's: cutover_driver_<name>.so.
@@ -256,6 +256,18 @@ struct TableRowEstimate {
   bool exact = false;  // the engine counted (no statistics to read)
 };
 
+// One statement that gives a restored object the owner or a privilege the
+// snapshot's schema model recorded (its access.owner / access.privileges
+// attributes). `roles` must all exist on the destination for it to run.
+struct AccessStatement {
+  enum class Kind { kOwner, kPrivilege };
+  Kind kind = Kind::kOwner;
+  std::string object;              // SchemaObject::Path() of the object
+  std::string what;                // "owner", "SELECT", "USAGE WITH GRANT OPTION", "revoke EXECUTE"...
+  std::vector<std::string> roles;  // roles (accounts) it names; PUBLIC is not one
+  std::string sql;
+};
+
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -450,6 +462,20 @@ class Connection {
   // the previous call or StartRewriteLog(), each once; the log is emptied.
   // Within a transaction, a rewrite rolled back disappears from the log.
   virtual Result<std::vector<std::string>> TakeRewriteLog() = 0;
+
+  // ---- API v9 ----
+
+  // The statements that give the objects of `model` (read from another
+  // database of this engine) their recorded owners and privileges here,
+  // owners first: only what differs from what a new object gets by
+  // default (like pg_dump). Pure: it reads nothing and runs nothing; the
+  // objects need not exist yet. Engines whose privileges live outside the
+  // database (MySQL/MariaDB accounts) or that have none (SQLite) return no
+  // statements.
+  virtual Result<std::vector<AccessStatement>> PlanAccess(const SchemaModel& model) = 0;
+  // The roles (accounts) among `roles` this server does not have, in the
+  // order given. Engines without roles return none.
+  virtual Result<std::vector<std::string>> MissingRoles(const std::vector<std::string>& roles) = 0;
 };
 
 class Driver {

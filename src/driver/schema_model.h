@@ -7,6 +7,13 @@
 // per kind are documented in docs/schema-json.md; engine-specific attributes
 // carry the engine as a prefix ("mysql.engine", "sqlite.strict").
 //
+// Access attributes ("access.owner", "access.privileges", "access.definer",
+// "access.sql_mode"...) say who owns and may use an object and under which
+// session context it runs. They depend on the roles of an environment, so
+// they are not part of the fingerprint and drift compares them only when
+// asked (drift --with-privileges); a restore applies them where the engine
+// keeps them in the database.
+//
 // Identity rules:
 //  - `schema` is the namespace inside the database (PostgreSQL schemas). It is
 //    empty for MySQL/MariaDB and SQLite, where the database itself is the
@@ -89,6 +96,11 @@ struct SchemaModel {
   const SchemaObject* Find(ObjectKind kind, std::string_view schema, std::string_view table,
                            std::string_view name) const;
 };
+
+// True for the access attributes described at the top of this file.
+inline bool IsAccessAttribute(std::string_view name) {
+  return name.starts_with("access.");
+}
 
 // Encodes a list of strings as one attribute value: ["a","b"] with JSON string
 // escaping, so that lists containing commas or quotes stay unambiguous.

@@ -108,6 +108,7 @@ Result<DriftReport> ComputeDrift(const SchemaModel& expected, const SchemaModel&
   report.expected_fingerprint = Fingerprint(expected);
   report.actual_fingerprint = Fingerprint(actual);
   report.ignore_column_order = options.ignore_column_order;
+  report.with_privileges = options.with_privileges;
 
   const auto exp = IndexModel(expected, options);
   const auto act = IndexModel(actual, options);
@@ -147,6 +148,7 @@ Result<DriftReport> ComputeDrift(const SchemaModel& expected, const SchemaModel&
     for (const auto& [k, v] : a.attributes) names.insert(k);
     for (const auto& name : names) {
       if (e->kind == ObjectKind::kColumn && name == "position") continue;  // column order is its own class
+      if (IsAccessAttribute(name) && !options.with_privileges) continue;
       auto ev = e->attributes.find(name);
       auto av = a.attributes.find(name);
       std::optional<std::string> expected_value, actual_value;
@@ -264,7 +266,8 @@ std::string DriftReportJson(const DriftReport& report) {
                     {"unexpected", report.Count(DiffKind::kUnexpected)},
                     {"changed", report.Count(DiffKind::kChanged)},
                     {"column_order", report.Count(DiffKind::kColumnOrder)},
-                    {"column_order_ignored", report.ignore_column_order}};
+                    {"column_order_ignored", report.ignore_column_order},
+                    {"privileges_compared", report.with_privileges}};
   ordered_json diffs = ordered_json::array();
   for (const auto& d : report.differences) {
     ordered_json j;

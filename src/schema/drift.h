@@ -47,6 +47,10 @@ struct DriftOptions {
   std::vector<std::string> ignore_globs;
   // Column order differences are still reported but do not count as drift.
   bool ignore_column_order = false;
+  // Compare the access attributes too (owners, privileges, definers,
+  // sql_mode: schema_model.h); off by default, as environments differ in
+  // their roles.
+  bool with_privileges = false;
 };
 
 struct DriftReport {
@@ -55,6 +59,7 @@ struct DriftReport {
   std::string expected_fingerprint;
   std::string actual_fingerprint;
   bool ignore_column_order = false;
+  bool with_privileges = false;         // access attributes were compared
   std::vector<Difference> differences;  // sorted by owner, then object
 
   size_t Count(DiffKind kind) const;

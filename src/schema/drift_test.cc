@@ -84,6 +84,31 @@ TEST(Drift, AttributeAddedOrRemovedIsAChange) {
   EXPECT_EQ(*d->changes[0].actual, "0");
 }
 
+// Owners, privileges and definers are compared only when asked, and are
+// never part of the fingerprint: environments differ in their roles.
+TEST(Drift, AccessAttributesCountOnlyWithPrivilegesAndNeverInTheFingerprint) {
+  SchemaModel expected = Shop();
+  SchemaModel actual = Shop();
+  expected.objects[0].attributes["access.owner"] = "prod_owner";
+  actual.objects[0].attributes["access.owner"] = "staging_owner";
+  actual.objects[0].attributes["access.privileges"] = ListValue({"app:SELECT"});
+  EXPECT_EQ(Fingerprint(expected), Fingerprint(actual));
+  EXPECT_EQ(Fingerprint(expected), Fingerprint(Shop()));
+  auto plain = ComputeDrift(expected, actual, DriftOptions{});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->HasDrift());
+  DriftOptions with;
+  with.with_privileges = true;
+  auto strict = ComputeDrift(expected, actual, with);
+  ASSERT_TRUE(strict.ok());
+  ASSERT_EQ(strict->differences.size(), 1u);
+  ASSERT_EQ(strict->differences[0].changes.size(), 2u);
+  EXPECT_EQ(strict->differences[0].changes[0].attribute, "access.owner");
+  EXPECT_EQ(strict->differences[0].changes[1].attribute, "access.privileges");
+  EXPECT_FALSE(strict->differences[0].changes[1].expected.has_value());
+  EXPECT_NE(DriftReportJson(*strict).find("\"privileges_compared\": true"), std::string::npos);
+}
+
 TEST(Drift, ColumnOrderIsItsOwnIgnorableClass) {
   SchemaModel actual = Shop();
   for (auto& o : actual.objects) {

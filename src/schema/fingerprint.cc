@@ -31,6 +31,7 @@ std::string CanonicalForm(const SchemaModel& model) {
       out += kUnit;
     }
     for (const auto& [key, value] : obj.attributes) {  // std::map: sorted by key
+      if (IsAccessAttribute(key)) continue;            // environment-specific (schema_model.h)
       out += key;
       out += '=';
       out += value;

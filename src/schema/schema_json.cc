@@ -85,9 +85,11 @@ Result<SchemaModel> SchemaFromJson(std::string_view text, const std::string& sou
   if (version == doc.end() || !version->is_number_integer()) {
     return Status::InvalidInput(source + ": missing integer field 'version'");
   }
-  if (version->get<int>() != kSchemaJsonVersion) {
+  // Version 2 added the optional access.* attributes: version 1 documents
+  // read as they always did.
+  if (version->get<int>() < 1 || version->get<int>() > kSchemaJsonVersion) {
     return Status::InvalidInput(source + ": schema format version " + std::to_string(version->get<int>()) +
-                                " is not supported (this cutover reads version " +
+                                " is not supported (this cutover reads versions 1 to " +
                                 std::to_string(kSchemaJsonVersion) + ")");
   }
   SchemaModel model;

@@ -16,7 +16,7 @@
 
 namespace cutover {
 
-inline constexpr int kSchemaJsonVersion = 1;
+inline constexpr int kSchemaJsonVersion = 2;
 
 std::string SchemaToJson(const SchemaModel& model);
 // `source` names the input in error messages (a file path).

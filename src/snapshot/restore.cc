@@ -536,6 +536,12 @@ class RecordsRestore {
 
 }  // namespace
 
+Result<SchemaModel> LoadSnapshotModel(const Repository& repo, const Manifest& m) {
+  auto text = ReadSchemaFile(repo, m, m.model);
+  if (!text.ok()) return text.status();
+  return SchemaFromJson(*text, m.model.file);
+}
+
 Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m, const RestoreRequest& req) {
   const auto t0 = std::chrono::steady_clock::now();
   StageTimes stages;
@@ -548,6 +554,8 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
   if (!pre.ok()) return pre.status().WithContext("schema");
   auto post = ReadSchemaFile(repo, m, m.post_data);
   if (!post.ok()) return post.status().WithContext("schema");
+  auto model = LoadSnapshotModel(repo, m);
+  if (!model.ok()) return model.status().WithContext("schema");
 
   auto into = req.driver->Connect(req.into);
   if (!into.ok()) return into.status();
@@ -561,6 +569,10 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
   }
   RestoreOutcome out;
   out.rows = m.TotalRows();
+  // Missing roles stop the restore here, before it changes anything.
+  auto access = PlanRestoreAccess(**into, *model, req.access);
+  if (!access.ok()) return access.status();
+  out.access = std::move(*access);
   if (m.layout == Layout::kImage) {
     into->reset();  // the file is replaced: no connection may hold the old one open
     auto path = req.driver->ImageFilePath(req.into);
@@ -580,6 +592,13 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
     RecordsRestore records(repo, m, req, prepare, jobs);
     CUTOVER_RETURN_IF_ERROR(records.Run(*post, stages));
     out.rows = records.rows();
+    if (!out.access.statements.empty()) {
+      auto conn = req.driver->Connect(req.into);
+      if (!conn.ok()) return conn.status();
+      CUTOVER_RETURN_IF_ERROR(ApplyAccess(**conn, out.access));
+      stages.Mark("restore: owners and privileges (" + std::to_string(out.access.statements.size()) +
+                  " statements)");
+    }
   }
   out.stages = stages.entries();
   out.stored_bytes = m.TotalStoredBytes();
@@ -629,10 +648,9 @@ Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& m
     if (!conn.ok()) return conn.status();
     auto live = (*conn)->ReadSchema();
     if (!live.ok()) return live.status().WithContext("reading the restored schema");
+    cmp.restored_schema = *live;
     if (Fingerprint(*live) != m.fingerprint) {
-      auto model_text = ReadSchemaFile(repo, m, m.model);
-      if (!model_text.ok()) return model_text.status();
-      auto expected = SchemaFromJson(*model_text, m.model.file);
+      auto expected = LoadSnapshotModel(repo, m);
       if (!expected.ok()) return expected.status();
       auto drift = ComputeDrift(*expected, *live, DriftOptions{});
       if (!drift.ok()) return drift.status();

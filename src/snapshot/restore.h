@@ -31,6 +31,7 @@
 #include "driver/driver.h"
 #include "snapshot/manifest.h"
 #include "snapshot/repository.h"
+#include "snapshot/restore_access.h"
 
 namespace cutover::snapshot {
 
@@ -43,6 +44,8 @@ struct RestoreRequest {
   // for speed (SQLite: no rollback journal, no fsync), since a crash only
   // loses a database that is dropped anyway. Never for `restore --into`.
   bool scratch = false;
+  // Owners and privileges the snapshot recorded (snapshot/restore_access.h).
+  AccessPolicy access;
 };
 
 struct RestoreOutcome {
@@ -50,7 +53,11 @@ struct RestoreOutcome {
   std::int64_t rows = 0;
   std::int64_t stored_bytes = 0;
   std::vector<std::pair<std::string, double>> stages;  // wall time per stage, in order
+  AccessPlan access;  // what was applied, and what was skipped for missing roles
 };
+
+// The schema model the snapshot recorded (schema/model.json.zst), checked.
+Result<SchemaModel> LoadSnapshotModel(const Repository& repo, const Manifest& manifest);
 
 Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& manifest,
                                        const RestoreRequest& request);
@@ -65,6 +72,7 @@ struct Comparison {
   // one by one, which is then a problem of its own).
   std::string schema_problem;
   std::vector<std::string> table_problems;
+  SchemaModel restored_schema;  // as read back (owners and privileges are checked on it)
 };
 
 // `jobs` connections read tables in parallel (nobody writes to a restored

@@ -45,7 +45,9 @@ struct RestoreTestRequest {
 // One check a restore test made, in the order it made them: "restore",
 // "schema fingerprint", "table <name>" (rows and content digest), "read
 // back" (only when the restored database could not be read table by
-// table), "integrity", "acceptance check <file>:<line>" (or "<file>" when
+// table), "owners and privileges" (skipped when the snapshot records none;
+// only objects whose roles the scratch server has are compared),
+// "integrity", "acceptance check <file>:<line>" (or "<file>" when
 // the file could not be read or the checks did not run), "drop the scratch
 // database", "finished" (only when interrupted). Every problem of the
 // report is the detail of a failed check; a check that did not run is

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "base/strings.h"
+#include "schema/fingerprint.h"
 #include "support/test_env.h"
 
 namespace cutover {
@@ -691,6 +692,127 @@ TEST_P(DriverConformance, MissingRestoreTargetsAreCreatedAndDropTargetRemovesThe
   }
   std::error_code ec;
   if (engine() == "sqlite") std::filesystem::remove_all(server.path(), ec);
+}
+
+// Roles (accounts) for the access calls: how the engine makes one, names
+// it in GRANT and in the schema model, and whether a restore applies its
+// privileges (PlanAccess plans statements).
+struct AccessSql {
+  bool has_roles = false;
+  bool restores_privileges = false;
+};
+const AccessSql& Access(const std::string& engine) {
+  static const std::map<std::string, AccessSql> a = {
+      {"postgresql", {true, true}}, {"mysql", {true, false}}, {"sqlite", {false, false}}};
+  return a.at(engine);
+}
+
+// A role (PostgreSQL, hostile name) or account (MySQL/MariaDB) made for one
+// test and dropped after it; `grantee` is how GRANT names it, `name` how
+// the model and MissingRoles do.
+struct TestRole {
+  std::string name;
+  std::string grantee;
+};
+TestRole MakeRole(Connection& conn, const std::string& engine) {
+  const std::string base = testing::UniqueName("cutover_role_");
+  if (engine == "postgresql") {
+    const std::string name = base + " \"x' r";
+    EXPECT_TRUE(conn.Execute("CREATE ROLE " + conn.QuoteIdentifier(name)).ok());
+    return {name, conn.QuoteIdentifier(name)};
+  }
+  const std::string grantee = conn.QuoteLiteral(base) + "@'%'";
+  EXPECT_TRUE(conn.Execute("CREATE USER " + grantee).ok());
+  return {grantee, grantee};
+}
+void DropRole(Connection& conn, const std::string& engine, const TestRole& role) {
+  const std::string drop = engine == "postgresql" ? "DROP ROLE " : "DROP USER ";
+  EXPECT_TRUE(conn.Execute(drop + role.grantee).ok()) << role.name;
+}
+
+// Privileges granted on one database come back on another through
+// PlanAccess where the engine keeps them in the database; MissingRoles
+// tells a role the server has from one it lacks.
+TEST_P(DriverConformance, PlanAccessGivesARestoredTableItsPrivilegesAndMissingRolesNamesTheAbsent) {
+  const AccessSql& expect = Access(engine());
+  // Roles outlive the databases: they are made and dropped from a
+  // connection to the server's own database.
+  std::unique_ptr<Connection> admin;
+  TestRole role;
+  if (expect.has_roles) {
+    auto conn = testing::TestDriver(engine())->Connect(testing::ServerUri(engine()));
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    admin = std::move(*conn);
+    role = MakeRole(*admin, engine());
+    ASSERT_FALSE(HasFailure());
+  }
+  {
+    ScratchDatabase source(engine());
+    ScratchDatabase copy(engine());
+    auto src = source.Connect();
+    auto dst = copy.Connect();
+    ASSERT_NE(src, nullptr);
+    ASSERT_NE(dst, nullptr);
+    const std::string create = "CREATE TABLE t (id " + Sql(engine()).int_type + " PRIMARY KEY, note " +
+                               Sql(engine()).text_type + ")";
+    ASSERT_TRUE(src->Execute(create).ok());
+    ASSERT_TRUE(dst->Execute(create).ok());
+    if (expect.has_roles) {
+      ASSERT_TRUE(src->Execute("GRANT SELECT, INSERT ON t TO " + role.grantee).ok());
+      ASSERT_TRUE(src->Execute("GRANT UPDATE (note) ON t TO " + role.grantee).ok());
+    }
+    auto model = src->ReadSchema();
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    const std::string schema = engine() == "postgresql" ? "public" : "";
+    const SchemaObject* t = model->Find(ObjectKind::kTable, schema, "", "t");
+    const SchemaObject* note = model->Find(ObjectKind::kColumn, schema, "t", "note");
+    ASSERT_NE(t, nullptr);
+    ASSERT_NE(note, nullptr);
+    if (expect.has_roles) {
+      ASSERT_TRUE(t->attributes.count("access.privileges")) << "table privileges are read";
+      const auto entries =
+          ParseListValue(t->attributes.at("access.privileges")).value_or(std::vector<std::string>{});
+      EXPECT_NE(std::find(entries.begin(), entries.end(), role.name + ":SELECT"), entries.end())
+          << t->attributes.at("access.privileges");
+      EXPECT_NE(std::find(entries.begin(), entries.end(), role.name + ":INSERT"), entries.end());
+      EXPECT_EQ(note->attributes.count("access.privileges") ? note->attributes.at("access.privileges") : "",
+                ListValue({role.name + ":UPDATE"}));
+    } else {
+      EXPECT_EQ(t->attributes.count("access.privileges"), 0u);
+    }
+
+    auto missing = dst->MissingRoles({role.name.empty() ? "anyone" : role.name, "cutover_no_such_role_x"});
+    ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+    if (expect.has_roles) {
+      EXPECT_EQ(*missing, std::vector<std::string>{"cutover_no_such_role_x"});
+    } else {
+      EXPECT_TRUE(missing->empty()) << "an engine without roles misses none";
+    }
+
+    auto plan = dst->PlanAccess(*model);
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    EXPECT_EQ(!plan->empty(), expect.restores_privileges);
+    for (const AccessStatement& st : *plan) {
+      auto ran = dst->Execute(st.sql);
+      ASSERT_TRUE(ran.ok()) << st.sql << ": " << ran.status().ToString();
+    }
+    auto restored = dst->ReadSchema();
+    ASSERT_TRUE(restored.ok());
+    const SchemaObject* rt = restored->Find(ObjectKind::kTable, schema, "", "t");
+    const SchemaObject* rnote = restored->Find(ObjectKind::kColumn, schema, "t", "note");
+    ASSERT_NE(rt, nullptr);
+    ASSERT_NE(rnote, nullptr);
+    if (expect.restores_privileges) {
+      EXPECT_EQ(rt->attributes, t->attributes) << "the table's owner and privileges came back";
+      EXPECT_EQ(rnote->attributes, note->attributes);
+    }
+    // Access attributes are not schema: the fingerprints agree either way.
+    SchemaModel without = *model;
+    for (SchemaObject& o : without.objects)
+      std::erase_if(o.attributes, [](const auto& kv) { return IsAccessAttribute(kv.first); });
+    EXPECT_EQ(Fingerprint(*model), Fingerprint(without));
+  }
+  if (expect.has_roles) DropRole(*admin, engine(), role);
 }
 
 TEST_P(DriverConformance, FileEnginesCreateTargetsAndScratchDirectoriesServerEnginesSayUnsupported) {

@@ -1,0 +1,131 @@
+#include "snapshot/restore_access.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <utility>
+
+namespace cutover::snapshot {
+namespace {
+
+// "owner of public.docs", "SELECT on public.docs".
+std::string Received(const AccessStatement& s) {
+  return s.kind == AccessStatement::Kind::kOwner ? "owner of " + s.object : s.what + " on " + s.object;
+}
+
+// Each missing role with (up to five of) the things it would have received.
+std::string DescribeMissing(const std::vector<std::string>& missing,
+                            const std::vector<AccessStatement>& skipped) {
+  std::map<std::string, std::vector<std::string>> received;
+  for (const AccessStatement& s : skipped) {
+    for (const std::string& role : s.roles) received[role].push_back(Received(s));
+  }
+  std::string out;
+  for (const std::string& role : missing) {
+    const auto& list = received[role];
+    std::string items;
+    for (size_t i = 0; i < list.size() && i < 5; ++i) items += (i ? ", " : "") + list[i];
+    if (list.size() > 5) items += " and " + std::to_string(list.size() - 5) + " more";
+    out += (out.empty() ? "" : "; ") + std::string("role '") + role + "' (" + items + ")";
+  }
+  return out;
+}
+
+}  // namespace
+
+bool HasAccessAttributes(const SchemaModel& model) {
+  return std::any_of(model.objects.begin(), model.objects.end(), [](const SchemaObject& o) {
+    return std::any_of(o.attributes.begin(), o.attributes.end(),
+                       [](const auto& kv) { return IsAccessAttribute(kv.first); });
+  });
+}
+
+Result<AccessPlan> PlanRestoreAccess(Connection& into, const SchemaModel& model, const AccessPolicy& policy) {
+  AccessPlan plan;
+  if (!policy.owners && !policy.privileges) return plan;
+  auto planned = into.PlanAccess(model);
+  if (!planned.ok()) return planned.status().WithContext("planning owners and privileges");
+  std::vector<AccessStatement> wanted;
+  std::set<std::string> roles;
+  for (AccessStatement& s : *planned) {
+    const bool owner = s.kind == AccessStatement::Kind::kOwner;
+    if (owner ? !policy.owners : !policy.privileges) continue;
+    roles.insert(s.roles.begin(), s.roles.end());
+    wanted.push_back(std::move(s));
+  }
+  if (wanted.empty()) return plan;
+  auto missing = into.MissingRoles(std::vector<std::string>(roles.begin(), roles.end()));
+  if (!missing.ok()) return missing.status().WithContext("looking up the roles owners and privileges name");
+  const std::set<std::string> absent(missing->begin(), missing->end());
+  for (AccessStatement& s : wanted) {
+    const bool names_absent = std::any_of(s.roles.begin(), s.roles.end(),
+                                          [&](const std::string& r) { return absent.count(r) > 0; });
+    (names_absent ? plan.skipped : plan.statements).push_back(std::move(s));
+  }
+  plan.missing_roles = *missing;
+  if (!plan.missing_roles.empty() && !policy.skip_missing_roles) {
+    return Status::CheckFailed(
+        into.display_uri() + " has no " + DescribeMissing(plan.missing_roles, plan.skipped) +
+        ": create the role(s) there first, or restore with --no-owner and/or --no-privileges, or with "
+        "--skip-missing-roles to restore without what they would have received; nothing was restored");
+  }
+  return plan;
+}
+
+Status ApplyAccess(Connection& into, const AccessPlan& plan) {
+  for (const AccessStatement& s : plan.statements) {
+    auto done = into.Execute(s.sql);
+    if (!done.ok()) return done.status().WithContext("giving " + s.object + " its " + s.what);
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+std::map<std::string, std::string> AccessOf(const SchemaObject* o) {
+  std::map<std::string, std::string> out;
+  if (o == nullptr) return out;
+  for (const auto& [k, v] : o->attributes) {
+    if (IsAccessAttribute(k)) out[k] = v;
+  }
+  return out;
+}
+
+}  // namespace
+
+AccessComparison CompareAccess(const SchemaModel& expected, const SchemaModel& restored,
+                               const AccessPlan& plan) {
+  AccessComparison out;
+  // Only what the restore gave objects is compared: an engine may record
+  // access it does not restore (MySQL/MariaDB accounts).
+  std::set<std::string> applied;
+  std::set<std::string> left_out;
+  for (const AccessStatement& s : plan.statements) applied.insert(s.object);
+  for (const AccessStatement& s : plan.skipped) left_out.insert(s.object);
+  for (const SchemaObject& e : expected.objects) {
+    const std::string path = e.Path();
+    if (!applied.count(path) || left_out.count(path)) continue;
+    ++out.compared;
+    const auto want = AccessOf(&e);
+    const auto got = AccessOf(restored.Find(e.kind, e.schema, e.table, e.name));
+    std::set<std::string> names;
+    for (const auto& [k, v] : want) names.insert(k);
+    for (const auto& [k, v] : got) names.insert(k);
+    for (const std::string& name : names) {
+      auto w = want.find(name);
+      auto g = got.find(name);
+      const std::string wv = w == want.end() ? "(default)" : w->second;
+      const std::string gv = g == got.end() ? "(default)" : g->second;
+      if (wv == gv) continue;
+      out.differences.push_back(std::string(ObjectKindName(e.kind)) + " " + path + ": " + name + " is " + gv +
+                                ", the snapshot recorded " + wv);
+    }
+  }
+  if (!left_out.empty()) {
+    out.not_compared = std::to_string(left_out.size()) + " object(s) not compared: the server has no " +
+                       DescribeMissing(plan.missing_roles, plan.skipped);
+  }
+  return out;
+}
+
+}  // namespace cutover::snapshot

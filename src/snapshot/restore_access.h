@@ -1,0 +1,58 @@
+// Owners and privileges at restore: what a restore gives the restored
+// objects of the access attributes (access.owner, access.privileges) the
+// snapshot's schema model recorded, and restore-test's check of the result.
+//
+// The driver turns the model into statements (Connection::PlanAccess); this
+// file decides which of them run. Roles the destination lacks are found
+// before anything is restored: the restore then fails naming each role and
+// what it would have received, unless the policy skips them (their
+// statements are left out and reported). Engines that keep no privileges in
+// the database plan nothing, and a snapshot taken before access attributes
+// existed has none: both restore as before.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "driver/driver.h"
+
+namespace cutover::snapshot {
+
+// pg_restore's names: --no-owner, --no-privileges; --skip-missing-roles.
+struct AccessPolicy {
+  bool owners = true;
+  bool privileges = true;
+  bool skip_missing_roles = false;
+};
+
+struct AccessPlan {
+  std::vector<AccessStatement> statements;  // to run after post-data, in order
+  std::vector<AccessStatement> skipped;     // left out: they name a missing role
+  std::vector<std::string> missing_roles;
+};
+
+// kCheckFailed (nothing was changed) when roles are missing and the policy
+// does not skip them; the message names each role, what it would have
+// received and the options that go on without it.
+Result<AccessPlan> PlanRestoreAccess(Connection& into, const SchemaModel& model, const AccessPolicy& policy);
+
+// Runs the statements in order; the first failure names the object and what
+// it was being given.
+Status ApplyAccess(Connection& into, const AccessPlan& plan);
+
+// restore-test: the access attributes of `restored` against `expected` for
+// every object none of whose statements was skipped. Empty `differences`
+// when they match; `not_compared` names the objects left out and why.
+struct AccessComparison {
+  std::int64_t compared = 0;  // objects with access attributes compared
+  std::vector<std::string> differences;
+  std::string not_compared;
+};
+AccessComparison CompareAccess(const SchemaModel& expected, const SchemaModel& restored,
+                               const AccessPlan& plan);
+
+// True when the model holds any access attribute.
+bool HasAccessAttributes(const SchemaModel& model);
+
+}  // namespace cutover::snapshot

@@ -1,0 +1,329 @@
+// Owners and privileges through the cutover binary (issue 14): a PostgreSQL
+// restore gives objects back their owners and GRANTs, as the engine's own
+// pg_dump shows them; a role missing on the destination stops the restore,
+// named with what it would have received, unless an option says otherwise;
+// drift --with-privileges sees a GRANT and a REVOKE made by hand on both
+// server engines, and plain drift does not.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "base/strings.h"
+#include "support/process.h"
+#include "support/test_env.h"
+
+namespace cutover {
+namespace {
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+using testing::CliTarget;
+using testing::RunResult;
+using testing::ScratchDatabase;
+
+class AccessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / testing::UniqueName("cutover-access-");
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    for (const std::string& role : roles_) Admin("postgresql", "DROP ROLE IF EXISTS " + role);
+    for (const std::string& account : accounts_) Admin("mysql", "DROP USER IF EXISTS " + account);
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  // A statement on the server's own database (roles outlive databases).
+  void Admin(const std::string& engine, const std::string& sql) {
+    auto conn = testing::TestDriver(engine)->Connect(testing::ServerUri(engine));
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    auto done = (*conn)->Execute(sql);
+    ASSERT_TRUE(done.ok()) << sql << ": " << done.status().ToString();
+  }
+  // A PostgreSQL role made for this test, dropped after it; returns it quoted.
+  std::string Role(const std::string& stem) {
+    const std::string name = testing::UniqueName("cutover_" + stem + "_");
+    Admin("postgresql", "CREATE ROLE " + name);
+    roles_.push_back(name);
+    return name;
+  }
+
+  RunResult Cutover(const std::vector<std::string>& args, const CliTarget& t) {
+    std::vector<std::string> all{"--repo", (dir_ / "repo").string(), "--driver-path", CUTOVER_TEST_DRIVER_DIR,
+                                 "--no-progress"};
+    all.insert(all.end(), args.begin(), args.end());
+    return testing::RunCutover(all, testing::ProcessOptions().Env(t.env));
+  }
+
+  // pg_dump's schema of a database with owners and privileges, as a sorted
+  // list of its statement lines (comments, blank lines and the per-dump
+  // \restrict key left out): the order of GRANT lines follows the order of
+  // ACL items, which is not part of what a privilege is.
+  std::vector<std::string> PgDumpLines(const ConnectionUri& uri) {
+    const CliTarget t = testing::ForCli(uri);
+    std::string pg_dump = "pg_dump";
+    for (const auto& e : fs::directory_iterator("/usr/lib/postgresql")) {
+      if (fs::exists(e.path() / "bin/pg_dump")) pg_dump = (e.path() / "bin/pg_dump").string();
+    }
+    const fs::path out = dir_ / (testing::UniqueName("dump-") + ".sql");
+    testing::ChildProcess p({pg_dump, "--schema-only", "--file", out.string(), t.text},
+                            testing::ProcessOptions().Env(t.env), dir_ / "pg_dump.log");
+    EXPECT_EQ(p.Wait(), 0) << p.Log();
+    std::ifstream in(out);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty() || line.starts_with("--") || line.starts_with("\\restrict") ||
+          line.starts_with("\\unrestrict")) {
+        continue;
+      }
+      lines.push_back(line);
+    }
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  }
+
+  fs::path dir_;
+  std::vector<std::string> roles_;
+  std::vector<std::string> accounts_;
+};
+
+// The source of the PostgreSQL tests: a schema owned by another role, a
+// table with table and column grants, a sequence, a SECURITY DEFINER
+// function whose EXECUTE is revoked from PUBLIC, a type, a view, and
+// `public` closed to PUBLIC.
+void FillOwnedDatabase(ScratchDatabase& db, const std::string& owner, const std::string& app,
+                       const std::string& reader) {
+  db.Exec(
+      "CREATE SCHEMA app AUTHORIZATION " + owner + ";\n" +
+      "REVOKE ALL ON SCHEMA public FROM PUBLIC;\n"
+      "CREATE TABLE app.docs (id integer PRIMARY KEY, body text, secret text);\n"
+      "ALTER TABLE app.docs OWNER TO " +
+      owner + ";\nGRANT SELECT, INSERT ON app.docs TO " + app + ";\nGRANT SELECT (id, body) ON app.docs TO " +
+      reader + ";\nGRANT USAGE ON SCHEMA app TO " + app + ", " + reader +
+      ";\n"
+      "CREATE SEQUENCE app.counter;\nALTER SEQUENCE app.counter OWNER TO " +
+      owner + ";\nGRANT USAGE ON SEQUENCE app.counter TO " + app +
+      ";\n"
+      "CREATE FUNCTION app.whoami() RETURNS text SECURITY DEFINER LANGUAGE sql AS 'SELECT "
+      "current_user::text';\n"
+      "ALTER FUNCTION app.whoami() OWNER TO " +
+      owner +
+      ";\nREVOKE EXECUTE ON FUNCTION app.whoami() FROM PUBLIC;\nGRANT EXECUTE ON FUNCTION app.whoami() TO " +
+      app + ";\nCREATE TYPE app.mood AS ENUM ('ok', 'meh');\nALTER TYPE app.mood OWNER TO " + owner +
+      ";\nCREATE VIEW app.recent AS SELECT id, body FROM app.docs;\nALTER VIEW app.recent OWNER TO " + owner +
+      ";\nGRANT SELECT ON app.recent TO " + reader + " WITH GRANT OPTION;\n" +
+      "INSERT INTO app.docs VALUES (1, 'hello', 's3cret');\n");
+}
+
+TEST_F(AccessTest, PostgresqlRestoreIntoANewDatabaseHasTheSourcesOwnersAndPrivilegesAsPgDumpShowsThem) {
+  const std::string owner = Role("owner");
+  const std::string app = Role("app");
+  const std::string reader = Role("reader");
+  ScratchDatabase source("postgresql");
+  FillOwnedDatabase(source, owner, app, reader);
+  ASSERT_FALSE(HasFailure());
+  const CliTarget src = testing::ForCli(source.uri());
+  RunResult snap = Cutover({"snapshot", src.text}, src);
+  ASSERT_EQ(snap.exit_code, 0) << snap.out << snap.err;
+
+  const ConnectionUri fresh =
+      testing::ServerUri("postgresql").WithDatabase(testing::UniqueName("cutover_scratch_"));
+  const CliTarget into = testing::ForCli(fresh);
+  RunResult restored = Cutover({"restore", "latest", "--into", into.text, "--json"}, into);
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  const Json doc = Json::parse(restored.out);
+  EXPECT_GE(doc["access"]["statements"].get<int>(), 12) << restored.out;
+  EXPECT_TRUE(doc["access"]["skipped"].empty());
+
+  const std::vector<std::string> want = PgDumpLines(source.uri());
+  const std::vector<std::string> got = PgDumpLines(fresh);
+  ASSERT_FALSE(want.empty());
+  EXPECT_NE(std::find(want.begin(), want.end(), "GRANT SELECT(id) ON TABLE app.docs TO " + reader + ";"),
+            want.end())
+      << "the dump shows column grants: " << Join(want, "\n");
+  EXPECT_EQ(got, want) << "pg_dump of the restored database differs from the source's";
+
+  // What the application's role may do is what it could do on the source.
+  auto conn = testing::TestDriver("postgresql")->Connect(fresh);
+  ASSERT_TRUE(conn.ok());
+  EXPECT_EQ(testing::Scalar(**conn, "SELECT has_table_privilege('" + app + "', 'app.docs', 'INSERT')"), "t");
+  EXPECT_EQ(testing::Scalar(**conn,
+                            "SELECT has_column_privilege('" + reader + "', 'app.docs', 'secret', 'SELECT')"),
+            "f");
+  EXPECT_EQ(testing::Scalar(**conn, "SELECT has_function_privilege('public', 'app.whoami()', 'EXECUTE')"),
+            "f");
+  EXPECT_EQ(testing::Scalar(**conn,
+                            "SELECT relowner::regrole::text FROM pg_class WHERE oid = 'app.docs'::regclass"),
+            owner);
+  conn->reset();
+
+  // restore-test compares them too, and passes.
+  const CliTarget server = testing::ForCli(testing::ServerUri("postgresql"));
+  RunResult rt = Cutover({"restore-test", "latest", "--scratch", server.text, "--json"}, server);
+  ASSERT_EQ(rt.exit_code, 0) << rt.out << rt.err;
+  bool checked = false;
+  const Json report = Json::parse(rt.out);
+  for (const Json& c : report["checks"]) {
+    if (c["name"] != "owners and privileges") continue;
+    checked = true;
+    EXPECT_EQ(c["outcome"], "passed") << c.dump();
+    EXPECT_NE(c["detail"].get<std::string>().find("matched"), std::string::npos) << c.dump();
+  }
+  EXPECT_TRUE(checked) << rt.out;
+  EXPECT_TRUE(testing::TestDriver("postgresql")->DropTarget(fresh).ok());
+}
+
+TEST_F(AccessTest, PostgresqlRestoreStopsOnAMissingRoleUnlessAnOptionSaysOtherwise) {
+  const std::string owner = Role("owner");
+  const std::string app = Role("app");
+  const std::string reader = Role("reader");
+  ScratchDatabase source("postgresql");
+  FillOwnedDatabase(source, owner, app, reader);
+  ASSERT_FALSE(HasFailure());
+  const CliTarget src = testing::ForCli(source.uri());
+  ASSERT_EQ(Cutover({"snapshot", src.text}, src).exit_code, 0);
+  // The reader role is gone from the server (as on a server that never had it).
+  source.Exec("DROP OWNED BY " + reader);
+  Admin("postgresql", "DROP ROLE " + reader);
+  ASSERT_FALSE(HasFailure());
+
+  const ConnectionUri server = testing::ServerUri("postgresql");
+  auto restore = [&](const std::string& name, std::vector<std::string> options) {
+    const CliTarget into = testing::ForCli(server.WithDatabase(name));
+    std::vector<std::string> args{"restore", "latest", "--into", into.text};
+    args.insert(args.end(), options.begin(), options.end());
+    return Cutover(args, into);
+  };
+  const std::string refused_name = testing::UniqueName("cutover_scratch_");
+  RunResult refused = restore(refused_name, {});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("has no role '" + reader +
+                             "' (USAGE on app, SELECT on app.docs.body, SELECT on "
+                             "app.docs.id, SELECT WITH GRANT OPTION on app.recent)"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("--skip-missing-roles"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("nothing was restored"), std::string::npos) << refused.err;
+  EXPECT_FALSE(testing::TestDriver("postgresql")->Connect(server.WithDatabase(refused_name)).ok())
+      << "the database the refused restore created was dropped";
+
+  // --skip-missing-roles: restored, each left-out grant named.
+  const std::string skipped_name = testing::UniqueName("cutover_scratch_");
+  RunResult skipped = restore(skipped_name, {"--skip-missing-roles"});
+  ASSERT_EQ(skipped.exit_code, 0) << skipped.out << skipped.err;
+  EXPECT_NE(
+      skipped.err.find("not restored (missing role " + reader + "): SELECT WITH GRANT OPTION of app.recent"),
+      std::string::npos)
+      << skipped.err;
+  {
+    auto conn = testing::TestDriver("postgresql")->Connect(server.WithDatabase(skipped_name));
+    ASSERT_TRUE(conn.ok());
+    EXPECT_EQ(testing::Scalar(**conn, "SELECT has_table_privilege('" + app + "', 'app.docs', 'INSERT')"),
+              "t");
+  }
+  EXPECT_TRUE(testing::TestDriver("postgresql")->DropTarget(server.WithDatabase(skipped_name)).ok());
+
+  // --no-privileges: the missing grantee does not matter; owners come back,
+  // GRANTs do not.
+  const std::string bare_name = testing::UniqueName("cutover_scratch_");
+  RunResult bare = restore(bare_name, {"--no-privileges"});
+  ASSERT_EQ(bare.exit_code, 0) << bare.out << bare.err;
+  {
+    auto conn = testing::TestDriver("postgresql")->Connect(server.WithDatabase(bare_name));
+    ASSERT_TRUE(conn.ok());
+    EXPECT_EQ(testing::Scalar(
+                  **conn, "SELECT relowner::regrole::text FROM pg_class WHERE oid = 'app.docs'::regclass"),
+              owner);
+    EXPECT_EQ(testing::Scalar(**conn, "SELECT has_table_privilege('" + app + "', 'app.docs', 'SELECT')"),
+              "f");
+  }
+  EXPECT_TRUE(testing::TestDriver("postgresql")->DropTarget(server.WithDatabase(bare_name)).ok());
+
+  // --no-owner --no-privileges: everything belongs to the restoring user.
+  const std::string mine_name = testing::UniqueName("cutover_scratch_");
+  RunResult mine = restore(mine_name, {"--no-owner", "--no-privileges"});
+  ASSERT_EQ(mine.exit_code, 0) << mine.out << mine.err;
+  {
+    auto conn = testing::TestDriver("postgresql")->Connect(server.WithDatabase(mine_name));
+    ASSERT_TRUE(conn.ok());
+    EXPECT_EQ(testing::Scalar(**conn,
+                              "SELECT relowner::regrole::text = current_user FROM pg_class WHERE oid = "
+                              "'app.docs'::regclass"),
+              "t");
+  }
+  EXPECT_TRUE(testing::TestDriver("postgresql")->DropTarget(server.WithDatabase(mine_name)).ok());
+
+  // restore-test on a server without the role: passes, and says what it
+  // could not compare.
+  const CliTarget scratch = testing::ForCli(server);
+  RunResult rt = Cutover({"restore-test", "latest", "--scratch", scratch.text, "--json"}, scratch);
+  ASSERT_EQ(rt.exit_code, 0) << rt.out << rt.err;
+  std::string detail;
+  const Json report = Json::parse(rt.out);
+  for (const Json& c : report["checks"]) {
+    if (c["name"] == "owners and privileges") detail = c["detail"].get<std::string>();
+  }
+  EXPECT_NE(detail.find("not compared: the server has no role '" + reader + "'"), std::string::npos)
+      << rt.out;
+}
+
+// A GRANT and a REVOKE made by hand: drift sees them only when asked.
+class AccessDrift : public AccessTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(AccessDrift, WithPrivilegesCatchesAHandMadeGrantAndRevokeAndPlainDriftDoesNot) {
+  const std::string engine = GetParam();
+  ScratchDatabase db(engine);
+  std::string grantee;
+  if (engine == "postgresql") {
+    grantee = Role("hand");
+  } else {
+    grantee = "'" + testing::UniqueName("cutover_hand_") + "'@'%'";
+    Admin(engine, "CREATE USER " + grantee);
+    accounts_.push_back(grantee);
+  }
+  db.Exec("CREATE TABLE items (id integer PRIMARY KEY, qty integer)");
+  db.Exec("GRANT SELECT ON items TO " + grantee);
+  ASSERT_FALSE(HasFailure());
+  const CliTarget t = testing::ForCli(db.uri());
+  RunResult saved = Cutover({"schema", t.text, "--json"}, t);
+  ASSERT_EQ(saved.exit_code, 0) << saved.err;
+  std::ofstream(dir_ / "before.json") << saved.out;
+  const std::string before = (dir_ / "before.json").string();
+  auto drift = [&](bool with) {
+    std::vector<std::string> args{"drift", t.text, "--against", before, "--json"};
+    if (with) args.push_back("--with-privileges");
+    return Cutover(args, t);
+  };
+  ASSERT_EQ(drift(true).exit_code, 0) << "no change yet";
+
+  db.Exec("GRANT INSERT ON items TO " + grantee);
+  EXPECT_EQ(drift(false).exit_code, 0) << "plain drift ignores privileges";
+  RunResult granted = drift(true);
+  EXPECT_EQ(granted.exit_code, 1) << granted.out << granted.err;
+  EXPECT_NE(granted.out.find("access.privileges"), std::string::npos) << granted.out;
+  EXPECT_NE(granted.out.find(":INSERT"), std::string::npos) << granted.out;
+  EXPECT_EQ(Json::parse(granted.out)["summary"]["privileges_compared"], true);
+
+  db.Exec("REVOKE INSERT ON items FROM " + grantee);
+  EXPECT_EQ(drift(true).exit_code, 0) << "back as it was";
+  db.Exec("REVOKE SELECT ON items FROM " + grantee);
+  RunResult revoked = drift(true);
+  EXPECT_EQ(revoked.exit_code, 1) << revoked.out;
+  EXPECT_EQ(drift(false).exit_code, 0);
+
+  // The configuration turns it on too.
+  std::ofstream(dir_ / "cutover.toml") << "[drift]\nprivileges = true\n";
+  RunResult configured =
+      Cutover({"--config", (dir_ / "cutover.toml").string(), "drift", t.text, "--against", before}, t);
+  EXPECT_EQ(configured.exit_code, 1) << configured.out << configured.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(ServerEngines, AccessDrift, ::testing::Values("postgresql", "mysql"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+}  // namespace
+}  // namespace cutover
