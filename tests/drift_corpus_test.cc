@@ -29,6 +29,7 @@ struct CorpusCase {
   std::string desired;
   std::set<std::string> expected;  // "changed column public.t.c"; empty set = no drift
   bool expect_none = false;
+  bool with_privileges = false;  // "-- options: with-privileges": drift --with-privileges
   std::string parse_error;
 };
 
@@ -46,6 +47,12 @@ CorpusCase ParseCase(const std::string& engine, const std::string& path) {
       section = &c.current;
     } else if (trimmed == "==== desired") {
       section = &c.desired;
+    } else if (section == nullptr && StartsWith(trimmed, "-- options:")) {
+      const std::string options = CollapseSqlWhitespace(trimmed.substr(11));
+      if (options != "with-privileges") {
+        c.parse_error = path + ":" + std::to_string(line_no) + ": unknown options '" + options + "'";
+      }
+      c.with_privileges = true;
     } else if (section == nullptr && StartsWith(trimmed, "-- description:")) {
       c.description = std::string(Trim(trimmed.substr(15)));
     } else if (section == nullptr && StartsWith(trimmed, "-- expect:")) {
@@ -126,18 +133,20 @@ TEST_P(DriftCorpus, ReportsExactlyTheExpectedDifferences) {
   SchemaModel desired_again = ReadModel(desired_again_db, c.desired, "desired (again)");
   ASSERT_FALSE(HasFailure());
 
-  auto report = ComputeDrift(desired, current, {});
+  DriftOptions options;
+  options.with_privileges = c.with_privileges;
+  auto report = ComputeDrift(desired, current, options);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   std::set<std::string> actual;
   for (const auto& d : report->differences) actual.insert(DiffLine(d));
   EXPECT_EQ(actual, c.expected) << DriftReportText(*report);
 
   // The same DDL in another database: no drift, same fingerprint.
-  auto self = ComputeDrift(desired, desired_again, {});
+  auto self = ComputeDrift(desired, desired_again, options);
   ASSERT_TRUE(self.ok());
   EXPECT_TRUE(self->differences.empty()) << "desired vs itself:\n" << DriftReportText(*self);
   EXPECT_EQ(Fingerprint(desired), Fingerprint(desired_again));
-  auto cur_self = ComputeDrift(current, current, {});
+  auto cur_self = ComputeDrift(current, current, options);
   ASSERT_TRUE(cur_self.ok());
   EXPECT_TRUE(cur_self->differences.empty());
 

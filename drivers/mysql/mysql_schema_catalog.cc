@@ -451,6 +451,9 @@ class Builder {
           db_literal_ +
           " UNION ALL SELECT TABLE_NAME, COLUMN_NAME, GRANTEE, PRIVILEGE_TYPE, IS_GRANTABLE "
           "FROM information_schema.COLUMN_PRIVILEGES WHERE TABLE_SCHEMA = " +
+          db_literal_ +
+          " UNION ALL SELECT '', NULL, GRANTEE, PRIVILEGE_TYPE, IS_GRANTABLE "
+          "FROM information_schema.SCHEMA_PRIVILEGES WHERE TABLE_SCHEMA = " +
           db_literal_);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return Status::Ok();
@@ -464,6 +467,11 @@ class Builder {
     }
     std::map<size_t, std::vector<std::string>> grants;
     for (const Row& r : *rows) {
+      if (Str(r, 0).empty() && index.count({"", ""}) == 0) {
+        // Database-level grants (GRANT ... ON db.*): on the database object.
+        index[{"", ""}] = model_.objects.size();
+        model_.Add(ObjectKind::kDatabase, "", "", "");
+      }
       std::string column = IsNull(r, 1) ? std::string() : ToLower(Str(r, 1));
       auto it = index.find({TableName(Str(r, 0)), column});
       if (it == index.end()) continue;  // a sequence, or an object dropped meanwhile

@@ -765,12 +765,18 @@ void SortByKey(SchemaModel& m) {
 // (the defaults) gives no access.privileges; an empty one (everything
 // revoked) gives an empty list. Rows for objects the model does not hold
 // (extension members, identity sequences) are ignored.
+// The entries of the aclitem[] `acl` as a JSON list of "grantee:PRIVILEGE"
+// (" WITH GRANT OPTION" appended when grantable); NULL for a NULL ACL.
+std::string AclEntriesSql(const std::string& acl) {
+  return "CASE WHEN " + acl + " IS NOT NULL THEN coalesce((SELECT json_agg(" +
+         R"sql(CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END || ':' || a.privilege_type ||
+         CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) FROM aclexplode()sql" +
+         acl + ") a), '[]') END";
+}
+
 std::string AccessSql() {
-  const std::string privileges = R"sql(
-       CASE WHEN acl IS NOT NULL THEN coalesce((SELECT json_agg(
-         CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END || ':' || a.privilege_type ||
-         CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) FROM aclexplode(acl) a), '[]') END)sql";
-  return "SELECT kind, schema_name, table_name, name, pg_get_userbyid(owner), " + privileges + R"sql(
+  return "SELECT kind, schema_name, table_name, name, pg_get_userbyid(owner), " + AclEntriesSql("acl") +
+         R"sql(
 FROM (
   SELECT 'schema' AS kind, '' AS schema_name, '' AS table_name, n.nspname AS name, n.nspowner AS owner,
          n.nspacl AS acl
@@ -802,6 +808,37 @@ FROM (
          kUserNamespace + ") access";
 }
 
+// Default privileges (ALTER DEFAULT PRIVILEGES): attribute
+// access.default_privileges.<objects>.<role> of the schema they are IN, or
+// of the database object when they apply to all schemas.
+std::string DefaultAclSql() {
+  return "SELECT CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN "
+         "'functions' WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' END, pg_get_userbyid(d.defaclrole), "
+         "n.nspname, " +
+         AclEntriesSql("d.defaclacl") +
+         " FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace";
+}
+
+void ParseDefaultAcl(const pqxx::result& r, SchemaModel& m) {
+  SchemaObject* database = nullptr;
+  for (const auto& row : r) {
+    if (row[0].is_null()) Unexpected("default ACL object type", row[0]);
+    SchemaObject* holder = nullptr;
+    if (row[2].is_null()) {
+      if (database == nullptr) database = &m.Add(ObjectKind::kDatabase, "", "", "");
+      holder = database;
+    } else {
+      for (auto& o : m.objects) {
+        if (o.kind == ObjectKind::kSchema && o.name == Text(row[2])) holder = &o;
+      }
+      if (holder == nullptr) continue;  // a system schema
+    }
+    auto entries = List(row[3]);
+    std::sort(entries.begin(), entries.end());
+    holder->attributes["access.default_privileges." + Text(row[0]) + "." + Text(row[1])] = ListValue(entries);
+  }
+}
+
 void ParseAccess(const pqxx::result& r, SchemaModel& m) {
   std::map<std::string, SchemaObject*> by_key;
   for (auto& o : m.objects) by_key[o.Key()] = &o;
@@ -827,9 +864,10 @@ SchemaModel ReadSchemaIn(pqxx::transaction_base& tx, int version) {
   // All queries go out at once through a pipeline: the server runs the next
   // ones while the results of the first are turned into objects.
   const std::vector<std::string> queries = {
-      SchemasSql(), ExtensionsSql(),         kCollationsSql,       kOpclassesSql, TablesSql(),
-      ColumnsSql(), ConstraintsSql(version), IndexesSql(version),  ViewsSql(),    SequencesSql(),
-      TypesSql(),   TriggersSql(),           RoutinesSql(version), PoliciesSql(), AccessSql()};
+      SchemasSql(),   ExtensionsSql(),         kCollationsSql,       kOpclassesSql, TablesSql(),
+      ColumnsSql(),   ConstraintsSql(version), IndexesSql(version),  ViewsSql(),    SequencesSql(),
+      TypesSql(),     TriggersSql(),           RoutinesSql(version), PoliciesSql(), AccessSql(),
+      DefaultAclSql()};
   pqxx::pipeline pipeline(tx);
   pipeline.retain(static_cast<int>(queries.size()));
   std::vector<pqxx::pipeline::query_id> ids;
@@ -862,6 +900,7 @@ SchemaModel ReadSchemaIn(pqxx::transaction_base& tx, int version) {
         ParseRoutines(result(), m);
         ParsePolicies(result(), m);
         ParseAccess(result(), m);
+        ParseDefaultAcl(result(), m);
         pipeline.complete();
       },
       [&] { IgnoringErrors([&] { pipeline.flush(); }); });

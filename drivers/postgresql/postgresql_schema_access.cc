@@ -9,7 +9,9 @@
 // the server version's defaults are. Column ACLs are empty by default and
 // only get their GRANTs.
 #include <algorithm>
+#include <cctype>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -76,25 +78,56 @@ std::optional<Target> TargetOf(const SchemaObject& o, const PgConnection& c) {
   }
 }
 
-// "grantee:PRIVILEGE[ WITH GRANT OPTION]"; the grantee may hold ':'.
-std::optional<std::pair<std::string, std::string>> SplitEntry(const std::string& entry) {
+// One access.privileges entry, "grantee:PRIVILEGE[ WITH GRANT OPTION]" (the
+// grantee may hold ':'), taken apart and checked.
+struct Entry {
+  std::string grantee;  // "PUBLIC" for everyone
+  std::string privilege;
+  bool grant_option = false;
+  std::string text;  // as recorded
+};
+
+Result<Entry> ParseEntry(const std::string& path, const std::string& entry) {
+  static const std::string kGrantOption = " WITH GRANT OPTION";
   const size_t colon = entry.rfind(':');
-  if (colon == std::string::npos || colon == 0) return std::nullopt;
-  return std::make_pair(entry.substr(0, colon), entry.substr(colon + 1));
+  if (colon == std::string::npos || colon == 0) {
+    return Status::InvalidInput(path + ": privilege entry '" + entry + "' is not grantee:PRIVILEGE");
+  }
+  Entry e{entry.substr(0, colon), entry.substr(colon + 1), false, entry};
+  if (e.privilege.ends_with(kGrantOption)) {
+    e.grant_option = true;
+    e.privilege.resize(e.privilege.size() - kGrantOption.size());
+  }
+  if (e.privilege.empty() ||
+      e.privilege.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ ") != std::string::npos) {
+    return Status::InvalidInput(path + ": privilege entry '" + entry + "' names no privilege");
+  }
+  return e;
 }
 
-const char* kGrantOption = " WITH GRANT OPTION";
+Result<std::vector<Entry>> ParseEntries(const std::string& path, const std::string& attribute,
+                                        const std::string& value) {
+  auto items = ParseListValue(value);
+  if (!items) return Status::InvalidInput(path + ": " + attribute + " is not a list: " + value);
+  std::vector<Entry> out;
+  for (const std::string& item : *items) {
+    auto e = ParseEntry(path, item);
+    if (!e.ok()) return e.status();
+    out.push_back(std::move(*e));
+  }
+  return out;
+}
 
-}  // namespace
+// Builds the statements of one object, in the order they must run.
+class AccessPlanner {
+ public:
+  explicit AccessPlanner(const PgConnection& c) : c_(c) {}
 
-Result<std::vector<AccessStatement>> PgConnection::PlanAccess(const SchemaModel& model) {
-  std::vector<AccessStatement> owners;
-  std::vector<AccessStatement> privileges;
-  for (const SchemaObject& o : model.objects) {
+  Status Object(const SchemaObject& o) {
     auto owner = o.attributes.find("access.owner");
     auto acl = o.attributes.find("access.privileges");
-    if (owner == o.attributes.end() && acl == o.attributes.end()) continue;
-    auto target = TargetOf(o, *this);
+    if (owner == o.attributes.end() && acl == o.attributes.end()) return Status::Ok();
+    auto target = TargetOf(o, c_);
     if (!target) {
       return Status::InvalidInput("the schema model's " + std::string(ObjectKindName(o.kind)) + " " +
                                   o.Path() +
@@ -106,53 +139,102 @@ Result<std::vector<AccessStatement>> PgConnection::PlanAccess(const SchemaModel&
                         path,
                         "owner",
                         {owner->second},
-                        target->alter + " OWNER TO " + QuoteIdentifier(owner->second)});
+                        target->alter + " OWNER TO " + Q(owner->second)});
     }
-    if (acl == o.attributes.end()) continue;
-    auto entries = ParseListValue(acl->second);
-    if (!entries) return Status::InvalidInput(path + ": access.privileges is not a list: " + acl->second);
+    if (acl == o.attributes.end()) return Status::Ok();
+    auto entries = ParseEntries(path, acl->first, acl->second);
+    if (!entries.ok()) return entries.status();
     std::string columns;
     if (o.kind == ObjectKind::kColumn) {
-      columns = " (" + QuoteIdentifier(o.name) + ")";
+      columns = " (" + Q(o.name) + ")";  // column ACLs start empty: nothing to revoke
     } else {
-      privileges.push_back({AccessStatement::Kind::kPrivilege,
-                            path,
-                            "revoke the defaults from PUBLIC",
-                            {},
-                            "REVOKE ALL ON " + target->grant + " FROM PUBLIC"});
+      Privilege(path, "revoke the defaults from PUBLIC", {},
+                "REVOKE ALL ON " + target->grant + " FROM PUBLIC");
       if (owner != o.attributes.end()) {
-        privileges.push_back({AccessStatement::Kind::kPrivilege,
-                              path,
-                              "revoke the defaults from the owner",
-                              {owner->second},
-                              "REVOKE ALL ON " + target->grant + " FROM " + QuoteIdentifier(owner->second)});
+        Privilege(path, "revoke the defaults from the owner", {owner->second},
+                  "REVOKE ALL ON " + target->grant + " FROM " + Q(owner->second));
       }
     }
-    for (const std::string& entry : *entries) {
-      auto parts = SplitEntry(entry);
-      if (!parts)
-        return Status::InvalidInput(path + ": access.privileges entry '" + entry +
-                                    "' is not grantee:PRIVILEGE");
-      auto [grantee, what] = *parts;
-      std::string privilege = what;
-      const bool option =
-          privilege.size() > std::string(kGrantOption).size() && privilege.ends_with(kGrantOption);
-      if (option) privilege.resize(privilege.size() - std::string(kGrantOption).size());
-      if (privilege.empty() ||
-          privilege.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ ") != std::string::npos) {
-        return Status::InvalidInput(path + ": access.privileges entry '" + entry + "' names no privilege");
-      }
-      const bool is_public = grantee == "PUBLIC";
-      privileges.push_back({AccessStatement::Kind::kPrivilege, path, what,
-                            is_public ? std::vector<std::string>{} : std::vector<std::string>{grantee},
-                            "GRANT " + privilege + columns + " ON " + target->grant + " TO " +
-                                (is_public ? std::string("PUBLIC") : QuoteIdentifier(grantee)) +
-                                (option ? kGrantOption : "")});
+    for (const Entry& e : *entries) {
+      Privilege(path, e.privilege + (e.grant_option ? " WITH GRANT OPTION" : ""), Roles({e.grantee}),
+                "GRANT " + e.privilege + columns + " ON " + target->grant + " TO " + Grantee(e));
     }
+    return Status::Ok();
   }
-  owners.insert(owners.end(), std::make_move_iterator(privileges.begin()),
-                std::make_move_iterator(privileges.end()));
-  return owners;
+
+  // access.default_privileges.<objects>.<role> of a schema (IN SCHEMA: its
+  // ACL only adds to the defaults) or of the database (the whole default
+  // ACL of the role's new objects: revoked first, then granted).
+  Status DefaultPrivileges(const SchemaObject& o) {
+    static const std::string kPrefix = "access.default_privileges.";
+    for (const auto& [key, value] : o.attributes) {
+      if (!key.starts_with(kPrefix)) continue;
+      const std::string rest = key.substr(kPrefix.size());
+      const size_t dot = rest.find('.');
+      static const std::set<std::string> kObjects = {"tables", "sequences", "functions", "types", "schemas"};
+      if (dot == std::string::npos || dot + 1 == rest.size() || !kObjects.count(rest.substr(0, dot))) {
+        return Status::InvalidInput(o.Path() + ": attribute " + key + " is not " + kPrefix +
+                                    "<objects>.<role>");
+      }
+      const std::string objects = rest.substr(0, dot);
+      const std::string role = rest.substr(dot + 1);
+      std::string on = objects;
+      for (char& ch : on) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      const std::string alter = "ALTER DEFAULT PRIVILEGES FOR ROLE " + Q(role) +
+                                (o.kind == ObjectKind::kSchema ? " IN SCHEMA " + Q(o.name) : "");
+      const std::string what = " on new " + objects + " of " + role;
+      auto entries = ParseEntries(o.Path(), key, value);
+      if (!entries.ok()) return entries.status();
+      if (o.kind == ObjectKind::kDatabase) {
+        Privilege(o.Path(), "revoke the defaults from PUBLIC" + what, {role},
+                  alter + " REVOKE ALL ON " + on + " FROM PUBLIC");
+        Privilege(o.Path(), "revoke the defaults from " + role + what, {role},
+                  alter + " REVOKE ALL ON " + on + " FROM " + Q(role));
+      }
+      for (const Entry& e : *entries) {
+        std::vector<std::string> roles = Roles({role, e.grantee});
+        Privilege(o.Path(), "default " + e.privilege + (e.grant_option ? " WITH GRANT OPTION" : "") + what,
+                  roles, alter + " GRANT " + e.privilege + " ON " + on + " TO " + Grantee(e));
+      }
+    }
+    return Status::Ok();
+  }
+
+  std::vector<AccessStatement> owners;
+  std::vector<AccessStatement> privileges;
+
+ private:
+  std::string Q(const std::string& name) const { return c_.QuoteIdentifier(name); }
+  std::string Grantee(const Entry& e) const {
+    return (e.grantee == "PUBLIC" ? std::string("PUBLIC") : Q(e.grantee)) +
+           (e.grant_option ? " WITH GRANT OPTION" : "");
+  }
+  static std::vector<std::string> Roles(std::vector<std::string> names) {
+    std::erase(names, "PUBLIC");
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    return names;
+  }
+  void Privilege(const std::string& path, std::string what, std::vector<std::string> roles, std::string sql) {
+    privileges.push_back(
+        {AccessStatement::Kind::kPrivilege, path, std::move(what), std::move(roles), std::move(sql)});
+  }
+
+  const PgConnection& c_;
+};
+
+}  // namespace
+
+Result<std::vector<AccessStatement>> PgConnection::PlanAccess(const SchemaModel& model) {
+  AccessPlanner planner(*this);
+  for (const SchemaObject& o : model.objects) {
+    CUTOVER_RETURN_IF_ERROR(planner.Object(o));
+    CUTOVER_RETURN_IF_ERROR(planner.DefaultPrivileges(o));
+  }
+  std::vector<AccessStatement> out = std::move(planner.owners);
+  out.insert(out.end(), std::make_move_iterator(planner.privileges.begin()),
+             std::make_move_iterator(planner.privileges.end()));
+  return out;
 }
 
 Result<std::vector<std::string>> PgConnection::MissingRoles(const std::vector<std::string>& roles) {

@@ -10,7 +10,7 @@
 namespace cutover {
 namespace {
 
-constexpr std::array<std::pair<ObjectKind, const char*>, 19> kKindNames = {{
+constexpr std::array<std::pair<ObjectKind, const char*>, 20> kKindNames = {{
     {ObjectKind::kSchema, "schema"},
     {ObjectKind::kTable, "table"},
     {ObjectKind::kColumn, "column"},
@@ -30,6 +30,7 @@ constexpr std::array<std::pair<ObjectKind, const char*>, 19> kKindNames = {{
     {ObjectKind::kExtension, "extension"},
     {ObjectKind::kPolicy, "policy"},
     {ObjectKind::kEvent, "event"},
+    {ObjectKind::kDatabase, "database"},
 }};
 
 }  // namespace
@@ -55,6 +56,7 @@ std::optional<ObjectKind> ObjectKindFromName(std::string_view name) {
 }
 
 std::string SchemaObject::Path() const {
+  if (kind == ObjectKind::kDatabase) return "(database)";
   std::string out;
   for (const std::string* part : {&schema, &table, &name}) {
     if (part->empty()) continue;

@@ -59,6 +59,11 @@ enum class ObjectKind {
   kExtension,
   kPolicy,  // row-level security policy of a table (PostgreSQL)
   kEvent,   // scheduled event (MySQL/MariaDB)
+  // The database itself, identity all empty (so databases of different
+  // names compare), present only when it has attributes; it holds access
+  // attributes only (default privileges, database-level grants), so like
+  // them it is not part of the fingerprint.
+  kDatabase,
 };
 
 // Stable lower-case names used in JSON and reports: "table", "foreign_key"...

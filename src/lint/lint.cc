@@ -71,6 +71,23 @@ void PlanState::NoteCreated(const TableName& table, int migration_index) {
   created_.push_back(Entry{table, migration_index});
 }
 
+void PlanState::SetColumns(const TableName& table, std::vector<std::string> columns) {
+  columns_[ToLower(table.name)] = std::move(columns);
+}
+
+std::vector<std::string>* PlanState::Columns(const TableName& table) {
+  auto it = columns_.find(ToLower(table.name));
+  return it == columns_.end() ? nullptr : &it->second;
+}
+
+void PlanState::MoveColumns(const TableName& from, const TableName& to) {
+  auto it = columns_.find(ToLower(from.name));
+  if (it == columns_.end()) return;
+  std::vector<std::string> columns = std::move(it->second);
+  columns_.erase(it);
+  columns_[ToLower(to.name)] = std::move(columns);
+}
+
 bool PlanState::CreatedInPlan(const TableName& table) const {
   return std::any_of(created_.begin(), created_.end(), [&](const Entry& e) { return Same(e.table, table); });
 }

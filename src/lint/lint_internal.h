@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -74,6 +75,13 @@ class PlanState {
   void NoteValidated(const TableName& table, const std::string& constraint);
   bool NotNullProven(const TableName& table, const std::string& column) const;
 
+  // SQLite: the columns (lower-cased, in order) of tables whose CREATE TABLE
+  // the plan holds, kept through ADD, DROP and RENAME COLUMN and RENAME TO,
+  // so that a rebuild can be checked for columns it loses. nullptr: unknown.
+  void SetColumns(const TableName& table, std::vector<std::string> columns);
+  std::vector<std::string>* Columns(const TableName& table);
+  void MoveColumns(const TableName& from, const TableName& to);
+
  private:
   struct NotNullCheck {
     TableName table;
@@ -81,6 +89,7 @@ class PlanState {
     bool validated = false;
   };
   std::vector<NotNullCheck> not_null_checks_;
+  std::map<std::string, std::vector<std::string>> columns_;  // by lower-cased table name
   struct Entry {
     TableName table;
     int migration = 0;
@@ -111,6 +120,10 @@ class FileLinter {
 
   // Tables: new ones are exempt from lock and rewrite rules.
   bool IsNew(const TableName& table) const { return state_->CreatedInPlan(table); }
+  // Created earlier in this migration (not in an earlier one).
+  bool IsNewInMigration(const TableName& table) const {
+    return state_->CreatedInMigration(table, migration_index_);
+  }
   PlanState& plan_state() { return *state_; }
   void NoteCreated(const TableName& table);
 
@@ -147,7 +160,9 @@ class FileLinter {
 
   // Engine-specific state the analysers keep per file.
   bool mysql_foreign_key_checks_off = false;
-  std::set<std::string> sqlite_rebuilt_tables;  // targets of "ALTER TABLE new RENAME TO old"
+  // "ALTER TABLE copy RENAME TO old": the copy of each rebuilt table, by the
+  // lower-cased name of the table it replaces.
+  std::map<std::string, TableName> sqlite_rebuilt_tables;
 
  private:
   const plan::Migration& migration_;

@@ -84,12 +84,16 @@ class SqliteAnalyzer {
         l_.Change(s_, ChangeKind::kRename, *t,
                   "table " + t->Display() + " renamed" + (to ? " to " + to->Display() : std::string()));
         if (to && l_.IsNew(*t)) l_.NoteCreated(*to);
+        if (to) l_.plan_state().MoveColumns(*t, *to);
         return StatementKind::kDdl;
       }
       c.Accept("COLUMN");
       auto from = c.Identifier();
       c.Accept("TO");
       auto to = c.Identifier();
+      if (auto* columns = l_.plan_state().Columns(*t); columns != nullptr && from && to) {
+        std::replace(columns->begin(), columns->end(), ToLower(*from), ToLower(*to));
+      }
       if (from) {
         l_.Change(
             s_, ChangeKind::kRename, *t,
@@ -103,11 +107,14 @@ class SqliteAnalyzer {
       c.Accept("COLUMN");
       auto col = c.Identifier();
       if (col) AddColumn(*t, *col, c.pos());
+      if (auto* columns = l_.plan_state().Columns(*t); columns != nullptr && col)
+        columns->push_back(ToLower(*col));
       return StatementKind::kDdl;
     }
     if (c.Accept("DROP")) {
       c.Accept("COLUMN");
       if (auto col = c.Identifier()) {
+        if (auto* columns = l_.plan_state().Columns(*t)) std::erase(*columns, ToLower(*col));
         l_.Change(s_, ChangeKind::kDropColumn, *t, "column " + *col + " of " + t->Display() + " dropped");
         if (!l_.IsNew(*t)) l_.Report("SQ003", &s_, "DROP COLUMN " + *col + " rewrites " + t->Display());
       }
@@ -156,7 +163,10 @@ class SqliteAnalyzer {
     c.Accept("TEMP") || c.Accept("TEMPORARY");
     if (c.Accept("TABLE") || c.AcceptAll({"VIRTUAL", "TABLE"})) {
       c.AcceptAll({"IF", "NOT", "EXISTS"});
-      if (auto t = c.QualifiedName()) l_.NoteCreated(*t);
+      if (auto t = c.QualifiedName()) {
+        l_.NoteCreated(*t);
+        if (auto columns = ColumnNames(c)) l_.plan_state().SetColumns(*t, std::move(*columns));
+      }
       return StatementKind::kDdl;
     }
     const bool unique = c.Accept("UNIQUE");
@@ -176,6 +186,45 @@ class SqliteAnalyzer {
     return StatementKind::kDdl;
   }
 
+  // The column names of a CREATE TABLE's "(...)" list at the cursor
+  // (lower-cased; table constraints left out); nullopt for AS SELECT.
+  std::optional<std::vector<std::string>> ColumnNames(TokenCursor& c) const {
+    if (!c.PeekSymbol('(')) return std::nullopt;
+    const size_t open = c.pos();
+    c.SkipParens();
+    const size_t close = c.pos() - 1;
+    if (close <= open || !t_[close].IsSymbol(')')) return std::nullopt;
+    std::vector<std::string> names;
+    for (const auto& [b, e] : SplitTopLevel(t_, open + 1, close)) {
+      const Token& first = t_[b];
+      const bool constraint = first.kind == plan::TokenKind::kWord &&
+                              (first.Is("CONSTRAINT") || first.Is("PRIMARY") || first.Is("UNIQUE") ||
+                               first.Is("CHECK") || first.Is("FOREIGN"));
+      if (!constraint) names.push_back(ToLower(first.Identifier()));
+    }
+    return names;
+  }
+
+  // A rebuild in expand must keep every column of the table it replaces:
+  // the running application still reads them (SQ008). Known only when the
+  // plan holds both tables' CREATE TABLE.
+  void CheckRebuildKeepsColumns(const TableName& old_table) {
+    if (l_.phase() != plan::Phase::kExpand || l_.IsNewInMigration(old_table)) return;
+    auto copy = l_.sqlite_rebuilt_tables.find(ToLower(old_table.name));
+    if (copy == l_.sqlite_rebuilt_tables.end()) return;
+    const std::vector<std::string>* before = l_.plan_state().Columns(old_table);
+    const std::vector<std::string>* after = l_.plan_state().Columns(copy->second);
+    if (before == nullptr || after == nullptr) return;
+    std::vector<std::string> lost;
+    for (const std::string& col : *before) {
+      if (std::find(after->begin(), after->end(), col) == after->end()) lost.push_back(col);
+    }
+    if (lost.empty()) return;
+    l_.Report("SQ008", &s_,
+              "the rebuild of " + old_table.Display() + " by " + copy->second.Display() +
+                  " loses column(s) " + Join(lost, ", ") + ", which the running application may still read");
+  }
+
   StatementKind Drop(TokenCursor& c) {
     const Token* kind = c.Peek();
     if (kind == nullptr) return StatementKind::kDdl;
@@ -183,6 +232,7 @@ class SqliteAnalyzer {
     c.AcceptAll({"IF", "EXISTS"});
     auto name = c.QualifiedName();
     if (!name) return StatementKind::kDdl;
+    if (kind->Is("TABLE")) CheckRebuildKeepsColumns(*name);
     if (kind->Is("TABLE") && l_.sqlite_rebuilt_tables.count(ToLower(name->name)) && !l_.IsNew(*name)) {
       l_.Report("SQ002", &s_,
                 "table " + name->Display() + " is rebuilt: dropped here and replaced by a renamed copy");
@@ -206,8 +256,9 @@ void PrepareSqliteFile(FileLinter& linter) {
     if (!tokens.ok()) continue;
     TokenCursor c(*tokens, 0, tokens->size());
     if (!c.AcceptAll({"ALTER", "TABLE"})) continue;
-    if (!c.QualifiedName() || !c.AcceptAll({"RENAME", "TO"})) continue;
-    if (auto to = c.QualifiedName()) linter.sqlite_rebuilt_tables.insert(ToLower(to->name));
+    auto from = c.QualifiedName();
+    if (!from || !c.AcceptAll({"RENAME", "TO"})) continue;
+    if (auto to = c.QualifiedName()) linter.sqlite_rebuilt_tables[ToLower(to->name)] = *from;
   }
 }
 

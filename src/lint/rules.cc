@@ -316,6 +316,12 @@ constexpr Rule kRules[] = {
      "VACUUM rewrites the entire database file, needs up to twice its size in free disk, holds an "
      "exclusive lock throughout, and cannot run inside a transaction.",
      "Run VACUUM (or VACUUM INTO for a compacted copy) as maintenance, outside migrations."},
+    {"SQ008", E, SQ, "table rebuild in expand loses columns",
+     "The copy that replaces the table lacks columns the table had: after the rename, the running "
+     "application's queries that read or write them fail with 'no such column'. Checked when the plan holds "
+     "the CREATE TABLE of both the table and its copy.",
+     "Keep every column in the copy during expand; rebuild again (or DROP COLUMN) in contract.sql, once no "
+     "running release reads them."},
 };
 
 }  // namespace

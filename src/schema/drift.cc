@@ -34,6 +34,8 @@ bool Ignored(const SchemaObject& obj, const std::vector<std::string>& globs) {
 std::map<std::string, const SchemaObject*> IndexModel(const SchemaModel& model, const DriftOptions& options) {
   std::map<std::string, const SchemaObject*> index;
   for (const auto& obj : model.objects) {
+    // The database object holds access attributes only.
+    if (obj.kind == ObjectKind::kDatabase && !options.with_privileges) continue;
     if (!Ignored(obj, options.ignore_globs)) index.emplace(obj.Key(), &obj);
   }
   return index;

@@ -192,6 +192,45 @@ TEST(Fingerprint, IndependentOfObjectOrderAndServerVersion) {
   EXPECT_NE(Fingerprint(a), Fingerprint(b));
 }
 
+// The database object (default privileges, database-level grants) has no
+// identity, reads back from JSON, and is neither fingerprinted nor compared
+// without --with-privileges.
+TEST(SchemaJson, TheDatabaseObjectRoundTripsAndStaysOutOfTheFingerprint) {
+  SchemaModel m = Shop();
+  const std::string before = Fingerprint(m);
+  m.Add(ObjectKind::kDatabase, "", "", "").attributes["access.default_privileges.tables.app"] =
+      ListValue({"reader:SELECT"});
+  m.Sort();
+  EXPECT_EQ(Fingerprint(m), before);
+  auto back = SchemaFromJson(SchemaToJson(m), "m.json");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  const SchemaObject* db = back->Find(ObjectKind::kDatabase, "", "", "");
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->Path(), "(database)");
+  EXPECT_EQ(db->attributes.size(), 1u);
+  auto plain = ComputeDrift(Shop(), *back, DriftOptions{});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->HasDrift());
+  DriftOptions with;
+  with.with_privileges = true;
+  auto strict = ComputeDrift(Shop(), *back, with);
+  ASSERT_TRUE(strict.ok());
+  ASSERT_EQ(strict->differences.size(), 1u);
+  EXPECT_EQ(strict->differences[0].kind, DiffKind::kUnexpected);
+  EXPECT_EQ(strict->differences[0].path, "(database)");
+
+  std::string named = SchemaToJson(m);
+  const std::string empty = "\"kind\": \"database\", \"schema\": \"\", \"table\": \"\", \"name\": \"\"";
+  ASSERT_NE(named.find(empty), std::string::npos) << named;
+  named.replace(named.find(empty), empty.size(),
+                "\"kind\": \"database\", \"schema\": \"\", \"table\": \"\", \"name\": \"shop\"");
+  auto refused = SchemaFromJson(named, "m.json");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("a database object has an empty schema, table and name"),
+            std::string::npos)
+      << refused.status().message();
+}
+
 TEST(Fingerprint, FieldBoundariesCannotCollide) {
   SchemaModel a, b;
   a.engine = b.engine = "sqlite";

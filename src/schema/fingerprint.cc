@@ -25,6 +25,7 @@ std::string CanonicalForm(const SchemaModel& model) {
   out += kRecord;
   for (const SchemaObject* object : SortedObjects(model)) {
     const SchemaObject& obj = *object;
+    if (obj.kind == ObjectKind::kDatabase) continue;  // access attributes only (schema_model.h)
     for (const std::string& field :
          {std::string(ObjectKindName(obj.kind)), obj.schema, obj.table, obj.name}) {
       out += field;

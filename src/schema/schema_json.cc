@@ -121,7 +121,12 @@ Result<SchemaModel> SchemaFromJson(std::string_view text, const std::string& sou
     for (const auto* r : {&schema, &table, &name}) {
       if (!r->ok()) return r->status();
     }
-    if (name->empty()) return Status::InvalidInput(where + ": empty name");
+    // The database object alone has no identity (schema_model.h).
+    const bool database = *kind == ObjectKind::kDatabase;
+    if (name->empty() && !database) return Status::InvalidInput(where + ": empty name");
+    if (database && (!name->empty() || !schema->empty() || !table->empty())) {
+      return Status::InvalidInput(where + ": a database object has an empty schema, table and name");
+    }
     SchemaObject& obj = model.Add(*kind, *schema, *table, *name);
     auto attrs = o.find("attributes");
     if (attrs == o.end()) continue;

@@ -40,6 +40,21 @@ bool HasAccessAttributes(const SchemaModel& model) {
   });
 }
 
+std::vector<std::string> Grantees(const SchemaModel& model) {
+  std::set<std::string> out;
+  for (const SchemaObject& o : model.objects) {
+    auto it = o.attributes.find("access.privileges");
+    if (it == o.attributes.end()) continue;
+    for (const std::string& entry : ParseListValue(it->second).value_or(std::vector<std::string>{})) {
+      const size_t colon = entry.rfind(':');
+      if (colon == std::string::npos || colon == 0) continue;
+      std::string grantee = entry.substr(0, colon);
+      if (grantee != "PUBLIC") out.insert(std::move(grantee));
+    }
+  }
+  return {out.begin(), out.end()};
+}
+
 Result<AccessPlan> PlanRestoreAccess(Connection& into, const SchemaModel& model, const AccessPolicy& policy) {
   AccessPlan plan;
   if (!policy.owners && !policy.privileges) return plan;

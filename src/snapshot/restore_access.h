@@ -55,4 +55,8 @@ AccessComparison CompareAccess(const SchemaModel& expected, const SchemaModel& r
 // True when the model holds any access attribute.
 bool HasAccessAttributes(const SchemaModel& model);
 
+// Every grantee of the model's access.privileges entries ("grantee:PRIVILEGE",
+// schema-json.md), sorted, without PUBLIC.
+std::vector<std::string> Grantees(const SchemaModel& model);
+
 }  // namespace cutover::snapshot

@@ -68,5 +68,12 @@ TEST(CompareAccess, AccessAttributesAreRecognizedByTheirPrefix) {
   EXPECT_FALSE(HasAccessAttributes(none));
 }
 
+TEST(CompareAccess, GranteesAreEveryRoleGrantedAnythingButPublic) {
+  SchemaModel m = Model("o", R"(["app:SELECT","PUBLIC:USAGE","'we:ird'@'%':INSERT WITH GRANT OPTION"])");
+  m.Add(ObjectKind::kColumn, "public", "docs", "c").attributes["access.privileges"] =
+      R"(["app:UPDATE","zed:SELECT"])";
+  EXPECT_EQ(Grantees(m), (std::vector<std::string>{"'we:ird'@'%'", "app", "zed"}));
+}
+
 }  // namespace
 }  // namespace cutover::snapshot

@@ -149,7 +149,7 @@ void RecordComparison(const Manifest& m, Result<Comparison>& cmp, double seconds
 // The owners and privileges of the restored objects against what the
 // snapshot recorded, for the objects whose roles the scratch server has.
 void CheckAccess(const Repository& repo, const Manifest& m, const SchemaModel& restored,
-                 const AccessPlan& plan, RestoreTestReport& report) {
+                 const AccessPlan& plan, Connection* conn, RestoreTestReport& report) {
   const std::string name = "owners and privileges";
   auto expected = LoadSnapshotModel(repo, m);
   if (!expected.ok()) {
@@ -158,9 +158,24 @@ void CheckAccess(const Repository& repo, const Manifest& m, const SchemaModel& r
   }
   if (!HasAccessAttributes(*expected)) return;  // SQLite, or a snapshot older than access attributes
   if (plan.statements.empty() && plan.skipped.empty()) {
+    // Grants of server accounts: what a restore elsewhere depends on is
+    // that the accounts exist there.
+    std::string accounts;
+    const std::vector<std::string> grantees = Grantees(*expected);
+    auto missing = conn != nullptr && !grantees.empty()
+                       ? conn->MissingRoles(grantees)
+                       : Result<std::vector<std::string>>(std::vector<std::string>{});
+    if (!missing.ok()) {
+      accounts = "; the accounts they name could not be looked up: " + missing.status().message();
+    } else if (!missing->empty()) {
+      accounts = "; accounts granted privileges that the scratch server lacks: " + Join(*missing, ", ");
+    } else if (!grantees.empty()) {
+      accounts = "; every account granted privileges exists on the scratch server";
+    }
     report.checks.push_back({name, Outcome::kSkipped,
                              "recorded in the snapshot, not restored by this engine (they belong to server "
-                             "accounts): not compared"});
+                             "accounts): not compared" +
+                                 accounts});
     return;
   }
   const AccessComparison cmp = CompareAccess(*expected, restored, plan);
@@ -212,7 +227,7 @@ void CheckRestored(const Manifest& m, const RestoreTestRequest& req, const Conne
   if (conn.ok())
     report.stages.emplace_back("restore-test: integrity check (concurrently)", integrity_seconds);
   RecordComparison(m, cmp, compare_seconds, report);
-  if (cmp.ok()) CheckAccess(repo, m, cmp->restored_schema, access, report);
+  if (cmp.ok()) CheckAccess(repo, m, cmp->restored_schema, access, conn.ok() ? conn->get() : nullptr, report);
   if (!conn.ok()) {
     Fail(report, "integrity", "reconnecting to the restored database: " + conn.status().message());
     SkipChecks(report, m, req.check_files, false, false, "could not reconnect to the restored database");

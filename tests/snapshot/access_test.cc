@@ -93,8 +93,8 @@ class AccessTest : public ::testing::Test {
 
 // The source of the PostgreSQL tests: a schema owned by another role, a
 // table with table and column grants, a sequence, a SECURITY DEFINER
-// function whose EXECUTE is revoked from PUBLIC, a type, a view, and
-// `public` closed to PUBLIC.
+// function whose EXECUTE is revoked from PUBLIC, a type, a view, `public`
+// closed to PUBLIC, and default privileges in the schema and everywhere.
 void FillOwnedDatabase(ScratchDatabase& db, const std::string& owner, const std::string& app,
                        const std::string& reader) {
   db.Exec(
@@ -116,6 +116,9 @@ void FillOwnedDatabase(ScratchDatabase& db, const std::string& owner, const std:
       app + ";\nCREATE TYPE app.mood AS ENUM ('ok', 'meh');\nALTER TYPE app.mood OWNER TO " + owner +
       ";\nCREATE VIEW app.recent AS SELECT id, body FROM app.docs;\nALTER VIEW app.recent OWNER TO " + owner +
       ";\nGRANT SELECT ON app.recent TO " + reader + " WITH GRANT OPTION;\n" +
+      "ALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " IN SCHEMA app GRANT SELECT ON TABLES  TO " + reader +
+      ";\nALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;\n" +
+      "ALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " GRANT USAGE ON SEQUENCES TO " + app + ";\n" +
       "INSERT INTO app.docs VALUES (1, 'hello', 's3cret');\n");
 }
 
@@ -145,6 +148,11 @@ TEST_F(AccessTest, PostgresqlRestoreIntoANewDatabaseHasTheSourcesOwnersAndPrivil
   EXPECT_NE(std::find(want.begin(), want.end(), "GRANT SELECT(id) ON TABLE app.docs TO " + reader + ";"),
             want.end())
       << "the dump shows column grants: " << Join(want, "\n");
+  EXPECT_NE(std::find(want.begin(), want.end(),
+                      "ALTER DEFAULT PRIVILEGES FOR ROLE " + owner +
+                          " IN SCHEMA app GRANT SELECT ON TABLES  TO " + reader + ";"),
+            want.end())
+      << "and default privileges (pg_dump prints two spaces): " << Join(want, "\n");
   EXPECT_EQ(got, want) << "pg_dump of the restored database differs from the source's";
 
   // What the application's role may do is what it could do on the source.
@@ -201,9 +209,10 @@ TEST_F(AccessTest, PostgresqlRestoreStopsOnAMissingRoleUnlessAnOptionSaysOtherwi
   const std::string refused_name = testing::UniqueName("cutover_scratch_");
   RunResult refused = restore(refused_name, {});
   EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
-  EXPECT_NE(refused.err.find("has no role '" + reader +
-                             "' (USAGE on app, SELECT on app.docs.body, SELECT on "
-                             "app.docs.id, SELECT WITH GRANT OPTION on app.recent)"),
+  EXPECT_NE(refused.err.find(
+                "has no role '" + reader + "' (USAGE on app, default SELECT on new tables of " + owner +
+                " on app, SELECT on app.docs.body, SELECT on app.docs.id, SELECT WITH GRANT OPTION "
+                "on app.recent)"),
             std::string::npos)
       << refused.err;
   EXPECT_NE(refused.err.find("--skip-missing-roles"), std::string::npos) << refused.err;
@@ -314,6 +323,16 @@ TEST_P(AccessDrift, WithPrivilegesCatchesAHandMadeGrantAndRevokeAndPlainDriftDoe
   RunResult revoked = drift(true);
   EXPECT_EQ(revoked.exit_code, 1) << revoked.out;
   EXPECT_EQ(drift(false).exit_code, 0);
+  db.Exec("GRANT SELECT ON items TO " + grantee);
+  ASSERT_EQ(drift(true).exit_code, 0);
+
+  // Database-level: default privileges (PostgreSQL), a grant on db.* (MariaDB).
+  db.Exec(engine == "postgresql" ? "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO " + grantee
+                                 : "GRANT CREATE ON `" + db.name() + "`.* TO " + grantee);
+  EXPECT_EQ(drift(false).exit_code, 0) << "plain drift ignores the database object";
+  RunResult database = drift(true);
+  EXPECT_EQ(database.exit_code, 1) << database.out;
+  EXPECT_NE(database.out.find("\"path\": \"(database)\""), std::string::npos) << database.out;
 
   // The configuration turns it on too.
   std::ofstream(dir_ / "cutover.toml") << "[drift]\nprivileges = true\n";
