@@ -4,10 +4,10 @@
 // and restore-test), and objects have definers, not owners, kept in their
 // CREATE statements. So there is nothing to plan; accounts can still be
 // looked up, in information_schema's GRANTEE form ('user'@'host').
-#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "driver/driver_helpers.h"
 #include "mysql_internal.h"
 
 namespace cutover::mysql {
@@ -17,21 +17,10 @@ Result<std::vector<AccessStatement>> MysqlConnection::PlanAccess(const SchemaMod
 }
 
 Result<std::vector<std::string>> MysqlConnection::MissingRoles(const std::vector<std::string>& roles) {
-  std::vector<std::string> existing;
   // Every account has at least its USAGE row here (as far as the connecting
   // account may see the others).
-  Status st = Query("SELECT DISTINCT GRANTEE FROM information_schema.USER_PRIVILEGES",
-                    [&](RowView row) {
-                      existing.emplace_back(row[0].data);
-                      return Status::Ok();
-                    },
-                    {});
-  if (!st.ok()) return st.WithContext("listing the accounts of " + display_uri());
-  std::sort(existing.begin(), existing.end());
-  std::vector<std::string> missing;
-  for (const std::string& role : roles) {
-    if (!std::binary_search(existing.begin(), existing.end(), role)) missing.push_back(role);
-  }
+  auto missing = NotListedBy(*this, "SELECT DISTINCT GRANTEE FROM information_schema.USER_PRIVILEGES", roles);
+  if (!missing.ok()) return missing.status().WithContext("listing the accounts of " + display_uri());
   return missing;
 }
 

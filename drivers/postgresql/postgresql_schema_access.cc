@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "driver/driver_helpers.h"
 #include "postgresql_internal.h"
 
 namespace cutover::postgresql {
@@ -238,19 +239,8 @@ Result<std::vector<AccessStatement>> PgConnection::PlanAccess(const SchemaModel&
 }
 
 Result<std::vector<std::string>> PgConnection::MissingRoles(const std::vector<std::string>& roles) {
-  std::vector<std::string> existing;
-  Status st = Query("SELECT rolname FROM pg_catalog.pg_roles",
-                    [&](RowView row) {
-                      existing.emplace_back(row[0].data);
-                      return Status::Ok();
-                    },
-                    {});
-  if (!st.ok()) return st.WithContext("listing the roles of " + display_uri());
-  std::sort(existing.begin(), existing.end());
-  std::vector<std::string> missing;
-  for (const std::string& role : roles) {
-    if (!std::binary_search(existing.begin(), existing.end(), role)) missing.push_back(role);
-  }
+  auto missing = NotListedBy(*this, "SELECT rolname FROM pg_catalog.pg_roles", roles);
+  if (!missing.ok()) return missing.status().WithContext("listing the roles of " + display_uri());
   return missing;
 }
 

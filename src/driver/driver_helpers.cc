@@ -168,6 +168,22 @@ StatementClass ClassifyCommonStatement(std::string_view statement, const Quoting
 
 namespace cutover {
 
+Result<std::vector<std::string>> NotListedBy(Connection& conn, const std::string& list_sql,
+                                             const std::vector<std::string>& wanted) {
+  std::vector<std::string> listed;
+  Status st = conn.Query(list_sql, [&](RowView row) {
+    listed.emplace_back(row[0].data);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  std::sort(listed.begin(), listed.end());
+  std::vector<std::string> missing;
+  for (const std::string& name : wanted) {
+    if (!std::binary_search(listed.begin(), listed.end(), name)) missing.push_back(name);
+  }
+  return missing;
+}
+
 Result<bool> CountsAny(Connection& conn, const std::string& count_sql) {
   bool any = false;
   Status st = conn.Query(count_sql, [&](RowView row) {

@@ -58,6 +58,12 @@ namespace cutover {
 // shape of the drivers' existence checks (Connection::TableExists).
 Result<bool> CountsAny(Connection& conn, const std::string& count_sql);
 
+// The names among `wanted` that the first column of `list_sql` does not
+// return, in the order given: Connection::MissingRoles over the engine's
+// list of roles or accounts.
+Result<std::vector<std::string>> NotListedBy(Connection& conn, const std::string& list_sql,
+                                             const std::vector<std::string>& wanted);
+
 }  // namespace cutover
 
 namespace cutover {

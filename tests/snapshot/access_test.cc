@@ -24,6 +24,9 @@ using testing::CliTarget;
 using testing::RunResult;
 using testing::ScratchDatabase;
 
+void FillOwnedDatabase(ScratchDatabase& db, const std::string& owner, const std::string& app,
+                       const std::string& reader);
+
 class AccessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -86,6 +89,20 @@ class AccessTest : public ::testing::Test {
     return lines;
   }
 
+  // Fills `source` (FillOwnedDatabase) with roles made for the test and
+  // takes a snapshot of it.
+  void SnapshotOwnedSource(ScratchDatabase& source) {
+    owner = Role("owner");
+    app = Role("app");
+    reader = Role("reader");
+    FillOwnedDatabase(source, owner, app, reader);
+    ASSERT_FALSE(HasFailure());
+    const CliTarget src = testing::ForCli(source.uri());
+    RunResult snap = Cutover({"snapshot", src.text}, src);
+    ASSERT_EQ(snap.exit_code, 0) << snap.out << snap.err;
+  }
+  std::string owner, app, reader;  // SnapshotOwnedSource's roles
+
   fs::path dir_;
   std::vector<std::string> roles_;
   std::vector<std::string> accounts_;
@@ -123,15 +140,9 @@ void FillOwnedDatabase(ScratchDatabase& db, const std::string& owner, const std:
 }
 
 TEST_F(AccessTest, PostgresqlRestoreIntoANewDatabaseHasTheSourcesOwnersAndPrivilegesAsPgDumpShowsThem) {
-  const std::string owner = Role("owner");
-  const std::string app = Role("app");
-  const std::string reader = Role("reader");
   ScratchDatabase source("postgresql");
-  FillOwnedDatabase(source, owner, app, reader);
+  SnapshotOwnedSource(source);
   ASSERT_FALSE(HasFailure());
-  const CliTarget src = testing::ForCli(source.uri());
-  RunResult snap = Cutover({"snapshot", src.text}, src);
-  ASSERT_EQ(snap.exit_code, 0) << snap.out << snap.err;
 
   const ConnectionUri fresh =
       testing::ServerUri("postgresql").WithDatabase(testing::UniqueName("cutover_scratch_"));
@@ -186,14 +197,9 @@ TEST_F(AccessTest, PostgresqlRestoreIntoANewDatabaseHasTheSourcesOwnersAndPrivil
 }
 
 TEST_F(AccessTest, PostgresqlRestoreStopsOnAMissingRoleUnlessAnOptionSaysOtherwise) {
-  const std::string owner = Role("owner");
-  const std::string app = Role("app");
-  const std::string reader = Role("reader");
   ScratchDatabase source("postgresql");
-  FillOwnedDatabase(source, owner, app, reader);
+  SnapshotOwnedSource(source);
   ASSERT_FALSE(HasFailure());
-  const CliTarget src = testing::ForCli(source.uri());
-  ASSERT_EQ(Cutover({"snapshot", src.text}, src).exit_code, 0);
   // The reader role is gone from the server (as on a server that never had it).
   source.Exec("DROP OWNED BY " + reader);
   Admin("postgresql", "DROP ROLE " + reader);
