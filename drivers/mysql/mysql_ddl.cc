@@ -181,7 +181,7 @@ Status MysqlConnection::DumpRoutines(const std::string& what, std::string& post)
     auto create = ShowCreate("SHOW CREATE " + kind + " " + QuoteIdent(Col(r, 0)), 2,
                              ToLower(kind) + " " + QuoteIdent(Col(r, 0)));
     if (!create.ok()) return create.status();
-    post += ModeLine(Col(r, 2)) + InContext(Col(r, 3), Col(r, 4), DelimitedBlock(StripDefiner(*create)));
+    post += ModeLine(Col(r, 2)) + InContext(Col(r, 3), Col(r, 4), DelimitedBlock(*create));
   }
   return Status::Ok();
 }
@@ -197,7 +197,10 @@ Status MysqlConnection::DumpViews(const std::vector<std::string>& views, std::st
       return Status::Query("reading the definition of view " + QuoteIdent(v) + " on " + display_uri_ +
                            ": the server showed none; the user needs SHOW VIEW on the database");
     }
-    view_sql.push_back(StripDefiner(Col(rows->front(), 1)));
+    // Shown by another account than its definer, a view's columns come
+    // qualified with the database (`db`.`t`.`c`): unqualified, it restores
+    // into a database of another name.
+    view_sql.push_back(RemoveDatabaseQualifier(Col(rows->front(), 1), ctx_.database));
     contexts.emplace_back(Col(rows->front(), 2), Col(rows->front(), 3));
   }
   if (!views.empty()) post += "SET SESSION sql_mode = '" + std::string(kDataSqlMode) + "';\n";
@@ -227,7 +230,7 @@ Status MysqlConnection::DumpTriggers(const std::string& what, std::string& post)
     auto create =
         ShowCreate("SHOW CREATE TRIGGER " + QuoteIdent(Col(r, 0)), 2, "trigger " + QuoteIdent(Col(r, 0)));
     if (!create.ok()) return create.status();
-    post += ModeLine(Col(r, 5)) + InContext(Col(r, 6), Col(r, 7), DelimitedBlock(StripDefiner(*create)));
+    post += ModeLine(Col(r, 5)) + InContext(Col(r, 6), Col(r, 7), DelimitedBlock(*create));
   }
   return Status::Ok();
 }
@@ -250,7 +253,7 @@ Status MysqlConnection::DumpEvents(const std::string& what, std::string& post) {
     // The schedule's times are in the event's own time zone.
     // Event, sql_mode, time_zone, Create Event, character_set_client, collation_connection.
     post += "SET SESSION time_zone = " + QuoteString(Col(e, 2), true) + ";\n" + ModeLine(Col(e, 1)) +
-            InContext(Col(e, 4), Col(e, 5), DelimitedBlock(StripDefiner(Col(e, 3)))) +
+            InContext(Col(e, 4), Col(e, 5), DelimitedBlock(Col(e, 3))) +
             "SET SESSION time_zone = '+00:00';\n";
   }
   return Status::Ok();

@@ -228,7 +228,7 @@ std::string DropTableOption(std::string_view create, std::string_view option) {
   return std::string(create);
 }
 
-std::string StripDefiner(std::string_view statement) {
+std::optional<std::pair<size_t, size_t>> FindDefiner(std::string_view statement) {
   // Only the clauses before the object keyword are looked at: a body may
   // well contain the word DEFINER.
   static const std::set<std::string> kObjectWords = {"VIEW",  "TRIGGER",   "PROCEDURE", "FUNCTION",
@@ -276,10 +276,16 @@ std::string StripDefiner(std::string_view statement) {
       end = skip_part(end + 1);
       if (end == std::string_view::npos) break;
     }
-    end = SkipSpaces(statement, end);
-    return std::string(statement.substr(0, begin)) + std::string(statement.substr(end));
+    return std::make_pair(begin, SkipSpaces(statement, end));
   }
-  return std::string(statement);
+  return std::nullopt;
+}
+
+std::string ReplaceDefiner(std::string_view statement, std::string_view definer) {
+  auto clause = FindDefiner(statement);
+  if (!clause) return std::string(statement);
+  return std::string(statement.substr(0, clause->first)) + "DEFINER=" + std::string(definer) + " " +
+         std::string(statement.substr(clause->second));
 }
 
 std::string RemoveDatabaseQualifier(std::string_view statement, std::string_view database) {

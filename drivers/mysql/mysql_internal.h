@@ -220,10 +220,13 @@ Result<CreateTableParts> SplitCreateTable(std::string_view create, bool defer_se
 // explicit option and the restored table would differ from the source.
 std::string DropTableOption(std::string_view create, std::string_view option);
 
-// A SHOW CREATE VIEW/TRIGGER/PROCEDURE/FUNCTION/EVENT statement without its
-// DEFINER=user@host clause, so that another user can restore it (the
-// restoring user becomes the definer). Unchanged when there is none.
-std::string StripDefiner(std::string_view statement);
+// The DEFINER=user@host clause of a CREATE VIEW/TRIGGER/PROCEDURE/FUNCTION/
+// EVENT statement (from the statement's head only: a body may hold the
+// word): [begin, end) with the spaces after it, or nullopt.
+std::optional<std::pair<size_t, size_t>> FindDefiner(std::string_view statement);
+// The statement with `definer` (SQL text: 'user'@'host' or CURRENT_USER) in
+// place of its DEFINER clause; unchanged when there is none.
+std::string ReplaceDefiner(std::string_view statement, std::string_view definer);
 
 // `statement` without the qualifier `database`. in front of names (outside
 // string literals): SHOW CREATE TABLE writes it in NEXTVAL(`db`.`seq`)
@@ -386,7 +389,9 @@ class MysqlConnection final : public Connection {
   // API v9
   Result<std::vector<AccessStatement>> PlanAccess(const SchemaModel& model) override;  // _schema_access.cc
   Result<std::vector<std::string>> MissingRoles(
-      const std::vector<std::string>& roles) override;                  // _schema_access.cc
+      const std::vector<std::string>& roles) override;  // _schema_access.cc
+  Result<std::string> WithDefiner(std::string_view script,
+                                  std::string_view definer) override;   // _schema_access.cc
   Result<std::vector<TableRowEstimate>> EstimatedRowCounts() override;  // _locks_rehearsal.cc
   Result<std::vector<LockWait>> LockWaits() override;
 

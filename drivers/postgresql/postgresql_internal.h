@@ -321,6 +321,8 @@ class PgConnection final : public Connection {
   Result<std::vector<AccessStatement>> PlanAccess(const SchemaModel& model) override;  // _schema_access.cc
   Result<std::vector<std::string>> MissingRoles(
       const std::vector<std::string>& roles) override;  // _schema_access.cc
+  Result<std::string> WithDefiner(std::string_view script,
+                                  std::string_view definer) override;  // _schema_access.cc
   Result<std::vector<LockWait>> LockWaits() override;
 
  private:

@@ -244,4 +244,9 @@ Result<std::vector<std::string>> PgConnection::MissingRoles(const std::vector<st
   return missing;
 }
 
+// Objects here have owners (PostgreSQL) or nothing (SQLite), no definer.
+Result<std::string> PgConnection::WithDefiner(std::string_view script, std::string_view /*definer*/) {
+  return std::string(script);
+}
+
 }  // namespace cutover::postgresql

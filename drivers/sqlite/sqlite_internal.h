@@ -224,7 +224,9 @@ class SqliteConnection final : public Connection {
   // API v9
   Result<std::vector<AccessStatement>> PlanAccess(const SchemaModel& model) override;  // _schema_access.cc
   Result<std::vector<std::string>> MissingRoles(
-      const std::vector<std::string>& roles) override;                  // _schema_access.cc
+      const std::vector<std::string>& roles) override;  // _schema_access.cc
+  Result<std::string> WithDefiner(std::string_view script,
+                                  std::string_view definer) override;   // _schema_access.cc
   Result<std::vector<TableRowEstimate>> EstimatedRowCounts() override;  // _locks_rehearsal.cc
   Result<std::vector<LockWait>> LockWaits() override;
 

@@ -16,4 +16,9 @@ Result<std::vector<std::string>> SqliteConnection::MissingRoles(const std::vecto
   return std::vector<std::string>{};
 }
 
+// Objects here have owners (PostgreSQL) or nothing (SQLite), no definer.
+Result<std::string> SqliteConnection::WithDefiner(std::string_view script, std::string_view /*definer*/) {
+  return std::string(script);
+}
+
 }  // namespace cutover::sqlite

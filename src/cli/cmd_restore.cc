@@ -47,7 +47,8 @@ Json AccessJson(const snapshot::AccessPlan& access) {
   }
   return {{"statements", access.statements.size()},
           {"missing_roles", access.missing_roles},
-          {"skipped", skipped}};
+          {"skipped", skipped},
+          {"definer", access.definer.empty() ? Json() : Json(access.definer)}};
 }
 
 // Every check of a restore test, in order (restore_check.h).
@@ -91,6 +92,7 @@ int RunRestore(CommandContext& ctx, const RestoreArgs& args) {
   req.access.owners = !args.no_owner;
   req.access.privileges = !args.no_privileges;
   req.access.skip_missing_roles = args.skip_missing_roles;
+  req.access.definer = args.definer;
   InterruptGuard interrupts;  // main's token: stop the load at the next chunk
   auto out = snapshot::RestoreSnapshot(*repo, *manifest, req);
   if (!out.ok() && *created) {

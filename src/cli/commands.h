@@ -66,6 +66,7 @@ struct RestoreArgs {
   bool no_owner = false;  // pg_restore's names
   bool no_privileges = false;
   bool skip_missing_roles = false;  // restore without what missing roles would receive
+  std::string definer;              // MySQL/MariaDB: user@host or CURRENT_USER; "": as recorded
 };
 int RunRestore(CommandContext& ctx, const RestoreArgs& args);
 

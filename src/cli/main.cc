@@ -138,6 +138,10 @@ void AddSnapshotCommands(CommandLine& c) {
   c.restore->add_flag("--no-privileges", c.restore_args.no_privileges, "Do not restore GRANTs and REVOKEs");
   c.restore->add_flag("--skip-missing-roles", c.restore_args.skip_missing_roles,
                       "Restore without the owners and privileges of roles the destination lacks (listed)");
+  c.restore->add_option(
+      "--definer", c.restore_args.definer,
+      "MySQL/MariaDB: give views, routines, triggers and events this definer (user@host, or "
+      "CURRENT_USER for the restoring account) instead of the recorded one");
 
   c.restore_test = c.app.add_subcommand(
       "restore-test",

@@ -474,8 +474,16 @@ class Connection {
   // statements.
   virtual Result<std::vector<AccessStatement>> PlanAccess(const SchemaModel& model) = 0;
   // The roles (accounts) among `roles` this server does not have, in the
-  // order given. Engines without roles return none.
+  // order given. Engines without roles return none. MySQL/MariaDB accounts
+  // may be given as 'user'@'host' (GRANTEE form) or user@host (DEFINER form).
   virtual Result<std::vector<std::string>> MissingRoles(const std::vector<std::string>& roles) = 0;
+  // `script` (a schema script of this engine's DumpSchemaScript) with the
+  // definer of every object that has one (MySQL/MariaDB views, routines,
+  // triggers, events) set to `definer`: an account as user@host, quoted
+  // here, or CURRENT_USER (the restoring account). Engines whose objects
+  // have no definer return the script unchanged. kInvalidInput for an
+  // account that is not user@host.
+  virtual Result<std::string> WithDefiner(std::string_view script, std::string_view definer) = 0;
 };
 
 class Driver {

@@ -34,6 +34,7 @@ Result<std::unique_ptr<snapshot::ScratchDatabase>> RestoreInto(const snapshot::R
   restore.scratch = true;
   // A copy gets the owners and privileges whose roles the server has.
   restore.access.skip_missing_roles = true;
+  restore.access.definer_fallback = true;
   auto restored = snapshot::RestoreSnapshot(repo, manifest, restore);
   if (!restored.ok())
     return restored.status().WithContext("restoring snapshot " + manifest.id + " for the rehearsal");

@@ -573,6 +573,13 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
   auto access = PlanRestoreAccess(**into, *model, req.access);
   if (!access.ok()) return access.status();
   out.access = std::move(*access);
+  if (!out.access.definer.empty() && m.layout != Layout::kImage) {
+    for (std::string* script : {&*pre, &*post}) {
+      auto rewritten = (*into)->WithDefiner(*script, out.access.definer);
+      if (!rewritten.ok()) return rewritten.status().WithContext("--definer");
+      *script = std::move(*rewritten);
+    }
+  }
   if (m.layout == Layout::kImage) {
     into->reset();  // the file is replaced: no connection may hold the old one open
     auto path = req.driver->ImageFilePath(req.into);

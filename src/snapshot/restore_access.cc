@@ -55,8 +55,55 @@ std::vector<std::string> Grantees(const SchemaModel& model) {
   return {out.begin(), out.end()};
 }
 
+namespace {
+
+// The definers the model records, each with (up to three of) its objects.
+std::map<std::string, std::vector<std::string>> Definers(const SchemaModel& model) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const SchemaObject& o : model.objects) {
+    auto it = o.attributes.find("access.definer");
+    if (it != o.attributes.end())
+      out[it->second].push_back(std::string(ObjectKindName(o.kind)) + " " + o.Path());
+  }
+  return out;
+}
+
+// Keeps the recorded definers only when the server has their accounts.
+Status PlanDefiners(Connection& into, const SchemaModel& model, const AccessPolicy& policy,
+                    AccessPlan& plan) {
+  plan.definer = policy.definer;
+  if (!policy.definer.empty()) return Status::Ok();
+  const auto definers = Definers(model);
+  if (definers.empty()) return Status::Ok();
+  std::vector<std::string> accounts;
+  for (const auto& [account, objects] : definers) accounts.push_back(account);
+  auto missing = into.MissingRoles(accounts);
+  if (!missing.ok()) return missing.status().WithContext("looking up the definers' accounts");
+  if (missing->empty()) return Status::Ok();
+  std::string named;
+  for (const std::string& account : *missing) {
+    const auto& objects = definers.at(account);
+    std::string list;
+    for (size_t i = 0; i < objects.size() && i < 3; ++i) list += (i ? ", " : "") + objects[i];
+    if (objects.size() > 3) list += " and " + std::to_string(objects.size() - 3) + " more";
+    named += (named.empty() ? "" : "; ") + std::string("account '") + account + "' (definer of " + list + ")";
+  }
+  if (policy.definer_fallback) {
+    plan.definer = "CURRENT_USER";
+    plan.definer_note = "the server has no " + named + ": every definer is the restoring account";
+    return Status::Ok();
+  }
+  return Status::CheckFailed(
+      into.display_uri() + " has no " + named +
+      ": create the account(s) there first, or restore with --definer CURRENT_USER "
+      "(or --definer user@host) to give the objects another definer; nothing was restored");
+}
+
+}  // namespace
+
 Result<AccessPlan> PlanRestoreAccess(Connection& into, const SchemaModel& model, const AccessPolicy& policy) {
   AccessPlan plan;
+  CUTOVER_RETURN_IF_ERROR(PlanDefiners(into, model, policy, plan));
   if (!policy.owners && !policy.privileges) return plan;
   auto planned = into.PlanAccess(model);
   if (!planned.ok()) return planned.status().WithContext("planning owners and privileges");

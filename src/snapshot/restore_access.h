@@ -19,17 +19,27 @@
 
 namespace cutover::snapshot {
 
-// pg_restore's names: --no-owner, --no-privileges; --skip-missing-roles.
+// pg_restore's names: --no-owner, --no-privileges; --skip-missing-roles;
+// and --definer (MySQL/MariaDB).
 struct AccessPolicy {
   bool owners = true;
   bool privileges = true;
   bool skip_missing_roles = false;
+  // "": objects keep the definers they were created with (access.definer);
+  // otherwise every definer becomes this account (user@host, or
+  // CURRENT_USER: the restoring account).
+  std::string definer;
+  // A copy for checks (restore-test, rehearse): definers the server lacks
+  // make every definer the restoring account instead of stopping.
+  bool definer_fallback = false;
 };
 
 struct AccessPlan {
   std::vector<AccessStatement> statements;  // to run after post-data, in order
   std::vector<AccessStatement> skipped;     // left out: they name a missing role
   std::vector<std::string> missing_roles;
+  std::string definer;       // what the schema scripts' definers become ("": as recorded)
+  std::string definer_note;  // why, when the fallback chose it
 };
 
 // kCheckFailed (nothing was changed) when roles are missing and the policy

@@ -172,10 +172,11 @@ void CheckAccess(const Repository& repo, const Manifest& m, const SchemaModel& r
     } else if (!grantees.empty()) {
       accounts = "; every account granted privileges exists on the scratch server";
     }
+    const std::string definers = plan.definer_note.empty() ? "" : "; definers: " + plan.definer_note;
     report.checks.push_back({name, Outcome::kSkipped,
-                             "recorded in the snapshot, not restored by this engine (they belong to server "
-                             "accounts): not compared" +
-                                 accounts});
+                             "grants recorded in the snapshot, not restored by this engine (they belong to "
+                             "server accounts): not compared" +
+                                 accounts + definers});
     return;
   }
   const AccessComparison cmp = CompareAccess(*expected, restored, plan);
@@ -279,6 +280,7 @@ Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalo
   // The scratch server may lack the production roles: what they would
   // receive is left out and the check says so.
   restore_req.access.skip_missing_roles = true;
+  restore_req.access.definer_fallback = true;
   auto restored = RestoreSnapshot(repo, m, restore_req);
   if (!restored.ok()) {
     Fail(report, "restore", "restore failed: " + restored.status().message());

@@ -815,6 +815,38 @@ TEST_P(DriverConformance, PlanAccessGivesARestoredTableItsPrivilegesAndMissingRo
   if (expect.has_roles) DropRole(*admin, engine(), role);
 }
 
+// WithDefiner rewrites the DEFINER of every CREATE where objects have one
+// (MySQL/MariaDB), quoting the account, and leaves other statements and
+// other engines' scripts as they are.
+TEST_P(DriverConformance, WithDefinerRewritesDefinersWhereObjectsHaveThem) {
+  ScratchDatabase db(engine());
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  const bool has_definers = engine() == "mysql";
+  const std::string script =
+      has_definers ? "CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW `v` AS "
+                     "SELECT 1 AS `one`;\nINSERT INTO t (note) VALUES ('DEFINER=`x`@`y`');\n"
+                   : "CREATE VIEW v AS SELECT 1 AS one;\nINSERT INTO t (note) VALUES ('DEFINER=x');\n";
+  auto other = conn->WithDefiner(script, "app o'k@%");
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  auto current = conn->WithDefiner(script, "CURRENT_USER");
+  ASSERT_TRUE(current.ok()) << current.status().ToString();
+  if (!has_definers) {
+    EXPECT_EQ(*other, script);
+    EXPECT_EQ(*current, script);
+    return;
+  }
+  EXPECT_EQ(*other,
+            "CREATE ALGORITHM=UNDEFINED DEFINER='app o''k'@'%' SQL SECURITY DEFINER VIEW `v` AS "
+            "SELECT 1 AS `one`;\nINSERT INTO t (note) VALUES ('DEFINER=`x`@`y`');\n");
+  EXPECT_EQ(*current,
+            "CREATE ALGORITHM=UNDEFINED DEFINER=CURRENT_USER SQL SECURITY DEFINER VIEW `v` AS "
+            "SELECT 1 AS `one`;\nINSERT INTO t (note) VALUES ('DEFINER=`x`@`y`');\n");
+  auto bad = conn->WithDefiner(script, "nohost");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidInput);
+}
+
 TEST_P(DriverConformance, FileEnginesCreateTargetsAndScratchDirectoriesServerEnginesSayUnsupported) {
   Driver* driver = testing::TestDriver(engine());
   ASSERT_NE(driver, nullptr);

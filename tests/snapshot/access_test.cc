@@ -286,6 +286,101 @@ TEST_F(AccessTest, PostgresqlRestoreStopsOnAMissingRoleUnlessAnOptionSaysOtherwi
       << rt.out;
 }
 
+// MariaDB definers: kept as recorded by default (they decide what a SQL
+// SECURITY DEFINER view or routine may do), rewritten with --definer, and a
+// missing account stops the restore, named with its objects.
+TEST_F(AccessTest, MariadbRestoreKeepsDefinersOrGivesTheOneAskedFor) {
+  const std::string user = testing::UniqueName("cutover_definer_");
+  const std::string account = "'" + user + "'@'%'";
+  Admin("mysql", "CREATE USER " + account);
+  accounts_.push_back(account);
+  ScratchDatabase source("mysql");
+  source.Exec(
+      "CREATE TABLE items (id int PRIMARY KEY, qty int);\n"
+      "CREATE DEFINER = " +
+      account +
+      " SQL SECURITY DEFINER VIEW items_v AS SELECT id FROM items;\n"
+      "CREATE DEFINER = " +
+      account +
+      " PROCEDURE bump() UPDATE items SET qty = qty + 1;\n"
+      "CREATE DEFINER = " +
+      account +
+      " TRIGGER items_touch BEFORE UPDATE ON items FOR EACH ROW SET NEW.qty = NEW.qty;\n"
+      "CREATE DEFINER = " +
+      account + " EVENT tidy ON SCHEDULE EVERY 1 DAY DO DELETE FROM items WHERE qty < 0;\n");
+  ASSERT_FALSE(HasFailure());
+  const CliTarget src = testing::ForCli(source.uri());
+  ASSERT_EQ(Cutover({"snapshot", src.text}, src).exit_code, 0);
+
+  const ConnectionUri server = testing::ServerUri("mysql");
+  Driver* driver = testing::TestDriver("mysql");
+  // The view's, routine's, trigger's and event's definers: "count distinct first".
+  auto definers = [&](const ConnectionUri& uri) {
+    auto conn = driver->Connect(uri);
+    if (!conn.ok()) return std::string("cannot connect: ") + conn.status().message();
+    return testing::Scalar(
+        **conn,
+        "SELECT CONCAT(COUNT(*), ' ', COUNT(DISTINCT d), ' ', MIN(d)) FROM ("
+        "SELECT DEFINER AS d FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() "
+        "UNION ALL SELECT DEFINER FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() "
+        "UNION ALL SELECT DEFINER FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() "
+        "UNION ALL SELECT DEFINER FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()) x");
+  };
+  auto restore = [&](const std::string& name, std::vector<std::string> options) {
+    const CliTarget into = testing::ForCli(server.WithDatabase(name));
+    std::vector<std::string> args{"restore", "latest", "--into", into.text};
+    args.insert(args.end(), options.begin(), options.end());
+    return Cutover(args, into);
+  };
+  const std::string kept = testing::UniqueName("cutover_scratch_");
+  RunResult r = restore(kept, {});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(definers(server.WithDatabase(kept)), "4 1 " + user + "@%");
+  EXPECT_TRUE(driver->DropTarget(server.WithDatabase(kept)).ok());
+
+  const std::string mine = testing::UniqueName("cutover_scratch_");
+  r = restore(mine, {"--definer", "CURRENT_USER"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  {
+    auto conn = driver->Connect(server);
+    ASSERT_TRUE(conn.ok());
+    EXPECT_EQ(definers(server.WithDatabase(mine)), "4 1 " + testing::Scalar(**conn, "SELECT CURRENT_USER()"));
+  }
+  EXPECT_TRUE(driver->DropTarget(server.WithDatabase(mine)).ok());
+
+  const std::string bad = testing::UniqueName("cutover_scratch_");
+  r = restore(bad, {"--definer", "no-host-here"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("--definer 'no-host-here' is not an account as user@host"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(driver->Connect(server.WithDatabase(bad)).ok()) << "nothing was left";
+
+  // The account is gone: the restore stops, naming it and its objects.
+  Admin("mysql", "DROP USER " + account);
+  accounts_.clear();
+  const std::string refused = testing::UniqueName("cutover_scratch_");
+  r = restore(refused, {});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("has no account '" + user +
+                       "@%' (definer of view items_v, trigger items.items_touch, procedure bump "
+                       "and 1 more)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("--definer CURRENT_USER"), std::string::npos) << r.err;
+  EXPECT_FALSE(driver->Connect(server.WithDatabase(refused)).ok()) << "the created database was dropped";
+
+  // restore-test gives the objects the restoring account and says so.
+  const CliTarget scratch = testing::ForCli(server);
+  RunResult rt = Cutover({"restore-test", "latest", "--scratch", scratch.text, "--json"}, scratch);
+  ASSERT_EQ(rt.exit_code, 0) << rt.out << rt.err;
+  std::string detail;
+  const Json report = Json::parse(rt.out);
+  for (const Json& c : report["checks"]) {
+    if (c["name"] == "owners and privileges") detail = c["detail"].get<std::string>();
+  }
+  EXPECT_NE(detail.find("definers: the server has no account '" + user + "@%'"), std::string::npos) << rt.out;
+}
+
 // A GRANT and a REVOKE made by hand: drift sees them only when asked.
 class AccessDrift : public AccessTest, public ::testing::WithParamInterface<std::string> {};
 

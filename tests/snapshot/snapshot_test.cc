@@ -482,8 +482,8 @@ TEST_P(SnapshotPipeline, RestoreTestJunitHasOneCasePerCheck) {
     EXPECT_EQ(ok.outcome["owners and privileges"], "passed") << ok.xml;
   }
   if (engine_ == "mysql") {
-    EXPECT_TRUE(
-        ok.outcome["owners and privileges"].starts_with("skipped: recorded in the snapshot, not restored"))
+    EXPECT_TRUE(ok.outcome["owners and privileges"].starts_with(
+        "skipped: grants recorded in the snapshot, not restored"))
         << ok.xml;
   }
   EXPECT_EQ(ok.failures, 0) << ok.xml;
