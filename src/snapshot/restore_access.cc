@@ -8,6 +8,14 @@
 namespace cutover::snapshot {
 namespace {
 
+// The first `limit` items, ", "-separated, then "and N more".
+std::string FirstOf(const std::vector<std::string>& items, size_t limit) {
+  std::string out;
+  for (size_t i = 0; i < items.size() && i < limit; ++i) out += (i ? ", " : "") + items[i];
+  if (items.size() > limit) out += " and " + std::to_string(items.size() - limit) + " more";
+  return out;
+}
+
 // "owner of public.docs", "SELECT on public.docs".
 std::string Received(const AccessStatement& s) {
   return s.kind == AccessStatement::Kind::kOwner ? "owner of " + s.object : s.what + " on " + s.object;
@@ -22,11 +30,8 @@ std::string DescribeMissing(const std::vector<std::string>& missing,
   }
   std::string out;
   for (const std::string& role : missing) {
-    const auto& list = received[role];
-    std::string items;
-    for (size_t i = 0; i < list.size() && i < 5; ++i) items += (i ? ", " : "") + list[i];
-    if (list.size() > 5) items += " and " + std::to_string(list.size() - 5) + " more";
-    out += (out.empty() ? "" : "; ") + std::string("role '") + role + "' (" + items + ")";
+    out +=
+        (out.empty() ? "" : "; ") + std::string("role '") + role + "' (" + FirstOf(received[role], 5) + ")";
   }
   return out;
 }
@@ -82,11 +87,8 @@ Status PlanDefiners(Connection& into, const SchemaModel& model, const AccessPoli
   if (missing->empty()) return Status::Ok();
   std::string named;
   for (const std::string& account : *missing) {
-    const auto& objects = definers.at(account);
-    std::string list;
-    for (size_t i = 0; i < objects.size() && i < 3; ++i) list += (i ? ", " : "") + objects[i];
-    if (objects.size() > 3) list += " and " + std::to_string(objects.size() - 3) + " more";
-    named += (named.empty() ? "" : "; ") + std::string("account '") + account + "' (definer of " + list + ")";
+    named += (named.empty() ? "" : "; ") + std::string("account '") + account + "' (definer of " +
+             FirstOf(definers.at(account), 3) + ")";
   }
   if (policy.definer_fallback) {
     plan.definer = "CURRENT_USER";

@@ -1,6 +1,7 @@
-// Owners and privileges at restore: what a restore gives the restored
-// objects of the access attributes (access.owner, access.privileges) the
-// snapshot's schema model recorded, and restore-test's check of the result.
+// Owners, privileges and definers at restore: what a restore gives the
+// restored objects of the access attributes (access.owner,
+// access.privileges, access.definer) the snapshot's schema model recorded,
+// and restore-test's check of the result.
 //
 // The driver turns the model into statements (Connection::PlanAccess); this
 // file decides which of them run. Roles the destination lacks are found
@@ -43,8 +44,10 @@ struct AccessPlan {
 };
 
 // kCheckFailed (nothing was changed) when roles are missing and the policy
-// does not skip them; the message names each role, what it would have
-// received and the options that go on without it.
+// does not skip them, or definer accounts are missing and the policy keeps
+// definers without a fallback; the message names each role or account,
+// what it would have received or defines, and the options that go on
+// without it.
 Result<AccessPlan> PlanRestoreAccess(Connection& into, const SchemaModel& model, const AccessPolicy& policy);
 
 // Runs the statements in order; the first failure names the object and what
