@@ -62,6 +62,14 @@ class AccessTest : public ::testing::Test {
     return testing::RunCutover(all, testing::ProcessOptions().Env(t.env));
   }
 
+  // `cutover restore latest --into INTO OPTIONS...`.
+  RunResult RestoreLatest(const ConnectionUri& into, const std::vector<std::string>& options) {
+    const CliTarget target = testing::ForCli(into);
+    std::vector<std::string> args{"restore", "latest", "--into", target.text};
+    args.insert(args.end(), options.begin(), options.end());
+    return Cutover(args, target);
+  }
+
   // pg_dump's schema of a database with owners and privileges, as a sorted
   // list of its statement lines (comments, blank lines and the per-dump
   // \restrict key left out): the order of GRANT lines follows the order of
@@ -206,11 +214,8 @@ TEST_F(AccessTest, PostgresqlRestoreStopsOnAMissingRoleUnlessAnOptionSaysOtherwi
   ASSERT_FALSE(HasFailure());
 
   const ConnectionUri server = testing::ServerUri("postgresql");
-  auto restore = [&](const std::string& name, std::vector<std::string> options) {
-    const CliTarget into = testing::ForCli(server.WithDatabase(name));
-    std::vector<std::string> args{"restore", "latest", "--into", into.text};
-    args.insert(args.end(), options.begin(), options.end());
-    return Cutover(args, into);
+  auto restore = [&](const std::string& name, const std::vector<std::string>& options) {
+    return RestoreLatest(server.WithDatabase(name), options);
   };
   const std::string refused_name = testing::UniqueName("cutover_scratch_");
   RunResult refused = restore(refused_name, {});
@@ -326,11 +331,8 @@ TEST_F(AccessTest, MariadbRestoreKeepsDefinersOrGivesTheOneAskedFor) {
         "UNION ALL SELECT DEFINER FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() "
         "UNION ALL SELECT DEFINER FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()) x");
   };
-  auto restore = [&](const std::string& name, std::vector<std::string> options) {
-    const CliTarget into = testing::ForCli(server.WithDatabase(name));
-    std::vector<std::string> args{"restore", "latest", "--into", into.text};
-    args.insert(args.end(), options.begin(), options.end());
-    return Cutover(args, into);
+  auto restore = [&](const std::string& name, const std::vector<std::string>& options) {
+    return RestoreLatest(server.WithDatabase(name), options);
   };
   const std::string kept = testing::UniqueName("cutover_scratch_");
   RunResult r = restore(kept, {});
