@@ -267,9 +267,10 @@ TEST(SchemaFallback, ASqliteTableTheParserCannotReadIsComparedAsItsTextAndStillB
   edit("edited again ((");
   RunResult changed = run({"drift", target.text, "--against", "snapshot:latest"});
   EXPECT_EQ(changed.exit_code, 1) << Show(changed);
-  EXPECT_NE(changed.out.find("unparsed_sql: expected CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT "
-                             "NULL DEFAULT ''); hand edited ((, actual"),
-            std::string::npos)
+  EXPECT_NE(
+      changed.out.find("unparsed_sql: expected CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT "
+                       "NULL DEFAULT ''); hand edited ((, actual"),
+      std::string::npos)
       << changed.out;
   std::error_code ec;
   fs::remove_all(dir, ec);

@@ -2,6 +2,9 @@
 // restore gives objects back their owners and GRANTs, as the engine's own
 // pg_dump shows them; a role missing on the destination stops the restore,
 // named with what it would have received, unless an option says otherwise;
+// a MariaDB restore keeps definers and creation contexts as mariadb-dump
+// shows them, and restore-test says which granted accounts the scratch
+// server lacks;
 // drift --with-privileges sees a GRANT and a REVOKE made by hand on both
 // server engines, and plain drift does not.
 #include <gtest/gtest.h>
@@ -26,6 +29,7 @@ using testing::ScratchDatabase;
 
 void FillOwnedDatabase(ScratchDatabase& db, const std::string& owner, const std::string& app,
                        const std::string& reader);
+void FillMariadbSource(ScratchDatabase& db, const std::string& definer, const std::string& reader);
 
 class AccessTest : public ::testing::Test {
  protected:
@@ -95,6 +99,30 @@ class AccessTest : public ::testing::Test {
     }
     std::sort(lines.begin(), lines.end());
     return lines;
+  }
+
+  // mariadb-dump's schema of a database with its routines, triggers and
+  // events (each with its definer, sql_mode and character set), the
+  // database's name replaced so that two databases compare.
+  std::string MariadbDump(const ConnectionUri& uri, const std::string& database) {
+    const CliTarget t = testing::ForCli(uri);
+    std::string dump = "mariadb-dump";
+    for (const char* candidate : {"/usr/bin/mariadb-dump", "/usr/bin/mysqldump"}) {
+      if (fs::exists(candidate)) {
+        dump = candidate;
+        break;
+      }
+    }
+    const fs::path out = dir_ / (testing::UniqueName("dump-") + ".sql");
+    testing::ChildProcess p({dump, "--host", uri.host(), "--port", std::to_string(uri.port().value_or(3306)),
+                             "--user", uri.user(), "--no-data", "--routines", "--events", "--triggers",
+                             "--skip-dump-date", "--skip-comments", "--result-file", out.string(), database},
+                            testing::ProcessOptions().Env(t.env), dir_ / "mariadb-dump.log");
+    EXPECT_EQ(p.Wait(), 0) << p.Log();
+    std::string text = testing::ReadFileOrDie(out.string());
+    for (std::size_t at = text.find(database); at != std::string::npos; at = text.find(database, at))
+      text.replace(at, database.size(), "DB");
+    return text;
   }
 
   // Fills `source` (FillOwnedDatabase) with roles made for the test and
@@ -381,6 +409,100 @@ TEST_F(AccessTest, MariadbRestoreKeepsDefinersOrGivesTheOneAskedFor) {
     if (c["name"] == "owners and privileges") detail = c["detail"].get<std::string>();
   }
   EXPECT_NE(detail.find("definers: the server has no account '" + user + "@%'"), std::string::npos) << rt.out;
+}
+
+// The source of the MariaDB dump comparison: a view, a SECURITY DEFINER
+// function, a trigger and an event with another definer, each created under
+// its own sql_mode and character set, a procedure of the creating account,
+// and grants of a reader account on the database and on a table.
+void FillMariadbSource(ScratchDatabase& db, const std::string& definer, const std::string& reader) {
+  db.Exec(
+      "CREATE TABLE items (id int PRIMARY KEY AUTO_INCREMENT, name varchar(40) CHARACTER SET utf8mb3, qty "
+      "int "
+      "NOT NULL DEFAULT 0);\n"
+      "INSERT INTO items (name, qty) VALUES ('a', 1), ('b', 2);\n"
+      "CREATE DEFINER = " +
+      definer +
+      " SQL SECURITY DEFINER VIEW items_v AS SELECT id, name FROM items;\n"
+      "SET NAMES utf8mb3 COLLATE utf8mb3_unicode_ci;\n"
+      "SET SESSION sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES,STRICT_ALL_TABLES';\n"
+      "CREATE DEFINER = " +
+      definer +
+      " FUNCTION label(n int) RETURNS varchar(60) SQL SECURITY DEFINER DETERMINISTIC "
+      "RETURN (SELECT CONCAT(\"items\".\"name\", '\\x') FROM items WHERE id = n);\n"
+      "SET NAMES latin1;\nSET SESSION sql_mode = 'TRADITIONAL';\n"
+      "CREATE DEFINER = " +
+      definer +
+      " TRIGGER items_qty BEFORE UPDATE ON items FOR EACH ROW SET NEW.qty = GREATEST(NEW.qty, 0);\n"
+      "SET NAMES utf8mb4;\nSET SESSION sql_mode = DEFAULT;\n"
+      "CREATE DEFINER = " +
+      definer +
+      " EVENT tidy ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' COMMENT 'nightly' "
+      "DO DELETE FROM items WHERE qty < 0;\n"
+      "CREATE PROCEDURE bump() MODIFIES SQL DATA UPDATE items SET qty = qty + 1;\n"
+      "GRANT SELECT ON `" +
+      db.name() + "`.* TO " + reader + ";\nGRANT UPDATE (qty) ON items TO " + reader + ";\n");
+}
+
+// MariaDB: a restore into a database that does not exist yet has the
+// source's definers and creation contexts (sql_mode, character_set_client,
+// collation_connection) as mariadb-dump shows them. Grants belong to server
+// accounts and are not restored; restore-test says whether the scratch
+// server has the accounts they name.
+TEST_F(AccessTest, MariadbRestoreIntoANewDatabaseHasTheSourcesDefinersAndContextsAsMariadbDumpShowsThem) {
+  const std::string definer = "'" + testing::UniqueName("cutover_definer_") + "'@'%'";
+  const std::string reader_user = testing::UniqueName("cutover_reader_");
+  const std::string account = "'" + reader_user + "'@'%'";
+  for (const std::string& user : {definer, account}) {
+    Admin("mysql", "CREATE USER " + user);
+    accounts_.push_back(user);
+  }
+  ScratchDatabase source("mysql");
+  FillMariadbSource(source, definer, account);
+  ASSERT_FALSE(HasFailure());
+  const CliTarget src = testing::ForCli(source.uri());
+  ASSERT_EQ(Cutover({"snapshot", src.text}, src).exit_code, 0);
+
+  const std::string name = testing::UniqueName("cutover_scratch_");
+  const ConnectionUri fresh = testing::ServerUri("mysql").WithDatabase(name);
+  RunResult restored = RestoreLatest(fresh, {});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+
+  const std::string want = MariadbDump(source.uri(), source.name());
+  const std::string got = MariadbDump(fresh, name);
+  for (const char* context :
+       {"SET sql_mode              = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES,STRICT_ALL_TABLES'",
+        "SET character_set_client  = latin1", "SET collation_connection  = utf8mb3_unicode_ci",
+        "EVENT `tidy`"}) {
+    EXPECT_NE(want.find(context), std::string::npos) << "the dump shows " << context << ":\n" << want;
+  }
+  EXPECT_EQ(got, want) << "mariadb-dump of the restored database differs from the source's";
+  EXPECT_TRUE(testing::TestDriver("mysql")->DropTarget(fresh).ok());
+
+  // restore-test: not compared (not restored), but the accounts are looked up.
+  const CliTarget scratch = testing::ForCli(testing::ServerUri("mysql"));
+  auto access_check = [&]() {
+    RunResult rt = Cutover({"restore-test", "latest", "--scratch", scratch.text, "--json"}, scratch);
+    EXPECT_EQ(rt.exit_code, 0) << rt.out << rt.err;
+    if (rt.exit_code != 0) return Json();
+    const Json report = Json::parse(rt.out);
+    for (const Json& c : report["checks"]) {
+      if (c["name"] == "owners and privileges") return c;
+    }
+    ADD_FAILURE() << "no owners and privileges check: " << rt.out;
+    return Json();
+  };
+  const Json present = access_check();
+  EXPECT_EQ(present.value("outcome", ""), "skipped") << present.dump();
+  EXPECT_NE(present.value("detail", "").find("every account granted privileges exists on the scratch server"),
+            std::string::npos)
+      << present.dump();
+  Admin("mysql", "DROP USER " + account);
+  const Json missing = access_check();
+  EXPECT_NE(missing.value("detail", "")
+                .find("accounts granted privileges that the scratch server lacks: " + account),
+            std::string::npos)
+      << missing.dump();
 }
 
 // A GRANT and a REVOKE made by hand: drift sees them only when asked.
