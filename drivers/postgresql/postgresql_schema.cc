@@ -820,18 +820,26 @@ std::string DefaultAclSql() {
 }
 
 void ParseDefaultAcl(const pqxx::result& r, SchemaModel& m) {
+  // The database object first: adding it later could move the objects the
+  // map below points to.
   SchemaObject* database = nullptr;
   for (const auto& row : r) {
-    if (row[0].is_null()) Unexpected("default ACL object type", row[0]);
-    SchemaObject* holder = nullptr;
     if (row[2].is_null()) {
-      if (database == nullptr) database = &m.Add(ObjectKind::kDatabase, "", "", "");
-      holder = database;
-    } else {
-      for (auto& o : m.objects) {
-        if (o.kind == ObjectKind::kSchema && o.name == Text(row[2])) holder = &o;
-      }
-      if (holder == nullptr) continue;  // a system schema
+      database = &m.Add(ObjectKind::kDatabase, "", "", "");
+      break;
+    }
+  }
+  std::map<std::string, SchemaObject*> schemas;
+  for (auto& o : m.objects) {
+    if (o.kind == ObjectKind::kSchema) schemas[o.name] = &o;
+  }
+  for (const auto& row : r) {
+    if (row[0].is_null()) Unexpected("default ACL object type", row[0]);
+    SchemaObject* holder = database;
+    if (!row[2].is_null()) {
+      auto it = schemas.find(Text(row[2]));
+      if (it == schemas.end()) continue;  // a system schema
+      holder = it->second;
     }
     auto entries = List(row[3]);
     std::sort(entries.begin(), entries.end());

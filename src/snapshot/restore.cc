@@ -609,6 +609,7 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
   }
   out.stages = stages.entries();
   out.stored_bytes = m.TotalStoredBytes();
+  out.model = std::move(*model);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }
@@ -646,7 +647,7 @@ Result<std::int64_t> CompareImageDigests(Driver& driver, const std::string& path
   return rows;
 }
 
-Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& m, Driver& driver,
+Result<Comparison> CompareWithManifest(const Manifest& m, const SchemaModel& expected, Driver& driver,
                                        const ConnectionUri& restored, int jobs,
                                        const std::function<void()>& after_schema) {
   Comparison cmp;
@@ -657,9 +658,7 @@ Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& m
     if (!live.ok()) return live.status().WithContext("reading the restored schema");
     cmp.restored_schema = *live;
     if (Fingerprint(*live) != m.fingerprint) {
-      auto expected = LoadSnapshotModel(repo, m);
-      if (!expected.ok()) return expected.status();
-      auto drift = ComputeDrift(*expected, *live, DriftOptions{});
+      auto drift = ComputeDrift(expected, *live, DriftOptions{});
       if (!drift.ok()) return drift.status();
       drift->expected_source = "snapshot " + m.id;
       drift->actual_source = "the restored database";

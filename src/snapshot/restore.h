@@ -54,6 +54,7 @@ struct RestoreOutcome {
   std::int64_t stored_bytes = 0;
   std::vector<std::pair<std::string, double>> stages;  // wall time per stage, in order
   AccessPlan access;  // what was applied, and what was skipped for missing roles
+  SchemaModel model;  // the schema model the snapshot recorded (read once, for the checks after)
 };
 
 // The schema model the snapshot recorded (schema/model.json.zst), checked.
@@ -80,7 +81,9 @@ struct Comparison {
 // `after_schema` runs once the schema has been read, before the rows: work
 // that may change the schema (an integrity check installing amcheck) can
 // start from there concurrently with the read-back.
-Result<Comparison> CompareWithManifest(const Repository& repo, const Manifest& manifest, Driver& driver,
+// `expected` is the snapshot's recorded model (RestoreOutcome::model): the
+// schema comparison reports its differences from the restored one.
+Result<Comparison> CompareWithManifest(const Manifest& manifest, const SchemaModel& expected, Driver& driver,
                                        const ConnectionUri& restored, int jobs,
                                        const std::function<void()>& after_schema = {});
 

@@ -144,24 +144,17 @@ void RecordComparison(const Manifest& m, Result<Comparison>& cmp, double seconds
   }
 }
 
-// After a restore that succeeded: the read-back comparison and the
-// integrity check (concurrently), then the acceptance checks.
 // The owners and privileges of the restored objects against what the
 // snapshot recorded, for the objects whose roles the scratch server has.
-void CheckAccess(const Repository& repo, const Manifest& m, const SchemaModel& restored,
-                 const AccessPlan& plan, Connection* conn, RestoreTestReport& report) {
+void CheckAccess(const SchemaModel& expected, const SchemaModel& restored, const AccessPlan& plan,
+                 Connection* conn, RestoreTestReport& report) {
   const std::string name = "owners and privileges";
-  auto expected = LoadSnapshotModel(repo, m);
-  if (!expected.ok()) {
-    Fail(report, name, "reading the snapshot's schema model: " + expected.status().message());
-    return;
-  }
-  if (!HasAccessAttributes(*expected)) return;  // SQLite, or a snapshot older than access attributes
+  if (!HasAccessAttributes(expected)) return;  // SQLite, or a snapshot older than access attributes
   if (plan.statements.empty() && plan.skipped.empty()) {
     // Grants of server accounts: what a restore elsewhere depends on is
     // that the accounts exist there.
     std::string accounts;
-    const std::vector<std::string> grantees = Grantees(*expected);
+    const std::vector<std::string> grantees = Grantees(expected);
     auto missing = conn != nullptr && !grantees.empty()
                        ? conn->MissingRoles(grantees)
                        : Result<std::vector<std::string>>(std::vector<std::string>{});
@@ -179,7 +172,7 @@ void CheckAccess(const Repository& repo, const Manifest& m, const SchemaModel& r
                                  accounts + definers});
     return;
   }
-  const AccessComparison cmp = CompareAccess(*expected, restored, plan);
+  const AccessComparison cmp = CompareAccess(expected, restored, plan);
   const std::string left_out = cmp.not_compared.empty() ? "" : "; " + cmp.not_compared;
   if (!cmp.differences.empty()) {
     Fail(report, name, Join(cmp.differences, "\n") + left_out);
@@ -192,8 +185,11 @@ void CheckAccess(const Repository& repo, const Manifest& m, const SchemaModel& r
   }
 }
 
+// After a restore that succeeded: the read-back comparison and the
+// integrity check (concurrently), then the owners and privileges and the
+// acceptance checks.
 void CheckRestored(const Manifest& m, const RestoreTestRequest& req, const ConnectionUri& created,
-                   const Repository& repo, const AccessPlan& access, RestoreTestReport& report) {
+                   const RestoreOutcome& restored, RestoreTestReport& report) {
   const auto verify_start = std::chrono::steady_clock::now();
   // The engine's integrity check runs on its own connection beside the
   // read-back of the rows: both only read the restored database, and together they
@@ -220,7 +216,7 @@ void CheckRestored(const Manifest& m, const RestoreTestRequest& req, const Conne
   };
   // After the schema read: PostgreSQL's check installs amcheck, which the
   // schema comparison must not see.
-  auto cmp = CompareWithManifest(repo, m, *req.driver, created, req.jobs, start_integrity);
+  auto cmp = CompareWithManifest(m, restored.model, *req.driver, created, req.jobs, start_integrity);
   start_integrity();  // the comparison failed before reaching the rows
   const double compare_seconds = SecondsSince(verify_start);
   if (integrity_thread.joinable()) integrity_thread.join();
@@ -228,7 +224,9 @@ void CheckRestored(const Manifest& m, const RestoreTestRequest& req, const Conne
   if (conn.ok())
     report.stages.emplace_back("restore-test: integrity check (concurrently)", integrity_seconds);
   RecordComparison(m, cmp, compare_seconds, report);
-  if (cmp.ok()) CheckAccess(repo, m, cmp->restored_schema, access, conn.ok() ? conn->get() : nullptr, report);
+  if (cmp.ok())
+    CheckAccess(restored.model, cmp->restored_schema, restored.access, conn.ok() ? conn->get() : nullptr,
+                report);
   if (!conn.ok()) {
     Fail(report, "integrity", "reconnecting to the restored database: " + conn.status().message());
     SkipChecks(report, m, req.check_files, false, false, "could not reconnect to the restored database");
@@ -295,7 +293,7 @@ Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalo
                                  " rows, " + std::to_string(report.bytes) + " stored bytes restored into " +
                                  name,
                              report.restore_seconds});
-    CheckRestored(m, req, created, repo, restored->access, report);
+    CheckRestored(m, req, created, *restored, report);
   }
   if (InterruptGuard::Requested()) Fail(report, "finished", InterruptedStatus().message());
 
