@@ -285,6 +285,9 @@ class Builder {
         std::string comment = Str(r, 8);
         if (!comment.empty()) a["comment"] = comment;
         if (extra_lower.find("invisible") != std::string::npos) a["mysql.invisible"] = "true";
+        // MariaDB: a column of a system-versioned table left out of its history.
+        if (extra_lower.find("without system versioning") != std::string::npos)
+          a["mysql.without_system_versioning"] = "true";
       }
     }
     return Status::Ok();

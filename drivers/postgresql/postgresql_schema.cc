@@ -805,7 +805,10 @@ FROM (
          t.typacl
   FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
   WHERE t.typtype IN ('e', 'd') AND )sql" +
-         kUserNamespace + ") access";
+         kUserNamespace + R"sql(
+  UNION ALL
+  SELECT 'database', '', '', '', d.datdba, d.datacl
+  FROM pg_database d WHERE d.datname = current_database() AND d.datacl IS NOT NULL) access)sql";
 }
 
 // Default privileges (ALTER DEFAULT PRIVILEGES): attribute
@@ -819,16 +822,19 @@ std::string DefaultAclSql() {
          " FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace";
 }
 
-void ParseDefaultAcl(const pqxx::result& r, SchemaModel& m) {
-  // The database object first: adding it later could move the objects the
-  // map below points to.
-  SchemaObject* database = nullptr;
-  for (const auto& row : r) {
-    if (row[2].is_null()) {
-      database = &m.Add(ObjectKind::kDatabase, "", "", "");
-      break;
-    }
+// The database object (it exists only when it has attributes), added when
+// `wanted` and missing. Called before taking pointers to other objects:
+// adding it could move them.
+SchemaObject* DatabaseObject(SchemaModel& m, bool wanted) {
+  for (auto& o : m.objects) {
+    if (o.kind == ObjectKind::kDatabase) return &o;
   }
+  return wanted ? &m.Add(ObjectKind::kDatabase, "", "", "") : nullptr;
+}
+
+void ParseDefaultAcl(const pqxx::result& r, SchemaModel& m) {
+  SchemaObject* database = DatabaseObject(
+      m, std::any_of(r.begin(), r.end(), [](const pqxx::row& row) { return row[2].is_null(); }));
   std::map<std::string, SchemaObject*> schemas;
   for (auto& o : m.objects) {
     if (o.kind == ObjectKind::kSchema) schemas[o.name] = &o;
@@ -848,6 +854,10 @@ void ParseDefaultAcl(const pqxx::result& r, SchemaModel& m) {
 }
 
 void ParseAccess(const pqxx::result& r, SchemaModel& m) {
+  // The database's owner and ACL, recorded when its ACL is not the default.
+  DatabaseObject(m, std::any_of(r.begin(), r.end(), [](const pqxx::row& row) {
+                   return row[0].as<std::string>() == ObjectKindName(ObjectKind::kDatabase);
+                 }));
   std::map<std::string, SchemaObject*> by_key;
   for (auto& o : m.objects) by_key[o.Key()] = &o;
   for (const auto& row : r) {

@@ -3,6 +3,9 @@
 // (access.owner, access.privileges; read in postgresql_schema.cc), and which
 // of the roles they name the destination lacks.
 //
+// The database's own owner and ACL (recorded when its ACL is not the
+// default) go to the database restored into, as pg_restore --create does.
+//
 // An object whose ACL was the default (NULL) gets no privilege statement.
 // One with an explicit ACL gets REVOKE ALL from PUBLIC and from its owner,
 // then one GRANT per recorded entry: the result is the recorded ACL whatever
@@ -46,10 +49,14 @@ struct Target {
 };
 
 // How GRANT and ALTER ... OWNER TO name the object; nullopt for kinds
-// without owners or privileges.
-std::optional<Target> TargetOf(const SchemaObject& o, const PgConnection& c) {
+// without owners or privileges. The database object stands for the one
+// being restored into, `database`.
+std::optional<Target> TargetOf(const SchemaObject& o, const PgConnection& c, const std::string& database) {
   const std::string qualified = c.QuoteIdentifier(o.schema) + "." + c.QuoteIdentifier(o.name);
   switch (o.kind) {
+    case ObjectKind::kDatabase:
+      return Target{"ALTER DATABASE " + c.QuoteIdentifier(database),
+                    "DATABASE " + c.QuoteIdentifier(database)};
     case ObjectKind::kSchema:
       return Target{"ALTER SCHEMA " + c.QuoteIdentifier(o.name), "SCHEMA " + c.QuoteIdentifier(o.name)};
     case ObjectKind::kTable: return Target{"ALTER TABLE " + qualified, "TABLE " + qualified};
@@ -122,13 +129,13 @@ Result<std::vector<Entry>> ParseEntries(const std::string& path, const std::stri
 // Builds the statements of one object, in the order they must run.
 class AccessPlanner {
  public:
-  explicit AccessPlanner(const PgConnection& c) : c_(c) {}
+  AccessPlanner(const PgConnection& c, std::string database) : c_(c), database_(std::move(database)) {}
 
   Status Object(const SchemaObject& o) {
     auto owner = o.attributes.find("access.owner");
     auto acl = o.attributes.find("access.privileges");
     if (owner == o.attributes.end() && acl == o.attributes.end()) return Status::Ok();
-    auto target = TargetOf(o, c_);
+    auto target = TargetOf(o, c_, database_);
     if (!target) {
       return Status::InvalidInput("the schema model's " + std::string(ObjectKindName(o.kind)) + " " +
                                   o.Path() +
@@ -222,12 +229,14 @@ class AccessPlanner {
   }
 
   const PgConnection& c_;
+  const std::string database_;
 };
 
 }  // namespace
 
 Result<std::vector<AccessStatement>> PgConnection::PlanAccess(const SchemaModel& model) {
-  AccessPlanner planner(*this);
+  const char* database = raw_->pg != nullptr ? PQdb(raw_->pg) : nullptr;
+  AccessPlanner planner(*this, database != nullptr ? database : "");
   for (const SchemaObject& o : model.objects) {
     CUTOVER_RETURN_IF_ERROR(planner.Object(o));
     CUTOVER_RETURN_IF_ERROR(planner.DefaultPrivileges(o));

@@ -757,9 +757,14 @@ TEST_P(DriverConformance, PlanAccessGivesARestoredTableItsPrivilegesAndMissingRo
                                Sql(engine()).text_type + ")";
     ASSERT_TRUE(src->Execute(create).ok());
     ASSERT_TRUE(dst->Execute(create).ok());
+    // A privilege on the database itself, as each engine grants one.
+    const std::string database_privilege = engine() == "postgresql" ? "CREATE" : "SELECT";
     if (expect.has_roles) {
       ASSERT_TRUE(src->Execute("GRANT SELECT, INSERT ON t TO " + role.grantee).ok());
       ASSERT_TRUE(src->Execute("GRANT UPDATE (note) ON t TO " + role.grantee).ok());
+      const std::string on = engine() == "postgresql" ? "DATABASE " + src->QuoteIdentifier(source.name())
+                                                      : src->QuoteIdentifier(source.name()) + ".*";
+      ASSERT_TRUE(src->Execute("GRANT " + database_privilege + " ON " + on + " TO " + role.grantee).ok());
     }
     auto model = src->ReadSchema();
     ASSERT_TRUE(model.ok()) << model.status().ToString();
@@ -777,6 +782,15 @@ TEST_P(DriverConformance, PlanAccessGivesARestoredTableItsPrivilegesAndMissingRo
       EXPECT_NE(std::find(entries.begin(), entries.end(), role.name + ":INSERT"), entries.end());
       EXPECT_EQ(note->attributes.count("access.privileges") ? note->attributes.at("access.privileges") : "",
                 ListValue({role.name + ":UPDATE"}));
+      const SchemaObject* db = model->Find(ObjectKind::kDatabase, "", "", "");
+      ASSERT_NE(db, nullptr) << "a database with a grant has its database object";
+      const auto db_entries =
+          ParseListValue(db->attributes.count("access.privileges") ? db->attributes.at("access.privileges")
+                                                                   : "")
+              .value_or(std::vector<std::string>{});
+      EXPECT_NE(std::find(db_entries.begin(), db_entries.end(), role.name + ":" + database_privilege),
+                db_entries.end())
+          << "the database's privileges are read";
     } else {
       EXPECT_EQ(t->attributes.count("access.privileges"), 0u);
     }
@@ -805,6 +819,10 @@ TEST_P(DriverConformance, PlanAccessGivesARestoredTableItsPrivilegesAndMissingRo
     if (expect.restores_privileges) {
       EXPECT_EQ(rt->attributes, t->attributes) << "the table's owner and privileges came back";
       EXPECT_EQ(rnote->attributes, note->attributes);
+      const SchemaObject* db = model->Find(ObjectKind::kDatabase, "", "", "");
+      const SchemaObject* rdb = restored->Find(ObjectKind::kDatabase, "", "", "");
+      ASSERT_NE(rdb, nullptr) << "the database's privileges came back on the copy";
+      EXPECT_EQ(rdb->attributes, db->attributes);
     }
     // Access attributes are not schema: the fingerprints agree either way.
     SchemaModel without = *model;

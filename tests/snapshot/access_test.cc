@@ -147,7 +147,8 @@ class AccessTest : public ::testing::Test {
 // The source of the PostgreSQL tests: a schema owned by another role, a
 // table with table and column grants, a sequence, a SECURITY DEFINER
 // function whose EXECUTE is revoked from PUBLIC, a type, a view, `public`
-// closed to PUBLIC, and default privileges in the schema and everywhere.
+// closed to PUBLIC, default privileges in the schema and everywhere, and
+// the database itself closed to PUBLIC and open to the two roles.
 void FillOwnedDatabase(ScratchDatabase& db, const std::string& owner, const std::string& app,
                        const std::string& reader) {
   db.Exec(
@@ -172,7 +173,10 @@ void FillOwnedDatabase(ScratchDatabase& db, const std::string& owner, const std:
       "ALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " IN SCHEMA app GRANT SELECT ON TABLES  TO " + reader +
       ";\nALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;\n" +
       "ALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " GRANT USAGE ON SEQUENCES TO " + app + ";\n" +
-      "INSERT INTO app.docs VALUES (1, 'hello', 's3cret');\n");
+      "INSERT INTO app.docs VALUES (1, 'hello', 's3cret');\n"
+      "REVOKE CONNECT, TEMPORARY ON DATABASE \"" +
+      db.name() + "\" FROM PUBLIC;\nGRANT CONNECT ON DATABASE \"" + db.name() + "\" TO " + app + ", " +
+      reader + ";\n");
 }
 
 TEST_F(AccessTest, PostgresqlRestoreIntoANewDatabaseHasTheSourcesOwnersAndPrivilegesAsPgDumpShowsThem) {
@@ -211,6 +215,13 @@ TEST_F(AccessTest, PostgresqlRestoreIntoANewDatabaseHasTheSourcesOwnersAndPrivil
             "f");
   EXPECT_EQ(testing::Scalar(**conn, "SELECT has_function_privilege('public', 'app.whoami()', 'EXECUTE')"),
             "f");
+  // pg_dump shows the database's ACL only with --create: asked directly.
+  EXPECT_EQ(testing::Scalar(**conn,
+                            "SELECT has_database_privilege('" + reader + "', current_database(), 'CONNECT')"),
+            "t");
+  EXPECT_EQ(
+      testing::Scalar(**conn, "SELECT has_database_privilege('public', current_database(), 'TEMPORARY')"),
+      "f");
   EXPECT_EQ(testing::Scalar(**conn,
                             "SELECT relowner::regrole::text FROM pg_class WHERE oid = 'app.docs'::regclass"),
             owner);
@@ -251,7 +262,7 @@ TEST_F(AccessTest, PostgresqlRestoreStopsOnAMissingRoleUnlessAnOptionSaysOtherwi
   EXPECT_NE(refused.err.find(
                 "has no role '" + reader + "' (USAGE on app, default SELECT on new tables of " + owner +
                 " on app, SELECT on app.docs.body, SELECT on app.docs.id, SELECT WITH GRANT OPTION "
-                "on app.recent)"),
+                "on app.recent and 1 more)"),
             std::string::npos)
       << refused.err;
   EXPECT_NE(refused.err.find("--skip-missing-roles"), std::string::npos) << refused.err;
@@ -266,6 +277,9 @@ TEST_F(AccessTest, PostgresqlRestoreStopsOnAMissingRoleUnlessAnOptionSaysOtherwi
   EXPECT_NE(
       skipped.err.find("not restored (missing role " + reader + "): SELECT WITH GRANT OPTION of app.recent"),
       std::string::npos)
+      << skipped.err;
+  EXPECT_NE(skipped.err.find("not restored (missing role " + reader + "): CONNECT of (database)"),
+            std::string::npos)
       << skipped.err;
   {
     auto conn = testing::TestDriver("postgresql")->Connect(server.WithDatabase(skipped_name));
