@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
-  libpqxx-dev libpq-dev libmysqlcppconn-dev libmariadb-dev libsqlite3-dev libzstd-dev
+  libpqxx-dev libpq-dev libmysqlcppconn-dev libmariadb-dev libsqlite3-dev libzstd-dev zlib1g-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libssl-dev
   libgtest-dev libxxhash-dev libpg-query-dev libsodium-dev
   zstd mydumper

@@ -16,6 +16,7 @@
 #include "base/file_env.h"
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "migrate/foreign_history.h"
 #include "migrate/history.h"
 #include "migrate/history_schema.h"
 #include "plan/plan.h"
@@ -30,7 +31,8 @@ namespace {
 
 struct ExpectedSchema {
   SchemaModel model;
-  std::string source;  // redacted URI or path
+  std::string source;                            // redacted URI or path
+  plan::Layout layout = plan::Layout::kCutover;  // --against history: whose history table to leave out
 };
 
 Result<std::string> ReadTextFile(const std::string& path) {
@@ -64,17 +66,23 @@ Result<ExpectedSchema> FromHistory(CommandContext& ctx, const DriftArgs& args,
   if (!driver.ok()) return driver.status();
   auto engine = plan::ParseEngine((*driver)->info().name);
   if (!engine.ok()) return engine.status();
-  auto plan = plan::ReadPlan(*args.plan, plan::ReadOptionsFor(*engine, *driver));
+  auto plan = ReadPlanArg(*args.plan, *engine, *driver, args.layout);
   if (!plan.ok()) return plan.status();
-  auto exists = migrate::HistoryTableExists(target_conn);
+  auto exists = migrate::HistoryTableExistsFor(target_conn, *plan);
   if (!exists.ok()) return exists.status();
+  if (!*exists && plan->layout != plan::Layout::kCutover) {
+    return Status::InvalidInput("--against history: " + target_conn.display_uri() + " has no " +
+                                std::string(migrate::ToolHistoryTable(plan->layout)) + " table, so " +
+                                std::string(plan::LayoutName(plan->layout)) +
+                                " has applied nothing to it; check the URI (and the database it names)");
+  }
   if (!*exists) {
     return Status::InvalidInput("--against history: " + target_conn.display_uri() + " has no " +
                                 std::string(migrate::kHistoryTable) +
                                 " table, so no migration was applied to it with cutover; record the existing "
                                 "schema with `cutover apply TARGET --plan PLAN --baseline --to NAME` first");
   }
-  auto history = migrate::ReadHistory(target_conn);
+  auto history = migrate::ReadHistoryOf(target_conn, *plan);
   if (!history.ok()) return history.status();
   auto steps = migrate::ReplaySteps(*plan, *history);
   if (!steps.ok()) return steps.status();
@@ -85,8 +93,10 @@ Result<ExpectedSchema> FromHistory(CommandContext& ctx, const DriftArgs& args,
                *args.plan, scratch->Redacted());
   auto model = migrate::SchemaFromHistory(**driver, *scratch, *steps);
   if (!model.ok()) return model.status();
-  return ExpectedSchema{std::move(*model), "migration history (" + std::to_string(steps->size()) +
-                                               " applied file(s) of " + *args.plan + ")"};
+  return ExpectedSchema{
+      std::move(*model),
+      "migration history (" + std::to_string(steps->size()) + " applied file(s) of " + *args.plan + ")",
+      plan->layout};
 }
 
 Result<ExpectedSchema> LoadExpected(CommandContext& ctx, const DriftArgs& args,
@@ -158,7 +168,7 @@ int RunDrift(CommandContext& ctx, const DriftArgs& args) {
   auto expected = LoadExpected(ctx, args, *target_uri, **conn);
   if (!expected.ok()) return ctx.Fail(expected.status());
   // cutover's own bookkeeping is not part of the application's schema.
-  if (args.against == "history") migrate::RemoveHistoryTable(*actual);
+  if (args.against == "history") migrate::RemoveHistoryTable(*actual, expected->layout);
 
   DriftOptions options;
   options.ignore_globs = ctx.config().drift_ignore;

@@ -241,7 +241,7 @@ int RunGate(CommandContext& ctx, const GateArgs& args) {
   if (!target.ok()) return ctx.Fail(target.status());
   auto engine = plan::ParseEngine(target->driver->info().name);
   if (!engine.ok()) return ctx.Fail(engine.status().WithContext("TARGET " + target->label));
-  auto plan = plan::ReadPlan(args.plan, plan::ReadOptionsFor(*engine, target->driver));
+  auto plan = ReadPlanArg(args.plan, *engine, target->driver, args.layout);
   if (!plan.ok()) return ctx.Fail(plan.status());
   // No repository or catalog: the evidence cannot be read at all (exit 3).
   auto repo = ctx.OpenRepository();

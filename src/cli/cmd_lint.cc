@@ -37,6 +37,7 @@
 #include "cli/commands.h"
 #include "lint/lint.h"
 #include "lint/lint_scratch.h"
+#include "migrate/foreign_history.h"
 #include "migrate/history.h"
 #include "plan/plan.h"
 #include "report/github.h"
@@ -101,7 +102,7 @@ Result<lint::LintReport> LintOnScratch(CommandContext& ctx, const LintArgs& args
   if (source && effective.from.empty()) {
     // The target's migration history says which migrations its schema
     // already holds: lint (and run on the scratch copy) the pending ones only.
-    auto history = migrate::ReadHistory(*source);
+    auto history = migrate::ReadHistoryOf(*source, plan);
     if (!history.ok()) return history.status().WithContext("--target");
     if (!history->empty()) {
       auto pending =
@@ -227,7 +228,7 @@ int RunLint(CommandContext& ctx, const LintArgs& args) {
     }
     splitter = *driver;
   }
-  auto plan = plan::ReadPlan(args.plan, plan::ReadOptionsFor(*engine, splitter));
+  auto plan = ReadPlanArg(args.plan, *engine, splitter, args.layout);
   if (!plan.ok()) return ctx.Fail(plan.status());
 
   lint::LintOptions options;

@@ -23,6 +23,7 @@
 #include "cli/commands.h"
 #include "cli/gate_eval.h"
 #include "migrate/apply.h"
+#include "migrate/foreign_history.h"
 #include "migrate/history.h"
 #include "migrate/status.h"
 #include "plan/plan.h"
@@ -36,12 +37,13 @@ struct Prepared {
   plan::Plan plan;
 };
 
-Result<Prepared> Prepare(CommandContext& ctx, const std::string& target_text, const std::string& plan_dir) {
+Result<Prepared> Prepare(CommandContext& ctx, const std::string& target_text, const std::string& plan_dir,
+                         const std::optional<std::string>& layout) {
   auto target = ctx.ResolveTarget(target_text);
   if (!target.ok()) return target.status();
   auto engine = plan::ParseEngine(target->driver->info().name);
   if (!engine.ok()) return engine.status().WithContext("TARGET " + target->label);
-  auto plan = plan::ReadPlan(plan_dir, plan::ReadOptionsFor(*engine, target->driver));
+  auto plan = ReadPlanArg(plan_dir, *engine, target->driver, layout);
   if (!plan.ok()) return plan.status();
   return Prepared{*target, std::move(*plan)};
 }
@@ -156,13 +158,13 @@ Result<ApplyAudit> GateAndOpenAudit(CommandContext& ctx, const ApplyArgs& args, 
 }  // namespace
 
 int RunStatus(CommandContext& ctx, const StatusArgs& args) {
-  auto prepared = Prepare(ctx, args.target, args.plan);
+  auto prepared = Prepare(ctx, args.target, args.plan, args.layout);
   if (!prepared.ok()) return ctx.Fail(prepared.status());
   auto conn = prepared->target.driver->Connect(prepared->target.uri);
   if (!conn.ok()) return ctx.Fail(conn.status());
-  auto exists = migrate::HistoryTableExists(**conn);
+  auto exists = migrate::HistoryTableExistsFor(**conn, prepared->plan);
   if (!exists.ok()) return ctx.Fail(exists.status());
-  auto history = migrate::ReadHistory(**conn);
+  auto history = migrate::ReadHistoryOf(**conn, prepared->plan);
   if (!history.ok()) return ctx.Fail(history.status());
   migrate::StatusReport report = migrate::ComputeStatus(prepared->plan, *history, *exists);
   std::cout << (ctx.json() ? migrate::StatusJson(report) : migrate::StatusText(report));
@@ -215,8 +217,19 @@ int RunApply(CommandContext& ctx, const ApplyArgs& args) {
   options.baseline = args.baseline;
   options.tool_version = CUTOVER_VERSION;
 
-  auto prepared = Prepare(ctx, args.target, args.plan);
+  auto prepared = Prepare(ctx, args.target, args.plan, args.layout);
   if (!prepared.ok()) return ctx.Fail(prepared.status());
+  if (prepared->plan.layout != plan::Layout::kCutover) {
+    // Another tool's history is that tool's to write; cutover only reads it.
+    const plan::Layout layout = prepared->plan.layout;
+    return ctx.Fail(Status::InvalidInput(
+        "apply: " + args.plan + " is a " + std::string(plan::LayoutName(layout)) +
+        " plan, and cutover never applies another tool's migrations to a target (it would have to write " +
+        std::string(migrate::ToolHistoryTable(layout)) + ", which belongs to " +
+        std::string(plan::LayoutName(layout)) + "); once `cutover gate " + args.target + " --plan " +
+        args.plan + "` says GO, apply it with " + std::string(plan::LayoutName(layout)) +
+        "'s own command: " + std::string(plan::LayoutApplyCommand(layout))));
+  }
   options.applied_by = migrate::AppliedBy(prepared->target.uri);
   const bool quiet = ctx.options().quiet;
   options.note = [quiet](const std::string& line) {

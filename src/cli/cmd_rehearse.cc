@@ -187,7 +187,7 @@ Result<Prepared> Prepare(CommandContext& ctx, const RehearseArgs& args, const st
   if (!target.ok()) return target.status();
   auto engine = plan::ParseEngine(target->driver->info().name);
   if (!engine.ok()) return engine.status().WithContext("TARGET " + target->label);
-  auto plan = plan::ReadPlan(args.plan, plan::ReadOptionsFor(*engine, target->driver));
+  auto plan = ReadPlanArg(args.plan, *engine, target->driver, args.layout);
   if (!plan.ok()) return plan.status();
   if (args.to && std::none_of(plan->migrations.begin(), plan->migrations.end(),
                               [&](const plan::Migration& m) { return m.name == *args.to; })) {

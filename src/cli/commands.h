@@ -25,7 +25,8 @@ struct DriftArgs {
   std::string target;
   std::string against;
   std::optional<std::string> scratch;
-  std::optional<std::string> plan;  // --against history: the plan whose files the history names
+  std::optional<std::string> plan;    // --against history: the plan whose files the history names
+  std::optional<std::string> layout;  // --layout: the plan's tool (plan/layout.h); detected when absent
   std::vector<std::string> ignore;
   bool ignore_column_order = false;
   bool with_privileges = false;  // compare owners, privileges, definers too
@@ -85,6 +86,7 @@ int RunRestoreTest(CommandContext& ctx, const RestoreTestArgs& args);
 // ---- Migrations (cmd_lint.cc) ----
 struct LintArgs {
   std::string plan;
+  std::optional<std::string> layout;  // --layout: the plan's tool (plan/layout.h); detected when absent
   std::optional<std::string> engine;
   std::optional<std::string> target;
   std::optional<std::string> from;
@@ -99,13 +101,15 @@ int RunLint(CommandContext& ctx, const LintArgs& args);
 struct StatusArgs {
   std::string target;
   std::string plan;
+  std::optional<std::string> layout;  // --layout: the plan's tool (plan/layout.h); detected when absent
 };
 int RunStatus(CommandContext& ctx, const StatusArgs& args);
 
 struct ApplyArgs {
   std::string target;
   std::string plan;
-  std::optional<std::string> phase;  // expand|backfill|contract|rollback; optional with --baseline
+  std::optional<std::string> layout;  // --layout: the plan's tool (plan/layout.h); detected when absent
+  std::optional<std::string> phase;   // expand|backfill|contract|rollback; optional with --baseline
   std::optional<std::string> to;
   bool dry_run = false;
   bool baseline = false;
@@ -126,6 +130,7 @@ int RunApply(CommandContext& ctx, const ApplyArgs& args);
 struct RehearseArgs {
   std::string target;
   std::string plan;
+  std::optional<std::string> layout;    // --layout: the plan's tool (plan/layout.h); detected when absent
   std::optional<std::string> snapshot;  // ID, prefix or "latest"
   std::optional<std::string> scratch;
   std::optional<std::string> phase;  // expand|backfill|contract|all
@@ -146,6 +151,7 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args);
 struct GateArgs {
   std::string target;
   std::string plan;
+  std::optional<std::string> layout;  // --layout: the plan's tool (plan/layout.h); detected when absent
   std::string phase = "expand";
   std::optional<std::string> to;  // the last migration the phase will run (apply --to)
   std::optional<std::string> scratch;

@@ -170,4 +170,17 @@ Result<ConnectionUri> ResolveScratchServer(DriverLoader& loader, const Config& c
   return *scratch;
 }
 
+Result<plan::Plan> ReadPlanArg(const std::string& dir, plan::Engine engine, Driver* driver,
+                               const std::optional<std::string>& layout) {
+  plan::ReadOptions options = plan::ReadOptionsFor(engine, driver);
+  if (layout) {
+    options.layout = plan::ParseLayout(*layout);
+    if (!options.layout) {
+      return Status::InvalidInput("--layout " + *layout + ": not a layout cutover reads; use one of " +
+                                  plan::LayoutNames() + " (docs/layouts.md)");
+    }
+  }
+  return plan::ReadPlan(dir, options);
+}
+
 }  // namespace cutover::cli

@@ -18,6 +18,7 @@
 #include "catalog/catalog.h"
 #include "config/config.h"
 #include "driver/loader.h"
+#include "plan/plan.h"
 #include "snapshot/repository.h"
 
 namespace cutover::cli {
@@ -113,5 +114,11 @@ Result<ConnectionUri> ResolveScratchServer(DriverLoader& loader, const Config& c
 void RecordAudit(audit::AuditLog& log, const audit::Event& event);
 
 void SetUpLogging(const GlobalOptions& options);
+
+// The plan in `dir` for `engine` (MySQL and SQLite split by `driver`), read
+// as the layout `layout` (--layout) names, else as its files show.
+// kInvalidInput for a layout name cutover does not know.
+Result<plan::Plan> ReadPlanArg(const std::string& dir, plan::Engine engine, Driver* driver,
+                               const std::optional<std::string>& layout);
 
 }  // namespace cutover::cli

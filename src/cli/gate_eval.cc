@@ -4,6 +4,7 @@
 #include <set>
 
 #include "lint/lint.h"
+#include "migrate/foreign_history.h"
 #include "migrate/history.h"
 #include "migrate/history_schema.h"
 #include "migrate/status.h"
@@ -21,25 +22,26 @@ struct Live {
   migrate::History history;
 };
 
-Result<Live> ReadLive(Connection& conn) {
+Result<Live> ReadLive(Connection& conn, const plan::Plan& plan) {
   CUTOVER_RETURN_IF_ERROR(conn.SetReadOnly().WithContext("making the session on the target read-only"));
   Live live;
   auto model = conn.ReadSchema();
   if (!model.ok()) return model.status().WithContext("reading the target's schema");
   live.model = std::move(*model);
-  auto exists = migrate::HistoryTableExists(conn);
+  auto exists = migrate::HistoryTableExistsFor(conn, plan);
   if (!exists.ok()) return exists.status();
   live.history_table = *exists;
-  auto history = migrate::ReadHistory(conn);
+  auto history = migrate::ReadHistoryOf(conn, plan);
   if (!history.ok()) return history.status();
   live.history = std::move(*history);
   live.fingerprint = Fingerprint(live.model);
   return live;
 }
 
-std::vector<std::string> Differences(const SchemaModel& expected, const SchemaModel& live) {
+std::vector<std::string> Differences(const SchemaModel& expected, const SchemaModel& live,
+                                     plan::Layout layout) {
   SchemaModel actual = live;
-  migrate::RemoveHistoryTable(actual);
+  migrate::RemoveHistoryTable(actual, layout);
   DriftOptions options;
   options.ignore_globs = {std::string(migrate::kHistoryTable), "*." + std::string(migrate::kHistoryTable)};
   auto drift = ComputeDrift(expected, actual, options);
@@ -88,7 +90,7 @@ gate::CheckResult NoDrift(CommandContext& ctx, const GateArgs& args, const Comma
   auto model = migrate::SchemaFromHistory(*target.driver, *scratch, *steps);
   if (!model.ok()) return gate::SchemaNoDrift(expected, {}, model.status().message(), drift_cmd);
   return gate::SchemaNoDrift(
-      expected, Differences(*model, live.model), "",
+      expected, Differences(*model, live.model, plan.layout), "",
       drift_cmd + " names each difference; undo the live change or make it a migration");
 }
 
@@ -147,7 +149,7 @@ Result<GateOutcome> EvaluateGate(CommandContext& ctx, const GateArgs& args,
     return Status::Io("NO-GO: the catalog cannot be read: " + rehearsals.status().message());
   auto conn = target.driver->Connect(target.uri);
   if (!conn.ok()) return conn.status();
-  auto live = ReadLive(**conn);
+  auto live = ReadLive(**conn, plan);
   if (!live.ok()) return live.status();
   const std::int64_t now = *ParseIso8601(NowIso8601());
   const Policy& policy = ctx.config().policy;

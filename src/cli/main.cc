@@ -13,6 +13,7 @@
 #include "base/interrupt.h"
 #include "base/uri.h"
 #include "cli/commands.h"
+#include "plan/layout.h"
 
 namespace {
 
@@ -71,6 +72,13 @@ void AddGlobalOptions(CommandLine& c) {
   c.app.add_flag("--no-progress", c.global.no_progress, "No progress bars");
 }
 
+// --layout NAME on every command that reads a plan.
+void AddLayoutOption(CLI::App* command, std::optional<std::string>& layout) {
+  command->add_option("--layout", layout,
+                      "Read the plan as this tool's layout: " + cutover::plan::LayoutNames() +
+                          " (default: detected from its files; docs/layouts.md)");
+}
+
 void AddSchemaCommands(CommandLine& c) {
   c.drivers = c.app.add_subcommand("drivers", "List driver plugins, their versions and the search path");
   c.schema = c.app.add_subcommand("schema", "Print the normalized schema model of a live database");
@@ -88,6 +96,7 @@ void AddSchemaCommands(CommandLine& c) {
   c.drift->add_option("--scratch", c.drift_args.scratch,
                       "Server URI where a scratch database may be created (for a DDL file or the history)");
   c.drift->add_option("--plan", c.drift_args.plan, "The migration plan directory (with --against history)");
+  AddLayoutOption(c.drift, c.drift_args.layout);
   c.drift->add_option("--ignore", c.drift_args.ignore, "Ignore objects whose path matches GLOB (repeatable)");
   c.drift->add_flag("--ignore-column-order", c.drift_args.ignore_column_order,
                     "Report column order differences without counting them as drift");
@@ -167,6 +176,7 @@ void AddMigrationCommands(CommandLine& c) {
   c.lint->add_option("--engine", c.lint_args.engine, "postgresql, mysql or sqlite (or give --target)");
   c.lint->add_option("--target", c.lint_args.target,
                      "Take the engine from this URI or config target (no connection)");
+  AddLayoutOption(c.lint, c.lint_args.layout);
   c.lint->add_option("--from", c.lint_args.from, "Lint only this migration and the ones after it");
   c.lint->add_option("--junit", c.lint_args.junit, "Also write the findings as JUnit XML to FILE");
   c.lint->add_option("--scratch", c.lint_args.scratch,
@@ -180,11 +190,13 @@ void AddMigrationCommands(CommandLine& c) {
       "status", "Applied, pending, edited, missing and failed migrations (exit 1 on edited/missing/failed)");
   c.status->add_option("TARGET", c.status_args.target, "Connection URI or target name")->required();
   c.status->add_option("--plan", c.status_args.plan, "Plan directory")->required();
+  AddLayoutOption(c.status, c.status_args.layout);
 
   c.apply =
       c.app.add_subcommand("apply", "Apply one phase of a migration plan, recorded in the history table");
   c.apply->add_option("TARGET", c.apply_args.target, "Connection URI or target name")->required();
   c.apply->add_option("--plan", c.apply_args.plan, "Plan directory")->required();
+  AddLayoutOption(c.apply, c.apply_args.layout);
   c.apply->add_option("--phase", c.apply_args.phase, "expand, backfill, contract or rollback");
   c.apply->add_option("--to", c.apply_args.to, "Last migration to apply (rollback: the oldest to roll back)");
   c.apply->add_flag("--dry-run", c.apply_args.dry_run, "Print what would run; change nothing");
@@ -210,6 +222,7 @@ void AddRehearseCommand(CommandLine& c) {
   RehearseArgs& a = c.rehearse_args;
   c.rehearse->add_option("TARGET", a.target, "Connection URI or target name (only read)")->required();
   c.rehearse->add_option("--plan", a.plan, "Plan directory")->required();
+  AddLayoutOption(c.rehearse, a.layout);
   c.rehearse->add_option("--snapshot", a.snapshot,
                          "Snapshot id or 'latest' (default: the newest one whose restore test passed)");
   c.rehearse->add_option("--scratch", a.scratch, "Server URI where the copy may be created");
@@ -234,6 +247,7 @@ void AddRehearseCommand(CommandLine& c) {
   GateArgs& g = c.gate_args;
   c.gate->add_option("TARGET", g.target, "Connection URI or target name (only read)")->required();
   c.gate->add_option("--plan", g.plan, "Plan directory")->required();
+  AddLayoutOption(c.gate, g.layout);
   c.gate->add_option("--phase", g.phase, "expand, backfill or contract (default expand)");
   c.gate->add_option("--to", g.to, "Last migration the phase will run (as apply --to)");
   c.gate->add_option("--scratch", g.scratch, "Server URI where the history may be replayed");

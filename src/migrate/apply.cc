@@ -11,6 +11,7 @@
 #include "base/sha256.h"
 #include "base/strings.h"
 #include "base/uri.h"
+#include "migrate/foreign_history.h"
 #include "migrate/status.h"
 
 namespace cutover::migrate {
@@ -127,12 +128,13 @@ class Runner {
     row.failed_statement.clear();
     row.error.clear();
     row.note.clear();
+    row.source.clear();  // cutover's own row from now on, over another tool's
     row.attempts += 1;
     return row;
   }
   Status Save(const HistoryRow& row) {
-    const bool exists = history_.count({row.migration, row.phase}) > 0;
-    return SaveRow(conn_, row, exists);
+    const HistoryRow* old = Row(row.migration, row.phase);
+    return SaveRow(conn_, row, old != nullptr && old->source.empty());
   }
   void Remember(const HistoryRow& row) { history_[{row.migration, row.phase}] = row; }
   // "<what of the current file>; the N earlier file(s) of this run are applied and recorded".
@@ -242,7 +244,7 @@ Result<std::vector<Step>> Runner::ReadHistoryAndPlan() {
   auto exists = HistoryTableExists(conn_);
   if (!exists.ok()) return exists.status();
   table_exists_ = *exists;
-  auto history = ReadHistory(conn_);
+  auto history = ReadHistoryOf(conn_, plan_);
   if (!history.ok()) return history.status();
   history_ = std::move(*history);
   return PlanSteps();
@@ -472,7 +474,8 @@ Status Runner::MarkRolledBack(const Step& step, std::vector<HistoryRow>& rolled)
     HistoryRow copy = *r;
     copy.state = RunState::kRolledBack;
     copy.note = "rolled back " + NowUtc();
-    CUTOVER_RETURN_IF_ERROR(SaveRow(conn_, copy, true));
+    copy.source.clear();
+    CUTOVER_RETURN_IF_ERROR(SaveRow(conn_, copy, r->source.empty()));
     rolled.push_back(copy);
   }
   return Status::Ok();

@@ -60,6 +60,10 @@ struct HistoryRow {
   std::int64_t rows = 0;         // backfill: rows changed in total
   std::int64_t attempts = 0;     // runs of this phase, including this one
   std::string note;              // "baseline: recorded without running", ...
+  // Where the row comes from: empty for cutover_migrations; for a plan of
+  // another tool's layout, the tool's own history table that recorded it
+  // ("flyway_schema_history"), read-only (migrate/foreign_history.h).
+  std::string source;
 };
 
 // History keyed by (migration, phase).

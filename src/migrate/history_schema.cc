@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "migrate/foreign_history.h"
 #include "schema/scratch_schema.h"
 
 namespace cutover::migrate {
@@ -108,10 +109,12 @@ Result<SchemaModel> SchemaFromHistory(Driver& driver, const ConnectionUri& scrat
   return model;
 }
 
-void RemoveHistoryTable(SchemaModel& model) {
-  std::erase_if(model.objects, [](const SchemaObject& obj) {
-    return obj.table == kHistoryTable || (obj.table.empty() && obj.name == kHistoryTable);
-  });
+void RemoveHistoryTable(SchemaModel& model, plan::Layout layout) {
+  for (std::string_view table : {kHistoryTable, ToolHistoryTable(layout)}) {
+    std::erase_if(model.objects, [table](const SchemaObject& obj) {
+      return obj.table == table || (obj.table.empty() && obj.name == table);
+    });
+  }
 }
 
 }  // namespace cutover::migrate

@@ -44,7 +44,8 @@ Result<SchemaModel> SchemaFromHistory(Driver& driver, const ConnectionUri& scrat
                                       const std::vector<ReplayStep>& steps);
 
 // Removes the history table (and what it owns) from a model read from a live
-// database, so a comparison covers the application's schema only.
-void RemoveHistoryTable(SchemaModel& model);
+// database, so a comparison covers the application's schema only; for a plan
+// of another tool's layout, that tool's history table too.
+void RemoveHistoryTable(SchemaModel& model, plan::Layout layout = plan::Layout::kCutover);
 
 }  // namespace cutover::migrate

@@ -56,6 +56,8 @@ StatusReport ComputeStatus(const plan::Plan& plan, const History& history, bool 
   // The index of the last migration whose expand is applied, for out-of-order.
   int last_applied = -1;
   for (size_t i = 0; i < plan.migrations.size(); ++i) {
+    if (plan.migrations[i].repeatable)
+      continue;  // Flyway's R__ files run after every version, whatever is pending
     auto it = history.find({plan.migrations[i].name, "expand"});
     if (it != history.end() && it->second.state == RunState::kSucceeded) last_applied = static_cast<int>(i);
   }
@@ -91,8 +93,12 @@ StatusReport ComputeStatus(const plan::Plan& plan, const History& history, bool 
           case RunState::kSucceeded:
             if (row->checksum != file->checksum) {
               e.state = PhaseState::kEdited;
-              e.detail = file->display_path + " was edited after it was applied (recorded checksum " +
-                         row->checksum.substr(0, 12) + ", now " + file->checksum.substr(0, 12) +
+              // Another tool's row explains its own checksum in the note.
+              const std::string recorded = row->source.empty()
+                                               ? "recorded checksum " + row->checksum.substr(0, 12) +
+                                                     ", now " + file->checksum.substr(0, 12)
+                                               : row->note;
+              e.detail = file->display_path + " was edited after it was applied (" + recorded +
                          "): restore the applied version and put the change in a new migration";
             } else {
               e.state = PhaseState::kApplied;
@@ -162,8 +168,11 @@ StatusReport ComputeStatus(const plan::Plan& plan, const History& history, bool 
     e.phase = key.second;
     e.row = row;
     e.state = PhaseState::kMissing;
-    e.detail = "recorded as " + std::string(RunStateName(row.state)) +
-               " in the history, but the migration folder is not in the plan: restore it";
+    e.detail =
+        row.source.empty()
+            ? "recorded as " + std::string(RunStateName(row.state)) +
+                  " in the history, but the migration folder is not in the plan: restore it"
+            : "recorded in " + row.source + ", but no file of the plan has this version: restore the file";
     report.entries.push_back(std::move(e));
   }
   return report;

@@ -10,29 +10,13 @@
 #include "base/sha256.h"
 #include "base/strings.h"
 #include "plan/pg_sql.h"
+#include "plan/plan_internal.h"
 #include "plan/sql_lexer.h"
 
 namespace cutover::plan {
 namespace fs = std::filesystem;
+using namespace internal;  // NOLINT(google-build-using-namespace): this file defines them
 namespace {
-
-// Every problem found while reading, each "where:line: what".
-class Problems {
- public:
-  void Add(const std::string& where, int line, const std::string& what) {
-    items_.push_back(line > 0 ? where + ":" + std::to_string(line) + ": " + what : where + ": " + what);
-  }
-  bool empty() const { return items_.empty(); }
-  Status ToStatus(const std::string& plan) const {
-    if (items_.size() == 1) return Status::InvalidInput(items_[0]);
-    std::string msg = "the plan " + plan + " has " + std::to_string(items_.size()) + " problems:";
-    for (const auto& item : items_) msg += "\n  " + item;
-    return Status::InvalidInput(msg);
-  }
-
- private:
-  std::vector<std::string> items_;
-};
 
 // Byte offsets of line starts, for offset -> line.
 class LineIndex {
@@ -53,6 +37,10 @@ class LineIndex {
   std::vector<size_t> starts_;
 };
 
+}  // namespace
+
+namespace internal {
+
 // BOM removed, CRLF and lone CR turned into LF.
 std::string NormalizeLineEndings(std::string_view raw) {
   if (raw.substr(0, 3) == "\xEF\xBB\xBF") raw.remove_prefix(3);
@@ -68,6 +56,10 @@ std::string NormalizeLineEndings(std::string_view raw) {
   }
   return out;
 }
+
+}  // namespace internal
+
+namespace {
 
 // Offset of the first byte that is not part of well-formed UTF-8 (no
 // overlong forms, no surrogates, nothing above U+10FFFF), or npos.
@@ -223,6 +215,7 @@ constexpr DirectiveSpec kDirectives[] = {
     {"remaining", DirectiveKind::kRemaining},
     {"irreversible", DirectiveKind::kIrreversible},
     {"ignore", DirectiveKind::kIgnore},
+    {"phase", DirectiveKind::kPhase},
 };
 
 std::string KnownDirectives() {
@@ -343,13 +336,23 @@ bool ParseDirective(std::string_view body, int line, const std::string& where, D
       out->reason = std::string(reason);
       return true;
     }
+    case DirectiveKind::kPhase: {
+      auto phase = PhaseForName(ToLower(args));
+      if (!phase || (*phase != Phase::kExpand && *phase != Phase::kBackfill && *phase != Phase::kContract)) {
+        problems->Add(where, line,
+                      directive + " needs expand, backfill or contract, found '" + std::string(args) + "'");
+        return false;
+      }
+      out->phase = *phase;
+      return true;
+    }
   }
   return false;
 }
 
 bool HeaderOnly(DirectiveKind k) {
   return k == DirectiveKind::kNoTransaction || k == DirectiveKind::kBatchSize || k == DirectiveKind::kPause ||
-         k == DirectiveKind::kRemaining || k == DirectiveKind::kIrreversible;
+         k == DirectiveKind::kRemaining || k == DirectiveKind::kIrreversible || k == DirectiveKind::kPhase;
 }
 
 void AssignDirectives(const std::string& text, const std::vector<RawComment>& comments,
@@ -399,6 +402,10 @@ void AssignDirectives(const std::string& text, const std::vector<RawComment>& co
       problems->Add(where, c.line, name + " belongs in backfill.sql, the only file run in batches");
       continue;
     }
+    if (d.kind == DirectiveKind::kPhase && file->phase != Phase::kExpand) {
+      problems->Add(where, c.line, name + " belongs in the header of a migration's up (deploy) file");
+      continue;
+    }
     if (d.kind == DirectiveKind::kIrreversible && file->phase != Phase::kExpand) {
       problems->Add(where, c.line,
                     name + " belongs in the header of expand.sql (rollback.sql reverses expand.sql)");
@@ -420,7 +427,8 @@ void AssignDirectives(const std::string& text, const std::vector<RawComment>& co
         case DirectiveKind::kPause: file->settings.pause = d.duration; break;
         case DirectiveKind::kRemaining: file->settings.remaining_query = d.query; break;
         case DirectiveKind::kIrreversible:
-        case DirectiveKind::kIgnore: break;
+        case DirectiveKind::kIgnore:
+        case DirectiveKind::kPhase: break;
       }
       file->header_directives.push_back(std::move(d));
       continue;
@@ -450,6 +458,10 @@ void AssignDirectives(const std::string& text, const std::vector<RawComment>& co
     if (!duplicate) next->directives.push_back(std::move(d));
   }
 }
+
+}  // namespace
+
+namespace internal {
 
 std::optional<PlanFile> ParseFileInto(std::string_view raw, const std::string& display_path, Phase phase,
                                       const ReadOptions& options, Problems* problems) {
@@ -488,6 +500,10 @@ std::optional<PlanFile> ParseFileInto(std::string_view raw, const std::string& d
   AssignDirectives(file.text, comments, lines, display_path, &file, problems);
   return file;
 }
+
+}  // namespace internal
+
+namespace {
 
 bool IsNameChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
@@ -528,6 +544,10 @@ std::string PlanFileNames() {
   return out;
 }
 
+}  // namespace
+
+namespace internal {
+
 // A migration file found by listing its directory: gone by now is an I/O
 // failure, not bad input.
 Result<std::string> ReadRaw(const fs::path& path) {
@@ -535,12 +555,6 @@ Result<std::string> ReadRaw(const fs::path& path) {
   if (!text.ok() && text.status().code() == StatusCode::kNotFound) return Status::Io(text.status().message());
   return text;
 }
-
-struct DirEntry {
-  std::string name;
-  fs::path path;
-  bool is_directory = false;
-};
 
 // The entries of `dir` by name, through the Env like every file access.
 Result<std::vector<DirEntry>> SortedEntries(const fs::path& dir) {
@@ -557,7 +571,7 @@ Result<std::vector<DirEntry>> SortedEntries(const fs::path& dir) {
   return entries;
 }
 
-}  // namespace
+}  // namespace internal
 
 std::string_view EngineName(Engine engine) {
   switch (engine) {
@@ -711,16 +725,34 @@ Result<PlanFile> ParsePlanFile(std::string_view raw, const std::string& display_
 }
 
 Result<Plan> ReadPlan(const std::string& directory, const ReadOptions& options) {
-  const fs::path root(directory);
-  auto root_info = Env::Default().Stat(root);
+  auto root_info = Env::Default().Stat(fs::path(directory));
   if (!root_info.ok()) {
     return Status::NotFound("plan directory " + directory + " does not exist");
   }
   if (root_info->kind != FileInfo::Kind::kDirectory) {
     return Status::InvalidInput(directory +
                                 " is not a directory: a plan is a directory of migration folders "
-                                "(NNNN_name/expand.sql, ...)");
+                                "(NNNN_name/expand.sql, ...) or of another tool's migration files "
+                                "(docs/layouts.md)");
   }
+  Layout layout = Layout::kCutover;
+  if (options.layout) {
+    layout = *options.layout;
+  } else {
+    auto detected = DetectLayout(directory);
+    if (!detected.ok()) return detected.status();
+    layout = *detected;
+  }
+  auto plan = layout == Layout::kCutover ? ReadCutoverPlan(directory, options)
+                                         : ReadForeignPlan(directory, layout, options);
+  if (plan.ok()) plan->layout = layout;
+  return plan;
+}
+
+namespace internal {
+
+Result<Plan> ReadCutoverPlan(const std::string& directory, const ReadOptions& options) {
+  const fs::path root(directory);
   Plan plan;
   plan.root = directory;
   plan.engine = options.engine;
@@ -819,6 +851,11 @@ Result<Plan> ReadPlan(const std::string& directory, const ReadOptions& options) 
     } else {
       for (const Directive& d : m.files.at(Phase::kExpand).header_directives) {
         if (d.kind == DirectiveKind::kIrreversible) m.irreversible = d;
+        if (d.kind == DirectiveKind::kPhase) {
+          problems.Add(m.name + "/expand.sql", d.line,
+                       "cutover:phase is for other tools' layouts (docs/layouts.md); in cutover's layout the "
+                       "file name sets the phase");
+        }
       }
     }
   }
@@ -830,5 +867,7 @@ Result<Plan> ReadPlan(const std::string& directory, const ReadOptions& options) 
   plan.migrations = std::move(found);
   return plan;
 }
+
+}  // namespace internal
 
 }  // namespace cutover::plan

@@ -1,4 +1,5 @@
-// Migration plans: reading a plan directory into memory (docs/plan-format.md).
+// Migration plans: reading a plan directory into memory (docs/plan-format.md;
+// other tools' layouts: layout.h, docs/layouts.md).
 //
 // A plan is a directory of migration folders applied in the order of their
 // numeric prefix (NNNN_name). Each folder holds expand.sql (required) and
@@ -31,6 +32,7 @@
 
 #include "base/status.h"
 #include "driver/driver.h"
+#include "plan/layout.h"
 
 namespace cutover::plan {
 
@@ -60,6 +62,7 @@ enum class DirectiveKind {
   kRemaining,         // remaining QUERY (backfill.sql): rows still to do, for the ETA
   kIrreversible,      // irreversible REASON (expand.sql)
   kIgnore,            // ignore RULE-ID REASON (the next statement)
+  kPhase,             // phase expand|backfill|contract (foreign layouts: the up file's phase)
 };
 std::string_view DirectiveName(DirectiveKind kind);  // "no-transaction"
 
@@ -73,6 +76,7 @@ struct Directive {
   std::string rule_id;                    // ignore (upper-cased)
   std::string reason;                     // ignore, irreversible
   std::string query;                      // remaining
+  Phase phase = Phase::kExpand;           // phase
 };
 
 struct Statement {
@@ -127,9 +131,20 @@ struct PlanFile {
 };
 
 struct Migration {
-  std::string name;    // the folder name: "0007_split_customer_name"
+  // The folder name ("0007_split_customer_name"); in a foreign layout the
+  // file's name without its extensions ("0007_split_name", "V1_2__split_name",
+  // sqitch's change name, Liquibase's "author:id").
+  std::string name;
   std::string number;  // its numeric prefix without leading zeros: "7"
   std::string path;    // on disk
+  // Foreign layouts: the migration's identity in the tool's own history
+  // ("7", "1.2", "20240101120000"; Flyway repeatables: the script name;
+  // Liquibase: "author:id"); empty in cutover's layout.
+  std::string version;
+  bool repeatable = false;  // Flyway R__ (re-run when its checksum changes)
+  // The checksum the tool records (Flyway's CRC32 as a decimal number);
+  // empty when the tool records none.
+  std::string tool_checksum;
   std::map<Phase, PlanFile> files;
   // From `-- cutover:irreversible REASON` in expand.sql's header.
   std::optional<Directive> irreversible;
@@ -140,6 +155,7 @@ struct Migration {
 struct Plan {
   std::string root;
   Engine engine = Engine::kPostgreSql;
+  Layout layout = Layout::kCutover;
   std::vector<Migration> migrations;  // in apply order
   // Things that are not errors but were skipped: "0003_x/notes.txt: ...".
   std::vector<std::string> warnings;
@@ -155,6 +171,8 @@ struct ReadOptions {
   // Required for MySQL and SQLite (bind the driver plugin's SplitScript);
   // ignored for PostgreSQL, which is split by libpg_query.
   SplitFunction split;
+  // The layout to read (--layout); nullopt: DetectLayout() decides.
+  std::optional<Layout> layout;
 };
 
 // The options that read `engine`'s plans as they will run: MySQL and SQLite

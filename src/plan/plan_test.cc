@@ -303,7 +303,8 @@ TEST(Directives, UnknownDirectiveNamesTheLineAndTheKnownOnes) {
   EXPECT_EQ(
       ParseError("SELECT 1;\n-- cutover:no-transation\nSELECT 2;"),
       "0001_m/expand.sql:2: unknown directive 'cutover:no-transation' (known: no-transaction, lock-timeout, "
-      "statement-timeout, batch-size, pause, remaining, irreversible, ignore; see docs/plan-format.md)");
+      "statement-timeout, batch-size, pause, remaining, irreversible, ignore, phase; see "
+      "docs/plan-format.md)");
   EXPECT_NE(ParseError("-- cutover: fix later\nSELECT 1;")
                 .find("0001_m/expand.sql:1: unknown directive 'cutover:'"),
             std::string::npos);

@@ -333,6 +333,9 @@ std::string PlanSha256(const plan::Plan& plan) {
       h.Update(file.display_path);
       h.Update(std::string_view("\0", 1));
       h.Update(file.checksum);
+      // Another tool may take a file's transaction from outside it (Flyway's
+      // V1__x.sql.conf): how it runs is part of what was rehearsed.
+      if (plan.layout != plan::Layout::kCutover) h.Update(file.settings.no_transaction ? "/notx" : "/tx");
       h.Update(std::string_view("\n", 1));
     }
   }

@@ -839,6 +839,53 @@ std::set<std::string> RefusedChecks(const RunResult& r) {
   return out;
 }
 
+// A Flyway project as a team has it (docs/layouts.md): what is applied comes
+// from flyway_schema_history (here a baseline), the rehearsal runs the
+// pending V file and drills its U file on the copy, the gate says GO, the
+// target and its Flyway history are untouched, apply refuses and names
+// `flyway migrate`, and an edited V file takes the GO back.
+TEST_P(RehearseCli, AFlywayPlanIsRehearsedAndGatedFromFlywaysOwnHistory) {
+  CreateItems(200);
+  db_->Exec(
+      "CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), "
+      "description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INT, "
+      "installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, "
+      "execution_time INT NOT NULL, success BOOLEAN NOT NULL)");
+  db_->Exec("INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, installed_by, "
+            "execution_time, success) VALUES (1, '1', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', "
+            "'ci', 0, " + std::string(engine() == "postgresql" ? "true" : "1") + ")");
+  const std::string plan = WritePlan(
+      "flyway", {{"V1__base.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(40), qty INTEGER);\n"},
+                 {"V2__note.sql", "ALTER TABLE items ADD COLUMN note VARCHAR(40);\n"},
+                 {"U2__note.sql", "ALTER TABLE items DROP COLUMN note;\n"}});
+  SnapshotAndRestoreTest();
+  ASSERT_EQ(Run({"verify", "latest"}, false).exit_code, 0);
+  const std::string before = TargetFingerprint();
+
+  RunResult rehearsed = Rehearse(plan);
+  ASSERT_EQ(rehearsed.exit_code, 0) << rehearsed.out << rehearsed.err;
+  const Json doc = Parse(rehearsed);
+  const std::string text = doc.dump();
+  EXPECT_NE(text.find("V2__note.sql"), std::string::npos) << "the pending V file ran on the copy: " << text;
+  EXPECT_EQ(text.find("V1__base.sql\",\"line"), std::string::npos) << "the baselined V1 did not run: " << text;
+  EXPECT_EQ(TargetFingerprint(), before);
+  EXPECT_EQ(testing::Scalar(*conn_, "SELECT COUNT(*) FROM flyway_schema_history"), "1");
+
+  RunResult go = Run({"--json", "gate", target_.text, "--plan", plan});
+  ASSERT_EQ(go.exit_code, 0) << go.out << go.err;
+  EXPECT_EQ(Parse(go)["decision"], "GO");
+  RunResult apply = Run({"apply", target_.text, "--plan", plan, "--phase", "expand"}, false);
+  EXPECT_EQ(apply.exit_code, 2) << apply.out << apply.err;
+  EXPECT_NE(apply.err.find("once `cutover gate"), std::string::npos) << apply.err;
+  EXPECT_NE(apply.err.find("flyway migrate"), std::string::npos) << apply.err;
+  EXPECT_EQ(TargetFingerprint(), before);
+
+  std::ofstream(fs::path(plan) / "V2__note.sql", std::ios::trunc) << "ALTER TABLE items ADD COLUMN note VARCHAR(80);\n";
+  RunResult stale = Run({"--json", "gate", target_.text, "--plan", plan});
+  EXPECT_EQ(stale.exit_code, 1) << stale.out << stale.err;
+  EXPECT_EQ(GateStatuses(Parse(stale))["rehearsal.current"], "fail") << stale.out;
+}
+
 // Each check failing on its own makes apply refuse (exit 1), naming that
 // check, with the target unchanged; an override runs and is recorded.
 TEST_P(RehearseCli, ApplyRefusesOnEachFailedCheckAndChangesNothing) {
