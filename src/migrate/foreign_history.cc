@@ -293,6 +293,58 @@ Result<History> Flyway(Connection& conn, const plan::Plan& plan) {
   return h;
 }
 
+// DATABASECHANGELOG: Liquibase creates it as DATABASECHANGELOG, which
+// engines that fold unquoted names keep in lower case; both spellings are
+// looked for. The newest row (ORDEREXECUTED) of each author:id decides.
+Result<History> Liquibase(Connection& conn, const plan::Plan& plan) {
+  constexpr std::string_view kTool = "Liquibase";
+  std::string_view table = "databasechangelog";
+  for (std::string_view spelling : {"databasechangelog", "DATABASECHANGELOG"}) {
+    auto exists = conn.TableExists(spelling);
+    if (!exists.ok()) return exists.status().WithContext("looking for Liquibase's DATABASECHANGELOG");
+    if (*exists) table = spelling;
+  }
+  auto rows = ReadTable(conn, table, {"id", "author", "filename", "dateexecuted", "exectype"},
+                        "orderexecuted", kTool);
+  if (!rows.ok()) return rows.status();
+  std::vector<std::pair<std::string, Row>> latest;  // "author:id" -> newest row
+  for (const Row& r : *rows) {
+    if (!r[0] || !r[1]) return BadRow(table, "a row without id or author");
+    const std::string key = *r[1] + ":" + *r[0];
+    auto it = std::find_if(latest.begin(), latest.end(), [&](const auto& p) { return p.first == key; });
+    if (it == latest.end())
+      latest.emplace_back(key, r);
+    else
+      it->second = r;
+  }
+  History h;
+  for (const auto& newest : latest) {
+    const std::string& key = newest.first;
+    const Row& r = newest.second;
+    const std::string type = ToUpper(r[4].value_or(""));
+    if (type == "SKIPPED") continue;
+    const Migration* m = nullptr;
+    for (const Migration& candidate : plan.migrations) {
+      if (candidate.version == key && !candidate.repeatable) m = &candidate;
+    }
+    if (m == nullptr) {
+      if (std::none_of(plan.migrations.begin(), plan.migrations.end(),
+                       [&](const Migration& c) { return c.version == key; })) {
+        Put(h, UnknownRow(kTool, table, key));
+      }
+      continue;  // runAlways: pending at every update
+    }
+    HistoryRow row =
+        ToolRow(*m, kTool, table, type == "FAILED" ? RunState::kFailed : RunState::kSucceeded, r[3]);
+    if (type == "FAILED")
+      row.error = "DATABASECHANGELOG records " + key + " (" + r[2].value_or("") + ") as FAILED";
+    if (type == "MARK_RAN")
+      row.note = "marked ran by Liquibase (changelogSync or a failed precondition), not run";
+    Put(h, row);
+  }
+  return h;
+}
+
 }  // namespace
 
 Result<History> ReadToolHistory(Connection& conn, const plan::Plan& plan) {
@@ -302,33 +354,40 @@ Result<History> ReadToolHistory(Connection& conn, const plan::Plan& plan) {
     case Layout::kFlyway: return Flyway(conn, plan);
     case Layout::kDbmate: return Dbmate(conn, plan);
     case Layout::kGoose: return Goose(conn, plan);
-    case Layout::kSqitch:
-    case Layout::kLiquibase: break;
+    case Layout::kLiquibase: return Liquibase(conn, plan);
+    case Layout::kSqitch: break;
   }
   return Status::Unsupported("reading the history of " + std::string(plan::LayoutName(plan.layout)) +
                              " is not built yet (docs/layouts.md)");
 }
 
 std::string_view ToolHistoryTable(Layout layout) {
+  return ToolTables(layout).front();
+}
+
+std::vector<std::string_view> ToolTables(Layout layout) {
   switch (layout) {
-    case Layout::kCutover: return kHistoryTable;
+    case Layout::kCutover: return {kHistoryTable};
     case Layout::kGolangMigrate:
-    case Layout::kDbmate: return "schema_migrations";
-    case Layout::kFlyway: return "flyway_schema_history";
-    case Layout::kGoose: return "goose_db_version";
-    case Layout::kSqitch: return "sqitch.changes";
-    case Layout::kLiquibase: return "databasechangelog";
+    case Layout::kDbmate: return {"schema_migrations"};
+    case Layout::kFlyway: return {"flyway_schema_history"};
+    case Layout::kGoose: return {"goose_db_version"};
+    case Layout::kSqitch: return {"sqitch.changes"};
+    case Layout::kLiquibase:
+      return {"databasechangelog", "DATABASECHANGELOG", "databasechangeloglock", "DATABASECHANGELOGLOCK"};
   }
-  return kHistoryTable;
+  return {kHistoryTable};
 }
 
 Result<bool> HistoryTableExistsFor(Connection& conn, const plan::Plan& plan) {
   auto own = HistoryTableExists(conn);
   if (!own.ok() || *own || plan.layout == Layout::kCutover) return own;
-  auto tool = conn.TableExists(ToolHistoryTable(plan.layout));
-  if (!tool.ok())
-    return tool.status().WithContext("looking for " + std::string(ToolHistoryTable(plan.layout)));
-  return tool;
+  for (std::string_view table : ToolTables(plan.layout)) {
+    auto tool = conn.TableExists(table);
+    if (!tool.ok()) return tool.status().WithContext("looking for " + std::string(table));
+    if (*tool) return true;
+  }
+  return false;
 }
 
 Result<History> ReadHistoryOf(Connection& conn, const plan::Plan& plan) {

@@ -11,6 +11,8 @@
 //   dbmate          schema_migrations(version): one row per applied version
 //   goose           goose_db_version: the newest row of each version says
 //                   whether it is applied
+//   Liquibase       DATABASECHANGELOG: the newest row of each author:id;
+//                   EXECUTED, RERAN and MARK_RAN are applied, FAILED failed
 //
 // Each row is keyed by the plan migration's name and the phase of its
 // forward file; a version the tool recorded that has no file in the plan is
@@ -24,6 +26,9 @@
 // number, a NULL where the tool never leaves one) is kInvalidInput naming
 // the table and the row.
 #pragma once
+
+#include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "driver/driver.h"
@@ -41,6 +46,10 @@ Result<History> ReadHistoryOf(Connection& conn, const plan::Plan& plan);
 Result<bool> HistoryTableExistsFor(Connection& conn, const plan::Plan& plan);
 // "flyway_schema_history", ...; cutover's own table for its layout.
 std::string_view ToolHistoryTable(plan::Layout layout);
+// Every table the tool keeps for itself, in every spelling an engine may
+// give it (DATABASECHANGELOG, databasechangelog and its lock table): left
+// out of schema comparisons.
+std::vector<std::string_view> ToolTables(plan::Layout layout);
 
 // Only the tool's rows (HistoryRow::source names its table); empty for
 // cutover's layout and when the tool's table does not exist.

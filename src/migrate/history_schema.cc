@@ -110,7 +110,9 @@ Result<SchemaModel> SchemaFromHistory(Driver& driver, const ConnectionUri& scrat
 }
 
 void RemoveHistoryTable(SchemaModel& model, plan::Layout layout) {
-  for (std::string_view table : {kHistoryTable, ToolHistoryTable(layout)}) {
+  std::vector<std::string_view> tables = ToolTables(layout);
+  tables.push_back(kHistoryTable);
+  for (std::string_view table : tables) {
     std::erase_if(model.objects, [table](const SchemaObject& obj) {
       return obj.table == table || (obj.table.empty() && obj.name == table);
     });

@@ -23,22 +23,6 @@
 namespace cutover::plan::internal {
 namespace {
 
-// Every entry under `dir`, with its path relative to the plan as the name.
-Status WalkFiles(const std::filesystem::path& dir, const std::string& prefix, std::vector<DirEntry>* out) {
-  auto entries = SortedEntries(dir);
-  if (!entries.ok()) return entries.status();
-  for (DirEntry& e : *entries) {
-    if (e.name.empty() || e.name[0] == '.') continue;
-    e.name = prefix + e.name;
-    if (e.is_directory) {
-      if (Status s = WalkFiles(e.path, e.name + "/", out); !s.ok()) return s;
-    } else {
-      out->push_back(std::move(e));
-    }
-  }
-  return Status::Ok();
-}
-
 struct Script {
   char prefix = 'V';        // V, U or R
   std::string version;      // "1.2" (dots), empty for R
@@ -174,9 +158,7 @@ Result<Plan> ReadFlywayPlan(const std::string& directory, const ReadOptions& opt
   std::vector<DirEntry> files;
   if (Status s = WalkFiles(directory, "", &files); !s.ok()) return s;
   Problems problems;
-  Plan plan;
-  plan.root = directory;
-  plan.engine = options.engine;
+  Plan plan = EmptyPlan(directory, options);
   Scripts scripts = SortScripts(files, &plan, &problems);
   for (const auto& [key, f] : scripts.versioned) {
     if (!f.forward) {

@@ -3,6 +3,7 @@
 #include "plan/layout_foreign.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <regex>
 
@@ -25,6 +26,21 @@ void SetForwardPhase(Migration& m) {
     m.files.emplace(d.phase, std::move(file));
     return;
   }
+}
+
+Status WalkFiles(const std::filesystem::path& dir, const std::string& prefix, std::vector<DirEntry>* out) {
+  auto entries = SortedEntries(dir);
+  if (!entries.ok()) return entries.status();
+  for (DirEntry& e : *entries) {
+    if (e.name.empty() || e.name[0] == '.') continue;
+    e.name = prefix + e.name;
+    if (e.is_directory) {
+      if (Status s = WalkFiles(e.path, e.name + "/", out); !s.ok()) return s;
+    } else {
+      out->push_back(std::move(e));
+    }
+  }
+  return Status::Ok();
 }
 
 std::string WithoutLeadingZeros(std::string_view digits) {
@@ -111,14 +127,34 @@ bool AddSection(Migration& m, const std::string& section, const DirEntry& entry,
   return true;
 }
 
+void MergeStatementsBetween(PlanFile& file, const std::vector<std::string_view>& lines, int after,
+                            int before) {
+  auto inside = [&](const Statement& s) { return s.line > after && s.line < before; };
+  auto first = std::find_if(file.statements.begin(), file.statements.end(), inside);
+  if (first == file.statements.end()) return;
+  auto last = std::find_if_not(first, file.statements.end(), inside);
+  Statement merged = *first;
+  std::string text;
+  for (int n = after + 1; n < before && n <= static_cast<int>(lines.size()); ++n) {
+    text += std::string(lines[n - 1]) + "\n";
+  }
+  text = std::string(Trim(text));
+  if (EndsWith(text, ";")) text.pop_back();
+  merged.text = text;
+  merged.end_line = std::prev(last)->end_line;
+  for (auto it = std::next(first); it != last; ++it)
+    merged.directives.insert(merged.directives.end(), it->directives.begin(), it->directives.end());
+  *first = std::move(merged);
+  file.statements.erase(std::next(first), last);
+}
+
 Result<Plan> ReadFilePerMigrationPlan(const std::string& directory, const ReadOptions& options,
-                                      std::string_view tool, SectionReader read_sections, bool version_as_written) {
+                                      std::string_view tool, SectionReader read_sections,
+                                      bool version_as_written) {
   auto entries = SortedEntries(directory);
   if (!entries.ok()) return entries.status();
   Problems problems;
-  Plan plan;
-  plan.root = directory;
-  plan.engine = options.engine;
+  Plan plan = EmptyPlan(directory, options);
   for (const NumberedFile& f : NumberedSqlFiles(*entries, tool, &plan, &problems)) {
     auto raw = ReadRaw(f.entry.path);
     if (!raw.ok()) return raw.status();
@@ -133,6 +169,13 @@ Result<Plan> ReadFilePerMigrationPlan(const std::string& directory, const ReadOp
     plan.migrations.push_back(std::move(m));
   }
   return FinishPlan(std::move(plan), problems, tool, "20240101120000_create_orders.sql");
+}
+
+Plan EmptyPlan(const std::string& directory, const ReadOptions& options) {
+  Plan plan;
+  plan.root = directory;
+  plan.engine = options.engine;
+  return plan;
 }
 
 Result<Plan> FinishPlan(Plan plan, const Problems& problems, std::string_view tool,
@@ -151,13 +194,13 @@ Result<Plan> ReadForeignPlan(const std::string& directory, Layout layout, const 
     case Layout::kFlyway: return ReadFlywayPlan(directory, options);
     case Layout::kDbmate: return ReadDbmatePlan(directory, options);
     case Layout::kGoose: return ReadGoosePlan(directory, options);
+    case Layout::kLiquibase: return ReadLiquibasePlan(directory, options);
     case Layout::kCutover: return ReadCutoverPlan(directory, options);
-    case Layout::kSqitch:
-    case Layout::kLiquibase: break;
+    case Layout::kSqitch: break;
   }
   return Status::Unsupported("reading " + std::string(LayoutName(layout)) + " plans (" + directory +
                              ") is not built yet; the layouts cutover reads today: cutover, golang-migrate, "
-                             "flyway, dbmate, goose (docs/layouts.md)");
+                             "flyway, dbmate, goose, liquibase (docs/layouts.md)");
 }
 
 }  // namespace internal

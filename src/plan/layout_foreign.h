@@ -31,6 +31,11 @@ Result<Plan> ReadGolangMigratePlan(const std::string& directory, const ReadOptio
 Result<Plan> ReadFlywayPlan(const std::string& directory, const ReadOptions& options);
 Result<Plan> ReadDbmatePlan(const std::string& directory, const ReadOptions& options);
 Result<Plan> ReadGoosePlan(const std::string& directory, const ReadOptions& options);
+Result<Plan> ReadLiquibasePlan(const std::string& directory, const ReadOptions& options);
+
+// Every file under `dir` and its subdirectories (hidden ones skipped), in
+// name order, each named by its path relative to the plan ("prefix" + ...).
+Status WalkFiles(const std::filesystem::path& dir, const std::string& prefix, std::vector<DirEntry>* out);
 
 // After a reader filled m.files: the up file's `-- cutover:irreversible` and
 // `-- cutover:phase` header directives take effect (the file moves to the
@@ -76,12 +81,23 @@ std::optional<std::string_view> CommentBody(std::string_view line);
 using SectionReader = void (*)(Migration& m, std::string_view text, const DirEntry& entry,
                                const ReadOptions& options, Problems* problems);
 Result<Plan> ReadFilePerMigrationPlan(const std::string& directory, const ReadOptions& options,
-                                      std::string_view tool, SectionReader read_sections, bool version_as_written);
+                                      std::string_view tool, SectionReader read_sections,
+                                      bool version_as_written);
 
 // Parses `section` (KeepLines of the file) as `phase` of `m`, recording the
 // file's path; false after reporting a problem.
 bool AddSection(Migration& m, const std::string& section, const DirEntry& entry, Phase phase,
                 bool no_transaction, const ReadOptions& options, Problems* problems);
+
+// The statements of `file` that begin after line `after` and before line
+// `before` become one statement, the text of those lines: what the tool
+// sends whole (a goose StatementBegin/End block, a Liquibase changeset with
+// splitStatements:false or a chunk ended by its endDelimiter).
+void MergeStatementsBetween(PlanFile& file, const std::vector<std::string_view>& lines, int after,
+                            int before);
+
+// The plan a reader fills: `directory` for the options' engine, no migrations.
+Plan EmptyPlan(const std::string& directory, const ReadOptions& options);
 
 // A reader's result: every problem at once, or the plan (an empty plan is
 // a problem: `example` names a first file to add).

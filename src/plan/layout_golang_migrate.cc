@@ -26,9 +26,7 @@ Result<Plan> ReadGolangMigratePlan(const std::string& directory, const ReadOptio
   auto entries = SortedEntries(directory);
   if (!entries.ok()) return entries.status();
   Problems problems;
-  Plan plan;
-  plan.root = directory;
-  plan.engine = options.engine;
+  Plan plan = EmptyPlan(directory, options);
   std::map<std::string, Found, decltype(&NumericLess)> by_version(&NumericLess);
   for (const DirEntry& e : *entries) {
     if (e.name.empty() || e.name[0] == '.') continue;

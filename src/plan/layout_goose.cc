@@ -48,26 +48,6 @@ struct Block {
   int end = 0;    // the StatementEnd line
 };
 
-// The statements of `file` inside one block become one statement, the
-// block's text, as goose sends it.
-void MergeBlock(PlanFile& file, const std::vector<std::string_view>& lines, const Block& block) {
-  auto inside = [&](const Statement& s) { return s.line > block.begin && s.line < block.end; };
-  auto first = std::find_if(file.statements.begin(), file.statements.end(), inside);
-  if (first == file.statements.end()) return;
-  auto last = std::find_if_not(first, file.statements.end(), inside);
-  Statement merged = *first;
-  std::string text;
-  for (int n = block.begin + 1; n < block.end; ++n) text += std::string(lines[n - 1]) + "\n";
-  text = std::string(Trim(text));
-  if (EndsWith(text, ";")) text.pop_back();
-  merged.text = text;
-  merged.end_line = std::prev(last)->end_line;
-  for (auto it = std::next(first); it != last; ++it)
-    merged.directives.insert(merged.directives.end(), it->directives.begin(), it->directives.end());
-  *first = std::move(merged);
-  file.statements.erase(std::next(first), last);
-}
-
 // A statement outside blocks that goose would end early: a line before its
 // last that ends in ';' (in a dollar-quoted body or a string, for instance).
 void CheckGooseSplit(const PlanFile& file, const std::vector<std::string_view>& lines,
@@ -151,7 +131,7 @@ void ReadSections(Migration& m, std::string_view text, const DirEntry& entry, co
     if (phase == Phase::kRollback && Trim(section).empty()) continue;
     if (!AddSection(m, section, entry, phase, s.no_transaction, options, problems)) continue;
     PlanFile& file = m.files.at(phase);
-    for (const Block& b : s.blocks) MergeBlock(file, lines, b);
+    for (const Block& b : s.blocks) MergeStatementsBetween(file, lines, b.begin, b.end);
     CheckGooseSplit(file, lines, s.blocks, problems);
   }
 }

@@ -335,6 +335,82 @@ TEST_F(LayoutDir, GooseRefusesMalformedAnnotations) {
   EXPECT_NE(e.find("4_d.sql: goose needs a '-- +goose Up' line"), std::string::npos) << e;
 }
 
+// ---- Liquibase formatted SQL ----------------------------------------------------
+
+TEST_F(LayoutDir, LiquibaseChangesetsRollbacksAndAttributes) {
+  Write("001_orders.sql",
+        "--liquibase formatted sql\n"
+        "\n"
+        "--changeset alice:1\n"
+        "--comment: the orders table\n"
+        "CREATE TABLE orders (id int);\n"
+        "--rollback DROP TABLE orders;\n"
+        "\n"
+        "--changeset bob:idx runInTransaction:false\n"
+        "CREATE INDEX CONCURRENTLY i ON orders (id);\n"
+        "--rollback DROP INDEX CONCURRENTLY i;\n"
+        "--changeset \"Carol Ann\":fn splitStatements:false\n"
+        "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n"
+        "--changeset dave:mysql-only dbms:mysql,mariadb\n"
+        "SELECT 1;\n");
+  Write("002_more.sql",
+        "--liquibase formatted sql\n"
+        "--changeset erin:delimited endDelimiter:GO\n"
+        "CREATE TABLE a (id int)\n"
+        "GO\n"
+        "CREATE TABLE b (id int)\n"
+        "GO\n"
+        "/* liquibase rollback\n"
+        "DROP TABLE b;\n"
+        "DROP TABLE a;\n"
+        "*/\n"
+        "--changeset erin:always runAlways:true\n"
+        "SELECT 2;\n");
+  Write("master.xml", "<databaseChangeLog/>");
+  const Plan plan = MustRead();
+  EXPECT_EQ(plan.layout, Layout::kLiquibase);
+  EXPECT_EQ(Names(plan), (std::vector<std::string>{"alice:1", "bob:idx", "Carol Ann:fn", "erin:delimited",
+                                                   "erin:always"}));
+  const Migration& orders = plan.migrations[0];
+  ASSERT_EQ(orders.file(Phase::kExpand)->statements.size(), 1u);
+  EXPECT_EQ(orders.file(Phase::kExpand)->statements[0].line, 5);
+  ASSERT_NE(orders.file(Phase::kRollback), nullptr);
+  EXPECT_EQ(orders.file(Phase::kRollback)->statements[0].text, "DROP TABLE orders");
+  EXPECT_EQ(orders.file(Phase::kRollback)->statements[0].line, 6);
+  EXPECT_FALSE(orders.file(Phase::kExpand)->settings.no_transaction);
+  EXPECT_TRUE(plan.migrations[1].file(Phase::kExpand)->settings.no_transaction);
+  EXPECT_EQ(plan.migrations[2].file(Phase::kExpand)->statements.size(), 1u);
+  const PlanFile* delimited = plan.migrations[3].file(Phase::kExpand);
+  ASSERT_EQ(delimited->statements.size(), 2u);
+  EXPECT_EQ(delimited->statements[1].text, "CREATE TABLE b (id int)");
+  EXPECT_EQ(delimited->statements[1].line, 5);
+  ASSERT_NE(plan.migrations[3].file(Phase::kRollback), nullptr);
+  EXPECT_EQ(plan.migrations[3].file(Phase::kRollback)->statements.size(), 2u);
+  EXPECT_EQ(plan.migrations[3].file(Phase::kRollback)->statements[1].line, 9);
+  EXPECT_TRUE(plan.migrations[4].repeatable);
+  ASSERT_EQ(plan.warnings.size(), 2u);
+  EXPECT_NE(plan.warnings[0].find("001_orders.sql:13: changeset dave:mysql-only is for dbms:mysql,mariadb"),
+            std::string::npos)
+      << plan.warnings[0];
+  EXPECT_NE(plan.warnings[1].find("master.xml: not read"), std::string::npos) << plan.warnings[1];
+}
+
+TEST_F(LayoutDir, LiquibaseRefusesWhatWouldRunDifferently) {
+  Write("a.sql",
+        "--liquibase formatted sql\nSELECT 0;\n--changeset alice\nSELECT 1;\n"
+        "--changeset alice:2 runInTransation:false\nSELECT 2;\n"
+        "--changeset alice:3 endDelimiter:GO\nSELECT 3 GO\n");
+  Write("b.sql", "--liquibase formatted sql\n--changeset alice:2\nSELECT 2;\n");
+  Write("c.sql", "SELECT 'not a changelog';\n");
+  const std::string e = Error();
+  EXPECT_NE(e.find("a.sql:2: SQL before the first --changeset"), std::string::npos) << e;
+  EXPECT_NE(e.find("a.sql:3: a changeset needs author:id"), std::string::npos) << e;
+  EXPECT_NE(e.find("a.sql:5: unknown changeset attribute 'runInTransation:false'"), std::string::npos) << e;
+  EXPECT_NE(e.find("a.sql:8: endDelimiter 'GO' after SQL on the same line"), std::string::npos) << e;
+  EXPECT_NE(e.find("b.sql:2: changeset alice:2 is also in a.sql"), std::string::npos) << e;
+  EXPECT_NE(e.find("c.sql:1: not a Liquibase formatted SQL changelog"), std::string::npos) << e;
+}
+
 // ---- Every reader on the engines split by the driver plugins ----------------------
 
 TEST_F(LayoutDir, MysqlAndSqliteFilesSplitThroughTheirDrivers) {

@@ -188,6 +188,64 @@ TEST_P(ForeignHistory, DbmateAndGooseRecordVersionsTheirOwnWay) {
   EXPECT_EQ(StateOf(s, "00003_c"), "pending");
 }
 
+TEST_P(ForeignHistory, LiquibaseNewestRowOfEachChangesetDecides) {
+  const std::string dir = WritePlan(
+      {{"changelog.sql",
+        "--liquibase formatted sql\n--changeset alice:1\nCREATE TABLE a (id INTEGER);\n"
+        "--changeset alice:2\nCREATE TABLE b (id INTEGER);\n--changeset bob:3\nCREATE TABLE c (id INTEGER);\n"
+        "--changeset bob:4\nCREATE TABLE d (id INTEGER);\n--changeset bob:always runAlways:true\nSELECT "
+        "1;\n"}});
+  const plan::Plan plan = ReadPlan(dir);
+  // As Liquibase creates it: upper case, which PostgreSQL folds to lower.
+  db_->Exec(
+      "CREATE TABLE DATABASECHANGELOG (ID VARCHAR(255) NOT NULL, AUTHOR VARCHAR(255) NOT NULL, FILENAME "
+      "VARCHAR(255) NOT NULL, DATEEXECUTED TIMESTAMP NOT NULL, ORDEREXECUTED INT NOT NULL, EXECTYPE "
+      "VARCHAR(10) NOT NULL, MD5SUM VARCHAR(35))");
+  auto row = [&](const std::string& id, const std::string& author, int order, const std::string& type) {
+    db_->Exec("INSERT INTO DATABASECHANGELOG VALUES ('" + id + "', '" + author + "', 'db/changelog.sql', " +
+              "CURRENT_TIMESTAMP, " + std::to_string(order) + ", '" + type + "', '9:abc')");
+  };
+  row("1", "alice", 1, "EXECUTED");
+  row("2", "alice", 2, "FAILED");
+  row("3", "bob", 3, "MARK_RAN");
+  row("always", "bob", 4, "EXECUTED");
+  row("9", "zed", 5, "EXECUTED");
+  auto s = Status(plan);
+  EXPECT_EQ(StateOf(s, "alice:1"), "applied");
+  EXPECT_EQ(StateOf(s, "alice:2"), "failed");
+  EXPECT_EQ(StateOf(s, "bob:3"), "applied");
+  EXPECT_NE(s["bob:3"].find("marked ran by Liquibase"), std::string::npos) << s["bob:3"];
+  EXPECT_EQ(StateOf(s, "bob:4"), "pending");
+  EXPECT_EQ(StateOf(s, "bob:always"), "pending") << "runAlways runs at every update";
+  EXPECT_EQ(StateOf(s, "zed:9"), "missing");
+  row("2", "alice", 6, "EXECUTED");  // run again after the fix
+  EXPECT_EQ(StateOf(Status(plan), "alice:2"), "applied");
+}
+
+TEST_P(ForeignHistory, AFlywayVersionAddedBelowAnAppliedOneIsOutOfOrder) {
+  const std::string dir = WritePlan({{"V1__a.sql", "CREATE TABLE a (id INTEGER);\n"},
+                                     {"V1.5__late.sql", "CREATE TABLE late (id INTEGER);\n"},
+                                     {"V2__b.sql", "CREATE TABLE b (id INTEGER);\n"}});
+  const plan::Plan plan = ReadPlan(dir);
+  db_->Exec(
+      "CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), "
+      "description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum "
+      "INT, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NULL, execution_time INT NOT NULL, "
+      "success "
+      "BOOLEAN NOT NULL)");
+  for (const auto& [rank, m] : {std::pair{1, std::string("V1__a")}, std::pair{2, std::string("V2__b")}}) {
+    db_->Exec("INSERT INTO flyway_schema_history VALUES (" + std::to_string(rank) + ", '" +
+              plan.Find(m)->version + "', 'x', 'SQL', '" + m + ".sql', " + plan.Find(m)->tool_checksum +
+              ", 'ci', NULL, 1, " + Bool(true) + ")");
+  }
+  auto s = Status(plan);
+  EXPECT_EQ(StateOf(s, "V1__a"), "applied");
+  EXPECT_EQ(StateOf(s, "V2__b"), "applied");
+  EXPECT_EQ(StateOf(s, "V1.5__late"), "out_of_order");
+  EXPECT_NE(s["V1.5__late"].find("the later migration V2__b is already applied"), std::string::npos)
+      << s["V1.5__late"];
+}
+
 TEST_P(ForeignHistory, ARowTheToolNeverWritesIsBadInputNamingTheTable) {
   const plan::Plan plan = ReadPlan(WritePlan({{"1_a.up.sql", "CREATE TABLE a (id INTEGER);\n"}}));
   db_->Exec("CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, dirty BOOLEAN NOT NULL)");
