@@ -380,8 +380,20 @@ Result<LintReport> LintPlan(const plan::Plan& plan, const LintOptions& options) 
     const int index = static_cast<int>(i);
     ++report.migrations;
     if (m.file(Phase::kRollback) == nullptr && !m.irreversible) {
-      report.findings.push_back(FileFinding(FindRule("PLAN001"), m.name, m.name + "/rollback.sql", 0,
-                                            m.name + " has no rollback.sql and is not marked irreversible"));
+      if (plan.layout == plan::Layout::kCutover) {
+        report.findings.push_back(
+            FileFinding(FindRule("PLAN001"), m.name, m.name + "/rollback.sql", 0,
+                        m.name + " has no rollback.sql and is not marked irreversible"));
+      } else {
+        // Another tool's layout: the finding sits on the up file, where the
+        // irreversible directive would go.
+        const std::string up = m.files.empty() ? m.name : m.files.begin()->second.display_path;
+        report.findings.push_back(FileFinding(FindRule("PLAN001"), m.name, up, 0,
+                                              m.name + " has no way back (" +
+                                                  std::string(plan::LayoutName(plan.layout)) +
+                                                  "'s down, undo or rollback) and is not marked irreversible "
+                                                  "(-- cutover:irreversible REASON)"));
+      }
     }
     for (const auto& [phase, file] : m.files) {
       ++report.files;

@@ -848,16 +848,21 @@ TEST_P(RehearseCli, AFlywayPlanIsRehearsedAndGatedFromFlywaysOwnHistory) {
   CreateItems(200);
   db_->Exec(
       "CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), "
-      "description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INT, "
+      "description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum "
+      "INT, "
       "installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, "
       "execution_time INT NOT NULL, success BOOLEAN NOT NULL)");
-  db_->Exec("INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, installed_by, "
-            "execution_time, success) VALUES (1, '1', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', "
-            "'ci', 0, " + std::string(engine() == "postgresql" ? "true" : "1") + ")");
+  db_->Exec(
+      "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, installed_by, "
+      "execution_time, success) VALUES (1, '1', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline "
+      ">>', "
+      "'ci', 0, " +
+      std::string(engine() == "postgresql" ? "true" : "1") + ")");
   const std::string plan = WritePlan(
-      "flyway", {{"V1__base.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(40), qty INTEGER);\n"},
-                 {"V2__note.sql", "ALTER TABLE items ADD COLUMN note VARCHAR(40);\n"},
-                 {"U2__note.sql", "ALTER TABLE items DROP COLUMN note;\n"}});
+      "flyway",
+      {{"V1__base.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(40), qty INTEGER);\n"},
+       {"V2__note.sql", "ALTER TABLE items ADD COLUMN note VARCHAR(40);\n"},
+       {"U2__note.sql", "ALTER TABLE items DROP COLUMN note;\n"}});
   SnapshotAndRestoreTest();
   ASSERT_EQ(Run({"verify", "latest"}, false).exit_code, 0);
   const std::string before = TargetFingerprint();
@@ -867,7 +872,8 @@ TEST_P(RehearseCli, AFlywayPlanIsRehearsedAndGatedFromFlywaysOwnHistory) {
   const Json doc = Parse(rehearsed);
   const std::string text = doc.dump();
   EXPECT_NE(text.find("V2__note.sql"), std::string::npos) << "the pending V file ran on the copy: " << text;
-  EXPECT_EQ(text.find("V1__base.sql\",\"line"), std::string::npos) << "the baselined V1 did not run: " << text;
+  EXPECT_EQ(text.find("V1__base.sql\",\"line"), std::string::npos)
+      << "the baselined V1 did not run: " << text;
   EXPECT_EQ(TargetFingerprint(), before);
   EXPECT_EQ(testing::Scalar(*conn_, "SELECT COUNT(*) FROM flyway_schema_history"), "1");
 
@@ -880,10 +886,118 @@ TEST_P(RehearseCli, AFlywayPlanIsRehearsedAndGatedFromFlywaysOwnHistory) {
   EXPECT_NE(apply.err.find("flyway migrate"), std::string::npos) << apply.err;
   EXPECT_EQ(TargetFingerprint(), before);
 
-  std::ofstream(fs::path(plan) / "V2__note.sql", std::ios::trunc) << "ALTER TABLE items ADD COLUMN note VARCHAR(80);\n";
+  std::ofstream(fs::path(plan) / "V2__note.sql", std::ios::trunc)
+      << "ALTER TABLE items ADD COLUMN note VARCHAR(80);\n";
   RunResult stale = Run({"--json", "gate", target_.text, "--plan", plan});
   EXPECT_EQ(stale.exit_code, 1) << stale.out << stale.err;
   EXPECT_EQ(GateStatuses(Parse(stale))["rehearsal.current"], "fail") << stale.out;
+}
+
+// Each project of tests/layouts/ on this engine: its first migration applied
+// as its tool would have (the DDL run, the tool's history row written), the
+// rest rehearsed on a copy with the tool's transaction semantics and
+// rollback drills, then gated. A Flyway repeatable has no way back, which
+// the gate names (rehearsal.rollback) until allow_irreversible says so.
+TEST_P(RehearseCli, EveryLayoutProjectIsRehearsedAndGatedOnThisEngine) {
+  const std::string t = engine() == "postgresql" ? "true" : "1";
+  struct Project {
+    std::string tool, dir, history;
+  };
+  const std::vector<Project> projects = {
+      {"golang-migrate", "golang-migrate",
+       "CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, dirty BOOLEAN NOT NULL);"
+       "INSERT INTO schema_migrations VALUES (1, " +
+           std::string(engine() == "postgresql" ? "false" : "0") + ");"},
+      {"flyway", "flyway/sql",
+       "CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), "
+       "description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, "
+       "checksum INT, "
+       "installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NULL, execution_time INT NOT NULL, "
+       "success "
+       "BOOLEAN NOT NULL);"
+       // Flyway leaves the checksum NULL when it did not compute one: not compared.
+       "INSERT INTO flyway_schema_history VALUES (1, '1', 'create accounts', 'SQL', "
+       "'V1__create_accounts.sql', "
+       "NULL, 'ci', NULL, 5, " +
+           t + ");"},
+      {"dbmate", "dbmate",
+       "CREATE TABLE schema_migrations (version VARCHAR(128) NOT NULL PRIMARY KEY);"
+       "INSERT INTO schema_migrations VALUES ('20240101000001');"},
+      {"goose", "goose",
+       "CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY, version_id BIGINT NOT NULL, is_applied "
+       "BOOLEAN NOT "
+       "NULL, tstamp TIMESTAMP NULL);"
+       "INSERT INTO goose_db_version VALUES (1, 0, " +
+           t + ", NULL), (2, 1, " + t + ", NULL);"},
+      {"liquibase", "liquibase",
+       "CREATE TABLE DATABASECHANGELOG (ID VARCHAR(255) NOT NULL, AUTHOR VARCHAR(255) NOT NULL, FILENAME "
+       "VARCHAR(255) NOT NULL, DATEEXECUTED TIMESTAMP NULL, ORDEREXECUTED INT NOT NULL, EXECTYPE VARCHAR(10) "
+       "NOT "
+       "NULL, MD5SUM VARCHAR(35));"
+       "INSERT INTO DATABASECHANGELOG VALUES ('create-accounts', 'alice', 'changelog.sql', NULL, 1, "
+       "'EXECUTED', "
+       "'9:0');"},
+  };
+  const fs::path base = dir_;
+  struct RestoreDir {  // TearDown removes dir_: the base, whatever happens here
+    fs::path& dir;
+    fs::path base;
+    ~RestoreDir() { dir = base; }
+  } restore{dir_, base};
+  for (const Project& p : projects) {
+    SCOPED_TRACE(p.tool);
+    // A database and a repository of its own per project.
+    dir_ = base / p.tool;
+    fs::create_directories(dir_);
+    conn_.reset();
+    db_ = std::make_unique<testing::ScratchDatabase>(engine());
+    conn_ = db_->Connect();
+    ASSERT_NE(conn_, nullptr);
+    target_ = testing::ForCli(db_->uri());
+    db_->Exec("CREATE TABLE accounts (id INTEGER PRIMARY KEY, email VARCHAR(100) NOT NULL)");
+    std::string rows = "INSERT INTO accounts VALUES (1, 'a1@example.com')";  // rows for the write probes
+    for (int i = 2; i <= 200; ++i)
+      rows += ", (" + std::to_string(i) + ", 'a" + std::to_string(i) + "@example.com')";
+    db_->Exec(rows);
+    for (std::string_view statement : Split(p.history, ';')) {
+      if (!Trim(statement).empty()) db_->Exec(std::string(statement));
+    }
+    const std::string plan = testing::SourceDir() + "/tests/layouts/" + p.dir;
+    SnapshotAndRestoreTest();
+    ASSERT_EQ(Run({"verify", "latest"}, false).exit_code, 0);
+    const std::string before = TargetFingerprint();
+
+    RunResult status = Run({"--json", "status", target_.text, "--plan", plan}, false);
+    EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+    RunResult rehearsed = Rehearse(plan, {"--layout", p.tool});
+    ASSERT_EQ(rehearsed.exit_code, 0) << rehearsed.out << rehearsed.err;
+    const Json doc = Parse(rehearsed);
+    std::set<std::string> ran, drilled;
+    for (const Json& st : doc["statements"]) ran.insert(st.value("migration", ""));
+    for (const Json& d : doc["rollback_drill"]) {
+      if (d.value("ran", false) && d.value("ok", false)) drilled.insert(d.value("migration", ""));
+    }
+    EXPECT_EQ(ran.size(), p.tool == "flyway" ? 3u : 2u)
+        << "the two pending migrations (and the repeatable) ran: " << doc.dump();
+    EXPECT_EQ(drilled.size(), 2u) << "both were rolled back and applied again: " << doc.dump();
+    EXPECT_EQ(TargetFingerprint(), before);
+
+    RunResult gate = Run({"--json", "gate", target_.text, "--plan", plan});
+    const auto checks = GateStatuses(Parse(gate));
+    for (const auto& [id, st] : checks) {
+      if (p.tool == "flyway" && (id == "rehearsal.rollback" || id == "lint.clean")) continue;
+      EXPECT_NE(st, "fail") << id << ": " << gate.out;
+    }
+    if (p.tool == "flyway") {
+      EXPECT_EQ(gate.exit_code, 1) << gate.out << gate.err;
+      EXPECT_EQ(checks.at("rehearsal.rollback"), "fail");
+      EXPECT_NE(gate.out.find("R__account_emails: no rollback drill"), std::string::npos) << gate.out;
+      EXPECT_EQ(checks.at("lint.clean"), "fail");
+      EXPECT_NE(gate.out.find("PLAN001 R__account_emails.sql"), std::string::npos) << gate.out;
+    } else {
+      EXPECT_EQ(gate.exit_code, 0) << gate.out << gate.err;
+    }
+  }
 }
 
 // Each check failing on its own makes apply refuse (exit 1), naming that

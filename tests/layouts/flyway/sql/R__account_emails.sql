@@ -1,0 +1,2 @@
+-- Repeatable: re-run by Flyway whenever this file changes.
+CREATE VIEW account_emails AS SELECT id, email FROM accounts;

@@ -1,0 +1,7 @@
+-- +goose NO TRANSACTION
+-- +goose Up
+CREATE TABLE audit_log (id INTEGER PRIMARY KEY, account_id INTEGER, happened VARCHAR(40));
+CREATE INDEX audit_log_account ON audit_log (account_id);
+
+-- +goose Down
+DROP TABLE audit_log;
