@@ -137,6 +137,32 @@ TEST_F(LintCli, BadPlanExitsTwoWithFileAndLine) {
   EXPECT_NE(missing.err.find("does not exist"), std::string::npos) << missing.err;
 }
 
+// Another tool's up file is a deploy the running app must survive: a drop is
+// an expand error there, until its header says it is the contract step.
+TEST_F(LintCli, AForeignUpFileIsLintedAsExpandUnlessItSaysContract) {
+  const std::string plan =
+      Plan("golang", {{"1_drop.up.sql", "ALTER TABLE accounts DROP COLUMN plan;\n"},
+                      {"1_drop.down.sql", "ALTER TABLE accounts ADD COLUMN plan text;\n"},
+                      {"2_add.up.sql", "CREATE TABLE t (id int);\n"}});
+  auto expand = Run({"lint", plan, "--engine", "postgresql"});
+  EXPECT_EQ(expand.exit_code, 1) << expand.out << expand.err;
+  EXPECT_NE(expand.out.find("1_drop.up.sql:1: error EXP002: column plan of accounts dropped in expand"),
+            std::string::npos)
+      << expand.out;
+  EXPECT_NE(
+      expand.out.find("2_add.up.sql: error PLAN001: 2_add has no way back (golang-migrate's down, undo or "
+                      "rollback)"),
+      std::string::npos)
+      << expand.out;
+  Plan("golang",
+       {{"1_drop.up.sql", "-- cutover:phase contract\nALTER TABLE accounts DROP COLUMN plan;\n"},
+        {"2_add.up.sql", "-- cutover:irreversible nothing to undo in a test\nCREATE TABLE t (id int);\n"}});
+  auto contract = Run({"lint", plan, "--engine", "postgresql", "--layout", "golang-migrate"});
+  EXPECT_EQ(contract.exit_code, 0) << contract.out << contract.err;
+  EXPECT_NE(contract.out.find("1_drop.up.sql:2: warning CON001"), std::string::npos) << contract.out;
+  EXPECT_EQ(contract.out.find("EXP002"), std::string::npos) << contract.out;
+}
+
 TEST_F(LintCli, JsonDocumentParses) {
   auto r = Run({"lint", Dangerous(), "--engine", "postgresql", "--json"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
