@@ -304,6 +304,27 @@ void FileLinter::Finish() {
 
 // ---- LintPlan ----------------------------------------------------------------
 
+namespace {
+
+// PLAN001: a migration without a way back that does not say it has none.
+void CheckWayBack(const plan::Plan& plan, const plan::Migration& m, LintReport& report) {
+  if (m.file(Phase::kRollback) != nullptr || m.irreversible) return;
+  if (plan.layout == plan::Layout::kCutover) {
+    report.findings.push_back(FileFinding(FindRule("PLAN001"), m.name, m.name + "/rollback.sql", 0,
+                                          m.name + " has no rollback.sql and is not marked irreversible"));
+    return;
+  }
+  // Another tool's layout: the finding sits on the up file, where the
+  // irreversible directive would go.
+  const std::string up = m.files.empty() ? m.name : m.files.begin()->second.display_path;
+  report.findings.push_back(FileFinding(
+      FindRule("PLAN001"), m.name, up, 0,
+      m.name + " has no way back (" + std::string(plan::LayoutName(plan.layout)) +
+          "'s down, undo or rollback) and is not marked irreversible (-- cutover:irreversible REASON)"));
+}
+
+}  // namespace
+
 Result<LintReport> LintPlan(const plan::Plan& plan, const LintOptions& options) {
   LintReport report;
   report.plan_root = plan.root;
@@ -379,22 +400,7 @@ Result<LintReport> LintPlan(const plan::Plan& plan, const LintOptions& options) 
     const plan::Migration& m = plan.migrations[i];
     const int index = static_cast<int>(i);
     ++report.migrations;
-    if (m.file(Phase::kRollback) == nullptr && !m.irreversible) {
-      if (plan.layout == plan::Layout::kCutover) {
-        report.findings.push_back(
-            FileFinding(FindRule("PLAN001"), m.name, m.name + "/rollback.sql", 0,
-                        m.name + " has no rollback.sql and is not marked irreversible"));
-      } else {
-        // Another tool's layout: the finding sits on the up file, where the
-        // irreversible directive would go.
-        const std::string up = m.files.empty() ? m.name : m.files.begin()->second.display_path;
-        report.findings.push_back(FileFinding(FindRule("PLAN001"), m.name, up, 0,
-                                              m.name + " has no way back (" +
-                                                  std::string(plan::LayoutName(plan.layout)) +
-                                                  "'s down, undo or rollback) and is not marked irreversible "
-                                                  "(-- cutover:irreversible REASON)"));
-      }
-    }
+    CheckWayBack(plan, m, report);
     for (const auto& [phase, file] : m.files) {
       ++report.files;
       report.linted_files.push_back(file.display_path);

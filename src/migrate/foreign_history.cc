@@ -357,8 +357,10 @@ Result<History> ReadToolHistory(Connection& conn, const plan::Plan& plan) {
     case Layout::kLiquibase: return Liquibase(conn, plan);
     case Layout::kSqitch: break;
   }
-  return Status::Unsupported("reading the history of " + std::string(plan::LayoutName(plan.layout)) +
-                             " is not built yet (docs/layouts.md)");
+  return Status::Unsupported(
+      "reading sqitch's registry (sqitch.changes) is not built yet: `cutover lint` reads a "
+      "sqitch plan; status, drift --against history, rehearse and gate need its registry "
+      "(docs/layouts.md)");
 }
 
 std::string_view ToolHistoryTable(Layout layout) {

@@ -196,11 +196,9 @@ Result<Plan> ReadForeignPlan(const std::string& directory, Layout layout, const 
     case Layout::kGoose: return ReadGoosePlan(directory, options);
     case Layout::kLiquibase: return ReadLiquibasePlan(directory, options);
     case Layout::kCutover: return ReadCutoverPlan(directory, options);
-    case Layout::kSqitch: break;
+    case Layout::kSqitch: return ReadSqitchPlan(directory, options);
   }
-  return Status::Unsupported("reading " + std::string(LayoutName(layout)) + " plans (" + directory +
-                             ") is not built yet; the layouts cutover reads today: cutover, golang-migrate, "
-                             "flyway, dbmate, goose, liquibase (docs/layouts.md)");
+  return Status::Internal("unknown layout");
 }
 
 }  // namespace internal

@@ -32,6 +32,7 @@ Result<Plan> ReadFlywayPlan(const std::string& directory, const ReadOptions& opt
 Result<Plan> ReadDbmatePlan(const std::string& directory, const ReadOptions& options);
 Result<Plan> ReadGoosePlan(const std::string& directory, const ReadOptions& options);
 Result<Plan> ReadLiquibasePlan(const std::string& directory, const ReadOptions& options);
+Result<Plan> ReadSqitchPlan(const std::string& directory, const ReadOptions& options);
 
 // Every file under `dir` and its subdirectories (hidden ones skipped), in
 // name order, each named by its path relative to the plan ("prefix" + ...).

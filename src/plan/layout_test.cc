@@ -411,6 +411,56 @@ TEST_F(LayoutDir, LiquibaseRefusesWhatWouldRunDifferently) {
   EXPECT_NE(e.find("c.sql:1: not a Liquibase formatted SQL changelog"), std::string::npos) << e;
 }
 
+// ---- sqitch ---------------------------------------------------------------------
+
+TEST_F(LayoutDir, SqitchChangesInPlanOrderWithReworkedScriptsAndTheirWrappers) {
+  Write("sqitch.plan",
+        "%syntax-version=1.0.0\n%project=shop\n\n"
+        "accounts 2024-01-01T10:00:00Z Alice <alice@example.com> # the table\n"
+        "plan_column [accounts] 2024-01-02T10:00:00Z Alice <alice@example.com>\n"
+        "@v1.0 2024-01-03T10:00:00Z Alice <alice@example.com> # release\n"
+        "plan_column [plan_column@v1.0] 2024-01-04T10:00:00Z Bob <bob@example.com> # reworked\n");
+  Write("deploy/accounts.sql", "-- Deploy shop:accounts\nBEGIN;\nCREATE TABLE accounts (id int);\nCOMMIT;\n");
+  Write("revert/accounts.sql", "BEGIN;\nDROP TABLE accounts;\nCOMMIT;\n");
+  Write("verify/accounts.sql", "BEGIN;\nSELECT 1/COUNT(*) FROM accounts;\nROLLBACK;\n");
+  Write("deploy/plan_column@v1.0.sql", "ALTER TABLE accounts ADD COLUMN plan text;\n");
+  Write("deploy/plan_column.sql", "CREATE INDEX CONCURRENTLY accounts_plan ON accounts (plan);\n");
+  Write("revert/plan_column.sql", "DROP INDEX CONCURRENTLY accounts_plan;\n");
+  const Plan plan = MustRead();
+  EXPECT_EQ(plan.layout, Layout::kSqitch);
+  EXPECT_EQ(Names(plan), (std::vector<std::string>{"accounts", "plan_column@v1.0", "plan_column"}));
+  const Migration& accounts = plan.migrations[0];
+  const PlanFile* deploy = accounts.file(Phase::kExpand);
+  ASSERT_EQ(deploy->statements.size(), 1u) << "BEGIN and COMMIT are the transaction, not statements";
+  EXPECT_EQ(deploy->statements[0].line, 3);
+  EXPECT_FALSE(deploy->settings.no_transaction);
+  EXPECT_EQ(accounts.file(Phase::kRollback)->statements.size(), 1u);
+  const PlanFile* verify = accounts.file(Phase::kChecks);
+  ASSERT_NE(verify, nullptr);
+  EXPECT_EQ(verify->display_path, "verify/accounts.sql");
+  EXPECT_EQ(verify->statements.size(), 1u);
+  EXPECT_TRUE(verify->settings.errors_only);
+  EXPECT_EQ(plan.migrations[1].file(Phase::kExpand)->display_path, "deploy/plan_column@v1.0.sql");
+  EXPECT_EQ(plan.migrations[1].version, "plan_column");
+  EXPECT_TRUE(plan.migrations[2].file(Phase::kExpand)->settings.no_transaction)
+      << "not wrapped: as psql runs it";
+}
+
+TEST_F(LayoutDir, SqitchRefusesAPlanSqitchWouldRefuse) {
+  Write("sqitch.plan",
+        "%syntax-version=1.0.0\n"
+        "accounts 2024-01-01T10:00:00Z Alice <alice@example.com>\n"
+        "accounts yesterday Alice\n"
+        "users 2024-01-01T10:00:00Z Alice <alice@example.com>\n"
+        "users 2024-01-02T10:00:00Z Alice <alice@example.com>\n");
+  Write("deploy/accounts.sql", "SELECT 1;\n");
+  const std::string e = Error();
+  EXPECT_NE(e.find("sqitch.plan: no %project=NAME pragma"), std::string::npos) << e;
+  EXPECT_NE(e.find("sqitch.plan:3: not a change or tag line"), std::string::npos) << e;
+  EXPECT_NE(e.find("sqitch.plan:4: change users is reworked with no tag after it"), std::string::npos) << e;
+  EXPECT_NE(e.find("sqitch.plan:5: change users has no deploy/users.sql"), std::string::npos) << e;
+}
+
 // ---- Every reader on the engines split by the driver plugins ----------------------
 
 TEST_F(LayoutDir, MysqlAndSqliteFilesSplitThroughTheirDrivers) {

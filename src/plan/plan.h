@@ -104,6 +104,10 @@ struct FileSettings {
   // backfill.sql only: a query whose single value is the number of rows the
   // backfill still has to change; run once before the first batch for the ETA.
   std::optional<std::string> remaining_query;
+  // checks only, from another tool's verify script (sqitch): the check
+  // passes when every statement runs without an error, whatever rows it
+  // returns (a verify script fails by raising one, e.g. 1/COUNT(*)).
+  bool errors_only = false;
 };
 
 // In backfill.sql this token is replaced by the batch size (batch-size

@@ -292,6 +292,30 @@ TEST_P(ForeignHistory, ApplyOnACopyRunsThePendingFilesAndNeverWritesTheToolsTabl
   EXPECT_EQ(testing::Scalar(*conn_, "SELECT version FROM schema_migrations"), "1");
 }
 
+// A sqitch verify script (FileSettings::errors_only) passes whatever rows it
+// returns and fails only on an error, such as its 1/COUNT(*) of nothing.
+TEST_P(ForeignHistory, AVerifyScriptFailsOnAnErrorNotOnRows) {
+  const std::string dir =
+      WritePlan({{"0001_a/expand.sql", "CREATE TABLE a (id INTEGER);\n"},
+                 {"0001_a/checks.sql", "SELECT 1 FROM a WHERE id IS NULL;\nSELECT 42;\n"}});
+  plan::Plan plan = ReadPlan(dir);
+  plan.migrations[0].files.at(plan::Phase::kChecks).settings.errors_only = true;
+  migrate::ApplyOptions options;
+  options.tool_version = "test";
+  migrate::ApplyReport r = migrate::Apply(*conn_, plan, options);
+  EXPECT_TRUE(r.status.ok()) << "rows do not fail a verify script: " << r.status.ToString();
+
+  const std::string failing =
+      WritePlan({{"0002_b/expand.sql", "CREATE TABLE b (id INTEGER);\n"},
+                 {"0002_b/checks.sql", "SELECT 1 FROM b;\nSELECT id FROM no_such_table;\n"}});
+  plan = ReadPlan(failing);
+  plan.migrations[1].files.at(plan::Phase::kChecks).settings.errors_only = true;
+  r = migrate::Apply(*conn_, plan, options);
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.message().find("0002_b/checks.sql:2: acceptance check could not run"), std::string::npos)
+      << r.status.message();
+}
+
 TEST_P(ForeignHistory, TheCliReadsTheLayoutButRefusesToApplyIt) {
   const std::string dir = WritePlan({{"V1__a.sql", "CREATE TABLE a (id INTEGER);\n"}});
   auto status = testing::RunCutover({"status", Uri(), "--plan", dir});
@@ -317,6 +341,20 @@ TEST_P(ForeignHistory, TheCliReadsTheLayoutButRefusesToApplyIt) {
   auto forced = testing::RunCutover({"status", Uri(), "--plan", dir, "--layout", "golang-migrate"});
   EXPECT_EQ(forced.exit_code, 2);
   EXPECT_NE(forced.err.find("V1__a.sql: not a golang-migrate file name"), std::string::npos) << forced.err;
+}
+
+TEST_P(ForeignHistory, ASqitchPlanIsLintedButItsRegistryIsNotGuessed) {
+  const std::string dir =
+      WritePlan({{"sqitch.plan", "%project=shop\naccounts 2024-01-01T10:00:00Z Alice <alice@example.com>\n"},
+                 {"deploy/accounts.sql", "BEGIN;\nCREATE TABLE accounts (id INTEGER);\nCOMMIT;\n"},
+                 {"revert/accounts.sql", "BEGIN;\nDROP TABLE accounts;\nCOMMIT;\n"}});
+  auto lint = testing::RunCutover({"lint", dir, "--engine", GetParam()});
+  EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
+  EXPECT_NE(lint.out.find("in 1 migration"), std::string::npos) << lint.out;
+  auto status = testing::RunCutover({"status", Uri(), "--plan", dir});
+  EXPECT_EQ(status.exit_code, 2) << status.out << status.err;
+  EXPECT_NE(status.err.find("reading sqitch's registry (sqitch.changes) is not built yet"), std::string::npos)
+      << status.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(AllEngines, ForeignHistory, ::testing::ValuesIn(testing::AllEngines()),
