@@ -164,13 +164,15 @@ MY_CONN=()
 if [ $do_my = 1 ]; then
   if [ -n "$MY_SOCKET" ]; then MY_CONN=(-h localhost --socket="$MY_SOCKET")
   else MY_CONN=(-h "$MY_HOST" -P "$MY_PORT" --protocol=TCP); fi
-  [ -n "$MY_USER" ] && MY_CONN+=(-u "$MY_USER")
+  if [ -n "$MY_USER" ]; then MY_CONN+=(-u "$MY_USER"); fi
   MY_CNF=$WORK/my.cnf
   (umask 077; {
     for g in client mydumper myloader; do
       printf '[%s]\n' "$g"
-      [ -n "$MY_USER" ] && printf 'user=%s\n' "$MY_USER"
-      [ -n "$MY_PASS" ] && printf 'password=%s\n' "$MY_PASS"
+      # `if`, not `&&`: a false test as the block's last command would end
+      # the script under set -e, silently (socket authentication has no password).
+      if [ -n "$MY_USER" ]; then printf 'user=%s\n' "$MY_USER"; fi
+      if [ -n "$MY_PASS" ]; then printf 'password=%s\n' "$MY_PASS"; fi
     done
   } > "$MY_CNF")
   MYD_CONN=(--defaults-file="$MY_CNF")

@@ -8,7 +8,7 @@ PACKAGES=(
   libpqxx-dev libpq-dev libmysqlcppconn-dev libmariadb-dev libsqlite3-dev libzstd-dev zlib1g-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libssl-dev
   libgtest-dev libxxhash-dev libpg-query-dev libsodium-dev
-  zstd mydumper
+  zstd mydumper shellcheck
   chromium
   postgresql postgresql-contrib mariadb-server mariadb-client sqlite3
 )
