@@ -29,6 +29,13 @@ void SetForwardPhase(Migration& m) {
 }
 
 Status WalkFiles(const std::filesystem::path& dir, const std::string& prefix, std::vector<DirEntry>* out) {
+  // Deeper than any real project; a symbolic link loop would never end.
+  constexpr int kMaxDepth = 16;
+  if (std::count(prefix.begin(), prefix.end(), '/') >= kMaxDepth) {
+    return Status::InvalidInput(dir.string() + ": directories nested more than " + std::to_string(kMaxDepth) +
+                                " deep in the plan (a symbolic link loop?): remove the loop or move the "
+                                "migrations up");
+  }
   auto entries = SortedEntries(dir);
   if (!entries.ok()) return entries.status();
   for (DirEntry& e : *entries) {

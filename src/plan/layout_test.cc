@@ -242,6 +242,14 @@ TEST_F(LayoutDir, FlywayRefusesDuplicateVersionsOrphanUndoAndStrayNames) {
   EXPECT_NE(e.find("V4_x.sql: not a Flyway migration name"), std::string::npos) << e;
 }
 
+TEST_F(LayoutDir, ASymbolicLinkLoopUnderAFlywayPlanIsRefusedNotFollowedForever) {
+  Write("V1__a.sql", "SELECT 1;\n");
+  fs::create_directories(root_ / "sub");
+  fs::create_directory_symlink(root_, root_ / "sub" / "loop");
+  const std::string e = Error();
+  EXPECT_NE(e.find("nested more than 16 deep in the plan (a symbolic link loop?)"), std::string::npos) << e;
+}
+
 TEST_F(LayoutDir, FlywayStatementErrorsNameTheFileAndLine) {
   Write("V1__a.sql", "SELECT 1;\n\nSELECT FROM WHERE (;\n");
   const std::string e = Error();
