@@ -138,6 +138,51 @@ std::string FlywayChecksum(std::string_view normalized) {
   return std::to_string(static_cast<std::int32_t>(static_cast<std::uint32_t>(crc)));
 }
 
+// Flyway replaces ${name} placeholders before it runs a script, with
+// values from its configuration or the connection, which cutover does not
+// read: running the text as written would rehearse other SQL.
+void CheckPlaceholders(std::string_view text, const std::string& where, Problems* problems) {
+  static const std::regex kPlaceholder(R"(\$\{[^}\n]+\})");
+  int line = 1;
+  for (std::string_view l : SplitLines(text)) {
+    std::match_results<std::string_view::const_iterator> m;
+    if (std::regex_search(l.begin(), l.end(), m, kPlaceholder)) {
+      problems->Add(where, line,
+                    "Flyway placeholder " + m.str() +
+                        ": cutover does not replace Flyway placeholders, so it would rehearse other SQL than "
+                        "Flyway runs; write the value, or leave this migration out of the rehearsed plan");
+      return;
+    }
+    ++line;
+  }
+}
+
+// Statements no engine runs inside a transaction block. Flyway runs a
+// migration made only of them without a transaction, and refuses one that
+// mixes them with others (its `mixed` setting off, the default).
+bool NonTransactional(const Statement& s) {
+  static const std::regex kStatement(
+      R"(^\s*((CREATE|DROP)\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|REINDEX\b.*\bCONCURRENTLY|VACUUM|ALTER\s+SYSTEM|)"
+      R"((CREATE|DROP)\s+(DATABASE|TABLESPACE))\b)",
+      std::regex::icase);
+  return std::regex_search(s.text, kStatement);
+}
+
+void SetFlywayTransaction(PlanFile& file, Problems* problems) {
+  const auto& st = file.statements;
+  const auto count = std::count_if(st.begin(), st.end(), NonTransactional);
+  if (count == 0) return;
+  if (count == static_cast<std::ptrdiff_t>(st.size())) {
+    file.settings.no_transaction = true;
+    return;
+  }
+  if (file.settings.no_transaction) return;  // executeInTransaction=false: Flyway does not check
+  const auto first = std::find_if(st.begin(), st.end(), NonTransactional);
+  problems->Add(file.display_path, first->line,
+                "a statement that cannot run in a transaction among statements that can: Flyway refuses the "
+                "mix (its mixed setting is off by default); move it to a migration of its own");
+}
+
 // One script as `phase` of `m`; the forward script also sets the checksum.
 bool AddScript(Migration& m, const Script& s, Phase phase, const ReadOptions& options, Plan* plan,
                Problems* problems) {
@@ -148,8 +193,11 @@ bool AddScript(Migration& m, const Script& s, Phase phase, const ReadOptions& op
   }
   const std::string text = NormalizeLineEndings(*raw);
   if (phase == Phase::kExpand) m.tool_checksum = FlywayChecksum(text);
+  CheckPlaceholders(text, s.entry.name, problems);
   const bool no_transaction = ReadScriptConfig(s.entry, plan, problems);
-  return AddSection(m, text, s.entry, phase, no_transaction, options, problems);
+  if (!AddSection(m, text, s.entry, phase, no_transaction, options, problems)) return false;
+  SetFlywayTransaction(m.files.at(phase), problems);
+  return true;
 }
 
 }  // namespace

@@ -229,6 +229,22 @@ TEST_F(LayoutDir, FlywayScriptConfigTurnsTheTransactionOff) {
             std::string::npos);
 }
 
+TEST_F(LayoutDir, FlywayRunsAMigrationOfNonTransactionalStatementsWithoutATransaction) {
+  Write("V1__index.sql",
+        "CREATE INDEX CONCURRENTLY i ON t (c);\ncreate unique index concurrently j ON t (d);\n");
+  Write("V2__table.sql", "CREATE TABLE u (id int);\n");
+  const Plan plan = MustRead();
+  EXPECT_TRUE(plan.migrations[0].file(Phase::kExpand)->settings.no_transaction);
+  EXPECT_FALSE(plan.migrations[1].file(Phase::kExpand)->settings.no_transaction);
+  Write("V3__mixed.sql", "CREATE TABLE v (id int);\n\nVACUUM v;\n");
+  Write("V4__placeholder.sql", "-- schema from flyway.conf\nCREATE TABLE ${schema}.w (id int);\n");
+  const std::string e = Error();
+  EXPECT_NE(e.find("V3__mixed.sql:3: a statement that cannot run in a transaction among statements that can"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("V4__placeholder.sql:2: Flyway placeholder ${schema}"), std::string::npos) << e;
+}
+
 TEST_F(LayoutDir, FlywayRefusesDuplicateVersionsOrphanUndoAndStrayNames) {
   Write("V1__a.sql", "SELECT 1;");
   Write("V1.0__b.sql", "SELECT 1;");
