@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <iterator>
 #include <optional>
+#include <regex>
 
 #include "base/strings.h"
 #include "plan/layout_foreign.h"
@@ -19,7 +20,7 @@
 namespace cutover::plan::internal {
 namespace {
 
-enum class Annotation { kUp, kDown, kBegin, kEnd, kNoTransaction, kEnvsub };
+enum class Annotation { kUp, kDown, kBegin, kEnd, kNoTransaction, kEnvsubOn, kEnvsubOff };
 
 struct Marked {
   Annotation annotation;
@@ -36,7 +37,8 @@ std::optional<Annotation> AnnotationOf(std::string_view line, int number, const 
   if (word == "statementbegin") return Annotation::kBegin;
   if (word == "statementend") return Annotation::kEnd;
   if (word == "no transaction") return Annotation::kNoTransaction;
-  if (word == "envsub on" || word == "envsub off") return Annotation::kEnvsub;
+  if (word == "envsub on") return Annotation::kEnvsubOn;
+  if (word == "envsub off") return Annotation::kEnvsubOff;
   problems->Add(where, number,
                 "unknown goose annotation '" + std::string(Trim(line)) +
                     "' (goose knows Up, Down, StatementBegin, StatementEnd, NO TRANSACTION, ENVSUB ON/OFF)");
@@ -78,12 +80,22 @@ struct Sections {
 
 Sections FindSections(const std::vector<std::string_view>& lines, const std::string& where,
                       Problems* problems) {
+  static const std::regex kVariable(R"(\$(\{|[A-Za-z_]))");
   Sections s;
   int open_block = 0, first_content = 0;
+  bool envsub = false;
   for (int n = 1; n <= static_cast<int>(lines.size()); ++n) {
     auto a = AnnotationOf(lines[n - 1], n, where, problems);
     if (!a) {
       if (first_content == 0 && !Trim(lines[n - 1]).empty() && !CommentBody(lines[n - 1])) first_content = n;
+      const std::string line(lines[n - 1]);
+      if (envsub && std::regex_search(line, kVariable)) {
+        problems->Add(
+            where, n,
+            "goose replaces environment variables here (ENVSUB ON) and cutover does not, so it would "
+            "rehearse other SQL than goose runs; write the value, or turn ENVSUB off");
+        envsub = false;  // once per region
+      }
       continue;
     }
     s.marker_lines.push_back(n);
@@ -91,7 +103,8 @@ Sections FindSections(const std::vector<std::string_view>& lines, const std::str
       case Annotation::kUp: s.up = s.up ? s.up : n; break;
       case Annotation::kDown: s.down = s.down ? s.down : n; break;
       case Annotation::kNoTransaction: s.no_transaction = true; break;
-      case Annotation::kEnvsub: break;
+      case Annotation::kEnvsubOn: envsub = true; break;
+      case Annotation::kEnvsubOff: envsub = false; break;
       case Annotation::kBegin:
         if (open_block)
           problems->Add(where, n, "StatementBegin inside the block of line " + std::to_string(open_block));

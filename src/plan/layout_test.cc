@@ -347,6 +347,16 @@ TEST_F(LayoutDir, AStatementGooseWouldCutShortIsRefusedAtTheLineItWouldCut) {
       << e;
 }
 
+TEST_F(LayoutDir, GooseEnvironmentSubstitutionIsRefusedWhereItWouldChangeTheSql) {
+  Write("1_a.sql",
+        "-- +goose Up\n-- +goose ENVSUB ON\nCREATE TABLE t (id int);\n-- +goose ENVSUB OFF\n"
+        "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql;\n");
+  EXPECT_EQ(MustRead().migrations.size(), 1u) << "no variable inside the ENVSUB region: nothing changes";
+  Write("2_b.sql", "-- +goose Up\n-- +goose ENVSUB ON\nCREATE TABLE ${SCHEMA}.u (id int);\n");
+  EXPECT_NE(Error().find("2_b.sql:3: goose replaces environment variables here (ENVSUB ON)"),
+            std::string::npos);
+}
+
 TEST_F(LayoutDir, GooseRefusesMalformedAnnotations) {
   Write("1_a.sql", "SELECT 0;\n-- +goose Up\nSELECT 1;\n");
   Write("2_b.sql", "-- +goose Up\n-- +goose StatementBegin\nSELECT 1;\n");
