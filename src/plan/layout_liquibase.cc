@@ -42,10 +42,11 @@ std::optional<std::string_view> Directive(std::string_view line, std::string_vie
   return Trim(body->substr(keyword.size()));
 }
 
-bool DbmsIncludes(const std::string& list, Engine engine) {
-  const std::set<std::string> mine = engine == Engine::kPostgreSql ? std::set<std::string>{"postgresql"}
-                                     : engine == Engine::kMySql    ? std::set<std::string>{"mysql", "mariadb"}
-                                                                   : std::set<std::string>{"sqlite"};
+// Liquibase names engines by their usual names, which are the driver's
+// URI schemes ("postgresql", "mysql", "mariadb", "sqlite").
+bool DbmsIncludes(const std::string& list, const ReadOptions& options) {
+  std::set<std::string> mine(options.engine_names.begin(), options.engine_names.end());
+  mine.insert(std::string(EngineName(options.engine)));
   bool any_positive = false, included = false;
   for (std::string_view raw : Split(list, ',')) {
     const std::string name = ToLower(Trim(raw));
@@ -61,7 +62,7 @@ bool DbmsIncludes(const std::string& list, Engine engine) {
 }
 
 // "--changeset author:id attr:value ..." into `cs`; false after reporting.
-bool ParseChangesetLine(std::string_view rest, int line, const std::string& where, Engine engine,
+bool ParseChangesetLine(std::string_view rest, int line, const std::string& where, const ReadOptions& options,
                         Changeset* cs, Problems* problems) {
   static const std::regex kHead(R"re(^("[^"]+"|[^:\s]+):("[^"]+"|\S+)\s*(.*)$)re");
   const std::string text(rest);
@@ -111,14 +112,14 @@ bool ParseChangesetLine(std::string_view rest, int line, const std::string& wher
               "': a misspelt runInTransaction or splitStatements would change how Liquibase runs it");
     }
   }
-  cs->for_this_engine = cs->dbms.empty() || DbmsIncludes(cs->dbms, engine);
+  cs->for_this_engine = cs->dbms.empty() || DbmsIncludes(cs->dbms, options);
   return true;
 }
 
 // The changesets of one file, with the lines of each sorted into forward
 // SQL, rollback and neither.
 std::vector<Changeset> FindChangesets(const std::vector<std::string_view>& lines, const std::string& where,
-                                      Engine engine, Plan* plan, Problems* problems) {
+                                      const ReadOptions& options, Plan* plan, Problems* problems) {
   std::vector<Changeset> out;
   bool in_rollback_block = false;
   for (int n = 2; n <= static_cast<int>(lines.size()); ++n) {  // line 1 is the header
@@ -127,7 +128,7 @@ std::vector<Changeset> FindChangesets(const std::vector<std::string_view>& lines
       if (!out.empty()) out.back().last = n - 1;
       Changeset cs;
       cs.line = n;
-      cs.valid = ParseChangesetLine(*rest, n, where, engine, &cs, problems);
+      cs.valid = ParseChangesetLine(*rest, n, where, options, &cs, problems);
       out.push_back(std::move(cs));  // even when malformed: its lines are its own
       continue;
     }
@@ -260,7 +261,7 @@ Result<Plan> ReadLiquibasePlan(const std::string& directory, const ReadOptions& 
           "not a Liquibase formatted SQL changelog (its first line must be '--liquibase formatted sql')");
       continue;
     }
-    for (Changeset& cs : FindChangesets(lines, entry.name, options.engine, &plan, &problems)) {
+    for (Changeset& cs : FindChangesets(lines, entry.name, options, &plan, &problems)) {
       if (!cs.valid) continue;
       const std::string key = cs.author + ":" + cs.id;
       if (!cs.for_this_engine) {

@@ -631,6 +631,7 @@ std::optional<Phase> PhaseForName(std::string_view name) {
 ReadOptions ReadOptionsFor(Engine engine, Driver* driver) {
   ReadOptions options;
   options.engine = engine;
+  if (driver != nullptr) options.engine_names = driver->info().schemes;
   if (engine != Engine::kPostgreSql && driver != nullptr) {
     options.split = [driver](std::string_view script) { return driver->SplitScript(script); };
   }

@@ -177,6 +177,10 @@ struct ReadOptions {
   SplitFunction split;
   // The layout to read (--layout); nullopt: DetectLayout() decides.
   std::optional<Layout> layout;
+  // The names the engine goes by (the driver's URI schemes: "mysql",
+  // "mariadb"), which Liquibase's dbms: attribute is matched against; empty:
+  // EngineName(engine) alone.
+  std::vector<std::string> engine_names;
 };
 
 // The options that read `engine`'s plans as they will run: MySQL and SQLite
