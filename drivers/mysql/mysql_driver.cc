@@ -198,6 +198,35 @@ Result<bool> MysqlDriver::CreateTargetIfMissing(const ConnectionUri& uri) {
   return created.status();
 }
 
+// The variables the mysql/mariadb clients read (MYSQL_HOST, MYSQL_TCP_PORT,
+// MYSQL_UNIX_PORT, MYSQL_PWD), plus MYSQL_DATABASE and MYSQL_USER, which
+// the clients do not read but containers and scripts commonly do.
+Result<std::vector<std::pair<std::string, std::string>>> MysqlDriver::ClientEnvironment(
+    const ConnectionUri& uri) const {
+  if (uri.database().empty()) {
+    return Status::InvalidInput("the MySQL/MariaDB URI " + uri.Redacted() + " names no database");
+  }
+  // A password cutover itself took from MYSQL_PWD goes to the child too,
+  // inside DATABASE_URL as well: most clients do not read MYSQL_PWD.
+  const char* inherited = std::getenv("MYSQL_PWD");
+  const ConnectionUri full =
+      !uri.password() && inherited != nullptr && *inherited != '\0' ? uri.WithPassword(inherited) : uri;
+  std::vector<std::pair<std::string, std::string>> env{{"DATABASE_URL", full.Text()}};
+  if (!full.host().empty()) env.emplace_back("MYSQL_HOST", full.host());
+  env.emplace_back("MYSQL_TCP_PORT", std::to_string(uri.port().value_or(3306)));
+  if (auto socket = uri.param("socket"); socket) env.emplace_back("MYSQL_UNIX_PORT", *socket);
+  env.emplace_back("MYSQL_DATABASE", uri.database());
+  if (!uri.user().empty()) env.emplace_back("MYSQL_USER", uri.user());
+  if (full.password()) env.emplace_back("MYSQL_PWD", *full.password());
+  // The other variables the clients read to choose a server or credentials
+  // are removed (empty value), so an inherited one cannot redirect them.
+  for (const char* variable : {"MYSQL_HOST", "MYSQL_UNIX_PORT", "MYSQL_PWD", "MYSQL_USER", "MYSQL_HOME"}) {
+    if (std::none_of(env.begin(), env.end(), [&](const auto& kv) { return kv.first == variable; }))
+      env.emplace_back(variable, "");
+  }
+  return env;
+}
+
 Status MysqlDriver::DropTarget(const ConnectionUri& uri) {
   if (uri.database().empty()) return Status::InvalidInput(uri.Redacted() + " names no database to drop");
   return DropDatabase(uri, uri.database());

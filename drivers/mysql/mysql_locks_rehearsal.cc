@@ -3,6 +3,7 @@
 // rebuild, ALGORITHM=COPY or an in-place rebuild, creates a table with a new
 // id; an INSTANT change keeps it), the metadata locks a session holds and
 // row estimates from information_schema.TABLES.
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -141,6 +142,30 @@ Result<std::vector<HeldLock>> MysqlConnection::LocksHeldBy(std::string_view sess
         display_uri_);
   }
   return st.WithContext("listing the locks session " + std::string(session) + " holds");
+}
+
+Result<std::vector<SessionActivity>> MysqlConnection::OtherSessions() {
+  // PROCESSLIST shows every session to an account with PROCESS, its own
+  // otherwise. MariaDB gives the statement's run time in ms (TIME_MS), MySQL
+  // in whole seconds. Background threads have no DB.
+  const std::string time_ms = ctx_.flavor == Flavor::kMariaDb ? "TIME_MS" : "TIME * 1000";
+  std::vector<SessionActivity> sessions;
+  Status st = Query("SELECT ID, COMMAND = 'Query' AND INFO IS NOT NULL, COALESCE(INFO, ''), " + time_ms +
+                        " FROM information_schema.PROCESSLIST WHERE DB = " + DbLiteral() +
+                        " AND ID <> CONNECTION_ID() AND COMMAND NOT IN ('Daemon', 'Binlog Dump') ORDER BY ID",
+                    [&](RowView row) {
+                      SessionActivity a;
+                      a.session = std::string(row[0].data);
+                      a.running = row[1].data == "1";
+                      a.statement = std::string(row[2].data);
+                      if (a.running && !row[3].is_null())
+                        a.running_ms = std::max(0.0, std::atof(std::string(row[3].data).c_str()));
+                      sessions.push_back(std::move(a));
+                      return Status::Ok();
+                    },
+                    {});
+  if (!st.ok()) return st.WithContext("listing the other sessions of " + display_uri_);
+  return sessions;
 }
 
 Result<std::vector<TableRowEstimate>> MysqlConnection::EstimatedRowCounts() {

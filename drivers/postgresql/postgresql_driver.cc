@@ -211,6 +211,57 @@ Result<bool> PgDriver::CreateTargetIfMissing(const ConnectionUri& uri) {
   return created.status();
 }
 
+// libpq's own reading of the URI gives the values, so what the child sees
+// is what cutover connected with (a host= parameter, a socket directory).
+Result<std::vector<std::pair<std::string, std::string>>> PgDriver::ClientEnvironment(
+    const ConnectionUri& uri) const {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(uri.Text().c_str(), &err);
+  if (opts == nullptr) {
+    std::string msg = err != nullptr ? CleanMessage(err) : "out of memory";
+    if (err != nullptr) PQfreemem(err);
+    return Status::InvalidInput("the PostgreSQL URI " + uri.Redacted() + " is not accepted by libpq: " + msg);
+  }
+  static const std::pair<const char*, const char*> kVariables[] = {
+      {"host", "PGHOST"},       {"hostaddr", "PGHOSTADDR"},
+      {"port", "PGPORT"},       {"dbname", "PGDATABASE"},
+      {"user", "PGUSER"},       {"password", "PGPASSWORD"},
+      {"sslmode", "PGSSLMODE"}, {"sslrootcert", "PGSSLROOTCERT"},
+      {"sslcert", "PGSSLCERT"}, {"sslkey", "PGSSLKEY"},
+      {"options", "PGOPTIONS"}};
+  // A password cutover itself took from PGPASSWORD goes to the child too,
+  // inside DATABASE_URL as well: not every client reads PGPASSWORD.
+  const char* inherited = std::getenv("PGPASSWORD");
+  const ConnectionUri with_password =
+      !uri.password() && inherited != nullptr && *inherited != '\0' ? uri.WithPassword(inherited) : uri;
+  std::vector<std::pair<std::string, std::string>> env{{"DATABASE_URL", with_password.Text()}};
+  if (!uri.password() && with_password.password()) env.emplace_back("PGPASSWORD", *with_password.password());
+  bool has_database = false;
+  for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || *o->val == '\0') continue;
+    for (const auto& [keyword, variable] : kVariables) {
+      if (std::string_view(o->keyword) != keyword) continue;
+      env.emplace_back(variable, o->val);
+      if (std::string_view(keyword) == "dbname") has_database = true;
+    }
+  }
+  PQconninfoFree(opts);
+  // Every other variable libpq reads to choose a server or credentials:
+  // removed (empty value), so an inherited one cannot send the client
+  // elsewhere than `uri`.
+  for (const char* variable :
+       {"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGPASSFILE", "PGSERVICE",
+        "PGSERVICEFILE", "PGOPTIONS", "PGSSLMODE", "PGREQUIRESSL", "PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY",
+        "PGTARGETSESSIONATTRS"}) {
+    if (std::none_of(env.begin(), env.end(), [&](const auto& kv) { return kv.first == variable; }))
+      env.emplace_back(variable, "");
+  }
+  if (!has_database) {
+    return Status::InvalidInput("the PostgreSQL URI " + uri.Redacted() + " names no database");
+  }
+  return env;
+}
+
 Status PgDriver::DropTarget(const ConnectionUri& uri) {
   if (uri.database().empty() || uri.param("dbname")) {
     return Status::InvalidInput(uri.Redacted() + ": name the database to drop in the URI's path");

@@ -312,6 +312,7 @@ class PgConnection final : public Connection {
   Result<ProbeStatements> ProbeStatementsFor(const TableId& table, int keys) override;  // _locks_rehearsal.cc
   Result<std::string> StorageIdentity(const TableId& table) override;                   // _locks_rehearsal.cc
   Result<std::vector<HeldLock>> LocksHeldBy(std::string_view session) override;         // _locks_rehearsal.cc
+  Result<std::vector<SessionActivity>> OtherSessions() override;                        // _locks_rehearsal.cc
   Result<std::vector<TableRowEstimate>> EstimatedRowCounts() override;                  // _locks_rehearsal.cc
   // API v7
   Status Cancel() override;                                    // _connection.cc
@@ -444,9 +445,11 @@ class PgDriver final : public Driver {
   Result<std::vector<ScriptStatement>> SplitScript(std::string_view script) const override;
 
   // API v5.
-  StatementClass ClassifyStatement(std::string_view statement) const override;            // _script.cc
-  Result<bool> CreateTargetIfMissing(const ConnectionUri& uri) override;                  // _driver.cc
-  Status DropTarget(const ConnectionUri& uri) override;                                   // _driver.cc
+  StatementClass ClassifyStatement(std::string_view statement) const override;  // _script.cc
+  Result<bool> CreateTargetIfMissing(const ConnectionUri& uri) override;        // _driver.cc
+  Status DropTarget(const ConnectionUri& uri) override;                         // _driver.cc
+  Result<std::vector<std::pair<std::string, std::string>>> ClientEnvironment(
+      const ConnectionUri& uri) const override;                                           // _driver.cc
   Result<ConnectionUri> LocalScratchServer(const std::string& directory) const override;  // _driver.cc
   Result<ConnectionUri> CloneDatabase(const ConnectionUri& server, std::string_view source,
                                       std::string_view name) override;                  // _driver.cc

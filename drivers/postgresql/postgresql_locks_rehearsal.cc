@@ -2,6 +2,7 @@
 // primary key, the relfilenode as a table's storage identity (it changes
 // when a statement rewrites the table), the relation locks a session holds
 // (pg_locks) and row estimates from pg_class.reltuples.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -101,6 +102,31 @@ Result<std::vector<HeldLock>> PgConnection::LocksHeldBy(std::string_view session
       {});
   if (!st.ok()) return st.WithContext("listing the locks session " + std::string(session) + " holds");
   return locks;
+}
+
+Result<std::vector<SessionActivity>> PgConnection::OtherSessions() {
+  // Client backends only (autovacuum and WAL senders are the server's own).
+  // Without superuser or pg_read_all_stats another role's query reads
+  // "<insufficient privilege>"; the rehearsal copy belongs to the scratch
+  // role, which runs the migrator too.
+  std::vector<SessionActivity> sessions;
+  Status st = Query(
+      "SELECT pid::text, state = 'active', coalesce(query, ''), CASE WHEN state = 'active' THEN "
+      "extract(epoch FROM pg_catalog.clock_timestamp() - query_start) * 1000 END "
+      "FROM pg_catalog.pg_stat_activity WHERE datname = pg_catalog.current_database() "
+      "AND pid <> pg_catalog.pg_backend_pid() AND backend_type = 'client backend' ORDER BY pid",
+      [&](RowView row) {
+        SessionActivity a;
+        a.session = std::string(row[0].data);
+        a.running = row[1].data == "t";
+        a.statement = std::string(row[2].data);
+        if (!row[3].is_null()) a.running_ms = std::max(0.0, std::atof(std::string(row[3].data).c_str()));
+        sessions.push_back(std::move(a));
+        return Status::Ok();
+      },
+      {});
+  if (!st.ok()) return st.WithContext("listing the other sessions of " + display_);
+  return sessions;
 }
 
 Result<std::vector<TableRowEstimate>> PgConnection::EstimatedRowCounts() {

@@ -378,6 +378,16 @@ Status SqliteDriver::DropTarget(const ConnectionUri& uri) {
   });
 }
 
+// SQLAlchemy's absolute form has four slashes (sqlite:////abs/path); Rails
+// and most others read the path after "sqlite3:" or "sqlite:" alike.
+Result<std::vector<std::pair<std::string, std::string>>> SqliteDriver::ClientEnvironment(
+    const ConnectionUri& uri) const {
+  auto path = ImageFilePath(uri);
+  if (!path.ok()) return path.status();
+  return std::vector<std::pair<std::string, std::string>>{{"DATABASE_URL", "sqlite:///" + *path},
+                                                          {"CUTOVER_SCRATCH_PATH", *path}};
+}
+
 Result<ConnectionUri> SqliteDriver::LocalScratchServer(const std::string& directory) const {
   auto base = ConnectionUri::Parse("sqlite:///");
   if (!base.ok()) return base.status();

@@ -159,6 +159,12 @@ Result<std::vector<HeldLock>> SqliteConnection::LocksHeldBy(std::string_view ses
   return locks;
 }
 
+Result<std::vector<SessionActivity>> SqliteConnection::OtherSessions() {
+  return Status::Unsupported(
+      "SQLite keeps no list of the connections to " + display_ +
+      ": they are other processes' file handles, so their statements cannot be seen from here");
+}
+
 Result<std::vector<TableRowEstimate>> SqliteConnection::EstimatedRowCounts() {
   bool has_stat1 = false;
   Status st = Query("SELECT count(*) FROM main.sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat1'",

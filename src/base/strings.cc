@@ -240,4 +240,10 @@ std::string PromLabel(std::string_view value) {
   return out;
 }
 
+std::string ShellQuote(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 }  // namespace cutover

@@ -40,4 +40,7 @@ void AppendJsonString(std::string& out, std::string_view s);
 // number and one unit). kInvalidInput names the text on anything else.
 Result<std::int64_t> ParseDurationSeconds(std::string_view text);
 
+// `text` as one POSIX shell word: in single quotes, each ' written '\''.
+std::string ShellQuote(std::string_view text);
+
 }  // namespace cutover

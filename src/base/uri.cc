@@ -299,4 +299,11 @@ ConnectionUri ConnectionUri::WithPath(std::string_view path) const {
   return copy;
 }
 
+ConnectionUri ConnectionUri::WithPassword(std::string_view password) const {
+  ConnectionUri copy = *this;
+  copy.password_ = std::string(password);
+  copy.text_ = copy.Compose(false);
+  return copy;
+}
+
 }  // namespace cutover

@@ -65,6 +65,9 @@ class ConnectionUri {
   // files): absolute paths keep the scheme:///path form, relative ones become
   // scheme:path.
   ConnectionUri WithPath(std::string_view path) const;
+  // The same URI carrying `password` (a password the client found
+  // elsewhere, PGPASSWORD or MYSQL_PWD), for a child process's environment.
+  ConnectionUri WithPassword(std::string_view password) const;
 
  private:
   Status ParseAuthority(std::string_view authority, std::string_view text);

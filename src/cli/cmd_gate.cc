@@ -237,21 +237,30 @@ int RunGate(CommandContext& ctx, const GateArgs& args) {
   if (args.phase != "expand" && args.phase != "backfill" && args.phase != "contract") {
     return ctx.Fail(Status::InvalidInput("--phase " + args.phase + ": use expand, backfill or contract"));
   }
+  std::vector<std::string> plan_only;
+  if (args.layout) plan_only.push_back("--layout");
+  if (args.to) plan_only.push_back("--to");
+  auto what = ReadPlanOrExec(args.plan, args.exec, args.exec_rollback, args.exec_hash_of, plan_only);
+  if (!what.ok()) return ctx.Fail(what.status());
   auto target = ctx.ResolveTarget(args.target);
   if (!target.ok()) return ctx.Fail(target.status());
   auto engine = plan::ParseEngine(target->driver->info().name);
   if (!engine.ok()) return ctx.Fail(engine.status().WithContext("TARGET " + target->label));
-  auto plan = ReadPlanArg(args.plan, *engine, target->driver, args.layout);
+  Result<plan::Plan> plan = plan::Plan{};
+  if (!what->exec) plan = ReadPlanArg(args.plan, *engine, target->driver, args.layout);
   if (!plan.ok()) return ctx.Fail(plan.status());
+  // What the outputs name as the plan: the directory, or the --exec arguments.
+  GateArgs shown = args;
+  if (what->exec) shown.plan = what->args;
   // No repository or catalog: the evidence cannot be read at all (exit 3).
   auto repo = ctx.OpenRepository();
   if (!repo.ok()) return ctx.Fail(Status::Io("NO-GO: " + repo.status().message()));
   auto catalog = ctx.OpenCatalog(*repo);
   if (!catalog.ok())
     return ctx.Fail(Status::Io("NO-GO: the catalog cannot be read: " + catalog.status().message()));
-  auto outcome = EvaluateGate(ctx, args, *target, *plan, *repo, **catalog);
+  auto outcome = EvaluateGate(ctx, shown, *target, *plan, *repo, **catalog, what->exec ? &*what : nullptr);
   if (!outcome.ok()) return ctx.Fail(outcome.status());
-  return Output(ctx, args, *target, **catalog, *plan, *outcome);
+  return Output(ctx, shown, *target, **catalog, *plan, *outcome);
 }
 
 }  // namespace cutover::cli

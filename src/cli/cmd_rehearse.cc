@@ -24,6 +24,7 @@
 #include "migrate/history.h"
 #include "plan/plan.h"
 #include "rehearse/copy.h"
+#include "rehearse/exec.h"
 #include "rehearse/queue_drill.h"
 #include "rehearse/rehearsal.h"
 #include "rehearse/report.h"
@@ -161,7 +162,8 @@ std::string NewRehearsalId() {
 
 struct Prepared {
   CommandContext::Target target;
-  plan::Plan plan;
+  PlanOrExec what;
+  plan::Plan plan;  // empty with --exec
   snapshot::Repository repo;
   std::unique_ptr<Catalog> catalog;
   SnapshotSummary snapshot;
@@ -183,11 +185,19 @@ Result<Prepared> Prepare(CommandContext& ctx, const RehearseArgs& args, const st
                                 ": give how long the reader ahead of each statement holds its transaction, "
                                 "1 to 3600 seconds");
   }
+  std::vector<std::string> plan_only;
+  if (args.layout) plan_only.push_back("--layout");
+  if (args.phase) plan_only.push_back("--phase");
+  if (args.to) plan_only.push_back("--to");
+  if (args.lock_queue_drill) plan_only.push_back("--lock-queue-drill");
+  auto what = ReadPlanOrExec(args.plan, args.exec, args.exec_rollback, args.exec_hash_of, plan_only);
+  if (!what.ok()) return what.status();
   auto target = ctx.ResolveTarget(args.target);
   if (!target.ok()) return target.status();
   auto engine = plan::ParseEngine(target->driver->info().name);
   if (!engine.ok()) return engine.status().WithContext("TARGET " + target->label);
-  auto plan = ReadPlanArg(args.plan, *engine, target->driver, args.layout);
+  Result<plan::Plan> plan = plan::Plan{};
+  if (!what->exec) plan = ReadPlanArg(args.plan, *engine, target->driver, args.layout);
   if (!plan.ok()) return plan.status();
   if (args.to && std::none_of(plan->migrations.begin(), plan->migrations.end(),
                               [&](const plan::Migration& m) { return m.name == *args.to; })) {
@@ -221,8 +231,15 @@ Result<Prepared> Prepare(CommandContext& ctx, const RehearseArgs& args, const st
         " is the target itself; give a server (or directory) where cutover may create "
         "throwaway databases, never production");
   }
-  Prepared p{*target,          std::move(*plan),     std::move(*repo), std::move(*catalog),
-             std::move(*snap), std::move(*manifest), *scratch,         {}};
+  Prepared p{*target,
+             std::move(*what),
+             std::move(*plan),
+             std::move(*repo),
+             std::move(*catalog),
+             std::move(*snap),
+             std::move(*manifest),
+             *scratch,
+             {}};
   p.options.phases = *phases;
   p.options.to = args.to;
   p.options.probe_rate = args.probe_rate;
@@ -370,8 +387,12 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
   auto copy = rehearse::MakeRehearsalCopy(p->repo, *p->catalog, p->manifest, cr);
   if (!copy.ok()) return ctx.Fail(copy.status());
   note("rehearsing on " + copy->database->name() + ": " + copy->detail);
-  auto report = rehearse::RunRehearsal(*p->target.driver, copy->database->uri(), p->plan, p->options);
+  auto report =
+      p->what.exec
+          ? rehearse::RunExecRehearsal(*p->target.driver, copy->database->uri(), *p->what.exec, p->options)
+          : rehearse::RunRehearsal(*p->target.driver, copy->database->uri(), p->plan, p->options);
   if (!report.ok()) return FailOnCopy(ctx, report.status(), copy->database->name());
+  if (report->exec) report->exec->hashed_files = p->what.hashed_files;
 
   if (!live->rows_error.empty()) {
     report->notes.push_back(
@@ -386,7 +407,7 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
   rc.live_fingerprint = live->fingerprint;
   rc.drift_allowed = !live->drift.empty();
   rc.drift_summary = live->drift;
-  rc.plan_sha256 = rehearse::PlanSha256(p->plan);
+  rc.plan_sha256 = p->what.exec ? p->what.exec_sha256 : rehearse::PlanSha256(p->plan);
   rc.copy_method = copy->method;
   rc.copy_seconds = copy->seconds;
   rc.copy_database = copy->database->name();
@@ -432,7 +453,7 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
                                             p->target.uri.user(),
                                             {{"rehearsal", record.id},
                                              {"snapshot", record.snapshot_id},
-                                             {"plan", args.plan},
+                                             {"plan", p->what.exec ? "--exec" : args.plan},
                                              {"plan_sha256", record.plan_sha256},
                                              {"phases", record.phases},
                                              {"ok", record.ok},

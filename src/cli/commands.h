@@ -144,6 +144,10 @@ struct RehearseArgs {
   std::optional<std::string> html;          // one self-contained HTML page (report/rehearsal_html.h)
   std::optional<std::string> metrics_file;  // Prometheus textfile metrics
   bool github = false;                      // annotations and step summary (also GITHUB_ACTIONS=true)
+  // Any migrator (rehearse/exec.h): instead of --plan.
+  std::optional<std::string> exec;
+  std::optional<std::string> exec_rollback;
+  std::vector<std::string> exec_hash_of;
 };
 int RunRehearse(CommandContext& ctx, const RehearseArgs& args);
 
@@ -159,6 +163,11 @@ struct GateArgs {
   std::optional<std::string> metrics_file;  // Prometheus textfile metrics
   std::optional<std::string> markdown;      // the executive readout (report/gate_markdown.h)
   bool github = false;                      // annotations and step summary (also GITHUB_ACTIONS=true)
+  // The migrator rehearsed with `rehearse --exec` (instead of --plan): the
+  // same command lines and files.
+  std::optional<std::string> exec;
+  std::optional<std::string> exec_rollback;
+  std::vector<std::string> exec_hash_of;
 };
 int RunGate(CommandContext& ctx, const GateArgs& args);
 

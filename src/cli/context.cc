@@ -8,6 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "base/strings.h"
 #include "base/uri.h"
 
 namespace cutover::cli {
@@ -181,6 +182,36 @@ Result<plan::Plan> ReadPlanArg(const std::string& dir, plan::Engine engine, Driv
     }
   }
   return plan::ReadPlan(dir, options);
+}
+
+Result<PlanOrExec> ReadPlanOrExec(const std::string& plan, const std::optional<std::string>& exec,
+                                  const std::optional<std::string>& exec_rollback,
+                                  const std::vector<std::string>& exec_hash_of,
+                                  const std::vector<std::string>& plan_only) {
+  PlanOrExec out;
+  if (!exec) {
+    if (exec_rollback || !exec_hash_of.empty())
+      return Status::InvalidInput("--exec-rollback and --exec-hash-of go with --exec COMMAND");
+    if (plan.empty())
+      return Status::InvalidInput("give --plan DIR, or --exec COMMAND to run another migrator");
+    out.args = "--plan " + plan;
+    return out;
+  }
+  if (!plan.empty())
+    return Status::InvalidInput("--plan and --exec: give one, the plan or the command that runs it");
+  if (!plan_only.empty())
+    return Status::InvalidInput(Join(plan_only, ", ") + ": not with --exec (the command decides what runs)");
+  if (Trim(*exec).empty()) return Status::InvalidInput("--exec: the command is empty");
+  if (exec_rollback && Trim(*exec_rollback).empty())
+    return Status::InvalidInput("--exec-rollback: the command is empty");
+  out.exec = rehearse::ExecSpec{*exec, exec_rollback, exec_hash_of};
+  auto sha = rehearse::ExecSha256(*out.exec, &out.hashed_files);
+  if (!sha.ok()) return sha.status();
+  out.exec_sha256 = *sha;
+  out.args = "--exec " + ShellQuote(*exec);
+  if (exec_rollback) out.args += " --exec-rollback " + ShellQuote(*exec_rollback);
+  for (const std::string& p : exec_hash_of) out.args += " --exec-hash-of " + ShellQuote(p);
+  return out;
 }
 
 }  // namespace cutover::cli

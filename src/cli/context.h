@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "driver/loader.h"
 #include "plan/plan.h"
+#include "rehearse/exec.h"
 #include "snapshot/repository.h"
 
 namespace cutover::cli {
@@ -120,5 +121,21 @@ void SetUpLogging(const GlobalOptions& options);
 // kInvalidInput for a layout name cutover does not know.
 Result<plan::Plan> ReadPlanArg(const std::string& dir, plan::Engine engine, Driver* driver,
                                const std::optional<std::string>& layout);
+
+// What rehearse and gate are given to judge: a plan (--plan DIR) or an
+// outside migrator (--exec, --exec-rollback, --exec-hash-of).
+struct PlanOrExec {
+  std::optional<rehearse::ExecSpec> exec;  // nullopt: --plan
+  std::string exec_sha256;                 // with exec: rehearse::ExecSha256
+  std::vector<std::string> hashed_files;
+  std::string args;  // "--plan DIR" or "--exec '...' ...", for messages
+};
+// Exactly one of --plan and --exec; the --exec-* options only with --exec,
+// and none of `plan_only` (flag names given) with it. kInvalidInput otherwise
+// or for an --exec-hash-of path that cannot be read.
+Result<PlanOrExec> ReadPlanOrExec(const std::string& plan, const std::optional<std::string>& exec,
+                                  const std::optional<std::string>& exec_rollback,
+                                  const std::vector<std::string>& exec_hash_of,
+                                  const std::vector<std::string>& plan_only);
 
 }  // namespace cutover::cli

@@ -55,8 +55,9 @@ std::vector<std::string> Differences(const SchemaModel& expected, const SchemaMo
 
 // schema.no_drift: against the history's replay on the scratch server, or,
 // for a target with no history yet, against the rehearsed snapshot's schema.
-gate::CheckResult NoDrift(CommandContext& ctx, const GateArgs& args, const CommandContext::Target& target,
-                          const snapshot::Repository& repo, const plan::Plan& plan, const Live& live,
+gate::CheckResult NoDrift(CommandContext& ctx, const GateArgs& args, const std::string& plan_args,
+                          const CommandContext::Target& target, const snapshot::Repository& repo,
+                          const plan::Plan& plan, const Live& live,
                           const std::vector<RehearsalRecord>& rehearsals) {
   const std::string drift_cmd = "cutover drift " + args.target + " --against history --plan " + args.plan;
   if (!live.history_table) {
@@ -67,7 +68,7 @@ gate::CheckResult NoDrift(CommandContext& ctx, const GateArgs& args, const Comma
     if (newest == nullptr) {
       return gate::SchemaNoDrift("the rehearsed snapshot's schema", {},
                                  "no history and no rehearsal to compare with",
-                                 "cutover rehearse " + args.target + " --plan " + args.plan);
+                                 "cutover rehearse " + args.target + " " + plan_args);
     }
     std::vector<std::string> diff;
     if (newest->snapshot_fingerprint != live.fingerprint) {
@@ -140,7 +141,7 @@ Result<migrate::StatusReport> UpTo(migrate::StatusReport status, const plan::Pla
 
 Result<GateOutcome> EvaluateGate(CommandContext& ctx, const GateArgs& args,
                                  const CommandContext::Target& target, const plan::Plan& plan,
-                                 const snapshot::Repository& repo, Catalog& catalog) {
+                                 const snapshot::Repository& repo, Catalog& catalog, const PlanOrExec* exec) {
   auto snapshots = catalog.ListSnapshots();
   if (!snapshots.ok())
     return Status::Io("NO-GO: the catalog cannot be read: " + snapshots.status().message());
@@ -166,15 +167,30 @@ Result<GateOutcome> EvaluateGate(CommandContext& ctx, const GateArgs& args,
   if (!in_scope.ok()) return in_scope.status();
   out.in_scope = *in_scope;
   checks.push_back(gate::SnapshotAfterExpand(out.in_scope, args.phase, newest, args.target));
-  checks.push_back(gate::HistoryClean(status, args.target, args.plan));
-  checks.push_back(NoDrift(ctx, args, target, repo, plan, *live, *rehearsals));
-  auto lint = lint::LintPlan(plan, LintFrom(plan, status));
-  checks.push_back(lint.ok() ? gate::LintClean(*lint, policy, args.plan)
-                             : gate::CheckResult{"lint.clean", gate::Verdict::kFail,
-                                                 "lint could not run: " + lint.status().message(),
-                                                 "cutover lint " + args.plan});
-  out.plan_sha256 = rehearse::PlanSha256(plan);
-  gate::RehearsalEvidence re{target.label,      args.target, args.plan, args.phase, out.plan_sha256,
+  const std::string plan_args = exec != nullptr ? exec->args : "--plan " + args.plan;
+  if (exec != nullptr) {
+    // The migrator's own history and files are not cutover's to read; the
+    // live schema is compared with the rehearsed snapshot's.
+    checks.push_back({"history.clean", gate::Verdict::kSkipped,
+                      "--exec: the migrator keeps its own history, which cutover does not read", ""});
+    Live without_history = *live;
+    without_history.history_table = false;
+    checks.push_back(NoDrift(ctx, args, plan_args, target, repo, plan, without_history, *rehearsals));
+    checks.push_back({"lint.clean", gate::Verdict::kSkipped,
+                      "--exec: the migrator's files are not read; where they are SQL, `cutover lint` them",
+                      ""});
+    out.plan_sha256 = exec->exec_sha256;
+  } else {
+    checks.push_back(gate::HistoryClean(status, args.target, args.plan));
+    checks.push_back(NoDrift(ctx, args, plan_args, target, repo, plan, *live, *rehearsals));
+    auto lint = lint::LintPlan(plan, LintFrom(plan, status));
+    checks.push_back(lint.ok() ? gate::LintClean(*lint, policy, args.plan)
+                               : gate::CheckResult{"lint.clean", gate::Verdict::kFail,
+                                                   "lint could not run: " + lint.status().message(),
+                                                   "cutover lint " + args.plan});
+    out.plan_sha256 = rehearse::PlanSha256(plan);
+  }
+  gate::RehearsalEvidence re{target.label,      args.target, plan_args, args.phase, out.plan_sha256,
                              live->fingerprint, now,         policy,    *rehearsals};
   for (gate::CheckResult& c : gate::RehearsalChecks(re)) checks.push_back(std::move(c));
   out.rehearsal = gate::RehearsalFor(re);

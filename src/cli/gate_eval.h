@@ -39,10 +39,13 @@ struct GateOutcome {
 // `args` gives the target and plan as the user named them (for the fix
 // commands), the phase, --to and --scratch; `target` and `plan` are
 // resolved and read by the caller, so apply runs exactly the plan the gate
-// judged.
+// judged. `exec`: the gate is for an outside migrator (rehearse --exec):
+// `plan` is empty, history.clean and lint.clean are skipped and the
+// rehearsal is bound to exec->exec_sha256.
 Result<GateOutcome> EvaluateGate(CommandContext& ctx, const GateArgs& args,
                                  const CommandContext::Target& target, const plan::Plan& plan,
-                                 const snapshot::Repository& repo, Catalog& catalog);
+                                 const snapshot::Repository& repo, Catalog& catalog,
+                                 const PlanOrExec* exec = nullptr);
 
 // The ids of the checks that failed, in order (empty: GO).
 std::vector<std::string> FailedChecks(const std::vector<gate::CheckResult>& checks);

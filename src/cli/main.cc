@@ -221,7 +221,13 @@ void AddRehearseCommand(CommandLine& c) {
       "rehearse", "Run the plan on a restored copy, measuring blocked reads and writes (exit 1 on findings)");
   RehearseArgs& a = c.rehearse_args;
   c.rehearse->add_option("TARGET", a.target, "Connection URI or target name (only read)")->required();
-  c.rehearse->add_option("--plan", a.plan, "Plan directory")->required();
+  c.rehearse->add_option("--plan", a.plan, "Plan directory (or --exec)");
+  c.rehearse->add_option("--exec", a.exec,
+                         "Rehearse this migrator command instead of a plan (the copy is in its environment)");
+  c.rehearse->add_option("--exec-rollback", a.exec_rollback,
+                         "With --exec: the command that undoes it (drilled)");
+  c.rehearse->add_option("--exec-hash-of", a.exec_hash_of,
+                         "With --exec: migration files or directories the gate binds the rehearsal to");
   AddLayoutOption(c.rehearse, a.layout);
   c.rehearse->add_option("--snapshot", a.snapshot,
                          "Snapshot id or 'latest' (default: the newest one whose restore test passed)");
@@ -246,7 +252,11 @@ void AddRehearseCommand(CommandLine& c) {
   c.gate = c.app.add_subcommand("gate", "GO / NO-GO for a phase of the plan on TARGET now (exit 1 on NO-GO)");
   GateArgs& g = c.gate_args;
   c.gate->add_option("TARGET", g.target, "Connection URI or target name (only read)")->required();
-  c.gate->add_option("--plan", g.plan, "Plan directory")->required();
+  c.gate->add_option("--plan", g.plan, "Plan directory (or --exec)");
+  c.gate->add_option("--exec", g.exec,
+                     "The migrator command rehearsed with rehearse --exec, instead of a plan");
+  c.gate->add_option("--exec-rollback", g.exec_rollback, "With --exec: as given to rehearse");
+  c.gate->add_option("--exec-hash-of", g.exec_hash_of, "With --exec: as given to rehearse");
   AddLayoutOption(c.gate, g.layout);
   c.gate->add_option("--phase", g.phase, "expand, backfill or contract (default expand)");
   c.gate->add_option("--to", g.to, "Last migration the phase will run (as apply --to)");

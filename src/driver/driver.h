@@ -25,6 +25,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -38,7 +39,7 @@ namespace cutover {
 
 // Bumped whenever this header changes in a way that breaks binary
 // compatibility. A plugin built against another version is refused.
-inline constexpr std::uint32_t kDriverApiVersion = 9;
+inline constexpr std::uint32_t kDriverApiVersion = 10;
 
 struct DriverInfo {
   // The driver's name, also its plugin file's: cutover_driver_<name>.so.
@@ -268,6 +269,18 @@ struct AccessStatement {
   std::string sql;
 };
 
+// API v10: one client session of the connected database, other than the
+// asking one, as the server shows it (rehearse --exec attributes an outside
+// migrator's statements from it).
+struct SessionActivity {
+  std::string session;    // SessionId() form
+  std::string statement;  // running now, or the last one run (as the engine truncates it)
+  bool running = false;   // `statement` is running now
+  // How long `statement` has run so far, by the server's clock; nullopt
+  // when not running or the engine does not say.
+  std::optional<double> running_ms;
+};
+
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -484,6 +497,15 @@ class Connection {
   // have no definer return the script unchanged. kInvalidInput for an
   // account that is not user@host.
   virtual Result<std::string> WithDefiner(std::string_view script, std::string_view definer) = 0;
+
+  // ---- API v10 ----
+
+  // Every other client session connected to this connection's database,
+  // with its current or last statement, in session order. Read-only. The
+  // sessions of other databases and the server's own workers are left out.
+  // kUnsupported where the engine cannot see other connections (SQLite:
+  // they live in other processes), the message says so.
+  virtual Result<std::vector<SessionActivity>> OtherSessions() = 0;
 };
 
 class Driver {
@@ -566,6 +588,21 @@ class Driver {
   // Succeeds when it does not exist. Callers pass only databases they
   // created in this run; nothing else is ever dropped through it.
   virtual Status DropTarget(const ConnectionUri& uri) = 0;
+
+  // ---- API v10 ----
+
+  // The environment a client program needs to reach the database `uri`
+  // names, for `rehearse --exec`: DATABASE_URL (in the form application
+  // frameworks read) and this engine's own client variables (PGHOST,
+  // PGPORT, PGDATABASE, PGUSER, PGPASSWORD; MYSQL_HOST, MYSQL_TCP_PORT,
+  // MYSQL_PWD, ...; CUTOVER_SCRATCH_PATH for a file). An empty value names
+  // a variable of the engine's clients to remove from an inherited
+  // environment (PGSERVICE, PGHOSTADDR, MYSQL_HOME: they could send the
+  // client elsewhere). Values carry the URI's secrets: for a child's
+  // environment only, never for output. Pure.
+  // kInvalidInput for a URI that names no database.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ClientEnvironment(
+      const ConnectionUri& uri) const = 0;
 };
 
 }  // namespace cutover

@@ -212,7 +212,7 @@ CheckResult WindowFits(const RehearsalEvidence& e, const Json& doc, const std::s
 }  // namespace
 
 std::vector<CheckResult> RehearsalChecks(const RehearsalEvidence& e) {
-  const std::string rehearse = "cutover rehearse " + e.target_text + " --plan " + e.plan_dir;
+  const std::string rehearse = "cutover rehearse " + e.target_text + " " + e.plan_args;
   const std::optional<RehearsalRecord> r = RehearsalFor(e);
   const char* const kIds[] = {"rehearsal.current", "rehearsal.blocking", "rehearsal.compat",
                               "rehearsal.rollback", "window.fits"};

@@ -57,7 +57,9 @@ std::vector<CheckResult> SnapshotChecks(const SnapshotEvidence& evidence);
 struct RehearsalEvidence {
   std::string target;  // label, as the catalog records it
   std::string target_text;
-  std::string plan_dir;          // as the user gave it, for the commands in `fix`
+  // How `rehearse` names the plan, for the commands in `fix`: "--plan DIR"
+  // or "--exec '...' --exec-hash-of ...".
+  std::string plan_args;
   std::string phase;             // "expand", "backfill" or "contract"
   std::string plan_sha256;       // of the plan on disk now (rehearse::PlanSha256)
   std::string live_fingerprint;  // of the live target now

@@ -208,7 +208,7 @@ RehearsalEvidence ForRehearsals(std::vector<RehearsalRecord> rehearsals,
   RehearsalEvidence e;
   e.target = "prod";
   e.target_text = "prod";
-  e.plan_dir = "plan";
+  e.plan_args = "--plan plan";
   e.phase = phase;
   e.plan_sha256 = std::string(64, 'a');
   e.live_fingerprint = "sha256:live";

@@ -12,6 +12,7 @@
 #include "rehearse/lock_observer.h"
 #include "rehearse/meter.h"
 #include "rehearse/probe.h"
+#include "rehearse/rehearsal_internal.h"
 #include "schema/drift.h"
 
 namespace cutover::rehearse {
@@ -169,16 +170,7 @@ Result<bool> Runner::Drill(const plan::Migration& m, const SchemaModel& before) 
   }
   auto after = conn_.ReadSchema();
   if (!after.ok()) return after.status().WithContext("reading the copy's schema after the rollback drill");
-  DriftOptions drift_options;
-  drift_options.ignore_globs = {std::string(migrate::kHistoryTable),
-                                "*." + std::string(migrate::kHistoryTable)};
-  auto drift = ComputeDrift(before, *after, drift_options);
-  if (!drift.ok()) return drift.status();
-  for (const Difference& diff : drift->differences) {
-    d.differences.push_back(std::string(DiffKindName(diff.kind)) + " " + ObjectKindName(diff.object_kind) +
-                            " " + diff.path);
-  }
-  d.ok = !drift->HasDrift();
+  CUTOVER_RETURN_IF_ERROR(CompareWithBefore(before, *after, {}, d));
   if (!d.ok) {
     report_.findings.push_back(m.name + ": rollback.sql does not restore the pre-expand schema (" +
                                std::to_string(d.differences.size()) + " difference(s))");
@@ -294,10 +286,6 @@ void Estimate(RehearsalReport& report, const std::map<TableId, double>& copy_row
       t.expand_s + t.backfill_s + t.contract_s + std::max(t.rollback_s, restore_seconds.value_or(0.0));
 }
 
-double MsSince(Clock::time_point origin, Clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(t - origin).count();
-}
-
 // The probes' timelines on the rehearsal's time axis.
 std::vector<ProbeTimeline> ProbeTimelines(const ProbeWorkload& probes, Clock::time_point origin) {
   std::vector<ProbeTimeline> out;
@@ -342,6 +330,97 @@ std::string PlanSha256(const plan::Plan& plan) {
   return h.HexDigest();
 }
 
+Status CompareWithBefore(const SchemaModel& before, const SchemaModel& after,
+                         const std::vector<std::string>& ignore_globs, DrillResult& d) {
+  DriftOptions drift_options;
+  drift_options.ignore_globs = ignore_globs;
+  drift_options.ignore_globs.push_back(std::string(migrate::kHistoryTable));
+  drift_options.ignore_globs.push_back("*." + std::string(migrate::kHistoryTable));
+  auto drift = ComputeDrift(before, after, drift_options);
+  if (!drift.ok()) return drift.status();
+  for (const Difference& diff : drift->differences) {
+    d.differences.push_back(std::string(DiffKindName(diff.kind)) + " " + ObjectKindName(diff.object_kind) +
+                            " " + diff.path);
+  }
+  d.ok = !drift->HasDrift();
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Instruments>> StartInstruments(Driver& driver, const ConnectionUri& copy,
+                                                      Connection& conn, const std::vector<TableId>& probed,
+                                                      const RehearsalOptions& options,
+                                                      const std::string& held_session,
+                                                      RehearsalReport& report) {
+  auto in = std::make_unique<Instruments>();
+  in->specs = ProbeSpecs(conn, probed, options, report);
+  in->origin = Clock::now();  // 0 of the report's time axis
+  ProbeOptions po;
+  po.origin = in->origin;
+  po.rate_per_second = options.probe_rate;
+  po.timeout = options.probe_timeout;
+  if (driver.info().lock_waits_polled_by_client) po.lock_poll_interval = std::chrono::milliseconds(2);
+  in->probes = std::make_unique<ProbeWorkload>(driver, copy, in->specs, po);
+  if (in->probing()) CUTOVER_RETURN_IF_ERROR(in->probes->Start().WithContext("starting the probe sessions"));
+  LockObserverOptions waits_options;
+  waits_options.interval = options.lock_interval;
+  in->waits = std::make_unique<LockObserver>(driver, copy, waits_options);
+  CUTOVER_RETURN_IF_ERROR(in->waits->Start().WithContext("starting the lock observer"));
+  if (!held_session.empty()) {
+    LockObserverOptions held_options = waits_options;
+    held_options.sample_waits = false;
+    held_options.held_by_session = held_session;
+    in->held = std::make_unique<LockObserver>(driver, copy, held_options);
+    CUTOVER_RETURN_IF_ERROR(in->held->Start().WithContext("starting the lock observer"));
+  }
+  if (in->probing()) (void)in->probes->Mark(report.baseline_window);
+  (void)in->waits->Mark(report.baseline_window);
+  if (in->held) (void)in->held->Mark(report.baseline_window);
+  std::this_thread::sleep_for(options.baseline);
+  if (in->probing()) (void)in->probes->UseBaseline(report.baseline_window);
+  return in;
+}
+
+void Instruments::Stop() {
+  probes->Stop();
+  waits->Stop();
+  if (held) held->Stop();
+}
+
+std::vector<LockObserver*> Instruments::Observers() {
+  std::vector<LockObserver*> out{waits.get()};
+  if (held) out.push_back(held.get());
+  return out;
+}
+
+void FinishReport(const Instruments& in, const RehearsalOptions& options,
+                  const std::vector<TableRowEstimate>& copy_rows, RehearsalReport& report) {
+  report.timeline.probes = ProbeTimelines(*in.probes, in.origin);
+  report.probes_run = in.probes->ProbesRun();
+  report.probe_rate = options.probe_rate;
+  const LockObserverStats ws = in.waits->Stats();
+  report.lock_samples = ws.samples;
+  report.lock_interval_ms = static_cast<double>(ws.mean_interval.count()) / 1000.0;
+  if (!ws.observable) report.notes.push_back("lock waits " + ws.not_observable_reason);
+  if (in.held) {
+    if (const LockObserverStats hs = in.held->Stats(); !hs.held_observable) {
+      report.held_locks_observable = false;
+      report.notes.push_back("locks held by the migration " + hs.held_not_observable_reason);
+    }
+  }
+  Estimate(report, RowsByTable(copy_rows), RowsByTable(options.live_rows), options.restore_seconds);
+  report.ok = report.findings.empty() && report.compat.ok && report.checks.ok &&
+              std::all_of(report.drills.begin(), report.drills.end(),
+                          [](const DrillResult& d) { return !d.ran || d.ok; });
+}
+
+Result<std::vector<TableRowEstimate>> CopyRowCounts(Connection& conn, RehearsalReport& report) {
+  auto rows = conn.EstimatedRowCounts();
+  if (rows.ok()) return rows;
+  report.notes.push_back("estimates are not scaled by growth: the copy's row counts could not be read (" +
+                         rows.status().message() + ")");
+  return std::vector<TableRowEstimate>{};
+}
+
 Result<RehearsalReport> RunRehearsal(Driver& driver, const ConnectionUri& copy, const plan::Plan& plan,
                                      const RehearsalOptions& options) {
   RehearsalReport report;
@@ -352,43 +431,17 @@ Result<RehearsalReport> RunRehearsal(Driver& driver, const ConnectionUri& copy, 
   auto model = (*conn)->ReadSchema();
   if (!model.ok()) return model.status().WithContext("reading the copy's schema");
   const std::vector<TableId> tables = UserTables(*model);
-  auto copy_rows = (*conn)->EstimatedRowCounts();
-  if (!copy_rows.ok()) {
-    report.notes.push_back("estimates are not scaled by growth: the copy's row counts could not be read (" +
-                           copy_rows.status().message() + ")");
-    copy_rows = std::vector<TableRowEstimate>{};
-  }
+  auto copy_rows = CopyRowCounts(**conn, report);
   const std::vector<TableId> probed = TablesThePlanTouches(driver, *ms, tables);
-  const std::vector<ProbeSpec> specs = ProbeSpecs(**conn, probed, options, report);
-
-  const Clock::time_point origin = Clock::now();  // 0 of the report's time axis
-  ProbeOptions po;
-  po.origin = origin;
-  po.rate_per_second = options.probe_rate;
-  po.timeout = options.probe_timeout;
-  if (driver.info().lock_waits_polled_by_client) po.lock_poll_interval = std::chrono::milliseconds(2);
-  ProbeWorkload probes(driver, copy, specs, po);
-  if (!specs.empty()) CUTOVER_RETURN_IF_ERROR(probes.Start().WithContext("starting the probe sessions"));
-  LockObserverOptions waits_options;
-  waits_options.interval = options.lock_interval;
-  LockObserver waits(driver, copy, waits_options);
-  LockObserverOptions held_options = waits_options;
-  held_options.sample_waits = false;
-  held_options.held_by_session = (*conn)->SessionId();
-  LockObserver held(driver, copy, held_options);
-  CUTOVER_RETURN_IF_ERROR(waits.Start().WithContext("starting the lock observer"));
-  CUTOVER_RETURN_IF_ERROR(held.Start().WithContext("starting the lock observer"));
-  if (!specs.empty()) (void)probes.Mark(report.baseline_window);
-  (void)waits.Mark(report.baseline_window);
-  (void)held.Mark(report.baseline_window);
-  std::this_thread::sleep_for(options.baseline);
-  if (!specs.empty()) (void)probes.UseBaseline(report.baseline_window);
+  auto in = StartInstruments(driver, copy, **conn, probed, options, (*conn)->SessionId(), report);
+  if (!in.ok()) return in.status();
+  Instruments& instruments = **in;
 
   std::vector<std::string> hot_labels;
   for (const auto& hot : options.hot_queries) hot_labels.push_back(hot.first);
-  StatementMeter meter(driver, **conn, tables, specs.empty() ? nullptr : &probes, {&waits, &held},
-                       std::move(hot_labels));
-  meter.SetOrigin(origin);
+  StatementMeter meter(driver, **conn, tables, instruments.probing() ? instruments.probes.get() : nullptr,
+                       instruments.Observers(), std::move(hot_labels));
+  meter.SetOrigin(instruments.origin);
   if (Status log = (*conn)->StartRewriteLog(); log.ok()) {
     meter.UseRewriteLog();
   } else {
@@ -399,29 +452,12 @@ Result<RehearsalReport> RunRehearsal(Driver& driver, const ConnectionUri& copy, 
     InterruptCanceller canceller(**conn);
     return runner.Run(*ms);
   }();
-  report.timeline.elapsed_ms = MsSince(origin, Clock::now());
-  probes.Stop();
-  waits.Stop();
-  held.Stop();
+  report.timeline.elapsed_ms = MsSince(instruments.origin, Clock::now());
+  instruments.Stop();
   if (!ran.ok()) return InterruptGuard::Requested() ? InterruptedStatus() : ran;
-  meter.Finish(report.baseline_window, probes.SessionLabels());
+  meter.Finish(report.baseline_window, instruments.probes->SessionLabels());
   report.statements = std::move(meter.results());
-  report.timeline.probes = ProbeTimelines(probes, origin);
-  report.probes_run = probes.ProbesRun();
-  report.probe_rate = options.probe_rate;
-  const LockObserverStats ws = waits.Stats();
-  report.lock_samples = ws.samples;
-  report.lock_interval_ms = static_cast<double>(ws.mean_interval.count()) / 1000.0;
-  if (!ws.observable) report.notes.push_back("lock waits " + ws.not_observable_reason);
-  if (const LockObserverStats hs = held.Stats(); !hs.held_observable) {
-    report.held_locks_observable = false;
-    report.notes.push_back("locks held by the migration " + hs.held_not_observable_reason);
-  }
-  std::vector<TableRowEstimate> copy_estimates = *copy_rows;
-  Estimate(report, RowsByTable(copy_estimates), RowsByTable(options.live_rows), options.restore_seconds);
-  report.ok = report.findings.empty() && report.compat.ok && report.checks.ok &&
-              std::all_of(report.drills.begin(), report.drills.end(),
-                          [](const DrillResult& d) { return !d.ran || d.ok; });
+  FinishReport(instruments, options, *copy_rows, report);
   return report;
 }
 

@@ -223,6 +223,29 @@ struct RehearsalTimeline {
   std::vector<ProbeTimeline> probes;
 };
 
+// One run of an outside migrator's command (rehearse --exec).
+struct CommandEvidence {
+  std::string command;
+  int exit_code = -1;  // -1: a signal ended it (`signal`)
+  int signal = 0;
+  double duration_ms = 0;
+  std::string output_tail;        // its last output, the copy's password replaced by ***
+  std::int64_t output_bytes = 0;  // all it wrote
+  std::int64_t statements = 0;    // statement executions seen on the server
+};
+
+// What `rehearse --exec` adds to the report (rehearse/exec.h).
+struct ExecReport {
+  CommandEvidence forward;
+  std::optional<CommandEvidence> rollback;  // --exec-rollback
+  // false: the engine cannot show the migrator's statements (SQLite), each
+  // command is one step.
+  bool statements_observable = true;
+  double sample_interval_ms = 0;          // how often the server's sessions were read
+  std::vector<std::string> rewritten;     // tables whose storage changed over the forward command
+  std::vector<std::string> hashed_files;  // --exec-hash-of, as bound into plan_sha256
+};
+
 struct RehearsalReport {
   bool ok = false;
   std::vector<StatementResult> statements;
@@ -246,6 +269,7 @@ struct RehearsalReport {
   // --lock-queue-drill: nullopt when not asked for.
   std::optional<QueueDrillReport> queue_drill;
   RehearsalTimeline timeline;
+  std::optional<ExecReport> exec;  // rehearse --exec
 };
 
 enum class PhaseSelection { kExpand, kBackfill, kContract, kAll };

@@ -221,6 +221,54 @@ std::string StatementHead(const std::string& sql, std::size_t n) {
   return s;
 }
 
+namespace {
+
+Json CommandJson(const CommandEvidence& e) {
+  return {{"command", e.command},        {"exit_code", e.exit_code},
+          {"signal", e.signal},          {"duration_ms", Round1(e.duration_ms)},
+          {"statements", e.statements},  {"output_bytes", e.output_bytes},
+          {"output_tail", e.output_tail}};
+}
+
+Json ExecJson(const ExecReport& e) {
+  return {{"forward", CommandJson(e.forward)},
+          {"rollback", e.rollback ? CommandJson(*e.rollback) : Json(nullptr)},
+          {"statements_observable", e.statements_observable},
+          {"sample_interval_ms", Round1(e.sample_interval_ms)},
+          {"rewritten", e.rewritten},
+          {"hashed_files", e.hashed_files}};
+}
+
+void CommandText(std::string& out, const char* what, const CommandEvidence& e) {
+  out += std::string(what) + ": " + e.command + "\n  " +
+         (e.signal != 0 ? "ended by signal " + std::to_string(e.signal)
+                        : "exit status " + std::to_string(e.exit_code)) +
+         " after " + Fixed(e.duration_ms) + " ms; " + std::to_string(e.statements) + " statement(s) seen; " +
+         std::to_string(e.output_bytes) + " bytes of output\n";
+  if (e.exit_code == 0 && e.signal == 0) return;
+  std::string_view tail = e.output_tail;
+  int lines = 0;
+  std::size_t from = tail.size();
+  while (from > 0 && lines < 10) {
+    from = tail.rfind('\n', from - 1);
+    if (from == std::string_view::npos) {
+      from = 0;
+      break;
+    }
+    ++lines;
+  }
+  out += "  last output:\n";
+  std::string_view rest = tail.substr(from);
+  while (!rest.empty()) {
+    const std::size_t nl = rest.find('\n');
+    const std::string_view line = rest.substr(0, nl);
+    if (!line.empty()) out += "  | " + std::string(line) + "\n";
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+  }
+}
+
+}  // namespace
+
 std::string RehearsalJson(const RehearsalContext& c, const RehearsalReport& r) {
   Json statements = Json::array();
   for (const StatementResult& s : r.statements) statements.push_back(StatementJson(s));
@@ -283,6 +331,7 @@ std::string RehearsalJson(const RehearsalContext& c, const RehearsalReport& r) {
       {"probes", {{"run", r.probes_run}, {"rate_per_second", r.probe_rate}}},
       {"lock_observer", {{"samples", r.lock_samples}, {"mean_interval_ms", Round1(r.lock_interval_ms)}}}};
   if (c.drift_allowed) doc["drift"] = c.drift_summary;
+  if (r.exec) doc["exec"] = ExecJson(*r.exec);
   doc["timeline"] = TimelineJson(r.timeline);
   return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
@@ -294,6 +343,12 @@ std::string RehearsalText(const RehearsalContext& c, const RehearsalReport& r) {
   if (c.drift_allowed) {
     out += "WARNING: the live schema differs from the snapshot's (--allow-drift): " +
            std::to_string(c.drift_summary.size()) + " difference(s)\n";
+  }
+  if (r.exec) {
+    CommandText(out, "exec", r.exec->forward);
+    if (r.exec->rollback) CommandText(out, "exec-rollback", *r.exec->rollback);
+    if (!r.exec->rewritten.empty())
+      out += "  tables rewritten by it: " + Join(r.exec->rewritten, ", ") + "\n";
   }
   for (const char* phase : {"expand", "rollback", "backfill", "contract"}) PhaseTable(out, r, phase);
   out += "\ncompat: " + std::string(r.compat.ok ? "ok" : "FAILED") + " (" + std::to_string(r.compat.run) +
@@ -378,6 +433,24 @@ std::string RehearsalJunit(const RehearsalContext& c, const RehearsalReport& r) 
                XmlEscape(Join(d.differences, "\n")) + "</failure>\n";
     }
     cases += "    </testcase>\n";
+  }
+  // --exec: each command is a case; a non-zero exit fails it, its output tail attached.
+  auto command_case = [&](const char* name, const CommandEvidence& e) {
+    ++tests;
+    cases += "    <testcase classname=\"rehearse.exec\" name=\"" + std::string(name) + "\" time=\"" +
+             Fixed(e.duration_ms / 1000.0, 3) + "\">\n";
+    if (e.exit_code != 0 || e.signal != 0) {
+      ++failures;
+      cases += "      <failure message=\"" +
+               XmlEscape(e.signal != 0 ? "ended by signal " + std::to_string(e.signal)
+                                       : "exit status " + std::to_string(e.exit_code)) +
+               "\">" + XmlEscape(e.output_tail) + "</failure>\n";
+    }
+    cases += "    </testcase>\n";
+  };
+  if (r.exec) {
+    command_case("exec", r.exec->forward);
+    if (r.exec->rollback) command_case("exec-rollback", *r.exec->rollback);
   }
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"cutover rehearse " +
          XmlEscape(c.target) + "\" tests=\"" + std::to_string(tests) + "\" failures=\"" +

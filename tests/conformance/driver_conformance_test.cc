@@ -1114,6 +1114,104 @@ TEST_P(DriverConformance, RewriteLogNamesTheTablesThisSessionRewroteOrIsUnsuppor
   ASSERT_TRUE(later->ExecuteScript(V6Sql(engine()).rewrite).ok()) << "a rewrite after the session ended";
 }
 
+// API v10: OtherSessions shows another session's running statement, how
+// long it has run, and idle sessions; not the asking session, not the
+// sessions of another database.
+TEST_P(DriverConformance, OtherSessionsShowsAnotherSessionsRunningStatement) {
+  ScratchDatabase db(engine());
+  ScratchDatabase elsewhere(engine());
+  auto observer = db.Connect();
+  auto runner = db.Connect();
+  auto idle = db.Connect();
+  auto other_db = elsewhere.Connect();
+  ASSERT_TRUE(observer && runner && idle && other_db);
+  ASSERT_EQ(Scalar(*idle, "SELECT 41 + 1"), "42");
+  if (engine() == "sqlite") {
+    auto none = observer->OtherSessions();
+    EXPECT_EQ(none.status().code(), StatusCode::kUnsupported) << none.status().ToString();
+    EXPECT_NE(none.status().message().find("other processes"), std::string::npos) << none.status().message();
+    return;
+  }
+  std::string sleep = Sql(engine()).slow_query;  // "SELECT pg_sleep(10)", "SELECT SLEEP(10)"
+  sleep.replace(sleep.find("(10)"), 4, "(1.5)");
+  // Execute, not Query: the PostgreSQL driver reads query results through a
+  // cursor, which the server would show as FETCH.
+  std::thread run([&] { (void)runner->Execute(sleep); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto seen = observer->OtherSessions();
+  ASSERT_TRUE(seen.ok()) << seen.status().ToString();
+  std::map<std::string, SessionActivity> by_session;
+  for (const SessionActivity& a : *seen) by_session[a.session] = a;
+  run.join();
+  EXPECT_EQ(by_session.count(observer->SessionId()), 0u) << "the asking session is left out";
+  EXPECT_EQ(by_session.count(other_db->SessionId()), 0u) << "a session of another database is left out";
+  ASSERT_EQ(by_session.count(runner->SessionId()), 1u) << "the running session is listed";
+  const SessionActivity& r = by_session[runner->SessionId()];
+  EXPECT_TRUE(r.running);
+  EXPECT_NE(ToLower(r.statement).find("sleep(1.5)"), std::string::npos) << r.statement;
+  ASSERT_TRUE(r.running_ms.has_value());
+  // Asked about 500 ms after it started: the server's figure, not a guess.
+  EXPECT_GE(*r.running_ms, 350) << *r.running_ms;
+  EXPECT_LE(*r.running_ms, 1500) << *r.running_ms;
+  ASSERT_EQ(by_session.count(idle->SessionId()), 1u) << "an idle session is listed";
+  EXPECT_FALSE(by_session[idle->SessionId()].running);
+  EXPECT_FALSE(by_session[idle->SessionId()].running_ms.has_value());
+
+  auto after = observer->OtherSessions();
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  for (const SessionActivity& a : *after) {
+    if (a.session == runner->SessionId()) {
+      EXPECT_FALSE(a.running) << "the sleep ended: " << a.statement;
+    }
+  }
+}
+
+// API v10: ClientEnvironment is what the engine's own command-line client
+// needs to reach the database: the client, given only that environment,
+// reads the table there.
+TEST_P(DriverConformance, ClientEnvironmentLetsTheEnginesOwnClientReachTheDatabase) {
+  static const std::map<std::string, std::string> kClient = {
+      {"postgresql", "psql -X -A -t -c 'SELECT count(*) FROM t'"},
+      {"mysql", "mariadb -u\"$MYSQL_USER\" -D\"$MYSQL_DATABASE\" -N -B -e 'SELECT count(*) FROM t'"},
+      {"sqlite", "sqlite3 \"$CUTOVER_SCRATCH_PATH\" 'SELECT count(*) FROM t'"}};
+  ScratchDatabase db(engine());
+  db.Exec("CREATE TABLE t (id " + Sql(engine()).int_type +
+          " PRIMARY KEY); INSERT INTO t VALUES (1); "
+          "INSERT INTO t VALUES (2); INSERT INTO t VALUES (3);");
+  Driver* driver = testing::TestDriver(engine());
+  ASSERT_NE(driver, nullptr);
+  auto env = driver->ClientEnvironment(db.uri());
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  std::map<std::string, std::string> vars(env->begin(), env->end());
+  EXPECT_EQ(vars.count("DATABASE_URL"), 1u);
+  // The child gets this environment and nothing of the test's own that
+  // could reach a database.
+  std::string command = "env -i PATH=/usr/bin:/bin";
+  for (const auto& [name, value] : *env) {
+    if (value.empty()) continue;  // a variable to remove: env -i has none
+    std::string quoted = "'";
+    for (char c : value) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    command += " " + name + "=" + quoted + "'";
+  }
+  command += " sh -c " + std::string("'") + [&] {
+    std::string q;
+    for (char c : kClient.at(engine())) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q;
+  }() + "' 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, pipe) != nullptr) out += buf;
+  const int rc = ::pclose(pipe);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(Trim(out), "3") << out;
+  if (engine() != "sqlite") {
+    auto no_db = driver->ClientEnvironment(*ConnectionUri::Parse(engine() + "://u@127.0.0.1:1"));
+    EXPECT_EQ(no_db.status().code(), StatusCode::kInvalidInput) << no_db.status().ToString();
+  }
+}
+
 TEST_P(DriverConformance, LocksHeldByShowsTheTableLocksOfAnotherSession) {
   ScratchDatabase db(engine());
   db.Exec("CREATE TABLE t (id " + Sql(engine()).int_type + " PRIMARY KEY, v " + Sql(engine()).int_type +
