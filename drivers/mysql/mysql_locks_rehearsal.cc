@@ -168,6 +168,21 @@ Result<std::vector<SessionActivity>> MysqlConnection::OtherSessions() {
   return sessions;
 }
 
+Result<bool> MysqlConnection::AttachNeighbour(std::string_view name) {
+  if (name.empty() || name.find('/') != std::string_view::npos)
+    return Status::InvalidInput("'" + std::string(name) + "' is not a database name to look for");
+  bool exists = false;
+  Status st =
+      Query("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = " + QuoteLiteral(name),
+            [&](RowView row) {
+              exists = row[0].data != "0";
+              return Status::Ok();
+            },
+            {});
+  if (!st.ok()) return st.WithContext("looking for database " + std::string(name) + " on " + display_uri_);
+  return exists;
+}
+
 Result<std::vector<TableRowEstimate>> MysqlConnection::EstimatedRowCounts() {
   // TABLE_ROWS is InnoDB's sampled estimate, exact for MyISAM; NULL (no
   // statistics) is counted.

@@ -313,6 +313,7 @@ class PgConnection final : public Connection {
   Result<std::string> StorageIdentity(const TableId& table) override;                   // _locks_rehearsal.cc
   Result<std::vector<HeldLock>> LocksHeldBy(std::string_view session) override;         // _locks_rehearsal.cc
   Result<std::vector<SessionActivity>> OtherSessions() override;                        // _locks_rehearsal.cc
+  Result<bool> AttachNeighbour(std::string_view name) override;                         // _locks_rehearsal.cc
   Result<std::vector<TableRowEstimate>> EstimatedRowCounts() override;                  // _locks_rehearsal.cc
   // API v7
   Status Cancel() override;                                    // _connection.cc

@@ -129,6 +129,21 @@ Result<std::vector<SessionActivity>> PgConnection::OtherSessions() {
   return sessions;
 }
 
+Result<bool> PgConnection::AttachNeighbour(std::string_view name) {
+  if (name.empty() || name.find('/') != std::string_view::npos)
+    return Status::InvalidInput("'" + std::string(name) + "' is not a schema name to look for");
+  bool exists = false;
+  Status st = Query(
+      "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = " + QuoteLiteral(name) + ")",
+      [&](RowView row) {
+        exists = row[0].data == "t";
+        return Status::Ok();
+      },
+      {});
+  if (!st.ok()) return st.WithContext("looking for schema " + std::string(name) + " on " + display_);
+  return exists;
+}
+
 Result<std::vector<TableRowEstimate>> PgConnection::EstimatedRowCounts() {
   // reltuples is -1 for a table never vacuumed or analyzed: those are
   // counted (exact) rather than guessed, and so is a partitioned table with

@@ -6,6 +6,7 @@
 // each connection notes its own state in a registry, see write_locks).
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -163,6 +164,26 @@ Result<std::vector<SessionActivity>> SqliteConnection::OtherSessions() {
   return Status::Unsupported(
       "SQLite keeps no list of the connections to " + display_ +
       ": they are other processes' file handles, so their statements cannot be seen from here");
+}
+
+Result<bool> SqliteConnection::AttachNeighbour(std::string_view name) {
+  if (name.empty() || name.find('/') != std::string_view::npos || name.find('\0') != std::string_view::npos)
+    return Status::InvalidInput("'" + std::string(name) + "' is not a database file name to look for");
+  bool attached = false;
+  Status st = Query("SELECT count(*) FROM pragma_database_list WHERE name = " + QuoteLiteral(name),
+                    [&](RowView row) {
+                      attached = row[0].data != "0";
+                      return Status::Ok();
+                    },
+                    {});
+  if (!st.ok()) return st;
+  if (attached) return true;
+  const std::filesystem::path file = std::filesystem::path(path_).parent_path() / (std::string(name) + ".db");
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return false;  // ATTACH would create it
+  auto r = Execute("ATTACH DATABASE " + QuoteLiteral(file.string()) + " AS " + QuoteIdentifier(name), {});
+  if (!r.ok()) return r.status().WithContext("attaching " + file.string() + " to " + display_);
+  return true;
 }
 
 Result<std::vector<TableRowEstimate>> SqliteConnection::EstimatedRowCounts() {

@@ -21,6 +21,7 @@
 #include "base/interrupt.h"
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "migrate/foreign_history.h"
 #include "migrate/history.h"
 #include "plan/plan.h"
 #include "rehearse/copy.h"
@@ -39,6 +40,7 @@ namespace cutover::cli {
 namespace {
 
 struct LiveState {
+  migrate::History tool_history;  // only where it lives outside the copied database
   std::string fingerprint;
   std::vector<std::string> drift;
   std::vector<TableRowEstimate> rows;
@@ -108,7 +110,8 @@ Result<SchemaModel> SnapshotModel(const snapshot::Repository& repo, const snapsh
 
 // Reads the live target on a read-only session: its fingerprint, its drift
 // from the snapshot and its row counts.
-Result<LiveState> ReadLive(const CommandContext::Target& target, const SchemaModel& snapshot_model) {
+Result<LiveState> ReadLive(const CommandContext::Target& target, const SchemaModel& snapshot_model,
+                           const plan::Plan& plan) {
   auto conn = target.driver->Connect(target.uri);
   if (!conn.ok()) return conn.status().WithContext("reading the live target");
   CUTOVER_RETURN_IF_ERROR(
@@ -116,6 +119,11 @@ Result<LiveState> ReadLive(const CommandContext::Target& target, const SchemaMod
   auto model = (*conn)->ReadSchema();
   if (!model.ok()) return model.status().WithContext("reading the live target's schema");
   LiveState live;
+  if (migrate::ToolHistoryOutsideDatabase(plan.layout)) {
+    auto tool = migrate::ReadToolHistory(**conn, plan);
+    if (!tool.ok()) return tool.status().WithContext("reading the live target's migration history");
+    live.tool_history = std::move(*tool);
+  }
   live.fingerprint = Fingerprint(*model);
   DriftOptions options;
   options.ignore_globs = {std::string(migrate::kHistoryTable), "*." + std::string(migrate::kHistoryTable)};
@@ -364,7 +372,7 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
 
   auto snapshot_model = SnapshotModel(p->repo, p->manifest);
   if (!snapshot_model.ok()) return ctx.Fail(snapshot_model.status());
-  auto live = ReadLive(p->target, *snapshot_model);
+  auto live = ReadLive(p->target, *snapshot_model, p->plan);
   if (!live.ok()) return ctx.Fail(live.status());
   if (!live->drift.empty() && !args.allow_drift) {
     std::string list;
@@ -383,6 +391,7 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
   cr.scratch_server = p->scratch;
   cr.progress = ctx.progress_mode();
   cr.note = note;
+  cr.seed_history = &live->tool_history;
   const std::string started_at = NowIso8601();
   auto copy = rehearse::MakeRehearsalCopy(p->repo, *p->catalog, p->manifest, cr);
   if (!copy.ok()) return ctx.Fail(copy.status());

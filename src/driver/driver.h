@@ -506,6 +506,15 @@ class Connection {
   // kUnsupported where the engine cannot see other connections (SQLite:
   // they live in other processes), the message says so.
   virtual Result<std::vector<SessionActivity>> OtherSessions() = 0;
+  // Makes the namespace `name` beside this connection's database readable
+  // as `name`.table here, for another tool's registry kept outside the
+  // migrated schema (sqitch's): a schema of this database (PostgreSQL), a
+  // database of this server (MySQL/MariaDB), the file NAME.db in the
+  // database file's directory, attached (SQLite; cutover only reads it).
+  // false when it does not exist (nothing attached). The caller quotes the
+  // name with QuoteIdentifier when it queries; kInvalidInput for an empty
+  // name or one with a path separator.
+  virtual Result<bool> AttachNeighbour(std::string_view name) = 0;
 };
 
 class Driver {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -345,6 +346,45 @@ Result<History> Liquibase(Connection& conn, const plan::Plan& plan) {
   return h;
 }
 
+// sqitch's registry: `changes` in the namespace `sqitch` beside the
+// database (Connection::AttachNeighbour), one row per deployed change of
+// each project, deleted on revert. A change reworked later appears in the
+// plan once per version (NAME@TAG, ..., NAME) and in the registry once per
+// deployed version, in deploy order: the k-th row of a name is its k-th
+// version in the plan.
+Result<History> Sqitch(Connection& conn, const plan::Plan& plan) {
+  constexpr std::string_view kTable = "sqitch.changes", kTool = "sqitch";
+  History h;
+  auto present = conn.AttachNeighbour("sqitch");
+  if (!present.ok()) return present.status().WithContext("looking for sqitch's registry");
+  if (!*present) return h;
+  std::vector<std::pair<std::string, std::optional<std::string>>> rows;
+  const std::string sql =
+      "SELECT " + conn.QuoteIdentifier("change") + ", " + conn.QuoteIdentifier("committed_at") + " FROM " +
+      conn.QuoteIdentifier("sqitch") + "." + conn.QuoteIdentifier("changes") + " WHERE " +
+      conn.QuoteIdentifier("project") + " = " + conn.QuoteLiteral(plan.project) + " ORDER BY " +
+      conn.QuoteIdentifier("committed_at") + ", " + conn.QuoteIdentifier("change_id");
+  Status st = conn.Query(sql, [&](RowView view) {
+    rows.emplace_back(std::string(view[0].data), view[1].is_null()
+                                                     ? std::nullopt
+                                                     : std::optional<std::string>(std::string(view[1].data)));
+    return Status::Ok();
+  });
+  if (!st.ok()) return st.WithContext("reading sqitch's registry (sqitch.changes) on " + conn.display_uri());
+  std::map<std::string, int> seen;
+  for (const auto& [change, at] : rows) {
+    const int k = seen[change]++;
+    const Migration* m = nullptr;
+    int version = 0;
+    for (const Migration& candidate : plan.migrations) {
+      if (candidate.version == change && version++ == k) m = &candidate;
+    }
+    Put(h, m != nullptr ? ToolRow(*m, kTool, kTable, RunState::kSucceeded, at)
+                        : UnknownRow(kTool, kTable, "sqitch change " + change));
+  }
+  return h;
+}
+
 }  // namespace
 
 Result<History> ReadToolHistory(Connection& conn, const plan::Plan& plan) {
@@ -355,12 +395,9 @@ Result<History> ReadToolHistory(Connection& conn, const plan::Plan& plan) {
     case Layout::kDbmate: return Dbmate(conn, plan);
     case Layout::kGoose: return Goose(conn, plan);
     case Layout::kLiquibase: return Liquibase(conn, plan);
-    case Layout::kSqitch: break;
+    case Layout::kSqitch: return Sqitch(conn, plan);
   }
-  return Status::Unsupported(
-      "reading sqitch's registry (sqitch.changes) is not built yet: `cutover lint` reads a "
-      "sqitch plan; status, drift --against history, rehearse and gate need its registry "
-      "(docs/layouts.md)");
+  return History{};
 }
 
 std::string_view ToolHistoryTable(Layout layout) {
@@ -384,6 +421,7 @@ std::vector<std::string_view> ToolTables(Layout layout) {
 Result<bool> HistoryTableExistsFor(Connection& conn, const plan::Plan& plan) {
   auto own = HistoryTableExists(conn);
   if (!own.ok() || *own || plan.layout == Layout::kCutover) return own;
+  if (plan.layout == Layout::kSqitch) return conn.AttachNeighbour("sqitch");
   for (std::string_view table : ToolTables(plan.layout)) {
     auto tool = conn.TableExists(table);
     if (!tool.ok()) return tool.status().WithContext("looking for " + std::string(table));
@@ -399,6 +437,10 @@ Result<History> ReadHistoryOf(Connection& conn, const plan::Plan& plan) {
   if (!tool.ok()) return tool.status();
   for (auto& [key, row] : *tool) own->emplace(key, std::move(row));  // cutover's own rows win
   return own;
+}
+
+bool ToolHistoryOutsideDatabase(Layout layout) {
+  return layout == Layout::kSqitch;
 }
 
 }  // namespace cutover::migrate

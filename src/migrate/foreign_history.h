@@ -55,4 +55,10 @@ std::vector<std::string_view> ToolTables(plan::Layout layout);
 // cutover's layout and when the tool's table does not exist.
 Result<History> ReadToolHistory(Connection& conn, const plan::Plan& plan);
 
+// Whether `layout`'s tool may keep its history outside the database a
+// snapshot copies (sqitch's registry: another MySQL/MariaDB database, a
+// file beside a SQLite database): a rehearsal copy then gets the target's
+// rows in its own history (rehearse/copy.h, CopyRequest::seed_history).
+bool ToolHistoryOutsideDatabase(plan::Layout layout);
+
 }  // namespace cutover::migrate

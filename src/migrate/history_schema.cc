@@ -117,6 +117,13 @@ void RemoveHistoryTable(SchemaModel& model, plan::Layout layout) {
       return obj.table == table || (obj.table.empty() && obj.name == table);
     });
   }
+  // sqitch keeps its registry in a namespace of its own: where that is a
+  // schema of the database, all of it goes.
+  if (layout == plan::Layout::kSqitch) {
+    std::erase_if(model.objects, [](const SchemaObject& obj) {
+      return obj.schema == "sqitch" || (obj.kind == ObjectKind::kSchema && obj.name == "sqitch");
+    });
+  }
 }
 
 }  // namespace cutover::migrate

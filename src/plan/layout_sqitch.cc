@@ -29,6 +29,7 @@ struct Change {
 };
 
 struct SqitchPlan {
+  std::string project;
   std::vector<Change> changes;
   std::vector<std::pair<size_t, std::string>> tags;  // (changes before it, tag)
 };
@@ -45,7 +46,10 @@ SqitchPlan ParsePlanFile(std::string_view text, Problems* problems) {
     const std::string line(Trim(raw));
     if (line.empty() || line[0] == '#') continue;
     if (line[0] == '%') {
-      project = project || line.starts_with("%project=");
+      if (line.starts_with("%project=")) {
+        project = true;
+        plan.project = std::string(Trim(std::string_view(line).substr(9)));
+      }
       continue;
     }
     std::smatch m;
@@ -145,6 +149,7 @@ Result<Plan> ReadSqitchPlan(const std::string& directory, const ReadOptions& opt
   Problems problems;
   Plan plan = EmptyPlan(directory, options);
   const SqitchPlan parsed = ParsePlanFile(NormalizeLineEndings(*raw), &problems);
+  plan.project = parsed.project;
   for (size_t i = 0; i < parsed.changes.size(); ++i) {
     const Change& c = parsed.changes[i];
     Migration m;

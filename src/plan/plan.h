@@ -161,6 +161,9 @@ struct Plan {
   Engine engine = Engine::kPostgreSql;
   Layout layout = Layout::kCutover;
   std::vector<Migration> migrations;  // in apply order
+  // The tool's own name of the project, where its history is keyed by it
+  // (sqitch's %project=); empty otherwise.
+  std::string project;
   // Things that are not errors but were skipped: "0003_x/notes.txt: ...".
   std::vector<std::string> warnings;
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "migrate/history.h"
 #include "schema/fingerprint.h"
 #include "snapshot/restore.h"
 
@@ -52,10 +53,8 @@ Result<std::unique_ptr<snapshot::ScratchDatabase>> RestoreInto(const snapshot::R
   return db;
 }
 
-}  // namespace
-
-Result<RehearsalCopy> MakeRehearsalCopy(const snapshot::Repository& repo, Catalog& catalog,
-                                        const snapshot::Manifest& manifest, const CopyRequest& request) {
+Result<RehearsalCopy> MakeCopy(const snapshot::Repository& repo, Catalog& catalog,
+                               const snapshot::Manifest& manifest, const CopyRequest& request) {
   Driver& driver = *request.driver;
   const auto start = std::chrono::steady_clock::now();
   RehearsalCopy copy;
@@ -114,6 +113,31 @@ Result<RehearsalCopy> MakeRehearsalCopy(const snapshot::Repository& repo, Catalo
                 " ms, then cloned; base copy " + base_name +
                 " kept so the next rehearsal of this snapshot clones it";
   copy.seconds = Since(start);
+  return copy;
+}
+
+// Rows another tool recorded outside the copied database, written into the
+// copy's own history so the plan's applied migrations are not run again.
+Status Seed(const ConnectionUri& copy, Driver& driver, const migrate::History& rows) {
+  auto conn = driver.Connect(copy);
+  if (!conn.ok()) return conn.status().WithContext("connecting to the copy to record the applied migrations");
+  CUTOVER_RETURN_IF_ERROR(migrate::EnsureHistoryTable(**conn));
+  for (const auto& [key, tool_row] : rows) {
+    migrate::HistoryRow row = tool_row;
+    row.note = "copied from the target's " + tool_row.source + " (" + tool_row.note + ")";
+    row.source.clear();
+    CUTOVER_RETURN_IF_ERROR(migrate::SaveRow(**conn, row, false));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<RehearsalCopy> MakeRehearsalCopy(const snapshot::Repository& repo, Catalog& catalog,
+                                        const snapshot::Manifest& manifest, const CopyRequest& request) {
+  auto copy = MakeCopy(repo, catalog, manifest, request);
+  if (!copy.ok() || request.seed_history == nullptr || request.seed_history->empty()) return copy;
+  CUTOVER_RETURN_IF_ERROR(Seed(copy->database->uri(), *request.driver, *request.seed_history));
   return copy;
 }
 

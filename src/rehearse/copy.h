@@ -24,6 +24,7 @@
 #include "base/uri.h"
 #include "catalog/catalog.h"
 #include "driver/driver.h"
+#include "migrate/history.h"
 #include "snapshot/manifest.h"
 #include "snapshot/repository.h"
 #include "snapshot/scratch.h"
@@ -36,6 +37,10 @@ struct CopyRequest {
   int jobs = 2;
   Progress::Mode progress = Progress::Mode::kOff;
   std::function<void(const std::string&)> note;
+  // Applied migrations another tool recorded outside the database a
+  // snapshot holds (migrate::ToolHistoryOutsideDatabase): written into the
+  // copy's cutover_migrations once it is made. Borrowed; may be null.
+  const migrate::History* seed_history = nullptr;
 };
 
 struct RehearsalCopy {

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <thread>
 
@@ -1210,6 +1211,56 @@ TEST_P(DriverConformance, ClientEnvironmentLetsTheEnginesOwnClientReachTheDataba
     auto no_db = driver->ClientEnvironment(*ConnectionUri::Parse(engine() + "://u@127.0.0.1:1"));
     EXPECT_EQ(no_db.status().code(), StatusCode::kInvalidInput) << no_db.status().ToString();
   }
+}
+
+// API v10: AttachNeighbour makes a namespace beside the database readable
+// as name.table (a schema, a database of the server, a file beside the
+// database file), says false for one that does not exist (and creates
+// nothing), and refuses a name with a path in it.
+TEST_P(DriverConformance, AttachNeighbourReadsATableBesideTheDatabase) {
+  ScratchDatabase db(engine());
+  auto conn = db.Connect();
+  ASSERT_NE(conn, nullptr);
+  const std::string name = "cutover_nb_" + testing::UniqueName("").substr(0, 8) + "'q";
+  auto absent = conn->AttachNeighbour(name);
+  ASSERT_TRUE(absent.ok()) << absent.status().ToString();
+  EXPECT_FALSE(*absent);
+  // Made the way each engine keeps a namespace beside a database.
+  std::unique_ptr<Connection> maker;
+  std::function<void()> cleanup = [] {};
+  if (engine() == "sqlite") {
+    const std::filesystem::path file = std::filesystem::path(db.uri().path()).parent_path() / (name + ".db");
+    EXPECT_FALSE(std::filesystem::exists(file)) << "looking created nothing";
+    auto uri = ConnectionUri::Parse("sqlite://" + file.string());
+    ASSERT_TRUE(uri.ok());
+    ASSERT_TRUE(testing::TestDriver("sqlite")->CreateTargetIfMissing(*uri).ok());
+    auto made = testing::TestDriver("sqlite")->Connect(*uri);
+    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    maker = std::move(*made);
+    ASSERT_TRUE(
+        maker->ExecuteScript("CREATE TABLE changes (id INTEGER); INSERT INTO changes VALUES (7);").ok());
+  } else {
+    const std::string create = engine() == "postgresql" ? "CREATE SCHEMA " : "CREATE DATABASE ";
+    const std::string drop = engine() == "postgresql" ? "DROP SCHEMA " : "DROP DATABASE ";
+    const std::string q = conn->QuoteIdentifier(name);
+    ASSERT_TRUE(conn->ExecuteScript(create + q).ok());
+    cleanup = [&conn, drop, q] {
+      (void)conn->ExecuteScript(drop + q + (drop == "DROP SCHEMA " ? " CASCADE" : ""));
+    };
+    ASSERT_TRUE(conn->ExecuteScript("CREATE TABLE " + q + ".changes (id INTEGER); INSERT INTO " + q +
+                                    ".changes VALUES (7);")
+                    .ok());
+  }
+  auto present = conn->AttachNeighbour(name);
+  ASSERT_TRUE(present.ok()) << present.status().ToString();
+  EXPECT_TRUE(*present);
+  EXPECT_EQ(Scalar(*conn, "SELECT id FROM " + conn->QuoteIdentifier(name) + ".changes"), "7");
+  auto again = conn->AttachNeighbour(name);
+  ASSERT_TRUE(again.ok()) << "a second call: " << again.status().ToString();
+  EXPECT_TRUE(*again);
+  EXPECT_EQ(conn->AttachNeighbour("../etc/x").status().code(), StatusCode::kInvalidInput);
+  EXPECT_EQ(conn->AttachNeighbour("").status().code(), StatusCode::kInvalidInput);
+  cleanup();
 }
 
 TEST_P(DriverConformance, LocksHeldByShowsTheTableLocksOfAnotherSession) {

@@ -10,11 +10,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "base/strings.h"
+#include "base/subprocess.h"
 #include "rehearse/rehearse_cli_fixture.h"
 #include "support/process.h"
 #include "support/test_env.h"
@@ -127,6 +129,59 @@ TEST_P(RehearseExec, ASqitchDeployIsRehearsedWithItsRevertDrilled) {
       << doc["exec"].dump();
   ASSERT_EQ(doc["rollback_drill"].size(), 1u);
   EXPECT_TRUE(doc["rollback_drill"][0].value("ok", false)) << doc["rollback_drill"].dump();
+}
+
+// A sqitch plan read natively (--plan, not --exec): what is deployed comes
+// from sqitch's registry on the target, which the copy of a MariaDB or
+// SQLite target does not hold (another database, another file): the copy's
+// history gets the target's rows, so only the pending change runs.
+TEST_P(RehearseExec, ASqitchPlanIsRehearsedAndGatedFromItsRegistry) {
+  const std::string project = WritePlan(
+      "sqitch_plan",
+      {{"sqitch.plan", "%syntax-version=1.0.0\n%project=" + testing::UniqueName("cutover_rh") +
+                           "\n\naccounts 2024-01-01T10:00:00Z A <a@example.com>\n"},
+       {"deploy/accounts.sql",
+        "BEGIN;\nCREATE TABLE accounts (id INTEGER PRIMARY KEY, email VARCHAR(100) NOT NULL);\nCOMMIT;\n"},
+       {"revert/accounts.sql", "BEGIN;\nDROP TABLE accounts;\nCOMMIT;\n"},
+       {"verify/accounts.sql", "SELECT id, email FROM accounts WHERE 0 = 1;\n"}});
+  std::string target = engine() == "sqlite" ? "db:sqlite:" + db_->uri().path()
+                                            : std::string(engine() == "postgresql" ? "db:pg:" : "db:mysql:") +
+                                                  db_->uri().Text().substr(db_->uri().Text().find("//"));
+  ShellCommandOptions sqitch;
+  sqitch.environment = {{"SQITCH_FULLNAME", "ci"}, {"SQITCH_EMAIL", "ci@example.com"}};
+  auto deployed =
+      RunShellCommand("sqitch --chdir " + ShellQuote(project) + " deploy " + ShellQuote(target), sqitch);
+  ASSERT_TRUE(deployed.ok() && deployed->exit_code == 0) << deployed->output_tail;
+  std::string rows = "INSERT INTO accounts VALUES (1, 'a1@example.com')";
+  for (int i = 2; i <= 200; ++i)
+    rows += ", (" + std::to_string(i) + ", 'a" + std::to_string(i) + "@example.com')";
+  db_->Exec(rows);
+  // The change to rehearse, added after the deploy.
+  std::ofstream(project + "/sqitch.plan", std::ios::app)
+      << "accounts_note 2024-01-02T10:00:00Z A <a@example.com>\n";
+  std::ofstream(project + "/deploy/accounts_note.sql")
+      << "ALTER TABLE accounts ADD COLUMN note VARCHAR(40);\n";
+  std::ofstream(project + "/revert/accounts_note.sql") << "ALTER TABLE accounts DROP COLUMN note;\n";
+  std::ofstream(project + "/verify/accounts_note.sql") << "SELECT note FROM accounts WHERE 0 = 1;\n";
+  SnapshotAndRestoreTest();
+  ASSERT_EQ(Run({"verify", "latest"}, false).exit_code, 0);
+
+  RunResult status = Run({"--json", "status", target_.text, "--plan", project}, false);
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  RunResult r = Run({"rehearse", target_.text, "--plan", project, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const Json doc = Parse(r);
+  std::set<std::string> ran;
+  for (const Json& st : doc["statements"]) ran.insert(st.value("migration", ""));
+  EXPECT_EQ(ran, std::set<std::string>{"accounts_note"}) << "only the pending change ran: " << doc.dump();
+  ASSERT_EQ(doc["rollback_drill"].size(), 1u);
+  EXPECT_TRUE(doc["rollback_drill"][0].value("ok", false)) << doc["rollback_drill"].dump();
+
+  RunResult gate = Run({"--json", "gate", target_.text, "--plan", project});
+  EXPECT_EQ(gate.exit_code, 0) << gate.out << gate.err;
+  const auto checks = GateStatuses(Parse(gate));
+  EXPECT_EQ(checks.at("history.clean"), "pass") << gate.out;
+  EXPECT_EQ(checks.at("schema.no_drift"), "pass") << gate.out;
 }
 
 TEST_P(RehearseExec, AFailingCommandIsAFindingWithItsOutputAndNoPassword) {
