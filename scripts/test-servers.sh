@@ -88,6 +88,8 @@ SQL
     --pid-file="$dir/mysql/mysqld.pid" --log-error="$dir/mysql/server.log" \
     --init-file="$dir/mysql/init.sql" --innodb-flush-log-at-trx-commit=0 --skip-log-bin \
     --plugin-load-add=metadata_lock_info \
+    --performance-schema=ON --performance-schema-consumer-events-statements-current=ON \
+    --performance-schema-consumer-events-statements-history=ON \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
     --max-connections=200 --innodb-buffer-pool-size=256M --innodb-log-file-size=512M >/dev/null 2>&1 &
   local i

@@ -435,6 +435,11 @@ class MysqlConnection final : public Connection {
  private:
   using TextRow = std::vector<std::optional<std::string>>;
 
+  // OtherSessions' statement history (_locks_rehearsal.cc); whether the
+  // server keeps one is asked once per connection.
+  Status AddFinishedStatements(std::vector<SessionActivity>& sessions);
+  std::optional<bool> statement_history_;
+
   // What ExportRows/ImportRows need to know about one column.
   struct ColumnType {
     std::string data_type;   // DATA_TYPE, lower case

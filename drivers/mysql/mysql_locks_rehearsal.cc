@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -165,7 +166,64 @@ Result<std::vector<SessionActivity>> MysqlConnection::OtherSessions() {
                     },
                     {});
   if (!st.ok()) return st.WithContext("listing the other sessions of " + display_uri_);
+  CUTOVER_RETURN_IF_ERROR(AddFinishedStatements(sessions));
   return sessions;
+}
+
+// performance_schema's statement history, when the server keeps it (the
+// events_statements_current and _history consumers, on by default in MySQL,
+// off in MariaDB): the statements each session finished lately (10 per
+// thread by default), timed
+// in picoseconds on the server's timer, whose "now" is the start of this
+// query's own event.
+Status MysqlConnection::AddFinishedStatements(std::vector<SessionActivity>& sessions) {
+  if (!statement_history_) {
+    bool on = false;
+    Status probe = Query(
+        "SELECT @@performance_schema = 1 AND (SELECT COUNT(*) FROM performance_schema.setup_consumers WHERE "
+        "NAME IN ('events_statements_current', 'events_statements_history') AND ENABLED = 'YES') = 2",
+        [&](RowView row) {
+          on = row[0].data == "1";
+          return Status::Ok();
+        },
+        {});
+    statement_history_ = probe.ok() && on;
+    if (!*statement_history_) return Status::Ok();
+  }
+  if (!*statement_history_) return Status::Ok();
+  std::map<std::string, SessionActivity*> by_session;
+  for (SessionActivity& a : sessions) by_session[a.session] = &a;
+  // The history only adds to what PROCESSLIST showed: a server that cannot
+  // answer for it (privileges, a version without these columns) is read
+  // without it from then on.
+  Status read = Query(
+      "SELECT t.PROCESSLIST_ID, h.EVENT_ID, h.SQL_TEXT, (CAST(h.TIMER_END AS DECIMAL(30)) - h.TIMER_START) / "
+      "1000000000, (CAST(n.TIMER_START AS DECIMAL(30)) - h.TIMER_END) / 1000000000 "
+      "FROM performance_schema.events_statements_history h "
+      "JOIN performance_schema.threads t ON t.THREAD_ID = h.THREAD_ID "
+      "JOIN performance_schema.events_statements_current n ON n.THREAD_ID = (SELECT THREAD_ID FROM "
+      "performance_schema.threads WHERE PROCESSLIST_ID = CONNECTION_ID()) "
+      "WHERE t.PROCESSLIST_DB = " +
+          DbLiteral() +
+          " AND t.PROCESSLIST_ID <> CONNECTION_ID() AND h.TIMER_END IS NOT NULL AND h.SQL_TEXT IS NOT NULL "
+          "ORDER BY t.PROCESSLIST_ID, h.EVENT_ID",
+      [&](RowView row) {
+        auto it = by_session.find(std::string(row[0].data));
+        if (it == by_session.end()) return Status::Ok();  // it ended between the two reads
+        SessionActivity::Finished f;
+        f.id = std::string(row[1].data);
+        f.statement = std::string(row[2].data);
+        f.duration_ms = std::max(0.0, std::atof(std::string(row[3].data).c_str()));
+        f.ended_ms_ago = std::max(0.0, std::atof(std::string(row[4].data).c_str()));
+        it->second->finished.push_back(std::move(f));
+        return Status::Ok();
+      },
+      {});
+  if (!read.ok()) {
+    statement_history_ = false;
+    for (SessionActivity& a : sessions) a.finished.clear();
+  }
+  return Status::Ok();
 }
 
 Result<bool> MysqlConnection::AttachNeighbour(std::string_view name) {

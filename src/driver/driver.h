@@ -279,6 +279,17 @@ struct SessionActivity {
   // How long `statement` has run so far, by the server's clock; nullopt
   // when not running or the engine does not say.
   std::optional<double> running_ms;
+  // Statements the session finished recently, oldest first, where the
+  // server keeps a statement history (MySQL/MariaDB performance_schema
+  // events_statements_history, when enabled); empty elsewhere. They catch
+  // statements too short to be seen running.
+  struct Finished {
+    std::string id;  // unique within the session (the event id)
+    std::string statement;
+    double duration_ms = 0;
+    double ended_ms_ago = 0;  // before this answer was read
+  };
+  std::vector<Finished> finished;
 };
 
 class Connection {

@@ -97,6 +97,11 @@ class MigratorSampler {
  private:
   void Run();
   void Sample();
+  void AddFinished(const SessionActivity& a, Clock::time_point at);
+  void Mark(const std::string& window, Clock::time_point at) {
+    MarkAll(in_, window);
+    marks_.emplace_back(at, window);
+  }
   void TrackLocks(const std::vector<std::string>& sessions, Clock::time_point at);
   std::string NextWindow(char kind) { return prefix_ + kind + std::to_string(++windows_); }
 
@@ -112,7 +117,9 @@ class MigratorSampler {
   std::condition_variable cv_;
   bool stopping_ = false;
   int windows_ = 0;
-  std::map<std::string, Execution> open_;  // by session
+  std::map<std::string, Execution> open_;                         // by session
+  std::set<std::string> finished_seen_;                           // "session/id" of history entries taken
+  std::vector<std::pair<Clock::time_point, std::string>> marks_;  // windows opened, in order
   std::vector<Execution> done_;
   std::map<std::tuple<std::string, std::string, std::string>, LockSpan> locks_open_;
   std::vector<LockSpan> locks_done_;
@@ -132,7 +139,8 @@ Result<bool> MigratorSampler::Start(std::string* reason) {
     *reason = first.status().message();
     return false;
   }
-  MarkAll(in_, gaps_.emplace_back(Gap{NextWindow('g'), Clock::now()}).window);
+  const Gap& opening = gaps_.emplace_back(Gap{NextWindow('g'), Clock::now()});
+  Mark(opening.window, opening.begin);
   thread_ = std::thread([this] { Run(); });
   return true;
 }
@@ -150,6 +158,14 @@ void MigratorSampler::Stop() {
   locks_open_.clear();
   std::sort(done_.begin(), done_.end(),
             [](const Execution& a, const Execution& b) { return a.start < b.start; });
+  // A statement known only from the history is charged the window it ran in.
+  for (Execution& e : done_) {
+    if (!e.window.empty() || marks_.empty()) continue;
+    e.window = marks_.front().second;
+    for (const auto& [begin, window] : marks_) {
+      if (begin <= e.start) e.window = window;
+    }
+  }
 }
 
 void MigratorSampler::Run() {
@@ -186,6 +202,7 @@ void MigratorSampler::Sample() {
   for (const SessionActivity& a : *sessions) {
     if (excluded.count(a.session) != 0) continue;
     migrator.push_back(a.session);
+    AddFinished(a, at);
     if (!a.running) continue;
     running.insert(a.session);
     const double ran_ms = a.running_ms.value_or(0);
@@ -214,16 +231,35 @@ void MigratorSampler::Sample() {
   }
   if (opened) {
     const std::string window = NextWindow('x');
-    MarkAll(in_, window);
+    Mark(window, at);
     for (auto& [session, e] : open_) {
       if (e.window.empty()) e.window = window;
     }
     idle_ = false;
   } else if (open_.empty() && !idle_) {
-    MarkAll(in_, gaps_.emplace_back(Gap{NextWindow('g'), at}).window);
+    const Gap& gap = gaps_.emplace_back(Gap{NextWindow('g'), at});
+    Mark(gap.window, at);
     idle_ = true;
   }
   TrackLocks(migrator, at);
+}
+
+// Statements the server's history says the session finished: the one seen
+// running gets the history's exact duration; one never seen running (shorter
+// than the interval) is listed, with the figures of the window it ran in
+// (Stop() finds it).
+void MigratorSampler::AddFinished(const SessionActivity& a, Clock::time_point at) {
+  for (const SessionActivity::Finished& f : a.finished) {
+    if (!finished_seen_.insert(a.session + "/" + f.id).second) continue;
+    const std::string text = f.statement.substr(0, kMaxStatementText);
+    auto it = open_.find(a.session);
+    if (it != open_.end() && (it->second.text.rfind(text, 0) == 0 || text.rfind(it->second.text, 0) == 0)) {
+      it->second.duration_ms = f.duration_ms;
+      continue;
+    }
+    const auto ms = [](double v) { return std::chrono::microseconds(static_cast<std::int64_t>(v * 1000)); };
+    done_.push_back(Execution{a.session, text, at - ms(f.ended_ms_ago + f.duration_ms), f.duration_ms, ""});
+  }
 }
 
 void MigratorSampler::TrackLocks(const std::vector<std::string>& sessions, Clock::time_point at) {
@@ -422,7 +458,8 @@ Result<CommandRun> ExecRunner::Run(const std::string& command, bool rollback) {
   run.evidence.output_tail = Redact(outcome->output_tail, secrets_);
   run.evidence.output_bytes = outcome->output_bytes;
   if (!*observable) {
-    run.steps.push_back(Step("$ " + command, rollback, tag + "-command", start, outcome->duration_ms));
+    run.steps.push_back(
+        Step("$ " + run.evidence.command, rollback, tag + "-command", start, outcome->duration_ms));
     run.evidence.statements = 1;
     const std::string note = "each --exec command is one step: " + unobservable;
     if (std::find(report_.notes.begin(), report_.notes.end(), note) == report_.notes.end())
