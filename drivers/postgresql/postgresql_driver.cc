@@ -29,10 +29,9 @@ std::string LibpqVersionText() {
 // ---------------------------------------------------------------------------
 // Driver.
 
-// Builds a libpq key=value conninfo string from the URI (so connect_timeout
-// and fallback_application_name can be added when the URI does not set
-// them). Bad parameters are kInvalidInput.
-Result<std::string> BuildConninfo(const ConnectionUri& uri) {
+// libpq's own reading of the URI: its keyword/value pairs that have a
+// value. Bad parameters are kInvalidInput.
+Result<std::vector<std::pair<std::string, std::string>>> ParsedConninfo(const ConnectionUri& uri) {
   char* err = nullptr;
   PQconninfoOption* opts = PQconninfoParse(uri.Text().c_str(), &err);
   if (opts == nullptr) {
@@ -42,22 +41,33 @@ Result<std::string> BuildConninfo(const ConnectionUri& uri) {
                                 "; see https://www.postgresql.org/docs/current/libpq-connect.html for valid "
                                 "parameters");
   }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr) out.emplace_back(o->keyword, o->val);
+  }
+  PQconninfoFree(opts);
+  return out;
+}
+
+// Builds a libpq key=value conninfo string from the URI (so connect_timeout
+// and fallback_application_name can be added when the URI does not set
+// them). Bad parameters are kInvalidInput.
+Result<std::string> BuildConninfo(const ConnectionUri& uri) {
+  auto options = ParsedConninfo(uri);
+  if (!options.ok()) return options.status();
   std::string out;
   bool has_timeout = false;
   bool has_app = false;
-  for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
-    if (o->val == nullptr) continue;
-    std::string key = o->keyword;
+  for (const auto& [key, val] : *options) {
     if (key == "connect_timeout") has_timeout = true;
     if (key == "application_name" || key == "fallback_application_name") has_app = true;
     std::string value;
-    for (const char* p = o->val; *p; ++p) {
-      if (*p == '\'' || *p == '\\') value += '\\';
-      value += *p;
+    for (char c : val) {
+      if (c == '\'' || c == '\\') value += '\\';
+      value += c;
     }
     out += key + "='" + value + "' ";
   }
-  PQconninfoFree(opts);
   if (!has_timeout) out += "connect_timeout='10' ";
   if (!has_app) out += "fallback_application_name='cutover' ";
   return out;
@@ -215,13 +225,8 @@ Result<bool> PgDriver::CreateTargetIfMissing(const ConnectionUri& uri) {
 // is what cutover connected with (a host= parameter, a socket directory).
 Result<std::vector<std::pair<std::string, std::string>>> PgDriver::ClientEnvironment(
     const ConnectionUri& uri) const {
-  char* err = nullptr;
-  PQconninfoOption* opts = PQconninfoParse(uri.Text().c_str(), &err);
-  if (opts == nullptr) {
-    std::string msg = err != nullptr ? CleanMessage(err) : "out of memory";
-    if (err != nullptr) PQfreemem(err);
-    return Status::InvalidInput("the PostgreSQL URI " + uri.Redacted() + " is not accepted by libpq: " + msg);
-  }
+  auto options = ParsedConninfo(uri);
+  if (!options.ok()) return options.status();
   static const std::pair<const char*, const char*> kVariables[] = {
       {"host", "PGHOST"},       {"hostaddr", "PGHOSTADDR"},
       {"port", "PGPORT"},       {"dbname", "PGDATABASE"},
@@ -237,15 +242,14 @@ Result<std::vector<std::pair<std::string, std::string>>> PgDriver::ClientEnviron
   std::vector<std::pair<std::string, std::string>> env{{"DATABASE_URL", with_password.Text()}};
   if (!uri.password() && with_password.password()) env.emplace_back("PGPASSWORD", *with_password.password());
   bool has_database = false;
-  for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
-    if (o->val == nullptr || *o->val == '\0') continue;
+  for (const auto& [key, value] : *options) {
+    if (value.empty()) continue;
     for (const auto& [keyword, variable] : kVariables) {
-      if (std::string_view(o->keyword) != keyword) continue;
-      env.emplace_back(variable, o->val);
-      if (std::string_view(keyword) == "dbname") has_database = true;
+      if (key != keyword) continue;
+      env.emplace_back(variable, value);
+      if (key == "dbname") has_database = true;
     }
   }
-  PQconninfoFree(opts);
   // Every other variable libpq reads to choose a server or credentials:
   // removed (empty value), so an inherited one cannot send the client
   // elsewhere than `uri`.

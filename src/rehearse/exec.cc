@@ -501,15 +501,6 @@ void DropQuietGaps(std::vector<StatementResult>& steps) {
   });
 }
 
-std::map<TableId, std::string> Identities(Connection& conn, const std::vector<TableId>& tables) {
-  std::map<TableId, std::string> out;
-  for (const TableId& t : tables) {
-    auto id = conn.StorageIdentity(t);
-    if (id.ok()) out[t] = *id;
-  }
-  return out;
-}
-
 // The rollback drill: --exec-rollback, then the schema compared with
 // `before`, the migrators' history tables left out.
 Result<DrillResult> DrillRollback(ExecRunner& runner, Connection& conn, const std::string& rollback,
@@ -549,7 +540,7 @@ Result<RehearsalReport> RunExecRehearsal(Driver& driver, const ConnectionUri& co
   const std::vector<TableId> tables = UserTables(*before);
   auto copy_rows = CopyRowCounts(**conn, report);
   const std::vector<TableId> probed = LargestTables(tables, *copy_rows, kMaxExecProbedTables, report);
-  auto ids_before = Identities(**conn, tables);
+  auto ids_before = StorageIdentities(**conn, tables);
   auto in = StartInstruments(driver, copy, **conn, probed, options, "", report);
   if (!in.ok()) return in.status();
   Instruments& instruments = **in;
@@ -567,11 +558,7 @@ Result<RehearsalReport> RunExecRehearsal(Driver& driver, const ConnectionUri& co
                                 LastLine(exec.forward.output_tail));
       return Status::Ok();
     }
-    auto ids_after = Identities(**conn, tables);
-    for (const auto& [t, id] : ids_before) {
-      auto it = ids_after.find(t);
-      if (it != ids_after.end() && it->second != id) exec.rewritten.push_back(t.Display());
-    }
+    exec.rewritten = RewrittenBetween(ids_before, StorageIdentities(**conn, tables));
     if (!spec.rollback) {
       report.drills.push_back(DrillResult{"exec", false, "no --exec-rollback command", false, 0, {}});
       return Status::Ok();

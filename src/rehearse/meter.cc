@@ -8,10 +8,8 @@
 namespace cutover::rehearse {
 namespace {
 
-// Identity values besides the driver's own: the table does not exist, or the
-// engine cannot tell.
-const std::string kAbsent;
-const std::string kUnknown = std::string("\x01unknown");
+const std::string& kAbsent = kAbsentIdentity;
+const std::string& kUnknown = kUnknownIdentity;
 
 double Ms(std::chrono::microseconds us) {
   return static_cast<double>(us.count()) / 1000.0;
@@ -96,10 +94,13 @@ void StatementMeter::MarkWindow(const std::string& name) {
   for (LockObserver* o : observers_) (void)o->Mark(name);
 }
 
-std::map<TableId, std::string> StatementMeter::Identities(const std::vector<TableId>& tables) {
+const std::string kAbsentIdentity;
+const std::string kUnknownIdentity = std::string("\x01unknown");
+
+std::map<TableId, std::string> StorageIdentities(Connection& conn, const std::vector<TableId>& tables) {
   std::map<TableId, std::string> out;
   for (const TableId& t : tables) {
-    auto id = conn_.StorageIdentity(t);
+    auto id = conn.StorageIdentity(t);
     if (id.ok()) {
       out[t] = *id;
     } else if (id.status().code() == StatusCode::kNotFound) {
@@ -107,6 +108,19 @@ std::map<TableId, std::string> StatementMeter::Identities(const std::vector<Tabl
     } else {
       out[t] = kUnknown;
     }
+  }
+  return out;
+}
+
+std::vector<std::string> RewrittenBetween(const std::map<TableId, std::string>& before,
+                                          const std::map<TableId, std::string>& after) {
+  std::vector<std::string> out;
+  for (const auto& [t, b] : before) {
+    auto it = after.find(t);
+    if (it == after.end()) continue;
+    const std::string& a = it->second;
+    const bool known = b != kAbsent && b != kUnknown && a != kAbsent && a != kUnknown;
+    if (known && a != b) out.push_back(t.Display());
   }
   return out;
 }
@@ -150,7 +164,7 @@ void StatementMeter::Before(const Event& event) {
     known_file_ = r.file;
   }
   if (rewrite_log_) (void)conn_.TakeRewriteLog();  // what ran between statements is not this one's
-  before_ = Identities(touched_);
+  before_ = StorageIdentities(conn_, touched_);
   for (const auto& [t, id] : before_) {
     if (id != kAbsent && id != kUnknown) known_[t] = id;
   }
@@ -179,7 +193,7 @@ void StatementMeter::After(const Event& event, const Status& result, std::int64_
   // known after the first batch. Asking again after each of thousands of
   // batches would put two catalog queries per table on the backfill's path.
   if (result.ok() && !(event.batch && r.batches > 1)) {
-    const auto after = Identities(touched_);
+    const auto after = StorageIdentities(conn_, touched_);
     bool unknown = false;
     bool rewritten = false;
     r.rewritten.clear();

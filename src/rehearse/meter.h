@@ -49,6 +49,17 @@ std::vector<TableId> TablesMentioned(const std::vector<std::string>& names,
 // table.
 std::vector<TableId> UserTables(const SchemaModel& model);
 
+// Identity values besides the driver's own (Connection::StorageIdentity):
+// the table does not exist, or the engine cannot tell.
+extern const std::string kAbsentIdentity;
+extern const std::string kUnknownIdentity;
+// The storage identity of each of `tables`, read on `conn`: a different
+// identity after a statement means the table was rewritten.
+std::map<TableId, std::string> StorageIdentities(Connection& conn, const std::vector<TableId>& tables);
+// The tables whose identity changed from `before` to `after`, both known.
+std::vector<std::string> RewrittenBetween(const std::map<TableId, std::string>& before,
+                                          const std::map<TableId, std::string>& after);
+
 // What the probes of `labels` felt in `window`: per kind, the largest
 // blocked time over the labels and the figures of the label with the
 // largest max latency (nullopt: no probe of that kind).
@@ -89,7 +100,6 @@ class StatementMeter final : public migrate::StatementObserver {
 
  private:
   void MarkWindow(const std::string& name);
-  std::map<TableId, std::string> Identities(const std::vector<TableId>& tables);
   void FillProbes(StatementResult& r, const std::string& baseline);
   void FillLocks(StatementResult& r, const std::map<std::string, std::string>& session_labels);
 
