@@ -593,18 +593,21 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
     CUTOVER_RETURN_IF_ERROR(prepare(**into));
     if (Status st = (*into)->ExecuteScript(*pre); !st.ok())
       return st.WithContext("creating the schema (pre-data)");
+    const AccessSteps access_steps = SplitAccess(out.access, *model);
+    CUTOVER_RETURN_IF_ERROR(ApplyAccess(**into, access_steps.with_tables));
     stages.Mark("restore: check the snapshot's schema files, pre-data");
     const int jobs = (*into)->SupportsSharedSnapshot() ? req.jobs : 1;
     into->reset();  // workers connect on their own
     RecordsRestore records(repo, m, req, prepare, jobs);
     CUTOVER_RETURN_IF_ERROR(records.Run(*post, stages));
     out.rows = records.rows();
-    if (!out.access.statements.empty()) {
+    if (!access_steps.after_post_data.empty()) {
       auto conn = req.driver->Connect(req.into);
       if (!conn.ok()) return conn.status();
-      CUTOVER_RETURN_IF_ERROR(ApplyAccess(**conn, out.access));
+      CUTOVER_RETURN_IF_ERROR(ApplyAccess(**conn, access_steps.after_post_data));
       stages.Mark("restore: owners and privileges (" + std::to_string(out.access.statements.size()) +
-                  " statements)");
+                  " statements, " + std::to_string(access_steps.with_tables.size()) +
+                  " of them with pre-data)");
     }
   }
   out.stages = stages.entries();

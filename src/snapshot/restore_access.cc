@@ -136,12 +136,25 @@ Result<AccessPlan> PlanRestoreAccess(Connection& into, const SchemaModel& model,
   return plan;
 }
 
-Status ApplyAccess(Connection& into, const AccessPlan& plan) {
-  for (const AccessStatement& s : plan.statements) {
+Status ApplyAccess(Connection& into, const std::vector<AccessStatement>& statements) {
+  for (const AccessStatement& s : statements) {
     auto done = into.Execute(s.sql);
     if (!done.ok()) return done.status().WithContext("giving " + s.object + " its " + s.what);
   }
   return Status::Ok();
+}
+
+AccessSteps SplitAccess(const AccessPlan& plan, const SchemaModel& model) {
+  std::set<std::string> tables;
+  for (const SchemaObject& o : model.objects) {
+    if (o.kind == ObjectKind::kTable) tables.insert(o.Path());
+  }
+  AccessSteps steps;
+  for (const AccessStatement& s : plan.statements) {
+    const bool table_owner = s.kind == AccessStatement::Kind::kOwner && tables.count(s.object) > 0;
+    (table_owner ? steps.with_tables : steps.after_post_data).push_back(s);
+  }
+  return steps;
 }
 
 namespace {

@@ -52,7 +52,21 @@ Result<AccessPlan> PlanRestoreAccess(Connection& into, const SchemaModel& model,
 
 // Runs the statements in order; the first failure names the object and what
 // it was being given.
-Status ApplyAccess(Connection& into, const AccessPlan& plan);
+Status ApplyAccess(Connection& into, const std::vector<AccessStatement>& statements);
+
+// The plan's statements in two steps. `with_tables`: the owners of tables,
+// which run as soon as pre-data created the tables, before their data, as
+// pg_restore does: once a table is loaded, the server's background
+// statistics pass (PostgreSQL's autovacuum ANALYZE) soon holds a lock an
+// owner change must wait for, about a second per table on PostgreSQL.
+// `after_post_data`: the rest, in order (grants on views and routines need
+// those objects; default privileges must not reach objects post-data
+// creates).
+struct AccessSteps {
+  std::vector<AccessStatement> with_tables;
+  std::vector<AccessStatement> after_post_data;
+};
+AccessSteps SplitAccess(const AccessPlan& plan, const SchemaModel& model);
 
 // restore-test: the access attributes of `restored` against `expected` for
 // every object none of whose statements was skipped. Empty `differences`

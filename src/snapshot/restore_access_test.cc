@@ -20,6 +20,32 @@ AccessStatement Grant(const std::string& object, const std::string& role) {
   return {AccessStatement::Kind::kPrivilege, object, "SELECT", {role}, "GRANT ..."};
 }
 
+// Table owners run with pre-data (before the data, when nothing can hold the
+// table); the owner of a view (created by post-data) and every privilege run
+// after post-data, in their original order.
+TEST(SplitAccess, TableOwnersGoWithPreDataAndEverythingElseAfterPostDataInOrder) {
+  SchemaModel m = Model("app_owner", "");
+  m.Add(ObjectKind::kView, "public", "", "docs_v");
+  AccessPlan plan;
+  const AccessStatement docs_owner{
+      AccessStatement::Kind::kOwner, "public.docs", "owner", {"app_owner"}, "A1"};
+  const AccessStatement view_owner{
+      AccessStatement::Kind::kOwner, "public.docs_v", "owner", {"app_owner"}, "A2"};
+  const AccessStatement plain_owner{
+      AccessStatement::Kind::kOwner, "public.plain", "owner", {"app_owner"}, "A3"};
+  const AccessStatement unknown_owner{AccessStatement::Kind::kOwner, "public.nowhere", "owner", {"x"}, "A4"};
+  plan.statements = {Grant("public.docs", "app"),   docs_owner,  view_owner,
+                     Grant("public.docs_v", "app"), plain_owner, unknown_owner};
+  const AccessSteps steps = SplitAccess(plan, m);
+  std::vector<std::string> first;
+  std::vector<std::string> last;
+  for (const AccessStatement& s : steps.with_tables) first.push_back(s.object + " " + s.what);
+  for (const AccessStatement& s : steps.after_post_data) last.push_back(s.object + " " + s.what);
+  EXPECT_EQ(first, (std::vector<std::string>{"public.docs owner", "public.plain owner"}));
+  EXPECT_EQ(last, (std::vector<std::string>{"public.docs SELECT", "public.docs_v owner",
+                                            "public.docs_v SELECT", "public.nowhere owner"}));
+}
+
 TEST(CompareAccess, MatchingAccessPassesAndEachDifferenceIsNamed) {
   const SchemaModel expected = Model("app_owner", R"(["app:SELECT"])");
   AccessPlan plan;
