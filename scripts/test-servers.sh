@@ -4,6 +4,18 @@
 #   scripts/test-servers.sh start   start both in a temporary directory on loopback
 #   scripts/test-servers.sh stop    stop both and remove the directory
 #   scripts/test-servers.sh run CMD...   start, run CMD with the URIs exported, stop (also on failure)
+#   scripts/test-servers.sh env     print the env file of the running servers
+#
+# --profile fast|durable (before the command, default fast) chooses the servers' settings:
+#   fast     the tests' servers: PostgreSQL fsync=off, shared_buffers 256MB; MariaDB
+#            innodb_flush_log_at_trx_commit=0, buffer pool 256M, 512M redo log, the
+#            performance_schema statement consumers on (rehearse --exec reads them).
+#   durable  configured like production, for the benchmarks (bench/): PostgreSQL fsync,
+#            synchronous_commit and full_page_writes on, wal_level replica, the stock
+#            shared_buffers 128MB and max_wal_size 1GB; MariaDB innodb_flush_log_at_trx_commit=1,
+#            doublewrite on, sync_binlog 1 (the binary log stays off, as in Debian's stock
+#            configuration), stock buffer pool (128M) and redo log (96M).
+# The two profiles keep separate state, so both can run at once.
 #
 # The servers listen on 127.0.0.1 only, on ports other than the defaults
 # (PostgreSQL from 54329, MariaDB from 33069; the next free port is taken), and
@@ -14,9 +26,24 @@
 # `start` writes $CUTOVER_TEST_SERVERS_DIR/env, which exports:
 #   CUTOVER_TEST_PG_URI     postgresql://cutover:...@127.0.0.1:PORT/postgres
 #   CUTOVER_TEST_MYSQL_URI  mysql://cutover:...@127.0.0.1:PORT/
+# and, with --profile durable, CUTOVER_BENCH_PG_URI and CUTOVER_BENCH_MYSQL_URI instead (the
+# variables bench/ reads first), so a shell can hold both profiles' servers.
 set -euo pipefail
 
-STATE_DIR_FILE="${TMPDIR:-/tmp}/cutover-test-servers.path"
+PROFILE=fast
+if [ "${1:-}" = --profile ]; then
+  PROFILE=${2:-}
+  shift 2 || true
+elif [[ ${1:-} == --profile=* ]]; then
+  PROFILE=${1#*=}
+  shift
+fi
+case $PROFILE in
+  fast) STATE_NAME=cutover-test-servers ;;
+  durable) STATE_NAME=cutover-durable-servers ;;
+  *) printf 'test-servers: error: --profile must be fast or durable (got %s)\n' "'$PROFILE'" >&2; exit 2 ;;
+esac
+STATE_DIR_FILE="${TMPDIR:-/tmp}/$STATE_NAME.path"
 PASSWORD="c0ver-test-pw"
 
 log() { printf 'test-servers: %s\n' "$*" >&2; }
@@ -48,7 +75,7 @@ start() {
     stop
   fi
   local dir
-  dir=$(mktemp -d "${TMPDIR:-/tmp}/cutover-test-servers.XXXXXX")
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/$STATE_NAME.XXXXXX")
   chmod 755 "$dir"
   echo "$dir" > "$STATE_DIR_FILE"
 
@@ -62,8 +89,13 @@ start() {
   as_user $pg_user "$bindir/initdb" -D "$dir/pg/data" -U cutover --pwfile="$dir/pg.pw" \
     --auth=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/pg-initdb.log" 2>&1 \
     || { cat "$dir/pg-initdb.log" >&2; die "initdb failed"; }
+  local pg_settings="-c fsync=off -c shared_buffers=256MB"
+  if [ "$PROFILE" = durable ]; then
+    pg_settings="-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c wal_level=replica"
+    pg_settings+=" -c shared_buffers=128MB -c max_wal_size=1GB"
+  fi
   as_user $pg_user "$bindir/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $dir/pg -c max_connections=200 -c fsync=off -c shared_buffers=256MB" \
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $dir/pg -c max_connections=200 $pg_settings" \
     start >/dev/null || { cat "$dir/pg/server.log" >&2; die "PostgreSQL did not start"; }
 
   # ---- MariaDB ----
@@ -81,17 +113,23 @@ SQL
   mariadb-install-db --no-defaults --datadir="$dir/mysql/data" --user="$my_user" \
     --auth-root-authentication-method=socket --skip-test-db >"$dir/mysql-install.log" 2>&1 \
     || { cat "$dir/mysql-install.log" >&2; die "mariadb-install-db failed"; }
-  local mariadbd
+  local mariadbd my_settings=()
   mariadbd=$(command -v mariadbd || echo /usr/sbin/mariadbd)
+  if [ "$PROFILE" = durable ]; then
+    my_settings=(--innodb-flush-log-at-trx-commit=1 --innodb-doublewrite=1 --sync-binlog=1
+      --innodb-buffer-pool-size=128M --innodb-log-file-size=96M)
+  else
+    my_settings=(--innodb-flush-log-at-trx-commit=0
+      --performance-schema=ON --performance-schema-consumer-events-statements-current=ON
+      --performance-schema-consumer-events-statements-history=ON
+      --innodb-buffer-pool-size=256M --innodb-log-file-size=512M)
+  fi
   "$mariadbd" --no-defaults --user="$my_user" --datadir="$dir/mysql/data" \
     --bind-address=127.0.0.1 --port="$my_port" --socket="$dir/mysql/mysqld.sock" \
     --pid-file="$dir/mysql/mysqld.pid" --log-error="$dir/mysql/server.log" \
-    --init-file="$dir/mysql/init.sql" --innodb-flush-log-at-trx-commit=0 --skip-log-bin \
-    --plugin-load-add=metadata_lock_info \
-    --performance-schema=ON --performance-schema-consumer-events-statements-current=ON \
-    --performance-schema-consumer-events-statements-history=ON \
+    --init-file="$dir/mysql/init.sql" --skip-log-bin --plugin-load-add=metadata_lock_info \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
-    --max-connections=200 --innodb-buffer-pool-size=256M --innodb-log-file-size=512M >/dev/null 2>&1 &
+    --max-connections=200 "${my_settings[@]}" >/dev/null 2>&1 &
   local i
   for i in $(seq 1 120); do
     if mariadb --no-defaults -h 127.0.0.1 -P "$my_port" -u cutover -p"$PASSWORD" -e 'SELECT 1' >/dev/null 2>&1; then
@@ -101,14 +139,22 @@ SQL
     sleep 0.5
   done
 
-  cat > "$dir/env" <<ENV
+  if [ "$PROFILE" = durable ]; then
+    cat > "$dir/env" <<ENV
+export CUTOVER_DURABLE_SERVERS_DIR='$dir'
+export CUTOVER_BENCH_PG_URI='postgresql://cutover:$PASSWORD@127.0.0.1:$pg_port/postgres'
+export CUTOVER_BENCH_MYSQL_URI='mysql://cutover:$PASSWORD@127.0.0.1:$my_port/'
+ENV
+  else
+    cat > "$dir/env" <<ENV
 export CUTOVER_TEST_SERVERS_DIR='$dir'
 export CUTOVER_TEST_PG_URI='postgresql://cutover:$PASSWORD@127.0.0.1:$pg_port/postgres'
 export CUTOVER_TEST_PG_SOCKET_DIR='$dir/pg'
 export CUTOVER_TEST_MYSQL_URI='mysql://cutover:$PASSWORD@127.0.0.1:$my_port/'
 export CUTOVER_TEST_MYSQL_SOCKET='$dir/mysql/mysqld.sock'
 ENV
-  log "PostgreSQL on 127.0.0.1:$pg_port, MariaDB on 127.0.0.1:$my_port (state in $dir)"
+  fi
+  log "$PROFILE profile: PostgreSQL on 127.0.0.1:$pg_port, MariaDB on 127.0.0.1:$my_port (state in $dir)"
 }
 
 stop() {
@@ -145,5 +191,5 @@ case "${1:-}" in
     . "$(cat "$STATE_DIR_FILE")/env"
     "$@"
     ;;
-  *) echo "usage: $0 start|stop|env|run CMD..." >&2; exit 2 ;;
+  *) echo "usage: $0 [--profile fast|durable] start|stop|env|run CMD..." >&2; exit 2 ;;
 esac
