@@ -2578,7 +2578,7 @@ TEST(MysqlSnapshot, BadRecordsFailNamingTheTableAndLoadNothing) {
     ASSERT_TRUE(l.conn->Execute("DELETE FROM `bad ``t`` ü`").ok());
   }
   auto conn = db.Connect();
-  DataTable missing{"", "no such table", {"a"}, "", 0, 0};
+  DataTable missing{"", "no such table", {"a"}, "", 0, 0, ""};
   auto n = ImportRecords(*conn, missing, {"1\n"});
   EXPECT_EQ(n.status().code(), StatusCode::kNotFound) << n.status().ToString();
 }

@@ -4,15 +4,24 @@
 // or by a transaction of its own, with the text-form settings pinned
 // transaction-locally (kDataSessionSettings).
 //
-// One record is one line of COPY's text format, '\n' included, exactly as
-// the server sends it (no parsing, no re-encoding); imports pack records
-// into ~1 MiB CopyData messages, so the cost per row is a memcpy.
+// One record is one line of COPY's text format, '\n' included, or one tuple
+// of COPY's binary format (CopyForm), exactly as the server sends it (no
+// parsing, no re-encoding); imports pack records into ~1 MiB CopyData
+// messages, so the cost per row is a memcpy (and, for binary tuples, a walk
+// over the field lengths that checks the framing).
+//
+// Why binary where it can: the server neither prints nor parses the values.
+// On a durable PostgreSQL 15 server, COPY of the benchmark's 600 MB events
+// table took 5.97-7.18 s of server CPU in binary against 8.64-10.96 s in
+// text (import) and 2.1 s against 3.3 s (export to /dev/null); compressed,
+// the two forms are the same size (docs/performance.md).
 #include <libpq-fe.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -60,6 +69,36 @@ void Cancel(PGconn* pg) {
   PQfreeCancel(c);
 }
 
+// The binary stream's header: signature, flags (no OIDs), no extension.
+constexpr char kBinarySignature[] = "PGCOPY\n\377\r\n";  // + '\0': 11 bytes
+constexpr std::size_t kSignatureBytes = 11;
+constexpr std::string_view kBinaryTrailer("\xff\xff", 2);
+
+std::uint32_t ReadU32(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return (std::uint32_t{u[0]} << 24) | (std::uint32_t{u[1]} << 16) | (std::uint32_t{u[2]} << 8) | u[3];
+}
+
+std::string BinaryHeader() {
+  std::string h(kBinarySignature, kSignatureBytes);  // the signature's own '\0' included
+  h.append(8, '\0');                                 // flags, extension length
+  return h;
+}
+
+// Removes the stream header from the first message of a binary COPY.
+Status StripBinaryHeader(std::string_view& data, const std::string& what) {
+  if (data.size() < kSignatureBytes + 8 ||
+      data.substr(0, kSignatureBytes) != std::string_view(kBinarySignature, kSignatureBytes)) {
+    return Status::Query(what + ": the server's binary COPY stream does not start with its signature");
+  }
+  const std::uint32_t extension = ReadU32(data.data() + kSignatureBytes + 4);
+  if (data.size() < kSignatureBytes + 8 + extension) {
+    return Status::Query(what + ": the server's binary COPY header is truncated");
+  }
+  data.remove_prefix(kSignatureBytes + 8 + extension);
+  return Status::Ok();
+}
+
 }  // namespace
 
 const char* const kDataSessionSettings =
@@ -75,7 +114,8 @@ const char* const kDataSessionSettings =
     "SET LOCAL xmloption TO content; "
     "SELECT pg_catalog.set_config('search_path', '', true)";
 
-Status CopyOut(PGconn* pg, const std::string& sql, const std::string& what, const RecordCallback& on_record) {
+Status CopyOut(PGconn* pg, const std::string& sql, CopyForm form, const std::string& what,
+               const RecordCallback& on_record) {
   if (pg == nullptr || PQstatus(pg) != CONNECTION_OK) return ConnectionLost(pg, what);
   BlockingScope blocking(pg);
   // The extended protocol runs exactly one statement, whatever the text.
@@ -91,13 +131,23 @@ Status CopyOut(PGconn* pg, const std::string& sql, const std::string& what, cons
   }
   PQclear(res);
   Status stop;
+  // Binary: the server sends the header with the first tuple and the
+  // trailer as a message of its own.
+  bool header_due = form == CopyForm::kBinary;
   while (true) {
     char* buf = nullptr;
     const int n = PQgetCopyData(pg, &buf, 0);
     if (n > 0) {
-      if (stop.ok()) {
+      std::string_view record(buf, static_cast<size_t>(n));
+      if (stop.ok() && header_due) {
+        stop = StripBinaryHeader(record, what);
+        header_due = false;
+        if (!stop.ok()) Cancel(pg);
+      }
+      const bool framing = form == CopyForm::kBinary && (record.empty() || record == kBinaryTrailer);
+      if (stop.ok() && !framing) {
         stop = CallingBack("the record callback threw an exception while " + what,
-                           [&] { return on_record(std::string_view(buf, static_cast<size_t>(n))); });
+                           [&] { return on_record(record); });
         // The rest of the table is not wanted: stop the server instead of
         // reading it all.
         if (!stop.ok()) Cancel(pg);
@@ -118,8 +168,8 @@ Status CopyOut(PGconn* pg, const std::string& sql, const std::string& what, cons
   return stop.ok() ? st : stop;
 }
 
-Result<std::int64_t> CopyIn(PGconn* pg, const std::string& sql, const std::string& what,
-                            const RecordBatchSource& next_batch) {
+Result<std::int64_t> CopyIn(PGconn* pg, const std::string& sql, CopyForm form, int fields,
+                            const std::string& what, const RecordBatchSource& next_batch) {
   if (pg == nullptr || PQstatus(pg) != CONNECTION_OK) return ConnectionLost(pg, what);
   BlockingScope blocking(pg);
   if (PQsendQueryParams(pg, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 0) {
@@ -135,7 +185,7 @@ Result<std::int64_t> CopyIn(PGconn* pg, const std::string& sql, const std::strin
   PQclear(res);
 
   constexpr size_t kMessageBytes = 1u << 20;
-  std::string buf;
+  std::string buf = form == CopyForm::kBinary ? BinaryHeader() : std::string();
   buf.reserve(kMessageBytes);
   bool sending = true;  // false once the server stopped the COPY (its error is in the result)
   auto put = [&](const char* data, size_t size) {
@@ -158,16 +208,12 @@ Result<std::int64_t> CopyIn(PGconn* pg, const std::string& sql, const std::strin
     if (batch->empty()) break;
     for (std::string_view rec : *batch) {
       ++record_no;
-      // A record is exactly one COPY line: a missing or inner newline would
-      // shift every later row; "\." would end the data early.
-      if (rec.empty() || rec.back() != '\n' || std::memchr(rec.data(), '\n', rec.size() - 1) != nullptr ||
-          rec == "\\.\n") {
-        stop = Status::InvalidInput(what + ": record " + std::to_string(record_no) +
-                                    " is not one line of PostgreSQL COPY text (" +
-                                    (rec.empty() || rec.back() != '\n' ? "no final newline"
-                                     : rec == "\\.\n"                  ? "an end-of-data marker"
-                                                                       : "a newline inside") +
-                                    "); the snapshot data is damaged or was not written by this driver");
+      const std::string problem = RecordProblem(rec, form, fields);
+      if (!problem.empty()) {
+        stop = Status::InvalidInput(
+            what + ": record " + std::to_string(record_no) + " is not one " +
+            (form == CopyForm::kBinary ? "PostgreSQL COPY BINARY tuple" : "line of PostgreSQL COPY text") +
+            " (" + problem + "); the snapshot data is damaged or was not written by this driver");
         break;
       }
       if (rec.size() >= kMessageBytes) {
@@ -179,6 +225,10 @@ Result<std::int64_t> CopyIn(PGconn* pg, const std::string& sql, const std::strin
       }
       if (!sending) break;
     }
+  }
+  if (stop.ok() && form == CopyForm::kBinary) {
+    if (buf.size() + kBinaryTrailer.size() > kMessageBytes) flush();
+    buf.append(kBinaryTrailer);
   }
   if (stop.ok()) flush();
   // PQputCopyEnd fails when the server already ended the COPY with an error;
@@ -206,6 +256,8 @@ Status PgConnection::ExportRows(const DataTable& table, std::string_view predica
   CUTOVER_RETURN_IF_ERROR(CheckSql(predicate));
   const std::string name = QualifiedName(table.schema, table.name);
   const std::string what = "exporting the rows of table " + name + " from " + display_;
+  auto form = CopyFormOf(table, what);
+  if (!form.ok()) return form.status();
   // Inside a transaction (a snapshot, or the caller's) a savepoint scopes
   // the settings and lets a failed lock or a stopped COPY leave the
   // transaction usable; otherwise a transaction of our own does.
@@ -222,7 +274,9 @@ Status PgConnection::ExportRows(const DataTable& table, std::string_view predica
   if (!st.ok()) return st;
   st = LockForData(name, what);
   if (st.ok())
-    st = CopyOut(raw_->pg, CopyOutSql(table.schema, table.name, table.columns, predicate), what, on_record);
+    st = CopyOut(raw_->pg,
+                 CopyOutSql(table.schema, table.name, table.columns, predicate, *form == CopyForm::kBinary),
+                 *form, what, on_record);
   // Rolling back to the savepoint drops only what the export set (settings,
   // the lock taken inside it); the snapshot's own locks stay.
   Status ended = EndScope(own ? (st.ok() ? "COMMIT" : "ROLLBACK")
@@ -236,6 +290,8 @@ Result<std::int64_t> PgConnection::ImportRows(const DataTable& table, const Reco
   CUTOVER_RETURN_IF_ERROR(CheckNotAborted("ImportRows()"));
   const std::string name = QualifiedName(table.schema, table.name);
   const std::string what = "importing rows into table " + name + " of " + display_;
+  auto form = CopyFormOf(table, what);
+  if (!form.ok()) return form.status();
   if (snapshot_) {
     return Status::InvalidInput(what +
                                 ": the connection is reading a snapshot (read only); import on another "
@@ -260,8 +316,10 @@ Result<std::int64_t> PgConnection::ImportRows(const DataTable& table, const Reco
       },
       GuardOptions{}.KeepingTransaction().Undoing([&] { AbortScope(own, "cutover_import"); }));
   if (!started.ok()) return started;
+  const int fields = table.columns.empty() ? -1 : static_cast<int>(table.columns.size());
   Result<std::int64_t> rows =
-      CopyIn(raw_->pg, CopyInSql(table.schema, table.name, table.columns), what, next_batch);
+      CopyIn(raw_->pg, CopyInSql(table.schema, table.name, table.columns, *form == CopyForm::kBinary), *form,
+             fields, what, next_batch);
   std::string end;
   if (own) {
     end = rows.ok() ? "COMMIT" : "ROLLBACK";

@@ -190,19 +190,24 @@ std::unique_ptr<PqxxConnection> OpenRecordedConnection(const std::string& connin
 // always give the same bytes, also after a restore on another server.
 extern const char* const kDataSessionSettings;
 
-// Runs `sql` (a COPY ... TO STDOUT) and calls `on_record` with each line,
-// '\n' included. A callback error cancels the COPY (the current transaction
-// is then aborted: callers use a savepoint or their own transaction) and is
-// returned. Server errors name `what`. Never throws.
-Status CopyOut(PGconn* pg, const std::string& sql, const std::string& what, const RecordCallback& on_record);
+// Runs `sql` (a COPY ... TO STDOUT in `form`) and calls `on_record` with
+// each record: a text line, '\n' included, or a binary tuple (the header
+// and the trailer of the binary stream are checked and left out). A
+// callback error cancels the COPY (the current transaction is then aborted:
+// callers use a savepoint or their own transaction) and is returned. Server
+// errors name `what`. Never throws.
+Status CopyOut(PGconn* pg, const std::string& sql, CopyForm form, const std::string& what,
+               const RecordCallback& on_record);
 
-// Runs `sql` (a COPY ... FROM STDIN) feeding it the records of
-// `next_batch`, packed into ~1 MiB messages. Every record must be one COPY
-// line ending in '\n'. Returns the rows loaded (COPY's count). A source error
-// aborts the COPY and is returned; a server error names `what` and carries
-// COPY's line number. Never throws.
-Result<std::int64_t> CopyIn(PGconn* pg, const std::string& sql, const std::string& what,
-                            const RecordBatchSource& next_batch);
+// Runs `sql` (a COPY ... FROM STDIN in `form`) feeding it the records of
+// `next_batch`, packed into ~1 MiB messages (with the binary stream's header
+// and trailer around them). Every record must be one COPY line ending in
+// '\n', or one binary tuple of `fields` fields (unchecked count when < 0).
+// Returns the rows loaded (COPY's count). A source error or a malformed
+// record aborts the COPY and is returned; a server error names `what` and
+// carries COPY's line number. Never throws.
+Result<std::int64_t> CopyIn(PGconn* pg, const std::string& sql, CopyForm form, int fields,
+                            const std::string& what, const RecordBatchSource& next_batch);
 
 // A Status for a failed PGresult (SQLSTATE, message, detail, hint and
 // context), or for a failed connection when `res` is null.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -12,6 +14,20 @@
 namespace cutover::postgresql {
 
 namespace {
+
+std::uint32_t ReadBigEndian32(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return (std::uint32_t{u[0]} << 24) | (std::uint32_t{u[1]} << 16) | (std::uint32_t{u[2]} << 8) | u[3];
+}
+
+std::string TextLineProblem(std::string_view rec) {
+  // A record is exactly one COPY line: a missing or inner newline would
+  // shift every later row; "\." would end the data early.
+  if (rec.empty() || rec.back() != '\n') return "no final newline";
+  if (rec == "\\.\n") return "an end-of-data marker";
+  if (std::memchr(rec.data(), '\n', rec.size() - 1) != nullptr) return "a newline inside";
+  return "";
+}
 
 bool IsIdentStart(char c) {
   auto u = static_cast<unsigned char>(c);
@@ -740,24 +756,62 @@ std::string ColumnList(const std::vector<std::string>& columns) {
 }  // namespace
 
 std::string CopyOutSql(std::string_view schema, std::string_view name,
-                       const std::vector<std::string>& columns, std::string_view predicate) {
+                       const std::vector<std::string>& columns, std::string_view predicate, bool binary) {
   const std::string table = QualifiedName(schema, name);
+  const std::string format = binary ? " (FORMAT binary)" : "";
   if (Trim(predicate).empty()) {
     // COPY of a table reads that table alone (never inheritance children).
-    if (columns.empty()) return "COPY " + table + " TO STDOUT";
-    return "COPY " + table + " (" + ColumnList(columns) + ") TO STDOUT";
+    if (columns.empty()) return "COPY " + table + " TO STDOUT" + format;
+    return "COPY " + table + " (" + ColumnList(columns) + ") TO STDOUT" + format;
   }
   // ONLY: a SELECT would also read the rows of inheritance children, which
   // are tables of their own in the snapshot.
   return "COPY (SELECT " + ColumnList(columns) + " FROM ONLY " + table + " WHERE (" + std::string(predicate) +
-         ")) TO STDOUT";
+         ")) TO STDOUT" + format;
 }
 
-std::string CopyInSql(std::string_view schema, std::string_view name,
-                      const std::vector<std::string>& columns) {
+std::string CopyInSql(std::string_view schema, std::string_view name, const std::vector<std::string>& columns,
+                      bool binary) {
   const std::string table = QualifiedName(schema, name);
-  if (columns.empty()) return "COPY " + table + " FROM STDIN";
-  return "COPY " + table + " (" + ColumnList(columns) + ") FROM STDIN";
+  const std::string format = binary ? " (FORMAT binary)" : "";
+  if (columns.empty()) return "COPY " + table + " FROM STDIN" + format;
+  return "COPY " + table + " (" + ColumnList(columns) + ") FROM STDIN" + format;
+}
+
+Result<CopyForm> CopyFormOf(const DataTable& table, const std::string& what) {
+  if (table.record_format.empty()) return CopyForm::kText;
+  if (table.record_format == kBinaryRecordFormat) return CopyForm::kBinary;
+  return Status::InvalidInput(what + ": record format \"" + table.record_format +
+                              "\" is not one this PostgreSQL driver reads (text or binary); the snapshot was "
+                              "written by a newer cutover: upgrade cutover");
+}
+
+std::string BinaryTupleProblem(std::string_view record, int fields) {
+  if (record.size() < 2) return "shorter than a field count";
+  const int count = static_cast<std::int16_t>((static_cast<unsigned char>(record[0]) << 8) |
+                                              static_cast<unsigned char>(record[1]));
+  if (count < 0) return "a field count below zero (the stream's end marker?)";
+  if (fields >= 0 && count != fields) {
+    return std::to_string(count) + " fields where the table has " + std::to_string(fields) + " columns";
+  }
+  std::size_t at = 2;
+  for (int i = 0; i < count; ++i) {
+    if (record.size() - at < 4) return "field " + std::to_string(i + 1) + " has no length";
+    const auto length = static_cast<std::int32_t>(ReadBigEndian32(record.data() + at));
+    at += 4;
+    if (length == -1) continue;  // NULL
+    if (length < 0) return "field " + std::to_string(i + 1) + " has a negative length";
+    if (record.size() - at < static_cast<std::size_t>(length)) {
+      return "field " + std::to_string(i + 1) + " is longer than the record";
+    }
+    at += static_cast<std::size_t>(length);
+  }
+  if (at != record.size()) return std::to_string(record.size() - at) + " bytes after the last field";
+  return "";
+}
+
+std::string RecordProblem(std::string_view record, CopyForm form, int fields) {
+  return form == CopyForm::kBinary ? BinaryTupleProblem(record, fields) : TextLineProblem(record);
 }
 
 }  // namespace cutover::postgresql

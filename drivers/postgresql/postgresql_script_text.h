@@ -1,5 +1,6 @@
 // Text helpers of the PostgreSQL driver that need no client library: script
-// splitting, quoting, JSON lists from the catalog, normalizations. Built as a
+// splitting, quoting, JSON lists from the catalog, normalizations, the COPY
+// statements and the checks of a record's form. Built as a
 // static library linked into the plugin and into postgresql_driver_test, which
 // unit-tests it directly.
 #pragma once
@@ -9,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "driver/driver.h"  // ScriptStatement (a plain struct: no link dependency)
 
 namespace cutover::postgresql {
@@ -99,11 +101,28 @@ std::string StripRestrictLines(std::string_view dump);
 
 // The COPY text of a table's data, for ExportRows/ImportRows: `columns`
 // quoted in order (an empty list means every non-generated column, which
-// is what COPY does without a list).
+// is what COPY does without a list); `binary`: COPY's binary format.
 std::string CopyOutSql(std::string_view schema, std::string_view name,
-                       const std::vector<std::string>& columns, std::string_view predicate);
-std::string CopyInSql(std::string_view schema, std::string_view name,
-                      const std::vector<std::string>& columns);
+                       const std::vector<std::string>& columns, std::string_view predicate,
+                       bool binary = false);
+std::string CopyInSql(std::string_view schema, std::string_view name, const std::vector<std::string>& columns,
+                      bool binary = false);
+
+// The two forms of a record (DataTable::record_format): one line of COPY
+// text, '\n' included ("" in the manifest), or one COPY BINARY tuple
+// ("binary"): int16 field count, then per field an int32 length (-1: NULL)
+// and its bytes, without the stream's header and trailer.
+enum class CopyForm { kText, kBinary };
+inline constexpr char kBinaryRecordFormat[] = "binary";
+// kInvalidInput naming the table for a form this driver does not know.
+Result<CopyForm> CopyFormOf(const DataTable& table, const std::string& what);
+// Why `record` is not one COPY BINARY tuple of `fields` fields (any count
+// when `fields` < 0), or "" when it is one.
+std::string BinaryTupleProblem(std::string_view record, int fields);
+// Why `record` is not one record of `form` (BinaryTupleProblem, or a text
+// line's: no final newline, a newline inside, the end-of-data marker), or "".
+std::string RecordProblem(std::string_view record, CopyForm form, int fields);
+
 // "schema"."name" (or "name" when schema is empty), for SQL and messages.
 std::string QualifiedName(std::string_view schema, std::string_view name);
 

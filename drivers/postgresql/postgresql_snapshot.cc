@@ -114,7 +114,10 @@ Result<std::vector<DataTable>> PgConnection::ListDataTables() {
   // Ordinary tables and leaf partitions (relkind 'r'; a partitioned parent
   // holds no rows), in user schemas, not owned by an extension. The split
   // column: one NOT NULL int2/int4/int8 column that alone is the key of a
-  // valid, non-partial unique index, the primary key first.
+  // valid, non-partial unique index, the primary key first. The record
+  // format: binary when every column's type is built in (an OID below
+  // FirstNormalObjectId, 16384: the same in every database and version) and
+  // has binary I/O, as has an array type's element.
   const std::string sql = R"sql(
 SELECT n.nspname, c.relname,
        (SELECT pg_catalog.json_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
@@ -129,7 +132,13 @@ SELECT n.nspname, c.relname,
                               'pg_catalog.int8'::pg_catalog.regtype)
          ORDER BY i.indisprimary DESC, a.attnum LIMIT 1),
        greatest(c.reltuples, 0)::bigint,
-       pg_catalog.pg_relation_size(c.oid)
+       pg_catalog.pg_relation_size(c.oid),
+       (SELECT pg_catalog.bool_and(a.atttypid < 16384 AND t.typsend <> 0 AND t.typreceive <> 0
+                                   AND (t.typelem = 0 OR EXISTS (SELECT 1 FROM pg_catalog.pg_type e
+                                          WHERE e.oid = t.typelem AND e.typsend <> 0 AND e.typreceive <> 0)))
+          FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)sql" +
+                          generated + R"sql()
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
@@ -155,6 +164,7 @@ ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C")sql";
       t.split_column = row[3].is_null() ? "" : row[3].c_str();
       t.estimated_rows = std::atoll(row[4].c_str());
       t.estimated_bytes = std::atoll(row[5].c_str());
+      if (!row[6].is_null() && row[6].as<bool>()) t.record_format = kBinaryRecordFormat;
       tables.push_back(std::move(t));
     }
     return tables;

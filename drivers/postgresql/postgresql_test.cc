@@ -1731,6 +1731,38 @@ TEST(PostgresText, PgDumpVersionsAndRestrictLines) {
             "COPY (SELECT \"a\" FROM ONLY \"s\".\"t\" WHERE (\"a\" >= 1)) TO STDOUT");
   EXPECT_EQ(postgresql::CopyOutSql("s", "t", {}, ""), "COPY \"s\".\"t\" TO STDOUT");
   EXPECT_EQ(postgresql::CopyInSql("", "t", {"a"}), "COPY \"t\" (\"a\") FROM STDIN");
+  EXPECT_EQ(postgresql::CopyOutSql("s", "t", {"a"}, "\"a\" >= 1", true),
+            "COPY (SELECT \"a\" FROM ONLY \"s\".\"t\" WHERE (\"a\" >= 1)) TO STDOUT (FORMAT binary)");
+  EXPECT_EQ(postgresql::CopyInSql("", "t", {"a"}, true), "COPY \"t\" (\"a\") FROM STDIN (FORMAT binary)");
+}
+
+// A COPY BINARY tuple: int16 field count, then per field an int32 length
+// (-1: NULL) and its bytes. Anything else is named, never sent.
+TEST(PostgresText, BinaryTuplesAreCheckedFieldByField) {
+  using postgresql::BinaryTupleProblem;
+  const std::string two("\x00\x02\x00\x00\x00\x01x\xff\xff\xff\xff", 11);  // 'x', NULL
+  EXPECT_EQ(BinaryTupleProblem(two, 2), "");
+  EXPECT_EQ(BinaryTupleProblem(two, -1), "");
+  EXPECT_EQ(BinaryTupleProblem(std::string("\x00\x00", 2), 0), "");
+  EXPECT_EQ(BinaryTupleProblem(two, 3), "2 fields where the table has 3 columns");
+  EXPECT_EQ(BinaryTupleProblem(two.substr(0, 9), 2), "field 2 has no length");
+  EXPECT_EQ(BinaryTupleProblem(two.substr(0, 6), 2), "field 1 is longer than the record");
+  EXPECT_EQ(BinaryTupleProblem(two + "!", 2), "1 bytes after the last field");
+  EXPECT_EQ(BinaryTupleProblem(std::string("\xff\xff", 2), 2),
+            "a field count below zero (the stream's end marker?)");
+  EXPECT_EQ(BinaryTupleProblem("", 2), "shorter than a field count");
+  EXPECT_EQ(BinaryTupleProblem(std::string("\x00\x01\x80\x00\x00\x00", 6), 1),
+            "field 1 has a negative length");
+  // The text form's own checks are RecordProblem's for text.
+  EXPECT_EQ(postgresql::RecordProblem("1\tx\n", postgresql::CopyForm::kText, 2), "");
+  EXPECT_EQ(postgresql::RecordProblem("1\tx", postgresql::CopyForm::kText, 2), "no final newline");
+  // A form this driver does not know is refused, naming the table.
+  DataTable t{"public", "t", {"a"}, "", 0, 0, "parquet"};
+  auto form = postgresql::CopyFormOf(t, "importing rows into table \"public\".\"t\"");
+  ASSERT_FALSE(form.ok());
+  EXPECT_EQ(form.status().code(), StatusCode::kInvalidInput);
+  EXPECT_NE(form.status().message().find("\"parquet\""), std::string::npos) << form.status().message();
+  EXPECT_NE(form.status().message().find("upgrade cutover"), std::string::npos) << form.status().message();
 }
 
 // ===========================================================================
@@ -1955,6 +1987,118 @@ TEST(PostgresSnapshot, EveryTypeRoundTripsByteForByte) {
   EXPECT_TRUE(std::regex_search(what, std::regex("amcheck: [1-9][0-9]* btree indexes"))) << what;
 }
 
+// Tables whose columns all have built-in types travel as COPY BINARY tuples
+// (the server neither prints nor parses them); a user type (enum, domain,
+// composite, an enum's array) keeps the table in text, whose form is the
+// same in every database: a binary array or record carries type OIDs.
+TEST(PostgresSnapshot, BuiltInTypesTravelAsBinaryTuplesAndUserTypesAsText) {
+  ScratchDatabase src(kEngine);
+  auto c = src.Connect();
+  ASSERT_TRUE(c);
+  Exec(*c, R"sql(
+CREATE TYPE mood AS ENUM ('sad', 'happy');
+CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
+CREATE TABLE builtins (
+  id bigint PRIMARY KEY, t text, b bytea, f4 real, f8 double precision, num numeric, n52 numeric(5,2),
+  d date, tm time, ttz timetz, ts timestamp, tstz timestamptz, iv interval, js json, jsb jsonb,
+  ai int[], at text[], r4 int4range, u uuid, ip inet, mac macaddr, bits bit(8), vbits varbit, x xml,
+  tsv tsvector, cash money, flag boolean, i2 smallint, p point, ch "char", nm name, o oid
+);
+INSERT INTO builtins VALUES
+ (1, E'tab\there \\N \u00e9\U0001F600', '\x00ff00', 'NaN', '-0', 'NaN', -999.99, '0044-03-15 BC', '24:00:00',
+  '00:00:00-12', 'infinity', '2024-03-10 02:30:00 America/New_York', '-178000000 years', '{"b": 1,   "a": 2}',
+  '{"b": 1, "a": [1.0, 1e3]}', '{{1,2},{3,NULL}}', '{"with \"quote\"",NULL,""}', '(,5]',
+  'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '2001:db8::/32', '08:00:2b:01:02:03', B'10101010', B'', '<a>t</a>',
+  'fat:2 cat:1', -92233720368547758.08, true, -32768, '(1.5,-2)', 'x', 'a name', 4294967295),
+ (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+CREATE TABLE with_enum (id int, m mood);
+INSERT INTO with_enum VALUES (1, 'happy');
+CREATE TABLE with_domain (id int, p posint);
+INSERT INTO with_domain VALUES (1, 7);
+CREATE TABLE with_enum_array (id int, ms mood[]);
+INSERT INTO with_enum_array VALUES (1, '{sad,happy}');
+CREATE TABLE with_record (id int, r builtins);
+CREATE TABLE no_columns ();
+INSERT INTO no_columns DEFAULT VALUES;
+)sql");
+  Taken snap = TakeSnapshot(*c);
+  ASSERT_FALSE(HasFailure());
+  std::map<std::string, std::string> formats;
+  for (const DataTable& t : snap.tables) formats[t.name] = t.record_format;
+  EXPECT_EQ(formats, (std::map<std::string, std::string>{{"builtins", "binary"},
+                                                         {"no_columns", ""},
+                                                         {"with_domain", ""},
+                                                         {"with_enum", ""},
+                                                         {"with_enum_array", ""},
+                                                         {"with_record", ""}}));
+  // Binary records: the field count first, no COPY header or trailer.
+  const auto& rows = snap.records.at("public.builtins");
+  ASSERT_EQ(rows.size(), 2u);
+  for (const std::string& r : rows) EXPECT_EQ(postgresql::BinaryTupleProblem(r, 32), "") << r.size();
+  EXPECT_EQ(snap.records.at("public.with_enum"), (std::vector<std::string>{"1\thappy\n"}));
+
+  ScratchDatabase dst(kEngine);
+  Restore(snap, dst);
+  ASSERT_FALSE(HasFailure());
+  auto d = dst.Connect();
+  ASSERT_TRUE(d);
+  // The same bytes read back (what a restore test's digests compare), and
+  // the same values as the server prints them.
+  TableData again = ExportAll(*d, snap.tables);
+  for (const auto& [label, records] : snap.records) EXPECT_EQ(again[label], Bag(records)) << label;
+  const char* text = "SELECT string_agg(b::text, ' | ' ORDER BY id) FROM builtins b";
+  EXPECT_EQ(Scalar(*d, text), Scalar(*c, text));
+  EXPECT_EQ(Scalar(*d, "SELECT tstz::text FROM builtins WHERE id = 1"),
+            Scalar(*c, "SELECT tstz::text FROM builtins WHERE id = 1"));
+  EXPECT_EQ(Scalar(*d, "SELECT count(*) FROM no_columns"), "1");
+}
+
+// A damaged binary tuple never reaches the server: the import stops naming
+// the record and why, and loads nothing.
+TEST(PostgresSnapshot, BinaryImportRefusesDamagedTuplesAndLoadsNothing) {
+  ScratchDatabase db(kEngine);
+  auto c = db.Connect();
+  ASSERT_TRUE(c);
+  Exec(*c, "CREATE TABLE bin (id int PRIMARY KEY, v text)");
+  DataTable t{"public", "bin", {"id", "v"}, "id", 0, 0, "binary"};
+  auto tuple = [](int id, const std::string& v) {
+    std::string r("\x00\x02\x00\x00\x00\x04", 6);
+    for (int shift = 24; shift >= 0; shift -= 8) r += static_cast<char>((id >> shift) & 0xff);
+    const auto n = static_cast<std::uint32_t>(v.size());
+    for (int shift = 24; shift >= 0; shift -= 8) r += static_cast<char>((n >> shift) & 0xff);
+    return r + v;
+  };
+  auto n = c->ImportRows(t, BatchesOf({tuple(1, "one"), tuple(2, "two")}, 1));
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 2);
+  EXPECT_EQ(Scalar(*c, "SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM bin"), "1=one,2=two");
+  const std::string good = tuple(3, "three");
+  for (const auto& [bad, why] : std::vector<std::pair<std::string, std::string>>{
+           {good.substr(0, good.size() - 1), "field 2 is longer than the record"},
+           {good + "x", "1 bytes after the last field"},
+           {std::string("\x00\x01\x00\x00\x00\x00", 6), "1 fields where the table has 2 columns"},
+           {std::string("\xff\xff", 2), "end marker"}}) {
+    n = c->ImportRows(t, BatchesOf({tuple(4, "four"), bad}, 10));
+    ASSERT_FALSE(n.ok()) << why;
+    EXPECT_EQ(n.status().code(), StatusCode::kInvalidInput) << n.status().ToString();
+    EXPECT_TRUE(Contains(n.status().message(), "record 2 is not one PostgreSQL COPY BINARY tuple"))
+        << n.status().message();
+    EXPECT_TRUE(Contains(n.status().message(), why)) << n.status().message();
+    EXPECT_TRUE(Contains(n.status().message(), "\"public\".\"bin\"")) << n.status().message();
+  }
+  EXPECT_EQ(Scalar(*c, "SELECT count(*) FROM bin"), "2") << "failed imports load nothing";
+  // A text record given as binary is refused the same way; text given to a
+  // binary COPY would otherwise be the server's garbled guess.
+  n = c->ImportRows(t, BatchesOf({"5\tfive\n"}, 1));
+  EXPECT_EQ(n.status().code(), StatusCode::kInvalidInput) << n.status().ToString();
+  // The server's own errors still come through (a duplicate key).
+  n = c->ImportRows(t, BatchesOf({tuple(1, "again")}, 1));
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().code(), StatusCode::kQuery) << n.status().ToString();
+  EXPECT_EQ(Scalar(*c, "SELECT count(*) FROM bin"), "2");
+}
+
 TEST(PostgresSnapshot, ExportIgnoresTheSessionsTextSettings) {
   ScratchDatabase db(kEngine);
   auto c = db.Connect();
@@ -1995,12 +2139,15 @@ TEST(PostgresSnapshot, JoinedWorkerSeesTheSnapshotNotLaterCommits) {
   ASSERT_TRUE(script.ok()) << script.status().ToString();
   EXPECT_FALSE(Contains(script->pre_data, "later")) << "pg_dump reads the same snapshot";
   EXPECT_TRUE(Contains(script->pre_data, "CREATE TABLE public.t"));
+  // An int column: binary tuples; the row id = 1 is one field of 4 bytes.
+  ASSERT_EQ((*tables)[0].record_format, "binary");
+  const std::string id_one("\x00\x01\x00\x00\x00\x04\x00\x00\x00\x01", 10);
   for (Connection* conn : {coord.get(), worker.get()}) {
     std::multiset<std::string> rows;
     Status st = ExportInto(*conn, (*tables)[0], "", &rows);
     ASSERT_TRUE(st.ok()) << st.ToString();
     EXPECT_EQ(rows.size(), 10u);
-    EXPECT_EQ(rows.count("1\n"), 1u);
+    EXPECT_EQ(rows.count(id_one), 1u);
   }
   // A worker cannot join twice or after the coordinator ended it.
   EXPECT_EQ(worker->JoinSnapshot(*point).code(), StatusCode::kInvalidInput);
@@ -2190,7 +2337,7 @@ TEST(PostgresSnapshot, ImportRowsLoadsLargeBatchesAndReportsBadRecords) {
   auto c = db.Connect();
   ASSERT_TRUE(c);
   Exec(*c, "CREATE TABLE \"Load Me\" (id int PRIMARY KEY, v text)");
-  DataTable t{"public", "Load Me", {"id", "v"}, "id", 0, 0};
+  DataTable t{"public", "Load Me", {"id", "v"}, "id", 0, 0, ""};
   std::vector<std::string> records;
   for (int i = 0; i < 50000; ++i) records.push_back(std::to_string(i) + "\t" + std::string(40, 'v') + "\n");
   auto n = c->ImportRows(t, BatchesOf(records, 7000));

@@ -39,7 +39,7 @@ namespace cutover {
 
 // Bumped whenever this header changes in a way that breaks binary
 // compatibility. A plugin built against another version is refused.
-inline constexpr std::uint32_t kDriverApiVersion = 10;
+inline constexpr std::uint32_t kDriverApiVersion = 11;
 
 struct DriverInfo {
   // The driver's name, also its plugin file's: cutover_driver_<name>.so.
@@ -130,8 +130,9 @@ struct StatementClass {
 //
 // A snapshot streams each table's rows as *records*: opaque byte strings in
 // the engine's own load format (PostgreSQL: one COPY text line with its
-// '\n'; MySQL/MariaDB: one LOAD DATA line, tab-separated, '\N' for NULL;
-// SQLite: a self-delimiting typed binary row). The core frames, hashes and
+// '\n', or one COPY BINARY tuple; MySQL/MariaDB: one LOAD DATA line,
+// tab-separated, '\N' for NULL; SQLite: a self-delimiting typed binary row).
+// DataTable::record_format says which, when an engine has several. The core frames, hashes and
 // compresses records without looking inside; only the same engine's
 // ImportRows reads them back. Exporting the same rows twice, also after a
 // restore into another database of the same engine, yields the same bytes:
@@ -149,6 +150,15 @@ struct DataTable {
   std::string split_column;
   std::int64_t estimated_rows = 0;  // from statistics; 0 when unknown
   std::int64_t estimated_bytes = 0;
+  // API v11: how this table's records are encoded, as ListDataTables()
+  // chose; empty for the engine's first form (PostgreSQL: COPY text). The
+  // snapshot records it and the restore and its read-back pass it back, so
+  // ExportRows/ImportRows use the form the records were written in. An
+  // engine refuses a form it does not know (kInvalidInput). PostgreSQL
+  // "binary": COPY BINARY tuples, chosen when every column has a built-in
+  // type with binary I/O (its binary form is the same in every database
+  // and version; a user type's is not: arrays and records carry type OIDs).
+  std::string record_format;
 };
 
 // Where a consistent snapshot was taken, as BeginSnapshot() returns it.

@@ -1,5 +1,6 @@
 #include "snapshot/manifest.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "base/sha256.h"
@@ -115,7 +116,11 @@ bool IsSafeChunkPath(std::string_view file) {
 std::string Serialize(const Manifest& m) {
   Json j;
   j["format"] = "cutover.snapshot";
-  j["format_version"] = m.layout == Layout::kImage ? kManifestFormatVersion : kRecordsFormatVersion;
+  const bool record_formats = std::any_of(m.tables.begin(), m.tables.end(),
+                                          [](const TableEntry& t) { return !t.table.record_format.empty(); });
+  j["format_version"] = m.layout == Layout::kImage ? kImageFormatVersion
+                        : record_formats           ? kManifestFormatVersion
+                                                   : kRecordsFormatVersion;
   j["id"] = m.id;
   j["tool_version"] = m.tool_version;
   j["engine"] = m.engine;
@@ -140,16 +145,19 @@ std::string Serialize(const Manifest& m) {
       for (const auto& c : range) chunks.push_back(ChunkJson(c));
       ranges.push_back(std::move(chunks));
     }
-    tables.push_back(Json{{"schema", t.table.schema},
-                          {"name", t.table.name},
-                          {"columns", t.table.columns},
-                          {"split_column", t.table.split_column},
-                          {"rows", t.rows},
-                          {"raw_bytes", t.raw_bytes},
-                          {"digest", t.digest},
-                          {"ranges", std::move(ranges)}});
+    Json table{{"schema", t.table.schema},
+               {"name", t.table.name},
+               {"columns", t.table.columns},
+               {"split_column", t.table.split_column},
+               {"rows", t.rows},
+               {"raw_bytes", t.raw_bytes},
+               {"digest", t.digest},
+               {"ranges", std::move(ranges)}};
+    if (!t.table.record_format.empty()) table["record_format"] = t.table.record_format;
+    tables.push_back(std::move(table));
   }
   j["tables"] = std::move(tables);
+  if (record_formats && m.layout != Layout::kImage) j["layout"] = LayoutName(m.layout);
   if (m.layout == Layout::kImage) {
     Json chunks = Json::array();
     for (const auto& c : m.image) chunks.push_back(ChunkJson(c));
@@ -230,6 +238,11 @@ Result<Manifest> Parse(std::string_view text, const std::string& path) {
         e.table.columns.push_back(c.get<std::string>());
       }
       e.table.split_column = Reader::Str(t, "split_column");
+      if (m.format_version >= 3 && t.contains("record_format")) {
+        e.table.record_format = Reader::Str(t, "record_format");
+        if (e.table.record_format.empty())
+          throw std::runtime_error("the record_format of " + e.table.name + " is empty");
+      }
       e.rows = Reader::Int(t, "rows");
       e.raw_bytes = Reader::Int(t, "raw_bytes");
       e.digest = Reader::Str(t, "digest");

@@ -28,8 +28,12 @@ namespace cutover::snapshot {
 // Version 1: records only. Version 2 adds the image layout; a records
 // snapshot is still written as version 1, so older cutovers keep reading it,
 // and an image snapshot is version 2, which they refuse instead of
-// misreading it as a snapshot without rows.
-inline constexpr int kManifestFormatVersion = 2;
+// misreading it as a snapshot without rows. Version 3 adds a table's
+// "record_format" (DataTable::record_format): a records snapshot with any
+// table in a non-default form is version 3, which older cutovers refuse
+// instead of loading binary records as text.
+inline constexpr int kManifestFormatVersion = 3;
+inline constexpr int kImageFormatVersion = 2;
 inline constexpr int kRecordsFormatVersion = 1;
 inline constexpr char kManifestFile[] = "manifest.json";
 
