@@ -105,6 +105,7 @@ TEST_F(LintCli, EngineFromATargetUriOrConfigNameWithoutConnecting) {
   auto uri = Run({"lint", Dangerous(), "--target", "postgresql://app:s3cret@127.0.0.1:1/shop"});
   EXPECT_EQ(uri.exit_code, 1) << uri.out << uri.err;
   EXPECT_NE(uri.out.find("PG001"), std::string::npos);
+  EXPECT_EQ((uri.out + uri.err).find("s3cret"), std::string::npos) << uri.out << uri.err;
 
   std::ofstream(dir_ / "cutover.toml") << "[targets.prod]\nuri = \"sqlite:///nonexistent/prod.db\"\n";
   auto named = Run({"lint", Clean(), "--target", "prod"});

@@ -175,7 +175,8 @@ TEST_P(DriverConformance, StreamsALargeResultWithBoundedMemory) {
   ScratchDatabase db(engine());
   auto conn = db.Connect();
   ASSERT_NE(conn, nullptr);
-  const long before = testing::StatusKb("VmHWM");
+  const long before = testing::ResetPeakRssKb();
+  ASSERT_GE(before, 0);
   long rows = 0;
   long long bytes = 0;
   std::int64_t last = 0;

@@ -169,6 +169,21 @@ long StatusKb(const std::string& field) {
   return -1;
 }
 
+long ResetPeakRssKb() {
+  {
+    std::ofstream clear("/proc/self/clear_refs");
+    clear << "5";
+  }
+  const long rss = StatusKb("VmRSS");
+  const long hwm = StatusKb("VmHWM");
+  if (rss < 0 || hwm > rss + 1024) {
+    ADD_FAILURE() << "could not reset VmHWM through /proc/self/clear_refs (VmHWM " << hwm << " kB, VmRSS "
+                  << rss << " kB)";
+    return -1;
+  }
+  return rss;
+}
+
 std::string Scalar(Connection& conn, const std::string& sql) {
   std::string value = "<no row>";
   bool first = true;

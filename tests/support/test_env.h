@@ -119,5 +119,11 @@ std::set<std::string> DriftLines(const SchemaModel& expected, const SchemaModel&
 // A "<field>: N kB" value of /proc/self/status (VmRSS, VmHWM); records a
 // failure and returns -1 when absent. For bounded-memory tests.
 long StatusKb(const std::string& field);
+// Resets the process's peak RSS (VmHWM) to its current RSS through
+// /proc/self/clear_refs, so a bounded-memory test measures only itself, not
+// an earlier test of the same process; returns the RSS (kB) the peak now
+// starts from, and records a failure (returning -1) when the reset did not
+// take.
+long ResetPeakRssKb();
 
 }  // namespace cutover::testing
