@@ -389,7 +389,7 @@ load_note() { echo "$LOADS" | awk '{ s = 0; m = 0; for (i = 1; i <= NF; i++) { s
 SETTINGS_LINES=()
 record_pg_settings() {
   local rows profile=durable
-  rows=$("$PSQL" -X -Atw -F= -d "$PG_ADMIN_URI" -c "SELECT name, setting || COALESCE(unit, '') FROM pg_settings
+  rows=$("$PSQL" -X -Atw -F= -d "$PG_ADMIN_URI" -c "SELECT name, current_setting(name) FROM pg_settings
     WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_level', 'shared_buffers',
       'max_wal_size', 'checkpoint_timeout', 'wal_compression', 'maintenance_work_mem',
       'max_parallel_maintenance_workers', 'server_version') ORDER BY name") \
