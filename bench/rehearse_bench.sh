@@ -26,7 +26,8 @@
 # Exit status: 0 measured, 1 a target missed with STRICT=1, 2 usage error, 3 a step failed.
 #
 # The figures depend on the server's settings: the test servers run with fsync=off, which
-# flatters every write (issue 16 moves benchmarks to durable settings).
+# flatters every write. Measure on servers configured like production:
+# bash scripts/test-servers.sh --profile durable start (its env file sets CUTOVER_BENCH_PG_URI).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
