@@ -495,15 +495,34 @@ TEST_P(Migrate, ConcurrentAppliesNeverInterleave) {
   EXPECT_EQ(Fingerprint(), fp);
   EXPECT_FALSE(*migrate::HistoryTableExists(*conn_));
   ASSERT_TRUE(other->ReleaseMigrationLock().ok());
-  // Two real runs at once: one applies, the other waits for it and finds nothing left to do.
+  // Two real runs at once, made to overlap: both start while the lock is
+  // held and wait for it; once it is released one applies, the other waits
+  // for that one and then finds nothing left to do. A run that read the
+  // history before taking the lock would apply a second time.
+  ASSERT_TRUE(other->AcquireMigrationLock(milliseconds(1000)).ok());
+  constexpr auto kHold = milliseconds(2000);
   RunResult a, b;
-  std::thread ta([&] {
-    a = Cli({"apply", Uri(), "--plan", plan, "--phase", "expand", "--lock-timeout", "20s"});
-  });
-  b = Cli({"apply", Uri(), "--plan", plan, "--phase", "expand", "--lock-timeout", "20s"});
+  std::chrono::milliseconds took_a{0}, took_b{0};
+  auto run = [&](RunResult& result, std::chrono::milliseconds& took) {
+    const auto t0 = std::chrono::steady_clock::now();
+    result = Cli({"apply", Uri(), "--plan", plan, "--phase", "expand", "--lock-timeout", "20s"});
+    took = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0);
+  };
+  std::thread ta([&] { run(a, took_a); });
+  std::thread tb([&] { run(b, took_b); });
+  std::this_thread::sleep_for(kHold);
+  ASSERT_TRUE(other->ReleaseMigrationLock().ok());
   ta.join();
+  tb.join();
   EXPECT_EQ(a.exit_code, 0) << a.err;
   EXPECT_EQ(b.exit_code, 0) << b.err;
+  // Both were still waiting when the lock was released (neither could run
+  // before), so the two overlapped.
+  EXPECT_GE(took_a, kHold - milliseconds(300)) << a.err;
+  EXPECT_GE(took_b, kHold - milliseconds(300)) << b.err;
+  const bool a_idle = a.out.find("Nothing to apply") != std::string::npos;
+  const bool b_idle = b.out.find("Nothing to apply") != std::string::npos;
+  EXPECT_NE(a_idle, b_idle) << "exactly one run applies:\n" << a.out << "\n---\n" << b.out;
   auto h = History();
   EXPECT_EQ(h.at({"0001_label", "expand"}).attempts, 1) << "ran once";
   EXPECT_EQ(h.at({"0002_other", "expand"}).attempts, 1);
