@@ -2434,6 +2434,63 @@ TEST(PostgresSnapshot, CheckIntegrityOnACleanDatabase) {
   EXPECT_TRUE(problems.ok()) << "amcheck already installed";
 }
 
+// Damaged pages are named. The damage is written on disk into a copy made
+// at the file level (CREATE DATABASE ... STRATEGY FILE_COPY after a
+// CHECKPOINT) before anything reads its pages, so the server reads the
+// damaged bytes, not pages it has cached. The tests run as root (CI) or as
+// the servers' owner, so the data files are writable.
+TEST(PostgresSnapshot, CheckIntegrityNamesADamagedIndexAndADamagedHeapPage) {
+  ScratchDatabase src(kEngine);
+  {
+    auto c = src.Connect();
+    ASSERT_TRUE(c);
+    Exec(*c,
+         "CREATE TABLE d (id int PRIMARY KEY, v text); INSERT INTO d SELECT g, repeat('x', 20) || g FROM "
+         "generate_series(1, 2000) g; CREATE TABLE clean (id int PRIMARY KEY); INSERT INTO clean VALUES (1); "
+         "CHECKPOINT");
+  }
+  Driver* driver = testing::TestDriver(kEngine);
+  ASSERT_NE(driver, nullptr);
+  auto admin = driver->Connect(testing::ServerUri(kEngine));
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  const std::string name = testing::UniqueName("cutover_scratch_damaged_");
+  Exec(**admin, "CREATE DATABASE " + (*admin)->QuoteIdentifier(name) + " TEMPLATE " +
+                    (*admin)->QuoteIdentifier(src.name()) + " STRATEGY FILE_COPY");
+  const ConnectionUri damaged_uri = testing::ServerUri(kEngine).WithDatabase(name);
+  {
+    auto d = driver->Connect(damaged_uri);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    const fs::path data_dir = Scalar(**d, "SHOW data_directory");
+    const fs::path heap = data_dir / Scalar(**d, "SELECT pg_relation_filepath('public.d')");
+    const fs::path index = data_dir / Scalar(**d, "SELECT pg_relation_filepath('public.d_pkey')");
+    ASSERT_GE(fs::file_size(index), 2u * 8192) << index;
+    auto scribble = [](const fs::path& file, std::streamoff at, std::size_t n, char byte) {
+      std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+      ASSERT_TRUE(f.good()) << "cannot open " << file << " for writing";
+      f.seekp(at);
+      const std::string junk(n, byte);
+      f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+      ASSERT_TRUE(f.good()) << "cannot write " << file;
+    };
+    // Block 0's line pointers: each now redirects past the last item (an
+    // all-ones pointer would read as dead, which verify_heapam skips).
+    scribble(heap, 24, 64, '\x01');
+    scribble(index, 8192 + 4000, 96, '\x7f');  // index tuples of the first leaf (block 1)
+    std::string what;
+    auto problems = (*d)->CheckIntegrity(&what);
+    ASSERT_TRUE(problems.ok()) << problems.status().ToString();
+    const std::string all = Join(*problems, "\n");
+    EXPECT_TRUE(std::any_of(problems->begin(), problems->end(), [](const std::string& p) {
+      return p.starts_with("index \"public\".\"d_pkey\": ");
+    })) << all;
+    EXPECT_TRUE(std::any_of(problems->begin(), problems->end(), [](const std::string& p) {
+      return p.starts_with("table \"public\".\"d\": block 0");
+    })) << all;
+    EXPECT_FALSE(Contains(all, "clean")) << "the undamaged table and index are not named:\n" << all;
+  }
+  Exec(**admin, "DROP DATABASE " + (*admin)->QuoteIdentifier(name) + " WITH (FORCE)");
+}
+
 // A stand-in pg_dump: prints `version` for --version; otherwise records its
 // argv and PGPASSWORD in files next to it and fails with a message.
 std::string FakePgDump(const fs::path& dir, const std::string& version) {
