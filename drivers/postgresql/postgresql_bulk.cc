@@ -69,36 +69,6 @@ void Cancel(PGconn* pg) {
   PQfreeCancel(c);
 }
 
-// The binary stream's header: signature, flags (no OIDs), no extension.
-constexpr char kBinarySignature[] = "PGCOPY\n\377\r\n";  // + '\0': 11 bytes
-constexpr std::size_t kSignatureBytes = 11;
-constexpr std::string_view kBinaryTrailer("\xff\xff", 2);
-
-std::uint32_t ReadU32(const char* p) {
-  const auto* u = reinterpret_cast<const unsigned char*>(p);
-  return (std::uint32_t{u[0]} << 24) | (std::uint32_t{u[1]} << 16) | (std::uint32_t{u[2]} << 8) | u[3];
-}
-
-std::string BinaryHeader() {
-  std::string h(kBinarySignature, kSignatureBytes);  // the signature's own '\0' included
-  h.append(8, '\0');                                 // flags, extension length
-  return h;
-}
-
-// Removes the stream header from the first message of a binary COPY.
-Status StripBinaryHeader(std::string_view& data, const std::string& what) {
-  if (data.size() < kSignatureBytes + 8 ||
-      data.substr(0, kSignatureBytes) != std::string_view(kBinarySignature, kSignatureBytes)) {
-    return Status::Query(what + ": the server's binary COPY stream does not start with its signature");
-  }
-  const std::uint32_t extension = ReadU32(data.data() + kSignatureBytes + 4);
-  if (data.size() < kSignatureBytes + 8 + extension) {
-    return Status::Query(what + ": the server's binary COPY header is truncated");
-  }
-  data.remove_prefix(kSignatureBytes + 8 + extension);
-  return Status::Ok();
-}
-
 }  // namespace
 
 const char* const kDataSessionSettings =

@@ -123,6 +123,15 @@ std::string BinaryTupleProblem(std::string_view record, int fields);
 // line's: no final newline, a newline inside, the end-of-data marker), or "".
 std::string RecordProblem(std::string_view record, CopyForm form, int fields);
 
+// The binary COPY stream around the tuples: its 19-byte header (signature,
+// no flags, no extension), which an import sends first, and its trailer
+// (a field count of -1), sent last.
+std::string BinaryHeader();
+inline constexpr std::string_view kBinaryTrailer("\xff\xff", 2);
+// Removes the stream header from the first message of a binary COPY out;
+// kQuery naming `what` when the server's stream does not start with one.
+Status StripBinaryHeader(std::string_view& data, const std::string& what);
+
 // "schema"."name" (or "name" when schema is empty), for SQL and messages.
 std::string QualifiedName(std::string_view schema, std::string_view name);
 

@@ -8,9 +8,6 @@
 namespace cutover::rehearse {
 namespace {
 
-const std::string& kAbsent = kAbsentIdentity;
-const std::string& kUnknown = kUnknownIdentity;
-
 double Ms(std::chrono::microseconds us) {
   return static_cast<double>(us.count()) / 1000.0;
 }
@@ -104,9 +101,9 @@ std::map<TableId, std::string> StorageIdentities(Connection& conn, const std::ve
     if (id.ok()) {
       out[t] = *id;
     } else if (id.status().code() == StatusCode::kNotFound) {
-      out[t] = kAbsent;
+      out[t] = kAbsentIdentity;
     } else {
-      out[t] = kUnknown;
+      out[t] = kUnknownIdentity;
     }
   }
   return out;
@@ -119,7 +116,8 @@ std::vector<std::string> RewrittenBetween(const std::map<TableId, std::string>& 
     auto it = after.find(t);
     if (it == after.end()) continue;
     const std::string& a = it->second;
-    const bool known = b != kAbsent && b != kUnknown && a != kAbsent && a != kUnknown;
+    const bool known =
+        b != kAbsentIdentity && b != kUnknownIdentity && a != kAbsentIdentity && a != kUnknownIdentity;
     if (known && a != b) out.push_back(t.Display());
   }
   return out;
@@ -166,7 +164,7 @@ void StatementMeter::Before(const Event& event) {
   if (rewrite_log_) (void)conn_.TakeRewriteLog();  // what ran between statements is not this one's
   before_ = StorageIdentities(conn_, touched_);
   for (const auto& [t, id] : before_) {
-    if (id != kAbsent && id != kUnknown) known_[t] = id;
+    if (id != kAbsentIdentity && id != kUnknownIdentity) known_[t] = id;
   }
   r.window = "w" + std::to_string(++windows_);
   if (event.batch) {
@@ -201,9 +199,9 @@ void StatementMeter::After(const Event& event, const Status& result, std::int64_
       const TableId& t = touched_[i];
       const std::string& a = after.at(t);
       std::string b = before_.at(t);
-      if (b == kAbsent && known_.count(t) != 0) b = known_[t];  // dropped earlier in this file
+      if (b == kAbsentIdentity && known_.count(t) != 0) b = known_[t];  // dropped earlier in this file
       std::optional<bool> table_rewrite;
-      if (a == kUnknown || b == kUnknown) {
+      if (a == kUnknownIdentity || b == kUnknownIdentity) {
         unknown = true;
       } else {
         table_rewrite = !a.empty() && !b.empty() && a != b;
@@ -213,7 +211,7 @@ void StatementMeter::After(const Event& event, const Status& result, std::int64_
         }
       }
       r.tables[i].rewrite = table_rewrite;
-      if (a != kAbsent && a != kUnknown) known_[t] = a;
+      if (a != kAbsentIdentity && a != kUnknownIdentity) known_[t] = a;
     }
     if (rewrite_log_) {
       if (auto logged = conn_.TakeRewriteLog(); logged.ok()) {

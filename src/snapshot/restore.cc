@@ -659,23 +659,17 @@ namespace {
 // (on the restored database, by SplitForReaders), biggest first, so one big
 // table does not leave the other connections idle; the rest whole. A table
 // that cannot be split is read whole: the split only saves time.
-Result<std::vector<std::pair<size_t, std::string>>> ReadBackPieces(const Manifest& m, Driver& driver,
-                                                                   const ConnectionUri& restored, int jobs) {
+Result<std::vector<std::pair<size_t, std::string>>> ReadBackPieces(const Manifest& m, Connection& conn,
+                                                                   int jobs) {
   std::vector<size_t> order(m.tables.size());
   for (size_t k = 0; k < order.size(); ++k) order[k] = k;
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return m.tables[a].raw_bytes > m.tables[b].raw_bytes; });
   std::vector<std::pair<size_t, std::string>> pieces;
-  std::unique_ptr<Connection> conn;
   for (size_t k : order) {
     const TableEntry& e = m.tables[k];
     if (jobs > 1 && e.ranges.size() > 1) {
-      if (!conn) {
-        auto c = driver.Connect(restored);
-        if (!c.ok()) return c.status();
-        conn = std::move(*c);
-      }
-      auto split = SplitForReaders(*conn, e.table, jobs);
+      auto split = SplitForReaders(conn, e.table, jobs);
       if (split.ok() && split->size() > 1) {
         for (std::string& p : *split) pieces.emplace_back(k, std::move(p));
         continue;
@@ -694,10 +688,11 @@ Result<Comparison> CompareWithManifest(const Manifest& m, const SchemaModel& exp
                                        const ConnectionUri& restored, int jobs,
                                        const std::function<void()>& after_schema) {
   Comparison cmp;
+  // One connection reads the schema and plans the read-back.
+  auto planner = driver.Connect(restored);
+  if (!planner.ok()) return planner.status();
   {
-    auto conn = driver.Connect(restored);
-    if (!conn.ok()) return conn.status();
-    auto live = (*conn)->ReadSchema();
+    auto live = (*planner)->ReadSchema();
     if (!live.ok()) return live.status().WithContext("reading the restored schema");
     cmp.restored_schema = *live;
     if (Fingerprint(*live) != m.fingerprint) {
@@ -713,6 +708,7 @@ Result<Comparison> CompareWithManifest(const Manifest& m, const SchemaModel& exp
   }
   if (after_schema) after_schema();
   if (m.layout == Layout::kImage) {
+    planner->reset();
     // The driver counts and digests every table in the restored file
     // itself, not in the snapshot's chunks.
     auto path = driver.ImageFilePath(restored);
@@ -725,8 +721,9 @@ Result<Comparison> CompareWithManifest(const Manifest& m, const SchemaModel& exp
     std::sort(cmp.problems.begin(), cmp.problems.end());
     return cmp;
   }
-  auto pieces = ReadBackPieces(m, driver, restored, jobs);
+  auto pieces = ReadBackPieces(m, **planner, jobs);
   if (!pieces.ok()) return pieces.status();
+  planner->reset();
   // Per table: rows and digest summed over its pieces (the digest does not
   // depend on order), and the first read error.
   std::mutex mu;
