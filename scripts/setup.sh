@@ -9,6 +9,7 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libssl-dev
   libgtest-dev libxxhash-dev libpg-query-dev libsodium-dev
   zstd mydumper shellcheck
+  clang libclang-rt-14-dev llvm
   sqitch libdbd-pg-perl libdbd-mysql-perl libdbd-sqlite3-perl alembic python3-psycopg2 python3-pymysql
   chromium
   postgresql postgresql-contrib mariadb-server mariadb-client sqlite3

@@ -212,68 +212,79 @@ Status AuditLog::ForEach(const std::function<Status(const Entry&)>& fn) {
   });
 }
 
+ChainVerifier::ChainVerifier(const std::optional<Key>& key, std::optional<Head> anchor)
+    : key_(key), anchor_(std::move(anchor)) {}
+
+Status ChainVerifier::Fail(std::int64_t seq, std::string problem) {
+  result_.ok = false;
+  result_.bad_seq = seq;
+  result_.problem = std::move(problem);
+  return Status::Cancelled("stop");  // ends the walk; not an error
+}
+
+Status ChainVerifier::Step(const AuditRow& row) {
+  if (!result_.ok) return Status::Cancelled("stop");
+  ++result_.entries;
+  const std::int64_t expected = result_.head.seq + 1;
+  if (row.seq != expected) {
+    return Fail(expected,
+                "entry " + std::to_string(expected) +
+                    (row.seq == expected + 1 ? " is missing"
+                                             : " to " + std::to_string(row.seq - 1) + " are missing") +
+                    ": deleted from the log");
+  }
+  if (row.alg == kHmac) {
+    if (!key_) {
+      return Status::InvalidInput("audit log entry " + std::to_string(row.seq) +
+                                  " is authenticated with HMAC-SHA-256: set [audit] key_file in the "
+                                  "config to the key it was written with, then verify again");
+    }
+    if (!first_keyed_) first_keyed_ = row.seq;
+    ++result_.keyed;
+  } else if (row.alg != kSha256) {
+    return Fail(row.seq, "entry " + std::to_string(row.seq) + " names an unknown algorithm");
+  } else if (first_keyed_) {
+    return Fail(row.seq, "entry " + std::to_string(row.seq) + " is not authenticated though entry " +
+                             std::to_string(*first_keyed_) +
+                             " before it is: it was forged or downgraded by someone without the key");
+  }
+  if (ChainHash(row.alg, key_, result_.head.hash, row.seq, row.content) != row.hash) {
+    return Fail(row.seq, Mismatch(row, row.alg == kHmac));
+  }
+  if (anchor_ && row.seq == anchor_->seq) {
+    anchor_seen_ = true;
+    if (row.hash != anchor_->hash) {
+      return Fail(row.seq, "entry " + std::to_string(row.seq) +
+                               " differs from the anchored head: the log was rewritten up to here");
+    }
+  }
+  result_.head = Head{row.seq, row.hash};
+  return Status::Ok();
+}
+
+VerifyResult ChainVerifier::Finish() {
+  if (result_.ok && anchor_ && anchor_->seq > 0 && !anchor_seen_) {
+    result_.ok = false;
+    result_.bad_seq = result_.head.seq + 1;
+    result_.problem = "the log ends at entry " + std::to_string(result_.head.seq) +
+                      " but the anchored head is entry " + std::to_string(anchor_->seq) + ": entries " +
+                      std::to_string(result_.head.seq + 1) + " to " + std::to_string(anchor_->seq) +
+                      " were removed (truncated)";
+  }
+  return result_;
+}
+
 Result<VerifyResult> AuditLog::Verify(const std::optional<Head>& anchor) {
-  VerifyResult result;
-  std::string prev_hash;
-  std::optional<std::int64_t> first_keyed;
-  bool anchor_seen = false;
+  ChainVerifier verifier(key_, anchor);
   Status fatal;
-  auto fail = [&](std::int64_t seq, std::string problem) {
-    result.ok = false;
-    result.bad_seq = seq;
-    result.problem = std::move(problem);
-    return Status::Cancelled("stop");  // ends the walk; not an error
-  };
   Status st = catalog_.ForEachAudit([&](const AuditRow& row) -> Status {
-    ++result.entries;
-    const std::int64_t expected = result.head.seq + 1;
-    if (row.seq != expected) {
-      return fail(expected,
-                  "entry " + std::to_string(expected) +
-                      (row.seq == expected + 1 ? " is missing"
-                                               : " to " + std::to_string(row.seq - 1) + " are missing") +
-                      ": deleted from the log");
-    }
-    if (row.alg == kHmac) {
-      if (!key_) {
-        fatal = Status::InvalidInput("audit log entry " + std::to_string(row.seq) +
-                                     " is authenticated with HMAC-SHA-256: set [audit] key_file in the "
-                                     "config to the key it was written with, then verify again");
-        return fatal;
-      }
-      if (!first_keyed) first_keyed = row.seq;
-      ++result.keyed;
-    } else if (row.alg != kSha256) {
-      return fail(row.seq, "entry " + std::to_string(row.seq) + " names an unknown algorithm");
-    } else if (first_keyed) {
-      return fail(row.seq, "entry " + std::to_string(row.seq) + " is not authenticated though entry " +
-                               std::to_string(*first_keyed) +
-                               " before it is: it was forged or downgraded by someone without the key");
-    }
-    if (ChainHash(row.alg, key_, prev_hash, row.seq, row.content) != row.hash) {
-      return fail(row.seq, Mismatch(row, row.alg == kHmac));
-    }
-    if (anchor && row.seq == anchor->seq) {
-      anchor_seen = true;
-      if (row.hash != anchor->hash) {
-        return fail(row.seq, "entry " + std::to_string(row.seq) +
-                                 " differs from the anchored head: the log was rewritten up to here");
-      }
-    }
-    prev_hash = row.hash;
-    result.head = Head{row.seq, row.hash};
-    return Status::Ok();
+    Status step = verifier.Step(row);
+    if (step.code() == StatusCode::kInvalidInput) fatal = step;
+    return step;
   });
   if (!fatal.ok()) return fatal;
+  VerifyResult result = verifier.Finish();
   if (!st.ok() && result.ok) return st;
-  if (result.ok && anchor && anchor->seq > 0 && !anchor_seen) {
-    result.ok = false;
-    result.bad_seq = result.head.seq + 1;
-    result.problem = "the log ends at entry " + std::to_string(result.head.seq) +
-                     " but the anchored head is entry " + std::to_string(anchor->seq) + ": entries " +
-                     std::to_string(result.head.seq + 1) + " to " + std::to_string(anchor->seq) +
-                     " were removed (truncated)";
-  }
   return result;
 }
 

@@ -91,6 +91,27 @@ struct VerifyResult {
 std::string ChainHash(const std::string& alg, const std::optional<Key>& key, const std::string& prev_hash,
                       std::int64_t seq, const std::string& content);
 
+// Recomputes a chain row by row, in seq order: AuditLog::Verify feeds it the
+// catalog's rows, the fuzz target arbitrary ones. Step returns Cancelled once
+// the chain is found broken (then Finish() says where and why), and
+// kInvalidInput for an authenticated entry when there is no key; Finish()
+// also reports an anchored head the rows never reached.
+class ChainVerifier {
+ public:
+  ChainVerifier(const std::optional<Key>& key, std::optional<Head> anchor);
+  Status Step(const AuditRow& row);
+  VerifyResult Finish();
+
+ private:
+  Status Fail(std::int64_t seq, std::string problem);
+
+  const std::optional<Key>& key_;
+  std::optional<Head> anchor_;
+  VerifyResult result_;
+  std::optional<std::int64_t> first_keyed_;
+  bool anchor_seen_ = false;
+};
+
 class AuditLog {
  public:
   AuditLog(Catalog& catalog, std::optional<Key> key) : catalog_(catalog), key_(std::move(key)) {}

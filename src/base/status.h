@@ -159,7 +159,12 @@ class [[nodiscard]] Result {
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
 
-  Status status() const { return ok() ? Status::Ok() : std::get<Status>(state_); }
+  // A reference into this Result (the sanitizer build found callers keeping
+  // `status().message()` by reference past a returned copy's lifetime).
+  const Status& status() const {
+    static const Status kOk = Status::Ok();
+    return ok() ? kOk : std::get<Status>(state_);
+  }
 
  private:
   std::variant<T, Status> state_;

@@ -38,6 +38,8 @@ Result<std::string> PercentDecode(std::string_view in) {
     int hi = HexValue(in[i + 1]);
     int lo = HexValue(in[i + 2]);
     if (hi < 0 || lo < 0) return Status::InvalidInput("invalid percent-escape");
+    // %00 would cut the value short where a client library reads a C string.
+    if (hi == 0 && lo == 0) return Status::InvalidInput("percent-escape of a NUL byte");
     out += static_cast<char>(hi * 16 + lo);
     i += 2;
   }
@@ -134,6 +136,15 @@ Result<ConnectionUri> ConnectionUri::Parse(std::string_view text) {
   ConnectionUri uri;
   text = Trim(text);
   if (text.empty()) return Status::InvalidInput("empty connection URI");
+  // A NUL would cut the URI short where a client library reads it as a C
+  // string; no other control character belongs in a URI either.
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7F) {
+      return Status::InvalidInput("the connection URI has a control character (byte " + std::to_string(c) +
+                                  ") at position " + std::to_string(i + 1) + "; remove it");
+    }
+  }
   auto colon = text.find(':');
   if (colon == std::string_view::npos || !ValidScheme(text.substr(0, colon))) {
     return Status::InvalidInput(Describe(text) +
@@ -196,6 +207,11 @@ Status ConnectionUri::ParseAuthority(std::string_view authority, std::string_vie
     }
     auto host = PercentDecode(hostport);
     if (!host.ok()) return Status::InvalidInput(Describe(text) + " has a bad %-escape in the host");
+    // A ':' in a host is an IPv6 address, written in brackets; one smuggled
+    // in as %3A would be shown (and handed on) as a different URI.
+    if (host->find(':') != std::string::npos) {
+      return Status::InvalidInput(Describe(text) + " has a ':' in its host: write an IPv6 address as [addr]");
+    }
     host_ = *host;
   }
   if (!port_text.empty()) {

@@ -43,6 +43,32 @@ TEST(ConnectionUri, SocketAndIpv6Hosts) {
   EXPECT_EQ(*v6->port(), 5433);
 }
 
+// Found by the uri fuzz target: "u:p%40arb" as a host decoded to "u:p@arb",
+// which was shown as "[u:p@arb]", a URI with another user and host.
+TEST(ConnectionUri, AColonSmuggledIntoTheHostIsRefused) {
+  auto bad = ConnectionUri::Parse("mysql://u:p%40arb:/db");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("':' in its host"), std::string::npos) << bad.status().message();
+  EXPECT_FALSE(ConnectionUri::Parse("postgresql://db%3A5432/shop").ok());
+  auto v6 = ConnectionUri::Parse("postgresql://u:pw@[fe80::1]:5432/shop");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(ConnectionUri::Parse(v6->Redacted())->host(), "fe80::1");
+}
+
+// A NUL would cut the URI short in a client library (libpq reads C strings):
+// "shop\0x" would connect to "shop". Raw or escaped, control bytes are refused.
+TEST(ConnectionUri, ControlCharactersAndEscapedNulsAreRefused) {
+  auto nul = ConnectionUri::Parse(std::string("postgresql://u:pw@h/shop\0x", 26));
+  ASSERT_FALSE(nul.ok());
+  EXPECT_NE(nul.status().message().find("control character (byte 0) at position 25"), std::string::npos)
+      << nul.status().message();
+  EXPECT_FALSE(ConnectionUri::Parse("postgresql://u:pw@h/sh\top").ok());
+  EXPECT_FALSE(ConnectionUri::Parse("postgresql://u:pw@h/shop%00x").ok());
+  EXPECT_FALSE(ConnectionUri::Parse("postgresql://u:p%00w@h/shop").ok());
+  EXPECT_FALSE(ConnectionUri::Parse("mysql://u@h/shop?socket=%00").ok());
+  EXPECT_TRUE(ConnectionUri::Parse("sqlite:/tmp/a%20b.db").ok());
+}
+
 TEST(ConnectionUri, SqliteForms) {
   auto abs = ConnectionUri::Parse("sqlite:///var/lib/app/shop.db");
   ASSERT_TRUE(abs.ok());
@@ -64,7 +90,8 @@ TEST(ConnectionUri, SqliteForms) {
   Status opaque = ConnectionUri::Parse("postgresql:u:topsecret@h")->RequireServerForm("PostgreSQL");
   EXPECT_EQ(opaque.code(), StatusCode::kInvalidInput);
   EXPECT_EQ(opaque.message().find("topsecret"), std::string::npos) << opaque.message();
-  EXPECT_EQ(ConnectionUri::Parse("postgresql:u:topsecret@h")->Redacted().find("topsecret"), std::string::npos);
+  EXPECT_EQ(ConnectionUri::Parse("postgresql:u:topsecret@h")->Redacted().find("topsecret"),
+            std::string::npos);
 }
 
 TEST(ConnectionUri, RejectsBadInputWithoutLeakingThePassword) {

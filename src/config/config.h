@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -52,6 +53,9 @@ struct Config {
 // Reads `path`. kNotFound if it does not exist, kInvalidInput (file:line) for
 // anything malformed.
 Result<Config> LoadConfig(const std::string& path);
+// The same for text already read; `path` names it in messages and anchors
+// relative paths (key_file).
+Result<Config> ParseConfig(std::string_view text, const std::string& path);
 // --config when given, else ./cutover.toml when present, else defaults.
 Result<Config> LoadConfigOrDefault(const std::optional<std::string>& explicit_path);
 

@@ -110,6 +110,9 @@ TEST(Config, ErrorsNameFileAndLine) {
       {"[policy]\n\nmax_blocked_ms = -5\n", ":3: [policy] max_blocked_ms must be a whole number, 0 or more"},
       {"[policy]\nmax_statement_s = \"300\"\n", ":2: [policy] max_statement_s must be a whole number"},
       {"[policy]\nmax_backfill_s = 1.5\n", ":2: [policy] max_backfill_s must be a whole number"},
+      // Found by the config fuzz target: a float too large for an integer
+      // was converted (undefined behaviour) before it was refused.
+      {"[policy]\nmax_blocked_ms = 1E300\n", ":2: [policy] max_blocked_ms must be a whole number"},
       {"[policy]\nlint_warnings = \"warn\"\n", ":2: [policy] lint_warnings must be \"allow\" or \"fail\""},
       {"[policy]\nallow_irreversible = \"yes\"\n", ":2: [policy] allow_irreversible must be true or false"},
       {"policy = 3\n", ":1: [policy] must be a table"},

@@ -176,7 +176,7 @@ bool SplitWithDriver(const std::string& text, const ReadOptions& options, const 
   }
   auto split = options.split(text);
   if (!split.ok()) {
-    const std::string& msg = split.status().message();
+    const std::string msg = split.status().message();
     problems->Add(where, LineInMessage(msg), msg);
     return false;
   }
@@ -192,7 +192,7 @@ bool SplitWithDriver(const std::string& text, const ReadOptions& options, const 
   lex.keep_comments = true;
   auto tokens = Lex(text, lex);
   if (!tokens.ok()) {
-    const std::string& msg = tokens.status().message();
+    const std::string msg = tokens.status().message();
     problems->Add(where, LineInMessage(msg), msg);
     return false;
   }
@@ -282,9 +282,14 @@ bool ParseDirective(std::string_view body, int line, const std::string& where, D
     }
     case DirectiveKind::kBatchSize: {
       std::int64_t n = 0;
+      // At most 9 digits, so the sum cannot overflow (the plan fuzz target
+      // found a long argument overflowing it before it was refused).
       bool ok = !args.empty() && args.size() <= 9;
       for (char c : args) {
-        if (!std::isdigit(static_cast<unsigned char>(c))) ok = false;
+        if (!ok || !std::isdigit(static_cast<unsigned char>(c))) {
+          ok = false;
+          break;
+        }
         n = n * 10 + (c - '0');
       }
       if (!ok || n < 1 || n > 10'000'000) {

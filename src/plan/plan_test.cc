@@ -337,6 +337,11 @@ TEST(Directives, BadValuesAreErrors) {
             std::string::npos);
   EXPECT_NE(ParseError("-- cutover:batch-size 0\nSELECT 1;", Phase::kBackfill).find("needs a row count"),
             std::string::npos);
+  // Found by the plan fuzz target: a long argument overflowed the count
+  // (undefined behaviour) before it was refused.
+  EXPECT_NE(ParseError("-- cutover:batch-size 99999999999999999999999\nSELECT 1;", Phase::kBackfill)
+                .find("needs a row count from 1 to 10000000, found '99999999999999999999999'"),
+            std::string::npos);
   EXPECT_NE(ParseError("-- cutover:no-transaction please\nSELECT 1;").find("takes no argument"),
             std::string::npos);
 }

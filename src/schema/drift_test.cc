@@ -269,6 +269,9 @@ TEST(SchemaJson, RejectsBadDocumentsWithLocation) {
        "objects[0]: unknown kind 'tabel'"},
       {"{\"format\":\"cutover.schema\",\"version\":1,\"engine\":\"sqlite\",\"objects\":[]}",
        "missing field 'fingerprint'"},
+      // Found by the schema_json fuzz target: a number too large for a
+      // double was an uncaught exception that ended the process.
+      {"[332e37333]", "bad.json: not readable JSON"},
   };
   for (const auto& c : cases) {
     auto r = SchemaFromJson(c.text, "bad.json");

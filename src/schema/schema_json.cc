@@ -73,6 +73,11 @@ Result<SchemaModel> SchemaFromJson(std::string_view text, const std::string& sou
     for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) line += text[i] == '\n';
     return Status::InvalidInput(source + ":" + std::to_string(line) + ": not valid JSON (" + e.what() +
                                 "); expected the output of 'cutover schema --json'");
+  } catch (const ordered_json::exception& e) {
+    // Not a syntax error: a number too large for a double (found by the
+    // schema_json fuzz target; it ended the process).
+    return Status::InvalidInput(source + ": not readable JSON (" + e.what() +
+                                "); expected the output of 'cutover schema --json'");
   }
   if (!doc.is_object())
     return Status::InvalidInput(source + ": expected a JSON object from 'cutover schema --json'");

@@ -50,6 +50,14 @@ Status SplitFramedRecords(std::string_view framed, std::vector<std::string_view>
         return Status::CheckFailed("a record length is cut off at byte " + std::to_string(pos));
       }
       auto byte = static_cast<unsigned char>(framed[pos++]);
+      // Only the writer's form is read: no padding byte 0x00 after a
+      // continuation, no bits past the 64th. Every length has one encoding,
+      // so splitting and framing again gives the same bytes (the chunk fuzz
+      // target checks it).
+      if ((byte == 0 && shift > 0) || (shift == 63 && byte > 1)) {
+        return Status::CheckFailed("a record length at byte " + std::to_string(pos - 1) +
+                                   " is not in the form cutover writes");
+      }
       len |= std::uint64_t{byte & 0x7fu} << shift;
       shift += 7;
       if ((byte & 0x80) == 0) break;

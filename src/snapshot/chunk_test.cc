@@ -68,6 +68,22 @@ TEST(Framing, TruncationIsACheckFailure) {
   }
 }
 
+// Found by the chunk fuzz target: lengths written with padding (0x80 0x00
+// for 0) were read, so two byte strings framed the same records. Only the
+// writer's form is read now, and no length past 64 bits.
+TEST(Framing, OnlyTheWritersLengthFormIsRead) {
+  std::vector<std::string_view> out;
+  EXPECT_TRUE(SplitFramedRecords(std::string("\x00", 1), out).ok());
+  const std::string padded("\x80\x00", 2);
+  Status st = SplitFramedRecords(padded, out);
+  EXPECT_EQ(st.code(), StatusCode::kCheckFailed);
+  EXPECT_NE(st.message().find("a record length at byte 1 is not in the form cutover writes"),
+            std::string::npos)
+      << st.message();
+  const std::string too_long(std::string(9, '\xff') + "\x02");
+  EXPECT_EQ(SplitFramedRecords(too_long, out).code(), StatusCode::kCheckFailed);
+}
+
 TEST(Chunk, EncodeDecodeAndEveryKindOfDamage) {
   std::string framed = Framed({"1\tone\n", "2\ttwo\n", "\\N\tthree\n"});
   std::string stored;
@@ -150,6 +166,34 @@ TEST(Manifest, RoundTripsAndCarriesItsChecksum) {
   EXPECT_EQ(back->target, m.target);
   EXPECT_EQ(back->tables.at(0).table.name, "order \"items\"");
   EXPECT_EQ(ChecksumOf(text).size(), 7u + 64u);
+}
+
+// Counts a reader adds up (totals, a table's chunks) must fit in 64 bits:
+// a manifest whose two tables hold 2^62 rows each is refused when read,
+// not summed into a negative total later. One row fewer still fits.
+TEST(Manifest, CountsThatAddUpPast64BitsAreRefused) {
+  Manifest m = SampleManifest();
+  ASSERT_FALSE(m.tables.empty());
+  m.tables.resize(1);
+  m.tables.push_back(m.tables[0]);
+  m.tables[0].rows = std::int64_t{1} << 62;
+  m.tables[1].rows = (std::int64_t{1} << 62) - 1;
+  std::string text = Serialize(m);
+  ASSERT_TRUE(Parse(text, "m.json").ok());
+  // The same manifest with one more row, its checksum recomputed as an
+  // attacker would.
+  const std::string fits = "\"rows\": " + std::to_string((std::int64_t{1} << 62) - 1);
+  const size_t at = text.find(fits);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, fits.size(), "\"rows\": " + std::to_string(std::int64_t{1} << 62));
+  const std::string key = "\"checksum\": \"sha256:";
+  const size_t sum = text.rfind(key) + key.size();
+  text.replace(sum, 64, std::string(64, '0'));
+  text.replace(sum, 64, Sha256Hex(text));
+  auto back = Parse(text, "m.json");
+  ASSERT_FALSE(back.ok());
+  EXPECT_EQ(back.status().code(), StatusCode::kCheckFailed);
+  EXPECT_NE(back.status().message().find("add up past 2^63"), std::string::npos) << back.status().message();
 }
 
 TEST(Manifest, AnyEditIsDetected) {

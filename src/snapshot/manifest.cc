@@ -67,6 +67,25 @@ struct Reader {
   }
 };
 
+// Every sum a reader makes of the manifest's counts (totals, a table's
+// chunks) fits in 64 bits. A tampered manifest with absurd counts is refused
+// here instead of overflowing later.
+bool SumsFit(const Manifest& m) {
+  std::int64_t rows = 0, raw = m.image_bytes, chunk_rows = 0, chunk_raw = 0, stored = 0;
+  for (const auto& t : m.tables) {
+    if (__builtin_add_overflow(rows, t.rows, &rows) || __builtin_add_overflow(raw, t.raw_bytes, &raw))
+      return false;
+  }
+  for (const ChunkInfo* c : m.AllChunks()) {
+    if (__builtin_add_overflow(chunk_rows, c->rows, &chunk_rows) ||
+        __builtin_add_overflow(chunk_raw, c->raw_bytes, &chunk_raw) ||
+        __builtin_add_overflow(stored, c->stored_bytes, &stored)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::int64_t Manifest::TotalRows() const {
@@ -269,6 +288,11 @@ Result<Manifest> Parse(std::string_view text, const std::string& path) {
     }
   } catch (const std::exception& e) {
     return Status::CheckFailed(path + ": unreadable manifest: " + e.what());
+  }
+  if (!SumsFit(m)) {
+    return Status::CheckFailed(path +
+                               ": the manifest's row and byte counts add up past 2^63: it was edited; " +
+                               "take a new snapshot");
   }
   return m;
 }

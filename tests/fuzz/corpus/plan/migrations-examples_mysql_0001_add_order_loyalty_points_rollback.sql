@@ -1,0 +1,3 @@
+
+-- cutover:lock-timeout 2s
+ALTER TABLE orders DROP COLUMN loyalty_points, ALGORITHM=INSTANT;

@@ -1,0 +1,3 @@
+	-- cutover:lock-timeout 2s
+ALTER TABLE customers DROP CONSTRAINT customers_country_code_fk;
+DROP TABLE countries;

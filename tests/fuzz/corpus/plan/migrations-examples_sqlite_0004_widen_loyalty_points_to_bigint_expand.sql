@@ -1,0 +1,13 @@
+-- Widen orders.loyalty_points from int to bigint: in SQLite there is nothing to do.
+--
+-- SQLite column types are affinities, not storage sizes. A column declared INTEGER
+-- stores each value in 1, 2, 3, 4, 6 or 8 bytes as the value needs, so it already
+-- holds any 64-bit integer; declaring it BIGINT would give the very same INTEGER
+-- affinity. Rebuilding the table only to change the declared type name (the one
+-- thing a rebuild could change) would copy every row under the write lock for no
+-- gain.
+--
+-- So this migration has no statement. It stays in the plan so that every engine's
+-- plan tells the same story, and its checks.sql asserts what actually matters in
+-- SQLite: every stored value is an integer (a value beyond 64 bits would have been
+-- stored as a REAL).

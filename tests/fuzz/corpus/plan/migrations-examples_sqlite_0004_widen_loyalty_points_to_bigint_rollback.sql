@@ -1,0 +1,1 @@
+-- expand.sql changes nothing, so there is nothing to reverse.
