@@ -2,8 +2,8 @@
 # README command 2: set up, build, start throwaway PostgreSQL and MariaDB
 # servers, run the full test suite (ctest), stop the servers (also on failure),
 # then the sanitizer and fuzzing pass (scripts/fuzz.sh: a clang build with
-# ASan+UBSan, the server-free unit tests under it, each fuzz target for
-# FUZZ_SECONDS, default 30).
+# ASan+UBSan, the server-free unit tests under it, each fuzz target for a
+# fixed number of inputs from a fixed seed).
 # Tests run one at a time: snapshot tests take MariaDB's global read lock and
 # PostgreSQL ACCESS SHARE locks on the shared test servers, which tests running
 # beside them would otherwise wait on.

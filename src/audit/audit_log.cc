@@ -160,7 +160,9 @@ Result<Head> ParseHead(const std::string& text, const std::string& file) {
     return Head{seq, hash};
   }
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("format", "") != "cutover.audit-head") {
+  // Compared as JSON, not with value(): a "format" that is not a string is
+  // refused here instead of throwing.
+  if (j.is_discarded() || !j.is_object() || !j.contains("format") || j["format"] != "cutover.audit-head") {
     return Status::InvalidInput(what + ": not an audit head; write one with `cutover audit head --json > " +
                                 file + "`");
   }

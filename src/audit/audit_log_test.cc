@@ -300,7 +300,9 @@ TEST(AuditHead, RoundTripsAndRefusesOtherFiles) {
   EXPECT_EQ(text->hash, head.hash);
   for (const char* bad :
        {"", "{}", "42", "42 a b", "-1 abc", "[1]", R"({"format":"cutover.audit-head","seq":-1,"hash":"x"})",
-        R"({"format":"cutover.audit-head","seq":"1","hash":"x"})", "not json"}) {
+        R"({"format":"cutover.audit-head","seq":"1","hash":"x"})", "not json",
+        // A "format" that is not a string (found by the fuzzer: it threw).
+        R"({"format":5,"hash":"ab"})", R"({"format":null})", R"({"format":["cutover.audit-head"]})"}) {
     auto r = ParseHead(bad, "h.json");
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidInput);

@@ -1,6 +1,6 @@
 // ConnectionUri: a parsed database URI, and the only way a URI is ever shown.
 //
-// Accepted forms (docs/uris.md):
+// Accepted forms (docs/quickstart.md, "Connection URIs"):
 //   postgresql://user:pass@host:port/db?param=value   (also postgres://)
 //   mysql://user:pass@host:port/db?socket=/path        (also mariadb://)
 //   sqlite:///absolute/path.db   sqlite:relative/path.db

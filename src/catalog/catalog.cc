@@ -15,6 +15,7 @@
 #include <thread>
 #include <utility>
 
+#include "base/kill_point.h"
 #include "base/uri.h"
 
 namespace cutover {
@@ -388,6 +389,7 @@ class WriteTransaction {
     return r.status();
   }
   Status Commit() {
+    CUTOVER_KILL_POINT("catalog.before-commit");
     Status st = db_.Commit();
     if (st.ok()) open_ = false;
     return st;
@@ -1178,6 +1180,7 @@ Status Catalog::AppendAudit(
   if (!sql.ok()) return sql.status();
   auto r = db_->Execute(*sql);
   if (!r.ok()) return Prefixed(r.status(), where, &path_);
+  CUTOVER_KILL_POINT("audit.inserted");  // the entry is in the open transaction
   return Prefixed(txn.Commit(), where, &path_);
 }
 

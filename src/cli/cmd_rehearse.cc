@@ -19,6 +19,7 @@
 
 #include "base/file_env.h"
 #include "base/interrupt.h"
+#include "base/kill_point.h"
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "migrate/foreign_history.h"
@@ -395,6 +396,7 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
   const std::string started_at = NowIso8601();
   auto copy = rehearse::MakeRehearsalCopy(p->repo, *p->catalog, p->manifest, cr);
   if (!copy.ok()) return ctx.Fail(copy.status());
+  CUTOVER_KILL_POINT("rehearse.copy-made");
   note("rehearsing on " + copy->database->name() + ": " + copy->detail);
   auto report =
       p->what.exec
@@ -423,6 +425,7 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
   rc.tool_version = CUTOVER_VERSION;
   rc.rehearsal_id = NewRehearsalId();
   rc.started_at = started_at;
+  CUTOVER_KILL_POINT("rehearse.measured");  // the copy is still there
   if (args.keep) {
     if (Status kept = copy->database->Keep(); !kept.ok()) {
       report->notes.push_back(
@@ -456,6 +459,7 @@ int RunRehearse(CommandContext& ctx, const RehearseArgs& args) {
   record.summary = std::to_string(report->statements.size()) + " statement executions, " +
                    std::to_string(report->findings.size()) + " finding(s)";
   record.report_json = rehearse::RehearsalJson(rc, *report);
+  CUTOVER_KILL_POINT("rehearse.copy-dropped");  // measured and dropped, not yet recorded
   if (Status st = p->catalog->RecordRehearsal(record); !st.ok()) return ctx.Fail(st);
   ctx.RecordAudit(*p->catalog, audit::Event{"rehearse",
                                             record.target,

@@ -11,6 +11,7 @@
 
 #include "base/file_env.h"
 #include "base/strings.h"
+#include "base/uri.h"
 #include "cli/commands.h"
 #include "snapshot/restore.h"
 #include "snapshot/restore_check.h"
@@ -236,8 +237,9 @@ int RunRestoreTest(CommandContext& ctx, const RestoreTestArgs& args) {
     }
     for (const auto& p : r.problems) std::cout << "  problem: " << p << "\n";
   }
-  if (InterruptGuard::Requested()) {
-    // The report above says what was done; the exit code says it was cut short.
+  if (InterruptGuard::Requested() || r.cut_short) {
+    // The report above says what was done; the exit code says it was cut
+    // short (a signal, or a lost connection) and proves nothing.
     const bool drop_failed = std::any_of(r.problems.begin(), r.problems.end(), [](const std::string& p) {
       return p.rfind("dropping scratch database", 0) == 0;
     });
@@ -245,10 +247,13 @@ int RunRestoreTest(CommandContext& ctx, const RestoreTestArgs& args) {
         r.kept        ? "the scratch database " + r.scratch_database + " was kept (--keep)"
         : drop_failed ? "the scratch database could not be dropped (the next restore-test drops it)"
                       : "the scratch database was dropped";
-    const Status cancelled = InterruptedStatus(scratch_fate + "; the test did not finish and proves nothing",
-                                               "run the same restore-test again");
-    std::cerr << "cutover: error: restore-test of " << *id << ": " << cancelled.message() << "\n";
-    return ExitCodeFor(cancelled);
+    const std::string unfinished = scratch_fate + "; the test did not finish and proves nothing";
+    const Status why = InterruptGuard::Requested()
+                           ? InterruptedStatus(unfinished, "run the same restore-test again")
+                           : r.cut_short->WithMessage(r.cut_short->message() + "; " + unfinished +
+                                                      "; run the same restore-test again");
+    std::cerr << "cutover: error: restore-test of " << *id << ": " << ScrubSecrets(why.message()) << "\n";
+    return ExitCodeFor(why);
   }
   return r.ok ? 0 : 1;
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/kill_point.h"
 #include "base/progress.h"
 #include "cli/commands.h"
 #include "snapshot/scratch.h"
@@ -115,6 +116,7 @@ int RunSnapshot(CommandContext& ctx, const SnapshotArgs& args) {
   auto out = snapshot::TakeSnapshot(*repo, req);
   if (!out.ok()) return ctx.Fail(out.status().WithContext("snapshot of " + target->label));
   const auto& m = out->manifest;
+  CUTOVER_KILL_POINT("snapshot.committed");  // in the repository, not yet in the catalog
   if (Status st = (*catalog)->RecordSnapshot(SnapshotRecordFor(m, out->manifest_checksum)); !st.ok()) {
     // The snapshot is committed; the next listing re-adds it from its manifest.
     spdlog::warn("snapshot {} committed but not recorded in the catalog: {}", m.id, st.message());

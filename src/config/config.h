@@ -1,5 +1,6 @@
 // cutover.toml: named targets, the scratch server, the repository, drift
-// ignores (docs/config.md).
+// ignores, the gate's policy (docs/quickstart.md, "Configuration: cutover.toml";
+// docs/gate.md for [policy]).
 //
 // Loading is strict: an unknown section or key, a value of the wrong type or
 // a malformed URI is an error naming the file and line, because a typo in a

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -232,10 +233,24 @@ std::vector<CheckResult> RehearsalChecks(const RehearsalEvidence& e) {
     }
     return out;
   }
-  out.push_back(Blocking(e, doc, rehearse));
-  out.push_back(Compat(doc, rehearse));
-  out.push_back(Rollback(e, doc, rehearse));
-  out.push_back(WindowFits(e, doc, rehearse));
+  // Each check reads fields of the stored report; a catalog row edited by
+  // hand can give one the wrong type, and then that check fails instead of
+  // the gate stopping without a verdict.
+  using Check = std::function<CheckResult()>;
+  const std::pair<const char*, Check> checks[] = {
+      {"rehearsal.blocking", [&] { return Blocking(e, doc, rehearse); }},
+      {"rehearsal.compat", [&] { return Compat(doc, rehearse); }},
+      {"rehearsal.rollback", [&] { return Rollback(e, doc, rehearse); }},
+      {"window.fits", [&] { return WindowFits(e, doc, rehearse); }}};
+  for (const auto& [id, check] : checks) {
+    try {
+      out.push_back(check());
+    } catch (const Json::exception&) {
+      out.push_back(Fail(id,
+                         "the report of rehearsal " + r->id + " in the catalog has a field of the wrong type",
+                         rehearse));
+    }
+  }
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -353,6 +354,28 @@ TEST(GateRehearsalChecks, MissingOrUnreadableEvidenceIsNoGo) {
   for (const char* id : {"rehearsal.blocking", "rehearsal.compat", "rehearsal.rollback", "window.fits"}) {
     EXPECT_EQ(g[id].verdict, Verdict::kFail) << id;
     EXPECT_NE(g[id].evidence.find("cannot be read"), std::string::npos) << id;
+  }
+  // Valid JSON with a field of the wrong type (a catalog row edited by hand):
+  // the check that reads it fails, naming the rehearsal; the others stand.
+  const std::pair<const char*, std::function<void(Json&)>> wrong_types[] = {
+      {"rehearsal.blocking", [](Json& j) { j["statements"][0]["phase"] = 5; }},
+      {"rehearsal.compat",
+       [](Json& j) {
+         j["compat"]["failed"] = Json::array({7});
+         j["compat"]["ok"] = false;
+       }},
+      {"rehearsal.rollback", [](Json& j) { j["rollback_drill"][0]["ran"] = "yes"; }},
+      {"window.fits", [](Json& j) { j["estimate"]["expand_s"] = "ten"; }}};
+  for (const auto& [id, edit] : wrong_types) {
+    Json edited = Report();
+    edit(edited);
+    RehearsalEvidence with_window = ForRehearsals({Rehearsal("rh-edited", kHour, edited)});
+    with_window.policy.window_s = kHour;
+    auto w = ById(RehearsalChecks(with_window));
+    EXPECT_EQ(w[id].verdict, Verdict::kFail) << id;
+    EXPECT_NE(w[id].evidence.find("rh-edited"), std::string::npos) << id;
+    EXPECT_NE(w[id].evidence.find("wrong type"), std::string::npos) << id << ": " << w[id].evidence;
+    EXPECT_EQ(w["rehearsal.current"].verdict, Verdict::kPass) << id;
   }
   Json unmeasured = Report();
   unmeasured["statements"][0]["estimate_ms"]["blocked_read"] = nullptr;

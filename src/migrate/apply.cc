@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "base/kill_point.h"
 #include "base/progress.h"
 #include "base/sha256.h"
 #include "base/strings.h"
@@ -529,6 +530,7 @@ Status Runner::RunFileInTransaction(const Step& step, std::int64_t from, StepOut
         error = r.status();
         break;
       }
+      CUTOVER_KILL_POINT("apply.statement-run");  // transactional: nothing committed yet
       ++done;
     }
     if (error.ok()) {
@@ -539,8 +541,10 @@ Status Runner::RunFileInTransaction(const Step& step, std::int64_t from, StepOut
       row.duration_ms = MsSince(start);
       error = Save(row);
       if (error.ok()) error = MarkRolledBack(step, rolled);
+      if (error.ok()) CUTOVER_KILL_POINT("apply.before-commit");
       if (error.ok()) error = conn_.Commit();
       if (error.ok()) {
+        CUTOVER_KILL_POINT("apply.file-recorded");
         Remember(row);
         for (const auto& r : rolled) Remember(r);
         out.statements = done - from;
@@ -597,6 +601,8 @@ Status Runner::RunFileByStatement(const Step& step, std::int64_t from, StepOutco
       out.statements = done - from;
       return RecordFailure(row, f, &s, error, done, start);
     }
+    // Autocommit: the statement is applied, its progress not yet recorded.
+    CUTOVER_KILL_POINT("apply.statement-run");
     ++done;
     row.statements_done = done;
     row.done_checksum = StatementsChecksum(f, done);
@@ -606,6 +612,7 @@ Status Runner::RunFileByStatement(const Step& step, std::int64_t from, StepOutco
   row.finished_at = NowUtc();
   row.duration_ms = MsSince(start);
   CUTOVER_RETURN_IF_ERROR(Save(row));
+  CUTOVER_KILL_POINT("apply.file-recorded");
   Remember(row);
   std::vector<HistoryRow> rolled;
   CUTOVER_RETURN_IF_ERROR(MarkRolledBack(step, rolled));
@@ -694,8 +701,10 @@ Status Runner::RunBackfill(const Step& step, StepOutcome& out) {
             next.duration_ms = MsSince(start);
             error = Save(next);
           }
+          if (error.ok()) CUTOVER_KILL_POINT("apply.batch-run");  // the batch and its count, uncommitted
           if (error.ok()) error = conn_.Commit();
           if (error.ok()) {
+            CUTOVER_KILL_POINT("apply.batch-committed");
             row = next;
             Remember(row);
             break;

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "base/interrupt.h"
+#include "base/kill_point.h"
 #include "base/sha256.h"
 #include "migrate/apply.h"
 #include "migrate/history.h"
@@ -162,6 +163,7 @@ Result<bool> Runner::Drill(const plan::Migration& m, const SchemaModel& before) 
   const auto start = Clock::now();
   auto rolled = ApplyPhase(plan::Phase::kRollback, m.name);
   if (!rolled.ok()) return rolled.status();
+  CUTOVER_KILL_POINT("rehearse.rolled-back");
   d.rollback_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   if (rolled->failed) {
     d.differences.push_back("rollback.sql failed; see the findings");
@@ -189,6 +191,7 @@ Result<bool> Runner::Expand(const plan::Migration& m) {
   auto expanded = ApplyPhase(plan::Phase::kExpand, m.name);
   if (!expanded.ok()) return expanded.status();
   if (expanded->failed) return false;
+  CUTOVER_KILL_POINT("rehearse.expanded");
   if (!expanded->ran_steps) return true;  // applied before the snapshot
   RunCompat(m);
   if (m.irreversible || m.file(plan::Phase::kRollback) == nullptr) {

@@ -99,18 +99,13 @@ std::string RisksSection(const GateReadout& r) {
   return out + "\n";
 }
 
-std::string Figures(const GateReadout& r) {
-  std::string out = "#### Measured on a production copy\n\n";
-  if (!r.rehearsal) return out + "No rehearsal of this phase is recorded.\n\n";
-  const RehearsalRecord& h = *r.rehearsal;
-  const Json doc = Json::parse(h.report_json, nullptr, false);
-  out += "Rehearsal " + Code(h.id) + " on a copy of snapshot " + Code(h.snapshot_id) + ", started " +
-         h.started_at + (h.ok ? "" : " (**it found problems**)") +
-         ". Estimates are scaled to the live row counts.\n\n";
-  if (!doc.is_object()) return out + "Its report in the catalog cannot be read.\n\n";
+// The statement table and the estimate line of one rehearsal report. Throws
+// Json::exception when a field has the wrong type.
+std::string ReportFigures(const Json& doc, const std::string& phase) {
+  std::string out;
   std::string rows;
   for (const Json& s : doc.value("statements", Json::array())) {
-    if (s.value("phase", "") != r.phase || s.value("drill", false)) continue;
+    if (s.value("phase", "") != phase || s.value("drill", false)) continue;
     const Json est = s.value("estimate_ms", Json::object());
     const Json rewrite = s.value("rewrite", Json());
     rows += "| " + Code(s.value("file", "?") + ":" + std::to_string(s.value("line", 0))) + " | " +
@@ -131,6 +126,23 @@ std::string Figures(const GateReadout& r) {
          Seconds(e.value("restore_s", Json())) +
          "; the window it needs: " + Seconds(e.value("window_s", Json())) + ".\n\n";
   return out;
+}
+
+std::string Figures(const GateReadout& r) {
+  std::string out = "#### Measured on a production copy\n\n";
+  if (!r.rehearsal) return out + "No rehearsal of this phase is recorded.\n\n";
+  const RehearsalRecord& h = *r.rehearsal;
+  const Json doc = Json::parse(h.report_json, nullptr, false);
+  out += "Rehearsal " + Code(h.id) + " on a copy of snapshot " + Code(h.snapshot_id) + ", started " +
+         h.started_at + (h.ok ? "" : " (**it found problems**)") +
+         ". Estimates are scaled to the live row counts.\n\n";
+  const std::string unreadable = "Its report in the catalog cannot be read.\n\n";
+  if (!doc.is_object()) return out + unreadable;
+  try {
+    return out + ReportFigures(doc, r.phase);
+  } catch (const Json::exception&) {  // an edited catalog row: a field of the wrong type
+    return out + unreadable;
+  }
 }
 
 }  // namespace

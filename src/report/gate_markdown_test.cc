@@ -81,6 +81,12 @@ TEST(GateMarkdown, MissingOrUnreadableEvidenceIsSaidNotHidden) {
   GateReadout r = Readout();
   r.rehearsal->report_json = "{not json";
   EXPECT_NE(GateMarkdown(r).find("cannot be read"), std::string::npos);
+  // A catalog row edited by hand: valid JSON, a field of the wrong type.
+  for (const char* report : {R"({"statements": [{"phase": 5}]})", R"({"statements": 3})",
+                             R"({"estimate": 3, "statements": []})"}) {
+    r.rehearsal->report_json = report;
+    EXPECT_NE(GateMarkdown(r).find("cannot be read"), std::string::npos) << report;
+  }
   r.rehearsal.reset();
   r.steps.clear();
   const std::string md = GateMarkdown(r);

@@ -10,7 +10,6 @@
 #include <fstream>
 
 #include "base/file_env.h"
-#include "base/sha256.h"
 #include "snapshot/manifest.h"
 #include "snapshot/repository.h"
 
@@ -186,11 +185,7 @@ TEST(Manifest, CountsThatAddUpPast64BitsAreRefused) {
   const size_t at = text.find(fits);
   ASSERT_NE(at, std::string::npos);
   text.replace(at, fits.size(), "\"rows\": " + std::to_string(std::int64_t{1} << 62));
-  const std::string key = "\"checksum\": \"sha256:";
-  const size_t sum = text.rfind(key) + key.size();
-  text.replace(sum, 64, std::string(64, '0'));
-  text.replace(sum, 64, Sha256Hex(text));
-  auto back = Parse(text, "m.json");
+  auto back = Parse(WithRecomputedChecksum(text), "m.json");
   ASSERT_FALSE(back.ok());
   EXPECT_EQ(back.status().code(), StatusCode::kCheckFailed);
   EXPECT_NE(back.status().message().find("add up past 2^63"), std::string::npos) << back.status().message();
@@ -275,23 +270,16 @@ TEST(Manifest, UnknownLayoutOrNewerVersionIsRefused) {
   m.tables[0].ranges.clear();
   std::string text = Serialize(m);
   // Re-checksummed edits: the structure is what is refused, not the checksum.
-  auto rechecksummed = [](std::string t) {
-    const std::string key = "\"checksum\": \"sha256:";
-    size_t at = t.rfind(key) + key.size();
-    t.replace(at, 64, std::string(64, '0'));
-    t.replace(at, 64, Sha256Hex(t));
-    return t;
-  };
   std::string unknown = text;
   unknown.replace(unknown.find("\"layout\": \"image\""), 17, "\"layout\": \"pages\"");
-  auto r = Parse(rechecksummed(unknown), "m.json");
+  auto r = Parse(WithRecomputedChecksum(unknown), "m.json");
   EXPECT_EQ(r.status().code(), StatusCode::kCheckFailed);
   EXPECT_NE(r.status().message().find("unknown layout \"pages\""), std::string::npos)
       << r.status().ToString();
 
   std::string newer = text;
   newer.replace(newer.find("\"format_version\": 2"), 19, "\"format_version\": 4");
-  auto n = Parse(rechecksummed(newer), "m.json");
+  auto n = Parse(WithRecomputedChecksum(newer), "m.json");
   EXPECT_EQ(n.status().code(), StatusCode::kUnsupported);
   EXPECT_NE(n.status().message().find("upgrade cutover"), std::string::npos) << n.status().ToString();
 }

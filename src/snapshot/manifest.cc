@@ -188,9 +188,15 @@ std::string Serialize(const Manifest& m) {
                      {"raw_bytes", m.TotalRawBytes()},
                      {"stored_bytes", m.TotalStoredBytes()}};
   j["checksum"] = "sha256:" + kZeros;
-  std::string text = j.dump(1, ' ', false, Json::error_handler_t::strict) + "\n";
+  return WithRecomputedChecksum(j.dump(1, ' ', false, Json::error_handler_t::strict) + "\n");
+}
+
+std::string WithRecomputedChecksum(std::string text) {
   // The checksum is the last key: its value is the last occurrence.
-  size_t at = text.rfind(kChecksumKey) + kChecksumKey.size();
+  const size_t key = text.rfind(kChecksumKey);
+  if (key == std::string::npos || key + kChecksumKey.size() + 64 > text.size()) return text;
+  const size_t at = key + kChecksumKey.size();
+  text.replace(at, 64, kZeros);
   text.replace(at, 64, Sha256Hex(text));
   return text;
 }

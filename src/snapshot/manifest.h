@@ -95,6 +95,11 @@ struct Manifest {
 
 // JSON text with its checksum filled in.
 std::string Serialize(const Manifest& manifest);
+// `text` with its checksum recomputed as Serialize() computes it (over the
+// text with 64 zeros in the checksum's place); unchanged if `text` has no
+// checksum. The checksum finds damage, not deliberate edits: anyone can do
+// this, and tests and the fuzzer do it to reach the checks behind it.
+std::string WithRecomputedChecksum(std::string text);
 // The checksum ("sha256:<hex>") that Serialize() wrote into `text`.
 std::string ChecksumOf(std::string_view text);
 // `path` is only used in messages.

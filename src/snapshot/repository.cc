@@ -6,6 +6,8 @@
 #include <ctime>
 #include <random>
 
+#include "base/kill_point.h"
+
 namespace cutover::snapshot {
 namespace fs = std::filesystem;
 namespace {
@@ -64,6 +66,15 @@ Result<Repository> Repository::Open(const fs::path& root, Env& env) {
 Result<Repository> Repository::OpenExisting(const fs::path& root, Env& env) {
   if (root.empty()) return Status::InvalidInput(kNoRepository);
   if (!env.Exists(root)) {
+    // Exists() follows links: a link that loops or points nowhere is there
+    // but leads nowhere, and "does not exist" would send the user looking
+    // for a missing directory.
+    std::error_code ec;
+    if (fs::is_symlink(fs::symlink_status(root, ec))) {
+      return Status::InvalidInput("no repository at " + root.string() +
+                                  ": it is a symbolic link that cannot be followed (it points nowhere, or "
+                                  "into a loop of links); check --repo or [repository] path");
+    }
     return Status::InvalidInput("no repository at " + root.string() +
                                 " (the directory does not exist): check --repo or [repository] path; "
                                 "`cutover snapshot TARGET` creates it with the first snapshot");
@@ -112,6 +123,7 @@ Result<std::string> Repository::Commit(Pending& pending, const Manifest& manifes
   CUTOVER_RETURN_IF_ERROR(env_->SyncDir(pending.dir / "schema"));
   std::string text = Serialize(manifest);
   CUTOVER_RETURN_IF_ERROR(WriteFileAtomically(*env_, pending.dir / kManifestFile, text));
+  CUTOVER_KILL_POINT("snapshot.manifest-written");  // committed; its lock file not yet removed
   (void)env_->RemoveFile(pending.dir / kLockFile);
   pending.lock.reset();
   (void)env_->SyncDir(pending.dir);

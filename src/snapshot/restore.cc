@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "base/kill_point.h"
 #include "base/strings.h"
 #include "driver/driver_helpers.h"
 #include "schema/drift.h"
@@ -264,6 +265,7 @@ Status WriteImage(const Repository& repo, const Manifest& m, const std::string& 
         Status st = stored.ok() ? DecodeChunk(*stored, c, raw) : stored.status();
         if (st.code() == StatusCode::kNotFound) st = Status::CheckFailed(c.file + ": missing");
         if (st.ok()) st = out.WriteAt(offsets[k], raw).WithContext(target);
+        if (st.ok()) CUTOVER_KILL_POINT("restore.image-chunk-written");
         if (!st.ok()) {
           std::lock_guard<std::mutex> lock(mu);
           if (first.ok()) first = st.WithContext("database image");
@@ -358,6 +360,7 @@ class RecordsRestore {
         prepare_);
     index_sessions_.clear();
     if (!loaded.ok()) return loaded;
+    CUTOVER_KILL_POINT("restore.data-loaded");
     std::string what = std::to_string(ranges_.size()) + " ranges";
     if (!items_.empty()) what += " and " + std::to_string(items_.size()) + " index statements";
     stages.Mark("restore: load the data (" + what + " on " + std::to_string(std::max(1, jobs_)) +
@@ -464,6 +467,7 @@ class RecordsRestore {
         return read_error;
       }
       framed = std::move(*current);
+      CUTOVER_KILL_POINT("restore.chunk-read");  // mid-load: the range is being handed to the driver
       if (Status st = SplitFramedRecords(framed, records); !st.ok()) {
         read_error = st.WithContext(c.file);
         return read_error;
@@ -598,6 +602,7 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
     const AccessSteps access_steps = SplitAccess(out.access, *model);
     CUTOVER_RETURN_IF_ERROR(ApplyAccess(**into, access_steps.with_tables));
     stages.Mark("restore: check the snapshot's schema files, pre-data");
+    CUTOVER_KILL_POINT("restore.pre-data");
     const int jobs = (*into)->SupportsSharedSnapshot() ? req.jobs : 1;
     into->reset();  // workers connect on their own
     RecordsRestore records(repo, m, req, prepare, jobs);
@@ -612,6 +617,7 @@ Result<RestoreOutcome> RestoreSnapshot(const Repository& repo, const Manifest& m
                   " of them with pre-data)");
     }
   }
+  CUTOVER_KILL_POINT("restore.done");
   out.stages = stages.entries();
   out.stored_bytes = m.TotalStoredBytes();
   out.model = std::move(*model);

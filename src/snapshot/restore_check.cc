@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "base/file_env.h"
+#include "base/kill_point.h"
 #include "base/strings.h"
 #include "schema/scratch_schema.h"
 #include "snapshot/restore.h"
@@ -281,6 +282,7 @@ Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalo
   restore_req.access.definer_fallback = true;
   auto restored = RestoreSnapshot(repo, m, restore_req);
   if (!restored.ok()) {
+    if (IsRetryable(restored.status().code())) report.cut_short = restored.status();
     Fail(report, "restore", "restore failed: " + restored.status().message());
     SkipChecks(report, m, req.check_files, true, true, "the restore failed");
   } else {
@@ -296,6 +298,7 @@ Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalo
     CheckRestored(m, req, created, *restored, report);
   }
   if (InterruptGuard::Requested()) Fail(report, "finished", InterruptedStatus().message());
+  CUTOVER_KILL_POINT("restore-test.checked");  // the scratch database still exists
 
   const auto drop_start = std::chrono::steady_clock::now();
   if (req.keep) {
@@ -336,6 +339,7 @@ Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalo
   record.rows = report.rows;
   record.bytes = report.bytes;
   record.scratch_database = name;
+  CUTOVER_KILL_POINT("restore-test.dropped");  // not yet recorded
   CUTOVER_RETURN_IF_ERROR(catalog.RecordRestoreTest(record));
   return report;
 }

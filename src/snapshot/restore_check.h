@@ -20,6 +20,7 @@
 // passed; an error return means the test could not run to a verdict.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,10 +78,15 @@ struct RestoreTestReport {
   std::vector<std::string> cleaned_up;                 // stale scratch databases dropped first
   std::vector<std::pair<std::string, double>> stages;  // wall time per stage (restore's, then the checks')
   std::vector<RestoreCheck> checks;
+  // Set when the restore stopped on an error that says nothing about the
+  // snapshot (a lost connection, a lock timeout: IsRetryable): the run
+  // proves nothing either way, and the command exits 3 instead of 1.
+  std::optional<Status> cut_short;
 };
 
 // A failure to restore (damaged chunk, DDL error) is reported as a problem
-// in a report with ok=false, after the scratch database is dropped; the
+// in a report with ok=false, after the scratch database is dropped (and a
+// lost connection also sets cut_short); the
 // returned error is for failures that prevent any verdict (no catalog, no
 // scratch server).
 Result<RestoreTestReport> RunRestoreTest(const Repository& repo, Catalog& catalog, const Manifest& manifest,

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "base/kill_point.h"
 #include "schema/scratch_schema.h"
 
 namespace cutover::snapshot {
@@ -71,6 +72,7 @@ Result<std::unique_ptr<ScratchDatabase>> ScratchDatabase::Make(Catalog& catalog,
   record.created_at = NowIso8601();
   record.purpose = purpose;
   CUTOVER_RETURN_IF_ERROR(catalog.RegisterScratch(record));
+  CUTOVER_KILL_POINT("scratch.registered");  // in the catalog, not yet created
   auto made = source.empty() ? driver.CreateDatabase(server, record.name)
                              : driver.CloneDatabase(server, source, record.name);
   if (!made.ok()) {
@@ -84,6 +86,7 @@ Result<std::unique_ptr<ScratchDatabase>> ScratchDatabase::Make(Catalog& catalog,
     }
     return made.status().WithContext("cloning " + record.name + " from " + source + " on " + record.server);
   }
+  CUTOVER_KILL_POINT("scratch.created");
   return std::unique_ptr<ScratchDatabase>(
       new ScratchDatabase(catalog, driver, server, record.name, std::move(made).value()));
 }

@@ -17,6 +17,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/kill_point.h"
 #include "base/strings.h"
 #include "catalog/catalog.h"
 #include "schema/fingerprint.h"
@@ -258,6 +259,7 @@ Result<ImageStage> WriteImageChunks(Env& env, const std::filesystem::path& dir, 
         info.file = ImageChunkFileName(k);
         if (st.ok()) st = EncodeChunk(raw, 0, ContentDigest(), req.compression_level, stored, info);
         if (st.ok()) st = WriteStoredChunk(env, dir, stored, info, &syncer);
+        if (st.ok()) CUTOVER_KILL_POINT("snapshot.chunk-written");
         compress_us +=
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)
                 .count();
@@ -513,6 +515,7 @@ class RecordsPipeline {
       std::string stored;
       Status st = EncodeChunk(job->framed, job->rows, job->digest, req_.compression_level, stored, info);
       if (st.ok()) st = WriteStoredChunk(env_, dir_, stored, info, &syncer_);
+      if (st.ok()) CUTOVER_KILL_POINT("snapshot.chunk-written");
       compress_us_ += MicrosSince(started);
       if (!st.ok()) {
         error_.Set(st.WithContext("table " + m_.tables[job->table].table.name));
@@ -623,6 +626,7 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
   InterruptGuard interrupts;  // main's token: a signal stops the readers, the guard below cleans up
   auto pending = repo.StartSnapshot();
   if (!pending.ok()) return pending.status();
+  CUTOVER_KILL_POINT("snapshot.started");
   // From here on, any early return must remove the partial directory.
   struct AbandonOnFailure {
     Repository& repo;
@@ -651,6 +655,7 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
   Env& env = repo.env();
   CUTOVER_RETURN_IF_ERROR(WriteSchemaFiles(env, pending->dir, *schema, req.compression_level, m));
   stages.Mark("snapshot: write the schema files");
+  CUTOVER_KILL_POINT("snapshot.schema-written");
 
   auto image = TakeImage(env, pending->dir, req, *sessions->coord, schema->tables, m, stages);
   if (!image.ok()) return image.status();
@@ -663,6 +668,7 @@ Result<SnapshotOutcome> TakeSnapshot(Repository& repo, const SnapshotRequest& re
     RecordsPipeline pipeline(env, pending->dir, req, m);
     CUTOVER_RETURN_IF_ERROR(pipeline.Run(readers, *tasks, stages));
   }
+  CUTOVER_KILL_POINT("snapshot.data-written");
   return CommitSnapshot(repo, *pending, guard.committed, std::move(m), stages, t0);
 }
 

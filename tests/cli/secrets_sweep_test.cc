@@ -15,11 +15,13 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/uri.h"
@@ -137,21 +139,43 @@ class SecretsSweep : public ::testing::TestWithParam<std::string> {
 
   // Runs cutover at -vv with the repository under the work directory and
   // HOME in it; keeps what it printed for the sweep.
-  RunResult Run(std::vector<std::string> args, std::vector<std::string> env = {}) {
+  RunResult Run(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+    RunResult r = testing::RunCutover(Argv(args), Options(env));
+    printed_.push_back({args[0] + " " + (args.size() > 1 ? args[1] : ""), r.out + r.err});
+    return r;
+  }
+  std::vector<std::string> Argv(const std::vector<std::string>& args) const {
     std::vector<std::string> all{
         "--repo", (dir_ / "repo").string(), "--driver-path", CUTOVER_TEST_DRIVER_DIR, "--no-progress", "-vv"};
     all.insert(all.end(), args.begin(), args.end());
+    return all;
+  }
+  testing::ProcessOptions Options(std::vector<std::string> env) const {
     env.push_back("HOME=" + (dir_ / "home").string());
-    RunResult r = testing::RunCutover(all, testing::ProcessOptions().Env(env).Unset(
-                                               {"PGPASSWORD", "MYSQL_PWD", "PGPASSFILE", "GITHUB_ACTIONS"}));
-    printed_.push_back({args[0] + " " + (args.size() > 1 ? args[1] : ""), r.out + r.err});
-    return r;
+    return testing::ProcessOptions().Env(env).Unset(
+        {"PGPASSWORD", "MYSQL_PWD", "PGPASSFILE", "GITHUB_ACTIONS"});
+  }
+
+  // Runs cutover and expects it to succeed, or to fail.
+  void ExpectOk(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+    const RunResult r = Run(args, env);
+    EXPECT_EQ(r.exit_code, 0) << Joined(args) << "\n" << r.out << r.err;
+  }
+  void ExpectFails(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+    const RunResult r = Run(args, env);
+    EXPECT_NE(r.exit_code, 0) << Joined(args) << " should have failed\n" << r.out << r.err;
+  }
+  static std::string Joined(const std::vector<std::string>& args) {
+    std::string out = "cutover";
+    for (const std::string& a : args) out += " " + a;
+    return out;
   }
 
   void SuccessPaths();
   void PasswordOutsideTheUri();
   void ApplyAndAudit();
   void FailurePaths();
+  void DroppedConnection();
 
   fs::path dir_;
   std::unique_ptr<testing::ScratchDatabase> db_;
@@ -161,75 +185,101 @@ class SecretsSweep : public ::testing::TestWithParam<std::string> {
 
 void SecretsSweep::SuccessPaths() {
   fs::create_directories(dir_ / "out");
-  auto ok = [&](const RunResult& r, const std::string& what) {
-    EXPECT_EQ(r.exit_code, 0) << what << "\n" << r.out << r.err;
-  };
-  ok(Run({"schema", target_, "--json"}), "schema");
+  ExpectOk({"schema", target_, "--json"});
   std::ofstream(Out("schema.json")) << Run({"schema", target_, "--json"}).out;
-  ok(Run({"drift", target_, "--against", Out("schema.json"), "--json"}), "drift");
-  ok(Run({"snapshot", target_, "--json"}), "snapshot");
-  ok(Run({"snapshots", "--json"}), "snapshots");
-  ok(Run({"verify", "latest", "--deep", "--json"}), "verify");
-  ok(Run({"restore-test", "latest", "--scratch", scratch_, "--json", "--junit", Out("restore-test.xml"),
-          "--metrics-file", Out("restore-test.prom")}),
-     "restore-test");
-  ok(Run({"lint", plan_, "--target", target_, "--json", "--junit", Out("lint.xml"), "--sarif",
-          Out("lint.sarif")}),
-     "lint");
+  ExpectOk({"drift", target_, "--against", Out("schema.json"), "--json"});
+  ExpectOk({"snapshot", target_, "--json"});
+  ExpectOk({"snapshots", "--json"});
+  ExpectOk({"verify", "latest", "--deep", "--json"});
+  ExpectOk({"restore-test", "latest", "--scratch", scratch_, "--json", "--junit", Out("restore-test.xml"),
+            "--metrics-file", Out("restore-test.prom")});
+  ExpectOk({"lint", plan_, "--target", target_, "--json", "--junit", Out("lint.xml"), "--sarif",
+            Out("lint.sarif")});
   if (engine() == "mysql") {
-    ok(Run({"lint", plan_, "--target", target_, "--scratch", scratch_, "--json"}), "lint --scratch");
+    ExpectOk({"lint", plan_, "--target", target_, "--scratch", scratch_, "--json"});
     const std::string refused = UriFor("cutover", kSentinel, host_, "");
-    EXPECT_NE(Run({"lint", plan_, "--target", target_, "--scratch", refused, "--json"}).exit_code, 0)
-        << "lint --scratch with the wrong password";
+    ExpectFails({"lint", plan_, "--target", target_, "--scratch", refused, "--json"});
   }
-  ok(Run({"status", target_, "--plan", plan_, "--json"}), "status");
-  ok(Run({"rehearse", target_, "--plan", plan_, "--scratch", scratch_, "--json", "--junit",
-          Out("rehearse.xml"), "--html", Out("rehearse.html"), "--metrics-file", Out("rehearse.prom"),
-          "--github"},
-         {"GITHUB_STEP_SUMMARY=" + Out("rehearse-summary.md")}),
-     "rehearse");
-  ok(Run({"gate", target_, "--plan", plan_, "--scratch", scratch_, "--json", "--junit", Out("gate.xml"),
-          "--markdown", Out("gate.md"), "--metrics-file", Out("gate.prom")}),
-     "gate");
+  ExpectOk({"status", target_, "--plan", plan_, "--json"});
+  ExpectOk(
+      {"rehearse", target_, "--plan", plan_, "--scratch", scratch_, "--json", "--junit", Out("rehearse.xml"),
+       "--html", Out("rehearse.html"), "--metrics-file", Out("rehearse.prom"), "--github"},
+      {"GITHUB_STEP_SUMMARY=" + Out("rehearse-summary.md")});
+  ExpectOk({"gate", target_, "--plan", plan_, "--scratch", scratch_, "--json", "--junit", Out("gate.xml"),
+            "--markdown", Out("gate.md"), "--metrics-file", Out("gate.prom")});
 }
 
 // The last success path: apply (the gate GO on the evidence gathered before)
 // and the audit log it and every earlier command appended to.
 void SecretsSweep::ApplyAndAudit() {
-  auto ok = [&](const RunResult& r, const std::string& what) {
-    EXPECT_EQ(r.exit_code, 0) << what << "\n" << r.out << r.err;
-  };
-  ok(Run({"apply", target_, "--plan", plan_, "--phase", "expand", "--scratch", scratch_, "--json"}), "apply");
-  ok(Run({"audit", "--json"}), "audit");
-  ok(Run({"audit", "verify", "--json"}), "audit verify");
-  ok(Run({"audit", "head"}), "audit head");
+  ExpectOk({"apply", target_, "--plan", plan_, "--phase", "expand", "--scratch", scratch_, "--json"});
+  ExpectOk({"audit", "--json"});
+  ExpectOk({"audit", "verify", "--json"});
+  ExpectOk({"audit", "head"});
 }
 
 void SecretsSweep::FailurePaths() {
-  auto fails = [&](const RunResult& r, const std::string& what) {
-    EXPECT_NE(r.exit_code, 0) << what << " should have failed\n" << r.out << r.err;
-  };
   // Nothing listens on port 1; the sentinel as the wrong password of a real
   // user; a database that does not exist.
   const std::string bad_host = UriFor(kUser, kSentinel, "127.0.0.1:1", db_->name());
   const std::string wrong_password = UriFor("cutover", kSentinel, host_, db_->name());
   const std::string no_database = UriFor(kUser, kSentinel, host_, "cutover_no_such_db");
   for (const std::string& uri : {bad_host, wrong_password, no_database}) {
-    fails(Run({"schema", uri, "--json"}), "schema " + uri);
-    fails(Run({"snapshot", uri, "--json"}), "snapshot");
-    fails(Run({"drift", uri, "--against", Out("schema.json")}), "drift");
-    fails(Run({"rehearse", uri, "--plan", plan_, "--scratch", scratch_, "--json"}), "rehearse");
-    fails(Run({"gate", uri, "--plan", plan_, "--json", "--markdown", Out("gate-failed.md")}), "gate");
-    fails(Run({"apply", uri, "--plan", plan_, "--phase", "expand", "--json"}), "apply");
+    ExpectFails({"schema", uri, "--json"});
+    ExpectFails({"snapshot", uri, "--json"});
+    ExpectFails({"drift", uri, "--against", Out("schema.json")});
+    ExpectFails({"rehearse", uri, "--plan", plan_, "--scratch", scratch_, "--json"});
+    ExpectFails({"gate", uri, "--plan", plan_, "--json", "--markdown", Out("gate-failed.md")});
+    ExpectFails({"apply", uri, "--plan", plan_, "--phase", "expand", "--json"});
   }
   // A scratch server that refuses: restore-test, rehearse and lint's scratch.
   const std::string bad_scratch = UriFor("cutover", kSentinel, host_, "");
-  fails(Run({"restore-test", "latest", "--scratch", bad_scratch, "--json", "--junit", Out("rt-failed.xml")}),
-        "restore-test");
-  fails(Run({"rehearse", target_, "--plan", plan_, "--scratch", bad_scratch, "--json"}), "rehearse");
+  ExpectFails(
+      {"restore-test", "latest", "--scratch", bad_scratch, "--json", "--junit", Out("rt-failed.xml")});
+  ExpectFails({"rehearse", target_, "--plan", plan_, "--scratch", bad_scratch, "--json"});
   // A malformed URI holding the password.
-  fails(Run({"schema", engine() + "://" + kUser + ":" + kSentinel + "@[" + host_ + "/x", "--json"}),
-        "bad URI");
+  ExpectFails({"schema", engine() + "://" + kUser + ":" + kSentinel + "@[" + host_ + "/x", "--json"});
+}
+
+// The server drops the session mid-command: rehearse's copy loses its
+// connection while a statement of the plan runs (killed from the test's own
+// connection, as an administrator would). Exit 3, and the message about the
+// lost connection must not carry the password either.
+void SecretsSweep::DroppedConnection() {
+  const fs::path plan = dir_ / "plan-slow";
+  fs::create_directories(plan / "0001_slow");
+  const bool pg = engine() == "postgresql";
+  std::ofstream(plan / "0001_slow" / "expand.sql") << (pg ? "SELECT pg_sleep(4);\n" : "DO SLEEP(4);\n");
+  std::ofstream(plan / "0001_slow" / "rollback.sql") << "SELECT 1;\n";
+  std::vector<std::string> argv =
+      Argv({"rehearse", target_, "--plan", plan.string(), "--scratch", scratch_, "--json"});
+  argv.insert(argv.begin(), CUTOVER_BINARY);
+  testing::ChildProcess child(argv, Options({}), dir_ / "out" / "dropped.out", dir_ / "out" / "dropped.err");
+  ASSERT_TRUE(child.started());
+  std::unique_ptr<Connection> admin = db_->Connect();
+  ASSERT_NE(admin, nullptr);
+  bool killed = false;
+  for (int i = 0; i < 200 && !killed && child.Running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (pg) {
+      killed =
+          testing::Scalar(*admin,
+                          "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE "
+                          "'SELECT pg_sleep(4)%'") == "1";
+    } else {
+      const std::string id =
+          testing::Scalar(*admin,
+                          "SELECT COALESCE(MAX(ID), 0) FROM information_schema.PROCESSLIST WHERE INFO LIKE "
+                          "'DO SLEEP(4)%'");
+      if (id != "0") killed = admin->Execute("KILL CONNECTION " + id).ok();
+    }
+  }
+  const int code = child.Wait();
+  const RunResult r = child.Result();
+  printed_.push_back({"rehearse (dropped connection)", r.out + r.err});
+  ASSERT_TRUE(killed) << "the slow statement was never seen running: " << r.out << r.err;
+  EXPECT_EQ(code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("rehearsing on the copy"), std::string::npos) << r.err;
 }
 
 // The password reaches cutover outside the URI: the client library's
@@ -251,18 +301,19 @@ void SecretsSweep::PasswordOutsideTheUri() {
   }
   for (const auto& env : envs) {
     const std::string scratch = UriFor(kUser, "", host_, engine() == "postgresql" ? "postgres" : "");
-    EXPECT_EQ(Run({"schema", target, "--json"}, env).exit_code, 0) << env[0];
-    EXPECT_EQ(Run({"snapshot", target, "--json"}, env).exit_code, 0) << env[0];
-    EXPECT_EQ(Run({"restore-test", "latest", "--scratch", scratch, "--json"}, env).exit_code, 0) << env[0];
-    EXPECT_EQ(Run({"rehearse", target, "--plan", plan_, "--scratch", scratch, "--json"}, env).exit_code, 0)
-        << env[0];
-    EXPECT_NE(Run({"schema", wrong, "--json"}, env).exit_code, 0) << env[0];
+    SCOPED_TRACE(env[0]);
+    ExpectOk({"schema", target, "--json"}, env);
+    ExpectOk({"snapshot", target, "--json"}, env);
+    ExpectOk({"restore-test", "latest", "--scratch", scratch, "--json"}, env);
+    ExpectOk({"rehearse", target, "--plan", plan_, "--scratch", scratch, "--json"}, env);
+    ExpectFails({"schema", wrong, "--json"}, env);
   }
 }
 
 TEST_P(SecretsSweep, NoCommandPrintsOrStoresThePassword) {
   SuccessPaths();
   PasswordOutsideTheUri();
+  DroppedConnection();  // before apply changes the target's schema (rehearse refuses drift)
   ApplyAndAudit();
   FailurePaths();
   ASSERT_GE(printed_.size(), 40u);

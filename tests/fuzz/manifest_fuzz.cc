@@ -10,26 +10,12 @@
 #include <string>
 #include <string_view>
 
-#include "base/sha256.h"
 #include "fuzz_check.h"
 #include "snapshot/manifest.h"
 
 namespace snapshot = cutover::snapshot;
 
 namespace {
-
-constexpr std::string_view kChecksumKey = "\"checksum\": \"sha256:";
-
-// The input with its checksum field (the last one) recomputed, as
-// Serialize() computes it: over the text with 64 zeros in its place.
-std::string WithValidChecksum(std::string text) {
-  const std::size_t key = text.rfind(kChecksumKey);
-  if (key == std::string::npos || key + kChecksumKey.size() + 64 > text.size()) return text;
-  const std::size_t at = key + kChecksumKey.size();
-  text.replace(at, 64, std::string(64, '0'));
-  text.replace(at, 64, cutover::Sha256Hex(text));
-  return text;
-}
 
 void CheckChunk(const snapshot::ChunkInfo& c) {
   FUZZ_CHECK(snapshot::IsSafeChunkPath(c.file));
@@ -42,7 +28,7 @@ void CheckChunk(const snapshot::ChunkInfo& c) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
-  if ((data[0] & 1) != 0) text = WithValidChecksum(std::move(text));
+  if ((data[0] & 1) != 0) text = snapshot::WithRecomputedChecksum(std::move(text));
   auto manifest = snapshot::Parse(text, "fuzz/manifest.json");
   if (!manifest.ok()) {
     FUZZ_CHECK(!manifest.status().message().empty());

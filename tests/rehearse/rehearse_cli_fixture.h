@@ -202,7 +202,7 @@ class RehearseCli : public ::testing::TestWithParam<std::string> {
 };
 
 // The status of each check in a `gate --json` document.
-std::map<std::string, std::string> GateStatuses(const Json& doc) {
+[[maybe_unused]] std::map<std::string, std::string> GateStatuses(const Json& doc) {
   std::map<std::string, std::string> out;
   for (const Json& c : doc["checks"]) out[c["id"].get<std::string>()] = c["status"].get<std::string>();
   return out;
